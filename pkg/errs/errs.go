@@ -1,0 +1,121 @@
+// Package errs is the one table of domain errors: each reason fixes the gRPC code a service
+// answers with and the HTTP status the gateway turns it into. Services return *Error values;
+// nothing else decides a status.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Domain is the ErrorInfo domain of every spackmon error.
+const Domain = "spackmon.io"
+
+// Reason names a domain error.
+type Reason string
+
+const (
+	BadRequest      Reason = "BAD_REQUEST"
+	BodyTooLarge    Reason = "BODY_TOO_LARGE"
+	SpecNotFound    Reason = "SPEC_NOT_FOUND"
+	NotFound        Reason = "NOT_FOUND"
+	NotOwner        Reason = "NOT_OWNER"
+	Unauthenticated Reason = "UNAUTHENTICATED"
+	Forbidden       Reason = "FORBIDDEN"
+	Unavailable     Reason = "UNAVAILABLE"
+	Internal        Reason = "INTERNAL"
+)
+
+type entry struct {
+	code       codes.Code
+	httpStatus int
+}
+
+var table = map[Reason]entry{
+	BadRequest:      {codes.InvalidArgument, http.StatusBadRequest},
+	BodyTooLarge:    {codes.ResourceExhausted, http.StatusRequestEntityTooLarge},
+	SpecNotFound:    {codes.FailedPrecondition, http.StatusBadRequest},
+	NotFound:        {codes.NotFound, http.StatusNotFound},
+	NotOwner:        {codes.PermissionDenied, http.StatusForbidden},
+	Unauthenticated: {codes.Unauthenticated, http.StatusUnauthorized},
+	Forbidden:       {codes.PermissionDenied, http.StatusForbidden},
+	Unavailable:     {codes.Unavailable, http.StatusServiceUnavailable},
+	Internal:        {codes.Internal, http.StatusInternalServerError},
+}
+
+// Error is a domain error with the message a client sees.
+type Error struct {
+	Reason  Reason
+	Message string
+	// Metadata travels in the ErrorInfo detail (for example the spec hash of SPEC_NOT_FOUND).
+	Metadata map[string]string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// GRPCStatus lets status.FromError and the gRPC server turn an *Error into its status.
+func (e *Error) GRPCStatus() *status.Status {
+	st := status.New(table[e.Reason].code, e.Message)
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(e.Reason), Domain: Domain, Metadata: e.Metadata}); err == nil {
+		return d
+	}
+	return st
+}
+
+// New makes an error of the given reason.
+func New(r Reason, format string, args ...any) *Error {
+	return &Error{Reason: r, Message: fmt.Sprintf(format, args...)}
+}
+
+// Is reports whether err is a domain error with reason r.
+func Is(err error, r Reason) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Reason == r
+}
+
+// FromStatus recovers the reason and metadata a gRPC status carries. Statuses that carry
+// no spackmon ErrorInfo get "" as reason.
+func FromStatus(st *status.Status) (Reason, map[string]string) {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.Domain == Domain {
+			return Reason(info.Reason), info.Metadata
+		}
+	}
+	return "", nil
+}
+
+// HTTPStatus is the HTTP status for a gRPC status: from the table when the status carries
+// a reason, else from the gRPC code.
+func HTTPStatus(st *status.Status) int {
+	if r, _ := FromStatus(st); r != "" {
+		if e, ok := table[r]; ok {
+			return e.httpStatus
+		}
+	}
+	return codeToHTTP[st.Code()]
+}
+
+var codeToHTTP = map[codes.Code]int{
+	codes.OK:                 http.StatusOK,
+	codes.Canceled:           499,
+	codes.Unknown:            http.StatusInternalServerError,
+	codes.InvalidArgument:    http.StatusBadRequest,
+	codes.DeadlineExceeded:   http.StatusGatewayTimeout,
+	codes.NotFound:           http.StatusNotFound,
+	codes.AlreadyExists:      http.StatusConflict,
+	codes.PermissionDenied:   http.StatusForbidden,
+	codes.Unauthenticated:    http.StatusUnauthorized,
+	codes.ResourceExhausted:  http.StatusTooManyRequests,
+	codes.FailedPrecondition: http.StatusBadRequest,
+	codes.Aborted:            http.StatusConflict,
+	codes.OutOfRange:         http.StatusBadRequest,
+	codes.Unimplemented:      http.StatusNotImplemented,
+	codes.Internal:           http.StatusInternalServerError,
+	codes.Unavailable:        http.StatusServiceUnavailable,
+	codes.DataLoss:           http.StatusInternalServerError,
+}

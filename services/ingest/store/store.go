@@ -1,0 +1,233 @@
+// Package store is the ingest service's persistence: specs and their DAGs, build
+// environments, builds, tags, phases with their compressed outputs, and the errors and
+// warnings extracted from them. Two implementations (postgres, sqlite) pass the one
+// contract suite in storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/spackspec"
+)
+
+// Build statuses (PROTOCOL.md §4).
+const (
+	StatusNotRun    = "NOTRUN"
+	StatusSuccess   = "SUCCESS"
+	StatusFailed    = "FAILED"
+	StatusCancelled = "CANCELLED"
+)
+
+// Actor is who makes a change. Builds belong to the actor that created them; only that
+// actor or an admin may update them.
+type Actor struct {
+	Name  string
+	Admin bool
+}
+
+// Store is everything the ingest service keeps. Every write is one transaction. Errors are
+// *errs.Error values for what the caller got wrong (errs.NotFound, errs.SpecNotFound,
+// errs.NotOwner) and plain errors for failures of the store itself.
+type Store interface {
+	// PutSpec stores every node of doc under spackVersion, with compilers, architectures,
+	// targets and dependency edges, creating what is missing. Created tells whether the root
+	// row was created by this call. A stub row (made earlier for a reference from outside a
+	// document) is filled in when its node arrives.
+	PutSpec(ctx context.Context, spackVersion string, doc *spackspec.Document) (SpecResult, error)
+
+	// GetOrCreateBuild finds the spec whose full_hash or hash equals b.FullHash under
+	// b.SpackVersion (errs.SpecNotFound if none), gets or creates the build environment, and
+	// gets or creates the build (spec, environment, owner). Tags are only ever added.
+	GetOrCreateBuild(ctx context.Context, b NewBuild) (BuildResult, error)
+
+	// UpdateBuildStatus sets a build's status. The first terminal status (SUCCESS, FAILED,
+	// CANCELLED) sets finished_at. On FAILED, the same owner's builds in the same
+	// environment of the spec's direct dependencies that are still NOTRUN become CANCELLED;
+	// nothing else is touched.
+	UpdateBuildStatus(ctx context.Context, actor Actor, buildID int64, status string) (BuildRef, error)
+
+	// UpdatePhase gets or creates the phase (build, name) and replaces its status, output and
+	// events.
+	UpdatePhase(ctx context.Context, actor Actor, p PhaseUpdate) (Phase, error)
+
+	GetBuild(ctx context.Context, id int64) (Build, error)
+	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
+	// PhaseOutput returns the stored (compressed) output of a phase.
+	PhaseOutput(ctx context.Context, buildID int64, phase string) (PhaseOutput, error)
+	// ListEvents returns a build's events in phase order then line order; kind "" means both.
+	ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]PhaseEvent, error)
+
+	// GetSpec returns the spec whose full_hash (or, failing that, hash) is hash; with
+	// spackVersion "" the most recently created one.
+	GetSpec(ctx context.Context, hash, spackVersion string) (Spec, error)
+	ListSpecs(ctx context.Context, q SpecQuery) ([]Spec, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// SpecResult is what PutSpec answers about the root.
+type SpecResult struct {
+	ID           int64
+	Name         string
+	Version      string
+	FullHash     string
+	SpackVersion string
+	// Deps are the root's direct dependencies, in document order.
+	Deps    []SpecLink
+	Created bool
+}
+
+// BuildEnv is where a build ran.
+type BuildEnv struct {
+	Hostname      string
+	KernelVersion string
+	HostOS        string
+	HostTarget    string
+	Platform      string
+}
+
+// NewBuild asks for a build.
+type NewBuild struct {
+	FullHash     string
+	SpackVersion string
+	Env          BuildEnv
+	Owner        string
+	// Tags are trimmed and non-empty; they compare case-insensitively.
+	Tags []string
+}
+
+// BuildRef names a build the way the /ms1 answers do.
+type BuildRef struct {
+	ID           int64
+	SpecFullHash string
+	SpecName     string
+}
+
+// BuildResult is what GetOrCreateBuild answers.
+type BuildResult struct {
+	Build        BuildRef
+	BuildCreated bool
+	EnvCreated   bool
+}
+
+// PhaseUpdate replaces one phase of a build.
+type PhaseUpdate struct {
+	BuildID int64
+	Name    string
+	Status  string
+	// Output is the zstd-compressed log; OutputNull says the client sent null (no log file).
+	Output      []byte
+	OutputNull  bool
+	OutputBytes int64
+	Events      []logparse.Event
+}
+
+// Phase is what UpdatePhase answers.
+type Phase struct {
+	ID     int64
+	Name   string
+	Status string
+}
+
+// PhaseOutput is a stored phase log.
+type PhaseOutput struct {
+	Compressed []byte
+	Null       bool
+	Bytes      int64
+}
+
+// PhaseEvent is an extracted event with the phase it belongs to.
+type PhaseEvent struct {
+	Phase string
+	logparse.Event
+}
+
+// Build is the read model of a build.
+type Build struct {
+	ID         int64
+	Status     string
+	Spec       SpecInfo
+	Env        BuildEnv
+	Tags       []string
+	Owner      string
+	Phases     []PhaseInfo
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+// SpecInfo is the part of a spec a build shows.
+type SpecInfo struct {
+	FullHash     string
+	Name         string
+	Version      string
+	SpackVersion string
+	Compiler     string // "gcc@12.2.0", "" when unknown
+	Arch         string // "linux-debian12-x86_64_v2", "" when unknown
+}
+
+// PhaseInfo summarises a phase.
+type PhaseInfo struct {
+	Name         string
+	Status       string
+	OutputBytes  int64
+	ErrorCount   int64
+	WarningCount int64
+}
+
+// BuildQuery filters ListBuilds. Results come newest first (id descending); AfterID > 0
+// continues after that id (keyset pagination). Limit is at most 1000.
+type BuildQuery struct {
+	Status       string
+	Tag          string
+	SpecName     string
+	Owner        string
+	Hostname     string
+	SpackVersion string
+	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
+	Text    string
+	AfterID int64
+	Limit   int
+}
+
+// Spec is the read model of a spec.
+type Spec struct {
+	ID                   int64
+	Name                 string
+	Version              string
+	SpackVersion         string
+	FullHash             string
+	Hash                 string
+	BuildHash            string
+	PackageHash          string
+	Namespace            string
+	Compiler             string
+	Arch                 string
+	Parameters           string // JSON text, "" when none
+	FailedConcretization bool
+	// Stub is set for a row made from a dependency reference whose node was never sent.
+	Stub       bool
+	CreatedAt  time.Time
+	Deps       []SpecLink // filled by GetSpec only
+	Dependents []SpecLink // filled by GetSpec only
+}
+
+// SpecLink is one end of a dependency edge.
+type SpecLink struct {
+	Name     string
+	FullHash string
+	Version  string
+	Types    []string
+}
+
+// SpecQuery filters ListSpecs; ordered by id ascending, AfterID continues after that id.
+type SpecQuery struct {
+	Name         string
+	Version      string
+	SpackVersion string
+	AfterID      int64
+	Limit        int
+}
