@@ -1,0 +1,67 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/logparse"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+// One encoder and decoder serve every call: EncodeAll and DecodeAll are safe for
+// concurrent use and reuse their internal buffers.
+var (
+	encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+)
+
+// UpdatePhase replaces a phase's status and output, and the events found in the output.
+func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseRequest) (*ingestv1.UpdatePhaseResponse, error) {
+	who, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetBuildId() <= 0 {
+		return nil, errs.New(errs.BadRequest, "Missing required build_id.")
+	}
+	name, status := req.GetPhaseName(), req.GetStatus()
+	if strings.TrimSpace(name) == "" || strings.TrimSpace(status) == "" {
+		return nil, errs.New(errs.BadRequest, "phase_name, and status are required.")
+	}
+	if len(name) > maxPhaseName || len(status) > maxStatusLen {
+		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d and status at most %d characters.", maxPhaseName, maxStatusLen)
+	}
+	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
+	if !p.OutputNull {
+		p.Output, p.Events = compressAndParse(req.GetOutput())
+		p.OutputBytes = int64(len(req.GetOutput()))
+	}
+	phase, err := s.store.UpdatePhase(ctx, who, p)
+	if err != nil {
+		return nil, err
+	}
+	return &ingestv1.UpdatePhaseResponse{BuildPhase: &ingestv1.BuildPhase{Id: phase.ID, Status: phase.Status, Name: phase.Name}}, nil
+}
+
+// compressAndParse does the two CPU-bound passes over a log side by side: on a multi-core
+// machine a large log costs the slower of the two instead of their sum.
+func compressAndParse(output []byte) ([]byte, []logparse.Event) {
+	if len(output) < 64<<10 {
+		return encoder.EncodeAll(output, nil), logparse.Parse(output)
+	}
+	var compressed []byte
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		compressed = encoder.EncodeAll(output, make([]byte, 0, len(output)/4))
+	}()
+	events := logparse.Parse(output)
+	wg.Wait()
+	return compressed, events
+}

@@ -1,0 +1,248 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/logparse"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// pageSize turns a requested size into one the store serves.
+func pageSize(n int32) int {
+	switch {
+	case n <= 0:
+		return defaultPageSize
+	case n > maxPageSize:
+		return maxPageSize
+	}
+	return int(n)
+}
+
+// Page tokens are opaque to clients; inside they are the last id of the previous page.
+func pageToken(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
+}
+
+func afterID(token string) (int64, error) {
+	if token == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		if id, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil && id > 0 {
+			return id, nil
+		}
+	}
+	return 0, errs.New(errs.BadRequest, "Invalid page_token.")
+}
+
+// ListBuilds lists builds, newest first.
+func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest) (*ingestv1.ListBuildsResponse, error) {
+	after, err := afterID(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	limit := pageSize(req.GetPageSize())
+	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
+		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
+		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
+		AfterID: after, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &ingestv1.ListBuildsResponse{Builds: make([]*ingestv1.Build, len(builds))}
+	for i, b := range builds {
+		resp.Builds[i] = buildMessage(b)
+	}
+	if len(builds) == limit {
+		resp.NextPageToken = pageToken(builds[len(builds)-1].ID)
+	}
+	return resp, nil
+}
+
+// GetBuild returns one build.
+func (s *Server) GetBuild(ctx context.Context, req *ingestv1.GetBuildRequest) (*ingestv1.Build, error) {
+	b, err := s.store.GetBuild(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return buildMessage(b), nil
+}
+
+func buildMessage(b store.Build) *ingestv1.Build {
+	m := &ingestv1.Build{
+		Id:     b.ID,
+		Status: b.Status,
+		Spec: &ingestv1.BuildSpec{
+			FullHash: b.Spec.FullHash, Name: b.Spec.Name, Version: b.Spec.Version,
+			SpackVersion: b.Spec.SpackVersion, Compiler: b.Spec.Compiler, Arch: b.Spec.Arch,
+		},
+		Environment: &ingestv1.BuildEnvironment{
+			Hostname: b.Env.Hostname, Platform: b.Env.Platform, KernelVersion: b.Env.KernelVersion,
+			HostOs: b.Env.HostOS, HostTarget: b.Env.HostTarget,
+		},
+		Tags:      b.Tags,
+		Owner:     b.Owner,
+		Phases:    make([]*ingestv1.PhaseSummary, len(b.Phases)),
+		CreatedAt: timestamp(b.CreatedAt),
+		UpdatedAt: timestamp(b.UpdatedAt),
+	}
+	if b.FinishedAt != nil {
+		m.FinishedAt = timestamp(*b.FinishedAt)
+	}
+	for i, p := range b.Phases {
+		m.Phases[i] = &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
+			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount}
+	}
+	return m
+}
+
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// GetPhaseOutput returns a phase's output, whole or a window of it.
+func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, error) {
+	if req.GetOffset() < 0 || req.GetLimit() < 0 {
+		return nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
+	}
+	if u := req.GetUnit(); u != "" && u != "bytes" && u != "lines" {
+		return nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
+	}
+	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if out.Null {
+		return &ingestv1.PhaseOutput{Null: true}, nil
+	}
+	data, err := decoder.DecodeAll(out.Compressed, make([]byte, 0, out.Bytes))
+	if err != nil {
+		return nil, err
+	}
+	return &ingestv1.PhaseOutput{Data: window(data, req), TotalBytes: int64(len(data))}, nil
+}
+
+// window cuts the requested part out of a log.
+func window(data []byte, req *ingestv1.GetPhaseOutputRequest) []byte {
+	off, limit := req.GetOffset(), req.GetLimit()
+	if req.GetUnit() == "lines" {
+		start := lineStart(data, off)
+		if limit == 0 {
+			return data[start:]
+		}
+		return data[start : start+lineStart(data[start:], limit)]
+	}
+	if off >= int64(len(data)) {
+		return nil
+	}
+	data = data[off:]
+	if limit > 0 && limit < int64(len(data)) {
+		data = data[:limit]
+	}
+	return data
+}
+
+// lineStart is the byte offset where line n (0-based) of data starts, or len(data).
+func lineStart(data []byte, n int64) int {
+	pos := 0
+	for ; n > 0; n-- {
+		i := bytes.IndexByte(data[pos:], '\n')
+		if i < 0 {
+			return len(data)
+		}
+		pos += i + 1
+	}
+	return pos
+}
+
+// ListBuildEvents lists the errors and warnings found in a build's phases.
+func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEventsRequest) (*ingestv1.ListBuildEventsResponse, error) {
+	kind := logparse.Kind(req.GetKind())
+	if kind != "" && kind != logparse.Error && kind != logparse.Warning {
+		return nil, errs.New(errs.BadRequest, "kind must be error or warning.")
+	}
+	if _, err := s.store.GetBuild(ctx, req.GetBuildId()); err != nil {
+		return nil, err
+	}
+	events, err := s.store.ListEvents(ctx, req.GetBuildId(), kind)
+	if err != nil {
+		return nil, err
+	}
+	resp := &ingestv1.ListBuildEventsResponse{Events: make([]*ingestv1.BuildEvent, len(events))}
+	for i, e := range events {
+		resp.Events[i] = &ingestv1.BuildEvent{
+			Phase: e.Phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
+			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
+			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
+		}
+	}
+	return resp, nil
+}
+
+// ListSpecs lists specs in the order they were stored.
+func (s *Server) ListSpecs(ctx context.Context, req *ingestv1.ListSpecsRequest) (*ingestv1.ListSpecsResponse, error) {
+	after, err := afterID(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	limit := pageSize(req.GetPageSize())
+	specs, err := s.store.ListSpecs(ctx, store.SpecQuery{Name: req.GetName(), Version: req.GetVersion(),
+		SpackVersion: req.GetSpackVersion(), AfterID: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	resp := &ingestv1.ListSpecsResponse{Specs: make([]*ingestv1.Spec, len(specs))}
+	for i, sp := range specs {
+		resp.Specs[i] = specMessage(sp)
+	}
+	if len(specs) == limit {
+		resp.NextPageToken = pageToken(specs[len(specs)-1].ID)
+	}
+	return resp, nil
+}
+
+// GetSpec returns a spec with its direct dependencies and dependents.
+func (s *Server) GetSpec(ctx context.Context, req *ingestv1.GetSpecRequest) (*ingestv1.Spec, error) {
+	sp, err := s.store.GetSpec(ctx, req.GetFullHash(), req.GetSpackVersion())
+	if err != nil {
+		return nil, err
+	}
+	return specMessage(sp), nil
+}
+
+func specMessage(sp store.Spec) *ingestv1.Spec {
+	return &ingestv1.Spec{
+		Id: sp.ID, Name: sp.Name, Version: sp.Version, SpackVersion: sp.SpackVersion,
+		FullHash: sp.FullHash, Hash: sp.Hash, BuildHash: sp.BuildHash, PackageHash: sp.PackageHash,
+		Namespace: sp.Namespace, Compiler: sp.Compiler, Arch: sp.Arch, Parameters: sp.Parameters,
+		FailedConcretization: sp.FailedConcretization, Stub: sp.Stub,
+		Dependencies: links(sp.Deps), Dependents: links(sp.Dependents),
+		CreatedAt: timestamp(sp.CreatedAt),
+	}
+}
+
+func links(ls []store.SpecLink) []*ingestv1.SpecLink {
+	out := make([]*ingestv1.SpecLink, len(ls))
+	for i, l := range ls {
+		out[i] = &ingestv1.SpecLink{Name: l.Name, FullHash: l.FullHash, Version: l.Version, Type: l.Types}
+	}
+	return out
+}

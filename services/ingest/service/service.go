@@ -1,0 +1,215 @@
+// Package service implements the ingest gRPC API on top of a store.Store: it validates
+// requests, parses spec documents and logs, compresses outputs, and maps results to the
+// wire types.
+package service
+
+import (
+	"context"
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/respcode"
+	"github.com/spackmon/spackmon/pkg/spackspec"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+// Field limits: generous for real Spack values, small enough that a client cannot make
+// rows of arbitrary size.
+const (
+	maxVersionLen  = 250
+	maxHashLen     = 100
+	maxEnvFieldLen = 250
+	maxPhaseName   = 500
+	maxStatusLen   = 50
+	maxTagLen      = 100
+	maxTags        = 100
+)
+
+// Server is the ingest service.
+type Server struct {
+	ingestv1.UnimplementedIngestServiceServer
+	store store.Store
+}
+
+// New returns the service over st.
+func New(st store.Store) *Server {
+	return &Server{store: st}
+}
+
+// actor is the caller the interceptors established. A call that reached a service
+// without one is a wiring mistake, answered as unauthenticated rather than trusted.
+func actor(ctx context.Context) (store.Actor, error) {
+	id, ok := authn.FromContext(ctx)
+	if !ok || id.Name == "" {
+		return store.Actor{}, errs.New(errs.Unauthenticated, "Authentication is required.")
+	}
+	return store.Actor{Name: id.Name, Admin: id.Admin}, nil
+}
+
+// NewSpec stores a spec document.
+func (s *Server) NewSpec(ctx context.Context, req *ingestv1.NewSpecRequest) (*ingestv1.NewSpecResponse, error) {
+	if _, err := actor(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkSpackVersion(req.GetSpackVersion()); err != nil {
+		return nil, err
+	}
+	if len(req.GetSpec()) == 0 {
+		return nil, errs.New(errs.BadRequest, "A spec document is required")
+	}
+	res, err := s.putSpec(ctx, req.GetSpackVersion(), req.GetSpec())
+	if err != nil {
+		return nil, err
+	}
+	if res.Created {
+		respcode.Created(ctx)
+	}
+	specs := make(map[string]string, len(res.Deps))
+	for _, d := range res.Deps {
+		specs[d.Name] = d.FullHash
+	}
+	return &ingestv1.NewSpecResponse{
+		Spec: &ingestv1.SpecSummary{
+			FullHash:     res.FullHash,
+			Name:         res.Name,
+			Version:      res.Version,
+			SpackVersion: res.SpackVersion,
+			Specs:        specs,
+		},
+		Created: res.Created,
+	}, nil
+}
+
+func (s *Server) putSpec(ctx context.Context, spackVersion string, doc []byte) (store.SpecResult, error) {
+	parsed, err := spackspec.Parse(doc)
+	if err != nil {
+		return store.SpecResult{}, errs.New(errs.BadRequest, "Invalid spec document: %v", err)
+	}
+	return s.store.PutSpec(ctx, spackVersion, parsed)
+}
+
+func checkSpackVersion(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errs.New(errs.BadRequest, "A spack_version string is required")
+	}
+	if len(v) > maxVersionLen {
+		return errs.New(errs.BadRequest, "spack_version is longer than %d characters", maxVersionLen)
+	}
+	return nil
+}
+
+// NewBuild gets or creates a build.
+func (s *Server) NewBuild(ctx context.Context, req *ingestv1.NewBuildRequest) (*ingestv1.NewBuildResponse, error) {
+	who, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nb, err := newBuild(req, who)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.GetSpec()) > 0 {
+		if _, err := s.putSpec(ctx, req.GetSpackVersion(), req.GetSpec()); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.store.GetOrCreateBuild(ctx, nb)
+	if err != nil {
+		return nil, err
+	}
+	if res.BuildCreated {
+		respcode.Created(ctx)
+	}
+	return &ingestv1.NewBuildResponse{
+		BuildCreated:            res.BuildCreated,
+		BuildEnvironmentCreated: res.EnvCreated,
+		Build:                   buildRef(res.Build),
+	}, nil
+}
+
+func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, error) {
+	required := []string{req.GetFullHash(), req.GetSpackVersion(), req.GetHostname(), req.GetKernelVersion(),
+		req.GetHostOs(), req.GetHostTarget(), req.GetPlatform()}
+	for _, v := range required {
+		if strings.TrimSpace(v) == "" {
+			return store.NewBuild{}, errs.New(errs.BadRequest, "Missing required build environment data.")
+		}
+		if len(v) > maxEnvFieldLen {
+			return store.NewBuild{}, errs.New(errs.BadRequest, "Build environment values must be at most %d characters.", maxEnvFieldLen)
+		}
+	}
+	if len(req.GetFullHash()) > maxHashLen {
+		return store.NewBuild{}, errs.New(errs.BadRequest, "full_hash is longer than %d characters", maxHashLen)
+	}
+	tags, err := cleanTags(req.GetTags())
+	if err != nil {
+		return store.NewBuild{}, err
+	}
+	return store.NewBuild{
+		FullHash:     req.GetFullHash(),
+		SpackVersion: req.GetSpackVersion(),
+		Env: store.BuildEnv{
+			Hostname:      req.GetHostname(),
+			KernelVersion: req.GetKernelVersion(),
+			HostOS:        req.GetHostOs(),
+			HostTarget:    req.GetHostTarget(),
+			Platform:      req.GetPlatform(),
+		},
+		Owner: who.Name,
+		Tags:  tags,
+	}, nil
+}
+
+// cleanTags trims tags, drops empty ones and duplicates (case-insensitively).
+func cleanTags(raw []string) ([]string, error) {
+	var tags []string
+	seen := make(map[string]bool, len(raw))
+	for _, t := range raw {
+		t = strings.TrimSpace(t)
+		key := strings.ToLower(t)
+		if t == "" || seen[key] {
+			continue
+		}
+		if len(t) > maxTagLen {
+			return nil, errs.New(errs.BadRequest, "Tags must be at most %d characters.", maxTagLen)
+		}
+		seen[key] = true
+		tags = append(tags, t)
+	}
+	if len(tags) > maxTags {
+		return nil, errs.New(errs.BadRequest, "A build takes at most %d tags.", maxTags)
+	}
+	return tags, nil
+}
+
+var buildStatuses = map[string]bool{
+	store.StatusCancelled: true,
+	store.StatusSuccess:   true,
+	store.StatusNotRun:    true,
+	store.StatusFailed:    true,
+}
+
+// UpdateBuildStatus sets a build's status.
+func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuildStatusRequest) (*ingestv1.UpdateBuildStatusResponse, error) {
+	who, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetBuildId() <= 0 {
+		return nil, errs.New(errs.BadRequest, "Missing required build id.")
+	}
+	if !buildStatuses[req.GetStatus()] {
+		return nil, errs.New(errs.BadRequest, "Invalid status. Choices are CANCELLED,SUCCESS,NOTRUN,FAILED")
+	}
+	ref, err := s.store.UpdateBuildStatus(ctx, who, req.GetBuildId(), req.GetStatus())
+	if err != nil {
+		return nil, err
+	}
+	return &ingestv1.UpdateBuildStatusResponse{Build: buildRef(ref)}, nil
+}
+
+func buildRef(r store.BuildRef) *ingestv1.BuildRef {
+	return &ingestv1.BuildRef{BuildId: r.ID, SpecFullHash: r.SpecFullHash, SpecName: r.SpecName}
+}
