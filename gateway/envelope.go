@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spackmon/spackmon/pkg/respcode"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+// envelope is the /ms1 success body (PROTOCOL.md §1).
+type envelope struct {
+	Message string `json:"message"`
+	Data    any    `json:"data"`
+	Code    int    `json:"code"`
+}
+
+type buildRef struct {
+	BuildID      int64  `json:"build_id"`
+	SpecFullHash string `json:"spec_full_hash"`
+	SpecName     string `json:"spec_name"`
+}
+
+func ref(b *ingestv1.BuildRef) buildRef {
+	return buildRef{BuildID: b.GetBuildId(), SpecFullHash: b.GetSpecFullHash(), SpecName: b.GetSpecName()}
+}
+
+// statusCode is the HTTP status the service chose for its answer.
+func statusCode(ctx context.Context) int {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return http.StatusOK
+	}
+	return respcode.FromMetadata(md.HeaderMD)
+}
+
+// writeStatus is a forward-response option: it sends the status the service chose before
+// the body is written.
+func writeStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	if code := statusCode(ctx); code != http.StatusOK {
+		w.WriteHeader(code)
+	}
+	return nil
+}
+
+// wrap turns the answers of the /ms1 writes into the protocol's envelopes, with the
+// protocol's messages; every other answer passes through.
+func wrap(ctx context.Context, resp proto.Message) (any, error) {
+	code := statusCode(ctx)
+	switch m := resp.(type) {
+	case *ingestv1.NewSpecResponse:
+		s := m.GetSpec()
+		specs := s.GetSpecs()
+		if specs == nil {
+			specs = map[string]string{}
+		}
+		return envelope{Message: "success", Code: code, Data: map[string]any{
+			"spec": map[string]any{
+				"full_hash": s.GetFullHash(), "name": s.GetName(), "version": s.GetVersion(),
+				"spack_version": s.GetSpackVersion(), "specs": specs,
+			},
+			"created": m.GetCreated(),
+		}}, nil
+	case *ingestv1.NewBuildResponse:
+		return envelope{Message: "Build get or create was successful.", Code: code, Data: map[string]any{
+			"build_created":             m.GetBuildCreated(),
+			"build_environment_created": m.GetBuildEnvironmentCreated(),
+			"build":                     ref(m.GetBuild()),
+		}}, nil
+	case *ingestv1.UpdateBuildStatusResponse:
+		return envelope{Message: "Status updated", Code: code, Data: map[string]any{"build": ref(m.GetBuild())}}, nil
+	case *ingestv1.UpdatePhaseResponse:
+		p := m.GetBuildPhase()
+		return envelope{Message: "Phase " + p.GetName() + " was successfully updated.", Code: code, Data: map[string]any{
+			"build_phase": map[string]any{"id": p.GetId(), "status": p.GetStatus(), "name": p.GetName()},
+		}}, nil
+	}
+	return resp, nil
+}

@@ -1,0 +1,65 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+)
+
+// errorBody is every error answer: JSON, with the HTTP status repeated as code.
+type errorBody struct {
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+	Code    int    `json:"code"`
+}
+
+func writeError(w http.ResponseWriter, code int, body errorBody) {
+	body.Code = code
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// handleError answers a failed call. The status comes from the error table; the message is
+// the service's, except for server faults, whose details stay in the log.
+func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if bodyTooLarge(r) {
+		writeError(w, http.StatusRequestEntityTooLarge, errorBody{
+			Message: fmt.Sprintf("The request body is larger than %d bytes.", g.cfg.MaxBodyBytes),
+		})
+		return
+	}
+	st := status.Convert(err)
+	code := errs.HTTPStatus(st)
+	body := errorBody{Message: st.Message()}
+	switch reason, _ := errs.FromStatus(st); {
+	case reason == errs.SpecNotFound:
+		body.Data = map[string]bool{"build_created": false, "build_environment_created": false}
+	case code == http.StatusServiceUnavailable:
+		g.log.WarnContext(ctx, "backend unavailable", "path", r.URL.Path, "error", st.Message())
+		body.Message = "The service is not available right now; try again later."
+	case code >= 500:
+		g.log.ErrorContext(ctx, "request failed", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
+		body.Message = "Internal server error."
+	}
+	writeError(w, code, body)
+}
+
+func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	switch httpStatus {
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		writeError(w, http.StatusMethodNotAllowed, errorBody{Message: "Method " + r.Method + " is not allowed here."})
+	case http.StatusNotFound:
+		writeError(w, http.StatusNotFound, errorBody{Message: "Not found."})
+	default:
+		writeError(w, httpStatus, errorBody{Message: http.StatusText(httpStatus)})
+	}
+}
+

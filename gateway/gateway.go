@@ -1,0 +1,89 @@
+// Package gateway is spackmon's only HTTP edge: a grpc-gateway mux that serves the Spack
+// Monitor protocol (/ms1) and the read API (/api/v1) from the gRPC services. It keeps no
+// state and enforces no auth itself; the services do.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health/grpc_health_v1"
+
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+// Config is what the gateway needs to know besides its backends.
+type Config struct {
+	// APIPrefix is the protocol's path prefix without slashes ("ms1").
+	APIPrefix    string
+	MaxBodyBytes int64
+	// Environment is shown in the service info (for example "production").
+	Environment string
+}
+
+// Gateway is the HTTP handler.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *runtime.ServeMux
+	health  grpc_health_v1.HealthClient
+	started time.Time
+}
+
+// New maps the ingest service reached through conn onto HTTP.
+func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientConn) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, log: log, health: grpc_health_v1.NewHealthClient(ingest), started: time.Now().UTC()}
+	g.mux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
+		runtime.WithForwardResponseOption(writeStatus),
+		runtime.WithForwardResponseRewriter(wrap),
+		runtime.WithErrorHandler(g.handleError),
+		runtime.WithRoutingErrorHandler(g.handleRoutingError),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+	)
+	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, ingest); err != nil {
+		return nil, err
+	}
+	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {
+		return nil, err
+	}
+	if err := g.mux.HandlePath(http.MethodGet, "/api/docs/openapi.json", serveOpenAPI); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// ServeHTTP normalises the path, limits the body and routes.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path, ok := g.internalPath(r.URL.Path)
+	if !ok {
+		g.handleRoutingError(r.Context(), g.mux, nil, w, r, http.StatusNotFound)
+		return
+	}
+	r.URL.Path, r.URL.RawPath = path, ""
+	g.limitBodies(g.mux).ServeHTTP(w, r)
+}
+
+// internalPath maps a request path to the routes' form: the configured protocol prefix
+// becomes /ms1 and one trailing slash goes, since every route answers with and without it
+// and a POST must never be redirected.
+func (g *Gateway) internalPath(p string) (string, bool) {
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	prefix := "/" + g.cfg.APIPrefix
+	if g.cfg.APIPrefix != "ms1" {
+		if p == "/ms1" || strings.HasPrefix(p, "/ms1/") {
+			return "", false
+		}
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			p = "/ms1" + p[len(prefix):]
+		}
+	}
+	return p, true
+}

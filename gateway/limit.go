@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+)
+
+type limitKey struct{}
+
+// limitedBody is the request body cut off at the configured size. It remembers having hit
+// the limit, so the error handler can answer 413 whatever error the read turned into on its
+// way through the generated handlers.
+type limitedBody struct {
+	io.ReadCloser
+	exceeded bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		b.exceeded = true
+	}
+	return n, err
+}
+
+func bodyTooLarge(r *http.Request) bool {
+	b, ok := r.Context().Value(limitKey{}).(*limitedBody)
+	return ok && b.exceeded
+}
+
+// limitBodies answers 413 at once for a declared length over the limit and cuts off bodies
+// that grow past it.
+func (g *Gateway) limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > g.cfg.MaxBodyBytes {
+			g.handleError(r.Context(), nil, nil, w, r.WithContext(context.WithValue(r.Context(), limitKey{}, &limitedBody{exceeded: true})), nil)
+			return
+		}
+		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)}
+		r = r.WithContext(context.WithValue(r.Context(), limitKey{}, body))
+		r.Body = body
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/spackmon/spackmon/pkg/version"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+type organization struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+type serviceInfo struct {
+	ID                  string       `json:"id"`
+	Status              string       `json:"status"`
+	Name                string       `json:"name"`
+	Description         string       `json:"description"`
+	Organization        organization `json:"organization"`
+	ContactURL          string       `json:"contactUrl"`
+	DocumentationURL    string       `json:"documentationUrl"`
+	CreatedAt           string       `json:"createdAt"`
+	UpdatedAt           string       `json:"updatedAt"`
+	Environment         string       `json:"environment"`
+	Version             string       `json:"version"`
+	AuthInstructionsURL string       `json:"auth_instructions_url"`
+}
+
+// serviceInfo answers GET /ms1/ (PROTOCOL.md §2): never behind auth, since Spack cannot
+// handle a challenge there, and 503 when a backing service cannot answer.
+func (g *Gateway) serviceInfo(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	info := serviceInfo{
+		ID:                  "spackmon",
+		Status:              "running",
+		Name:                "spackmon",
+		Description:         "Records Spack builds: spec DAGs, build environments, phase logs with their errors and warnings, and analyzer results.",
+		Organization:        organization{Name: "spackmon", URL: "https://github.com/spackmon/spackmon"},
+		ContactURL:          "https://github.com/spackmon/spackmon/issues",
+		DocumentationURL:    "https://github.com/spackmon/spackmon#readme",
+		CreatedAt:           g.started.Format(time.RFC3339),
+		UpdatedAt:           g.started.Format(time.RFC3339),
+		Environment:         g.cfg.Environment,
+		Version:             version.String(),
+		AuthInstructionsURL: "https://github.com/spackmon/spackmon#pointing-spack-at-spackmon",
+	}
+	code := http.StatusOK
+	if !g.backendsServing(r.Context()) {
+		code, info.Status = http.StatusServiceUnavailable, "service not available"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(info)
+}
+
+func (g *Gateway) backendsServing(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := g.health.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: ingestv1.IngestService_ServiceDesc.ServiceName})
+	return err == nil && resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
+}

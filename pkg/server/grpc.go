@@ -1,0 +1,112 @@
+// Package server starts spackmon's gRPC servers and clients the same way in every role:
+// OpenTelemetry stats handlers, health, reflection, and message sizes that fit the largest
+// request body the gateway accepts.
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+)
+
+// messageOverhead is room for the fields around the largest payload (a phase log).
+const messageOverhead = 1 << 20
+
+// GRPCOptions shape a gRPC server.
+type GRPCOptions struct {
+	// MaxPayloadBytes is the largest payload a request may carry.
+	MaxPayloadBytes int64
+	Unary           []grpc.UnaryServerInterceptor
+	Stream          []grpc.StreamServerInterceptor
+}
+
+// NewGRPC returns a server with health (answered by checks) and reflection registered.
+func NewGRPC(opts GRPCOptions, checks map[string]Check) *grpc.Server {
+	size := int(opts.MaxPayloadBytes + messageOverhead)
+	s := grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler()),
+		grpc.MaxRecvMsgSize(size),
+		grpc.MaxSendMsgSize(size),
+		grpc.ChainUnaryInterceptor(opts.Unary...),
+		grpc.ChainStreamInterceptor(opts.Stream...),
+	)
+	grpc_health_v1.RegisterHealthServer(s, &health{checks: checks})
+	reflection.Register(s)
+	return s
+}
+
+// Dial connects to a spackmon gRPC service. The connection is lazy: an unreachable
+// service shows up as Unavailable on the first call, not here.
+func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
+	size := int(maxPayloadBytes + messageOverhead)
+	return grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
+	)
+}
+
+// Serve runs s on lis until ctx ends, then stops it gracefully (bounded by a deadline).
+func Serve(ctx context.Context, s *grpc.Server, lis net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() { s.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		s.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// Check tells whether a service can do its work (typically: its database answers).
+type Check func(ctx context.Context) error
+
+// health answers from live checks rather than a status set at start-up, so the gateway's
+// service info turns 503 as soon as a database goes away.
+type health struct {
+	grpc_health_v1.UnimplementedHealthServer
+	checks map[string]Check
+}
+
+func (h *health) Check(ctx context.Context, req *grpc_health_v1.HealthCheckRequest) (*grpc_health_v1.HealthCheckResponse, error) {
+	serving := func(ok bool) *grpc_health_v1.HealthCheckResponse {
+		if ok {
+			return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_SERVING}
+		}
+		return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_NOT_SERVING}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if req.GetService() == "" {
+		for _, c := range h.checks {
+			if c(ctx) != nil {
+				return serving(false), nil
+			}
+		}
+		return serving(true), nil
+	}
+	c, ok := h.checks[req.GetService()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
+	}
+	return serving(c(ctx) == nil), nil
+}
