@@ -1,0 +1,44 @@
+# spackmon: `make run` starts the service on SQLite, `make test` runs every test.
+GO       ?= go
+PKGS     := github.com/spackmon/spackmon/...
+TOOLS    := $(CURDIR)/bin/tools
+# PostgreSQL for the tests: the machine's server when one answers, else pkg/pgtest starts a
+# throw-away cluster with initdb.
+export SPACKMON_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable')
+
+.PHONY: build run test test-short generate check-generate lint bench tools clean
+
+build:
+	$(GO) build -o bin/spackmon ./cmd/spackmon
+
+run: build
+	./bin/spackmon serve
+
+test: build
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+# The plugins are Go tools pinned in proto/go.mod, built locally: generation needs no network.
+tools:
+	cd proto && $(GO) build -o $(TOOLS)/ github.com/bufbuild/buf/cmd/buf \
+		google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc \
+		github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway \
+		github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
+
+generate: tools
+	PATH=$(TOOLS):$$PATH buf lint
+	PATH=$(TOOLS):$$PATH buf generate
+
+# Fails when the committed generated code is not what the protos produce.
+check-generate: generate
+	@git diff --exit-code -- proto gateway/openapi || (echo "generated code is out of date: run make generate" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- proto gateway/openapi)" || (echo "generated files are not committed" >&2; exit 1)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt needed:"; echo "$$out"; exit 1)
+	$(GO) vet $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+clean:
+	rm -rf bin

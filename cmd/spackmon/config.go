@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spackmon/spackmon/pkg/config"
+)
+
+// ingestConfig configures the ingest role.
+type ingestConfig struct {
+	config.Database
+	config.Limits
+	config.Log
+	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
+}
+
+// gatewayConfig configures the gateway role.
+type gatewayConfig struct {
+	config.Limits
+	config.Log
+	gatewayHTTP
+	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
+}
+
+// gatewayHTTP is what the gateway and serve share about the HTTP edge.
+type gatewayHTTP struct {
+	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
+	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
+	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`
+}
+
+// serveConfig configures every role in one process.
+type serveConfig struct {
+	config.Database
+	config.Limits
+	config.Log
+	gatewayHTTP
+	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
+}
+
+// migrateConfig configures spackmon migrate.
+type migrateConfig struct {
+	config.Database
+	config.Log
+}
+
+func usage(w io.Writer, cfg any) error { return config.Usage(w, cfg) }
+
+// load reads cfg from the environment, then lets flags override it.
+func load(cfg any, args []string, flags func(*flag.FlagSet)) error {
+	if err := config.Load(cfg); err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("spackmon", flag.ContinueOnError)
+	if flags != nil {
+		flags(fs)
+	}
+	return fs.Parse(args)
+}
+
+func newLogger(c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

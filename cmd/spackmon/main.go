@@ -1,0 +1,80 @@
+// Command spackmon runs the Spack Monitor service: every role in one process (serve), or
+// one role per process (auth, ingest, analysis, gateway) for separately scaled deployments,
+// plus the administrative commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string) error
+	// config is the role's configuration, listed by help.
+	config any
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run every role in one process (SQLite in --data-dir unless SPACKMON_DATABASE_URL is set)", runServe, &serveConfig{}},
+		"ingest":  {"run the ingest gRPC service", runIngest, &ingestConfig{}},
+		"gateway": {"run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
+		"migrate": {"apply database migrations and exit", runMigrate, &migrateConfig{}},
+		"version": {"print the version", runVersion, nil},
+		"help":    {"list the commands and every configuration variable with its default", runHelp, nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := realMain(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spackmon:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage: spackmon <command> [flags]; 'spackmon help' lists the commands")
+
+func realMain(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command %q; %w", args[0], errUsage)
+	}
+	return cmd.run(ctx, args[1:])
+}
+
+func runHelp(context.Context, []string) error {
+	return printHelp(os.Stdout)
+}
+
+func printHelp(w io.Writer) error {
+	fmt.Fprintln(w, "usage: spackmon <command> [flags]")
+	fmt.Fprintln(w)
+	cmds := commands()
+	for _, name := range commandOrder {
+		fmt.Fprintf(w, "  %-9s %s\n", name, cmds[name].summary)
+	}
+	for _, name := range commandOrder {
+		if cmds[name].config == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\nspackmon %s reads:\n", name)
+		if err := usage(w, cmds[name].config); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var commandOrder = []string{"serve", "ingest", "gateway", "migrate", "version", "help"}

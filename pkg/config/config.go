@@ -1,0 +1,59 @@
+// Package config holds the configuration parts the roles share. Each role's struct embeds
+// the parts it needs and is read from SPACKMON_* environment variables with envconfig.
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Prefix of every environment variable.
+const Prefix = "SPACKMON"
+
+// Database selects the store: PostgreSQL when URL is set, else SQLite in DataDir.
+type Database struct {
+	URL     string `envconfig:"DATABASE_URL" desc:"PostgreSQL URL (postgres://user@host/db); empty: SQLite in the data dir"`
+	DataDir string `envconfig:"DATA_DIR" default:"./spackmon-data" desc:"where the embedded SQLite database lives"`
+}
+
+// SQLitePath is the SQLite database file of the data dir.
+func (d Database) SQLitePath() string {
+	return filepath.Join(d.DataDir, "spackmon.db")
+}
+
+// Limits bound what a client may send.
+type Limits struct {
+	MaxBodyBytes int64 `envconfig:"MAX_BODY_BYTES" default:"268435456" desc:"largest request body; larger ones get 413"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// Load reads cfg from the environment.
+func Load(cfg any) error {
+	if err := envconfig.Process(Prefix, cfg); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}
+
+// Usage lists every variable of cfg with its default and description.
+func Usage(w io.Writer, cfg any) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	const format = `{{range .}}  {{usage_key .}}	{{usage_default .}}	{{usage_description .}}
+{{end}}`
+	if err := envconfig.Usagef(Prefix, cfg, tw, format); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// Getenv is os.Getenv with the prefix.
+func Getenv(name string) string { return os.Getenv(Prefix + "_" + name) }
