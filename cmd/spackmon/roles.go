@@ -38,12 +38,6 @@ func runServe(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log)
-	st, err := openIngestStore(ctx, cfg.Database, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return err
@@ -53,11 +47,25 @@ func runServe(ctx context.Context, args []string) error {
 		grpcLis.Close()
 		return err
 	}
+	return serveOn(ctx, cfg, newLogger(cfg.Log), httpLis, grpcLis)
+}
+
+// serveOn runs every role in this process on the given listeners until ctx ends.
+func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis, grpcLis net.Listener) error {
+	st, err := openIngestStore(ctx, cfg.Database, true)
+	if err != nil {
+		httpLis.Close()
+		grpcLis.Close()
+		return err
+	}
+	defer st.Close()
 	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpLis.Addr().String(),
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database))
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, ingestServer(st, cfg.Limits), grpcLis) })
-	g.Go(func() error { return serveGateway(ctx, log, cfg.gatewayHTTP, cfg.Limits, grpcLis.Addr().String(), httpLis) })
+	g.Go(func() error {
+		return serveGateway(ctx, log, cfg.gatewayHTTP, cfg.Limits, grpcLis.Addr().String(), httpLis)
+	})
 	return g.Wait()
 }
 

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/services/ingest/migrations"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m)
+}
+
+// backend is a store a test server can run on.
+type backend struct {
+	name     string
+	database func(t testing.TB) config.Database
+}
+
+var backends = []backend{
+	{"sqlite", func(t testing.TB) config.Database { return config.Database{DataDir: t.TempDir()} }},
+	{"postgres", func(t testing.TB) config.Database {
+		return config.Database{URL: pgtest.NewDatabase(t, "ingest", func(ctx context.Context, url string) error {
+			return db.MigratePostgres(ctx, url, migrations.Postgres)
+		})}
+	}},
+}
+
+// forEachBackend runs f as a subtest against a fresh server on each store.
+func forEachBackend(t *testing.T, f func(t *testing.T, srv *testServer)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			f(t, startServe(t, b.database(t), nil))
+		})
+	}
+}
+
+// testServer is spackmon serve running in this process on loopback ports.
+type testServer struct {
+	URL    string
+	client *http.Client
+}
+
+func testConfig(d config.Database) serveConfig {
+	return serveConfig{
+		Database:    d,
+		Limits:      config.Limits{MaxBodyBytes: 256 << 20},
+		Log:         config.Log{Level: "error"},
+		gatewayHTTP: gatewayHTTP{APIPrefix: "ms1", Environment: "test"},
+	}
+}
+
+func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *testServer {
+	t.Helper()
+	cfg := testConfig(d)
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	go func() { done <- serveOn(ctx, cfg, log, httpLis, grpcLis) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	srv := &testServer{URL: "http://" + httpLis.Addr().String(), client: &http.Client{Timeout: time.Minute}}
+	srv.waitReady(t)
+	return srv
+}
+
+func (s *testServer) waitReady(t testing.TB) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := s.client.Get(s.URL + "/ms1/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("server did not become ready")
+}
+
+// answer is an HTTP answer with its body.
+type answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body, failing the test when it is not JSON.
+func (a answer) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(a.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("answer %d is not a JSON object: %v: %q", a.Status, err, a.Body)
+	}
+	return m
+}
+
+func (s *testServer) do(t testing.TB, method, path string, body []byte, header http.Header) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// post sends a JSON body the way Spack does (labelled as a form).
+func (s *testServer) post(t testing.TB, path string, body any) answer {
+	t.Helper()
+	data, ok := body.([]byte)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s.do(t, http.MethodPost, path, data, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+}
+
+func (s *testServer) get(t testing.TB, path string) answer {
+	t.Helper()
+	return s.do(t, http.MethodGet, path, nil, nil)
+}
+
+// testdata finds the shared test data beside the repository.
+func testdata(t testing.TB, parts ...string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		candidate := filepath.Join(dir, "..", "shared", "testdata")
+		if _, err := os.Stat(candidate); err == nil {
+			return filepath.Join(append([]string{candidate}, parts...)...)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("shared/testdata not found beside the repository")
+		}
+		dir = parent
+	}
+}
+
+func readTestdata(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(testdata(t, parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// path walks a decoded JSON value: path(m, "data", "build", "build_id").
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func num(t testing.TB, v any) int64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("%v (%T) is not a JSON number", v, v)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatalf("%v is not an integer", n)
+	}
+	return i
+}
+
+func wantEnvelope(t testing.TB, a answer, status int, message string) map[string]any {
+	t.Helper()
+	if a.Status != status {
+		t.Fatalf("status %d, want %d: %s", a.Status, status, a.Body)
+	}
+	if ct := a.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want JSON", ct)
+	}
+	m := a.JSON(t)
+	if got := num(t, m["code"]); got != int64(status) {
+		t.Errorf("code %d, want %d", got, status)
+	}
+	if message != "" && m["message"] != message {
+		t.Errorf("message %q, want %q", m["message"], message)
+	}
+	return m
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// exchange is one captured request of the real Spack client with the stub's answer.
+type exchange struct {
+	Method   string            `json:"method"`
+	Path     string            `json:"path"`
+	Headers  map[string]string `json:"headers"`
+	Body     string            `json:"body"`
+	StubCode int
+	StubBody map[string]any
+}
+
+func loadCapture(t *testing.T, name string) []exchange {
+	t.Helper()
+	var out []exchange
+	sc := bufio.NewScanner(bytes.NewReader(readTestdata(t, "spack-client", name)))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var line struct {
+			exchange
+			Resp     *int           `json:"resp"`
+			RespBody map[string]any `json:"resp_body"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if line.Resp != nil {
+			out[len(out)-1].StubCode, out[len(out)-1].StubBody = *line.Resp, line.RespBody
+			continue
+		}
+		out = append(out, line.exchange)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// replay keeps what the client told the server, to predict answers and check the stored
+// state afterwards.
+type replay struct {
+	t        *testing.T
+	srv      *testServer
+	ids      map[int64]int64 // the stub's build id -> ours
+	specs    map[string]bool // spec keys seen
+	builds   map[string]int64
+	expected map[int64]*expectedBuild
+}
+
+type expectedBuild struct {
+	name, hash string
+	status     string
+	tags       []string
+	phases     map[string]*string // nil: posted as null
+	phaseState map[string]string
+}
+
+func TestReplaySpackClient(t *testing.T) {
+	captures := []string{
+		"v0.17.2-install.jsonl", "v0.17.2-install-failure.jsonl", "v0.18-install.jsonl",
+		"v0.18-install-failure.jsonl", "v0.18-concretization-failure.jsonl", "v0.17.2-reinstall.jsonl",
+		"v0.17.2-analyze.jsonl", "v0.18-analyze.jsonl", "v0.17.2-monitor-upload.jsonl", "v0.17.2-token-expiry.jsonl",
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			for _, name := range captures {
+				t.Run(name, func(t *testing.T) {
+					srv := startServe(t, b.database(t), nil)
+					r := &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
+						builds: map[string]int64{}, expected: map[int64]*expectedBuild{}}
+					for i, ex := range loadCapture(t, name) {
+						r.send(i, ex)
+					}
+					r.checkStored()
+				})
+			}
+		})
+	}
+}
+
+// send replays one request. Token requests and the requests the stub challenged are left
+// out: authentication is off, so the client's retry with a token is the one that counts.
+func (r *replay) send(i int, ex exchange) {
+	t := r.t
+	if strings.HasPrefix(ex.Path, "/auth/token") || ex.StubCode == http.StatusUnauthorized {
+		return
+	}
+	if strings.HasPrefix(ex.Path, "/ms1/analyze/") {
+		return // the analysis service comes with its own issue
+	}
+	header := http.Header{}
+	for k, v := range ex.Headers {
+		if k != "Authorization" && k != "Content-Length" && k != "Host" {
+			header.Set(k, v)
+		}
+	}
+	var body map[string]any
+	if ex.Body != "" {
+		dec := json.NewDecoder(strings.NewReader(ex.Body))
+		dec.UseNumber()
+		if err := dec.Decode(&body); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	raw := []byte(ex.Body)
+	if id, ok := body["build_id"]; ok {
+		body["build_id"] = r.ids[num(t, id)]
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := r.srv.do(t, ex.Method, ex.Path, raw, header)
+	label := fmt.Sprintf("request %d %s %s", i, ex.Method, ex.Path)
+	switch ex.Path {
+	case "/ms1/":
+		r.checkServiceInfo(label, a)
+	case "/ms1/specs/new/":
+		r.checkNewSpec(label, body, a)
+	case "/ms1/builds/new/":
+		r.checkNewBuild(label, ex, body, a)
+	case "/ms1/builds/phases/update/":
+		r.checkPhase(label, body, a)
+	case "/ms1/builds/update/":
+		r.checkStatus(label, body, a)
+	default:
+		t.Fatalf("%s: not a path of the protocol", label)
+	}
+}
+
+func (r *replay) checkServiceInfo(label string, a answer) {
+	if a.Status != http.StatusOK {
+		r.t.Fatalf("%s: status %d", label, a.Status)
+	}
+	m := a.JSON(r.t)
+	for _, k := range []string{"id", "status", "name", "description", "organization", "contactUrl",
+		"documentationUrl", "createdAt", "updatedAt", "environment", "version", "auth_instructions_url"} {
+		if _, ok := m[k]; !ok {
+			r.t.Errorf("%s: service info lacks %q", label, k)
+		}
+	}
+	if m["id"] != "spackmon" || m["status"] != "running" || m["version"] == "" {
+		r.t.Errorf("%s: service info %v", label, m)
+	}
+}
+
+// rootOf returns the root node of a spec document in any layout this replay sends.
+func rootOf(doc any) map[string]any {
+	for {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return nil
+		}
+		if inner, ok := m["spec"]; ok {
+			doc = inner
+			continue
+		}
+		nodes, _ := m["nodes"].([]any)
+		if len(nodes) == 0 {
+			return nil
+		}
+		root, _ := nodes[0].(map[string]any)
+		return root
+	}
+}
+
+func (r *replay) checkNewSpec(label string, body map[string]any, a answer) {
+	t := r.t
+	root := rootOf(body["spec"])
+	fullHash, _ := root["full_hash"].(string)
+	key := fmt.Sprint(root["name"], "/", fullHash, "/", root["hash"], "/", body["spack_version"])
+	status := http.StatusCreated
+	if r.specs[key] {
+		status = http.StatusOK
+	}
+	r.specs[key] = true
+	m := wantEnvelope(t, a, status, "success")
+	if created := path(m, "data", "created"); created != (status == http.StatusCreated) {
+		t.Errorf("%s: created %v", label, created)
+	}
+	if got := path(m, "data", "spec", "name"); got != root["name"] {
+		t.Errorf("%s: spec name %v, want %v", label, got, root["name"])
+	}
+	if fullHash != "FAILED_CONCRETIZATION" && path(m, "data", "spec", "full_hash") != fullHash {
+		t.Errorf("%s: full_hash %v, want %v", label, path(m, "data", "spec", "full_hash"), fullHash)
+	}
+	if path(m, "data", "spec", "spack_version") != body["spack_version"] {
+		t.Errorf("%s: spack_version %v", label, path(m, "data", "spec", "spack_version"))
+	}
+	deps, _ := root["dependencies"].([]any)
+	specs, _ := path(m, "data", "spec", "specs").(map[string]any)
+	if len(specs) != len(deps) {
+		t.Errorf("%s: %d dependencies in specs, want %d", label, len(specs), len(deps))
+	}
+}
+
+func (r *replay) checkNewBuild(label string, ex exchange, body map[string]any, a answer) {
+	t := r.t
+	key := fmt.Sprint(body["full_hash"], body["spack_version"], body["hostname"], body["kernel_version"],
+		body["host_os"], body["host_target"], body["platform"])
+	status := http.StatusCreated
+	if _, seen := r.builds[key]; seen {
+		status = http.StatusOK
+	}
+	m := wantEnvelope(t, a, status, "Build get or create was successful.")
+	if path(m, "data", "build_created") != (status == http.StatusCreated) {
+		t.Errorf("%s: build_created %v", label, path(m, "data", "build_created"))
+	}
+	id := num(t, path(m, "data", "build", "build_id"))
+	if prev, seen := r.builds[key]; seen && prev != id {
+		t.Errorf("%s: repeat gave build %d, first gave %d", label, id, prev)
+	}
+	r.builds[key] = id
+	r.ids[num(t, path(ex.StubBody, "data", "build", "build_id"))] = id
+	name, _ := path(m, "data", "build", "spec_name").(string)
+	if name == "" || path(m, "data", "build", "spec_full_hash") == "" {
+		t.Errorf("%s: build without spec: %v", label, m["data"])
+	}
+	if r.expected[id] == nil {
+		var tags []string
+		if s, ok := body["tags"].(string); ok {
+			tags = strings.Split(s, ",")
+		}
+		r.expected[id] = &expectedBuild{name: name, hash: body["full_hash"].(string), status: "NOTRUN", tags: tags,
+			phases: map[string]*string{}, phaseState: map[string]string{}}
+	}
+}
+
+func (r *replay) checkPhase(label string, body map[string]any, a answer) {
+	name, _ := body["phase_name"].(string)
+	m := wantEnvelope(r.t, a, http.StatusOK, "Phase "+name+" was successfully updated.")
+	if path(m, "data", "build_phase", "name") != name || path(m, "data", "build_phase", "status") != body["status"] {
+		r.t.Errorf("%s: build_phase %v", label, path(m, "data", "build_phase"))
+	}
+	num(r.t, path(m, "data", "build_phase", "id"))
+	b := r.expected[num(r.t, body["build_id"])]
+	var out *string
+	if s, ok := body["output"].(string); ok {
+		out = &s
+	}
+	b.phases[name] = out
+	b.phaseState[name] = body["status"].(string)
+}
+
+func (r *replay) checkStatus(label string, body map[string]any, a answer) {
+	m := wantEnvelope(r.t, a, http.StatusOK, "Status updated")
+	id := num(r.t, body["build_id"])
+	if got := num(r.t, path(m, "data", "build", "build_id")); got != id {
+		r.t.Errorf("%s: build %d, want %d", label, got, id)
+	}
+	r.expected[id].status = body["status"].(string)
+}
+
+// checkStored reads every build back through /api/v1 and compares it with what was sent.
+func (r *replay) checkStored() {
+	t := r.t
+	for id, want := range r.expected {
+		a := r.srv.get(t, fmt.Sprintf("/api/v1/builds/%d", id))
+		if a.Status != http.StatusOK {
+			t.Fatalf("build %d: %d %s", id, a.Status, a.Body)
+		}
+		b := a.JSON(t)
+		if b["status"] != want.status {
+			t.Errorf("build %d: status %v, want %v", id, b["status"], want.status)
+		}
+		if path(b, "spec", "name") != want.name {
+			t.Errorf("build %d: spec %v, want %v", id, path(b, "spec", "name"), want.name)
+		}
+		if got := fmt.Sprint(b["tags"]); len(want.tags) > 0 && got != fmt.Sprint(anySlice(want.tags)) {
+			t.Errorf("build %d: tags %v, want %v", id, got, want.tags)
+		}
+		if want.status == "NOTRUN" && b["finished_at"] != nil {
+			t.Errorf("build %d: finished_at %v for a build that did not finish", id, b["finished_at"])
+		}
+		phases, _ := b["phases"].([]any)
+		if len(phases) != len(want.phases) {
+			t.Errorf("build %d: %d phases, want %d", id, len(phases), len(want.phases))
+		}
+		for _, p := range phases {
+			name, _ := path(p, "name").(string)
+			if path(p, "status") != want.phaseState[name] {
+				t.Errorf("build %d phase %s: status %v, want %v", id, name, path(p, "status"), want.phaseState[name])
+			}
+			r.checkOutput(id, name, want.phases[name])
+		}
+	}
+}
+
+func (r *replay) checkOutput(id int64, phase string, want *string) {
+	a := r.srv.get(r.t, fmt.Sprintf("/api/v1/builds/%d/phases/%s/output", id, phase))
+	if a.Status != http.StatusOK {
+		r.t.Fatalf("output of build %d phase %s: %d %s", id, phase, a.Status, a.Body)
+	}
+	wantText := ""
+	if want != nil {
+		wantText = *want
+	}
+	if string(a.Body) != wantText {
+		r.t.Errorf("output of build %d phase %s: %q, want %q", id, phase, a.Body, wantText)
+	}
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
