@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// The write path through the whole stack (HTTP gateway, gRPC, service, store) on each store.
+func BenchmarkGateway(b *testing.B) {
+	spec := readTestdata(b, "specs", "singularity-3.8.0.json")
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			srv := startServe(b, be.database(b), nil)
+			b.Run("specs-new/new-55-nodes", func(b *testing.B) {
+				// A fresh spack version makes all 55 nodes new on every upload.
+				for i := 0; b.Loop(); i++ {
+					wantCode(b, srv.post(b, "/ms1/specs/new/", specBody(spec, fmt.Sprintf("bench-%d", i))), http.StatusCreated)
+				}
+			})
+			b.Run("specs-new/repeat-55-nodes", func(b *testing.B) {
+				body := specBody(spec, "1.0.0")
+				srv.post(b, "/ms1/specs/new/", body)
+				for b.Loop() {
+					wantCode(b, srv.post(b, "/ms1/specs/new/", body), http.StatusOK)
+				}
+			})
+			b.Run("builds-new", func(b *testing.B) {
+				env := map[string]any{}
+				for k, v := range buildEnv {
+					env[k] = v
+				}
+				for i := 0; b.Loop(); i++ {
+					env["hostname"] = fmt.Sprintf("host-%d", i)
+					wantCode(b, srv.post(b, "/ms1/builds/new/", env), http.StatusCreated)
+				}
+			})
+			b.Run("phase-1MiB", func(b *testing.B) {
+				m := srv.post(b, "/ms1/builds/new/", buildEnv).JSON(b)
+				body, _ := json.Marshal(map[string]any{"build_id": num(b, path(m, "data", "build", "build_id")),
+					"phase_name": "build", "status": "SUCCESS", "output": string(megabyteLog(b))})
+				b.SetBytes(1 << 20)
+				for b.Loop() {
+					wantCode(b, srv.post(b, "/ms1/builds/phases/update/", body), http.StatusOK)
+				}
+			})
+		})
+	}
+}
+
+func specBody(spec []byte, spackVersion string) []byte {
+	body, _ := json.Marshal(map[string]any{"spec": json.RawMessage(spec), "spack_version": spackVersion})
+	return body
+}
+
+// megabyteLog is 1 MiB of real build log: config.log repeated.
+func megabyteLog(b testing.TB) []byte {
+	src := readTestdata(b, "dummy-tar-spack", "config.log")
+	var out bytes.Buffer
+	for out.Len() < 1<<20 {
+		out.Write(src)
+	}
+	return out.Bytes()[:1<<20]
+}
+
+func wantCode(b testing.TB, a answer, status int) {
+	if a.Status != status {
+		b.Fatalf("status %d, want %d: %.300s", a.Status, status, a.Body)
+	}
+}
