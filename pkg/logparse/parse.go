@@ -1,0 +1,109 @@
+package logparse
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Parse returns the error and warning events of a build log, in line order.
+//
+// Lines end at "\n"; a "\r" before it is dropped so that CRLF logs classify like LF ones,
+// and a final "\n" ends the last line rather than starting an empty one. Event strings
+// are made valid UTF-8 (invalid bytes become U+FFFD) because they end up in JSON and
+// database text columns; classification itself sees the raw bytes.
+func Parse(log []byte) []Event {
+	rs := rules()
+	cand := make([]uint64, rs.pre.words)
+	var events []Event
+	lineNo := 0
+	for pos := 0; pos < len(log); {
+		end, next := lineEnd(log, pos)
+		lineNo++
+		line := trimCR(log[pos:end])
+		if kind := rs.classify(line, cand); kind != "" {
+			events = append(events, rs.event(log, kind, line, lineNo, pos, next))
+		}
+		pos = next
+	}
+	return events
+}
+
+// lineEnd returns the end of the line starting at pos (excluding "\n") and the start of
+// the following one.
+func lineEnd(log []byte, pos int) (end, next int) {
+	i := bytes.IndexByte(log[pos:], '\n')
+	if i < 0 {
+		return len(log), len(log)
+	}
+	return pos + i, pos + i + 1
+}
+
+func trimCR(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		return line[:n-1]
+	}
+	return line
+}
+
+// event builds the event for line, which starts at byte start of log; next is the start
+// of the following line. Context is found by walking the buffer outwards from the line,
+// which costs nothing on the many lines that are not events.
+func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next int) Event {
+	ev := Event{
+		Kind:   kind,
+		LineNo: lineNo,
+		Text:   clean(bytes.TrimSpace(line)),
+	}
+	ev.SourceFile, ev.SourceLine = rs.location(line)
+
+	var pre []string
+	for p := start; len(pre) < rs.context && p > 0; {
+		// log[p-1] is the "\n" ending the previous line.
+		b := bytes.LastIndexByte(log[:p-1], '\n') + 1
+		pre = append(pre, rightTrim(log[b:p-1]))
+		p = b
+	}
+	for i, j := 0, len(pre)-1; i < j; i, j = i+1, j-1 {
+		pre[i], pre[j] = pre[j], pre[i]
+	}
+	var post []string
+	for p := next; len(post) < rs.context && p < len(log); {
+		end, nx := lineEnd(log, p)
+		post = append(post, rightTrim(log[p:end]))
+		p = nx
+	}
+	ev.PreContext = strings.Join(pre, "\n")
+	ev.PostContext = strings.Join(post, "\n")
+	ev.Start = lineNo - len(pre)
+	ev.End = lineNo + len(post) + 1
+	return ev
+}
+
+// location applies every file/line pattern and keeps the last match, as CTest does.
+// A line number too large for an int is reported as 0 rather than wrapped or truncated.
+func (rs *ruleset) location(line []byte) (string, int) {
+	file, no := "", 0
+	for _, re := range rs.fileLine {
+		m := re.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		file = clean(m[1])
+		n, err := strconv.Atoi(string(m[2]))
+		if err != nil {
+			n = 0
+		}
+		no = n
+	}
+	return file, no
+}
+
+func rightTrim(b []byte) string {
+	return clean(bytes.TrimRightFunc(b, unicode.IsSpace))
+}
+
+func clean(b []byte) string {
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

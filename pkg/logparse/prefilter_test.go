@@ -1,0 +1,226 @@
+package logparse
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// gen appends a random string matched by re (ignoring anchors, which the caller handles
+// by sometimes adding no prefix). Letters under case folding come out in either case, so
+// the folding in the prefilter is exercised.
+func gen(r *rand.Rand, re *syntax.Regexp, sb *strings.Builder) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, c := range re.Rune {
+			if re.Flags&syntax.FoldCase != 0 && r.IntN(2) == 0 {
+				orbit := []rune{c}
+				for f := unicode.SimpleFold(c); f != c; f = unicode.SimpleFold(f) {
+					orbit = append(orbit, f)
+				}
+				c = orbit[r.IntN(len(orbit))]
+			}
+			sb.WriteRune(c)
+		}
+	case syntax.OpCharClass:
+		sb.WriteRune(classRune(r, re.Rune))
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		sb.WriteRune(classRune(r, []rune{0, '\n' - 1, '\n' + 1, unicode.MaxRune}))
+	case syntax.OpCapture:
+		gen(r, re.Sub[0], sb)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		lo, hi := 0, 3
+		switch re.Op {
+		case syntax.OpPlus:
+			lo = 1
+		case syntax.OpQuest:
+			hi = 1
+		case syntax.OpRepeat:
+			lo, hi = re.Min, re.Max
+			if hi < 0 {
+				hi = lo + 3
+			}
+		}
+		for range lo + r.IntN(hi-lo+1) {
+			gen(r, re.Sub[0], sb)
+		}
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			gen(r, s, sb)
+		}
+	case syntax.OpAlternate:
+		gen(r, re.Sub[r.IntN(len(re.Sub))], sb)
+	}
+}
+
+// classRune picks a rune of the class, usually printable ASCII because that is what logs
+// hold, sometimes anything including U+FFFD.
+func classRune(r *rand.Rand, ranges []rune) rune {
+	in := func(c rune) bool {
+		for i := 0; i+1 < len(ranges); i += 2 {
+			if ranges[i] <= c && c <= ranges[i+1] {
+				return true
+			}
+		}
+		return false
+	}
+	if r.IntN(5) != 0 {
+		for range 50 {
+			if c := rune(' ' + r.IntN(95)); in(c) {
+				return c
+			}
+		}
+	}
+	for {
+		i := 2 * r.IntN(len(ranges)/2)
+		c := ranges[i] + rune(r.Int64N(int64(ranges[i+1]-ranges[i])+1))
+		if utf8.ValidRune(c) {
+			return c
+		}
+	}
+}
+
+var affixes = []string{"", "", "x", "  ", "foo.c:1: ", "ERROR", "\xff", "é"}
+
+// patternLines returns n random lines for every pattern, each likely to match it.
+func patternLines(seed uint64, n int) [][]string {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rs := rules()
+	var out [][]string
+	for _, p := range rs.src {
+		re, err := syntax.Parse(p, syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		var lines []string
+		for range n {
+			var sb strings.Builder
+			sb.WriteString(affixes[r.IntN(len(affixes))])
+			gen(r, re, &sb)
+			sb.WriteString(affixes[r.IntN(len(affixes))])
+			lines = append(lines, sb.String())
+		}
+		out = append(out, lines)
+	}
+	return out
+}
+
+// generatedLog mixes generated lines for every pattern with filler, so events sit at
+// every distance from each other and from the ends.
+func generatedLog(seed uint64, n int) []byte {
+	var all []string
+	for i, lines := range patternLines(seed, n) {
+		for j, l := range lines {
+			all = append(all, l)
+			if (i+j)%3 == 0 {
+				all = append(all, "checking for something... yes")
+			}
+		}
+	}
+	return []byte(strings.Join(all, "\n"))
+}
+
+// TestPrefilterSound checks the property the fast path rests on: whenever a pattern
+// matches a line, the prefilter lists it as a candidate.
+func TestPrefilterSound(t *testing.T) {
+	rs := rules()
+	cand := make([]uint64, rs.pre.words)
+	for id, lines := range patternLines(3, 300) {
+		matched := 0
+		for _, l := range lines {
+			if !rs.res[id].MatchString(l) {
+				continue
+			}
+			matched++
+			rs.pre.candidates([]byte(l), cand)
+			if cand[id>>6]&(1<<(id&63)) == 0 {
+				t.Errorf("pattern %q matches %q but the prefilter rules it out", rs.src[id], l)
+			}
+		}
+		if matched < 30 {
+			t.Errorf("pattern %q: only %d of %d generated lines match; generator too weak to test it", rs.src[id], matched, len(lines))
+		}
+	}
+}
+
+func TestRequiredStrings(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"^[Bb]us [Ee]rror", []string{"bus error"}},
+		{"([^:]+): (Error:|error|undefined reference|multiply defined)", []string{": error", ": multiply defined", ": undefined reference"}},
+		{"([^ :]+) ?: (error|fatal error)", []string{": error", ": fatal error"}},
+		{":[ \\t]can't find", []string{":\tcan't find", ": can't find"}},
+		{"make\\[.*\\]: \\*\\*\\*.*Error", []string{"]: ***"}},
+		{"^(Warning|Warnung)[ :]", []string{"warning ", "warning:", "warnung ", "warnung:"}},
+		// Nothing can be required of these, so they must run on every line.
+		{"a*", nil},
+		{"(foo|.)", nil},
+		{"x\uFFFDy", []string{"x"}},
+		// (?i)k also matches the Kelvin sign, so that must be among the strings.
+		{"(?i)ok", []string{"ok", "o\u212a"}},
+		{"(?i)kelvin", []string{"kelvin", "\u212aelvin"}},
+		{"(?i)ak", []string{"ak", "a\u212a"}},
+	} {
+		got, err := requiredStrings(c.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("requiredStrings(%q) = %q; want %q", c.pattern, got, c.want)
+		}
+	}
+	// Every embedded pattern should get a requirement; one that does not still works,
+	// but costs a regexp run on every line, so it should be noticed.
+	rs := rules()
+	for id, p := range rs.src {
+		if rs.pre.always[id>>6]&(1<<(id&63)) != 0 {
+			t.Errorf("pattern %q has no required string and runs on every line", p)
+		}
+	}
+}
+
+// TestPrefilterFolding checks case folding and non-ASCII strings in the automaton itself,
+// independent of the embedded patterns.
+func TestPrefilterFolding(t *testing.T) {
+	pats := []string{"^[Ee]rror", "(?i)ak", "naïve", "x+y", "zz"}
+	pf, err := newPrefilter(pats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cand := make([]uint64, pf.words)
+	for _, c := range []struct {
+		line string
+		want []int
+	}{
+		{"ERROR", []int{0}},
+		{"eRRor here", []int{0}},
+		{"A\u212a", []int{1}},
+		{"the NAÏVE way", nil}, // Ï is not ASCII, so it is not folded, and neither is the regexp
+		{"the naïve way", []int{2}},
+		{"xxxy zz", []int{3, 4}},
+		{"\xff\xfezZ", []int{4}},
+		{"", nil},
+	} {
+		pf.candidates([]byte(c.line), cand)
+		var got []int
+		for id := range pats {
+			if cand[id>>6]&(1<<(id&63)) != 0 {
+				got = append(got, id)
+				if !regexp.MustCompile(pats[id]).MatchString(c.line) && id != 0 {
+					// Only [Ee]rror is expected to over-approximate (folding widens it).
+					t.Logf("%q: pattern %q is a candidate but does not match", c.line, pats[id])
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("candidates(%q) = %v; want %v", c.line, got, c.want)
+		}
+	}
+}
