@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/pgtest"
+)
+
+// The roles as separate processes of the real binary on PostgreSQL: migrate, ingest and
+// gateway, talking gRPC over loopback, serving the captured Spack client.
+func TestSeparateProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "spackmon")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	url := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	env := append(os.Environ(), "SPACKMON_DATABASE_URL="+url, "SPACKMON_LOG_LEVEL=warn")
+
+	if out, err := exec.Command(bin, "migrate").CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	} else {
+		t.Logf("migrate: %s", out)
+	}
+	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	start(t, bin, "ingest", append(env, "SPACKMON_GRPC_ADDR="+grpcAddr))
+	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_ADDR="+httpAddr))
+
+	srv := &testServer{URL: "http://" + httpAddr, client: &http.Client{Timeout: time.Minute}}
+	srv.waitReady(t)
+	r := &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
+		builds: map[string]int64{}, expected: map[int64]*expectedBuild{}}
+	for i, ex := range loadCapture(t, "v0.17.2-install.jsonl") {
+		r.send(i, ex)
+	}
+	r.checkStored()
+}
+
+func freeAddr(t *testing.T) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+func start(t *testing.T, bin, role string, env []string) {
+	cmd := exec.Command(bin, role)
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s exited with %v", role, err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("%s did not stop on SIGINT", role)
+		}
+	})
+}
