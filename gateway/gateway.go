@@ -31,6 +31,7 @@ type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
 	mux     *runtime.ServeMux
+	handler http.Handler
 	health  grpc_health_v1.HealthClient
 	started time.Time
 }
@@ -55,6 +56,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientC
 	if err := g.mux.HandlePath(http.MethodGet, "/api/docs/openapi.json", serveOpenAPI); err != nil {
 		return nil, err
 	}
+	if err := g.mux.HandlePath(http.MethodGet, "/api/docs", serveDocs); err != nil {
+		return nil, err
+	}
+	g.handler = g.limitBodies(g.mux)
 	return g, nil
 }
 
@@ -66,7 +71,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL.Path, r.URL.RawPath = path, ""
-	g.limitBodies(g.mux).ServeHTTP(w, r)
+	g.handler.ServeHTTP(w, r)
 }
 
 // internalPath maps a request path to the routes' form: the configured protocol prefix
