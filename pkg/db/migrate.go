@@ -1,0 +1,88 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// Dialect names the SQL dialect a set of migrations is written in.
+type Dialect string
+
+const (
+	DialectPostgres Dialect = "postgres"
+	DialectSQLite   Dialect = "sqlite"
+)
+
+// DefaultVersionTable is where applied migration versions are recorded unless
+// WithVersionTable says otherwise.
+const DefaultVersionTable = "goose_db_version"
+
+// MigrateOption adjusts Migrate.
+type MigrateOption func(*migrateConfig)
+
+type migrateConfig struct{ table string }
+
+// WithVersionTable names the table that records applied versions. Services that share one
+// database must each use their own, because their migrations are numbered independently.
+func WithVersionTable(name string) MigrateOption {
+	return func(c *migrateConfig) { c.table = name }
+}
+
+// Migrate applies the goose SQL migrations in fsys (files at its root) that db has not
+// had yet.
+func Migrate(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS, opts ...MigrateOption) error {
+	cfg := migrateConfig{table: DefaultVersionTable}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	table := cfg.table
+	providerOpts := []goose.ProviderOption{goose.WithTableName(table)}
+	var gooseDialect goose.Dialect
+	switch dialect {
+	case DialectPostgres:
+		gooseDialect = goose.DialectPostgres
+		// Replicas started together may all run their migrations: an advisory lock per
+		// table makes them take turns.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID(table)))
+		if err != nil {
+			return err
+		}
+		providerOpts = append(providerOpts, goose.WithSessionLocker(locker))
+	case DialectSQLite:
+		gooseDialect = goose.DialectSQLite3
+	default:
+		return fmt.Errorf("migrate: unknown dialect %q", dialect)
+	}
+	provider, err := goose.NewProvider(gooseDialect, db, fsys, providerOpts...)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", table, err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", table, err)
+	}
+	return nil
+}
+
+// MigratePostgres opens url, applies the migrations in fsys as Migrate does, and closes
+// the connection again.
+func MigratePostgres(ctx context.Context, url string, fsys fs.FS, opts ...MigrateOption) error {
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer sqlDB.Close()
+	return Migrate(ctx, sqlDB, DialectPostgres, fsys, opts...)
+}
+
+func lockID(table string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("spackmon migrate " + table))
+	return int64(h.Sum64() >> 1)
+}

@@ -1,0 +1,90 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// SQLite is one database file opened twice: Write has a single connection, because SQLite
+// lets one writer in at a time and queuing writers in Go is cheaper than having them spin
+// on SQLITE_BUSY; Read is a pool of read-only connections that WAL mode lets run alongside
+// the writer.
+type SQLite struct {
+	Write *sql.DB
+	Read  *sql.DB
+}
+
+// Shared by both pools: wait for locks held by other processes rather than failing, and
+// enforce foreign keys (SQLite leaves them off by default).
+const sqliteCommonParams = "_busy_timeout=10000&_foreign_keys=1"
+
+// OpenSQLite opens (creating if needed) the database file at path in WAL mode.
+func OpenSQLite(path string) (*SQLite, error) {
+	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+
+	// _txlock=immediate: a transaction takes the write lock at BEGIN, so one that starts by
+	// reading can't fail with SQLITE_BUSY when it later writes.
+	// synchronous=NORMAL is durable in WAL mode except for the last commits on power loss.
+	write, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+
+		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	// Opening the writer first creates the file and switches it to WAL before any reader
+	// looks at it.
+	if err := write.Ping(); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+
+	read, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+"&_query_only=1")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	if err := read.Ping(); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return &SQLite{Write: write, Read: read}, nil
+}
+
+// Close closes both pools.
+func (s *SQLite) Close() error {
+	return errors.Join(s.Read.Close(), s.Write.Close())
+}
+
+// InSQLTx runs fn in a transaction on db, committing when fn returns nil and rolling back
+// otherwise (a panic included, so that SQLite's single writer connection is never left
+// inside an open transaction).
+func InSQLTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	committed = true
+	return tx.Commit()
+}

@@ -1,0 +1,131 @@
+// Package rows holds what both store implementations do the same way around their SQL:
+// how names read back, how list filters and limits are interpreted, and the domain errors
+// they answer with.
+package rows
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/logparse"
+)
+
+// DefaultLimit is the page size of a list that asks for none; MaxLimit the largest page.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Limit clamps a requested page size.
+func Limit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return min(n, MaxLimit)
+}
+
+// Compiler formats a compiler as "name@version" ("" when the spec has none).
+func Compiler(name, version *string) string {
+	if name == nil {
+		return ""
+	}
+	if version == nil || *version == "" {
+		return *name
+	}
+	return *name + "@" + *version
+}
+
+// Arch formats an architecture as "platform-platform_os-target" ("" when the spec has
+// none).
+func Arch(platform, platformOS, target *string) string {
+	if platform == nil {
+		return ""
+	}
+	return *platform + "-" + deref(platformOS) + "-" + deref(target)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// FoldTag is the form in which tags are compared and kept unique.
+func FoldTag(tag string) string { return strings.ToLower(strings.TrimSpace(tag)) }
+
+// Types splits a stored dependency type list.
+func Types(joined string) []string {
+	if joined == "" {
+		return []string{}
+	}
+	return strings.Split(joined, ",")
+}
+
+// CountEvents counts the errors and warnings a phase keeps with its summary.
+func CountEvents(events []logparse.Event) (errorCount, warningCount int) {
+	for _, e := range events {
+		switch e.Kind {
+		case logparse.Error:
+			errorCount++
+		case logparse.Warning:
+			warningCount++
+		}
+	}
+	return errorCount, warningCount
+}
+
+// Contains is a LIKE pattern matching text anywhere, with LIKE's wildcards in text taken
+// literally (escape character: backslash).
+func Contains(text string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(text) + "%"
+}
+
+// The messages of the domain errors the stores return.
+
+// BuildNotFound is the error for an unknown build id.
+func BuildNotFound(id int64) error {
+	return errs.New(errs.NotFound, "Build %d does not exist.", id)
+}
+
+// NotOwner is the error for an update by someone other than the build's owner.
+func NotOwner() error {
+	return errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
+}
+
+// PhaseNotFound is the error for an unknown phase of an existing build.
+func PhaseNotFound(buildID int64, name string) error {
+	return errs.New(errs.NotFound, "Build %d has no phase %s.", buildID, name)
+}
+
+// SpecNotFound is the error for a build of an unknown spec; the message is the one
+// Spack Monitor clients know.
+func SpecNotFound(hash, spackVersion string) error {
+	e := errs.New(errs.SpecNotFound, "The spec with full hash %s and spack version %s does not exist.", hash, spackVersion)
+	e.Metadata = map[string]string{"full_hash": hash, "spack_version": spackVersion}
+	return e
+}
+
+// NoSpec is the error for GetSpec of an unknown hash.
+func NoSpec(hash string) error {
+	return errs.New(errs.NotFound, "There is no spec with hash %s.", hash)
+}
+
+// TooLong is the error for a value a length check refused.
+func TooLong(constraint string) error {
+	return errs.New(errs.BadRequest, "A value is too long or invalid (%s).", constraint)
+}
+
+// Wrap prefixes a store failure with what was being done, leaving domain errors as they
+// are so that their messages reach the client unchanged.
+func Wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*errs.Error); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,328 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// GetOrCreateBuild costs two round trips: the spec look-up, then one batch.
+func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
+	var res store.BuildResult
+	err := s.write(ctx, "get or create build", func() error {
+		var err error
+		res, err = s.getOrCreateBuild(ctx, nb)
+		return err
+	})
+	return res, err
+}
+
+func (s *Store) getOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
+	var specID int64
+	res := store.BuildResult{}
+	err := s.pool.QueryRow(ctx, `
+SELECT id, full_hash, name FROM specs
+WHERE (full_hash = $1 OR hash = $1) AND spack_version = $2
+ORDER BY full_hash = $1 DESC, id
+LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
+	}
+	if err != nil {
+		return res, err
+	}
+
+	e := nb.Env
+	envArgs := []any{e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform}
+	const envMatch = `e.hostname = $1 AND e.kernel_version = $2 AND e.host_os = $3 AND e.host_target = $4 AND e.platform = $5`
+	buildArgs := append(append([]any{}, envArgs...), specID, nb.Owner)
+
+	b := &pgx.Batch{}
+	b.Queue(`
+INSERT INTO build_environments (hostname, kernel_version, host_os, host_target, platform)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING id`, envArgs...).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			res.EnvCreated = true
+		}
+		return rs.Err()
+	})
+	t := now()
+	b.Queue(`
+INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
+SELECT $6, e.id, $7, 'NOTRUN', $8, $8 FROM build_environments e
+WHERE `+envMatch+`
+ON CONFLICT DO NOTHING
+RETURNING id`, append(buildArgs, t)...).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			res.BuildCreated = true
+		}
+		return rs.Err()
+	})
+	b.Queue(`
+SELECT b.id FROM builds b JOIN build_environments e ON e.id = b.env_id
+WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7`, buildArgs...).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&res.Build.ID)
+	})
+	if len(nb.Tags) > 0 {
+		queueTags(b, nb.Tags, buildArgs, envMatch)
+	}
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.BuildResult{}, err
+	}
+	return res, nil
+}
+
+// queueTags creates the tags that are missing (spelled as first seen) and links them to
+// the build, which an earlier statement of the batch made sure exists.
+func queueTags(b *pgx.Batch, tags []string, buildArgs []any, envMatch string) {
+	names, folded := make([]string, 0, len(tags)), make([]string, 0, len(tags))
+	seen := map[string]bool{}
+	for _, t := range tags {
+		f := rows.FoldTag(t)
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		names, folded = append(names, strings.TrimSpace(t)), append(folded, f)
+	}
+	b.Queue(`
+INSERT INTO tags (name, folded)
+SELECT * FROM unnest($1::text[], $2::text[]) AS i(name, folded)
+ORDER BY i.folded
+ON CONFLICT DO NOTHING`, names, folded)
+	b.Queue(`
+INSERT INTO build_tags (build_id, tag_id)
+SELECT b.id, t.id
+FROM builds b JOIN build_environments e ON e.id = b.env_id, tags t
+WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7 AND t.folded = ANY($8::text[])
+ORDER BY t.id
+ON CONFLICT DO NOTHING`, append(buildArgs, folded)...)
+}
+
+// UpdateBuildStatus sets the status and, on FAILED, cancels the builds of the spec's
+// direct dependencies that the same owner has not run yet in the same environment.
+func (s *Store) UpdateBuildStatus(ctx context.Context, actor store.Actor, buildID int64, status string) (store.BuildRef, error) {
+	var ref store.BuildRef
+	err := s.write(ctx, "update build status", func() error {
+		var err error
+		ref, err = s.updateBuildStatus(ctx, actor, buildID, status)
+		return err
+	})
+	return ref, err
+}
+
+func (s *Store) updateBuildStatus(ctx context.Context, actor store.Actor, buildID int64, status string) (store.BuildRef, error) {
+	ref := store.BuildRef{ID: buildID}
+	updated := false
+	t := now()
+	b := &pgx.Batch{}
+	b.Queue(`
+UPDATE builds b
+SET status = $2, updated_at = $5,
+    finished_at = CASE WHEN b.finished_at IS NULL AND $2 IN ('SUCCESS', 'FAILED', 'CANCELLED')
+                       THEN $5 ELSE b.finished_at END
+FROM specs s
+WHERE b.id = $1 AND s.id = b.spec_id AND (b.owner = $3 OR $4)
+RETURNING s.full_hash, s.name`, buildID, status, actor.Name, actor.Admin, t).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			updated = true
+			if err := rs.Scan(&ref.SpecFullHash, &ref.SpecName); err != nil {
+				return err
+			}
+		}
+		return rs.Err()
+	})
+	if status == store.StatusFailed {
+		// Guarded like the update above, because a batch runs every statement.
+		b.Queue(`
+UPDATE builds d
+SET status = 'CANCELLED', updated_at = $4, finished_at = COALESCE(d.finished_at, $4)
+FROM builds b JOIN spec_dependencies sd ON sd.spec_id = b.spec_id
+WHERE b.id = $1 AND (b.owner = $2 OR $3) AND b.status = 'FAILED'
+  AND d.spec_id = sd.dep_id AND d.env_id = b.env_id AND d.owner = b.owner AND d.status = 'NOTRUN'`,
+			buildID, actor.Name, actor.Admin, t)
+	}
+	if err := s.sendBatch(ctx, b); err != nil {
+		return ref, err
+	}
+	if !updated {
+		return ref, s.whyNotUpdated(ctx, buildID)
+	}
+	return ref, nil
+}
+
+// whyNotUpdated tells a missing build from one the actor does not own.
+func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)`, buildID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return rows.BuildNotFound(buildID)
+	}
+	return rows.NotOwner()
+}
+
+const buildColumnsSQL = `
+SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
+       s.full_hash, s.name, s.version, s.spack_version,
+       c.name, c.version, a.platform, a.platform_os, t.name,
+       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
+FROM builds b
+JOIN specs s ON s.id = b.spec_id
+JOIN build_environments e ON e.id = b.env_id
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+LEFT JOIN targets t ON t.id = a.target_id`
+
+func scanBuild(r pgx.CollectableRow) (store.Build, error) {
+	var b store.Build
+	var compiler, compilerVersion, platform, platformOS, target *string
+	err := r.Scan(&b.ID, &b.Status, &b.Owner, &b.CreatedAt, &b.UpdatedAt, &b.FinishedAt,
+		&b.Spec.FullHash, &b.Spec.Name, &b.Spec.Version, &b.Spec.SpackVersion,
+		&compiler, &compilerVersion, &platform, &platformOS, &target,
+		&b.Env.Hostname, &b.Env.KernelVersion, &b.Env.HostOS, &b.Env.HostTarget, &b.Env.Platform)
+	b.Spec.Compiler = rows.Compiler(compiler, compilerVersion)
+	b.Spec.Arch = rows.Arch(platform, platformOS, target)
+	b.CreatedAt, b.UpdatedAt, b.FinishedAt = utc(b.CreatedAt), utc(b.UpdatedAt), utcPtr(b.FinishedAt)
+	b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
+	return b, err
+}
+
+// GetBuild reads the build, its tags and its phases in one round trip.
+func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
+	var builds []store.Build
+	b := &pgx.Batch{}
+	b.Queue(buildColumnsSQL+` WHERE b.id = $1`, id).Query(func(rs pgx.Rows) error {
+		var err error
+		builds, err = pgx.CollectRows(rs, scanBuild)
+		return err
+	})
+	var tags map[int64][]string
+	var phases map[int64][]store.PhaseInfo
+	queueBuildDetails(b, []int64{id}, &tags, &phases)
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.Build{}, rows.Wrap("get build", err)
+	}
+	if len(builds) == 0 {
+		return store.Build{}, rows.BuildNotFound(id)
+	}
+	attachDetails(builds, tags, phases)
+	return builds[0], nil
+}
+
+// queueBuildDetails loads the tags and phases of several builds, one query each.
+func queueBuildDetails(b *pgx.Batch, ids []int64, tags *map[int64][]string, phases *map[int64][]store.PhaseInfo) {
+	*tags, *phases = map[int64][]string{}, map[int64][]store.PhaseInfo{}
+	b.Queue(`
+SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
+WHERE bt.build_id = ANY($1) ORDER BY bt.build_id, t.folded`, ids).Query(func(rs pgx.Rows) error {
+		var id int64
+		var name string
+		_, err := pgx.ForEachRow(rs, []any{&id, &name}, func() error {
+			(*tags)[id] = append((*tags)[id], name)
+			return nil
+		})
+		return err
+	})
+	b.Queue(`
+SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
+WHERE build_id = ANY($1) ORDER BY build_id, id`, ids).Query(func(rs pgx.Rows) error {
+		var id int64
+		var p store.PhaseInfo
+		_, err := pgx.ForEachRow(rs, []any{&id, &p.Name, &p.Status, &p.OutputBytes, &p.ErrorCount, &p.WarningCount}, func() error {
+			(*phases)[id] = append((*phases)[id], p)
+			return nil
+		})
+		return err
+	})
+}
+
+func attachDetails(builds []store.Build, tags map[int64][]string, phases map[int64][]store.PhaseInfo) {
+	for i := range builds {
+		if t := tags[builds[i].ID]; t != nil {
+			builds[i].Tags = t
+		}
+		if p := phases[builds[i].ID]; p != nil {
+			builds[i].Phases = p
+		}
+	}
+}
+
+// ListBuilds reads a page of builds, then the tags and phases of that page.
+func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	sql, args := buildListSQL(q)
+	rs, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, rows.Wrap("list builds", err)
+	}
+	builds, err := pgx.CollectRows(rs, scanBuild)
+	if err != nil || len(builds) == 0 {
+		return builds, rows.Wrap("list builds", err)
+	}
+	ids := make([]int64, len(builds))
+	for i, b := range builds {
+		ids[i] = b.ID
+	}
+	var tags map[int64][]string
+	var phases map[int64][]store.PhaseInfo
+	b := &pgx.Batch{}
+	queueBuildDetails(b, ids, &tags, &phases)
+	if err := s.sendBatch(ctx, b); err != nil {
+		return nil, rows.Wrap("list builds", err)
+	}
+	attachDetails(builds, tags, phases)
+	return builds, nil
+}
+
+// buildListSQL puts only the filters in use into the query, so that the planner sees
+// plain conditions it can use indexes for.
+func buildListSQL(q store.BuildQuery) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if q.Status != "" {
+		add("b.status = ?", q.Status)
+	}
+	if q.Tag != "" {
+		add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
+	}
+	if q.SpecName != "" {
+		add("s.name = ?", q.SpecName)
+	}
+	if q.Owner != "" {
+		add("b.owner = ?", q.Owner)
+	}
+	if q.Hostname != "" {
+		add("e.hostname = ?", q.Hostname)
+	}
+	if q.SpackVersion != "" {
+		add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.Text != "" {
+		add(`(s.name ILIKE ? OR s.version ILIKE ? OR s.full_hash ILIKE ? OR e.hostname ILIKE ?
+		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		                 WHERE bt.build_id = b.id AND tg.name ILIKE ?))`, rows.Contains(q.Text))
+	}
+	if q.AfterID > 0 {
+		add("b.id < ?", q.AfterID)
+	}
+	sql := buildColumnsSQL
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, rows.Limit(q.Limit))
+	return sql + " ORDER BY b.id DESC LIMIT $" + strconv.Itoa(len(args)), args
+}

@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// UpdatePhase is one batch. Its first statement touches the build row, which locks it:
+// updates of one build's phases take turns, so each one's delete sees the events the
+// previous one wrote. Every later statement repeats the ownership condition, because a
+// batch runs all its statements whatever the first one found.
+func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.PhaseUpdate) (store.Phase, error) {
+	var phase store.Phase
+	err := s.write(ctx, "update phase", func() error {
+		var err error
+		phase, err = s.updatePhase(ctx, actor, p)
+		return err
+	})
+	return phase, err
+}
+
+const ownedBuildSQL = `SELECT b.id FROM builds b WHERE b.id = $1 AND (b.owner = $2 OR $3)`
+
+func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.PhaseUpdate) (store.Phase, error) {
+	t := now()
+	var phase store.Phase
+	found := false
+	owned := []any{p.BuildID, actor.Name, actor.Admin}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner = $2 OR $3)`, append(owned, t)...)
+
+	output := p.Output
+	if p.OutputNull {
+		output = nil
+	} else if output == nil {
+		output = []byte{}
+	}
+	errorCount, warningCount := rows.CountEvents(p.Events)
+	b.Queue(`
+INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count, updated_at)
+SELECT o.id, $4, $5, $6, $7, $8, $9, $10, $11 FROM (`+ownedBuildSQL+`) o
+ON CONFLICT (build_id, name) DO UPDATE
+SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null,
+    output_bytes = EXCLUDED.output_bytes, error_count = EXCLUDED.error_count,
+    warning_count = EXCLUDED.warning_count, updated_at = EXCLUDED.updated_at
+RETURNING id, name, status`, append(owned, p.Name, p.Status, output, p.OutputNull, p.OutputBytes,
+		errorCount, warningCount, t)...).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			found = true
+			if err := rs.Scan(&phase.ID, &phase.Name, &phase.Status); err != nil {
+				return err
+			}
+		}
+		return rs.Err()
+	})
+	b.Queue(`
+DELETE FROM phase_events e USING phases p
+WHERE e.phase_id = p.id AND p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)`, append(owned, p.Name)...)
+	if len(p.Events) > 0 {
+		queueEvents(b, owned, p.Name, p.Events)
+	}
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.Phase{}, err
+	}
+	if !found {
+		return store.Phase{}, s.whyNotUpdated(ctx, p.BuildID)
+	}
+	return phase, nil
+}
+
+func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.Event) {
+	n := len(events)
+	kinds, texts, files, pre, post := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	lineNos, sourceLines, starts, ends := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	for i, e := range events {
+		kinds[i], texts[i], files[i], pre[i], post[i] = string(e.Kind), e.Text, e.SourceFile, e.PreContext, e.PostContext
+		lineNos[i], sourceLines[i], starts[i], ends[i] = int32(e.LineNo), int32(e.SourceLine), int32(e.Start), int32(e.End)
+	}
+	b.Queue(`
+INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
+SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line
+FROM phases p,
+     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[])
+     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, ord)
+WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
+ORDER BY e.ord`, append(owned, phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends)...)
+}
+
+// PhaseOutput reads a phase's stored log.
+func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
+	var out store.PhaseOutput
+	err := s.pool.QueryRow(ctx, `SELECT output, output_null, output_bytes FROM phases WHERE build_id = $1 AND name = $2`,
+		buildID, phase).Scan(&out.Compressed, &out.Null, &out.Bytes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, s.missingPhase(ctx, buildID, phase)
+	}
+	if out.Compressed == nil && !out.Null {
+		out.Compressed = []byte{}
+	}
+	return out, rows.Wrap("phase output", err)
+}
+
+func (s *Store) missingPhase(ctx context.Context, buildID int64, phase string) error {
+	if err := s.buildExists(ctx, buildID); err != nil {
+		return err
+	}
+	return rows.PhaseNotFound(buildID, phase)
+}
+
+func (s *Store) buildExists(ctx context.Context, buildID int64) error {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)`, buildID).Scan(&exists); err != nil {
+		return rows.Wrap("build exists", err)
+	}
+	if !exists {
+		return rows.BuildNotFound(buildID)
+	}
+	return nil
+}
+
+// ListEvents reads a build's events, in phase order (the order the phases were first
+// reported) and then line order.
+func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
+	sql := `
+SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
+       e.start_line, e.end_line
+FROM phases p JOIN phase_events e ON e.phase_id = p.id
+WHERE p.build_id = $1`
+	args := []any{buildID}
+	if kind != "" {
+		sql += ` AND e.kind = $2`
+		args = append(args, string(kind))
+	}
+	rs, err := s.pool.Query(ctx, sql+` ORDER BY p.id, e.line_no, e.id`, args...)
+	if err != nil {
+		return nil, rows.Wrap("list events", err)
+	}
+	events, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.PhaseEvent, error) {
+		var e store.PhaseEvent
+		var kind string
+		var lineNo, sourceLine, start, end int32
+		err := r.Scan(&e.Phase, &kind, &lineNo, &e.Text, &e.SourceFile, &sourceLine, &e.PreContext, &e.PostContext, &start, &end)
+		e.Kind = logparse.Kind(kind)
+		e.LineNo, e.SourceLine, e.Start, e.End = int(lineNo), int(sourceLine), int(start), int(end)
+		return e, err
+	})
+	if err != nil {
+		return nil, rows.Wrap("list events", err)
+	}
+	if len(events) == 0 {
+		if err := s.buildExists(ctx, buildID); err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}

@@ -1,0 +1,75 @@
+// Package postgres is the ingest store on PostgreSQL (pgx pool).
+//
+// Writes are sent as one pgx batch: the statements of a batch run in one implicit
+// transaction, in one round trip, and each statement of it sees what the earlier ones
+// wrote. Statements that depend on rows written earlier in the batch find them by their
+// natural keys rather than by ids read back in between. Get-or-create relies on the
+// unique constraints (INSERT ... ON CONFLICT DO NOTHING, then a later statement reads
+// the row, which by then is committed whoever wrote it), and rows are inserted in a
+// fixed order so that concurrent writers lock them in the same order.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// Store implements store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on pool, which must hold the ingest migrations. Close closes pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// attempts bounds the retries of a write that lost a deadlock or serialization race.
+const attempts = 5
+
+// write runs fn, retrying it when it lost a race, and turns a refused check constraint
+// into the caller's error.
+func (s *Store) write(ctx context.Context, op string, fn func() error) error {
+	err := db.Retry(ctx, attempts, fn)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+		return rows.TooLong(pgErr.ConstraintName)
+	}
+	return rows.Wrap(op, err)
+}
+
+// now is the time written by a change: UTC, at the precision PostgreSQL keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// sendBatch runs b and returns the first error of any of its statements.
+func (s *Store) sendBatch(ctx context.Context, b *pgx.Batch) error {
+	return s.pool.SendBatch(ctx, b).Close()
+}

@@ -1,0 +1,366 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
+)
+
+// PutSpec answers a repeat upload with one query; a new document costs that query and one
+// batch.
+func (s *Store) PutSpec(ctx context.Context, spackVersion string, doc *spackspec.Document) (store.SpecResult, error) {
+	plan, err := specplan.New(spackVersion, doc)
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	var res store.SpecResult
+	err = s.write(ctx, "put spec", func() error {
+		var err error
+		res, err = s.putSpec(ctx, plan)
+		return err
+	})
+	return res, err
+}
+
+func (s *Store) putSpec(ctx context.Context, plan *specplan.Plan) (store.SpecResult, error) {
+	byKey, byHash := plan.Lookups()
+	found, err := s.lookupSpecs(ctx, plan.SpackVersion(), byKey, byHash)
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	res := plan.Resolve(found)
+	if res.Complete() {
+		return res.Answer(found, false)
+	}
+
+	var written []specplan.Key
+	var answer []specplan.Row
+	b := &pgx.Batch{}
+	queueSpecWrites(b, plan.SpackVersion(), res.Writes(), &written)
+	queueLookup(b, plan.SpackVersion(), res.AnswerKeys(), &answer)
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.SpecResult{}, err
+	}
+	return res.Answer(answer, res.WasWritten(written))
+}
+
+const lookupByKeySQL = `
+SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+FROM unnest($2::text[], $3::text[]) AS k(name, h)
+JOIN specs s ON s.name = k.name AND s.full_hash = k.h AND s.spack_version = $1`
+
+const lookupByHashSQL = `
+UNION ALL
+SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+FROM unnest($4::text[], $5::text[]) AS k(name, h)
+JOIN specs s ON s.name = k.name AND s.hash = k.h AND s.spack_version = $1 AND NOT s.stub`
+
+func (s *Store) lookupSpecs(ctx context.Context, spackVersion string, byKey, byHash []specplan.Key) ([]specplan.Row, error) {
+	kn, kh := splitKeys(byKey)
+	hn, hh := splitKeys(byHash)
+	rs, err := s.pool.Query(ctx, lookupByKeySQL+lookupByHashSQL, spackVersion, kn, kh, hn, hh)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rs, scanPlanRow)
+}
+
+func queueLookup(b *pgx.Batch, spackVersion string, keys []specplan.Key, out *[]specplan.Row) {
+	names, hashes := splitKeys(keys)
+	b.Queue(lookupByKeySQL, spackVersion, names, hashes).Query(func(rs pgx.Rows) error {
+		var err error
+		*out, err = pgx.CollectRows(rs, scanPlanRow)
+		return err
+	})
+}
+
+func scanPlanRow(r pgx.CollectableRow) (specplan.Row, error) {
+	var row specplan.Row
+	err := r.Scan(&row.ID, &row.Name, &row.FullHash, &row.Hash, &row.Version, &row.Stub, &row.Failed, &row.HasDeps)
+	return row, err
+}
+
+func splitKeys(keys []specplan.Key) (names, hashes []string) {
+	names = make([]string, len(keys))
+	hashes = make([]string, len(keys))
+	for i, k := range keys {
+		names[i], hashes[i] = k.Name, k.Hash
+	}
+	return names, hashes
+}
+
+func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, written *[]specplan.Key) {
+	if len(w.Targets) > 0 {
+		queueTargets(b, w.Targets)
+	}
+	if len(w.Compilers) > 0 {
+		queueCompilers(b, w.Compilers)
+	}
+	if len(w.Archs) > 0 {
+		queueArchs(b, w.Archs)
+	}
+	collectKeys := func(rs pgx.Rows) error {
+		keys, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (specplan.Key, error) {
+			var k specplan.Key
+			return k, r.Scan(&k.Name, &k.Hash)
+		})
+		*written = append(*written, keys...)
+		return err
+	}
+	if len(w.Inserts) > 0 {
+		args := append(append([]any{spackVersion}, specColumns(w.Inserts)...), now())
+		b.Queue(insertSpecsSQL, args...).Query(collectKeys)
+	}
+	if len(w.Fills) > 0 {
+		b.Queue(fillStubsSQL, append([]any{spackVersion}, specColumns(w.Fills)...)...).Query(collectKeys)
+	}
+	if len(w.Edges) > 0 {
+		queueEdges(b, spackVersion, w.Edges)
+	}
+}
+
+func queueTargets(b *pgx.Batch, targets []specplan.Target) {
+	n := len(targets)
+	names, vendors, features, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	generations := make([]int32, n)
+	for i, t := range targets {
+		names[i], vendors[i], generations[i], features[i], parents[i] = t.Name, t.Vendor, int32(t.Generation), t.Features, t.Parents
+	}
+	args := []any{names, vendors, generations, features, parents}
+	b.Queue(`
+INSERT INTO targets (name, vendor, generation, features, parents)
+SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
+ON CONFLICT DO NOTHING`, args...)
+	// A target first seen as a bare name gets its details when a document has them; a
+	// described target is never rewritten, so shared rows are not locked by every upload.
+	b.Queue(`
+UPDATE targets t SET vendor = i.vendor, generation = i.generation, features = i.features, parents = i.parents
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS i(name, vendor, generation, features, parents)
+WHERE t.name = i.name AND t.vendor = '' AND i.vendor <> ''`, args...)
+}
+
+func queueCompilers(b *pgx.Batch, compilers []specplan.Compiler) {
+	names, versions := make([]string, len(compilers)), make([]string, len(compilers))
+	for i, c := range compilers {
+		names[i], versions[i] = c.Name, c.Version
+	}
+	b.Queue(`
+INSERT INTO compilers (name, version)
+SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT DO NOTHING`, names, versions)
+}
+
+func queueArchs(b *pgx.Batch, archs []specplan.Arch) {
+	n := len(archs)
+	platforms, oses, targets := make([]string, n), make([]string, n), make([]string, n)
+	for i, a := range archs {
+		platforms[i], oses[i], targets[i] = a.Platform, a.PlatformOS, a.Target
+	}
+	b.Queue(`
+INSERT INTO architectures (platform, platform_os, target_id)
+SELECT i.platform, i.os, t.id
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(platform, os, target, ord)
+JOIN targets t ON t.name = i.target
+ORDER BY i.ord
+ON CONFLICT DO NOTHING`, platforms, oses, targets)
+}
+
+// specInputSQL is the spec rows of a write as a relation, with their compiler and
+// architecture ids ($3 onwards are specColumns).
+const specInputSQL = `
+(SELECT i.*, c.id AS compiler_id, a.id AS arch_id
+ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+             $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+             $15::bool[], $16::bool[])
+      WITH ORDINALITY AS i(name, key, hash, build_hash, package_hash, namespace, version,
+                           compiler, compiler_version, platform, platform_os, target, parameters,
+                           failed, stub, ord)
+ LEFT JOIN compilers c ON c.name = i.compiler AND c.version = i.compiler_version
+ LEFT JOIN (architectures a JOIN targets t ON t.id = a.target_id)
+        ON a.platform = i.platform AND a.platform_os = i.platform_os AND t.name = i.target)`
+
+const insertSpecsSQL = `
+INSERT INTO specs (name, full_hash, spack_version, hash, build_hash, package_hash, namespace, version,
+                   compiler_id, arch_id, parameters, failed_concretization, stub, created_at)
+SELECT i.name, i.key, $1, i.hash, i.build_hash, i.package_hash, i.namespace, i.version,
+       i.compiler_id, i.arch_id, i.parameters, i.failed, i.stub, $17
+FROM ` + specInputSQL + ` AS i
+ORDER BY i.ord
+ON CONFLICT DO NOTHING
+RETURNING name, full_hash`
+
+// fillStubsSQL completes stub rows.
+const fillStubsSQL = `
+UPDATE specs s
+SET hash = i.hash, build_hash = i.build_hash, package_hash = i.package_hash, namespace = i.namespace,
+    version = i.version, compiler_id = i.compiler_id, arch_id = i.arch_id, parameters = i.parameters,
+    failed_concretization = i.failed, stub = false
+FROM ` + specInputSQL + ` AS i
+WHERE s.stub AND s.name = i.name AND s.full_hash = i.key AND s.spack_version = $1
+RETURNING s.name, s.full_hash`
+
+// specColumns transposes spec rows into the arrays specInputSQL unnests. A missing
+// compiler or architecture is a NULL name, which joins nothing.
+func specColumns(specs []specplan.Spec) []any {
+	n := len(specs)
+	text := func() []*string { return make([]*string, n) }
+	names, keys, hashes, buildHashes, packageHashes, namespaces, versions := text(), text(), text(), text(), text(), text(), text()
+	compilers, compilerVersions, platforms, oses, targets, params := text(), text(), text(), text(), text(), text()
+	failed, stub := make([]bool, n), make([]bool, n)
+	for i := range specs {
+		sp := &specs[i]
+		names[i], keys[i], hashes[i], buildHashes[i] = &sp.Name, &sp.Key.Hash, &sp.Hash, &sp.BuildHash
+		packageHashes[i], namespaces[i], versions[i] = &sp.PackageHash, &sp.Namespace, &sp.Version
+		if sp.Compiler != nil {
+			compilers[i], compilerVersions[i] = &sp.Compiler.Name, &sp.Compiler.Version
+		}
+		if sp.Arch != nil {
+			platforms[i], oses[i], targets[i] = &sp.Arch.Platform, &sp.Arch.PlatformOS, &sp.Arch.Target
+		}
+		params[i] = sp.Parameters
+		failed[i], stub[i] = sp.Failed, sp.Stub
+	}
+	return []any{names, keys, hashes, buildHashes, packageHashes, namespaces, versions,
+		compilers, compilerVersions, platforms, oses, targets, params, failed, stub}
+}
+
+func queueEdges(b *pgx.Batch, spackVersion string, edges []specplan.Edge) {
+	n := len(edges)
+	pNames, pHashes, cNames, cHashes, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	positions := make([]int32, n)
+	for i, e := range edges {
+		pNames[i], pHashes[i], cNames[i], cHashes[i] = e.Parent.Name, e.Parent.Hash, e.Child.Name, e.Child.Hash
+		types[i], positions[i] = e.Types, int32(e.Position)
+	}
+	// NOT EXISTS: a spec's dependencies are written once. The check sees the statement's
+	// snapshot, so all edges of a parent go in together.
+	b.Queue(`
+INSERT INTO spec_dependencies (spec_id, dep_id, types, position)
+SELECT p.id, c.id, e.types, e.position
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+     WITH ORDINALITY AS e(parent, parent_hash, child, child_hash, types, position, ord)
+JOIN specs p ON p.name = e.parent AND p.full_hash = e.parent_hash AND p.spack_version = $1
+JOIN specs c ON c.name = e.child AND c.full_hash = e.child_hash AND c.spack_version = $1
+WHERE NOT EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = p.id)
+ORDER BY e.ord
+ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
+}
+
+// specColumnsSQL reads a store.Spec (without its links) with scanSpec.
+const specColumnsSQL = `
+SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
+       s.namespace, c.name, c.version, a.platform, a.platform_os, t.name, s.parameters,
+       s.failed_concretization, s.stub, s.created_at
+FROM specs s
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+LEFT JOIN targets t ON t.id = a.target_id`
+
+func scanSpec(r pgx.CollectableRow) (store.Spec, error) {
+	var sp store.Spec
+	var compiler, compilerVersion, platform, platformOS, target, params *string
+	err := r.Scan(&sp.ID, &sp.Name, &sp.Version, &sp.SpackVersion, &sp.FullHash, &sp.Hash, &sp.BuildHash,
+		&sp.PackageHash, &sp.Namespace, &compiler, &compilerVersion, &platform, &platformOS, &target, &params,
+		&sp.FailedConcretization, &sp.Stub, &sp.CreatedAt)
+	sp.Compiler = rows.Compiler(compiler, compilerVersion)
+	sp.Arch = rows.Arch(platform, platformOS, target)
+	if params != nil {
+		sp.Parameters = *params
+	}
+	sp.CreatedAt = utc(sp.CreatedAt)
+	return sp, err
+}
+
+// GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
+func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
+	q := specColumnsSQL + ` WHERE (s.full_hash = $1 OR s.hash = $1)`
+	args := []any{hash}
+	if spackVersion != "" {
+		q += ` AND s.spack_version = $2`
+		args = append(args, spackVersion)
+	}
+	q += ` ORDER BY s.full_hash = $1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
+	rs, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return store.Spec{}, rows.Wrap("get spec", err)
+	}
+	sp, err := pgx.CollectExactlyOneRow(rs, scanSpec)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Spec{}, rows.NoSpec(hash)
+	}
+	if err != nil {
+		return store.Spec{}, rows.Wrap("get spec", err)
+	}
+
+	b := &pgx.Batch{}
+	b.Queue(`
+SELECT c.name, c.full_hash, c.version, d.types
+FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
+WHERE d.spec_id = $1 ORDER BY d.position, c.id`, sp.ID).Query(collectLinks(&sp.Deps))
+	b.Queue(`
+SELECT p.name, p.full_hash, p.version, d.types
+FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
+WHERE d.dep_id = $1 ORDER BY p.id`, sp.ID).Query(collectLinks(&sp.Dependents))
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.Spec{}, rows.Wrap("get spec links", err)
+	}
+	return sp, nil
+}
+
+func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
+	return func(rs pgx.Rows) error {
+		links, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.SpecLink, error) {
+			var l store.SpecLink
+			var types string
+			err := r.Scan(&l.Name, &l.FullHash, &l.Version, &types)
+			l.Types = rows.Types(types)
+			return l, err
+		})
+		*out = links
+		return err
+	}
+}
+
+// ListSpecs lists specs by id.
+func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if q.Name != "" {
+		add("s.name = ?", q.Name)
+	}
+	if q.Version != "" {
+		add("s.version = ?", q.Version)
+	}
+	if q.SpackVersion != "" {
+		add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.AfterID > 0 {
+		add("s.id > ?", q.AfterID)
+	}
+	sql := specColumnsSQL
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, rows.Limit(q.Limit))
+	sql += " ORDER BY s.id LIMIT $" + strconv.Itoa(len(args))
+	rs, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, rows.Wrap("list specs", err)
+	}
+	specs, err := pgx.CollectRows(rs, scanSpec)
+	return specs, rows.Wrap("list specs", err)
+}

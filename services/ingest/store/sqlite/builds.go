@@ -1,0 +1,316 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// GetOrCreateBuild looks the spec up on the reader pool, so an unknown spec never waits
+// for the writer.
+func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
+	var res store.BuildResult
+	var specID int64
+	err := s.db.Read.QueryRowContext(ctx, `
+SELECT id, full_hash, name FROM specs
+WHERE (full_hash = ?1 OR hash = ?1) AND spack_version = ?2
+ORDER BY full_hash = ?1 DESC, id
+LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
+	}
+	if err != nil {
+		return res, rows.Wrap("get or create build", err)
+	}
+	err = s.write(ctx, "get or create build", func(tx *sql.Tx) error {
+		e := nb.Env
+		env := []any{e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform}
+		envID, envCreated, err := getOrCreate(ctx, tx, `
+INSERT INTO build_environments (hostname, kernel_version, host_os, host_target, platform)
+VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`, env, `
+SELECT id FROM build_environments
+WHERE hostname = ? AND kernel_version = ? AND host_os = ? AND host_target = ? AND platform = ?`, env)
+		if err != nil {
+			return err
+		}
+		build := []any{specID, envID, nb.Owner}
+		t := now()
+		buildID, buildCreated, err := getOrCreate(ctx, tx, `
+INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
+VALUES (?, ?, ?, 'NOTRUN', ?, ?) ON CONFLICT DO NOTHING RETURNING id`, append(build, t, t), `
+SELECT id FROM builds WHERE spec_id = ? AND env_id = ? AND owner = ?`, build)
+		if err != nil {
+			return err
+		}
+		res.Build.ID, res.EnvCreated, res.BuildCreated = buildID, envCreated, buildCreated
+		return addTags(ctx, tx, buildID, nb.Tags)
+	})
+	if err != nil {
+		return store.BuildResult{}, err
+	}
+	return res, nil
+}
+
+// getOrCreate runs insert (which returns the id only when it created the row), else
+// lookup.
+func getOrCreate(ctx context.Context, tx *sql.Tx, insert string, insertArgs []any, lookup string, lookupArgs []any) (id int64, created bool, err error) {
+	err = tx.QueryRowContext(ctx, insert, insertArgs...).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, err
+	}
+	err = tx.QueryRowContext(ctx, lookup, lookupArgs...).Scan(&id)
+	return id, false, err
+}
+
+type tagRow struct {
+	Name   string `json:"name"`
+	Folded string `json:"folded"`
+}
+
+func addTags(ctx context.Context, tx *sql.Tx, buildID int64, tags []string) error {
+	var add []tagRow
+	var folded []string
+	for _, t := range tags {
+		if f := rows.FoldTag(t); f != "" {
+			add = append(add, tagRow{strings.TrimSpace(t), f})
+			folded = append(folded, f)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `
+INSERT INTO tags (name, folded)
+SELECT value->>'name', value->>'folded' FROM json_each(?) WHERE true
+ON CONFLICT DO NOTHING`, jsonText(add)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `
+INSERT INTO build_tags (build_id, tag_id)
+SELECT ?, id FROM tags WHERE folded IN (SELECT value FROM json_each(?))
+ON CONFLICT DO NOTHING`, buildID, jsonText(folded))
+	return err
+}
+
+// UpdateBuildStatus sets the status and, on FAILED, cancels the builds of the spec's
+// direct dependencies that the same owner has not run yet in the same environment.
+func (s *Store) UpdateBuildStatus(ctx context.Context, actor store.Actor, buildID int64, status string) (store.BuildRef, error) {
+	ref := store.BuildRef{ID: buildID}
+	err := s.write(ctx, "update build status", func(tx *sql.Tx) error {
+		if err := checkOwner(ctx, tx, actor, buildID); err != nil {
+			return err
+		}
+		t := now()
+		var specID, envID int64
+		var owner string
+		err := tx.QueryRowContext(ctx, `
+UPDATE builds
+SET status = ?2, updated_at = ?3,
+    finished_at = CASE WHEN finished_at IS NULL AND ?2 IN ('SUCCESS', 'FAILED', 'CANCELLED')
+                       THEN ?3 ELSE finished_at END
+WHERE id = ?1
+RETURNING spec_id, env_id, owner`, buildID, status, t).Scan(&specID, &envID, &owner)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT full_hash, name FROM specs WHERE id = ?`, specID).
+			Scan(&ref.SpecFullHash, &ref.SpecName); err != nil {
+			return err
+		}
+		if status != store.StatusFailed {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `
+UPDATE builds
+SET status = 'CANCELLED', updated_at = ?4, finished_at = COALESCE(finished_at, ?4)
+WHERE status = 'NOTRUN' AND owner = ?3 AND env_id = ?2
+  AND spec_id IN (SELECT dep_id FROM spec_dependencies WHERE spec_id = ?1)`, specID, envID, owner, t)
+		return err
+	})
+	return ref, err
+}
+
+// checkOwner tells whether actor may change the build.
+func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64) error {
+	var owner string
+	err := q.QueryRowContext(ctx, `SELECT owner FROM builds WHERE id = ?`, buildID).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rows.BuildNotFound(buildID)
+	}
+	if err != nil {
+		return err
+	}
+	if owner != actor.Name && !actor.Admin {
+		return rows.NotOwner()
+	}
+	return nil
+}
+
+const buildColumnsSQL = `
+SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
+       s.full_hash, s.name, s.version, s.spack_version,
+       c.name, c.version, a.platform, a.platform_os, t.name,
+       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
+FROM builds b
+JOIN specs s ON s.id = b.spec_id
+JOIN build_environments e ON e.id = b.env_id
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+LEFT JOIN targets t ON t.id = a.target_id`
+
+func scanBuild(rs *sql.Rows) (store.Build, error) {
+	var b store.Build
+	var compiler, compilerVersion, platform, platformOS, target *string
+	var created, updated string
+	var finished sql.NullString
+	err := rs.Scan(&b.ID, &b.Status, &b.Owner, &created, &updated, &finished,
+		&b.Spec.FullHash, &b.Spec.Name, &b.Spec.Version, &b.Spec.SpackVersion,
+		&compiler, &compilerVersion, &platform, &platformOS, &target,
+		&b.Env.Hostname, &b.Env.KernelVersion, &b.Env.HostOS, &b.Env.HostTarget, &b.Env.Platform)
+	if err != nil {
+		return b, err
+	}
+	b.Spec.Compiler = rows.Compiler(compiler, compilerVersion)
+	b.Spec.Arch = rows.Arch(platform, platformOS, target)
+	b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
+	if b.CreatedAt, err = parseTime(created); err != nil {
+		return b, err
+	}
+	if b.UpdatedAt, err = parseTime(updated); err != nil {
+		return b, err
+	}
+	b.FinishedAt, err = parseNullTime(finished)
+	return b, err
+}
+
+// GetBuild reads the build with its tags and phases.
+func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
+	builds, err := s.readBuilds(ctx, buildColumnsSQL+` WHERE b.id = ?`, id)
+	if err != nil {
+		return store.Build{}, rows.Wrap("get build", err)
+	}
+	if len(builds) == 0 {
+		return store.Build{}, rows.BuildNotFound(id)
+	}
+	return builds[0], nil
+}
+
+// ListBuilds reads a page of builds, then the tags and phases of that page.
+func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	query, args := buildListSQL(q)
+	builds, err := s.readBuilds(ctx, query, args...)
+	return builds, rows.Wrap("list builds", err)
+}
+
+func (s *Store) readBuilds(ctx context.Context, query string, args ...any) ([]store.Build, error) {
+	rs, err := s.db.Read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	builds, err := collect(rs, scanBuild)
+	if err != nil || len(builds) == 0 {
+		return builds, err
+	}
+	ids := make([]int64, len(builds))
+	index := make(map[int64]int, len(builds))
+	for i, b := range builds {
+		ids[i], index[b.ID] = b.ID, i
+	}
+	if err := s.attachTags(ctx, builds, index, jsonText(ids)); err != nil {
+		return nil, err
+	}
+	return builds, s.attachPhases(ctx, builds, index, jsonText(ids))
+}
+
+func (s *Store) attachTags(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
+	rs, err := s.db.Read.QueryContext(ctx, `
+SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
+WHERE bt.build_id IN (SELECT value FROM json_each(?)) ORDER BY bt.build_id, t.folded`, ids)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		var name string
+		if err := rs.Scan(&id, &name); err != nil {
+			return err
+		}
+		b := &builds[index[id]]
+		b.Tags = append(b.Tags, name)
+	}
+	return rs.Err()
+}
+
+func (s *Store) attachPhases(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
+	rs, err := s.db.Read.QueryContext(ctx, `
+SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
+WHERE build_id IN (SELECT value FROM json_each(?)) ORDER BY build_id, id`, ids)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		var p store.PhaseInfo
+		if err := rs.Scan(&id, &p.Name, &p.Status, &p.OutputBytes, &p.ErrorCount, &p.WarningCount); err != nil {
+			return err
+		}
+		b := &builds[index[id]]
+		b.Phases = append(b.Phases, p)
+	}
+	return rs.Err()
+}
+
+// buildListSQL puts only the filters in use into the query.
+func buildListSQL(q store.BuildQuery) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		for range strings.Count(cond, "?") {
+			args = append(args, arg)
+		}
+	}
+	if q.Status != "" {
+		add("b.status = ?", q.Status)
+	}
+	if q.Tag != "" {
+		add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
+	}
+	if q.SpecName != "" {
+		add("s.name = ?", q.SpecName)
+	}
+	if q.Owner != "" {
+		add("b.owner = ?", q.Owner)
+	}
+	if q.Hostname != "" {
+		add("e.hostname = ?", q.Hostname)
+	}
+	if q.SpackVersion != "" {
+		add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.Text != "" {
+		// LIKE ignores ASCII case in SQLite.
+		add(`(s.name LIKE ? ESCAPE '\' OR s.version LIKE ? ESCAPE '\' OR s.full_hash LIKE ? ESCAPE '\'
+		      OR e.hostname LIKE ? ESCAPE '\'
+		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		                 WHERE bt.build_id = b.id AND tg.name LIKE ? ESCAPE '\'))`, rows.Contains(q.Text))
+	}
+	if q.AfterID > 0 {
+		add("b.id < ?", q.AfterID)
+	}
+	query := buildColumnsSQL
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	return query + " ORDER BY b.id DESC LIMIT ?", append(args, rows.Limit(q.Limit))
+}

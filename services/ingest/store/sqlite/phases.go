@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// UpdatePhase replaces the phase's status, output and events.
+func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.PhaseUpdate) (store.Phase, error) {
+	var phase store.Phase
+	err := s.write(ctx, "update phase", func(tx *sql.Tx) error {
+		if err := checkOwner(ctx, tx, actor, p.BuildID); err != nil {
+			return err
+		}
+		t := now()
+		if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
+			return err
+		}
+		output := p.Output
+		if p.OutputNull {
+			output = nil
+		} else if output == nil {
+			output = []byte{}
+		}
+		errorCount, warningCount := rows.CountEvents(p.Events)
+		err := tx.QueryRowContext(ctx, `
+INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (build_id, name) DO UPDATE
+SET status = excluded.status, output = excluded.output, output_null = excluded.output_null,
+    output_bytes = excluded.output_bytes, error_count = excluded.error_count,
+    warning_count = excluded.warning_count, updated_at = excluded.updated_at
+RETURNING id, name, status`, p.BuildID, p.Name, p.Status, output, p.OutputNull, p.OutputBytes,
+			errorCount, warningCount, t).Scan(&phase.ID, &phase.Name, &phase.Status)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, phase.ID, p.Events)
+	})
+	return phase, err
+}
+
+// eventRow is an event as the JSON parameter of insertEvents.
+type eventRow struct {
+	Kind        string `json:"kind"`
+	LineNo      int    `json:"line_no"`
+	Text        string `json:"text"`
+	SourceFile  string `json:"source_file"`
+	SourceLine  int    `json:"source_line"`
+	PreContext  string `json:"pre"`
+	PostContext string `json:"post"`
+	Start       int    `json:"start"`
+	End         int    `json:"end"`
+}
+
+func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	in := make([]eventRow, len(events))
+	for i, e := range events {
+		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End}
+	}
+	_, err := tx.ExecContext(ctx, `
+INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
+SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
+       value->>'pre', value->>'post', value->>'start', value->>'end'
+FROM json_each(?) ORDER BY key`, phaseID, jsonText(in))
+	return err
+}
+
+// PhaseOutput reads a phase's stored log.
+func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
+	var out store.PhaseOutput
+	err := s.db.Read.QueryRowContext(ctx, `SELECT output, output_null, output_bytes FROM phases WHERE build_id = ? AND name = ?`,
+		buildID, phase).Scan(&out.Compressed, &out.Null, &out.Bytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := s.buildExists(ctx, buildID); err != nil {
+			return out, err
+		}
+		return out, rows.PhaseNotFound(buildID, phase)
+	}
+	if out.Compressed == nil && !out.Null {
+		out.Compressed = []byte{}
+	}
+	return out, rows.Wrap("phase output", err)
+}
+
+func (s *Store) buildExists(ctx context.Context, buildID int64) error {
+	var exists bool
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ?)`, buildID).Scan(&exists); err != nil {
+		return rows.Wrap("build exists", err)
+	}
+	if !exists {
+		return rows.BuildNotFound(buildID)
+	}
+	return nil
+}
+
+// ListEvents reads a build's events, in phase order (the order the phases were first
+// reported) and then line order.
+func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
+	query := `
+SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
+       e.start_line, e.end_line
+FROM phases p JOIN phase_events e ON e.phase_id = p.id
+WHERE p.build_id = ?`
+	args := []any{buildID}
+	if kind != "" {
+		query += ` AND e.kind = ?`
+		args = append(args, string(kind))
+	}
+	rs, err := s.db.Read.QueryContext(ctx, query+` ORDER BY p.id, e.line_no, e.id`, args...)
+	if err != nil {
+		return nil, rows.Wrap("list events", err)
+	}
+	events, err := collect(rs, func(rs *sql.Rows) (store.PhaseEvent, error) {
+		var e store.PhaseEvent
+		var kind string
+		err := rs.Scan(&e.Phase, &kind, &e.LineNo, &e.Text, &e.SourceFile, &e.SourceLine, &e.PreContext, &e.PostContext, &e.Start, &e.End)
+		e.Kind = logparse.Kind(kind)
+		return e, err
+	})
+	if err != nil {
+		return nil, rows.Wrap("list events", err)
+	}
+	if len(events) == 0 {
+		if err := s.buildExists(ctx, buildID); err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}

@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
+)
+
+// PutSpec answers a repeat upload from the reader pool, without waiting for the writer.
+func (s *Store) PutSpec(ctx context.Context, spackVersion string, doc *spackspec.Document) (store.SpecResult, error) {
+	plan, err := specplan.New(spackVersion, doc)
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	byKey, byHash := plan.Lookups()
+	found, err := lookupSpecs(ctx, s.db.Read, spackVersion, byKey, byHash)
+	if err != nil {
+		return store.SpecResult{}, rows.Wrap("put spec", err)
+	}
+	if res := plan.Resolve(found); res.Complete() {
+		return res.Answer(found, false)
+	}
+	var out store.SpecResult
+	err = s.write(ctx, "put spec", func(tx *sql.Tx) error {
+		var err error
+		out, err = putSpec(ctx, tx, plan)
+		return err
+	})
+	return out, err
+}
+
+func putSpec(ctx context.Context, tx *sql.Tx, plan *specplan.Plan) (store.SpecResult, error) {
+	sv := plan.SpackVersion()
+	byKey, byHash := plan.Lookups()
+	found, err := lookupSpecs(ctx, tx, sv, byKey, byHash)
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	res := plan.Resolve(found)
+	if res.Complete() { // another writer got there between the two looks
+		return res.Answer(found, false)
+	}
+	written, err := writeSpecs(ctx, tx, sv, res.Writes())
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	answer, err := lookupSpecs(ctx, tx, sv, res.AnswerKeys(), nil)
+	if err != nil {
+		return store.SpecResult{}, err
+	}
+	return res.Answer(answer, res.WasWritten(written))
+}
+
+func lookupSpecs(ctx context.Context, q querier, spackVersion string, byKey, byHash []specplan.Key) ([]specplan.Row, error) {
+	rs, err := q.QueryContext(ctx, `
+SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+FROM json_each(?2) k
+JOIN specs s ON s.name = k.value->>'n' AND s.full_hash = k.value->>'h' AND s.spack_version = ?1
+UNION ALL
+SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+FROM json_each(?3) k
+JOIN specs s ON s.name = k.value->>'n' AND s.hash = k.value->>'h' AND s.spack_version = ?1 AND NOT s.stub`,
+		spackVersion, jsonText(byKey), jsonText(byHash))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rs, func(rs *sql.Rows) (specplan.Row, error) {
+		var r specplan.Row
+		err := rs.Scan(&r.ID, &r.Name, &r.FullHash, &r.Hash, &r.Version, &r.Stub, &r.Failed, &r.HasDeps)
+		return r, err
+	})
+}
+
+// jsonText is v as a JSON parameter; an empty list stays a list, so that json_each sees
+// no rows rather than a null.
+func jsonText[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the types passed here always marshal
+	}
+	return string(b)
+}
+
+// writeSpecs writes what is missing and returns the keys of the spec rows it created or
+// filled in. "WHERE true" keeps SQLite from reading ON CONFLICT as part of a join.
+func writeSpecs(ctx context.Context, tx *sql.Tx, spackVersion string, w specplan.Writes) ([]specplan.Key, error) {
+	steps := []struct {
+		sql  string
+		args []any
+		skip bool
+	}{
+		{`
+INSERT INTO targets (name, vendor, generation, features, parents)
+SELECT value->>'name', value->>'vendor', value->>'generation', value->>'features', value->>'parents'
+FROM json_each(?) WHERE true
+ON CONFLICT DO NOTHING`, []any{jsonText(w.Targets)}, len(w.Targets) == 0},
+		// A target first seen as a bare name gets its details when a document has them.
+		{`
+UPDATE targets SET vendor = i.vendor, generation = i.generation, features = i.features, parents = i.parents
+FROM (SELECT value->>'name' AS name, value->>'vendor' AS vendor, value->>'generation' AS generation,
+             value->>'features' AS features, value->>'parents' AS parents FROM json_each(?)) AS i
+WHERE targets.name = i.name AND targets.vendor = '' AND i.vendor <> ''`, []any{jsonText(w.Targets)}, len(w.Targets) == 0},
+		{`
+INSERT INTO compilers (name, version)
+SELECT value->>'name', value->>'version' FROM json_each(?) WHERE true
+ON CONFLICT DO NOTHING`, []any{jsonText(w.Compilers)}, len(w.Compilers) == 0},
+		{`
+INSERT INTO architectures (platform, platform_os, target_id)
+SELECT j.value->>'platform', j.value->>'os', t.id
+FROM json_each(?) j JOIN targets t ON t.name = j.value->>'target' WHERE true
+ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
+	}
+	for _, st := range steps {
+		if st.skip {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return nil, err
+		}
+	}
+
+	var written []specplan.Key
+	if len(w.Inserts) > 0 {
+		keys, err := specKeys(ctx, tx, insertSpecsSQL, spackVersion, jsonText(w.Inserts), now())
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, keys...)
+	}
+	if len(w.Fills) > 0 {
+		keys, err := specKeys(ctx, tx, fillStubsSQL, spackVersion, jsonText(w.Fills))
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, keys...)
+	}
+	if len(w.Edges) > 0 {
+		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
+			return nil, err
+		}
+	}
+	return written, nil
+}
+
+func specKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]specplan.Key, error) {
+	rs, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rs, func(rs *sql.Rows) (specplan.Key, error) {
+		var k specplan.Key
+		return k, rs.Scan(&k.Name, &k.Hash)
+	})
+}
+
+// specInputSQL is the specs of ?2 (specplan.Spec as JSON) as a relation, with their
+// compiler and architecture ids.
+const specInputSQL = `
+(SELECT j.value->>'n' AS name, j.value->>'h' AS key, j.value->>'hash' AS hash,
+        j.value->>'build_hash' AS build_hash, j.value->>'package_hash' AS package_hash,
+        j.value->>'namespace' AS namespace, j.value->>'version' AS version,
+        c.id AS compiler_id, a.id AS arch_id, j.value->>'parameters' AS parameters,
+        j.value->>'failed' AS failed, j.value->>'stub' AS stub
+ FROM json_each(?2) j
+ LEFT JOIN compilers c
+        ON c.name = j.value->'compiler'->>'name' AND c.version = j.value->'compiler'->>'version'
+ LEFT JOIN architectures a
+        ON a.platform = j.value->'arch'->>'platform' AND a.platform_os = j.value->'arch'->>'os'
+       AND a.target_id = (SELECT t.id FROM targets t WHERE t.name = j.value->'arch'->>'target'))`
+
+const insertSpecsSQL = `
+INSERT INTO specs (name, full_hash, spack_version, hash, build_hash, package_hash, namespace, version,
+                   compiler_id, arch_id, parameters, failed_concretization, stub, created_at)
+SELECT i.name, i.key, ?1, i.hash, i.build_hash, i.package_hash, i.namespace, i.version,
+       i.compiler_id, i.arch_id, i.parameters, i.failed, i.stub, ?3
+FROM ` + specInputSQL + ` AS i WHERE true
+ON CONFLICT DO NOTHING
+RETURNING name, full_hash`
+
+const fillStubsSQL = `
+UPDATE specs
+SET hash = i.hash, build_hash = i.build_hash, package_hash = i.package_hash, namespace = i.namespace,
+    version = i.version, compiler_id = i.compiler_id, arch_id = i.arch_id, parameters = i.parameters,
+    failed_concretization = i.failed, stub = 0
+FROM ` + specInputSQL + ` AS i
+WHERE specs.stub AND specs.name = i.name AND specs.full_hash = i.key AND specs.spack_version = ?1
+RETURNING specs.name, specs.full_hash`
+
+const insertEdgesSQL = `
+INSERT INTO spec_dependencies (spec_id, dep_id, types, position)
+SELECT p.id, c.id, j.value->>'types', j.value->>'pos'
+FROM json_each(?2) j
+JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'->>'h' AND p.spack_version = ?1
+JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'->>'h' AND c.spack_version = ?1
+WHERE true
+ON CONFLICT DO NOTHING`
+
+// specColumnsSQL reads a store.Spec (without its links) with scanSpec.
+const specColumnsSQL = `
+SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
+       s.namespace, c.name, c.version, a.platform, a.platform_os, t.name, s.parameters,
+       s.failed_concretization, s.stub, s.created_at
+FROM specs s
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+LEFT JOIN targets t ON t.id = a.target_id`
+
+func scanSpec(rs *sql.Rows) (store.Spec, error) {
+	var sp store.Spec
+	var compiler, compilerVersion, platform, platformOS, target, params *string
+	var created string
+	err := rs.Scan(&sp.ID, &sp.Name, &sp.Version, &sp.SpackVersion, &sp.FullHash, &sp.Hash, &sp.BuildHash,
+		&sp.PackageHash, &sp.Namespace, &compiler, &compilerVersion, &platform, &platformOS, &target, &params,
+		&sp.FailedConcretization, &sp.Stub, &created)
+	if err != nil {
+		return sp, err
+	}
+	sp.Compiler = rows.Compiler(compiler, compilerVersion)
+	sp.Arch = rows.Arch(platform, platformOS, target)
+	if params != nil {
+		sp.Parameters = *params
+	}
+	sp.CreatedAt, err = parseTime(created)
+	return sp, err
+}
+
+// GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
+func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
+	q := specColumnsSQL + ` WHERE (s.full_hash = ?1 OR s.hash = ?1)`
+	args := []any{hash}
+	if spackVersion != "" {
+		q += ` AND s.spack_version = ?2`
+		args = append(args, spackVersion)
+	}
+	q += ` ORDER BY s.full_hash = ?1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
+	rs, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return store.Spec{}, rows.Wrap("get spec", err)
+	}
+	specs, err := collect(rs, scanSpec)
+	if err != nil {
+		return store.Spec{}, rows.Wrap("get spec", err)
+	}
+	if len(specs) == 0 {
+		return store.Spec{}, rows.NoSpec(hash)
+	}
+	sp := specs[0]
+	if sp.Deps, err = s.links(ctx, `
+SELECT c.name, c.full_hash, c.version, d.types
+FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
+WHERE d.spec_id = ? ORDER BY d.position, c.id`, sp.ID); err != nil {
+		return store.Spec{}, err
+	}
+	if sp.Dependents, err = s.links(ctx, `
+SELECT p.name, p.full_hash, p.version, d.types
+FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
+WHERE d.dep_id = ? ORDER BY p.id`, sp.ID); err != nil {
+		return store.Spec{}, err
+	}
+	return sp, nil
+}
+
+func (s *Store) links(ctx context.Context, query string, id int64) ([]store.SpecLink, error) {
+	rs, err := s.db.Read.QueryContext(ctx, query, id)
+	if err != nil {
+		return nil, rows.Wrap("spec links", err)
+	}
+	links, err := collect(rs, func(rs *sql.Rows) (store.SpecLink, error) {
+		var l store.SpecLink
+		var types string
+		err := rs.Scan(&l.Name, &l.FullHash, &l.Version, &types)
+		l.Types = rows.Types(types)
+		return l, err
+	})
+	if links == nil && err == nil {
+		links = []store.SpecLink{}
+	}
+	return links, rows.Wrap("spec links", err)
+}
+
+// ListSpecs lists specs by id.
+func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if q.Name != "" {
+		add("s.name = ?", q.Name)
+	}
+	if q.Version != "" {
+		add("s.version = ?", q.Version)
+	}
+	if q.SpackVersion != "" {
+		add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.AfterID > 0 {
+		add("s.id > ?", q.AfterID)
+	}
+	query := specColumnsSQL
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY s.id LIMIT ?"
+	rs, err := s.db.Read.QueryContext(ctx, query, append(args, rows.Limit(q.Limit))...)
+	if err != nil {
+		return nil, rows.Wrap("list specs", err)
+	}
+	specs, err := collect(rs, scanSpec)
+	return specs, rows.Wrap("list specs", err)
+}

@@ -1,0 +1,94 @@
+// Package sqlite is the ingest store on an embedded SQLite database (modernc.org/sqlite).
+//
+// Writes go through db.SQLite's single writer connection, one immediate transaction at a
+// time, so a write never races another: it reads what it needs inside its transaction
+// and acts on it. Reads use the reader pool and never wait for the writer (WAL). Sets of
+// rows travel as one JSON parameter that json_each turns into a relation, so a spec DAG
+// is a handful of statements, as on PostgreSQL.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// Store implements store.Store.
+type Store struct {
+	db *db.SQLite
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on sq, which must hold the ingest migrations. Close closes sq.
+func New(sq *db.SQLite) *Store { return &Store{db: sq} }
+
+// Ping checks that both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	return errors.Join(s.db.Write.PingContext(ctx), s.db.Read.PingContext(ctx))
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// querier is what both *sql.DB and *sql.Tx offer: reads run on either.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// write runs fn in a transaction on the writer connection and turns a refused check
+// constraint into the caller's error.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	err := db.InSQLTx(ctx, s.db.Write, fn)
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) && sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK {
+		return rows.TooLong(sqlErr.Error())
+	}
+	return rows.Wrap(op, err)
+}
+
+// timeLayout is how times are stored: UTC, fixed width, so that text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func now() string { return time.Now().UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func parseNullTime(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(s.String)
+	return &t, err
+}
+
+// collect reads every row of rs with scan.
+func collect[T any](rs *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	defer rs.Close()
+	var out []T
+	for rs.Next() {
+		v, err := scan(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rs.Err()
+}
