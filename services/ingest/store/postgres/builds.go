@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,7 +42,7 @@ LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &
 	e := nb.Env
 	envArgs := []any{e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform}
 	const envMatch = `e.hostname = $1 AND e.kernel_version = $2 AND e.host_os = $3 AND e.host_target = $4 AND e.platform = $5`
-	buildArgs := append(append([]any{}, envArgs...), specID, nb.Owner)
+	buildArgs := slices.Concat(envArgs, []any{specID, nb.Owner})
 
 	b := &pgx.Batch{}
 	b.Queue(`
@@ -60,7 +61,7 @@ INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
 SELECT $6, e.id, $7, 'NOTRUN', $8, $8 FROM build_environments e
 WHERE `+envMatch+`
 ON CONFLICT DO NOTHING
-RETURNING id`, append(buildArgs, t)...).Query(func(rs pgx.Rows) error {
+RETURNING id`, slices.Concat(buildArgs, []any{t})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			res.BuildCreated = true
 		}
@@ -104,7 +105,7 @@ SELECT b.id, t.id
 FROM builds b JOIN build_environments e ON e.id = b.env_id, tags t
 WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7 AND t.folded = ANY($8::text[])
 ORDER BY t.id
-ON CONFLICT DO NOTHING`, append(buildArgs, folded)...)
+ON CONFLICT DO NOTHING`, slices.Concat(buildArgs, []any{folded})...)
 }
 
 // UpdateBuildStatus sets the status and, on FAILED, cancels the builds of the spec's

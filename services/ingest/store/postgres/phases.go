@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,7 +34,7 @@ func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.Phas
 	found := false
 	owned := []any{p.BuildID, actor.Name, actor.Admin}
 	b := &pgx.Batch{}
-	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner = $2 OR $3)`, append(owned, t)...)
+	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner = $2 OR $3)`, slices.Concat(owned, []any{t})...)
 
 	output := p.Output
 	if p.OutputNull {
@@ -49,8 +50,8 @@ ON CONFLICT (build_id, name) DO UPDATE
 SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null,
     output_bytes = EXCLUDED.output_bytes, error_count = EXCLUDED.error_count,
     warning_count = EXCLUDED.warning_count, updated_at = EXCLUDED.updated_at
-RETURNING id, name, status`, append(owned, p.Name, p.Status, output, p.OutputNull, p.OutputBytes,
-		errorCount, warningCount, t)...).Query(func(rs pgx.Rows) error {
+RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, output, p.OutputNull, p.OutputBytes,
+		errorCount, warningCount, t})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			found = true
 			if err := rs.Scan(&phase.ID, &phase.Name, &phase.Status); err != nil {
@@ -61,7 +62,7 @@ RETURNING id, name, status`, append(owned, p.Name, p.Status, output, p.OutputNul
 	})
 	b.Queue(`
 DELETE FROM phase_events e USING phases p
-WHERE e.phase_id = p.id AND p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)`, append(owned, p.Name)...)
+WHERE e.phase_id = p.id AND p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)`, slices.Concat(owned, []any{p.Name})...)
 	if len(p.Events) > 0 {
 		queueEvents(b, owned, p.Name, p.Events)
 	}
@@ -89,7 +90,7 @@ FROM phases p,
      unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[])
      WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, ord)
 WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
-ORDER BY e.ord`, append(owned, phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends)...)
+ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends})...)
 }
 
 // PhaseOutput reads a phase's stored log.

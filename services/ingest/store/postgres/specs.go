@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,11 +119,11 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 		return err
 	}
 	if len(w.Inserts) > 0 {
-		args := append(append([]any{spackVersion}, specColumns(w.Inserts)...), now())
+		args := slices.Concat([]any{spackVersion}, specColumns(w.Inserts), []any{now()})
 		b.Queue(insertSpecsSQL, args...).Query(collectKeys)
 	}
 	if len(w.Fills) > 0 {
-		b.Queue(fillStubsSQL, append([]any{spackVersion}, specColumns(w.Fills)...)...).Query(collectKeys)
+		b.Queue(fillStubsSQL, slices.Concat([]any{spackVersion}, specColumns(w.Fills))...).Query(collectKeys)
 	}
 	if len(w.Edges) > 0 {
 		queueEdges(b, spackVersion, w.Edges)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -41,7 +42,7 @@ WHERE hostname = ? AND kernel_version = ? AND host_os = ? AND host_target = ? AN
 		t := now()
 		buildID, buildCreated, err := getOrCreate(ctx, tx, `
 INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
-VALUES (?, ?, ?, 'NOTRUN', ?, ?) ON CONFLICT DO NOTHING RETURNING id`, append(build, t, t), `
+VALUES (?, ?, ?, 'NOTRUN', ?, ?) ON CONFLICT DO NOTHING RETURNING id`, slices.Concat(build, []any{t, t}), `
 SELECT id FROM builds WHERE spec_id = ? AND env_id = ? AND owner = ?`, build)
 		if err != nil {
 			return err

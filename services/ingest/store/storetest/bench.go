@@ -1,0 +1,82 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+// Bench measures the hot writes on the store open returns (one store for each
+// sub-benchmark):
+//   - PutSpecNew: the 55-node singularity document with fresh hashes each time;
+//   - PutSpecRepeat: the same document again;
+//   - GetOrCreateBuildRepeat: a build that exists.
+func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
+	b.Run("PutSpecNew", func(b *testing.B) {
+		st := openFor(b, open)
+		base := singularity(b)
+		docs := make([]*spackspec.Document, b.N)
+		for i := range docs {
+			docs[i] = rehash(base, fmt.Sprintf("-%d", i))
+		}
+		c := ctx(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if res, err := st.PutSpec(c, sv, docs[i]); err != nil || !res.Created {
+				b.Fatalf("PutSpec: %+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("PutSpecRepeat", func(b *testing.B) {
+		st := openFor(b, open)
+		d := singularity(b)
+		putSpec(b, st, d)
+		c := ctx(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if res, err := st.PutSpec(c, sv, d); err != nil || res.Created {
+				b.Fatalf("PutSpec: %+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("GetOrCreateBuildRepeat", func(b *testing.B) {
+		st := openFor(b, open)
+		putSpec(b, st, diamond(""))
+		nb := store.NewBuild{FullHash: "root-fh", SpackVersion: sv, Env: env1, Owner: "alice", Tags: []string{"ci"}}
+		newBuild(b, st, "root-fh", env1, "alice", "ci")
+		c := ctx(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if res, err := st.GetOrCreateBuild(c, nb); err != nil || res.BuildCreated {
+				b.Fatalf("GetOrCreateBuild: %+v, %v", res, err)
+			}
+		}
+	})
+}
+
+func openFor(b *testing.B, open func(tb testing.TB) store.Store) store.Store {
+	st := open(b)
+	b.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// rehash copies d with suffix appended to every hash, so that it is a new document.
+func rehash(d *spackspec.Document, suffix string) *spackspec.Document {
+	out := &spackspec.Document{FailedConcretization: d.FailedConcretization, Nodes: make([]spackspec.Node, len(d.Nodes))}
+	for i, nd := range d.Nodes {
+		nd.FullHash, nd.Hash, nd.BuildHash = nd.FullHash+suffix, nd.Hash+suffix, nd.BuildHash+suffix
+		deps := make([]spackspec.Dep, len(nd.Deps))
+		for j, dp := range nd.Deps {
+			dp.Ref += suffix
+			deps[j] = dp
+		}
+		nd.Deps = deps
+		out.Nodes[i] = nd
+	}
+	return out
+}

@@ -1,0 +1,217 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+var phaseTests = []namedTest{
+	{"ReplaceOutputAndEvents", testPhaseReplace},
+	{"OutputNullEmptyBytes", testPhaseOutputKinds},
+	{"EventsInPhaseThenLineOrder", testEventOrder},
+	{"Ownership", testPhaseOwnership},
+	{"NotFound", testPhaseNotFound},
+	{"BumpsBuildUpdatedAt", testPhaseBumpsBuild},
+}
+
+func updatePhase(t testing.TB, st store.Store, who store.Actor, p store.PhaseUpdate) store.Phase {
+	t.Helper()
+	ph, err := st.UpdatePhase(ctx(t), who, p)
+	if err != nil {
+		t.Fatalf("UpdatePhase(%s): %v", p.Name, err)
+	}
+	return ph
+}
+
+func event(kind logparse.Kind, line int, text string) logparse.Event {
+	return logparse.Event{Kind: kind, LineNo: line, Text: text, SourceFile: "main.c", SourceLine: line * 10,
+		PreContext: fmt.Sprintf("before %d", line), PostContext: fmt.Sprintf("after %d\nand more", line),
+		Start: max(1, line-6), End: line + 7}
+}
+
+func buildFor(t testing.TB, st store.Store, owner string) int64 {
+	t.Helper()
+	putSpec(t, st, diamond(""))
+	return newBuild(t, st, "root-fh", env1, owner).Build.ID
+}
+
+func testPhaseReplace(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	first := updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR",
+		Output: []byte("zstd-bytes-1"), OutputBytes: 100,
+		Events: []logparse.Event{event(logparse.Error, 5, "e5"), event(logparse.Warning, 3, "w3"), event(logparse.Error, 9, "e9")}})
+	if first.ID == 0 || first.Name != "build" || first.Status != "ERROR" {
+		t.Fatalf("phase = %+v", first)
+	}
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "ERROR", OutputBytes: 100, ErrorCount: 2, WarningCount: 1})
+	events, err := st.ListEvents(ctx(t), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 3 || events[0].Text != "w3" || events[1].Text != "e5" || events[2].Text != "e9" {
+		t.Fatalf("events = %+v", events)
+	}
+	want := store.PhaseEvent{Phase: "build", Event: event(logparse.Warning, 3, "w3")}
+	if events[0] != want {
+		t.Fatalf("event = %+v, want %+v", events[0], want)
+	}
+	errorsOnly, err := st.ListEvents(ctx(t), id, logparse.Error)
+	if err != nil || len(errorsOnly) != 2 {
+		t.Fatalf("errors = %+v, %v", errorsOnly, err)
+	}
+
+	second := updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS",
+		Output: []byte("zstd-bytes-2"), OutputBytes: 50, Events: []logparse.Event{event(logparse.Warning, 1, "only")}})
+	if second.ID != first.ID || second.Status != "SUCCESS" {
+		t.Fatalf("replaced phase = %+v, first %+v", second, first)
+	}
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS", OutputBytes: 50, ErrorCount: 0, WarningCount: 1})
+	events, err = st.ListEvents(ctx(t), id, "")
+	if err != nil || len(events) != 1 || events[0].Text != "only" {
+		t.Fatalf("events after replace = %+v, %v", events, err)
+	}
+	out, err := st.PhaseOutput(ctx(t), id, "build")
+	if err != nil || !bytes.Equal(out.Compressed, []byte("zstd-bytes-2")) || out.Null || out.Bytes != 50 {
+		t.Fatalf("output = %+v, %v", out, err)
+	}
+
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS", OutputNull: true})
+	if events, err := st.ListEvents(ctx(t), id, ""); err != nil || len(events) != 0 {
+		t.Fatalf("events after a phase without them = %+v, %v", events, err)
+	}
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS"})
+}
+
+func assertPhaseInfo(t testing.TB, b store.Build, want ...store.PhaseInfo) {
+	t.Helper()
+	if len(b.Phases) != len(want) {
+		t.Fatalf("phases = %+v, want %+v", b.Phases, want)
+	}
+	for i := range want {
+		if b.Phases[i] != want[i] {
+			t.Fatalf("phase %d = %+v, want %+v", i, b.Phases[i], want[i])
+		}
+	}
+}
+
+func testPhaseOutputKinds(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	blob := bytes.Repeat([]byte{0, 1, 2, 255}, 100000)
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "null", Status: "SUCCESS", OutputNull: true})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "empty", Status: "SUCCESS", Output: []byte{}})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "nil-not-null", Status: "SUCCESS"})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "blob", Status: "SUCCESS", Output: blob, OutputBytes: 1 << 20})
+	for name, want := range map[string]store.PhaseOutput{
+		"null":         {Null: true},
+		"empty":        {Compressed: []byte{}},
+		"nil-not-null": {Compressed: []byte{}},
+		"blob":         {Compressed: blob, Bytes: 1 << 20},
+	} {
+		got, err := st.PhaseOutput(ctx(t), id, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Null != want.Null || got.Bytes != want.Bytes || !bytes.Equal(got.Compressed, want.Compressed) ||
+			(want.Null != (got.Compressed == nil)) {
+			t.Fatalf("%s: null %v, %d bytes, %d stored; want null %v, %d, %d", name,
+				got.Null, got.Bytes, len(got.Compressed), want.Null, want.Bytes, len(want.Compressed))
+		}
+	}
+	// Null replaced by a log, and back.
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "null", Status: "SUCCESS", Output: []byte("log")})
+	if got, _ := st.PhaseOutput(ctx(t), id, "null"); got.Null || string(got.Compressed) != "log" {
+		t.Fatalf("null then log: %+v", got)
+	}
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "null", Status: "SUCCESS", OutputNull: true})
+	if got, _ := st.PhaseOutput(ctx(t), id, "null"); !got.Null || got.Compressed != nil {
+		t.Fatalf("log then null: %+v", got)
+	}
+}
+
+func testEventOrder(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: "SUCCESS",
+		Events: []logparse.Event{event(logparse.Warning, 20, "c20"), event(logparse.Error, 2, "c2")}})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR",
+		Events: []logparse.Event{event(logparse.Error, 1, "b1")}})
+	// Replacing configure keeps its place: phases are ordered by first report.
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: "SUCCESS",
+		Events: []logparse.Event{event(logparse.Warning, 30, "c30"), event(logparse.Error, 4, "c4")}})
+	events, err := st.ListEvents(ctx(t), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Phase+":"+e.Text)
+	}
+	want := []string{"configure:c4", "configure:c30", "build:b1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	b := getBuild(t, st, id)
+	if len(b.Phases) != 2 || b.Phases[0].Name != "configure" || b.Phases[1].Name != "build" {
+		t.Fatalf("phases = %+v", b.Phases)
+	}
+}
+
+func testPhaseOwnership(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS", Output: []byte("mine"),
+		Events: []logparse.Event{event(logparse.Error, 1, "e")}})
+	_, err := st.UpdatePhase(ctx(t), bob, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR", Output: []byte("bob's")})
+	if !errs.Is(err, errs.NotOwner) || err.Error() != "You do not own the build and cannot update it." {
+		t.Fatalf("bob: %v, want NotOwner", err)
+	}
+	_, err = st.UpdatePhase(ctx(t), bob, store.PhaseUpdate{BuildID: id, Name: "install", Status: "ERROR"})
+	if !errs.Is(err, errs.NotOwner) {
+		t.Fatalf("bob's new phase: %v, want NotOwner", err)
+	}
+	b := getBuild(t, st, id)
+	assertPhaseInfo(t, b, store.PhaseInfo{Name: "build", Status: "SUCCESS", ErrorCount: 1})
+	if out, _ := st.PhaseOutput(ctx(t), id, "build"); string(out.Compressed) != "mine" {
+		t.Fatalf("output after a refused update = %q", out.Compressed)
+	}
+	if events, _ := st.ListEvents(ctx(t), id, ""); len(events) != 1 {
+		t.Fatalf("events after a refused update = %+v", events)
+	}
+	if ph := updatePhase(t, st, admin, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR"}); ph.Status != "ERROR" {
+		t.Fatalf("admin's update = %+v", ph)
+	}
+}
+
+func testPhaseNotFound(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	if _, err := st.UpdatePhase(ctx(t), alice, store.PhaseUpdate{BuildID: 987654, Name: "build", Status: "SUCCESS"}); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("UpdatePhase(unknown build) = %v, want NotFound", err)
+	}
+	if _, err := st.PhaseOutput(ctx(t), 987654, "build"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("PhaseOutput(unknown build) = %v, want NotFound", err)
+	}
+	if _, err := st.PhaseOutput(ctx(t), id, "nope"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("PhaseOutput(unknown phase) = %v, want NotFound", err)
+	}
+	if _, err := st.ListEvents(ctx(t), 987654, ""); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("ListEvents(unknown build) = %v, want NotFound", err)
+	}
+	if events, err := st.ListEvents(ctx(t), id, ""); err != nil || len(events) != 0 {
+		t.Fatalf("ListEvents(build without phases) = %+v, %v", events, err)
+	}
+}
+
+func testPhaseBumpsBuild(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	before := getBuild(t, st, id)
+	time.Sleep(2 * time.Millisecond)
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS"})
+	after := getBuild(t, st, id)
+	if !after.UpdatedAt.After(before.UpdatedAt) || !after.CreatedAt.Equal(before.CreatedAt) {
+		t.Fatalf("updated_at %v -> %v", before.UpdatedAt, after.UpdatedAt)
+	}
+}
