@@ -20,7 +20,6 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
-
 // Run runs the contract suite.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := []struct {
