@@ -21,12 +21,12 @@ type ingestConfig struct {
 type gatewayConfig struct {
 	config.Limits
 	config.Log
-	gatewayHTTP
+	HTTPEdge
 	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
 }
 
-// gatewayHTTP is what the gateway and serve share about the HTTP edge.
-type gatewayHTTP struct {
+// HTTPEdge is what the gateway and serve share about the HTTP edge.
+type HTTPEdge struct {
 	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
 	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`
@@ -37,7 +37,7 @@ type serveConfig struct {
 	config.Database
 	config.Limits
 	config.Log
-	gatewayHTTP
+	HTTPEdge
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
 }
 

@@ -52,15 +52,16 @@ func forEachBackend(t *testing.T, f func(t *testing.T, srv *testServer)) {
 // testServer is spackmon serve running in this process on loopback ports.
 type testServer struct {
 	URL    string
+	prefix string // of the protocol: "/ms1"
 	client *http.Client
 }
 
 func testConfig(d config.Database) serveConfig {
 	return serveConfig{
-		Database:    d,
-		Limits:      config.Limits{MaxBodyBytes: 256 << 20},
-		Log:         config.Log{Level: "error"},
-		gatewayHTTP: gatewayHTTP{APIPrefix: "ms1", Environment: "test"},
+		Database: d,
+		Limits:   config.Limits{MaxBodyBytes: 256 << 20},
+		Log:      config.Log{Level: "error"},
+		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test"},
 	}
 }
 
@@ -88,7 +89,7 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 			t.Errorf("serve: %v", err)
 		}
 	})
-	srv := &testServer{URL: "http://" + httpLis.Addr().String(), client: &http.Client{Timeout: time.Minute}}
+	srv := &testServer{URL: "http://" + httpLis.Addr().String(), prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}}
 	srv.waitReady(t)
 	return srv
 }
@@ -96,7 +97,7 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 func (s *testServer) waitReady(t testing.TB) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := s.client.Get(s.URL + "/ms1/"); err == nil {
+		if resp, err := s.client.Get(s.URL + s.prefix + "/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return

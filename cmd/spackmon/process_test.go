@@ -27,7 +27,9 @@ func TestSeparateProcesses(t *testing.T) {
 	url := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
 	env := append(os.Environ(), "SPACKMON_DATABASE_URL="+url, "SPACKMON_LOG_LEVEL=warn")
 
-	if out, err := exec.Command(bin, "migrate").CombinedOutput(); err != nil {
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = env
+	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	} else {
 		t.Logf("migrate: %s", out)
@@ -36,7 +38,7 @@ func TestSeparateProcesses(t *testing.T) {
 	start(t, bin, "ingest", append(env, "SPACKMON_GRPC_ADDR="+grpcAddr))
 	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_ADDR="+httpAddr))
 
-	srv := &testServer{URL: "http://" + httpAddr, client: &http.Client{Timeout: time.Minute}}
+	srv := &testServer{URL: "http://" + httpAddr, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
 	srv.waitReady(t)
 	r := &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
 		builds: map[string]int64{}, expected: map[int64]*expectedBuild{}}

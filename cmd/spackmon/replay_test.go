@@ -57,6 +57,8 @@ type replay struct {
 	specs    map[string]bool // spec keys seen
 	builds   map[string]int64
 	expected map[int64]*expectedBuild
+	// nodes indexes every node posted by full_hash and by hash, for the cascade of FAILED.
+	nodes map[string]map[string]any
 }
 
 type expectedBuild struct {
@@ -116,7 +118,7 @@ func (r *replay) send(i int, ex exchange) {
 	}
 	raw := []byte(ex.Body)
 	if id, ok := body["build_id"]; ok {
-		body["build_id"] = r.ids[num(t, id)]
+		body["build_id"] = json.Number(fmt.Sprint(r.ids[num(t, id)]))
 		var err error
 		if raw, err = json.Marshal(body); err != nil {
 			t.Fatal(err)
@@ -186,6 +188,7 @@ func (r *replay) checkNewSpec(label string, body map[string]any, a answer) {
 		status = http.StatusOK
 	}
 	r.specs[key] = true
+	r.index(body["spec"])
 	m := wantEnvelope(t, a, status, "success")
 	if created := path(m, "data", "created"); created != (status == http.StatusCreated) {
 		t.Errorf("%s: created %v", label, created)
@@ -261,6 +264,61 @@ func (r *replay) checkStatus(label string, body map[string]any, a answer) {
 		r.t.Errorf("%s: build %d, want %d", label, got, id)
 	}
 	r.expected[id].status = body["status"].(string)
+	if r.expected[id].status == "FAILED" {
+		r.cascade(r.expected[id])
+	}
+}
+
+// index remembers the nodes of a posted document.
+func (r *replay) index(doc any) {
+	if r.nodes == nil {
+		r.nodes = map[string]map[string]any{}
+	}
+	for m, ok := doc.(map[string]any); ok; m, ok = doc.(map[string]any) {
+		if inner, nested := m["spec"]; nested {
+			doc = inner
+			continue
+		}
+		nodes, _ := m["nodes"].([]any)
+		for _, n := range nodes {
+			node, _ := n.(map[string]any)
+			for _, k := range []string{"full_hash", "hash"} {
+				if h, ok := node[k].(string); ok {
+					r.nodes[h] = node
+				}
+			}
+		}
+		return
+	}
+}
+
+// cascade is what PROTOCOL.md and Spack ask of a FAILED build: the same owner's builds in
+// the same environment of its direct dependencies that never got a status are settled,
+// FAILED when one of their phases failed (the package that really broke), else CANCELLED.
+func (r *replay) cascade(failed *expectedBuild) {
+	node := r.nodes[failed.hash]
+	deps, _ := node["dependencies"].([]any)
+	for _, d := range deps {
+		dep := map[string]bool{}
+		for _, k := range []string{"full_hash", "hash", "build_hash"} {
+			if ref, ok := d.(map[string]any)[k].(string); ok {
+				if n := r.nodes[ref]; n != nil {
+					dep[fmt.Sprint(n["full_hash"])], dep[fmt.Sprint(n["hash"])] = true, true
+				}
+			}
+		}
+		for _, b := range r.expected {
+			if !dep[b.hash] || b.status != "NOTRUN" {
+				continue
+			}
+			b.status = "CANCELLED"
+			for _, st := range b.phaseState {
+				if st == "ERROR" {
+					b.status = "FAILED"
+				}
+			}
+		}
+	}
 }
 
 // checkStored reads every build back through /api/v1 and compares it with what was sent.

@@ -64,7 +64,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis, gr
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, ingestServer(st, cfg.Limits), grpcLis) })
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.gatewayHTTP, cfg.Limits, grpcLis.Addr().String(), httpLis)
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, grpcLis.Addr().String(), httpLis)
 	})
 	return g.Wait()
 }
@@ -101,7 +101,7 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(), "ingest", cfg.IngestAddr)
-	return serveGateway(ctx, log, cfg.gatewayHTTP, cfg.Limits, cfg.IngestAddr, lis)
+	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, cfg.IngestAddr, lis)
 }
 
 func ingestServer(st store.Store, limits config.Limits) *grpc.Server {
@@ -114,7 +114,7 @@ func ingestServer(st store.Store, limits config.Limits) *grpc.Server {
 	return s
 }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg gatewayHTTP, limits config.Limits, ingestAddr string, lis net.Listener) error {
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, ingestAddr string, lis net.Listener) error {
 	conn, err := server.Dial(ingestAddr, limits.MaxBodyBytes)
 	if err != nil {
 		return err
