@@ -45,13 +45,15 @@ func NewGRPC(opts GRPCOptions, checks map[string]Check) *grpc.Server {
 }
 
 // Dial connects to a spackmon gRPC service. The connection is lazy: an unreachable
-// service shows up as Unavailable on the first call, not here.
+// service shows up as Unavailable on the first call, not here. Calls are spread
+// round-robin over every address the name resolves to (a headless Kubernetes service).
 func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
 	size := int(maxPayloadBytes + messageOverhead)
 	return grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
 	)
 }
 

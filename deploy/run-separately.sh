@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the roles as separate local processes on PostgreSQL, the way a deployment runs them:
+#   SPACKMON_DATABASE_URL=postgres://postgres@127.0.0.1:5432/spackmon deploy/run-separately.sh
+# Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${SPACKMON_DATABASE_URL:?set SPACKMON_DATABASE_URL to a PostgreSQL URL}"
+export SPACKMON_DATABASE_URL
+make build
+./bin/spackmon migrate
+trap 'kill 0' EXIT INT TERM
+SPACKMON_GRPC_ADDR=127.0.0.1:9090 ./bin/spackmon ingest &
+SPACKMON_INGEST_ADDR=127.0.0.1:9090 SPACKMON_ADDR=127.0.0.1:8080 ./bin/spackmon gateway &
+wait
