@@ -16,14 +16,15 @@ const FailedConcretization = "FAILED_CONCRETIZATION"
 type Document struct {
 	Nodes []Node
 	// FailedConcretization is set when the document's nodes are abstract (Spack v0.18
-	// sends such a document when concretization fails).
+	// sends such a document when concretization fails): some node or reference carries
+	// the FailedConcretization marker, or a node says "concrete": false.
 	FailedConcretization bool
 }
 
 // Node is one package of the DAG.
 type Node struct {
 	Name        string
-	Version     string // "" when the node has none (abstract nodes, v0.18 "versions" lists)
+	Version     string // "" when the node has none, e.g. its "versions" list is a range (see versionFromList)
 	Namespace   string
 	Hash        string // DAG hash
 	FullHash    string // "" when the document has none (v0.18 spec.json); never FAILED_CONCRETIZATION
