@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/config"
 )
 
 func TestHelpListsEveryVariable(t *testing.T) {
@@ -41,4 +47,46 @@ func TestAPIPrefix(t *testing.T) {
 	}
 	wantEnvelope(t, srv.post(t, "/spack/specs/new/", singularitySpec(t)), http.StatusCreated, "success")
 	wantError(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusNotFound)
+}
+
+// With its backend gone, the gateway says so: service info 503, writes 503 JSON.
+func TestBackendUnavailable(t *testing.T) {
+	dead := freeAddr(t) // nothing listens there
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() {
+		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, dead, lis)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
+
+	var a answer
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err := srv.client.Get(srv.URL + "/ms1/"); err == nil {
+			resp.Body.Close()
+			break
+		}
+	}
+	a = srv.get(t, "/ms1/")
+	if a.Status != http.StatusServiceUnavailable || a.JSON(t)["status"] != "service not available" {
+		t.Errorf("service info without backend: %d %s", a.Status, a.Body)
+	}
+	wantError(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusServiceUnavailable)
+}
+
+func TestAPIDocs(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	a := srv.get(t, "/api/docs/")
+	if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "/api/v1/builds/{id}") {
+		t.Errorf("docs page: %d %.200s", a.Status, a.Body)
+	}
+	a = srv.get(t, "/api/docs/openapi.json")
+	if a.Status != http.StatusOK || a.JSON(t)["swagger"] != "2.0" {
+		t.Errorf("openapi.json: %d %.200s", a.Status, a.Body)
+	}
 }
