@@ -94,7 +94,6 @@ CREATE INDEX builds_status_idx ON builds (status, id);
 CREATE INDEX builds_owner_idx ON builds (owner, id);
 CREATE INDEX builds_env_idx ON builds (env_id, id);
 CREATE INDEX build_environments_hostname_idx ON build_environments (hostname);
-CREATE INDEX specs_spack_version_idx ON specs (spack_version);
 
 -- folded is the lower-cased name: tags compare case-insensitively and keep the spelling
 -- they were first created with.

@@ -47,7 +47,6 @@ CREATE TABLE specs (
 ) STRICT;
 CREATE INDEX specs_full_hash_idx ON specs (full_hash, spack_version);
 CREATE INDEX specs_hash_idx ON specs (hash, spack_version);
-CREATE INDEX specs_spack_version_idx ON specs (spack_version);
 
 CREATE TABLE spec_dependencies (
     spec_id  INTEGER NOT NULL REFERENCES specs (id) ON DELETE CASCADE,

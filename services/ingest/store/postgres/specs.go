@@ -53,18 +53,28 @@ func (s *Store) putSpec(ctx context.Context, plan *specplan.Plan) (store.SpecRes
 	return res.Answer(answer, res.WasWritten(written))
 }
 
+// Statements that take a set of keys are written so that each key costs index probes,
+// whatever the (possibly stale) statistics say: look-ups are LATERAL subqueries with a
+// LIMIT, which PostgreSQL cannot flatten into a join it might plan as a scan of specs, and
+// EXISTS subqueries end in OFFSET 0, which keeps them from becoming a hash of a whole table.
+// Stale statistics are the normal case here: a burst of uploads grows these tables far
+// faster than autovacuum analyzes them, and a prepared statement keeps its plan meanwhile.
+// A DAG hash may name several specs; the LIMIT of that look-up is a bound far above what
+// happens.
 const lookupByKeySQL = `
 SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
-       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id OFFSET 0)
 FROM unnest($2::text[], $3::text[]) AS k(name, h)
-JOIN specs s ON s.name = k.name AND s.full_hash = k.h AND s.spack_version = $1`
+CROSS JOIN LATERAL (SELECT * FROM specs
+                    WHERE name = k.name AND full_hash = k.h AND spack_version = $1 LIMIT 1) s`
 
 const lookupByHashSQL = `
 UNION ALL
 SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
-       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
+       EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id OFFSET 0)
 FROM unnest($4::text[], $5::text[]) AS k(name, h)
-JOIN specs s ON s.name = k.name AND s.hash = k.h AND s.spack_version = $1 AND NOT s.stub`
+CROSS JOIN LATERAL (SELECT * FROM specs
+                    WHERE hash = k.h AND spack_version = $1 AND name = k.name AND NOT stub LIMIT 500) s`
 
 func (s *Store) lookupSpecs(ctx context.Context, spackVersion string, byKey, byHash []specplan.Key) ([]specplan.Row, error) {
 	kn, kh := splitKeys(byKey)
@@ -122,12 +132,25 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 		args := slices.Concat([]any{spackVersion}, specColumns(w.Inserts), []any{now()})
 		b.Queue(insertSpecsSQL, args...).Query(collectKeys)
 	}
-	if len(w.Fills) > 0 {
-		b.Queue(fillStubsSQL, slices.Concat([]any{spackVersion}, specColumns(w.Fills))...).Query(collectKeys)
+	if fills := fillCandidates(w); len(fills) > 0 {
+		b.Queue(fillStubsSQL, slices.Concat([]any{spackVersion}, specColumns(fills))...).Query(collectKeys)
 	}
 	if len(w.Edges) > 0 {
 		queueEdges(b, spackVersion, w.Edges)
 	}
+}
+
+// fillCandidates are the stubs found by the look-up, plus the real nodes about to be
+// inserted: the look-up ran outside the batch's transaction, so a concurrent writer may
+// have made some of them stubs since, and then the insert does nothing.
+func fillCandidates(w specplan.Writes) []specplan.Spec {
+	fills := slices.Clone(w.Fills)
+	for _, sp := range w.Inserts {
+		if !sp.Stub {
+			fills = append(fills, sp)
+		}
+	}
+	return fills
 }
 
 func queueTargets(b *pgx.Batch, targets []specplan.Target) {
@@ -200,14 +223,18 @@ ORDER BY i.ord
 ON CONFLICT DO NOTHING
 RETURNING name, full_hash`
 
-// fillStubsSQL completes stub rows.
+// fillStubsSQL completes stub rows, found one index probe per input row.
 const fillStubsSQL = `
 UPDATE specs s
 SET hash = i.hash, build_hash = i.build_hash, package_hash = i.package_hash, namespace = i.namespace,
     version = i.version, compiler_id = i.compiler_id, arch_id = i.arch_id, parameters = i.parameters,
     failed_concretization = i.failed, stub = false
-FROM ` + specInputSQL + ` AS i
-WHERE s.stub AND s.name = i.name AND s.full_hash = i.key AND s.spack_version = $1
+FROM (SELECT i.*, stub.id AS spec_id
+      FROM ` + specInputSQL + ` AS i
+      CROSS JOIN LATERAL (SELECT id FROM specs
+                          WHERE name = i.name AND full_hash = i.key AND spack_version = $1 AND stub
+                          LIMIT 1) stub) AS i
+WHERE s.id = i.spec_id AND s.stub
 RETURNING s.name, s.full_hash`
 
 // specColumns transposes spec rows into the arrays specInputSQL unnests. A missing
@@ -250,9 +277,11 @@ INSERT INTO spec_dependencies (spec_id, dep_id, types, position)
 SELECT p.id, c.id, e.types, e.position
 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
      WITH ORDINALITY AS e(parent, parent_hash, child, child_hash, types, position, ord)
-JOIN specs p ON p.name = e.parent AND p.full_hash = e.parent_hash AND p.spack_version = $1
-JOIN specs c ON c.name = e.child AND c.full_hash = e.child_hash AND c.spack_version = $1
-WHERE NOT EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = p.id)
+CROSS JOIN LATERAL (SELECT id FROM specs
+                    WHERE name = e.parent AND full_hash = e.parent_hash AND spack_version = $1 LIMIT 1) p
+CROSS JOIN LATERAL (SELECT id FROM specs
+                    WHERE name = e.child AND full_hash = e.child_hash AND spack_version = $1 LIMIT 1) c
+WHERE NOT EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = p.id OFFSET 0)
 ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
 }

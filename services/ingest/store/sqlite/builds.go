@@ -89,13 +89,13 @@ func addTags(ctx context.Context, tx *sql.Tx, buildID int64, tags []string) erro
 	}
 	if _, err := tx.ExecContext(ctx, `
 INSERT INTO tags (name, folded)
-SELECT value->>'name', value->>'folded' FROM json_each(?) WHERE true
+SELECT value->>'name', value->>'folded' FROM jsonb_each(?) WHERE true
 ON CONFLICT DO NOTHING`, jsonText(add)); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO build_tags (build_id, tag_id)
-SELECT ?, id FROM tags WHERE folded IN (SELECT value FROM json_each(?))
+SELECT ?, id FROM tags WHERE folded IN (SELECT value FROM jsonb_each(?))
 ON CONFLICT DO NOTHING`, buildID, jsonText(folded))
 	return err
 }
@@ -233,7 +233,7 @@ func (s *Store) readBuilds(ctx context.Context, query string, args ...any) ([]st
 func (s *Store) attachTags(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
 	rs, err := s.db.Read.QueryContext(ctx, `
 SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
-WHERE bt.build_id IN (SELECT value FROM json_each(?)) ORDER BY bt.build_id, t.folded`, ids)
+WHERE bt.build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY bt.build_id, t.folded`, ids)
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ WHERE bt.build_id IN (SELECT value FROM json_each(?)) ORDER BY bt.build_id, t.fo
 func (s *Store) attachPhases(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
 	rs, err := s.db.Read.QueryContext(ctx, `
 SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
-WHERE build_id IN (SELECT value FROM json_each(?)) ORDER BY build_id, id`, ids)
+WHERE build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY build_id, id`, ids)
 	if err != nil {
 		return err
 	}

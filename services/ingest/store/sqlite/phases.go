@@ -73,7 +73,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logpa
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
        value->>'pre', value->>'post', value->>'start', value->>'end'
-FROM json_each(?) ORDER BY key`, phaseID, jsonText(in))
+FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }
 

@@ -61,13 +61,13 @@ func lookupSpecs(ctx context.Context, q querier, spackVersion string, byKey, byH
 	rs, err := q.QueryContext(ctx, `
 SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
        EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
-FROM json_each(?2) k
-JOIN specs s ON s.name = k.value->>'n' AND s.full_hash = k.value->>'h' AND s.spack_version = ?1
+FROM jsonb_each(?2) k
+CROSS JOIN specs s ON s.name = k.value->>'n' AND s.full_hash = k.value->>'h' AND s.spack_version = ?1
 UNION ALL
 SELECT s.id, s.name, s.full_hash, s.hash, s.version, s.stub, s.failed_concretization,
        EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = s.id)
-FROM json_each(?3) k
-JOIN specs s ON s.name = k.value->>'n' AND s.hash = k.value->>'h' AND s.spack_version = ?1 AND NOT s.stub`,
+FROM jsonb_each(?3) k
+CROSS JOIN specs s ON s.name = k.value->>'n' AND s.hash = k.value->>'h' AND s.spack_version = ?1 AND NOT s.stub`,
 		spackVersion, jsonText(byKey), jsonText(byHash))
 	if err != nil {
 		return nil, err
@@ -103,22 +103,22 @@ func writeSpecs(ctx context.Context, tx *sql.Tx, spackVersion string, w specplan
 		{`
 INSERT INTO targets (name, vendor, generation, features, parents)
 SELECT value->>'name', value->>'vendor', value->>'generation', value->>'features', value->>'parents'
-FROM json_each(?) WHERE true
+FROM jsonb_each(?) WHERE true
 ON CONFLICT DO NOTHING`, []any{jsonText(w.Targets)}, len(w.Targets) == 0},
 		// A target first seen as a bare name gets its details when a document has them.
 		{`
 UPDATE targets SET vendor = i.vendor, generation = i.generation, features = i.features, parents = i.parents
 FROM (SELECT value->>'name' AS name, value->>'vendor' AS vendor, value->>'generation' AS generation,
-             value->>'features' AS features, value->>'parents' AS parents FROM json_each(?)) AS i
+             value->>'features' AS features, value->>'parents' AS parents FROM jsonb_each(?)) AS i
 WHERE targets.name = i.name AND targets.vendor = '' AND i.vendor <> ''`, []any{jsonText(w.Targets)}, len(w.Targets) == 0},
 		{`
 INSERT INTO compilers (name, version)
-SELECT value->>'name', value->>'version' FROM json_each(?) WHERE true
+SELECT value->>'name', value->>'version' FROM jsonb_each(?) WHERE true
 ON CONFLICT DO NOTHING`, []any{jsonText(w.Compilers)}, len(w.Compilers) == 0},
 		{`
 INSERT INTO architectures (platform, platform_os, target_id)
 SELECT j.value->>'platform', j.value->>'os', t.id
-FROM json_each(?) j JOIN targets t ON t.name = j.value->>'target' WHERE true
+FROM jsonb_each(?) j JOIN targets t ON t.name = j.value->>'target' WHERE true
 ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 	}
 	for _, st := range steps {
@@ -138,8 +138,10 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		}
 		written = append(written, keys...)
 	}
-	if len(w.Fills) > 0 {
-		keys, err := specKeys(ctx, tx, fillStubsSQL, spackVersion, jsonText(w.Fills))
+	// Stubs to fill are few, so one statement each, by key, beats a join that SQLite
+	// would drive from the specs table.
+	for _, sp := range w.Fills {
+		keys, err := specKeys(ctx, tx, fillStubSQL, spackVersion, jsonText([]specplan.Spec{sp}))
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +174,7 @@ const specInputSQL = `
         j.value->>'namespace' AS namespace, j.value->>'version' AS version,
         c.id AS compiler_id, a.id AS arch_id, j.value->>'parameters' AS parameters,
         j.value->>'failed' AS failed, j.value->>'stub' AS stub
- FROM json_each(?2) j
+ FROM jsonb_each(?2) j
  LEFT JOIN compilers c
         ON c.name = j.value->'compiler'->>'name' AND c.version = j.value->'compiler'->>'version'
  LEFT JOIN architectures a
@@ -188,21 +190,23 @@ FROM ` + specInputSQL + ` AS i WHERE true
 ON CONFLICT DO NOTHING
 RETURNING name, full_hash`
 
-const fillStubsSQL = `
+// fillStubSQL completes the stub row of the one spec in ?2.
+const fillStubSQL = `
 UPDATE specs
-SET hash = i.hash, build_hash = i.build_hash, package_hash = i.package_hash, namespace = i.namespace,
-    version = i.version, compiler_id = i.compiler_id, arch_id = i.arch_id, parameters = i.parameters,
-    failed_concretization = i.failed, stub = 0
-FROM ` + specInputSQL + ` AS i
-WHERE specs.stub AND specs.name = i.name AND specs.full_hash = i.key AND specs.spack_version = ?1
-RETURNING specs.name, specs.full_hash`
+SET (hash, build_hash, package_hash, namespace, version, compiler_id, arch_id, parameters,
+     failed_concretization, stub) =
+    (SELECT i.hash, i.build_hash, i.package_hash, i.namespace, i.version, i.compiler_id, i.arch_id,
+            i.parameters, i.failed, 0
+     FROM ` + specInputSQL + ` AS i)
+WHERE stub AND (name, full_hash) = (SELECT value->>'n', value->>'h' FROM jsonb_each(?2)) AND spack_version = ?1
+RETURNING name, full_hash`
 
 const insertEdgesSQL = `
 INSERT INTO spec_dependencies (spec_id, dep_id, types, position)
 SELECT p.id, c.id, j.value->>'types', j.value->>'pos'
-FROM json_each(?2) j
-JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'->>'h' AND p.spack_version = ?1
-JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'->>'h' AND c.spack_version = ?1
+FROM jsonb_each(?2) j
+CROSS JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'->>'h' AND p.spack_version = ?1
+CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'->>'h' AND c.spack_version = ?1
 WHERE true
 ON CONFLICT DO NOTHING`
 

@@ -325,8 +325,10 @@ type Writes struct {
 	Compilers []Compiler
 	Archs     []Arch
 	// Inserts are the specs to create (stubs included), sorted by key so that concurrent
-	// writers take row locks in the same order. Fills are the same real nodes again, to
-	// complete rows that turn out to be stubs (made earlier, or concurrently).
+	// writers take row locks in the same order. Fills are the nodes whose rows were found
+	// to be stubs, to complete. A store whose look-up may be stale by the time it writes
+	// (PostgreSQL) also tries the real nodes of Inserts as fills: another writer may have
+	// made them stubs in between.
 	Inserts []Spec
 	Fills   []Spec
 	// Edges are the dependencies of the specs that have none stored yet (a spec's
@@ -398,9 +400,10 @@ func (r *Resolution) Writes() Writes {
 			archs[*s.Arch] = true
 			addTarget(targets, n.src.Arch.Target)
 		}
-		w.Fills = append(w.Fills, s)
 		if row == nil {
 			w.Inserts = append(w.Inserts, s)
+		} else {
+			w.Fills = append(w.Fills, s)
 		}
 	}
 	for i, k := range r.plan.stubs {
