@@ -32,9 +32,11 @@ type Actor struct {
 // errs.NotOwner) and plain errors for failures of the store itself.
 type Store interface {
 	// PutSpec stores every node of doc under spackVersion, with compilers, architectures,
-	// targets and dependency edges, creating what is missing. Created tells whether the root
-	// row was created by this call. A stub row (made earlier for a reference from outside a
-	// document) is filled in when its node arrives.
+	// targets and dependency edges, creating what is missing. Created tells whether this
+	// call created the root row, or filled it in: a stub row (made earlier for a reference
+	// from outside a document) is filled in when its node arrives. A node without a full
+	// hash is the stored spec with the same name and DAG hash, if there is one. A spec's
+	// dependency edges are written once, by the first document that gives it any.
 	PutSpec(ctx context.Context, spackVersion string, doc *spackspec.Document) (SpecResult, error)
 
 	// GetOrCreateBuild finds the spec whose full_hash or hash equals b.FullHash under
@@ -44,7 +46,8 @@ type Store interface {
 
 	// UpdateBuildStatus sets a build's status. The first terminal status (SUCCESS, FAILED,
 	// CANCELLED) sets finished_at. On FAILED, the same owner's builds in the same
-	// environment of the spec's direct dependencies that are still NOTRUN become CANCELLED;
+	// environment of the spec's direct dependencies that are still NOTRUN are settled:
+	// FAILED when one of their phases has status ERROR (or FAILED), else CANCELLED;
 	// nothing else is touched.
 	UpdateBuildStatus(ctx context.Context, actor Actor, buildID int64, status string) (BuildRef, error)
 
@@ -70,9 +73,12 @@ type Store interface {
 
 // SpecResult is what PutSpec answers about the root.
 type SpecResult struct {
-	ID           int64
-	Name         string
-	Version      string
+	ID      int64
+	Name    string
+	Version string
+	// FullHash is the spec's identity hash, or spackspec.FailedConcretization for the
+	// abstract specs of a failed concretization (stored under their DAG hash); the same
+	// holds for the FullHash of Deps.
 	FullHash     string
 	SpackVersion string
 	// Deps are the root's direct dependencies, in document order.
@@ -195,10 +201,12 @@ type BuildQuery struct {
 
 // Spec is the read model of a spec.
 type Spec struct {
-	ID                   int64
-	Name                 string
-	Version              string
-	SpackVersion         string
+	ID           int64
+	Name         string
+	Version      string
+	SpackVersion string
+	// FullHash is the identity hash: the full hash, or the DAG hash of a node sent without
+	// one (Spack v0.18 analyzer uploads, failed concretizations).
 	FullHash             string
 	Hash                 string
 	BuildHash            string

@@ -108,8 +108,9 @@ ORDER BY t.id
 ON CONFLICT DO NOTHING`, slices.Concat(buildArgs, []any{folded})...)
 }
 
-// UpdateBuildStatus sets the status and, on FAILED, cancels the builds of the spec's
-// direct dependencies that the same owner has not run yet in the same environment.
+// UpdateBuildStatus sets the status and, on FAILED, settles the builds of the spec's
+// direct dependencies that the same owner left NOTRUN in the same environment: FAILED
+// when one of their phases failed, else CANCELLED.
 func (s *Store) UpdateBuildStatus(ctx context.Context, actor store.Actor, buildID int64, status string) (store.BuildRef, error) {
 	var ref store.BuildRef
 	err := s.write(ctx, "update build status", func() error {
@@ -145,7 +146,9 @@ RETURNING s.full_hash, s.name`, buildID, status, actor.Name, actor.Admin, t).Que
 		// Guarded like the update above, because a batch runs every statement.
 		b.Queue(`
 UPDATE builds d
-SET status = 'CANCELLED', updated_at = $4, finished_at = COALESCE(d.finished_at, $4)
+SET status = CASE WHEN EXISTS (SELECT 1 FROM phases p WHERE p.build_id = d.id AND p.status IN ('ERROR', 'FAILED'))
+                  THEN 'FAILED' ELSE 'CANCELLED' END,
+    updated_at = $4, finished_at = COALESCE(d.finished_at, $4)
 FROM builds b JOIN spec_dependencies sd ON sd.spec_id = b.spec_id
 WHERE b.id = $1 AND (b.owner = $2 OR $3) AND b.status = 'FAILED'
   AND d.spec_id = sd.dep_id AND d.env_id = b.env_id AND d.owner = b.owner AND d.status = 'NOTRUN'`,

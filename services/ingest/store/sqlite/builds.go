@@ -100,8 +100,9 @@ ON CONFLICT DO NOTHING`, buildID, jsonText(folded))
 	return err
 }
 
-// UpdateBuildStatus sets the status and, on FAILED, cancels the builds of the spec's
-// direct dependencies that the same owner has not run yet in the same environment.
+// UpdateBuildStatus sets the status and, on FAILED, settles the builds of the spec's
+// direct dependencies that the same owner left NOTRUN in the same environment: FAILED
+// when one of their phases failed, else CANCELLED.
 func (s *Store) UpdateBuildStatus(ctx context.Context, actor store.Actor, buildID int64, status string) (store.BuildRef, error) {
 	ref := store.BuildRef{ID: buildID}
 	err := s.write(ctx, "update build status", func(tx *sql.Tx) error {
@@ -130,7 +131,9 @@ RETURNING spec_id, env_id, owner`, buildID, status, t).Scan(&specID, &envID, &ow
 		}
 		_, err = tx.ExecContext(ctx, `
 UPDATE builds
-SET status = 'CANCELLED', updated_at = ?4, finished_at = COALESCE(finished_at, ?4)
+SET status = CASE WHEN EXISTS (SELECT 1 FROM phases p WHERE p.build_id = builds.id AND p.status IN ('ERROR', 'FAILED'))
+                  THEN 'FAILED' ELSE 'CANCELLED' END,
+    updated_at = ?4, finished_at = COALESCE(finished_at, ?4)
 WHERE status = 'NOTRUN' AND owner = ?3 AND env_id = ?2
   AND spec_id IN (SELECT dep_id FROM spec_dependencies WHERE spec_id = ?1)`, specID, envID, owner, t)
 		return err

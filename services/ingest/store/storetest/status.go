@@ -12,7 +12,7 @@ import (
 var statusTests = []namedTest{
 	{"Ownership", testStatusOwnership},
 	{"FinishedAtSetOnce", testFinishedAtOnce},
-	{"FailedCancelsDependencyBuilds", testFailedCancels},
+	{"FailedSettlesDependencyBuilds", testFailedCancels},
 	{"OtherStatusesCancelNothing", testSuccessCancelsNothing},
 }
 
@@ -58,15 +58,16 @@ func testFinishedAtOnce(t *testing.T, st store.Store) {
 	}
 }
 
-// chain stores top -> (a, b, c, d) and returns it.
+// chain is top -> (a, b, c, d, e), a -> deep.
 func chain() *spackspec.Document {
 	return doc(
-		n("top", "1", "top-fh", dep("a", 1), dep("b", 2), dep("c", 3), dep("d", 4)),
+		n("top", "1", "top-fh", dep("a", 1), dep("b", 2), dep("c", 3), dep("d", 4), dep("e", 6)),
 		n("a", "1", "a-fh", dep("deep", 5)),
 		n("b", "1", "b-fh"),
 		n("c", "1", "c-fh"),
 		n("d", "1", "d-fh"),
 		n("deep", "1", "deep-fh"),
+		n("e", "1", "e-fh"),
 	)
 }
 
@@ -84,6 +85,11 @@ func testFailedCancels(t *testing.T, st store.Store) {
 	parent := newBuild(t, st, "parent-fh", env1, "alice").Build.ID
 	setStatus(t, st, alice, c, store.StatusSuccess)
 	setStatus(t, st, alice, d, store.StatusFailed)
+	// e broke (a phase failed) but Spack names only the root FAILED: e is FAILED too.
+	e := newBuild(t, st, "e-fh", env1, "alice").Build.ID
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: e, Name: "configure", Status: "SUCCESS"})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: e, Name: "build", Status: "ERROR"})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: b, Name: "configure", Status: "SUCCESS"})
 
 	ref := setStatus(t, st, alice, top, store.StatusFailed)
 	if ref.ID != top || ref.SpecName != "top" {
@@ -91,10 +97,10 @@ func testFailedCancels(t *testing.T, st store.Store) {
 	}
 	want := map[int64]string{
 		top: store.StatusFailed, a: store.StatusCancelled, b: store.StatusCancelled,
-		c: store.StatusSuccess, d: store.StatusFailed,
+		c: store.StatusSuccess, d: store.StatusFailed, e: store.StatusFailed,
 		deep: store.StatusNotRun, bobsA: store.StatusNotRun, aElsewhere: store.StatusNotRun, parent: store.StatusNotRun,
 	}
-	names := map[int64]string{top: "top", a: "a", b: "b", c: "c", d: "d", deep: "deep (not direct)",
+	names := map[int64]string{top: "top", a: "a", b: "b", c: "c", d: "d", e: "e (a phase failed)", deep: "deep (not direct)",
 		bobsA: "bob's a", aElsewhere: "a on host2", parent: "parent (a dependent)"}
 	for id, status := range want {
 		if got := getBuild(t, st, id); got.Status != status {
