@@ -61,8 +61,9 @@ RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, output
 		return rs.Err()
 	})
 	b.Queue(`
-DELETE FROM phase_events e USING phases p
-WHERE e.phase_id = p.id AND p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)`, slices.Concat(owned, []any{p.Name})...)
+DELETE FROM phase_events
+WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`))`,
+		slices.Concat(owned, []any{p.Name})...)
 	if len(p.Events) > 0 {
 		queueEvents(b, owned, p.Name, p.Events)
 	}

@@ -20,6 +20,7 @@ var specTests = []namedTest{
 	{"HashOnlyDocumentStoredOnce", testHashOnlyDocument},
 	{"FailedConcretization", testFailedConcretization},
 	{"RepeatedNodeInDocument", testRepeatedNode},
+	{"DependenciesWrittenOnce", testDependenciesWrittenOnce},
 	{"GetSpecByHashAndVersion", testGetSpecLookup},
 	{"GetSpecUnknown", testGetSpecUnknown},
 	{"TooLongValueIsBadRequest", testTooLong},
@@ -310,5 +311,22 @@ func testSingularity(t *testing.T, st store.Store) {
 	}
 	if got := len(allSpecs(t, st, store.SpecQuery{})); got != 55 {
 		t.Fatalf("%d specs after a repeat, want 55", got)
+	}
+}
+
+// A spec's dependencies come from the first document that gives it any; later documents
+// naming the same spec do not add to them.
+func testDependenciesWrittenOnce(t *testing.T, st store.Store) {
+	putSpec(t, st, doc(n("app", "1", "app-fh", ref("zlib", "zlib-fh"))))
+	putSpec(t, st, doc(n("app", "1", "app-fh", ref("zlib", "zlib-fh"), ref("bzip2", "bzip2-fh"))))
+	deps := getSpec(t, st, "app-fh").Deps
+	if len(deps) != 1 || deps[0].Name != "zlib" {
+		t.Fatalf("deps = %+v, want zlib only", deps)
+	}
+	// A spec first stored without dependencies gets them from a later document.
+	putSpec(t, st, doc(n("tool", "1", "tool-fh")))
+	putSpec(t, st, doc(n("tool", "1", "tool-fh", ref("zlib", "zlib-fh"))))
+	if deps := getSpec(t, st, "tool-fh").Deps; len(deps) != 1 {
+		t.Fatalf("tool deps = %+v, want zlib", deps)
 	}
 }
