@@ -4,6 +4,7 @@
 package rows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -124,7 +125,8 @@ func Wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := err.(*errs.Error); ok {
+	var domain *errs.Error
+	if errors.As(err, &domain) {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
