@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-// GetOrCreateBuild looks the spec up on the reader pool, so an unknown spec never waits
-// for the writer.
+// GetOrCreateBuild looks the spec and an existing build up on the reader pool, so that an
+// unknown spec or a repeat never waits for the writer.
 func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
 	var res store.BuildResult
 	var specID int64
@@ -25,6 +26,10 @@ LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &
 		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
 	}
 	if err != nil {
+		return res, rows.Wrap("get or create build", err)
+	}
+	if id, err := existingBuild(ctx, s.db.Read, specID, nb); err != nil || id != 0 {
+		res.Build.ID = id
 		return res, rows.Wrap("get or create build", err)
 	}
 	err = s.write(ctx, "get or create build", func(tx *sql.Tx) error {
@@ -54,6 +59,38 @@ SELECT id FROM builds WHERE spec_id = ? AND env_id = ? AND owner = ?`, build)
 		return store.BuildResult{}, err
 	}
 	return res, nil
+}
+
+// existingBuild is the id of the build nb asks for when it exists with all of nb's tags,
+// else 0.
+func existingBuild(ctx context.Context, q querier, specID int64, nb store.NewBuild) (int64, error) {
+	e := nb.Env
+	var id int64
+	err := q.QueryRowContext(ctx, `
+SELECT b.id FROM build_environments e JOIN builds b ON b.env_id = e.id
+WHERE e.hostname = ? AND e.kernel_version = ? AND e.host_os = ? AND e.host_target = ? AND e.platform = ?
+  AND b.spec_id = ? AND b.owner = ?`,
+		e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform, specID, nb.Owner).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil || len(nb.Tags) == 0 {
+		return id, err
+	}
+	folded := map[string]bool{}
+	for _, t := range nb.Tags {
+		if f := rows.FoldTag(t); f != "" {
+			folded[f] = true
+		}
+	}
+	var have int
+	err = q.QueryRowContext(ctx, `
+SELECT count(*) FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
+WHERE bt.build_id = ? AND t.folded IN (SELECT value FROM jsonb_each(?))`, id, jsonText(slices.Collect(maps.Keys(folded)))).Scan(&have)
+	if err != nil || have < len(folded) {
+		return 0, err
+	}
+	return id, nil
 }
 
 // getOrCreate runs insert (which returns the id only when it created the row), else
