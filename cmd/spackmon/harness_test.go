@@ -35,7 +35,7 @@ var backends = []backend{
 	{"sqlite", func(t testing.TB) config.Database { return config.Database{DataDir: t.TempDir()} }},
 	{"postgres", func(t testing.TB) config.Database {
 		return config.Database{URL: pgtest.NewDatabase(t, "ingest", func(ctx context.Context, url string) error {
-			return db.MigratePostgres(ctx, url, migrations.Postgres)
+			return db.MigratePostgres(ctx, url, migrations.Postgres, db.WithVersionTable(migrations.VersionTable))
 		})}
 	}},
 }

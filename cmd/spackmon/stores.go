@@ -42,7 +42,7 @@ func openIngestStore(ctx context.Context, d config.Database, migrate bool) (stor
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite); err != nil {
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
 		sq.Close()
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func migrateIngest(ctx context.Context, d config.Database) error {
 		}
 		return st.Close()
 	}
-	return db.MigratePostgres(ctx, d.URL, migrations.Postgres)
+	return db.MigratePostgres(ctx, d.URL, migrations.Postgres, db.WithVersionTable(migrations.VersionTable))
 }
 
 func runMigrate(ctx context.Context, args []string) error {
