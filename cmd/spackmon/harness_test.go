@@ -51,9 +51,10 @@ func forEachBackend(t *testing.T, f func(t *testing.T, srv *testServer)) {
 
 // testServer is spackmon serve running in this process on loopback ports.
 type testServer struct {
-	URL    string
-	prefix string // of the protocol: "/ms1"
-	client *http.Client
+	URL      string
+	GRPCAddr string
+	prefix   string // of the protocol: "/ms1"
+	client   *http.Client
 }
 
 func testConfig(d config.Database) serveConfig {
@@ -89,7 +90,8 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 			t.Errorf("serve: %v", err)
 		}
 	})
-	srv := &testServer{URL: "http://" + httpLis.Addr().String(), prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}}
+	srv := &testServer{URL: "http://" + httpLis.Addr().String(), GRPCAddr: grpcLis.Addr().String(),
+		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}}
 	srv.waitReady(t)
 	return srv
 }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/server"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+// Internal tools call the ingest service directly and get the same rules as over HTTP.
+func TestIngestOverGRPC(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, srv *testServer) {
+		conn, err := server.Dial(srv.GRPCAddr, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx := context.Background()
+		client := ingestv1.NewIngestServiceClient(conn)
+
+		spec, err := client.NewSpec(ctx, &ingestv1.NewSpecRequest{Spec: readTestdata(t, "specs", "singularity-3.6.4.json"), SpackVersion: "0.16.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !spec.GetCreated() || spec.GetSpec().GetFullHash() != "p64nmszwer36ly7pnch5fznni4cnmndg" {
+			t.Errorf("NewSpec answered %v", spec)
+		}
+		build, err := client.NewBuild(ctx, &ingestv1.NewBuildRequest{FullHash: spec.GetSpec().GetFullHash(), SpackVersion: "0.16.0",
+			Hostname: "h", KernelVersion: "k", HostOs: "o", HostTarget: "t", Platform: "linux", Tags: []string{" ci ", "CI", "nightly"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := readTestdata(t, "dummy-tar-spack", "spack-build-out.txt")
+		if _, err := client.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: build.GetBuild().GetBuildId(),
+			PhaseName: "build", Status: "SUCCESS", Output: log}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := client.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: build.GetBuild().GetBuildId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetTags()) != 2 || len(got.GetPhases()) != 1 || got.GetPhases()[0].GetWarningCount() != 2 ||
+			got.GetPhases()[0].GetErrorCount() != 0 || got.GetPhases()[0].GetOutputBytes() != int64(len(log)) {
+			t.Errorf("GetBuild answered %v", got)
+		}
+		out, err := client.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: got.GetId(), Name: "build"})
+		if err != nil || !bytes.Equal(out.GetData(), log) {
+			t.Errorf("GetPhaseOutput: %v, %d bytes of %d", err, len(out.GetData()), len(log))
+		}
+		lines, err := client.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: got.GetId(), Name: "build", Unit: "lines", Offset: 331, Limit: 2})
+		if err != nil || !bytes.HasPrefix(lines.GetData(), []byte("configure: WARNING: libacl")) || bytes.Count(lines.GetData(), []byte("\n")) != 2 {
+			t.Errorf("lines 332-333: %v %q", err, lines.GetData())
+		}
+		events, err := client.ListBuildEvents(ctx, &ingestv1.ListBuildEventsRequest{BuildId: got.GetId(), Kind: "warning"})
+		if err != nil || len(events.GetEvents()) != 2 || events.GetEvents()[0].GetLineNo() != 332 {
+			t.Errorf("ListBuildEvents: %v %v", err, events)
+		}
+
+		_, err = client.UpdateBuildStatus(ctx, &ingestv1.UpdateBuildStatusRequest{BuildId: got.GetId(), Status: "DONE"})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument {
+			t.Errorf("bad status: %v", err)
+		} else if reason, _ := errs.FromStatus(st); reason != errs.BadRequest {
+			t.Errorf("bad status carries reason %q", reason)
+		}
+		_, err = client.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: 987654})
+		if status.Code(err) != codes.NotFound {
+			t.Errorf("unknown build: %v", err)
+		}
+
+		health, err := grpc_health_v1.NewHealthClient(conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{})
+		if err != nil || health.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {
+			t.Errorf("health: %v %v", err, health)
+		}
+	})
+}
