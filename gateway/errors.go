@@ -62,4 +62,3 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 		writeError(w, httpStatus, errorBody{Message: http.StatusText(httpStatus)})
 	}
 }
-
