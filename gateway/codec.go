@@ -58,7 +58,7 @@ func (c *codec) Unmarshal(data []byte, v any) error {
 
 func (c *codec) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		data, err := io.ReadAll(r)
+		data, err := readBody(r)
 		if err != nil {
 			return fmt.Errorf("The request body could not be read: %w", err)
 		}
@@ -77,10 +77,6 @@ func (c *codec) NewEncoder(w io.Writer) runtime.Encoder {
 	})
 }
 
-// fields is a JSON object whose values are decoded on demand, so a large spec document or
-// log is never decoded into a generic tree.
-type fields map[string]json.RawMessage
-
 func (c *codec) decode(data []byte, v any) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -89,98 +85,119 @@ func (c *codec) decode(data []byte, v any) error {
 	if data[0] != '{' {
 		return errors.New("The request body must be a JSON object.")
 	}
-	var f fields
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("Invalid JSON body: %v", err)
-	}
 	switch m := v.(type) {
 	case *ingestv1.NewSpecRequest:
-		return f.newSpec(m)
+		var b newSpecBody
+		return decodeInto(data, &b, func() error { return b.to(m) })
 	case *ingestv1.NewBuildRequest:
-		return f.newBuild(m)
+		var b newBuildBody
+		return decodeInto(data, &b, func() error { return b.to(m) })
 	case *ingestv1.UpdateBuildStatusRequest:
-		return f.updateBuild(m)
+		var b updateBuildBody
+		return decodeInto(data, &b, func() error { return b.to(m) })
 	case *ingestv1.UpdatePhaseRequest:
-		return f.updatePhase(m)
+		var b updatePhaseBody
+		return decodeInto(data, &b, func() error { return b.to(m) })
 	case proto.Message:
 		return c.in.Unmarshal(data, m)
 	}
 	return fmt.Errorf("cannot decode into %T", v)
 }
 
-func (f fields) newSpec(m *ingestv1.NewSpecRequest) (err error) {
-	m.Spec = f.document("spec")
-	m.SpackVersion, err = f.str("spack_version")
-	return err
-}
-
-func (f fields) newBuild(m *ingestv1.NewBuildRequest) error {
-	for name, dst := range map[string]*string{
-		"full_hash": &m.FullHash, "spack_version": &m.SpackVersion, "hostname": &m.Hostname,
-		"kernel_version": &m.KernelVersion, "host_os": &m.HostOs, "host_target": &m.HostTarget,
-		"platform": &m.Platform,
-	} {
-		var err error
-		if *dst, err = f.str(name); err != nil {
-			return err
+// decodeInto decodes a protocol body in one pass (a phase log can be hundreds of MiB, so
+// it is decoded once, straight into its string) and then fills the request.
+func decodeInto(data []byte, body any, fill func() error) error {
+	if err := json.Unmarshal(data, body); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			if typeErr.Field == "output" {
+				return errors.New("output must be a string or null.")
+			}
+			return fmt.Errorf("%s must be a string.", typeErr.Field)
 		}
+		return fmt.Errorf("Invalid JSON body: %v", err)
 	}
-	m.Spec = f.document("spec")
-	var err error
-	m.Tags, err = f.tags()
-	return err
+	return fill()
 }
 
-func (f fields) updateBuild(m *ingestv1.UpdateBuildStatusRequest) (err error) {
-	if m.BuildId, err = f.id("build_id"); err != nil {
-		return err
+// readBody reads a whole body, into one buffer of the declared size when there is one
+// (a large phase log would otherwise be copied over and over as the buffer grows).
+func readBody(r io.Reader) ([]byte, error) {
+	b, ok := r.(*limitedBody)
+	if !ok || b.declared <= 0 {
+		return io.ReadAll(r)
 	}
-	m.Status, err = f.str("status")
-	return err
+	buf := bytes.NewBuffer(make([]byte, 0, b.declared+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
-func (f fields) updatePhase(m *ingestv1.UpdatePhaseRequest) (err error) {
-	if m.BuildId, err = f.id("build_id"); err != nil {
-		return err
-	}
-	if m.PhaseName, err = f.str("phase_name"); err != nil {
-		return err
-	}
-	if m.Status, err = f.str("status"); err != nil {
-		return err
-	}
-	if raw, ok := f["output"]; ok && !isNull(raw) {
-		var out string
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return errors.New("output must be a string or null.")
-		}
-		m.Output = []byte(out)
-	}
+// The bodies of the protocol's writes. Strings that are absent or null read as "".
+type newSpecBody struct {
+	Spec         json.RawMessage `json:"spec"`
+	SpackVersion string          `json:"spack_version"`
+}
+
+func (b *newSpecBody) to(m *ingestv1.NewSpecRequest) error {
+	m.Spec, m.SpackVersion = document(b.Spec), b.SpackVersion
 	return nil
+}
+
+type newBuildBody struct {
+	FullHash      string          `json:"full_hash"`
+	SpackVersion  string          `json:"spack_version"`
+	Hostname      string          `json:"hostname"`
+	KernelVersion string          `json:"kernel_version"`
+	HostOS        string          `json:"host_os"`
+	HostTarget    string          `json:"host_target"`
+	Platform      string          `json:"platform"`
+	Tags          json.RawMessage `json:"tags"`
+	Spec          json.RawMessage `json:"spec"`
+}
+
+func (b *newBuildBody) to(m *ingestv1.NewBuildRequest) (err error) {
+	m.FullHash, m.SpackVersion, m.Hostname = b.FullHash, b.SpackVersion, b.Hostname
+	m.KernelVersion, m.HostOs, m.HostTarget, m.Platform = b.KernelVersion, b.HostOS, b.HostTarget, b.Platform
+	m.Spec = document(b.Spec)
+	m.Tags, err = tags(b.Tags)
+	return err
+}
+
+type updateBuildBody struct {
+	BuildID json.RawMessage `json:"build_id"`
+	Status  string          `json:"status"`
+}
+
+func (b *updateBuildBody) to(m *ingestv1.UpdateBuildStatusRequest) (err error) {
+	m.Status = b.Status
+	m.BuildId, err = id("build_id", b.BuildID)
+	return err
+}
+
+type updatePhaseBody struct {
+	BuildID   json.RawMessage `json:"build_id"`
+	PhaseName string          `json:"phase_name"`
+	Status    string          `json:"status"`
+	Output    *string         `json:"output"`
+}
+
+func (b *updatePhaseBody) to(m *ingestv1.UpdatePhaseRequest) (err error) {
+	m.PhaseName, m.Status = b.PhaseName, b.Status
+	if b.Output != nil {
+		m.Output = []byte(*b.Output)
+	}
+	m.BuildId, err = id("build_id", b.BuildID)
+	return err
 }
 
 func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// str reads a string field; absent and null read as "".
-func (f fields) str(name string) (string, error) {
-	raw, ok := f[name]
-	if !ok || isNull(raw) {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%s must be a string.", name)
-	}
-	return s, nil
-}
-
 // id reads an id given as a JSON number or a string of digits (Spack echoes back whatever
 // it was given); absent and null read as 0.
-func (f fields) id(name string) (int64, error) {
-	raw, ok := f[name]
-	if !ok || isNull(raw) {
+func id(name string, raw json.RawMessage) (int64, error) {
+	if isNull(raw) {
 		return 0, nil
 	}
 	text := string(raw)
@@ -189,16 +206,15 @@ func (f fields) id(name string) (int64, error) {
 			return 0, fmt.Errorf("%s must be an integer.", name)
 		}
 	}
-	id, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s must be an integer.", name)
 	}
-	return id, nil
+	return n, nil
 }
 
-// document returns a field holding a spec document as raw JSON, or nil when it is absent.
-func (f fields) document(name string) []byte {
-	raw := f[name]
+// document returns a spec document as raw JSON, or nil when it is absent or null.
+func document(raw json.RawMessage) []byte {
 	if isNull(raw) {
 		return nil
 	}
@@ -206,9 +222,8 @@ func (f fields) document(name string) []byte {
 }
 
 // tags reads tags given as Spack does (one comma-separated string) or as a list.
-func (f fields) tags() ([]string, error) {
-	raw, ok := f["tags"]
-	if !ok || isNull(raw) {
+func tags(raw json.RawMessage) ([]string, error) {
+	if isNull(raw) {
 		return nil, nil
 	}
 	var s string

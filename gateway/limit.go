@@ -14,6 +14,7 @@ type limitKey struct{}
 // way through the generated handlers.
 type limitedBody struct {
 	io.ReadCloser
+	declared int64 // the Content-Length, or -1
 	exceeded bool
 }
 
@@ -39,7 +40,7 @@ func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 			g.handleError(r.Context(), nil, nil, w, r.WithContext(context.WithValue(r.Context(), limitKey{}, &limitedBody{exceeded: true})), nil)
 			return
 		}
-		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)}
+		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes), declared: r.ContentLength}
 		r = r.WithContext(context.WithValue(r.Context(), limitKey{}, body))
 		r.Body = body
 		next.ServeHTTP(w, r)

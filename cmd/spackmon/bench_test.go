@@ -14,6 +14,8 @@ func BenchmarkGateway(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
 			srv := startServe(b, be.database(b), nil)
+			// The spec every build below is of; each sub-benchmark can run alone.
+			srv.post(b, "/ms1/specs/new/", specBody(spec, "1.0.0"))
 			b.Run("specs-new/new-55-nodes", func(b *testing.B) {
 				// A fresh spack version makes all 55 nodes new on every upload.
 				for i := 0; b.Loop(); i++ {
@@ -22,7 +24,6 @@ func BenchmarkGateway(b *testing.B) {
 			})
 			b.Run("specs-new/repeat-55-nodes", func(b *testing.B) {
 				body := specBody(spec, "1.0.0")
-				srv.post(b, "/ms1/specs/new/", body)
 				for b.Loop() {
 					wantCode(b, srv.post(b, "/ms1/specs/new/", body), http.StatusOK)
 				}
