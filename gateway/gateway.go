@@ -24,6 +24,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// Environment is shown in the service info (for example "production").
 	Environment string
+	// Metrics, when set, is served on /metrics.
+	Metrics http.Handler
 }
 
 // Gateway is the HTTP handler.
@@ -58,6 +60,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientC
 	}
 	if err := g.mux.HandlePath(http.MethodGet, "/api/docs", serveDocs); err != nil {
 		return nil, err
+	}
+	if cfg.Metrics != nil {
+		metrics := func(w http.ResponseWriter, r *http.Request, _ map[string]string) { cfg.Metrics.ServeHTTP(w, r) }
+		if err := g.mux.HandlePath(http.MethodGet, "/metrics", metrics); err != nil {
+			return nil, err
+		}
 	}
 	g.handler = g.limitBodies(g.mux)
 	return g, nil

@@ -60,7 +60,7 @@ func TestBackendUnavailable(t *testing.T) {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
-		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, dead, lis)
+		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, nil, dead, lis)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	srv := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
@@ -88,5 +88,14 @@ func TestAPIDocs(t *testing.T) {
 	a = srv.get(t, "/api/docs/openapi.json")
 	if a.Status != http.StatusOK || a.JSON(t)["swagger"] != "2.0" {
 		t.Errorf("openapi.json: %d %.200s", a.Status, a.Body)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	srv.post(t, "/ms1/specs/new/", singularitySpec(t))
+	a := srv.get(t, "/metrics")
+	if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "rpc_server_call_duration") && !strings.Contains(string(a.Body), "rpc_server_duration") {
+		t.Errorf("metrics: %d %.400s", a.Status, a.Body)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
 // ingestConfig configures the ingest role.
@@ -66,5 +67,5 @@ func newLogger(c config.Log) *slog.Logger {
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 }

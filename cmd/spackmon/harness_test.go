@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 )
 
@@ -66,6 +68,20 @@ func testConfig(d config.Database) serveConfig {
 	}
 }
 
+// testTelemetry installs the process's telemetry once, as runServe does.
+var testTelemetry = func() func(t testing.TB) *telemetry.Telemetry {
+	var once sync.Once
+	var tel *telemetry.Telemetry
+	var err error
+	return func(t testing.TB) *telemetry.Telemetry {
+		once.Do(func() { tel, err = telemetry.Setup(context.Background(), "test") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tel
+	}
+}()
+
 func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *testServer {
 	t.Helper()
 	cfg := testConfig(d)
@@ -83,7 +99,8 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	go func() { done <- serveOn(ctx, cfg, log, httpLis, grpcLis) }()
+	metrics := testTelemetry(t).Metrics
+	go func() { done <- serveOn(ctx, cfg, log, metrics, httpLis, grpcLis) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {

@@ -18,6 +18,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/service"
@@ -47,11 +48,22 @@ func runServe(ctx context.Context, args []string) error {
 		grpcLis.Close()
 		return err
 	}
-	return serveOn(ctx, cfg, newLogger(cfg.Log), httpLis, grpcLis)
+	tel, err := telemetry.Setup(ctx, "serve")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
+	return serveOn(ctx, cfg, newLogger(cfg.Log), tel.Metrics, httpLis, grpcLis)
+}
+
+func shutdownTelemetry(tel *telemetry.Telemetry) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = tel.Shutdown(ctx)
 }
 
 // serveOn runs every role in this process on the given listeners until ctx ends.
-func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis, grpcLis net.Listener) error {
+func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics http.Handler, httpLis, grpcLis net.Listener) error {
 	st, err := openIngestStore(ctx, cfg.Database, true)
 	if err != nil {
 		httpLis.Close()
@@ -64,7 +76,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis, gr
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, ingestServer(st, cfg.Limits), grpcLis) })
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, grpcLis.Addr().String(), httpLis)
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, grpcLis.Addr().String(), httpLis)
 	})
 	return g.Wait()
 }
@@ -84,6 +96,11 @@ func runIngest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	tel, err := telemetry.Setup(ctx, "ingest")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
 	log.Info("ingest serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database))
 	return server.Serve(ctx, ingestServer(st, cfg.Limits), lis)
 }
@@ -100,8 +117,13 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	tel, err := telemetry.Setup(ctx, "gateway")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
 	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(), "ingest", cfg.IngestAddr)
-	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, cfg.IngestAddr, lis)
+	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics, cfg.IngestAddr, lis)
 }
 
 func ingestServer(st store.Store, limits config.Limits) *grpc.Server {
@@ -114,13 +136,15 @@ func ingestServer(st store.Store, limits config.Limits) *grpc.Server {
 	return s
 }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, ingestAddr string, lis net.Listener) error {
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, ingestAddr string, lis net.Listener) error {
 	conn, err := server.Dial(ingestAddr, limits.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	gw, err := gateway.New(ctx, gateway.Config{APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment}, log, conn)
+	gw, err := gateway.New(ctx, gateway.Config{
+		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
+	}, log, conn)
 	if err != nil {
 		return err
 	}
