@@ -175,39 +175,15 @@ func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
 	return rows.NotOwner()
 }
 
-const buildColumnsSQL = `
-SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
-       s.full_hash, s.name, s.version, s.spack_version,
-       c.name, c.version, a.platform, a.platform_os, t.name,
-       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
-FROM builds b
-JOIN specs s ON s.id = b.spec_id
-JOIN build_environments e ON e.id = b.env_id
-LEFT JOIN compilers c ON c.id = s.compiler_id
-LEFT JOIN architectures a ON a.id = s.arch_id
-LEFT JOIN targets t ON t.id = a.target_id`
-
-func scanBuild(r pgx.CollectableRow) (store.Build, error) {
-	var b store.Build
-	var compiler, compilerVersion, platform, platformOS, target *string
-	err := r.Scan(&b.ID, &b.Status, &b.Owner, &b.CreatedAt, &b.UpdatedAt, &b.FinishedAt,
-		&b.Spec.FullHash, &b.Spec.Name, &b.Spec.Version, &b.Spec.SpackVersion,
-		&compiler, &compilerVersion, &platform, &platformOS, &target,
-		&b.Env.Hostname, &b.Env.KernelVersion, &b.Env.HostOS, &b.Env.HostTarget, &b.Env.Platform)
-	b.Spec.Compiler = rows.Compiler(compiler, compilerVersion)
-	b.Spec.Arch = rows.Arch(platform, platformOS, target)
-	b.CreatedAt, b.UpdatedAt, b.FinishedAt = utc(b.CreatedAt), utc(b.UpdatedAt), utcPtr(b.FinishedAt)
-	b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
-	return b, err
-}
+func scanBuild(r rows.Scanner) (store.Build, error) { return rows.ScanBuild(r, utc) }
 
 // GetBuild reads the build, its tags and its phases in one round trip.
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 	var builds []store.Build
 	b := &pgx.Batch{}
-	b.Queue(buildColumnsSQL+` WHERE b.id = $1`, id).Query(func(rs pgx.Rows) error {
+	b.Queue(rows.BuildColumns+` WHERE b.id = $1`, id).Query(func(rs pgx.Rows) error {
 		var err error
-		builds, err = pgx.CollectRows(rs, scanBuild)
+		builds, err = collect(rs, scanBuild)
 		return err
 	})
 	var tags map[int64][]string
@@ -268,7 +244,7 @@ func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Bui
 	if err != nil {
 		return nil, rows.Wrap("list builds", err)
 	}
-	builds, err := pgx.CollectRows(rs, scanBuild)
+	builds, err := collect(rs, scanBuild)
 	if err != nil || len(builds) == 0 {
 		return builds, rows.Wrap("list builds", err)
 	}
@@ -323,7 +299,7 @@ func buildListSQL(q store.BuildQuery) (string, []any) {
 	if q.AfterID > 0 {
 		add("b.id < ?", q.AfterID)
 	}
-	sql := buildColumnsSQL
+	sql := rows.BuildColumns
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -96,14 +96,10 @@ ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, fi
 
 // PhaseOutput reads a phase's stored log.
 func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
-	var out store.PhaseOutput
-	err := s.pool.QueryRow(ctx, `SELECT output, output_null, output_bytes FROM phases WHERE build_id = $1 AND name = $2`,
-		buildID, phase).Scan(&out.Compressed, &out.Null, &out.Bytes)
+	out, err := rows.ScanOutput(s.pool.QueryRow(ctx,
+		`SELECT output, output_null, output_bytes FROM phases WHERE build_id = $1 AND name = $2`, buildID, phase))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, s.missingPhase(ctx, buildID, phase)
-	}
-	if out.Compressed == nil && !out.Null {
-		out.Compressed = []byte{}
 	}
 	return out, rows.Wrap("phase output", err)
 }
@@ -129,10 +125,7 @@ func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 // ListEvents reads a build's events, in phase order (the order the phases were first
 // reported) and then line order.
 func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
-	sql := `
-SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
-       e.start_line, e.end_line
-FROM phases p JOIN phase_events e ON e.phase_id = p.id
+	sql := rows.EventColumns + `
 WHERE p.build_id = $1`
 	args := []any{buildID}
 	if kind != "" {
@@ -143,15 +136,7 @@ WHERE p.build_id = $1`
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
-	events, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.PhaseEvent, error) {
-		var e store.PhaseEvent
-		var kind string
-		var lineNo, sourceLine, start, end int32
-		err := r.Scan(&e.Phase, &kind, &lineNo, &e.Text, &e.SourceFile, &sourceLine, &e.PreContext, &e.PostContext, &start, &end)
-		e.Kind = logparse.Kind(kind)
-		e.LineNo, e.SourceLine, e.Start, e.End = int(lineNo), int(sourceLine), int(start), int(end)
-		return e, err
-	})
+	events, err := collect(rs, rows.ScanEvent)
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}

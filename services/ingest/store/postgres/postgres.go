@@ -59,14 +59,12 @@ func (s *Store) write(ctx context.Context, op string, fn func() error) error {
 // now is the time written by a change: UTC, at the precision PostgreSQL keeps.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-func utc(t time.Time) time.Time { return t.UTC() }
+// utc is a time as pgx reads a timestamptz column, in UTC.
+func utc(t time.Time) (time.Time, error) { return t.UTC(), nil }
 
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+// collect reads every row of rs with scan.
+func collect[T any](rs pgx.Rows, scan func(rows.Scanner) (T, error)) ([]T, error) {
+	return pgx.CollectRows(rs, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 }
 
 // sendBatch runs b and returns the first error of any of its statements.

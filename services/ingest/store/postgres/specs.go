@@ -83,22 +83,16 @@ func (s *Store) lookupSpecs(ctx context.Context, spackVersion string, byKey, byH
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rs, scanPlanRow)
+	return collect(rs, rows.ScanPlanRow)
 }
 
 func queueLookup(b *pgx.Batch, spackVersion string, keys []specplan.Key, out *[]specplan.Row) {
 	names, hashes := splitKeys(keys)
 	b.Queue(lookupByKeySQL, spackVersion, names, hashes).Query(func(rs pgx.Rows) error {
 		var err error
-		*out, err = pgx.CollectRows(rs, scanPlanRow)
+		*out, err = collect(rs, rows.ScanPlanRow)
 		return err
 	})
-}
-
-func scanPlanRow(r pgx.CollectableRow) (specplan.Row, error) {
-	var row specplan.Row
-	err := r.Scan(&row.ID, &row.Name, &row.FullHash, &row.Hash, &row.Version, &row.Stub, &row.Failed, &row.HasDeps)
-	return row, err
 }
 
 func splitKeys(keys []specplan.Key) (names, hashes []string) {
@@ -121,10 +115,7 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 		queueArchs(b, w.Archs)
 	}
 	collectKeys := func(rs pgx.Rows) error {
-		keys, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (specplan.Key, error) {
-			var k specplan.Key
-			return k, r.Scan(&k.Name, &k.Hash)
-		})
+		keys, err := collect(rs, rows.ScanKey)
 		*written = append(*written, keys...)
 		return err
 	}
@@ -286,45 +277,18 @@ ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
 }
 
-// specColumnsSQL reads a store.Spec (without its links) with scanSpec.
-const specColumnsSQL = `
-SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
-       s.namespace, c.name, c.version, a.platform, a.platform_os, t.name, s.parameters,
-       s.failed_concretization, s.stub, s.created_at
-FROM specs s
-LEFT JOIN compilers c ON c.id = s.compiler_id
-LEFT JOIN architectures a ON a.id = s.arch_id
-LEFT JOIN targets t ON t.id = a.target_id`
-
-func scanSpec(r pgx.CollectableRow) (store.Spec, error) {
-	var sp store.Spec
-	var compiler, compilerVersion, platform, platformOS, target, params *string
-	err := r.Scan(&sp.ID, &sp.Name, &sp.Version, &sp.SpackVersion, &sp.FullHash, &sp.Hash, &sp.BuildHash,
-		&sp.PackageHash, &sp.Namespace, &compiler, &compilerVersion, &platform, &platformOS, &target, &params,
-		&sp.FailedConcretization, &sp.Stub, &sp.CreatedAt)
-	sp.Compiler = rows.Compiler(compiler, compilerVersion)
-	sp.Arch = rows.Arch(platform, platformOS, target)
-	if params != nil {
-		sp.Parameters = *params
-	}
-	sp.CreatedAt = utc(sp.CreatedAt)
-	return sp, err
-}
+func scanSpec(r rows.Scanner) (store.Spec, error) { return rows.ScanSpec(r, utc) }
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
-	q := specColumnsSQL + ` WHERE (s.full_hash = $1 OR s.hash = $1)`
+	q := rows.SpecColumns + ` WHERE (s.full_hash = $1 OR s.hash = $1)`
 	args := []any{hash}
 	if spackVersion != "" {
 		q += ` AND s.spack_version = $2`
 		args = append(args, spackVersion)
 	}
 	q += ` ORDER BY s.full_hash = $1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
-	rs, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return store.Spec{}, rows.Wrap("get spec", err)
-	}
-	sp, err := pgx.CollectExactlyOneRow(rs, scanSpec)
+	sp, err := scanSpec(s.pool.QueryRow(ctx, q, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Spec{}, rows.NoSpec(hash)
 	}
@@ -349,14 +313,8 @@ WHERE d.dep_id = $1 ORDER BY p.id`, sp.ID).Query(collectLinks(&sp.Dependents))
 
 func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 	return func(rs pgx.Rows) error {
-		links, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.SpecLink, error) {
-			var l store.SpecLink
-			var types string
-			err := r.Scan(&l.Name, &l.FullHash, &l.Version, &types)
-			l.Types = rows.Types(types)
-			return l, err
-		})
-		*out = links
+		var err error
+		*out, err = collect(rs, rows.ScanLink)
 		return err
 	}
 }
@@ -381,7 +339,7 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	if q.AfterID > 0 {
 		add("s.id > ?", q.AfterID)
 	}
-	sql := specColumnsSQL
+	sql := rows.SpecColumns
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -391,6 +349,6 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	if err != nil {
 		return nil, rows.Wrap("list specs", err)
 	}
-	specs, err := pgx.CollectRows(rs, scanSpec)
+	specs, err := collect(rs, scanSpec)
 	return specs, rows.Wrap("list specs", err)
 }

@@ -194,46 +194,11 @@ func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64
 	return nil
 }
 
-const buildColumnsSQL = `
-SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
-       s.full_hash, s.name, s.version, s.spack_version,
-       c.name, c.version, a.platform, a.platform_os, t.name,
-       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
-FROM builds b
-JOIN specs s ON s.id = b.spec_id
-JOIN build_environments e ON e.id = b.env_id
-LEFT JOIN compilers c ON c.id = s.compiler_id
-LEFT JOIN architectures a ON a.id = s.arch_id
-LEFT JOIN targets t ON t.id = a.target_id`
-
-func scanBuild(rs *sql.Rows) (store.Build, error) {
-	var b store.Build
-	var compiler, compilerVersion, platform, platformOS, target *string
-	var created, updated string
-	var finished sql.NullString
-	err := rs.Scan(&b.ID, &b.Status, &b.Owner, &created, &updated, &finished,
-		&b.Spec.FullHash, &b.Spec.Name, &b.Spec.Version, &b.Spec.SpackVersion,
-		&compiler, &compilerVersion, &platform, &platformOS, &target,
-		&b.Env.Hostname, &b.Env.KernelVersion, &b.Env.HostOS, &b.Env.HostTarget, &b.Env.Platform)
-	if err != nil {
-		return b, err
-	}
-	b.Spec.Compiler = rows.Compiler(compiler, compilerVersion)
-	b.Spec.Arch = rows.Arch(platform, platformOS, target)
-	b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
-	if b.CreatedAt, err = parseTime(created); err != nil {
-		return b, err
-	}
-	if b.UpdatedAt, err = parseTime(updated); err != nil {
-		return b, err
-	}
-	b.FinishedAt, err = parseNullTime(finished)
-	return b, err
-}
+func scanBuild(r rows.Scanner) (store.Build, error) { return rows.ScanBuild(r, parseTime) }
 
 // GetBuild reads the build with its tags and phases.
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
-	builds, err := s.readBuilds(ctx, buildColumnsSQL+` WHERE b.id = ?`, id)
+	builds, err := s.readBuilds(ctx, rows.BuildColumns+` WHERE b.id = ?`, id)
 	if err != nil {
 		return store.Build{}, rows.Wrap("get build", err)
 	}
@@ -349,7 +314,7 @@ func buildListSQL(q store.BuildQuery) (string, []any) {
 	if q.AfterID > 0 {
 		add("b.id < ?", q.AfterID)
 	}
-	query := buildColumnsSQL
+	query := rows.BuildColumns
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

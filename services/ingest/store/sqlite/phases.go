@@ -79,17 +79,13 @@ FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 
 // PhaseOutput reads a phase's stored log.
 func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
-	var out store.PhaseOutput
-	err := s.db.Read.QueryRowContext(ctx, `SELECT output, output_null, output_bytes FROM phases WHERE build_id = ? AND name = ?`,
-		buildID, phase).Scan(&out.Compressed, &out.Null, &out.Bytes)
+	out, err := rows.ScanOutput(s.db.Read.QueryRowContext(ctx,
+		`SELECT output, output_null, output_bytes FROM phases WHERE build_id = ? AND name = ?`, buildID, phase))
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := s.buildExists(ctx, buildID); err != nil {
 			return out, err
 		}
 		return out, rows.PhaseNotFound(buildID, phase)
-	}
-	if out.Compressed == nil && !out.Null {
-		out.Compressed = []byte{}
 	}
 	return out, rows.Wrap("phase output", err)
 }
@@ -108,10 +104,7 @@ func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 // ListEvents reads a build's events, in phase order (the order the phases were first
 // reported) and then line order.
 func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
-	query := `
-SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
-       e.start_line, e.end_line
-FROM phases p JOIN phase_events e ON e.phase_id = p.id
+	query := rows.EventColumns + `
 WHERE p.build_id = ?`
 	args := []any{buildID}
 	if kind != "" {
@@ -122,13 +115,7 @@ WHERE p.build_id = ?`
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
-	events, err := collect(rs, func(rs *sql.Rows) (store.PhaseEvent, error) {
-		var e store.PhaseEvent
-		var kind string
-		err := rs.Scan(&e.Phase, &kind, &e.LineNo, &e.Text, &e.SourceFile, &e.SourceLine, &e.PreContext, &e.PostContext, &e.Start, &e.End)
-		e.Kind = logparse.Kind(kind)
-		return e, err
-	})
+	events, err := collect(rs, rows.ScanEvent)
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
@@ -72,11 +73,7 @@ CROSS JOIN specs s ON s.name = k.value->>'n' AND s.hash = k.value->>'h' AND s.sp
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, func(rs *sql.Rows) (specplan.Row, error) {
-		var r specplan.Row
-		err := rs.Scan(&r.ID, &r.Name, &r.FullHash, &r.Hash, &r.Version, &r.Stub, &r.Failed, &r.HasDeps)
-		return r, err
-	})
+	return collect(rs, rows.ScanPlanRow)
 }
 
 // jsonText is v as a JSON parameter; an empty list stays a list, so that json_each sees
@@ -160,10 +157,7 @@ func specKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]spe
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, func(rs *sql.Rows) (specplan.Key, error) {
-		var k specplan.Key
-		return k, rs.Scan(&k.Name, &k.Hash)
-	})
+	return collect(rs, rows.ScanKey)
 }
 
 // specInputSQL is the specs of ?2 (specplan.Spec as JSON) as a relation, with their
@@ -210,56 +204,24 @@ CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'
 WHERE true
 ON CONFLICT DO NOTHING`
 
-// specColumnsSQL reads a store.Spec (without its links) with scanSpec.
-const specColumnsSQL = `
-SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
-       s.namespace, c.name, c.version, a.platform, a.platform_os, t.name, s.parameters,
-       s.failed_concretization, s.stub, s.created_at
-FROM specs s
-LEFT JOIN compilers c ON c.id = s.compiler_id
-LEFT JOIN architectures a ON a.id = s.arch_id
-LEFT JOIN targets t ON t.id = a.target_id`
-
-func scanSpec(rs *sql.Rows) (store.Spec, error) {
-	var sp store.Spec
-	var compiler, compilerVersion, platform, platformOS, target, params *string
-	var created string
-	err := rs.Scan(&sp.ID, &sp.Name, &sp.Version, &sp.SpackVersion, &sp.FullHash, &sp.Hash, &sp.BuildHash,
-		&sp.PackageHash, &sp.Namespace, &compiler, &compilerVersion, &platform, &platformOS, &target, &params,
-		&sp.FailedConcretization, &sp.Stub, &created)
-	if err != nil {
-		return sp, err
-	}
-	sp.Compiler = rows.Compiler(compiler, compilerVersion)
-	sp.Arch = rows.Arch(platform, platformOS, target)
-	if params != nil {
-		sp.Parameters = *params
-	}
-	sp.CreatedAt, err = parseTime(created)
-	return sp, err
-}
+func scanSpec(r rows.Scanner) (store.Spec, error) { return rows.ScanSpec(r, parseTime) }
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
-	q := specColumnsSQL + ` WHERE (s.full_hash = ?1 OR s.hash = ?1)`
+	q := rows.SpecColumns + ` WHERE (s.full_hash = ?1 OR s.hash = ?1)`
 	args := []any{hash}
 	if spackVersion != "" {
 		q += ` AND s.spack_version = ?2`
 		args = append(args, spackVersion)
 	}
 	q += ` ORDER BY s.full_hash = ?1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
-	rs, err := s.db.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return store.Spec{}, rows.Wrap("get spec", err)
-	}
-	specs, err := collect(rs, scanSpec)
-	if err != nil {
-		return store.Spec{}, rows.Wrap("get spec", err)
-	}
-	if len(specs) == 0 {
+	sp, err := scanSpec(s.db.Read.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
 		return store.Spec{}, rows.NoSpec(hash)
 	}
-	sp := specs[0]
+	if err != nil {
+		return store.Spec{}, rows.Wrap("get spec", err)
+	}
 	if sp.Deps, err = s.links(ctx, `
 SELECT c.name, c.full_hash, c.version, d.types
 FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
@@ -280,13 +242,7 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 	if err != nil {
 		return nil, rows.Wrap("spec links", err)
 	}
-	links, err := collect(rs, func(rs *sql.Rows) (store.SpecLink, error) {
-		var l store.SpecLink
-		var types string
-		err := rs.Scan(&l.Name, &l.FullHash, &l.Version, &types)
-		l.Types = rows.Types(types)
-		return l, err
-	})
+	links, err := collect(rs, rows.ScanLink)
 	if links == nil && err == nil {
 		links = []store.SpecLink{}
 	}
@@ -313,7 +269,7 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	if q.AfterID > 0 {
 		add("s.id > ?", q.AfterID)
 	}
-	query := specColumnsSQL
+	query := rows.SpecColumns
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -71,16 +71,8 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-func parseNullTime(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := parseTime(s.String)
-	return &t, err
-}
-
 // collect reads every row of rs with scan.
-func collect[T any](rs *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error) {
+func collect[T any](rs *sql.Rows, scan func(rows.Scanner) (T, error)) ([]T, error) {
 	defer rs.Close()
 	var out []T
 	for rs.Next() {
