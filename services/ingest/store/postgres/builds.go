@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -27,11 +26,7 @@ func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.
 func (s *Store) getOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
 	var specID int64
 	res := store.BuildResult{}
-	err := s.pool.QueryRow(ctx, `
-SELECT id, full_hash, name FROM specs
-WHERE (full_hash = $1 OR hash = $1) AND spack_version = $2
-ORDER BY full_hash = $1 DESC, id
-LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
+	err := s.pool.QueryRow(ctx, reads.BuildSpec, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
 	}
@@ -166,7 +161,7 @@ WHERE b.id = $1 AND (b.owner = $2 OR $3) AND b.status = 'FAILED'
 // whyNotUpdated tells a missing build from one the actor does not own.
 func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
 	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)`, buildID).Scan(&exists); err != nil {
+	if err := s.pool.QueryRow(ctx, reads.BuildExists, buildID).Scan(&exists); err != nil {
 		return err
 	}
 	if !exists {
@@ -175,15 +170,13 @@ func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
 	return rows.NotOwner()
 }
 
-func scanBuild(r rows.Scanner) (store.Build, error) { return rows.ScanBuild(r, utc) }
-
 // GetBuild reads the build, its tags and its phases in one round trip.
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 	var builds []store.Build
 	b := &pgx.Batch{}
-	b.Queue(rows.BuildColumns+` WHERE b.id = $1`, id).Query(func(rs pgx.Rows) error {
+	b.Queue(reads.Build, id).Query(func(rs pgx.Rows) error {
 		var err error
-		builds, err = collect(rs, scanBuild)
+		builds, err = collect(rs, rows.Builds(utc))
 		return err
 	})
 	var tags map[int64][]string
@@ -239,12 +232,12 @@ func attachDetails(builds []store.Build, tags map[int64][]string, phases map[int
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
-	sql, args := buildListSQL(q)
+	sql, args := reads.ListBuilds(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, rows.Wrap("list builds", err)
 	}
-	builds, err := collect(rs, scanBuild)
+	builds, err := collect(rs, rows.Builds(utc))
 	if err != nil || len(builds) == 0 {
 		return builds, rows.Wrap("list builds", err)
 	}
@@ -261,48 +254,4 @@ func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Bui
 	}
 	attachDetails(builds, tags, phases)
 	return builds, nil
-}
-
-// buildListSQL puts only the filters in use into the query, so that the planner sees
-// plain conditions it can use indexes for.
-func buildListSQL(q store.BuildQuery) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if q.Status != "" {
-		add("b.status = ?", q.Status)
-	}
-	if q.Tag != "" {
-		add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
-	}
-	if q.SpecName != "" {
-		add("s.name = ?", q.SpecName)
-	}
-	if q.Owner != "" {
-		add("b.owner = ?", q.Owner)
-	}
-	if q.Hostname != "" {
-		add("e.hostname = ?", q.Hostname)
-	}
-	if q.SpackVersion != "" {
-		add("s.spack_version = ?", q.SpackVersion)
-	}
-	if q.Text != "" {
-		add(`(s.name ILIKE ? OR s.version ILIKE ? OR s.full_hash ILIKE ? OR e.hostname ILIKE ?
-		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		                 WHERE bt.build_id = b.id AND tg.name ILIKE ?))`, rows.Contains(q.Text))
-	}
-	if q.AfterID > 0 {
-		add("b.id < ?", q.AfterID)
-	}
-	sql := rows.BuildColumns
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, rows.Limit(q.Limit))
-	return sql + " ORDER BY b.id DESC LIMIT $" + strconv.Itoa(len(args)), args
 }

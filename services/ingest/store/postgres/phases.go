@@ -96,8 +96,7 @@ ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, fi
 
 // PhaseOutput reads a phase's stored log.
 func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
-	out, err := rows.ScanOutput(s.pool.QueryRow(ctx,
-		`SELECT output, output_null, output_bytes FROM phases WHERE build_id = $1 AND name = $2`, buildID, phase))
+	out, err := rows.ScanOutput(s.pool.QueryRow(ctx, reads.PhaseOutput, buildID, phase))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, s.missingPhase(ctx, buildID, phase)
 	}
@@ -113,7 +112,7 @@ func (s *Store) missingPhase(ctx context.Context, buildID int64, phase string) e
 
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)`, buildID).Scan(&exists); err != nil {
+	if err := s.pool.QueryRow(ctx, reads.BuildExists, buildID).Scan(&exists); err != nil {
 		return rows.Wrap("build exists", err)
 	}
 	if !exists {
@@ -125,18 +124,12 @@ func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 // ListEvents reads a build's events, in phase order (the order the phases were first
 // reported) and then line order.
 func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
-	sql := rows.EventColumns + `
-WHERE p.build_id = $1`
-	args := []any{buildID}
-	if kind != "" {
-		sql += ` AND e.kind = $2`
-		args = append(args, string(kind))
-	}
-	rs, err := s.pool.Query(ctx, sql+` ORDER BY p.id, e.line_no, e.id`, args...)
+	sql, args := reads.ListEvents(buildID, kind)
+	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
-	events, err := collect(rs, rows.ScanEvent)
+	events, err := collect(rs, rows.Events())
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}

@@ -12,6 +12,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -42,6 +44,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// reads are the statements written once for both stores, in PostgreSQL's SQL.
+var reads = readsql.New(
+	func(n int) string { return "$" + strconv.Itoa(n) },
+	func(column, pattern string) string { return column + " ILIKE " + pattern },
+)
+
 // attempts bounds the retries of a write that lost a deadlock or serialization race.
 const attempts = 5
 
@@ -62,9 +70,9 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // utc is a time as pgx reads a timestamptz column, in UTC.
 func utc(t time.Time) (time.Time, error) { return t.UTC(), nil }
 
-// collect reads every row of rs with scan.
-func collect[T any](rs pgx.Rows, scan func(rows.Scanner) (T, error)) ([]T, error) {
-	return pgx.CollectRows(rs, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+// collect reads every row of rs with rd.
+func collect[T any](rs pgx.Rows, rd rows.Reader[T]) ([]T, error) {
+	return pgx.CollectRows(rs, func(r pgx.CollectableRow) (T, error) { return rd.Scan(r) })
 }
 
 // sendBatch runs b and returns the first error of any of its statements.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -83,14 +81,14 @@ func (s *Store) lookupSpecs(ctx context.Context, spackVersion string, byKey, byH
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, rows.ScanPlanRow)
+	return collect(rs, rows.PlanRows())
 }
 
 func queueLookup(b *pgx.Batch, spackVersion string, keys []specplan.Key, out *[]specplan.Row) {
 	names, hashes := splitKeys(keys)
 	b.Queue(lookupByKeySQL, spackVersion, names, hashes).Query(func(rs pgx.Rows) error {
 		var err error
-		*out, err = collect(rs, rows.ScanPlanRow)
+		*out, err = collect(rs, rows.PlanRows())
 		return err
 	})
 }
@@ -115,7 +113,7 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 		queueArchs(b, w.Archs)
 	}
 	collectKeys := func(rs pgx.Rows) error {
-		keys, err := collect(rs, rows.ScanKey)
+		keys, err := collect(rs, rows.Keys())
 		*written = append(*written, keys...)
 		return err
 	}
@@ -277,18 +275,10 @@ ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
 }
 
-func scanSpec(r rows.Scanner) (store.Spec, error) { return rows.ScanSpec(r, utc) }
-
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
-	q := rows.SpecColumns + ` WHERE (s.full_hash = $1 OR s.hash = $1)`
-	args := []any{hash}
-	if spackVersion != "" {
-		q += ` AND s.spack_version = $2`
-		args = append(args, spackVersion)
-	}
-	q += ` ORDER BY s.full_hash = $1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
-	sp, err := scanSpec(s.pool.QueryRow(ctx, q, args...))
+	q, args := reads.GetSpec(hash, spackVersion)
+	sp, err := rows.Specs(utc).Scan(s.pool.QueryRow(ctx, q, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Spec{}, rows.NoSpec(hash)
 	}
@@ -297,14 +287,8 @@ func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.S
 	}
 
 	b := &pgx.Batch{}
-	b.Queue(`
-SELECT c.name, c.full_hash, c.version, d.types
-FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
-WHERE d.spec_id = $1 ORDER BY d.position, c.id`, sp.ID).Query(collectLinks(&sp.Deps))
-	b.Queue(`
-SELECT p.name, p.full_hash, p.version, d.types
-FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
-WHERE d.dep_id = $1 ORDER BY p.id`, sp.ID).Query(collectLinks(&sp.Dependents))
+	b.Queue(reads.SpecDeps, sp.ID).Query(collectLinks(&sp.Deps))
+	b.Queue(reads.SpecDependents, sp.ID).Query(collectLinks(&sp.Dependents))
 	if err := s.sendBatch(ctx, b); err != nil {
 		return store.Spec{}, rows.Wrap("get spec links", err)
 	}
@@ -314,41 +298,18 @@ WHERE d.dep_id = $1 ORDER BY p.id`, sp.ID).Query(collectLinks(&sp.Dependents))
 func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 	return func(rs pgx.Rows) error {
 		var err error
-		*out, err = collect(rs, rows.ScanLink)
+		*out, err = collect(rs, rows.Links())
 		return err
 	}
 }
 
 // ListSpecs lists specs by id.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if q.Name != "" {
-		add("s.name = ?", q.Name)
-	}
-	if q.Version != "" {
-		add("s.version = ?", q.Version)
-	}
-	if q.SpackVersion != "" {
-		add("s.spack_version = ?", q.SpackVersion)
-	}
-	if q.AfterID > 0 {
-		add("s.id > ?", q.AfterID)
-	}
-	sql := rows.SpecColumns
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, rows.Limit(q.Limit))
-	sql += " ORDER BY s.id LIMIT $" + strconv.Itoa(len(args))
+	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, rows.Wrap("list specs", err)
 	}
-	specs, err := collect(rs, scanSpec)
+	specs, err := collect(rs, rows.Specs(utc))
 	return specs, rows.Wrap("list specs", err)
 }

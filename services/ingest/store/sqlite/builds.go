@@ -17,11 +17,7 @@ import (
 func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.BuildResult, error) {
 	var res store.BuildResult
 	var specID int64
-	err := s.db.Read.QueryRowContext(ctx, `
-SELECT id, full_hash, name FROM specs
-WHERE (full_hash = ?1 OR hash = ?1) AND spack_version = ?2
-ORDER BY full_hash = ?1 DESC, id
-LIMIT 1`, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
+	err := s.db.Read.QueryRowContext(ctx, reads.BuildSpec, nb.FullHash, nb.SpackVersion).Scan(&specID, &res.Build.SpecFullHash, &res.Build.SpecName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
 	}
@@ -194,11 +190,9 @@ func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64
 	return nil
 }
 
-func scanBuild(r rows.Scanner) (store.Build, error) { return rows.ScanBuild(r, parseTime) }
-
 // GetBuild reads the build with its tags and phases.
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
-	builds, err := s.readBuilds(ctx, rows.BuildColumns+` WHERE b.id = ?`, id)
+	builds, err := s.readBuilds(ctx, reads.Build, id)
 	if err != nil {
 		return store.Build{}, rows.Wrap("get build", err)
 	}
@@ -210,7 +204,7 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
-	query, args := buildListSQL(q)
+	query, args := reads.ListBuilds(q)
 	builds, err := s.readBuilds(ctx, query, args...)
 	return builds, rows.Wrap("list builds", err)
 }
@@ -220,7 +214,7 @@ func (s *Store) readBuilds(ctx context.Context, query string, args ...any) ([]st
 	if err != nil {
 		return nil, err
 	}
-	builds, err := collect(rs, scanBuild)
+	builds, err := collect(rs, rows.Builds(parseTime))
 	if err != nil || len(builds) == 0 {
 		return builds, err
 	}
@@ -273,50 +267,4 @@ WHERE build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY build_id, id`, ids)
 		b.Phases = append(b.Phases, p)
 	}
 	return rs.Err()
-}
-
-// buildListSQL puts only the filters in use into the query.
-func buildListSQL(q store.BuildQuery) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		for range strings.Count(cond, "?") {
-			args = append(args, arg)
-		}
-	}
-	if q.Status != "" {
-		add("b.status = ?", q.Status)
-	}
-	if q.Tag != "" {
-		add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
-	}
-	if q.SpecName != "" {
-		add("s.name = ?", q.SpecName)
-	}
-	if q.Owner != "" {
-		add("b.owner = ?", q.Owner)
-	}
-	if q.Hostname != "" {
-		add("e.hostname = ?", q.Hostname)
-	}
-	if q.SpackVersion != "" {
-		add("s.spack_version = ?", q.SpackVersion)
-	}
-	if q.Text != "" {
-		// LIKE ignores ASCII case in SQLite.
-		add(`(s.name LIKE ? ESCAPE '\' OR s.version LIKE ? ESCAPE '\' OR s.full_hash LIKE ? ESCAPE '\'
-		      OR e.hostname LIKE ? ESCAPE '\'
-		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		                 WHERE bt.build_id = b.id AND tg.name LIKE ? ESCAPE '\'))`, rows.Contains(q.Text))
-	}
-	if q.AfterID > 0 {
-		add("b.id < ?", q.AfterID)
-	}
-	query := rows.BuildColumns
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	return query + " ORDER BY b.id DESC LIMIT ?", append(args, rows.Limit(q.Limit))
 }

@@ -79,8 +79,7 @@ FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 
 // PhaseOutput reads a phase's stored log.
 func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
-	out, err := rows.ScanOutput(s.db.Read.QueryRowContext(ctx,
-		`SELECT output, output_null, output_bytes FROM phases WHERE build_id = ? AND name = ?`, buildID, phase))
+	out, err := rows.ScanOutput(s.db.Read.QueryRowContext(ctx, reads.PhaseOutput, buildID, phase))
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := s.buildExists(ctx, buildID); err != nil {
 			return out, err
@@ -92,7 +91,7 @@ func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (s
 
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 	var exists bool
-	if err := s.db.Read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ?)`, buildID).Scan(&exists); err != nil {
+	if err := s.db.Read.QueryRowContext(ctx, reads.BuildExists, buildID).Scan(&exists); err != nil {
 		return rows.Wrap("build exists", err)
 	}
 	if !exists {
@@ -104,18 +103,12 @@ func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 // ListEvents reads a build's events, in phase order (the order the phases were first
 // reported) and then line order.
 func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
-	query := rows.EventColumns + `
-WHERE p.build_id = ?`
-	args := []any{buildID}
-	if kind != "" {
-		query += ` AND e.kind = ?`
-		args = append(args, string(kind))
-	}
-	rs, err := s.db.Read.QueryContext(ctx, query+` ORDER BY p.id, e.line_no, e.id`, args...)
+	query, args := reads.ListEvents(buildID, kind)
+	rs, err := s.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
-	events, err := collect(rs, rows.ScanEvent)
+	events, err := collect(rs, rows.Events())
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}

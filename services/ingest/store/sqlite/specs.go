@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -73,7 +72,7 @@ CROSS JOIN specs s ON s.name = k.value->>'n' AND s.hash = k.value->>'h' AND s.sp
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, rows.ScanPlanRow)
+	return collect(rs, rows.PlanRows())
 }
 
 // jsonText is v as a JSON parameter; an empty list stays a list, so that json_each sees
@@ -157,7 +156,7 @@ func specKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]spe
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, rows.ScanKey)
+	return collect(rs, rows.Keys())
 }
 
 // specInputSQL is the specs of ?2 (specplan.Spec as JSON) as a relation, with their
@@ -204,34 +203,20 @@ CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'
 WHERE true
 ON CONFLICT DO NOTHING`
 
-func scanSpec(r rows.Scanner) (store.Spec, error) { return rows.ScanSpec(r, parseTime) }
-
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {
-	q := rows.SpecColumns + ` WHERE (s.full_hash = ?1 OR s.hash = ?1)`
-	args := []any{hash}
-	if spackVersion != "" {
-		q += ` AND s.spack_version = ?2`
-		args = append(args, spackVersion)
-	}
-	q += ` ORDER BY s.full_hash = ?1 DESC, s.created_at DESC, s.id DESC LIMIT 1`
-	sp, err := scanSpec(s.db.Read.QueryRowContext(ctx, q, args...))
+	q, args := reads.GetSpec(hash, spackVersion)
+	sp, err := rows.Specs(parseTime).Scan(s.db.Read.QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Spec{}, rows.NoSpec(hash)
 	}
 	if err != nil {
 		return store.Spec{}, rows.Wrap("get spec", err)
 	}
-	if sp.Deps, err = s.links(ctx, `
-SELECT c.name, c.full_hash, c.version, d.types
-FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
-WHERE d.spec_id = ? ORDER BY d.position, c.id`, sp.ID); err != nil {
+	if sp.Deps, err = s.links(ctx, reads.SpecDeps, sp.ID); err != nil {
 		return store.Spec{}, err
 	}
-	if sp.Dependents, err = s.links(ctx, `
-SELECT p.name, p.full_hash, p.version, d.types
-FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
-WHERE d.dep_id = ? ORDER BY p.id`, sp.ID); err != nil {
+	if sp.Dependents, err = s.links(ctx, reads.SpecDependents, sp.ID); err != nil {
 		return store.Spec{}, err
 	}
 	return sp, nil
@@ -242,7 +227,7 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 	if err != nil {
 		return nil, rows.Wrap("spec links", err)
 	}
-	links, err := collect(rs, rows.ScanLink)
+	links, err := collect(rs, rows.Links())
 	if links == nil && err == nil {
 		links = []store.SpecLink{}
 	}
@@ -251,33 +236,11 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 
 // ListSpecs lists specs by id.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if q.Name != "" {
-		add("s.name = ?", q.Name)
-	}
-	if q.Version != "" {
-		add("s.version = ?", q.Version)
-	}
-	if q.SpackVersion != "" {
-		add("s.spack_version = ?", q.SpackVersion)
-	}
-	if q.AfterID > 0 {
-		add("s.id > ?", q.AfterID)
-	}
-	query := rows.SpecColumns
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY s.id LIMIT ?"
-	rs, err := s.db.Read.QueryContext(ctx, query, append(args, rows.Limit(q.Limit))...)
+	query, args := reads.ListSpecs(q)
+	rs, err := s.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, rows.Wrap("list specs", err)
 	}
-	specs, err := collect(rs, scanSpec)
+	specs, err := collect(rs, rows.Specs(parseTime))
 	return specs, rows.Wrap("list specs", err)
 }

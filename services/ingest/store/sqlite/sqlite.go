@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -39,6 +41,13 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// reads are the statements written once for both stores, in SQLite's SQL. LIKE ignores
+// ASCII case in SQLite.
+var reads = readsql.New(
+	func(n int) string { return "?" + strconv.Itoa(n) },
+	func(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` },
+)
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.
 type querier interface {
@@ -71,12 +80,12 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// collect reads every row of rs with scan.
-func collect[T any](rs *sql.Rows, scan func(rows.Scanner) (T, error)) ([]T, error) {
+// collect reads every row of rs with rd.
+func collect[T any](rs *sql.Rows, rd rows.Reader[T]) ([]T, error) {
 	defer rs.Close()
 	var out []T
 	for rs.Next() {
-		v, err := scan(rs)
+		v, err := rd.Scan(rs)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,6 @@
 // Package rows holds what both store implementations do the same way around their SQL:
-// how names read back, how list filters and limits are interpreted, and the domain errors
-// they answer with.
+// the columns of the read models and how their rows are scanned, how names read back, how
+// list filters and limits are interpreted, and the domain errors they answer with.
 package rows
 
 import (

@@ -14,7 +14,24 @@ type Scanner interface {
 	Scan(dest ...any) error
 }
 
-// BuildColumns selects a store.Build, without its tags and phases, for ScanBuild: from
+// A Reader reads rows of one shape, for one query at a time. It scans every row into the
+// same variables, made once, so that a row costs no allocations beyond what the driver
+// makes; the values it returns share nothing with those variables.
+type Reader[T any] struct {
+	dest  []any
+	value func() (T, error)
+}
+
+// Scan reads the row r.
+func (rd Reader[T]) Scan(r Scanner) (T, error) {
+	if err := r.Scan(rd.dest...); err != nil {
+		var zero T
+		return zero, err
+	}
+	return rd.value()
+}
+
+// BuildColumns selects a store.Build, without its tags and phases, for Builds: from
 // builds b, specs s and build_environments e.
 const BuildColumns = `
 SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
@@ -28,41 +45,46 @@ LEFT JOIN compilers c ON c.id = s.compiler_id
 LEFT JOIN architectures a ON a.id = s.arch_id
 LEFT JOIN targets t ON t.id = a.target_id`
 
-// ScanBuild reads a row of BuildColumns; Tags and Phases are empty, not nil. T is what the
+// Builds reads rows of BuildColumns; Tags and Phases are empty, not nil. T is what the
 // driver reads a stored time as (time.Time from a PostgreSQL timestamptz, string from
 // SQLite's text), toTime makes a UTC time of it.
-func ScanBuild[T any](r Scanner, toTime func(T) (time.Time, error)) (store.Build, error) {
-	var b store.Build
-	var compiler, compilerVersion, platform, platformOS, target *string
-	var created, updated T
-	var finished *T
-	err := r.Scan(&b.ID, &b.Status, &b.Owner, &created, &updated, &finished,
-		&b.Spec.FullHash, &b.Spec.Name, &b.Spec.Version, &b.Spec.SpackVersion,
-		&compiler, &compilerVersion, &platform, &platformOS, &target,
-		&b.Env.Hostname, &b.Env.KernelVersion, &b.Env.HostOS, &b.Env.HostTarget, &b.Env.Platform)
-	if err != nil {
-		return b, err
+func Builds[T any](toTime func(T) (time.Time, error)) Reader[store.Build] {
+	v := new(struct {
+		b                                                       store.Build
+		compiler, compilerVersion, platform, platformOS, target *string
+		created, updated                                        T
+		finished                                                *T
+	})
+	return Reader[store.Build]{
+		dest: []any{&v.b.ID, &v.b.Status, &v.b.Owner, &v.created, &v.updated, &v.finished,
+			&v.b.Spec.FullHash, &v.b.Spec.Name, &v.b.Spec.Version, &v.b.Spec.SpackVersion,
+			&v.compiler, &v.compilerVersion, &v.platform, &v.platformOS, &v.target,
+			&v.b.Env.Hostname, &v.b.Env.KernelVersion, &v.b.Env.HostOS, &v.b.Env.HostTarget, &v.b.Env.Platform},
+		value: func() (store.Build, error) {
+			b := v.b
+			b.Spec.Compiler = Compiler(v.compiler, v.compilerVersion)
+			b.Spec.Arch = Arch(v.platform, v.platformOS, v.target)
+			b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
+			var err error
+			if b.CreatedAt, err = toTime(v.created); err != nil {
+				return b, err
+			}
+			if b.UpdatedAt, err = toTime(v.updated); err != nil {
+				return b, err
+			}
+			if v.finished != nil {
+				t, err := toTime(*v.finished)
+				if err != nil {
+					return b, err
+				}
+				b.FinishedAt = &t
+			}
+			return b, nil
+		},
 	}
-	b.Spec.Compiler = Compiler(compiler, compilerVersion)
-	b.Spec.Arch = Arch(platform, platformOS, target)
-	b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
-	if b.CreatedAt, err = toTime(created); err != nil {
-		return b, err
-	}
-	if b.UpdatedAt, err = toTime(updated); err != nil {
-		return b, err
-	}
-	if finished != nil {
-		t, err := toTime(*finished)
-		if err != nil {
-			return b, err
-		}
-		b.FinishedAt = &t
-	}
-	return b, nil
 }
 
-// SpecColumns selects a store.Spec, without its links, for ScanSpec: from specs s.
+// SpecColumns selects a store.Spec, without its links, for Specs: from specs s.
 const SpecColumns = `
 SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
        s.namespace, c.name, c.version, a.platform, a.platform_os, t.name, s.parameters,
@@ -72,50 +94,70 @@ LEFT JOIN compilers c ON c.id = s.compiler_id
 LEFT JOIN architectures a ON a.id = s.arch_id
 LEFT JOIN targets t ON t.id = a.target_id`
 
-// ScanSpec reads a row of SpecColumns, with stored times as in ScanBuild.
-func ScanSpec[T any](r Scanner, toTime func(T) (time.Time, error)) (store.Spec, error) {
-	var sp store.Spec
-	var compiler, compilerVersion, platform, platformOS, target, params *string
-	var created T
-	err := r.Scan(&sp.ID, &sp.Name, &sp.Version, &sp.SpackVersion, &sp.FullHash, &sp.Hash, &sp.BuildHash,
-		&sp.PackageHash, &sp.Namespace, &compiler, &compilerVersion, &platform, &platformOS, &target, &params,
-		&sp.FailedConcretization, &sp.Stub, &created)
-	if err != nil {
-		return sp, err
+// Specs reads rows of SpecColumns, with stored times as in Builds.
+func Specs[T any](toTime func(T) (time.Time, error)) Reader[store.Spec] {
+	v := new(struct {
+		sp                                                              store.Spec
+		compiler, compilerVersion, platform, platformOS, target, params *string
+		created                                                         T
+	})
+	return Reader[store.Spec]{
+		dest: []any{&v.sp.ID, &v.sp.Name, &v.sp.Version, &v.sp.SpackVersion, &v.sp.FullHash, &v.sp.Hash,
+			&v.sp.BuildHash, &v.sp.PackageHash, &v.sp.Namespace, &v.compiler, &v.compilerVersion, &v.platform,
+			&v.platformOS, &v.target, &v.params, &v.sp.FailedConcretization, &v.sp.Stub, &v.created},
+		value: func() (store.Spec, error) {
+			sp := v.sp
+			sp.Compiler = Compiler(v.compiler, v.compilerVersion)
+			sp.Arch = Arch(v.platform, v.platformOS, v.target)
+			if v.params != nil {
+				sp.Parameters = *v.params
+			}
+			var err error
+			sp.CreatedAt, err = toTime(v.created)
+			return sp, err
+		},
 	}
-	sp.Compiler = Compiler(compiler, compilerVersion)
-	sp.Arch = Arch(platform, platformOS, target)
-	if params != nil {
-		sp.Parameters = *params
-	}
-	sp.CreatedAt, err = toTime(created)
-	return sp, err
 }
 
-// ScanLink reads a dependency edge seen from one end: the other spec's name, full_hash
-// and version, and the edge's types.
-func ScanLink(r Scanner) (store.SpecLink, error) {
-	var l store.SpecLink
-	var types string
-	err := r.Scan(&l.Name, &l.FullHash, &l.Version, &types)
-	l.Types = Types(types)
-	return l, err
+// Links reads dependency edges seen from one end: the other spec's name, full_hash and
+// version, and the edge's types.
+func Links() Reader[store.SpecLink] {
+	v := new(struct {
+		l     store.SpecLink
+		types string
+	})
+	return Reader[store.SpecLink]{
+		dest: []any{&v.l.Name, &v.l.FullHash, &v.l.Version, &v.types},
+		value: func() (store.SpecLink, error) {
+			l := v.l
+			l.Types = Types(v.types)
+			return l, nil
+		},
+	}
 }
 
-// EventColumns selects events with the names of their phases, for ScanEvent: from phases
+// EventColumns selects events with the names of their phases, for Events: from phases
 // p and phase_events e.
 const EventColumns = `
 SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
        e.start_line, e.end_line
 FROM phases p JOIN phase_events e ON e.phase_id = p.id`
 
-// ScanEvent reads a row of EventColumns.
-func ScanEvent(r Scanner) (store.PhaseEvent, error) {
-	var e store.PhaseEvent
-	var kind string
-	err := r.Scan(&e.Phase, &kind, &e.LineNo, &e.Text, &e.SourceFile, &e.SourceLine, &e.PreContext, &e.PostContext, &e.Start, &e.End)
-	e.Kind = logparse.Kind(kind)
-	return e, err
+// Events reads rows of EventColumns.
+func Events() Reader[store.PhaseEvent] {
+	v := new(struct {
+		e    store.PhaseEvent
+		kind string
+	})
+	return Reader[store.PhaseEvent]{
+		dest: []any{&v.e.Phase, &v.kind, &v.e.LineNo, &v.e.Text, &v.e.SourceFile, &v.e.SourceLine,
+			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End},
+		value: func() (store.PhaseEvent, error) {
+			e := v.e
+			e.Kind = logparse.Kind(v.kind)
+			return e, nil
+		},
+	}
 }
 
 // ScanOutput reads a phase's output, output_null and output_bytes. An empty log may come
@@ -129,16 +171,21 @@ func ScanOutput(r Scanner) (store.PhaseOutput, error) {
 	return out, err
 }
 
-// ScanPlanRow reads a row of a spec look-up: id, name, full_hash, hash, version, stub,
+// PlanRows reads rows of a spec look-up: id, name, full_hash, hash, version, stub,
 // failed_concretization, and whether the spec has dependencies stored.
-func ScanPlanRow(r Scanner) (specplan.Row, error) {
-	var row specplan.Row
-	err := r.Scan(&row.ID, &row.Name, &row.FullHash, &row.Hash, &row.Version, &row.Stub, &row.Failed, &row.HasDeps)
-	return row, err
+func PlanRows() Reader[specplan.Row] {
+	row := new(specplan.Row)
+	return Reader[specplan.Row]{
+		dest:  []any{&row.ID, &row.Name, &row.FullHash, &row.Hash, &row.Version, &row.Stub, &row.Failed, &row.HasDeps},
+		value: func() (specplan.Row, error) { return *row, nil },
+	}
 }
 
-// ScanKey reads a spec's name and full_hash.
-func ScanKey(r Scanner) (specplan.Key, error) {
-	var k specplan.Key
-	return k, r.Scan(&k.Name, &k.Hash)
+// Keys reads rows of a spec's name and full_hash.
+func Keys() Reader[specplan.Key] {
+	k := new(specplan.Key)
+	return Reader[specplan.Key]{
+		dest:  []any{&k.Name, &k.Hash},
+		value: func() (specplan.Key, error) { return *k, nil },
+	}
 }

@@ -1,0 +1,165 @@
+// Package readsql writes the read statements that are the same on PostgreSQL and SQLite
+// but for how parameters are written and how text is matched case-insensitively: look-ups
+// by id or hash, and the list queries, which carry only the filters in use so that the
+// planner sees plain conditions it can use indexes for. The rows they return are read
+// with the scans of package rows.
+//
+// What a dialect does its own way (passing a set of values, writing several rows) stays
+// in the store packages.
+package readsql
+
+import (
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// SQL writes the shared statements in one dialect. The fixed ones are written by New,
+// once, so that drivers see the same text every time.
+type SQL struct {
+	param func(n int) string
+	ilike func(column, pattern string) string
+
+	// Build reads a build ($1 its id).
+	Build string
+	// BuildExists answers whether build $1 exists.
+	BuildExists string
+	// BuildSpec finds the spec a build is asked for: $1 its full hash or, failing that,
+	// its DAG hash, $2 the spack version; id, full_hash and name of the oldest match.
+	BuildSpec string
+	// PhaseOutput reads output, output_null and output_bytes of phase $2 of build $1.
+	PhaseOutput string
+	// SpecDeps and SpecDependents read the links (rows.Links) of spec $1: its
+	// dependencies in document order, and the specs that depend on it.
+	SpecDeps, SpecDependents string
+}
+
+// New writes the statements with param as the placeholder of the nth parameter (from 1)
+// and ilike as the condition that column matches a rows.Contains pattern, ignoring case.
+func New(param func(n int) string, ilike func(column, pattern string) string) *SQL {
+	p1, p2 := param(1), param(2)
+	return &SQL{
+		param: param,
+		ilike: ilike,
+		Build: rows.BuildColumns + ` WHERE b.id = ` + p1,
+
+		BuildExists: `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
+		BuildSpec: `
+SELECT id, full_hash, name FROM specs
+WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 + `
+ORDER BY full_hash = ` + p1 + ` DESC, id
+LIMIT 1`,
+		PhaseOutput: `SELECT output, output_null, output_bytes FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
+		SpecDeps: `
+SELECT c.name, c.full_hash, c.version, d.types
+FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
+WHERE d.spec_id = ` + p1 + ` ORDER BY d.position, c.id`,
+		SpecDependents: `
+SELECT p.name, p.full_hash, p.version, d.types
+FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
+WHERE d.dep_id = ` + p1 + ` ORDER BY p.id`,
+	}
+}
+
+// where is a WHERE clause being put together, with its arguments.
+type where struct {
+	sql   *SQL
+	conds []string
+	args  []any
+}
+
+// add adds cond with its argument; every ? in cond stands for arg.
+func (w *where) add(cond string, arg any) {
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", w.arg(arg)))
+}
+
+// arg adds an argument and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return w.sql.param(len(w.args))
+}
+
+// query is from with the conditions, then rest, which may hold placeholders from arg.
+func (w *where) query(from, rest string) string {
+	if len(w.conds) == 0 {
+		return from + rest
+	}
+	return from + " WHERE " + strings.Join(w.conds, " AND ") + rest
+}
+
+// ListBuilds is the query of ListBuilds (rows.Builds): newest first, after q.AfterID.
+func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
+	w := where{sql: s}
+	if q.Status != "" {
+		w.add("b.status = ?", q.Status)
+	}
+	if q.Tag != "" {
+		w.add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
+	}
+	if q.SpecName != "" {
+		w.add("s.name = ?", q.SpecName)
+	}
+	if q.Owner != "" {
+		w.add("b.owner = ?", q.Owner)
+	}
+	if q.Hostname != "" {
+		w.add("e.hostname = ?", q.Hostname)
+	}
+	if q.SpackVersion != "" {
+		w.add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.Text != "" {
+		m := func(column string) string { return s.ilike(column, "?") }
+		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+`
+		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
+	}
+	if q.AfterID > 0 {
+		w.add("b.id < ?", q.AfterID)
+	}
+	return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(rows.Limit(q.Limit))), w.args
+}
+
+// ListSpecs is the query of ListSpecs (rows.Specs): by id, after q.AfterID.
+func (s *SQL) ListSpecs(q store.SpecQuery) (string, []any) {
+	w := where{sql: s}
+	if q.Name != "" {
+		w.add("s.name = ?", q.Name)
+	}
+	if q.Version != "" {
+		w.add("s.version = ?", q.Version)
+	}
+	if q.SpackVersion != "" {
+		w.add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.AfterID > 0 {
+		w.add("s.id > ?", q.AfterID)
+	}
+	return w.query(rows.SpecColumns, " ORDER BY s.id LIMIT "+w.arg(rows.Limit(q.Limit))), w.args
+}
+
+// GetSpec is the query of GetSpec (rows.Specs): the spec whose full hash, or else DAG
+// hash, is hash, under spackVersion unless that is "", the most recently created first.
+func (s *SQL) GetSpec(hash, spackVersion string) (string, []any) {
+	w := where{sql: s}
+	w.add("(s.full_hash = ? OR s.hash = ?)", hash)
+	if spackVersion != "" {
+		w.add("s.spack_version = ?", spackVersion)
+	}
+	return w.query(rows.SpecColumns, " ORDER BY s.full_hash = "+s.param(1)+" DESC, s.created_at DESC, s.id DESC LIMIT 1"), w.args
+}
+
+// ListEvents is the query of ListEvents (rows.Events): the events of build buildID,
+// of kind unless that is "", in phase order (the order the phases were first reported)
+// and then line order.
+func (s *SQL) ListEvents(buildID int64, kind logparse.Kind) (string, []any) {
+	w := where{sql: s}
+	w.add("p.build_id = ?", buildID)
+	if kind != "" {
+		w.add("e.kind = ?", string(kind))
+	}
+	return w.query(rows.EventColumns, " ORDER BY p.id, e.line_no, e.id"), w.args
+}
