@@ -172,62 +172,35 @@ func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
 
 // GetBuild reads the build, its tags and its phases in one round trip.
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
-	var builds []store.Build
+	var page rows.Page
 	b := &pgx.Batch{}
 	b.Queue(reads.Build, id).Query(func(rs pgx.Rows) error {
 		var err error
-		builds, err = collect(rs, rows.Builds(utc))
+		page.Builds, err = collect(rs, rows.Builds(utc))
 		return err
 	})
-	var tags map[int64][]string
-	var phases map[int64][]store.PhaseInfo
-	queueBuildDetails(b, []int64{id}, &tags, &phases)
+	queueDetails(b, []int64{id}, &page)
 	if err := s.sendBatch(ctx, b); err != nil {
 		return store.Build{}, rows.Wrap("get build", err)
 	}
-	if len(builds) == 0 {
+	if len(page.Builds) == 0 {
 		return store.Build{}, rows.BuildNotFound(id)
 	}
-	attachDetails(builds, tags, phases)
-	return builds[0], nil
+	return page.Builds[0], nil
 }
 
-// queueBuildDetails loads the tags and phases of several builds, one query each.
-func queueBuildDetails(b *pgx.Batch, ids []int64, tags *map[int64][]string, phases *map[int64][]store.PhaseInfo) {
-	*tags, *phases = map[int64][]string{}, map[int64][]store.PhaseInfo{}
+// queueDetails reads the tags and phases of the builds ids into page, one query each.
+func queueDetails(b *pgx.Batch, ids []int64, page *rows.Page) {
 	b.Queue(`
 SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
 WHERE bt.build_id = ANY($1) ORDER BY bt.build_id, t.folded`, ids).Query(func(rs pgx.Rows) error {
-		var id int64
-		var name string
-		_, err := pgx.ForEachRow(rs, []any{&id, &name}, func() error {
-			(*tags)[id] = append((*tags)[id], name)
-			return nil
-		})
-		return err
+		return page.AddTags(rs)
 	})
 	b.Queue(`
 SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
 WHERE build_id = ANY($1) ORDER BY build_id, id`, ids).Query(func(rs pgx.Rows) error {
-		var id int64
-		var p store.PhaseInfo
-		_, err := pgx.ForEachRow(rs, []any{&id, &p.Name, &p.Status, &p.OutputBytes, &p.ErrorCount, &p.WarningCount}, func() error {
-			(*phases)[id] = append((*phases)[id], p)
-			return nil
-		})
-		return err
+		return page.AddPhases(rs)
 	})
-}
-
-func attachDetails(builds []store.Build, tags map[int64][]string, phases map[int64][]store.PhaseInfo) {
-	for i := range builds {
-		if t := tags[builds[i].ID]; t != nil {
-			builds[i].Tags = t
-		}
-		if p := phases[builds[i].ID]; p != nil {
-			builds[i].Phases = p
-		}
-	}
 }
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
@@ -241,17 +214,11 @@ func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Bui
 	if err != nil || len(builds) == 0 {
 		return builds, rows.Wrap("list builds", err)
 	}
-	ids := make([]int64, len(builds))
-	for i, b := range builds {
-		ids[i] = b.ID
-	}
-	var tags map[int64][]string
-	var phases map[int64][]store.PhaseInfo
+	page := rows.Page{Builds: builds}
 	b := &pgx.Batch{}
-	queueBuildDetails(b, ids, &tags, &phases)
+	queueDetails(b, page.IDs(), &page)
 	if err := s.sendBatch(ctx, b); err != nil {
 		return nil, rows.Wrap("list builds", err)
 	}
-	attachDetails(builds, tags, phases)
-	return builds, nil
+	return page.Builds, nil
 }

@@ -218,53 +218,27 @@ func (s *Store) readBuilds(ctx context.Context, query string, args ...any) ([]st
 	if err != nil || len(builds) == 0 {
 		return builds, err
 	}
-	ids := make([]int64, len(builds))
-	index := make(map[int64]int, len(builds))
-	for i, b := range builds {
-		ids[i], index[b.ID] = b.ID, i
-	}
-	if err := s.attachTags(ctx, builds, index, jsonText(ids)); err != nil {
+	page := rows.Page{Builds: builds}
+	ids := jsonText(page.IDs())
+	if err := s.readDetails(ctx, `
+SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
+WHERE bt.build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY bt.build_id, t.folded`, ids, page.AddTags); err != nil {
 		return nil, err
 	}
-	return builds, s.attachPhases(ctx, builds, index, jsonText(ids))
-}
-
-func (s *Store) attachTags(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
-	rs, err := s.db.Read.QueryContext(ctx, `
-SELECT bt.build_id, t.name FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
-WHERE bt.build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY bt.build_id, t.folded`, ids)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var id int64
-		var name string
-		if err := rs.Scan(&id, &name); err != nil {
-			return err
-		}
-		b := &builds[index[id]]
-		b.Tags = append(b.Tags, name)
-	}
-	return rs.Err()
-}
-
-func (s *Store) attachPhases(ctx context.Context, builds []store.Build, index map[int64]int, ids string) error {
-	rs, err := s.db.Read.QueryContext(ctx, `
+	if err := s.readDetails(ctx, `
 SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
-WHERE build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY build_id, id`, ids)
+WHERE build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY build_id, id`, ids, page.AddPhases); err != nil {
+		return nil, err
+	}
+	return page.Builds, nil
+}
+
+// readDetails runs query for the builds ids (a JSON list) and reads its rows with add.
+func (s *Store) readDetails(ctx context.Context, query, ids string, add func(rows.Iter) error) error {
+	rs, err := s.db.Read.QueryContext(ctx, query, ids)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
-	for rs.Next() {
-		var id int64
-		var p store.PhaseInfo
-		if err := rs.Scan(&id, &p.Name, &p.Status, &p.OutputBytes, &p.ErrorCount, &p.WarningCount); err != nil {
-			return err
-		}
-		b := &builds[index[id]]
-		b.Phases = append(b.Phases, p)
-	}
-	return rs.Err()
+	return add(rs)
 }

@@ -84,6 +84,82 @@ func Builds[T any](toTime func(T) (time.Time, error)) Reader[store.Build] {
 	}
 }
 
+// Iter is a result set of either driver, read row by row: pgx.Rows and *sql.Rows.
+type Iter interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Page is a page of builds, read with Builds, to which their tags and phases are added
+// as they are read. The zero Page is ready once Builds is set.
+type Page struct {
+	Builds []store.Build
+
+	index     map[int64]int
+	id        int64
+	tag       string
+	phase     store.PhaseInfo
+	tagDest   []any
+	phaseDest []any
+}
+
+// IDs are the ids of the page's builds.
+func (p *Page) IDs() []int64 {
+	ids := make([]int64, len(p.Builds))
+	for i, b := range p.Builds {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
+func (p *Page) build() *store.Build {
+	if p.index == nil {
+		p.index = make(map[int64]int, len(p.Builds))
+		for i, b := range p.Builds {
+			p.index[b.ID] = i
+		}
+	}
+	if i, ok := p.index[p.id]; ok {
+		return &p.Builds[i]
+	}
+	return nil
+}
+
+// AddTags reads rows of build_id and tag name, each build's in the order to show.
+func (p *Page) AddTags(rs Iter) error {
+	if p.tagDest == nil {
+		p.tagDest = []any{&p.id, &p.tag}
+	}
+	for rs.Next() {
+		if err := rs.Scan(p.tagDest...); err != nil {
+			return err
+		}
+		if b := p.build(); b != nil {
+			b.Tags = append(b.Tags, p.tag)
+		}
+	}
+	return rs.Err()
+}
+
+// AddPhases reads rows of build_id, name, status, output_bytes, error_count and
+// warning_count from phases, each build's in the order to show.
+func (p *Page) AddPhases(rs Iter) error {
+	if p.phaseDest == nil {
+		ph := &p.phase
+		p.phaseDest = []any{&p.id, &ph.Name, &ph.Status, &ph.OutputBytes, &ph.ErrorCount, &ph.WarningCount}
+	}
+	for rs.Next() {
+		if err := rs.Scan(p.phaseDest...); err != nil {
+			return err
+		}
+		if b := p.build(); b != nil {
+			b.Phases = append(b.Phases, p.phase)
+		}
+	}
+	return rs.Err()
+}
+
 // SpecColumns selects a store.Spec, without its links, for Specs: from specs s.
 const SpecColumns = `
 SELECT s.id, s.name, s.version, s.spack_version, s.full_hash, s.hash, s.build_hash, s.package_hash,
