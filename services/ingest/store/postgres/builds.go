@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,16 +78,7 @@ WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7`, buildArgs...).QueryRow(
 // queueTags creates the tags that are missing (spelled as first seen) and links them to
 // the build, which an earlier statement of the batch made sure exists.
 func queueTags(b *pgx.Batch, tags []string, buildArgs []any, envMatch string) {
-	names, folded := make([]string, 0, len(tags)), make([]string, 0, len(tags))
-	seen := map[string]bool{}
-	for _, t := range tags {
-		f := rows.FoldTag(t)
-		if f == "" || seen[f] {
-			continue
-		}
-		seen[f] = true
-		names, folded = append(names, strings.TrimSpace(t)), append(folded, f)
-	}
+	names, folded := rows.DistinctTags(tags)
 	b.Queue(`
 INSERT INTO tags (name, folded)
 SELECT * FROM unnest($1::text[], $2::text[]) AS i(name, folded)

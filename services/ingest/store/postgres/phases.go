@@ -36,12 +36,6 @@ func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.Phas
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner = $2 OR $3)`, slices.Concat(owned, []any{t})...)
 
-	output := p.Output
-	if p.OutputNull {
-		output = nil
-	} else if output == nil {
-		output = []byte{}
-	}
 	errorCount, warningCount := rows.CountEvents(p.Events)
 	b.Queue(`
 INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count, updated_at)
@@ -50,7 +44,7 @@ ON CONFLICT (build_id, name) DO UPDATE
 SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null,
     output_bytes = EXCLUDED.output_bytes, error_count = EXCLUDED.error_count,
     warning_count = EXCLUDED.warning_count, updated_at = EXCLUDED.updated_at
-RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, output, p.OutputNull, p.OutputBytes,
+RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
 		errorCount, warningCount, t})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			found = true

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"maps"
 	"slices"
-	"strings"
 
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
@@ -73,16 +71,11 @@ WHERE e.hostname = ? AND e.kernel_version = ? AND e.host_os = ? AND e.host_targe
 	if err != nil || len(nb.Tags) == 0 {
 		return id, err
 	}
-	folded := map[string]bool{}
-	for _, t := range nb.Tags {
-		if f := rows.FoldTag(t); f != "" {
-			folded[f] = true
-		}
-	}
+	_, folded := rows.DistinctTags(nb.Tags)
 	var have int
 	err = q.QueryRowContext(ctx, `
 SELECT count(*) FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
-WHERE bt.build_id = ? AND t.folded IN (SELECT value FROM jsonb_each(?))`, id, jsonText(slices.Collect(maps.Keys(folded)))).Scan(&have)
+WHERE bt.build_id = ? AND t.folded IN (SELECT value FROM jsonb_each(?))`, id, jsonText(folded)).Scan(&have)
 	if err != nil || have < len(folded) {
 		return 0, err
 	}
@@ -109,16 +102,13 @@ type tagRow struct {
 }
 
 func addTags(ctx context.Context, tx *sql.Tx, buildID int64, tags []string) error {
-	var add []tagRow
-	var folded []string
-	for _, t := range tags {
-		if f := rows.FoldTag(t); f != "" {
-			add = append(add, tagRow{strings.TrimSpace(t), f})
-			folded = append(folded, f)
-		}
-	}
-	if len(add) == 0 {
+	names, folded := rows.DistinctTags(tags)
+	if len(names) == 0 {
 		return nil
+	}
+	add := make([]tagRow, len(names))
+	for i := range names {
+		add[i] = tagRow{names[i], folded[i]}
 	}
 	if _, err := tx.ExecContext(ctx, `
 INSERT INTO tags (name, folded)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
 // DefaultLimit is the page size of a list that asks for none; MaxLimit the largest page.
@@ -56,12 +57,42 @@ func deref(s *string) string {
 // FoldTag is the form in which tags are compared and kept unique.
 func FoldTag(tag string) string { return strings.ToLower(strings.TrimSpace(tag)) }
 
+// DistinctTags are the tags a build is given: trimmed, without empty ones, one for each
+// folded form, spelled as first given; folded are their folded forms.
+func DistinctTags(tags []string) (names, folded []string) {
+	n := len(tags)
+	buf := make([]string, 2*n) // one allocation for both
+	names, folded = buf[:0:n], buf[n:n]
+	seen := map[string]bool{}
+	for _, t := range tags {
+		f := FoldTag(t)
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		names, folded = append(names, strings.TrimSpace(t)), append(folded, f)
+	}
+	return names, folded
+}
+
 // Types splits a stored dependency type list.
 func Types(joined string) []string {
 	if joined == "" {
 		return []string{}
 	}
 	return strings.Split(joined, ",")
+}
+
+// Output is the log a phase update stores: nil (NULL) when the client sent null, else the
+// log, never nil, since the drivers write a nil slice as NULL. ScanOutput reads it back.
+func Output(p store.PhaseUpdate) []byte {
+	if p.OutputNull {
+		return nil
+	}
+	if p.Output == nil {
+		return []byte{}
+	}
+	return p.Output
 }
 
 // CountEvents counts the errors and warnings a phase keeps with its summary.
