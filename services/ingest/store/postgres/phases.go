@@ -92,27 +92,16 @@ ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, fi
 func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (store.PhaseOutput, error) {
 	out, err := rows.ScanOutput(s.pool.QueryRow(ctx, reads.PhaseOutput, buildID, phase))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return out, s.missingPhase(ctx, buildID, phase)
+		if err := s.buildExists(ctx, buildID); err != nil {
+			return out, err
+		}
+		return out, rows.PhaseNotFound(buildID, phase)
 	}
 	return out, rows.Wrap("phase output", err)
 }
 
-func (s *Store) missingPhase(ctx context.Context, buildID int64, phase string) error {
-	if err := s.buildExists(ctx, buildID); err != nil {
-		return err
-	}
-	return rows.PhaseNotFound(buildID, phase)
-}
-
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
-	var exists bool
-	if err := s.pool.QueryRow(ctx, reads.BuildExists, buildID).Scan(&exists); err != nil {
-		return rows.Wrap("build exists", err)
-	}
-	if !exists {
-		return rows.BuildNotFound(buildID)
-	}
-	return nil
+	return rows.BuildExists(s.pool.QueryRow(ctx, reads.BuildExists, buildID), buildID)
 }
 
 // ListEvents reads a build's events, in phase order (the order the phases were first

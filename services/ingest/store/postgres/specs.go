@@ -189,7 +189,7 @@ ON CONFLICT DO NOTHING`, platforms, oses, targets)
 }
 
 // specInputSQL is the spec rows of a write as a relation, with their compiler and
-// architecture ids ($3 onwards are specColumns).
+// architecture ids ($2 to $16 are specColumns).
 const specInputSQL = `
 (SELECT i.*, c.id AS compiler_id, a.id AS arch_id
  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],

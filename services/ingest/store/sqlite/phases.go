@@ -84,14 +84,7 @@ func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (s
 }
 
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
-	var exists bool
-	if err := s.db.Read.QueryRowContext(ctx, reads.BuildExists, buildID).Scan(&exists); err != nil {
-		return rows.Wrap("build exists", err)
-	}
-	if !exists {
-		return rows.BuildNotFound(buildID)
-	}
-	return nil
+	return rows.BuildExists(s.db.Read.QueryRowContext(ctx, reads.BuildExists, buildID), buildID)
 }
 
 // ListEvents reads a build's events, in phase order (the order the phases were first

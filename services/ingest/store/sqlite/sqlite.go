@@ -53,7 +53,6 @@ var reads = readsql.New(
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // write runs fn in a transaction on the writer connection and turns a refused check

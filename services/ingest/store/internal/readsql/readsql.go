@@ -2,7 +2,7 @@
 // but for how parameters are written and how text is matched case-insensitively: look-ups
 // by id or hash, and the list queries, which carry only the filters in use so that the
 // planner sees plain conditions it can use indexes for. The rows they return are read
-// with the scans of package rows.
+// with the Readers of package rows.
 //
 // What a dialect does its own way (passing a set of values, writing several rows) stays
 // in the store packages.
@@ -41,10 +41,9 @@ type SQL struct {
 func New(param func(n int) string, ilike func(column, pattern string) string) *SQL {
 	p1, p2 := param(1), param(2)
 	return &SQL{
-		param: param,
-		ilike: ilike,
-		Build: rows.BuildColumns + ` WHERE b.id = ` + p1,
-
+		param:       param,
+		ilike:       ilike,
+		Build:       rows.BuildColumns + ` WHERE b.id = ` + p1,
 		BuildExists: `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
 		BuildSpec: `
 SELECT id, full_hash, name FROM specs

@@ -236,6 +236,19 @@ func Events() Reader[store.PhaseEvent] {
 	}
 }
 
+// BuildExists reads the answer to whether build id exists (readsql's BuildExists): nil
+// when it does, else BuildNotFound.
+func BuildExists(r Scanner, id int64) error {
+	var exists bool
+	if err := r.Scan(&exists); err != nil {
+		return Wrap("build exists", err)
+	}
+	if !exists {
+		return BuildNotFound(id)
+	}
+	return nil
+}
+
 // ScanOutput reads a phase's output, output_null and output_bytes. An empty log may come
 // back as nil, which only a null log does here.
 func ScanOutput(r Scanner) (store.PhaseOutput, error) {
