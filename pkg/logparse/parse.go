@@ -11,8 +11,9 @@ import (
 //
 // Lines end at "\n"; a "\r" before it is dropped so that CRLF logs classify like LF ones,
 // and a final "\n" ends the last line rather than starting an empty one. Event strings
-// are made valid UTF-8 (invalid bytes become U+FFFD) because they end up in JSON and
-// database text columns; classification itself sees the raw bytes.
+// are made valid UTF-8 without NUL bytes (both become U+FFFD) because they end up in JSON
+// and database text columns, and PostgreSQL text cannot hold NUL; classification itself
+// sees the raw bytes.
 func Parse(log []byte) []Event {
 	rs := rules()
 	cand := make([]uint64, rs.pre.words)
@@ -105,5 +106,9 @@ func rightTrim(b []byte) string {
 }
 
 func clean(b []byte) string {
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	return s
 }

@@ -66,7 +66,7 @@ func naiveParse(log []byte) []Event {
 	ctx := func(ls [][]byte) string {
 		out := make([]string, len(ls))
 		for i, l := range ls {
-			out[i] = strings.ToValidUTF8(strings.TrimRightFunc(string(l), unicode.IsSpace), "\uFFFD")
+			out[i] = oracleText(strings.TrimRightFunc(string(l), unicode.IsSpace))
 		}
 		return strings.Join(out, "\n")
 	}
@@ -85,11 +85,11 @@ func naiveParse(log []byte) []Event {
 		ev := Event{
 			Kind:   kind,
 			LineNo: i + 1,
-			Text:   strings.ToValidUTF8(strings.TrimSpace(string(line)), "\uFFFD"),
+			Text:   oracleText(strings.TrimSpace(string(line))),
 		}
 		for _, re := range rs.fileLine {
 			if m := re.FindSubmatch(line); m != nil {
-				ev.SourceFile = strings.ToValidUTF8(string(m[1]), "\uFFFD")
+				ev.SourceFile = oracleText(string(m[1]))
 				n, err := strconv.ParseInt(string(m[2]), 10, 0)
 				if err != nil {
 					n = 0
@@ -484,4 +484,27 @@ func ExampleParse() {
 	// Output:
 	// 2 error conftest.c:11 "conftest.c:11:10: fatal error: ac_nonexistent.h: No such file or directory"
 	// 3 warning :0 "configure: WARNING: no ACL support"
+}
+
+// PostgreSQL text cannot hold NUL, and Spack sends what the build printed.
+func TestNULBecomesReplacementCharacter(t *testing.T) {
+	log := []byte("before\x00\nmain.c:3:1: error: bad\x00thing\nafter\x00\n")
+	events := Parse(log)
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1", len(events))
+	}
+	e := events[0]
+	for _, s := range []string{e.Text, e.PreContext, e.PostContext, e.SourceFile} {
+		if strings.IndexByte(s, 0) >= 0 {
+			t.Errorf("NUL kept in %q", s)
+		}
+	}
+	if e.Text != "main.c:3:1: error: bad\uFFFDthing" {
+		t.Errorf("text %q", e.Text)
+	}
+}
+
+// oracleText is what the oracle stores of a piece of a line: valid UTF-8, no NUL.
+func oracleText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
