@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -47,6 +51,33 @@ func afterID(token string) (int64, error) {
 		}
 	}
 	return 0, errs.New(errs.BadRequest, "Invalid page_token.")
+}
+
+// An events page token is the place of the last event of the previous page: its phase's
+// id, its line and its id, in the same encoding as the other tokens.
+func eventPageToken(k store.EventKey) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d.%d", k.PhaseID, k.LineNo, k.ID))
+}
+
+func afterEvent(token string) (store.EventKey, error) {
+	if token == "" {
+		return store.EventKey{}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		if parts := strings.Split(string(raw), "."); len(parts) == 3 {
+			var k store.EventKey
+			var perr error
+			for i, dst := range []*int64{&k.PhaseID, &k.LineNo, &k.ID} {
+				n, err := strconv.ParseInt(parts[i], 10, 64)
+				perr, *dst = errors.Join(perr, err), n
+			}
+			if perr == nil && k.PhaseID > 0 && k.ID > 0 && k.LineNo >= math.MinInt32 && k.LineNo <= math.MaxInt32 {
+				return k, nil
+			}
+		}
+	}
+	return store.EventKey{}, errs.New(errs.BadRequest, "Invalid page_token.")
 }
 
 // ListBuilds lists builds, newest first.
@@ -179,10 +210,12 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	if kind != "" && kind != logparse.Error && kind != logparse.Warning {
 		return nil, errs.New(errs.BadRequest, "kind must be error or warning.")
 	}
-	if _, err := s.store.GetBuild(ctx, req.GetBuildId()); err != nil {
+	after, err := afterEvent(req.GetPageToken())
+	if err != nil {
 		return nil, err
 	}
-	events, err := s.store.ListEvents(ctx, req.GetBuildId(), kind)
+	limit := pageSize(req.GetPageSize())
+	events, err := s.store.ListEvents(ctx, store.EventQuery{BuildID: req.GetBuildId(), Kind: kind, After: after, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +226,9 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
 			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
 		}
+	}
+	if len(events) == limit {
+		resp.NextPageToken = eventPageToken(events[len(events)-1].Key)
 	}
 	return resp, nil
 }

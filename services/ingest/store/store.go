@@ -59,8 +59,9 @@ type Store interface {
 	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
 	// PhaseOutput returns the stored (compressed) output of a phase.
 	PhaseOutput(ctx context.Context, buildID int64, phase string) (PhaseOutput, error)
-	// ListEvents returns a build's events in phase order then line order; kind "" means both.
-	ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]PhaseEvent, error)
+	// ListEvents returns a page of a build's events in phase order (the order the phases
+	// were first reported) then line order (errs.NotFound for an unknown build).
+	ListEvents(ctx context.Context, q EventQuery) ([]PhaseEvent, error)
 
 	// GetSpec returns the spec whose full_hash (or, failing that, hash) is hash; with
 	// spackVersion "" the most recently created one.
@@ -149,6 +150,26 @@ type PhaseOutput struct {
 type PhaseEvent struct {
 	Phase string
 	logparse.Event
+	// Key is the event's place in the order of ListEvents.
+	Key EventKey
+}
+
+// EventKey is an event's place in a build's events: its phase's id (phase order), its
+// line number, and its own id among events of the same line. The zero key is before
+// every event.
+type EventKey struct {
+	PhaseID int64
+	LineNo  int64
+	ID      int64
+}
+
+// EventQuery asks ListEvents for a page: the events of build BuildID of Kind ("" for
+// both) that come after After (keyset pagination), at most Limit of them (at most 1000).
+type EventQuery struct {
+	BuildID int64
+	Kind    logparse.Kind
+	After   EventKey
+	Limit   int
 }
 
 // Build is the read model of a build.

@@ -1406,7 +1406,11 @@ type ListBuildEventsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
 	// kind is "error", "warning" or empty for both.
-	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// page_size is the most events to answer (default 100, at most 1000).
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a listing: the next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1455,9 +1459,25 @@ func (x *ListBuildEventsRequest) GetKind() string {
 	return ""
 }
 
+func (x *ListBuildEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListBuildEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListBuildEventsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*BuildEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*BuildEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// next_page_token is set when there may be more events.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1497,6 +1517,13 @@ func (x *ListBuildEventsResponse) GetEvents() []*BuildEvent {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *ListBuildEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type BuildEvent struct {
@@ -2159,12 +2186,16 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1f\n" +
 	"\vtotal_bytes\x18\x02 \x01(\x03R\n" +
 	"totalBytes\x12\x12\n" +
-	"\x04null\x18\x03 \x01(\bR\x04null\"G\n" +
+	"\x04null\x18\x03 \x01(\bR\x04null\"\x83\x01\n" +
 	"\x16ListBuildEventsRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\"Q\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"y\n" +
 	"\x17ListBuildEventsResponse\x126\n" +
-	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\"\x91\x02\n" +
+	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x02\n" +
 	"\n" +
 	"BuildEvent\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x12\n" +

@@ -104,20 +104,31 @@ func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 	return rows.BuildExists(s.pool.QueryRow(ctx, reads.BuildExists, buildID), buildID)
 }
 
-// ListEvents reads a build's events, in phase order (the order the phases were first
-// reported) and then line order.
-func (s *Store) ListEvents(ctx context.Context, buildID int64, kind logparse.Kind) ([]store.PhaseEvent, error) {
-	sql, args := reads.ListEvents(buildID, kind)
-	rs, err := s.pool.Query(ctx, sql, args...)
+// ListEvents reads a page of a build's events, in phase order (the order the phases were
+// first reported) and then line order.
+func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.PhaseEvent, error) {
+	query, args := reads.EventPhases(q.BuildID, q.After.PhaseID)
+	rs, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
-	events, err := collect(rs, rows.Events())
+	phases, err := collect(rs, rows.EventPhases())
+	if err != nil {
+		return nil, rows.Wrap("list events", err)
+	}
+	events, err := rows.PageEvents(q, phases, func(p rows.EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error) {
+		query, args := reads.PhaseEvents(p.ID, q.Kind, lineNo, id, limit)
+		rs, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rs, rows.Events(p.Name))
+	})
 	if err != nil {
 		return nil, rows.Wrap("list events", err)
 	}
 	if len(events) == 0 {
-		if err := s.buildExists(ctx, buildID); err != nil {
+		if err := s.buildExists(ctx, q.BuildID); err != nil {
 			return nil, err
 		}
 	}

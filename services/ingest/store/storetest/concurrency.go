@@ -165,7 +165,7 @@ func testConcurrentSamePhase(t *testing.T, st store.Store) {
 			Output: []byte(fmt.Sprint(i)), Events: events})
 		return err
 	})
-	events, err := st.ListEvents(ctx(t), id, "")
+	events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil {
 		t.Fatal(err)
 	}

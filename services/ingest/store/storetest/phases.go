@@ -15,6 +15,7 @@ var phaseTests = []namedTest{
 	{"ReplaceOutputAndEvents", testPhaseReplace},
 	{"OutputNullEmptyBytes", testPhaseOutputKinds},
 	{"EventsInPhaseThenLineOrder", testEventOrder},
+	{"EventsPaged", testEventPages},
 	{"Ownership", testPhaseOwnership},
 	{"NotFound", testPhaseNotFound},
 	{"BumpsBuildUpdatedAt", testPhaseBumpsBuild},
@@ -50,7 +51,7 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 		t.Fatalf("phase = %+v", first)
 	}
 	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "ERROR", OutputBytes: 100, ErrorCount: 2, WarningCount: 1})
-	events, err := st.ListEvents(ctx(t), id, "")
+	events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +59,13 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 		t.Fatalf("events = %+v", events)
 	}
 	want := store.PhaseEvent{Phase: "build", Event: event(logparse.Warning, 3, "w3")}
-	if events[0] != want {
+	if got := events[0]; got.Key.PhaseID != first.ID || got.Key.LineNo != 3 || got.Key.ID == 0 {
+		t.Fatalf("event key = %+v, phase %d", got.Key, first.ID)
+	}
+	if events[0].Key = (store.EventKey{}); events[0] != want {
 		t.Fatalf("event = %+v, want %+v", events[0], want)
 	}
-	errorsOnly, err := st.ListEvents(ctx(t), id, logparse.Error)
+	errorsOnly, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Kind: logparse.Error})
 	if err != nil || len(errorsOnly) != 2 {
 		t.Fatalf("errors = %+v, %v", errorsOnly, err)
 	}
@@ -72,7 +76,7 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 		t.Fatalf("replaced phase = %+v, first %+v", second, first)
 	}
 	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS", OutputBytes: 50, ErrorCount: 0, WarningCount: 1})
-	events, err = st.ListEvents(ctx(t), id, "")
+	events, err = st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil || len(events) != 1 || events[0].Text != "only" {
 		t.Fatalf("events after replace = %+v, %v", events, err)
 	}
@@ -82,7 +86,7 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 	}
 
 	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS", OutputNull: true})
-	if events, err := st.ListEvents(ctx(t), id, ""); err != nil || len(events) != 0 {
+	if events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id}); err != nil || len(events) != 0 {
 		t.Fatalf("events after a phase without them = %+v, %v", events, err)
 	}
 	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS"})
@@ -143,7 +147,7 @@ func testEventOrder(t *testing.T, st store.Store) {
 	// Replacing configure keeps its place: phases are ordered by first report.
 	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: "SUCCESS",
 		Events: []logparse.Event{event(logparse.Warning, 30, "c30"), event(logparse.Error, 4, "c4")}})
-	events, err := st.ListEvents(ctx(t), id, "")
+	events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +182,7 @@ func testPhaseOwnership(t *testing.T, st store.Store) {
 	if out, _ := st.PhaseOutput(ctx(t), id, "build"); string(out.Compressed) != "mine" {
 		t.Fatalf("output after a refused update = %q", out.Compressed)
 	}
-	if events, _ := st.ListEvents(ctx(t), id, ""); len(events) != 1 {
+	if events, _ := st.ListEvents(ctx(t), store.EventQuery{BuildID: id}); len(events) != 1 {
 		t.Fatalf("events after a refused update = %+v", events)
 	}
 	if ph := updatePhase(t, st, admin, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR"}); ph.Status != "ERROR" {
@@ -197,10 +201,10 @@ func testPhaseNotFound(t *testing.T, st store.Store) {
 	if _, err := st.PhaseOutput(ctx(t), id, "nope"); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("PhaseOutput(unknown phase) = %v, want NotFound", err)
 	}
-	if _, err := st.ListEvents(ctx(t), 987654, ""); !errs.Is(err, errs.NotFound) {
+	if _, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: 987654}); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("ListEvents(unknown build) = %v, want NotFound", err)
 	}
-	if events, err := st.ListEvents(ctx(t), id, ""); err != nil || len(events) != 0 {
+	if events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id}); err != nil || len(events) != 0 {
 		t.Fatalf("ListEvents(build without phases) = %+v, %v", events, err)
 	}
 }
@@ -213,5 +217,69 @@ func testPhaseBumpsBuild(t *testing.T, st store.Store) {
 	after := getBuild(t, st, id)
 	if !after.UpdatedAt.After(before.UpdatedAt) || !after.CreatedAt.Equal(before.CreatedAt) {
 		t.Fatalf("updated_at %v -> %v", before.UpdatedAt, after.UpdatedAt)
+	}
+}
+
+// Pages of events, each continuing after the last event of the one before, go through
+// every event once, in the order of one whole listing: across phases, across events of
+// one line, with and without a kind.
+func testEventPages(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	var configure []logparse.Event
+	for i := range 7 {
+		configure = append(configure, event(logparse.Error, 7-i, fmt.Sprint("c", 7-i)), event(logparse.Warning, 7-i, fmt.Sprint("cw", 7-i)))
+	}
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: "SUCCESS", Events: configure})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "empty", Status: "SUCCESS"})
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR",
+		Events: []logparse.Event{event(logparse.Error, 1, "b1"), event(logparse.Warning, 1, "bw1"), event(logparse.Error, 2, "b2")}})
+	// Replacing configure gives its events new ids, but it keeps its place.
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: "SUCCESS", Events: configure})
+
+	for _, kind := range []logparse.Kind{"", logparse.Error, logparse.Warning} {
+		all, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[logparse.Kind]int{"": 17, logparse.Error: 9, logparse.Warning: 8}[kind]; len(all) != want {
+			t.Fatalf("kind %q: %d events, want %d", kind, len(all), want)
+		}
+		for _, size := range []int{1, 2, 3, 5, 16, 17} {
+			var paged []store.PhaseEvent
+			after := store.EventKey{}
+			for range 20 {
+				page, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Kind: kind, After: after, Limit: size})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) > size {
+					t.Fatalf("kind %q, size %d: a page of %d", kind, size, len(page))
+				}
+				paged = append(paged, page...)
+				if len(page) < size {
+					break
+				}
+				after = page[len(page)-1].Key
+			}
+			if fmt.Sprint(paged) != fmt.Sprint(all) {
+				t.Fatalf("kind %q, pages of %d:\n%v\nwant\n%v", kind, size, paged, all)
+			}
+		}
+	}
+	all, _ := st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
+	var got []string
+	for _, e := range all {
+		got = append(got, e.Text)
+	}
+	want := "[c1 cw1 c2 cw2 c3 cw3 c4 cw4 c5 cw5 c6 cw6 c7 cw7 b1 bw1 b2]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	// After the last event: an empty page, not an error.
+	if page, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, After: all[len(all)-1].Key}); err != nil || len(page) != 0 {
+		t.Fatalf("after the last event: %+v, %v", page, err)
+	}
+	if _, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: 987654, After: all[0].Key}); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("ListEvents(unknown build, after) = %v, want NotFound", err)
 	}
 }

@@ -151,14 +151,28 @@ func (s *SQL) GetSpec(hash, spackVersion string) (string, []any) {
 	return w.query(rows.SpecColumns, " ORDER BY s.full_hash = "+s.param(1)+" DESC, s.created_at DESC, s.id DESC LIMIT 1"), w.args
 }
 
-// ListEvents is the query of ListEvents (rows.Events): the events of build buildID,
-// of kind unless that is "", in phase order (the order the phases were first reported)
-// and then line order.
-func (s *SQL) ListEvents(buildID int64, kind logparse.Kind) (string, []any) {
+// EventPhases is the query of the phases ListEvents reads (rows.EventPhases): build
+// buildID's phases from the one with id fromPhase on, in phase order.
+func (s *SQL) EventPhases(buildID, fromPhase int64) (string, []any) {
 	w := where{sql: s}
 	w.add("p.build_id = ?", buildID)
+	w.add("p.id >= ?", fromPhase)
+	return w.query("SELECT p.id, p.name FROM phases p", " ORDER BY p.id"), w.args
+}
+
+// PhaseEvents is the query of one phase's part of a ListEvents page (rows.Events): the
+// events of phase phaseID, of kind unless that is "", that come after (lineNo, id) in line
+// order, at most limit of them. It reads phase_events_phase_idx (phase_id, line_no) in
+// order from (phaseID, lineNo).
+func (s *SQL) PhaseEvents(phaseID int64, kind logparse.Kind, lineNo, id int64, limit int) (string, []any) {
+	w := where{sql: s}
+	w.add("e.phase_id = ?", phaseID)
+	l := w.arg(lineNo)
+	// The first condition is implied by the second; it is there for the planner, which
+	// makes it the start of the index range.
+	w.conds = append(w.conds, "e.line_no >= "+l, "(e.line_no > "+l+" OR (e.line_no = "+l+" AND e.id > "+w.arg(id)+"))")
 	if kind != "" {
 		w.add("e.kind = ?", string(kind))
 	}
-	return w.query(rows.EventColumns, " ORDER BY p.id, e.line_no, e.id"), w.args
+	return w.query(rows.EventColumns, " ORDER BY e.line_no, e.id LIMIT "+w.arg(limit)), w.args
 }

@@ -125,8 +125,10 @@ func TestLookupParams(t *testing.T) {
 		}
 	}
 	for _, kind := range []logparse.Kind{"", logparse.Warning} {
-		sql, args := dollar.ListEvents(3, kind)
-		checkParams(t, "ListEvents", sql, args)
+		sql, args := dollar.PhaseEvents(3, kind, 4, 5, 10)
+		checkParams(t, "PhaseEvents", sql, args)
+		sql, args = dollar.EventPhases(3, 4)
+		checkParams(t, "EventPhases", sql, args)
 	}
 	for what, sql := range map[string]string{
 		"Build": dollar.Build, "BuildExists": dollar.BuildExists, "SpecDeps": dollar.SpecDeps,

@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"math"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
@@ -212,28 +213,67 @@ func Links() Reader[store.SpecLink] {
 	}
 }
 
-// EventColumns selects events with the names of their phases, for Events: from phases
-// p and phase_events e.
+// EventColumns selects events, for Events: from phase_events e.
 const EventColumns = `
-SELECT p.name, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context,
-       e.start_line, e.end_line
-FROM phases p JOIN phase_events e ON e.phase_id = p.id`
+SELECT e.phase_id, e.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,
+       e.post_context, e.start_line, e.end_line
+FROM phase_events e`
 
-// Events reads rows of EventColumns.
-func Events() Reader[store.PhaseEvent] {
+// Events reads rows of EventColumns of the phase named phase.
+func Events(phase string) Reader[store.PhaseEvent] {
 	v := new(struct {
 		e    store.PhaseEvent
 		kind string
 	})
+	v.e.Phase = phase
 	return Reader[store.PhaseEvent]{
-		dest: []any{&v.e.Phase, &v.kind, &v.e.LineNo, &v.e.Text, &v.e.SourceFile, &v.e.SourceLine,
+		dest: []any{&v.e.Key.PhaseID, &v.e.Key.ID, &v.kind, &v.e.LineNo, &v.e.Text, &v.e.SourceFile, &v.e.SourceLine,
 			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End},
 		value: func() (store.PhaseEvent, error) {
 			e := v.e
 			e.Kind = logparse.Kind(v.kind)
+			e.Key.LineNo = int64(e.LineNo)
 			return e, nil
 		},
 	}
+}
+
+// EventPhase is a phase ListEvents reads events of.
+type EventPhase struct {
+	ID   int64
+	Name string
+}
+
+// EventPhases reads the rows of readsql's EventPhases.
+func EventPhases() Reader[EventPhase] {
+	v := new(EventPhase)
+	return Reader[EventPhase]{dest: []any{&v.ID, &v.Name}, value: func() (EventPhase, error) { return *v, nil }}
+}
+
+// PageEvents puts a page of ListEvents together from the build's phases, read from the
+// one q.After is in on, and the events of each phase after a place in it, read by
+// events, one phase at a time so that each read follows the index of a phase's events.
+func PageEvents(q store.EventQuery, phases []EventPhase,
+	events func(p EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error)) ([]store.PhaseEvent, error) {
+	limit := Limit(q.Limit)
+	var out []store.PhaseEvent
+	for _, p := range phases {
+		lineNo, id := int64(math.MinInt32), int64(0) // before every line (line_no is a 32-bit integer)
+		if p.ID == q.After.PhaseID {
+			lineNo, id = q.After.LineNo, q.After.ID
+		} else if p.ID < q.After.PhaseID {
+			continue
+		}
+		page, err := events(p, lineNo, id, limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
 }
 
 // BuildExists reads the answer to whether build id exists (readsql's BuildExists): nil
