@@ -2,6 +2,8 @@
 GO       ?= go
 PKGS     := github.com/spackmon/spackmon/...
 TOOLS    := $(CURDIR)/bin/tools
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/spackmon/spackmon/pkg/version.Version=$(VERSION)
 # PostgreSQL for the tests: the machine's server when one answers, else pkg/pgtest starts a
 # throw-away cluster with initdb.
 export SPACKMON_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable')
@@ -9,7 +11,7 @@ export SPACKMON_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 
 .PHONY: build run test test-short generate check-generate lint bench tools clean
 
 build:
-	$(GO) build -o bin/spackmon ./cmd/spackmon
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/spackmon ./cmd/spackmon
 
 run: build
 	./bin/spackmon serve

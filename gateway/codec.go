@@ -20,17 +20,13 @@ import (
 // application/x-www-form-urlencoded. Requests of the /ms1 protocol are read from the
 // protocol's JSON shapes (ids as numbers or digit strings, tags as a string or a list, spec
 // documents passed through untouched); answers of /ms1 are written as envelopes; the
-// /api/v1 reads use protojson with the proto field names.
+// /api/v1 reads are written with the proto field names and ids as numbers (messageValue).
 type codec struct {
-	out protojson.MarshalOptions
-	in  protojson.UnmarshalOptions
+	in protojson.UnmarshalOptions
 }
 
 func newCodec() *codec {
-	return &codec{
-		out: protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
-		in:  protojson.UnmarshalOptions{DiscardUnknown: true},
-	}
+	return &codec{in: protojson.UnmarshalOptions{DiscardUnknown: true}}
 }
 
 var _ runtime.Marshaler = (*codec)(nil)
@@ -47,7 +43,7 @@ func (c *codec) Marshal(v any) ([]byte, error) {
 	case *ingestv1.PhaseOutput:
 		return m.GetData(), nil
 	case proto.Message:
-		return c.out.Marshal(m)
+		return json.Marshal(messageValue(m.ProtoReflect()))
 	}
 	return json.Marshal(v)
 }
@@ -120,6 +116,9 @@ func decodeInto(data []byte, body any, fill func() error) error {
 	return fill()
 }
 
+// maxPrealloc bounds what a declared Content-Length can make the gateway reserve up front.
+const maxPrealloc = 4 << 20
+
 // readBody reads a whole body, into one buffer of the declared size when there is one
 // (a large phase log would otherwise be copied over and over as the buffer grows).
 func readBody(r io.Reader) ([]byte, error) {
@@ -127,7 +126,9 @@ func readBody(r io.Reader) ([]byte, error) {
 	if !ok || b.declared <= 0 {
 		return io.ReadAll(r)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, b.declared+bytes.MinRead))
+	// The declared length is only a claim: a client that declares 256 MiB and sends one
+	// byte must not make the gateway allocate 256 MiB.
+	buf := bytes.NewBuffer(make([]byte, 0, min(b.declared, maxPrealloc)+bytes.MinRead))
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
@@ -40,6 +41,10 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 	code := errs.HTTPStatus(st)
 	body := errorBody{Message: st.Message()}
 	switch reason, _ := errs.FromStatus(st); {
+	case reason == "" && code == http.StatusBadRequest:
+		// The generated handlers' own parse errors name Go internals; say which
+		// parameter is wrong instead.
+		body.Message = parameterMessage(st.Message())
 	case reason == errs.SpecNotFound:
 		body.Data = map[string]bool{"build_created": false, "build_environment_created": false}
 	case code == http.StatusServiceUnavailable:
@@ -61,4 +66,15 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 	default:
 		writeError(w, httpStatus, errorBody{Message: http.StatusText(httpStatus)})
 	}
+}
+
+// The generated handlers report path and query values that do not parse in these forms.
+var badParameter = regexp.MustCompile(`parameter: ([A-Za-z_.]+)|parsing field "([A-Za-z_.]+)"`)
+
+func parameterMessage(msg string) string {
+	m := badParameter.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return fmt.Sprintf("Invalid value for %s.", m[1]+m[2])
 }

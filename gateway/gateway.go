@@ -5,10 +5,13 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -38,8 +41,25 @@ type Gateway struct {
 	started time.Time
 }
 
+// reservedPrefixes are first path segments the gateway serves itself.
+var reservedPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true}
+
+func (c Config) validate() error {
+	if c.APIPrefix == "" || reservedPrefixes[c.APIPrefix] || strings.ContainsAny(c.APIPrefix, "/?#%") || c.APIPrefix != url.PathEscape(c.APIPrefix) {
+		return fmt.Errorf("API prefix %q: want one path segment such as ms1, not one of api, auth, .well-known, metrics", c.APIPrefix)
+	}
+	if c.MaxBodyBytes <= 0 {
+		return fmt.Errorf("maximum body size %d: want a positive number of bytes", c.MaxBodyBytes)
+	}
+	return nil
+}
+
 // New maps the ingest service reached through conn onto HTTP.
 func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientConn) (*Gateway, error) {
+	cfg.APIPrefix = strings.Trim(cfg.APIPrefix, "/")
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	g := &Gateway{cfg: cfg, log: log, health: grpc_health_v1.NewHealthClient(ingest), started: time.Now().UTC()}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
@@ -48,6 +68,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientC
 		runtime.WithErrorHandler(g.handleError),
 		runtime.WithRoutingErrorHandler(g.handleRoutingError),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		// Without these, a POST that fits no route is tried as a GET with its form body as
+		// the query, and a header may change the method: neither is part of the protocol.
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithDisableHTTPMethodOverride(),
 	)
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, ingest); err != nil {
 		return nil, err
@@ -73,6 +97,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientC
 
 // ServeHTTP normalises the path, limits the body and routes.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Logs are served as they were posted: never let a browser guess them to be HTML.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !cleanURL(r.URL) {
+		writeError(w, http.StatusBadRequest, errorBody{Message: "The URL must be valid UTF-8 without NUL characters."})
+		return
+	}
 	path, ok := g.internalPath(r.URL.Path)
 	if !ok {
 		g.handleRoutingError(r.Context(), g.mux, nil, w, r, http.StatusNotFound)
@@ -80,6 +110,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.URL.Path, r.URL.RawPath = path, ""
 	g.handler.ServeHTTP(w, r)
+}
+
+// cleanURL reports whether the decoded path and query are text the services can take.
+func cleanURL(u *url.URL) bool {
+	ok := func(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+	if !ok(u.Path) {
+		return false
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return false
+	}
+	for k, vs := range query {
+		if !ok(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !ok(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // internalPath maps a request path to the routes' form: the configured protocol prefix

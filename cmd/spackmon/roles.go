@@ -151,7 +151,11 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits co
 	srv := &http.Server{
 		Handler:           otelhttp.NewHandler(gw, "gateway"),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Bounds how long a client may take to send a body (a 256 MiB log on a slow link
+		// fits), so connections that trickle bytes cannot pile up.
+		ReadTimeout: 10 * time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()

@@ -36,6 +36,16 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	if len(name) > maxPhaseName || len(status) > maxStatusLen {
 		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d and status at most %d characters.", maxPhaseName, maxStatusLen)
 	}
+	if err := checkText("phase_name", name); err != nil {
+		return nil, err
+	}
+	// The name is a segment of the read API's paths (…/phases/{name}/output).
+	if strings.Contains(name, "/") {
+		return nil, errs.New(errs.BadRequest, "phase_name must not contain '/'.")
+	}
+	if err := checkText("status", status); err != nil {
+		return nil, err
+	}
 	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
 	if !p.OutputNull {
 		p.Output, p.Events = compressAndParse(req.GetOutput())

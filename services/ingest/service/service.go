@@ -87,7 +87,45 @@ func (s *Server) putSpec(ctx context.Context, spackVersion string, doc []byte) (
 	if err != nil {
 		return store.SpecResult{}, errs.New(errs.BadRequest, "Invalid spec document: %v", err)
 	}
+	if err := checkNodes(parsed); err != nil {
+		return store.SpecResult{}, err
+	}
 	return s.store.PutSpec(ctx, spackVersion, parsed)
+}
+
+// checkNodes refuses the values a database cannot store as text.
+func checkNodes(doc *spackspec.Document) error {
+	for i, n := range doc.Nodes {
+		values := []string{n.Name, n.Version, n.Namespace, n.Hash, n.FullHash, n.BuildHash, n.PackageHash}
+		if n.Arch != nil {
+			values = append(values, n.Arch.Platform, n.Arch.PlatformOS, n.Arch.Target.Name, n.Arch.Target.Vendor)
+			values = append(values, n.Arch.Target.Features...)
+			values = append(values, n.Arch.Target.Parents...)
+		}
+		if n.Compiler != nil {
+			values = append(values, n.Compiler.Name, n.Compiler.Version)
+		}
+		for _, d := range n.Deps {
+			values = append(values, d.Name, d.Ref)
+			values = append(values, d.Types...)
+		}
+		for _, v := range values {
+			if hasNUL(v) {
+				return errs.New(errs.BadRequest, "Invalid spec document: node %d has a value with a NUL character.", i)
+			}
+		}
+	}
+	return nil
+}
+
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// checkText refuses a value a database cannot store as text.
+func checkText(field, v string) error {
+	if hasNUL(v) {
+		return errs.New(errs.BadRequest, "%s must not contain NUL characters.", field)
+	}
+	return nil
 }
 
 func checkSpackVersion(v string) error {
@@ -97,7 +135,7 @@ func checkSpackVersion(v string) error {
 	if len(v) > maxVersionLen {
 		return errs.New(errs.BadRequest, "spack_version is longer than %d characters", maxVersionLen)
 	}
-	return nil
+	return checkText("spack_version", v)
 }
 
 // NewBuild gets or creates a build.
@@ -130,14 +168,20 @@ func (s *Server) NewBuild(ctx context.Context, req *ingestv1.NewBuildRequest) (*
 }
 
 func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, error) {
-	required := []string{req.GetFullHash(), req.GetSpackVersion(), req.GetHostname(), req.GetKernelVersion(),
-		req.GetHostOs(), req.GetHostTarget(), req.GetPlatform()}
-	for _, v := range required {
-		if strings.TrimSpace(v) == "" {
+	required := []struct{ name, value string }{
+		{"full_hash", req.GetFullHash()}, {"spack_version", req.GetSpackVersion()}, {"hostname", req.GetHostname()},
+		{"kernel_version", req.GetKernelVersion()}, {"host_os", req.GetHostOs()}, {"host_target", req.GetHostTarget()},
+		{"platform", req.GetPlatform()},
+	}
+	for _, f := range required {
+		if strings.TrimSpace(f.value) == "" {
 			return store.NewBuild{}, errs.New(errs.BadRequest, "Missing required build environment data.")
 		}
-		if len(v) > maxEnvFieldLen {
+		if len(f.value) > maxEnvFieldLen {
 			return store.NewBuild{}, errs.New(errs.BadRequest, "Build environment values must be at most %d characters.", maxEnvFieldLen)
+		}
+		if err := checkText(f.name, f.value); err != nil {
+			return store.NewBuild{}, err
 		}
 	}
 	if len(req.GetFullHash()) > maxHashLen {
@@ -174,6 +218,9 @@ func cleanTags(raw []string) ([]string, error) {
 		}
 		if len(t) > maxTagLen {
 			return nil, errs.New(errs.BadRequest, "Tags must be at most %d characters.", maxTagLen)
+		}
+		if err := checkText("tags", t); err != nil {
+			return nil, err
 		}
 		seen[key] = true
 		tags = append(tags, t)

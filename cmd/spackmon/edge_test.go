@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Odd but legal input must be stored, and odd URLs must get a 4xx, on both stores.
+func TestEdgeInput(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, srv *testServer) {
+		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+		id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+
+		t.Run("NUL in a log is stored byte for byte", func(t *testing.T) {
+			log := "checking\x00\nmain.c:3:1: error: bad\x00thing\n"
+			wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+				"build_id": id, "phase_name": "nul", "status": "ERROR", "output": log}), http.StatusOK, "")
+			if a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/nul/output", id)); string(a.Body) != log {
+				t.Errorf("output %q", a.Body)
+			}
+			events := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/events?kind=error", id)).JSON(t)
+			list, _ := events["events"].([]any)
+			if len(list) != 1 || path(list[0], "text") != "main.c:3:1: error: bad\uFFFDthing" {
+				t.Errorf("events %v", events)
+			}
+		})
+		t.Run("NUL in an identifier is refused", func(t *testing.T) {
+			env := map[string]any{}
+			for k, v := range buildEnv {
+				env[k] = v
+			}
+			env["hostname"] = "host\x00"
+			m := wantError(t, srv.post(t, "/ms1/builds/new/", env), http.StatusBadRequest)
+			if m["message"] != "hostname must not contain NUL characters." {
+				t.Errorf("message %v", m["message"])
+			}
+			wantError(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+				"build_id": id, "phase_name": "a\x00", "status": "SUCCESS"}), http.StatusBadRequest)
+		})
+		t.Run("a phase name that could not be read back is refused", func(t *testing.T) {
+			m := wantError(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+				"build_id": id, "phase_name": "a/b", "status": "SUCCESS", "output": "ab"}), http.StatusBadRequest)
+			if m["message"] != "phase_name must not contain '/'." {
+				t.Errorf("message %v", m["message"])
+			}
+		})
+		t.Run("ids and counts are JSON numbers", func(t *testing.T) {
+			b := srv.get(t, fmt.Sprintf("/api/v1/builds/%d", id)).JSON(t)
+			if num(t, b["id"]) != id {
+				t.Errorf("id %v", b["id"])
+			}
+			phases, _ := b["phases"].([]any)
+			if len(phases) == 0 {
+				t.Fatal("no phases")
+			}
+			num(t, path(phases[0], "output_bytes"))
+			num(t, path(phases[0], "error_count"))
+			specs := srv.get(t, "/api/v1/specs?page_size=1").JSON(t)
+			list, _ := specs["specs"].([]any)
+			num(t, path(list[0], "id"))
+		})
+		for _, c := range []struct{ name, method, path, contentType string }{
+			{"invalid UTF-8 in the path", http.MethodGet, "/api/v1/specs/%ff", ""},
+			{"invalid UTF-8 in the query", http.MethodGet, "/api/v1/builds?q=%c3", ""},
+			{"NUL in the query", http.MethodGet, "/api/v1/specs?name=a%00b", ""},
+			{"id that is not a number", http.MethodGet, "/api/v1/builds/abc", ""},
+			{"page size out of range", http.MethodGet, "/api/v1/builds?page_size=99999999999", ""},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				m := wantError(t, srv.do(t, c.method, c.path, nil, nil), http.StatusBadRequest)
+				if msg, _ := m["message"].(string); strings.Contains(msg, "strconv") || strings.Contains(msg, "grpc") {
+					t.Errorf("message leaks internals: %q", msg)
+				}
+			})
+		}
+		t.Run("a form POST is not turned into a GET", func(t *testing.T) {
+			form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+			wantError(t, srv.do(t, http.MethodPost, "/ms1/", []byte("{}"), form), http.StatusMethodNotAllowed)
+			wantError(t, srv.do(t, http.MethodPost, "/api/v1/builds", []byte("page_size=1"), form), http.StatusMethodNotAllowed)
+		})
+		t.Run("logs are not sniffed", func(t *testing.T) {
+			a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/nul/output", id))
+			if a.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(a.Header.Get("Content-Type"), "text/plain") {
+				t.Errorf("headers %v", a.Header)
+			}
+		})
+	})
+}
