@@ -60,7 +60,11 @@ func (e *Error) Error() string { return e.Message }
 
 // GRPCStatus lets status.FromError and the gRPC server turn an *Error into its status.
 func (e *Error) GRPCStatus() *status.Status {
-	st := status.New(table[e.Reason].code, e.Message)
+	code := codes.Internal // a reason not in the table is no success
+	if en, ok := table[e.Reason]; ok {
+		code = en.code
+	}
+	st := status.New(code, e.Message)
 	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(e.Reason), Domain: Domain, Metadata: e.Metadata}); err == nil {
 		return d
 	}
@@ -90,14 +94,20 @@ func FromStatus(st *status.Status) (Reason, map[string]string) {
 }
 
 // HTTPStatus is the HTTP status for a gRPC status: from the table when the status carries
-// a reason, else from the gRPC code.
+// a reason, else from the gRPC code. A code that only a spackmon reason may turn into a
+// status the client would act on (ResourceExhausted: gRPC's own "message larger than max"
+// is no reason to slow down or to shrink a request) is 500 without one, as is any code
+// not in the table: the answer is never 0.
 func HTTPStatus(st *status.Status) int {
 	if r, _ := FromStatus(st); r != "" {
 		if e, ok := table[r]; ok {
 			return e.httpStatus
 		}
 	}
-	return codeToHTTP[st.Code()]
+	if s, ok := codeToHTTP[st.Code()]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }
 
 var codeToHTTP = map[codes.Code]int{
@@ -110,7 +120,7 @@ var codeToHTTP = map[codes.Code]int{
 	codes.AlreadyExists:      http.StatusConflict,
 	codes.PermissionDenied:   http.StatusForbidden,
 	codes.Unauthenticated:    http.StatusUnauthorized,
-	codes.ResourceExhausted:  http.StatusTooManyRequests,
+	codes.ResourceExhausted:  http.StatusInternalServerError,
 	codes.FailedPrecondition: http.StatusBadRequest,
 	codes.Aborted:            http.StatusConflict,
 	codes.OutOfRange:         http.StatusBadRequest,
