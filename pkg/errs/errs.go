@@ -54,9 +54,15 @@ type Error struct {
 	Message string
 	// Metadata travels in the ErrorInfo detail (for example the spec hash of SPEC_NOT_FOUND).
 	Metadata map[string]string
+	// Cause is the failure behind the error, for logs and errors.Is; clients see Message
+	// only.
+	Cause error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // GRPCStatus lets status.FromError and the gRPC server turn an *Error into its status.
 func (e *Error) GRPCStatus() *status.Status {
@@ -74,6 +80,13 @@ func (e *Error) GRPCStatus() *status.Status {
 // New makes an error of the given reason.
 func New(r Reason, format string, args ...any) *Error {
 	return &Error{Reason: r, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap makes an error of the given reason for a failure cause.
+func Wrap(r Reason, cause error, format string, args ...any) *Error {
+	e := New(r, format, args...)
+	e.Cause = cause
+	return e
 }
 
 // Is reports whether err is a domain error with reason r.

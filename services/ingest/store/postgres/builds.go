@@ -171,7 +171,7 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 	})
 	queueDetails(b, []int64{id}, &page)
 	if err := s.sendBatch(ctx, b); err != nil {
-		return store.Build{}, rows.Wrap("get build", err)
+		return store.Build{}, wrap("get build", err)
 	}
 	if len(page.Builds) == 0 {
 		return store.Build{}, rows.BuildNotFound(id)
@@ -198,17 +198,17 @@ func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Bui
 	sql, args := reads.ListBuilds(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, rows.Wrap("list builds", err)
+		return nil, wrap("list builds", err)
 	}
 	builds, err := collect(rs, rows.Builds(utc))
 	if err != nil || len(builds) == 0 {
-		return builds, rows.Wrap("list builds", err)
+		return builds, wrap("list builds", err)
 	}
 	page := rows.Page{Builds: builds}
 	b := &pgx.Batch{}
 	queueDetails(b, page.IDs(), &page)
 	if err := s.sendBatch(ctx, b); err != nil {
-		return nil, rows.Wrap("list builds", err)
+		return nil, wrap("list builds", err)
 	}
 	return page.Builds, nil
 }

@@ -97,11 +97,11 @@ func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (s
 		}
 		return out, rows.PhaseNotFound(buildID, phase)
 	}
-	return out, rows.Wrap("phase output", err)
+	return out, wrap("phase output", err)
 }
 
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
-	return rows.BuildExists(s.pool.QueryRow(ctx, reads.BuildExists, buildID), buildID)
+	return wrap("build exists", rows.BuildExists(s.pool.QueryRow(ctx, reads.BuildExists, buildID), buildID))
 }
 
 // ListEvents reads a page of a build's events, in phase order (the order the phases were
@@ -110,11 +110,11 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 	query, args := reads.EventPhases(q.BuildID, q.After.PhaseID)
 	rs, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, rows.Wrap("list events", err)
+		return nil, wrap("list events", err)
 	}
 	phases, err := collect(rs, rows.EventPhases())
 	if err != nil {
-		return nil, rows.Wrap("list events", err)
+		return nil, wrap("list events", err)
 	}
 	events, err := rows.PageEvents(q, phases, func(p rows.EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error) {
 		query, args := reads.PhaseEvents(p.ID, q.Kind, lineNo, id, limit)
@@ -125,7 +125,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 		return collect(rs, rows.Events(p.Name))
 	})
 	if err != nil {
-		return nil, rows.Wrap("list events", err)
+		return nil, wrap("list events", err)
 	}
 	if len(events) == 0 {
 		if err := s.buildExists(ctx, q.BuildID); err != nil {

@@ -2,10 +2,16 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/postgres"
@@ -33,3 +39,82 @@ func TestContract(t *testing.T) {
 }
 
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, open) }
+
+// NUL in text is refused by PostgreSQL; the store answers the caller's error, not a
+// failure of its own.
+func TestNULIsBadRequest(t *testing.T) {
+	st := open(t)
+	defer st.Close()
+	ctx := context.Background()
+	_, err := st.PutSpec(ctx, "0.17.1", &spackspec.Document{Nodes: []spackspec.Node{{Name: "a\x00b", Version: "1", FullHash: "fh"}}})
+	if !errs.Is(err, errs.BadRequest) ||
+		err.Error() != "A value is not valid text: it holds a NUL character or an invalid byte sequence." {
+		t.Fatalf("PutSpec(NUL in a name) = %v, want BadRequest", err)
+	}
+}
+
+// A database that goes away answers errs.Unavailable (503), on reads and writes.
+func TestDatabaseGoneIsUnavailable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := pgtest.NewDatabase(t, "ingest", migrate)
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := postgres.New(pool)
+	defer st.Close()
+	if _, err := st.ListBuilds(ctx, store.BuildQuery{}); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, sql := range []string{
+		"ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " ALLOW_CONNECTIONS false",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+	} {
+		args := []any{}
+		if strings.Contains(sql, "$1") {
+			args = append(args, name)
+		}
+		if _, err := admin.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" ALLOW_CONNECTIONS true")
+	})
+
+	calls := map[string]func() error{
+		"GetBuild":   func() error { _, err := st.GetBuild(ctx, 1); return err },
+		"ListBuilds": func() error { _, err := st.ListBuilds(ctx, store.BuildQuery{}); return err },
+		"ListEvents": func() error { _, err := st.ListEvents(ctx, store.EventQuery{BuildID: 1}); return err },
+		"PutSpec": func() error {
+			_, err := st.PutSpec(ctx, "0.17.1", &spackspec.Document{Nodes: []spackspec.Node{{Name: "a", Version: "1", FullHash: "fh"}}})
+			return err
+		},
+		"UpdatePhase": func() error {
+			_, err := st.UpdatePhase(ctx, store.Actor{Name: "alice"}, store.PhaseUpdate{BuildID: 1, Name: "build", Status: "SUCCESS"})
+			return err
+		},
+	}
+	for what, call := range calls {
+		// The first call on a terminated connection may see it cut; every call sees
+		// that the database cannot be reached.
+		for range 2 {
+			if err := call(); !errs.Is(err, errs.Unavailable) || err.Error() != "The database is unavailable." {
+				t.Errorf("%s = %v, want Unavailable", what, err)
+			}
+		}
+	}
+}

@@ -283,14 +283,14 @@ func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.S
 		return store.Spec{}, rows.NoSpec(hash)
 	}
 	if err != nil {
-		return store.Spec{}, rows.Wrap("get spec", err)
+		return store.Spec{}, wrap("get spec", err)
 	}
 
 	b := &pgx.Batch{}
 	b.Queue(reads.SpecDeps, sp.ID).Query(collectLinks(&sp.Deps))
 	b.Queue(reads.SpecDependents, sp.ID).Query(collectLinks(&sp.Dependents))
 	if err := s.sendBatch(ctx, b); err != nil {
-		return store.Spec{}, rows.Wrap("get spec links", err)
+		return store.Spec{}, wrap("get spec links", err)
 	}
 	return sp, nil
 }
@@ -308,8 +308,8 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, rows.Wrap("list specs", err)
+		return nil, wrap("list specs", err)
 	}
 	specs, err := collect(rs, rows.Specs(utc))
-	return specs, rows.Wrap("list specs", err)
+	return specs, wrap("list specs", err)
 }

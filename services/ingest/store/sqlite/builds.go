@@ -20,11 +20,11 @@ func (s *Store) GetOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.
 		return res, rows.SpecNotFound(nb.FullHash, nb.SpackVersion)
 	}
 	if err != nil {
-		return res, rows.Wrap("get or create build", err)
+		return res, wrap("get or create build", err)
 	}
 	if id, err := existingBuild(ctx, s.db.Read, specID, nb); err != nil || id != 0 {
 		res.Build.ID = id
-		return res, rows.Wrap("get or create build", err)
+		return res, wrap("get or create build", err)
 	}
 	err = s.write(ctx, "get or create build", func(tx *sql.Tx) error {
 		e := nb.Env
@@ -184,7 +184,7 @@ func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64
 func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 	builds, err := s.readBuilds(ctx, reads.Build, id)
 	if err != nil {
-		return store.Build{}, rows.Wrap("get build", err)
+		return store.Build{}, wrap("get build", err)
 	}
 	if len(builds) == 0 {
 		return store.Build{}, rows.BuildNotFound(id)
@@ -196,7 +196,7 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
 	query, args := reads.ListBuilds(q)
 	builds, err := s.readBuilds(ctx, query, args...)
-	return builds, rows.Wrap("list builds", err)
+	return builds, wrap("list builds", err)
 }
 
 func (s *Store) readBuilds(ctx context.Context, query string, args ...any) ([]store.Build, error) {

@@ -21,7 +21,7 @@ func (s *Store) PutSpec(ctx context.Context, spackVersion string, doc *spackspec
 	byKey, byHash := plan.Lookups()
 	found, err := lookupSpecs(ctx, s.db.Read, spackVersion, byKey, byHash)
 	if err != nil {
-		return store.SpecResult{}, rows.Wrap("put spec", err)
+		return store.SpecResult{}, wrap("put spec", err)
 	}
 	if res := plan.Resolve(found); res.Complete() {
 		return res.Answer(found, false)
@@ -211,7 +211,7 @@ func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.S
 		return store.Spec{}, rows.NoSpec(hash)
 	}
 	if err != nil {
-		return store.Spec{}, rows.Wrap("get spec", err)
+		return store.Spec{}, wrap("get spec", err)
 	}
 	if sp.Deps, err = s.links(ctx, reads.SpecDeps, sp.ID); err != nil {
 		return store.Spec{}, err
@@ -225,13 +225,13 @@ func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.S
 func (s *Store) links(ctx context.Context, query string, id int64) ([]store.SpecLink, error) {
 	rs, err := s.db.Read.QueryContext(ctx, query, id)
 	if err != nil {
-		return nil, rows.Wrap("spec links", err)
+		return nil, wrap("spec links", err)
 	}
 	links, err := collect(rs, rows.Links())
 	if links == nil && err == nil {
 		links = []store.SpecLink{}
 	}
-	return links, rows.Wrap("spec links", err)
+	return links, wrap("spec links", err)
 }
 
 // ListSpecs lists specs by id.
@@ -239,8 +239,8 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	query, args := reads.ListSpecs(q)
 	rs, err := s.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, rows.Wrap("list specs", err)
+		return nil, wrap("list specs", err)
 	}
 	specs, err := collect(rs, rows.Specs(parseTime))
-	return specs, rows.Wrap("list specs", err)
+	return specs, wrap("list specs", err)
 }

@@ -2,10 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/sqlite"
@@ -31,3 +33,37 @@ func TestContract(t *testing.T) {
 }
 
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, open) }
+
+// A database that cannot be used answers errs.Unavailable (503), not a failure of the
+// request.
+func TestClosedDatabaseIsUnavailable(t *testing.T) {
+	st := open(t)
+	st.Close()
+	ctx := context.Background()
+	if _, err := st.ListBuilds(ctx, store.BuildQuery{}); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("ListBuilds = %v, want Unavailable", err)
+	}
+	if _, err := st.UpdatePhase(ctx, store.Actor{Name: "alice"}, store.PhaseUpdate{BuildID: 1, Name: "b", Status: "SUCCESS"}); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("UpdatePhase = %v, want Unavailable", err)
+	}
+}
+
+// A database file that cannot be opened answers errs.Unavailable.
+func TestUnopenableDatabaseIsUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := db.OpenSQLite(filepath.Join(dir, "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	// The directory goes; new connections cannot open the file.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	sq.Read.SetMaxIdleConns(0)
+	_, err = st.ListBuilds(context.Background(), store.BuildQuery{})
+	if !errs.Is(err, errs.Unavailable) {
+		t.Errorf("ListBuilds = %v, want Unavailable", err)
+	}
+}

@@ -4,8 +4,13 @@
 package rows
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -161,4 +166,17 @@ func Wrap(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Unavailable is the error for a database that cannot be reached or cannot work.
+func Unavailable(cause error) error {
+	return errs.Wrap(errs.Unavailable, cause, "The database is unavailable.")
+}
+
+// Unreachable reports the failures of reaching any database: the network, a deadline
+// passed waiting for it (for a connection, or for its answer), a connection cut.
+func Unreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
 }
