@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
@@ -185,34 +185,10 @@ func (s *testServer) get(t testing.TB, path string) answer {
 	return s.do(t, http.MethodGet, path, nil, nil)
 }
 
-// testdata finds the shared test data beside the repository.
-func testdata(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "..", "shared", "testdata")
-		if _, err := os.Stat(candidate); err == nil {
-			return filepath.Join(append([]string{candidate}, parts...)...)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/testdata not found beside the repository")
-		}
-		dir = parent
-	}
-}
+// testdata is the path of a file of the shared test data.
+func testdata(t testing.TB, parts ...string) string { return fixtures.Path(t, parts...) }
 
-func readTestdata(t testing.TB, parts ...string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(testdata(t, parts...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+func readTestdata(t testing.TB, parts ...string) []byte { return fixtures.Read(t, parts...) }
 
 // path walks a decoded JSON value: path(m, "data", "build", "build_id").
 func path(v any, keys ...string) any {

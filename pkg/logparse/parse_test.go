@@ -11,29 +11,11 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spackmon/spackmon/pkg/fixtures"
 )
 
-// testdataDir finds the shared fixtures, which live beside the repository rather than in
-// it: <dir holding go.work>/../shared/testdata.
-func testdataDir(tb testing.TB) string {
-	tb.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-			td := filepath.Join(d, "..", "shared", "testdata")
-			if fi, err := os.Stat(td); err != nil || !fi.IsDir() {
-				tb.Fatalf("shared test data missing: expected directory %s (next to the repository at %s)", td, d)
-			}
-			return td
-		}
-		if filepath.Dir(d) == d {
-			tb.Fatalf("no go.work above %s, so the shared test data (<repo>/../shared/testdata) cannot be located", wd)
-		}
-	}
-}
+func testdataDir(tb testing.TB) string { return fixtures.Path(tb) }
 
 func readFixture(tb testing.TB, name string) []byte {
 	tb.Helper()

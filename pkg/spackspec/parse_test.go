@@ -11,30 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spackmon/spackmon/pkg/fixtures"
 )
 
-// testdataDir finds the project's shared test data, which lives beside the repository
-// (<repo>/../shared/testdata), by walking up from the package directory.
-func testdataDir(tb testing.TB) string {
-	tb.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for dir := wd; ; {
-		cand := filepath.Join(dir, "shared", "testdata")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	tb.Fatalf("shared/testdata not found in %s or any parent; these tests need the project's test data beside the repository (<repo>/../shared/testdata)", wd)
-	return ""
-}
+func testdataDir(tb testing.TB) string { return fixtures.Path(tb) }
 
 func readFile(tb testing.TB, path string) []byte {
 	tb.Helper()

@@ -12,10 +12,10 @@ package storetest
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -175,8 +175,7 @@ func setStatus(t testing.TB, st store.Store, who store.Actor, id int64, status s
 	return ref
 }
 
-// singularity parses the real 55-node fixture; the test is skipped when the shared test
-// data is not beside the repository.
+// singularity parses the real 55-node fixture.
 func singularity(t testing.TB) *spackspec.Document {
 	t.Helper()
 	path := testdataFile(t, "specs", "singularity-3.8.0.json")
@@ -191,23 +190,4 @@ func singularity(t testing.TB) *spackspec.Document {
 	return d
 }
 
-// testdataFile finds <repo>/../shared/testdata/parts by walking up from the working
-// directory.
-func testdataFile(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(append([]string{dir, "shared", "testdata"}, parts...)...)
-		if _, err := os.Stat(candidate); err == nil {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/testdata/%s not found above the working directory", filepath.Join(parts...))
-		}
-		dir = parent
-	}
-}
+func testdataFile(t testing.TB, parts ...string) string { return fixtures.Path(t, parts...) }
