@@ -109,6 +109,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL.Path, r.URL.RawPath = path, ""
+	if r.Method == http.MethodHead {
+		// Answered as the GET it stands for; net/http drops the body.
+		r.Method = http.MethodGet
+	}
 	g.handler.ServeHTTP(w, r)
 }
 

@@ -80,6 +80,12 @@ func TestEdgeInput(t *testing.T) {
 			wantError(t, srv.do(t, http.MethodPost, "/ms1/", []byte("{}"), form), http.StatusMethodNotAllowed)
 			wantError(t, srv.do(t, http.MethodPost, "/api/v1/builds", []byte("page_size=1"), form), http.StatusMethodNotAllowed)
 		})
+		t.Run("HEAD answers like GET without a body", func(t *testing.T) {
+			a := srv.do(t, http.MethodHead, "/ms1/", nil, nil)
+			if a.Status != http.StatusOK || len(a.Body) != 0 {
+				t.Errorf("HEAD /ms1/: %d %q", a.Status, a.Body)
+			}
+		})
 		t.Run("logs are not sniffed", func(t *testing.T) {
 			a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/nul/output", id))
 			if a.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(a.Header.Get("Content-Type"), "text/plain") {

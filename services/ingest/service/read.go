@@ -1,16 +1,19 @@
 package service
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -164,11 +167,61 @@ func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutpu
 	if out.Null {
 		return &ingestv1.PhaseOutput{Null: true}, nil
 	}
+	if req.GetLimit() > 0 {
+		// A window of a large log: decompress only as far as the window reaches.
+		data, err := streamWindow(out.Compressed, req)
+		if err != nil {
+			return nil, err
+		}
+		return &ingestv1.PhaseOutput{Data: data, TotalBytes: out.Bytes}, nil
+	}
 	data, err := decoder.DecodeAll(out.Compressed, make([]byte, 0, out.Bytes))
 	if err != nil {
 		return nil, err
 	}
 	return &ingestv1.PhaseOutput{Data: window(data, req), TotalBytes: int64(len(data))}, nil
+}
+
+// streamWindow reads the window [offset, offset+limit) of a compressed log, in bytes or in
+// lines, decompressing nothing past its end.
+func streamWindow(compressed []byte, req *ingestv1.GetPhaseOutputRequest) ([]byte, error) {
+	zr, err := zstd.NewReader(bytes.NewReader(compressed), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	r := bufio.NewReader(zr)
+	off, limit := req.GetOffset(), req.GetLimit()
+	if req.GetUnit() != "lines" {
+		if _, err := io.CopyN(io.Discard, r, off); err != nil && err != io.EOF {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if _, err := io.CopyN(&buf, r, limit); err != nil && err != io.EOF {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	var buf bytes.Buffer
+	for line := int64(0); line < off+limit; line++ {
+		text, err := r.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			if line >= off {
+				buf.Write(text)
+			}
+			text, err = r.ReadSlice('\n')
+		}
+		if line >= off {
+			buf.Write(text)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
 }
 
 // window cuts the requested part out of a log.

@@ -1,0 +1,41 @@
+package service
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/spackmon/spackmon/pkg/fixtures"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+// Streaming a window out of a compressed log gives what cutting it out of the whole
+// log gives, for windows inside, across and past the end, in bytes and in lines.
+func TestStreamWindowMatchesWholeLog(t *testing.T) {
+	logs := map[string][]byte{
+		"config.log":       fixtures.Read(t, "dummy-tar-spack", "config.log"),
+		"no final newline": []byte("one\ntwo\nthree"),
+		"long line":        append(bytes.Repeat([]byte("x"), 10000), "\nshort\n"...),
+	}
+	for name, log := range logs {
+		compressed := encoder.EncodeAll(log, nil)
+		lines := int64(bytes.Count(log, []byte("\n")) + 1)
+		for _, unit := range []string{"", "bytes", "lines"} {
+			size := int64(len(log))
+			if unit == "lines" {
+				size = lines
+			}
+			for _, off := range []int64{0, 1, 2, size / 2, size - 1, size, size + 5} {
+				for _, limit := range []int64{1, 2, 7, size, size + 10} {
+					req := &ingestv1.GetPhaseOutputRequest{Offset: off, Limit: limit, Unit: unit}
+					got, err := streamWindow(compressed, req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := window(log, req); !bytes.Equal(got, want) {
+						t.Errorf("%s unit=%q offset=%d limit=%d: %d bytes, want %d", name, unit, off, limit, len(got), len(want))
+					}
+				}
+			}
+		}
+	}
+}
