@@ -3,7 +3,6 @@ module github.com/spackmon/spackmon/cmd/spackmon
 go 1.26.7
 
 require (
-	github.com/prometheus/client_golang v1.25.0
 	github.com/spackmon/spackmon/gateway v0.0.0
 	github.com/spackmon/spackmon/pkg v0.0.0
 	github.com/spackmon/spackmon/proto v0.0.0
@@ -34,6 +33,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/pressly/goose/v3 v3.29.0 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
