@@ -62,7 +62,10 @@ var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 code{background:#f3f3f3;padding:0 .2rem}td{padding:.3rem .6rem;vertical-align:top}</style></head>
 <body><h1>spackmon API</h1>
-<p>The machine-readable document is <a href="/api/docs/openapi.json">openapi.json</a>.</p>
+<p>The machine-readable document is <a href="/api/docs/openapi.json">openapi.json</a>.
+It is generated from the gRPC definitions: on the wire, ids and counts are JSON numbers, and
+the <code>/ms1</code> routes take and answer the Spack Monitor protocol's JSON (answers wrapped
+as <code>{"message", "data", "code"}</code>; the protocol prefix is configurable).</p>
 <table>{{range .}}<tr><td><code>{{.Method}}</code></td><td><code>{{.Path}}</code></td>
 <td>{{.Summary}}{{if .Params}}<br>query: {{range $i, $p := .Params}}{{if $i}}, {{end}}<code>{{$p}}</code>{{end}}{{end}}</td></tr>
 {{end}}</table></body></html>
