@@ -1,0 +1,33 @@
+// Package migrations holds the auth service's schema as goose SQL migrations, one set per
+// database dialect, embedded in the binary.
+package migrations
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed postgres/*.sql
+var postgresFiles embed.FS
+
+//go:embed sqlite/*.sql
+var sqliteFiles embed.FS
+
+// Postgres and SQLite are the migrations of each dialect, with the files at the root as
+// goose expects.
+var (
+	Postgres = mustSub(postgresFiles, "postgres")
+	SQLite   = mustSub(sqliteFiles, "sqlite")
+)
+
+// VersionTable records which of these migrations a database has had; the auth service's
+// own, so that other services' migrations can share the database.
+const VersionTable = "auth_schema_version"
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

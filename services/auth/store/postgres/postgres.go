@@ -1,0 +1,339 @@
+// Package postgres is the auth store on PostgreSQL (pgx pool).
+//
+// Creating a user or a token is one INSERT ... ON CONFLICT DO NOTHING: when a concurrent
+// writer holds the same name, PostgreSQL waits for it and then inserts nothing, which the
+// store answers as a name that is taken, without an error from the server. Operations on
+// a user's tokens lock the user's row first, so that rotations of one user run one after
+// the other and a deletion cannot interleave with them.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/services/auth/store"
+	"github.com/spackmon/spackmon/services/auth/store/internal/check"
+)
+
+// Store implements store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on pool, which must hold the auth migrations. Close closes pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+const userColumns = "id, name, admin, disabled, created_at"
+
+const tokenColumns = "id, user_id, prefix, hash, created_at, expires_at, last_used_at, revoked_at"
+
+// CreateUser adds a user.
+func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
+	if err := check.UserName(nu.Name); err != nil {
+		return store.User{}, err
+	}
+	u, err := scanUser(s.pool.QueryRow(ctx,
+		"INSERT INTO auth_users (name, admin, created_at) VALUES ($1, $2, $3) "+
+			"ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,
+		nu.Name, nu.Admin, now()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.User{}, check.UserExists(nu.Name)
+	}
+	return u, wrap("create user", err)
+}
+
+// GetUser returns the user with the given name.
+func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, "SELECT "+userColumns+" FROM auth_users WHERE name = $1", name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.User{}, check.UserNotFound(name)
+	}
+	return u, wrap("get user", err)
+}
+
+// ListUsers returns every user, by name.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rs, err := s.pool.Query(ctx, "SELECT "+userColumns+" FROM auth_users ORDER BY name")
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	users, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
+	return users, wrap("list users", err)
+}
+
+// SetDisabled disables or re-enables a user.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) (store.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx,
+		"UPDATE auth_users SET disabled = $2 WHERE name = $1 RETURNING "+userColumns, name, disabled))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.User{}, check.UserNotFound(name)
+	}
+	return u, wrap("set disabled", err)
+}
+
+// DeleteUser removes a user; its tokens go with it (ON DELETE CASCADE).
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM auth_users WHERE name = $1", name)
+	if err != nil {
+		return wrap("delete user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return check.UserNotFound(name)
+	}
+	return nil
+}
+
+// AddToken stores a new token of the user.
+func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (store.Token, error) {
+	if err := check.NewToken(nt); err != nil {
+		return store.Token{}, err
+	}
+	var t store.Token
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		id, err := lockUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		t, err = insertToken(ctx, tx, id, nt)
+		return err
+	})
+	return t, wrap("add token", err)
+}
+
+// ListTokens returns the user's tokens, oldest first.
+func (s *Store) ListTokens(ctx context.Context, user string) ([]store.Token, error) {
+	// One statement: the user's row (to tell an unknown user from one without tokens)
+	// joined to its tokens.
+	rs, err := s.pool.Query(ctx,
+		"SELECT u.id, t.id, t.user_id, t.prefix, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "+
+			"FROM auth_users u LEFT JOIN auth_tokens t ON t.user_id = u.id WHERE u.name = $1 ORDER BY t.id", user)
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	found := false
+	tokens := []store.Token{}
+	for rs.Next() {
+		found = true
+		var userID int64
+		var id, uid *int64
+		var prefix *string
+		var t store.Token
+		var created, expires, used, revoked *time.Time
+		if err := rs.Scan(&userID, &id, &uid, &prefix, &t.Hash, &created, &expires, &used, &revoked); err != nil {
+			rs.Close()
+			return nil, wrap("list tokens", err)
+		}
+		if id == nil {
+			continue // the user has no tokens
+		}
+		t.ID, t.UserID, t.Prefix = *id, *uid, *prefix
+		t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = when(created), when(expires), when(used), when(revoked)
+		tokens = append(tokens, t)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	if !found {
+		return nil, check.UserNotFound(user)
+	}
+	return tokens, nil
+}
+
+// FindToken returns the token with the given prefix and its user.
+func (s *Store) FindToken(ctx context.Context, prefix string) (store.Token, store.User, error) {
+	var t store.Token
+	var u store.User
+	var expires, used, revoked *time.Time
+	err := s.pool.QueryRow(ctx,
+		"SELECT t.id, t.user_id, t.prefix, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, "+
+			"u.id, u.name, u.admin, u.disabled, u.created_at "+
+			"FROM auth_tokens t JOIN auth_users u ON u.id = t.user_id WHERE t.prefix = $1", prefix).
+		Scan(&t.ID, &t.UserID, &t.Prefix, &t.Hash, &t.CreatedAt, &expires, &used, &revoked,
+			&u.ID, &u.Name, &u.Admin, &u.Disabled, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, store.User{}, check.NoSuchPrefix()
+	}
+	if err != nil {
+		return store.Token{}, store.User{}, wrap("find token", err)
+	}
+	t.CreatedAt, u.CreatedAt = t.CreatedAt.UTC(), u.CreatedAt.UTC()
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = when(expires), when(used), when(revoked)
+	return t, u, nil
+}
+
+// TouchToken records that the token was used now.
+func (s *Store) TouchToken(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx,
+		"UPDATE auth_tokens SET last_used_at = greatest(last_used_at, $2) WHERE id = $1", id, now())
+	if err != nil {
+		return wrap("touch token", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return check.TokenNotFound(id)
+	}
+	return nil
+}
+
+// RevokeToken revokes a token, keeping the first revocation time.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx,
+		"UPDATE auth_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", id, now())
+	if err != nil {
+		return wrap("revoke token", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return check.TokenNotFound(id)
+	}
+	return nil
+}
+
+// RevokeUserTokens revokes every active token of the user.
+func (s *Store) RevokeUserTokens(ctx context.Context, user string) (int, error) {
+	var n int
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		id, err := lockUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		n, err = revokeAll(ctx, tx, id)
+		return err
+	})
+	return n, wrap("revoke tokens", err)
+}
+
+// RotateToken revokes every token of the user and adds nt, in one transaction.
+func (s *Store) RotateToken(ctx context.Context, user string, nt store.NewToken) (store.Token, error) {
+	if err := check.NewToken(nt); err != nil {
+		return store.Token{}, err
+	}
+	var t store.Token
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		id, err := lockUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		if _, err := revokeAll(ctx, tx, id); err != nil {
+			return err
+		}
+		t, err = insertToken(ctx, tx, id, nt)
+		return err
+	})
+	return t, wrap("rotate token", err)
+}
+
+// lockUser returns the id of the named user and locks its row until the end of tx:
+// writers of the user's tokens run one at a time, and the user cannot be deleted
+// meanwhile.
+func lockUser(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, "SELECT id FROM auth_users WHERE name = $1 FOR NO KEY UPDATE", name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, check.UserNotFound(name)
+	}
+	return id, err
+}
+
+func insertToken(ctx context.Context, tx pgx.Tx, userID int64, nt store.NewToken) (store.Token, error) {
+	var expires *time.Time
+	if !nt.ExpiresAt.IsZero() {
+		e := nt.ExpiresAt.UTC().Truncate(time.Microsecond)
+		expires = &e
+	}
+	t, err := scanToken(tx.QueryRow(ctx,
+		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) "+
+			"ON CONFLICT (prefix) DO NOTHING RETURNING "+tokenColumns,
+		userID, nt.Prefix, nt.Hash, now(), expires))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, check.PrefixTaken()
+	}
+	return t, err
+}
+
+func revokeAll(ctx context.Context, tx pgx.Tx, userID int64) (int, error) {
+	tag, err := tx.Exec(ctx, "UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", userID, now())
+	return int(tag.RowsAffected()), err
+}
+
+func scanUser(r pgx.Row) (store.User, error) {
+	var u store.User
+	err := r.Scan(&u.ID, &u.Name, &u.Admin, &u.Disabled, &u.CreatedAt)
+	u.CreatedAt = u.CreatedAt.UTC()
+	return u, err
+}
+
+func scanToken(r pgx.Row) (store.Token, error) {
+	var t store.Token
+	var expires, used, revoked *time.Time
+	err := r.Scan(&t.ID, &t.UserID, &t.Prefix, &t.Hash, &t.CreatedAt, &expires, &used, &revoked)
+	t.CreatedAt = t.CreatedAt.UTC()
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = when(expires), when(used), when(revoked)
+	return t, err
+}
+
+// when is a nullable time as the store answers it: zero for NULL, else UTC.
+func when(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// now is the time written by a change: UTC, at the precision PostgreSQL keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// wrap names what failed and sorts what PostgreSQL and pgx answer: a value the database
+// refuses is the caller's error (errs.BadRequest), a database that cannot be reached or
+// cannot work is errs.Unavailable.
+func wrap(op string, err error) error {
+	return check.Wrap(op, classify(err))
+}
+
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &connectErr):
+		return check.Unavailable(err)
+	case errors.As(err, &pgErr):
+		switch {
+		case pgErr.Code == "23514" || strings.HasPrefix(pgErr.Code, "22"): // check_violation, data_exception
+			return check.Invalid(err)
+		case pgErr.Code == "23505" && pgErr.ConstraintName == "auth_users_name_key":
+			// Not reached through CreateUser (ON CONFLICT), kept for safety.
+			return errs.Wrap(errs.BadRequest, err, "A user with this name already exists.")
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "3D000", pgErr.Code == "25006":
+			return check.Unavailable(err)
+		}
+		return err
+	case check.Unreachable(err) || pgconn.Timeout(err) || strings.HasSuffix(err.Error(), "closed pool"):
+		return check.Unavailable(err)
+	}
+	return err
+}

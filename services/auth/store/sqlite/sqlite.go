@@ -1,0 +1,372 @@
+// Package sqlite is the auth store on an embedded SQLite database (modernc.org/sqlite).
+//
+// Writes go through db.SQLite's single writer connection, one immediate transaction at a
+// time, so a write never races another: it reads what it needs inside its transaction
+// and acts on it. Reads use the reader pool and never wait for the writer (WAL).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/services/auth/store"
+	"github.com/spackmon/spackmon/services/auth/store/internal/check"
+)
+
+// Store implements store.Store.
+type Store struct {
+	db *db.SQLite
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on sq, which must hold the auth migrations. Close closes sq.
+func New(sq *db.SQLite) *Store { return &Store{db: sq} }
+
+// Ping checks that both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	return errors.Join(s.db.Write.PingContext(ctx), s.db.Read.PingContext(ctx))
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const userColumns = "id, name, admin, disabled, created_at"
+
+const tokenColumns = "id, user_id, prefix, hash, created_at, expires_at, last_used_at, revoked_at"
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// write runs fn in a transaction on the writer connection.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return wrap(op, db.InSQLTx(ctx, s.db.Write, fn))
+}
+
+// CreateUser adds a user.
+func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
+	if err := check.UserName(nu.Name); err != nil {
+		return store.User{}, err
+	}
+	var u store.User
+	err := s.write(ctx, "create user", func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx,
+			"INSERT INTO auth_users (name, admin, created_at) VALUES (?1, ?2, ?3) "+
+				"ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,
+			nu.Name, nu.Admin, now()))
+		if errors.Is(err, sql.ErrNoRows) {
+			return check.UserExists(nu.Name)
+		}
+		return err
+	})
+	return u, err
+}
+
+// GetUser returns the user with the given name.
+func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
+	u, err := getUser(ctx, s.db.Read, name)
+	return u, wrap("get user", err)
+}
+
+func getUser(ctx context.Context, q querier, name string) (store.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM auth_users WHERE name = ?1", name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, check.UserNotFound(name)
+	}
+	return u, err
+}
+
+// ListUsers returns every user, by name.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rs, err := s.db.Read.QueryContext(ctx, "SELECT "+userColumns+" FROM auth_users ORDER BY name")
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	defer rs.Close()
+	users := []store.User{}
+	for rs.Next() {
+		u, err := scanUser(rs)
+		if err != nil {
+			return nil, wrap("list users", err)
+		}
+		users = append(users, u)
+	}
+	return users, wrap("list users", rs.Err())
+}
+
+// SetDisabled disables or re-enables a user.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) (store.User, error) {
+	var u store.User
+	err := s.write(ctx, "set disabled", func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx,
+			"UPDATE auth_users SET disabled = ?2 WHERE name = ?1 RETURNING "+userColumns, name, disabled))
+		if errors.Is(err, sql.ErrNoRows) {
+			return check.UserNotFound(name)
+		}
+		return err
+	})
+	return u, err
+}
+
+// DeleteUser removes a user; its tokens go with it (ON DELETE CASCADE).
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM auth_users WHERE name = ?1", name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, check.UserNotFound(name))
+		}
+		return nil
+	})
+}
+
+// AddToken stores a new token of the user.
+func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (store.Token, error) {
+	if err := check.NewToken(nt); err != nil {
+		return store.Token{}, err
+	}
+	var t store.Token
+	err := s.write(ctx, "add token", func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		t, err = insertToken(ctx, tx, u.ID, nt)
+		return err
+	})
+	return t, err
+}
+
+// ListTokens returns the user's tokens, oldest first. It reads in one transaction, so
+// that the user and its tokens are seen at one moment.
+func (s *Store) ListTokens(ctx context.Context, user string) ([]store.Token, error) {
+	tx, err := s.db.Read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	u, err := getUser(ctx, tx, user)
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	rs, err := tx.QueryContext(ctx, "SELECT "+tokenColumns+" FROM auth_tokens WHERE user_id = ?1 ORDER BY id", u.ID)
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	defer rs.Close()
+	tokens := []store.Token{}
+	for rs.Next() {
+		t, err := scanToken(rs)
+		if err != nil {
+			return nil, wrap("list tokens", err)
+		}
+		tokens = append(tokens, t)
+	}
+	return tokens, wrap("list tokens", rs.Err())
+}
+
+// FindToken returns the token with the given prefix and its user.
+func (s *Store) FindToken(ctx context.Context, prefix string) (store.Token, store.User, error) {
+	var t store.Token
+	var u store.User
+	var tCreated, uCreated string
+	var expires, used, revoked sql.NullString
+	err := s.db.Read.QueryRowContext(ctx,
+		"SELECT t.id, t.user_id, t.prefix, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, "+
+			"u.id, u.name, u.admin, u.disabled, u.created_at "+
+			"FROM auth_tokens t JOIN auth_users u ON u.id = t.user_id WHERE t.prefix = ?1", prefix).
+		Scan(&t.ID, &t.UserID, &t.Prefix, &t.Hash, &tCreated, &expires, &used, &revoked,
+			&u.ID, &u.Name, &u.Admin, &u.Disabled, &uCreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, store.User{}, check.NoSuchPrefix()
+	}
+	if err == nil {
+		err = errors.Join(
+			parseTime(tCreated, &t.CreatedAt), parseTime(uCreated, &u.CreatedAt),
+			parseNull(expires, &t.ExpiresAt), parseNull(used, &t.LastUsedAt), parseNull(revoked, &t.RevokedAt))
+	}
+	if err != nil {
+		return store.Token{}, store.User{}, wrap("find token", err)
+	}
+	return t, u, nil
+}
+
+// TouchToken records that the token was used now. Times are fixed-width text, so max
+// compares them as times; max with a NULL argument would be NULL, hence coalesce.
+func (s *Store) TouchToken(ctx context.Context, id int64) error {
+	return s.write(ctx, "touch token", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"UPDATE auth_tokens SET last_used_at = max(coalesce(last_used_at, ?2), ?2) WHERE id = ?1", id, now())
+		return affected(res, err, id)
+	})
+}
+
+// RevokeToken revokes a token, keeping the first revocation time.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	return s.write(ctx, "revoke token", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"UPDATE auth_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", id, now())
+		return affected(res, err, id)
+	})
+}
+
+func affected(res sql.Result, err error, id int64) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, check.TokenNotFound(id))
+	}
+	return nil
+}
+
+// RevokeUserTokens revokes every active token of the user.
+func (s *Store) RevokeUserTokens(ctx context.Context, user string) (int, error) {
+	var n int
+	err := s.write(ctx, "revoke tokens", func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		n, err = revokeAll(ctx, tx, u.ID)
+		return err
+	})
+	return n, err
+}
+
+// RotateToken revokes every token of the user and adds nt, in one transaction.
+func (s *Store) RotateToken(ctx context.Context, user string, nt store.NewToken) (store.Token, error) {
+	if err := check.NewToken(nt); err != nil {
+		return store.Token{}, err
+	}
+	var t store.Token
+	err := s.write(ctx, "rotate token", func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		if _, err := revokeAll(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		t, err = insertToken(ctx, tx, u.ID, nt)
+		return err
+	})
+	return t, err
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, userID int64, nt store.NewToken) (store.Token, error) {
+	var expires any
+	if !nt.ExpiresAt.IsZero() {
+		expires = nt.ExpiresAt.UTC().Format(timeLayout)
+	}
+	t, err := scanToken(tx.QueryRowContext(ctx,
+		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "+
+			"ON CONFLICT (prefix) DO NOTHING RETURNING "+tokenColumns,
+		userID, nt.Prefix, nt.Hash, now(), expires))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, check.PrefixTaken()
+	}
+	return t, err
+}
+
+func revokeAll(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
+	res, err := tx.ExecContext(ctx, "UPDATE auth_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", userID, now())
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner) (store.User, error) {
+	var u store.User
+	var created string
+	if err := r.Scan(&u.ID, &u.Name, &u.Admin, &u.Disabled, &created); err != nil {
+		return store.User{}, err
+	}
+	return u, parseTime(created, &u.CreatedAt)
+}
+
+func scanToken(r scanner) (store.Token, error) {
+	var t store.Token
+	var created string
+	var expires, used, revoked sql.NullString
+	if err := r.Scan(&t.ID, &t.UserID, &t.Prefix, &t.Hash, &created, &expires, &used, &revoked); err != nil {
+		return store.Token{}, err
+	}
+	return t, errors.Join(parseTime(created, &t.CreatedAt),
+		parseNull(expires, &t.ExpiresAt), parseNull(used, &t.LastUsedAt), parseNull(revoked, &t.RevokedAt))
+}
+
+// timeLayout is how times are stored: UTC, fixed width, so that text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func now() string { return time.Now().UTC().Format(timeLayout) }
+
+func parseTime(s string, into *time.Time) error {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return fmt.Errorf("stored time %q: %w", s, err)
+	}
+	*into = t
+	return nil
+}
+
+func parseNull(s sql.NullString, into *time.Time) error {
+	if !s.Valid {
+		*into = time.Time{}
+		return nil
+	}
+	return parseTime(s.String, into)
+}
+
+// wrap names what failed and sorts what SQLite answers: a value a check refuses is the
+// caller's error (errs.BadRequest), a database that cannot be opened, read or written is
+// errs.Unavailable.
+func wrap(op string, err error) error {
+	return check.Wrap(op, classify(err))
+}
+
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		switch sqlErr.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_CONSTRAINT:
+			if sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK {
+				return check.Invalid(err)
+			}
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB,
+			sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+			sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+			return check.Unavailable(err)
+		}
+		return err
+	}
+	if check.Unreachable(err) || err.Error() == "sql: database is closed" {
+		return check.Unavailable(err)
+	}
+	return err
+}
