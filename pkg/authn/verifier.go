@@ -1,0 +1,187 @@
+package authn
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/spackmon/spackmon/pkg/signing"
+)
+
+// ErrInvalidToken wraps every reason a bearer token is refused: the caller answers 401 /
+// UNAUTHENTICATED with error="invalid_token".
+var ErrInvalidToken = errors.New("invalid token")
+
+// Defaults of a Verifier.
+const (
+	DefaultRefreshInterval    = 5 * time.Minute
+	DefaultUnknownKIDInterval = 30 * time.Second
+	// DefaultFetchTimeout bounds one JWKS fetch, and how long a request with an unknown kid
+	// may wait for the rate limiter plus that fetch.
+	DefaultFetchTimeout = 10 * time.Second
+)
+
+// VerifierOption changes a default of NewVerifier.
+type VerifierOption func(*verifierConfig)
+
+type verifierConfig struct {
+	refresh    time.Duration
+	unknownKID time.Duration
+	timeout    time.Duration
+	client     *http.Client
+	logger     *slog.Logger
+}
+
+// WithRefreshInterval sets how often the JWKS is fetched in the background.
+func WithRefreshInterval(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) { c.refresh = d }
+}
+
+// WithUnknownKIDInterval sets the least time between two fetches caused by tokens whose kid
+// is not in the cached set. A token arriving sooner is refused without a fetch.
+func WithUnknownKIDInterval(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) { c.unknownKID = d }
+}
+
+// WithFetchTimeout bounds one JWKS fetch.
+func WithFetchTimeout(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) { c.timeout = d }
+}
+
+// WithHTTPClient sets the client the JWKS is fetched with.
+func WithHTTPClient(hc *http.Client) VerifierOption {
+	return func(c *verifierConfig) { c.client = hc }
+}
+
+// WithLogger sets where failed fetches are logged.
+func WithLogger(l *slog.Logger) VerifierOption {
+	return func(c *verifierConfig) { c.logger = l }
+}
+
+// Verifier checks realm tokens against the keys of a JWKS URL. The set is fetched at start,
+// refreshed in the background and, rate limited, when a token names an unknown kid; a failed
+// fetch keeps the last good set. It is safe for concurrent use.
+type Verifier struct {
+	kf     keyfunc.Keyfunc
+	parser *jwt.Parser
+}
+
+// Principal is the caller a valid token names.
+type Principal struct {
+	// Name is the token's subject, the username.
+	Name string
+	// Claims are the verified claims, access included.
+	Claims *signing.Claims
+}
+
+// Identity is the caller as services see it.
+func (p *Principal) Identity() Identity { return Identity{Name: p.Name} }
+
+// Allows reports whether the token grants action on resource typ/name.
+func (p *Principal) Allows(typ, name, action string) bool {
+	return p != nil && p.Claims.Allows(typ, name, action)
+}
+
+// CanBuild reports whether the token carries the "build" scope every /ms1 write needs.
+func (p *Principal) CanBuild() bool { return p != nil && p.Claims.CanBuild() }
+
+// NewVerifier returns a verifier of tokens issued by issuer for audience, signed by a key of
+// the JWKS at jwksURL. A first fetch that fails is logged, not returned: the realm may start
+// after the services that trust it. The background refresh ends with ctx.
+func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
+	if issuer == "" || audience == "" {
+		return nil, errors.New("authn: verifier needs an issuer and an audience")
+	}
+	u, err := url.Parse(jwksURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("authn: JWKS URL %q is not an absolute http(s) URL", jwksURL)
+	}
+	cfg := verifierConfig{
+		refresh:    DefaultRefreshInterval,
+		unknownKID: DefaultUnknownKIDInterval,
+		timeout:    DefaultFetchTimeout,
+		logger:     slog.Default(),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.client == nil {
+		cfg.client = &http.Client{Timeout: cfg.timeout}
+	}
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
+		Client:           cfg.client,
+		HTTPTimeout:      cfg.timeout,
+		RefreshInterval:  cfg.refresh,
+		RateLimitWaitMax: cfg.timeout,
+		// Burst 1: the first unknown kid fetches at once, later ones at most once per interval.
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.unknownKID), 1),
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				cfg.logger.WarnContext(ctx, "JWKS fetch failed; keeping the last good key set", "url", u, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authn: JWKS client: %w", err)
+	}
+	return &Verifier{
+		kf: kf,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods(signing.Algorithms()),
+			jwt.WithAudience(audience),
+			jwt.WithIssuer(issuer),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(signing.Leeway),
+		),
+	}, nil
+}
+
+// Verify checks raw, the bearer token without "Bearer ", and returns its caller. Every
+// refusal wraps ErrInvalidToken. ctx bounds a fetch caused by an unknown kid.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	var c signing.Claims
+	if _, err := v.parser.ParseWithClaims(raw, &c, v.keyfunc(ctx)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.Subject == "" {
+		return nil, fmt.Errorf("%w: no subject", ErrInvalidToken)
+	}
+	return &Principal{Name: c.Subject, Claims: &c}, nil
+}
+
+// keyfunc finds the key by kid, which is required (without one keyfunc would try every key),
+// and checks that the key's type fits the algorithm the token claims.
+func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
+	lookup := v.kf.KeyfuncCtx(ctx)
+	return func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid == "" {
+			return nil, errors.New("token header has no kid")
+		}
+		key, err := lookup(t)
+		if err != nil {
+			return nil, err
+		}
+		switch t.Method.Alg() {
+		case signing.AlgEdDSA:
+			if _, ok := key.(ed25519.PublicKey); ok {
+				return key, nil
+			}
+		case signing.AlgES256:
+			if k, ok := key.(*ecdsa.PublicKey); ok && k.Curve == elliptic.P256() {
+				return key, nil
+			}
+		}
+		return nil, fmt.Errorf("key %T does not fit algorithm %s", key, t.Method.Alg())
+	}
+}

@@ -1,0 +1,123 @@
+package signing
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Leeway is the clock skew verifiers allow on exp and nbf. A key set keeps a retired key
+// published this much longer than the last expiry of its tokens.
+const Leeway = 60 * time.Second
+
+// DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set.
+const DefaultTTL = 6000 * time.Second
+
+// The one resource type, resource name and action of the Spack flow.
+const (
+	TypeBuild   = "build"
+	ActionBuild = "build"
+	AnyName     = "*"
+)
+
+// Access is one grant of a token, docker-registry style: actions on resources of a type
+// whose name matches (AnyName matches every name).
+type Access struct {
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Actions []string `json:"actions"`
+}
+
+// BuildAccess is the grant the "build" scope gives.
+func BuildAccess() Access {
+	return Access{Type: TypeBuild, Name: AnyName, Actions: []string{ActionBuild}}
+}
+
+// Claims are the claims of a realm token (PROTOCOL.md §3.4).
+type Claims struct {
+	jwt.RegisteredClaims
+	Access []Access `json:"access"`
+}
+
+// Allows reports whether the token grants action on the resource typ/name. A grant named
+// AnyName covers every name; asking for AnyName needs such a grant.
+func (c *Claims) Allows(typ, name, action string) bool {
+	if c == nil {
+		return false
+	}
+	for _, a := range c.Access {
+		if a.Type == typ && (a.Name == AnyName || a.Name == name) && slices.Contains(a.Actions, action) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanBuild reports whether the token carries the "build" scope.
+func (c *Claims) CanBuild() bool { return c.Allows(TypeBuild, AnyName, ActionBuild) }
+
+// NewClaims returns the claims of a token for subject (the username) issued now by issuer for
+// audience (the service), valid for ttl, with a random jti.
+func NewClaims(issuer, subject, audience string, access []Access, now time.Time, ttl time.Duration) (*Claims, error) {
+	jti, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	now = now.Truncate(time.Second)
+	return &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    issuer,
+			Subject:   subject,
+			Audience:  jwt.ClaimStrings{audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        jti,
+		},
+		Access: access,
+	}, nil
+}
+
+func randomID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("signing: random jti: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// Sign issues a JWT for claims with this key, its kid in the header. The claims need exp,
+// sub, iss and aud: verifiers refuse tokens without them.
+func (k *Key) Sign(c *Claims) (string, error) {
+	if err := checkClaims(c); err != nil {
+		return "", err
+	}
+	t := jwt.NewWithClaims(k.method, c)
+	t.Header["kid"] = k.KID()
+	s, err := t.SignedString(k.signer)
+	if err != nil {
+		return "", fmt.Errorf("signing: sign token: %w", err)
+	}
+	return s, nil
+}
+
+func checkClaims(c *Claims) error {
+	switch {
+	case c == nil:
+		return errors.New("signing: no claims")
+	case c.ExpiresAt == nil:
+		return errors.New("signing: claims without exp")
+	case c.Subject == "":
+		return errors.New("signing: claims without sub")
+	case c.Issuer == "":
+		return errors.New("signing: claims without iss")
+	case len(c.Audience) == 0:
+		return errors.New("signing: claims without aud")
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package signing
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// KeyFileName is the name of the generated key inside the data directory.
+const KeyFileName = "auth-signing-key.pem"
+
+// LoadOrGenerate returns the key stored in dir/KeyFileName, generating an Ed25519 key there
+// (mode 0600, directory 0700 when created) on the first start. Two processes starting at once
+// on the same directory end up with the same key: the file appears complete or not at all, and
+// the one that loses the race loads the winner's key.
+func LoadOrGenerate(dir string) (*Key, error) {
+	path := filepath.Join(dir, KeyFileName)
+	k, err := LoadFile(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("signing: create key directory: %w", err)
+	}
+	k, err = GenerateEd25519()
+	if err != nil {
+		return nil, err
+	}
+	data, err := k.MarshalPEM()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, ".signing-key-*") // created with mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("signing: write key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeAndSync(tmp, data); err != nil {
+		return nil, fmt.Errorf("signing: write key: %w", err)
+	}
+	// A hard link never replaces an existing file, unlike rename.
+	switch err := os.Link(tmp.Name(), path); {
+	case err == nil:
+		return k, nil
+	case errors.Is(err, fs.ErrExist):
+		return LoadFile(path)
+	}
+	// Filesystems without hard links: fall back to rename after a last existence check.
+	if _, err := os.Stat(path); err == nil {
+		return LoadFile(path)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, fmt.Errorf("signing: write key: %w", err)
+	}
+	return k, nil
+}
+
+func writeAndSync(f *os.File, data []byte) error {
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
