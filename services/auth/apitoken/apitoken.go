@@ -35,11 +35,12 @@ const (
 
 var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// secretLength is the length of the encoded secret.
-var secretLength = secretEncoding.EncodedLen(SecretBytes)
-
-// Length is the length of a whole token.
-var Length = len(Scheme) + PrefixLength + 1 + secretLength
+const (
+	// secretLength is the length of the encoded secret: 5 bits a character.
+	secretLength = (SecretBytes*8 + 4) / 5
+	// Length is the length of a whole token.
+	Length = len(Scheme) + PrefixLength + 1 + secretLength
+)
 
 // ErrMalformed is what Parse answers for a string that is not a token. It never holds the
 // string.

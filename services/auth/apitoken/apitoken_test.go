@@ -147,3 +147,26 @@ func TestPrintingHidesTheSecret(t *testing.T) {
 		}
 	}
 }
+
+// Parse never panics, and what it accepts is a token that reads back as the input.
+func FuzzParse(f *testing.F) {
+	tok, err := apitoken.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{tok.Reveal(), "", "smt_", "smt_000000000000_", tok.Reveal()[:40], tok.Reveal() + "\n", "smt_" + strings.Repeat("_", 64)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := apitoken.Parse(s)
+		if err != nil {
+			if !got.IsZero() {
+				t.Fatalf("Parse(%q) failed but returned %v", s, got)
+			}
+			return
+		}
+		if got.Reveal() != strings.TrimSpace(s) || len(got.Hash()) != 32 || !got.Verify(got.Hash()) {
+			t.Fatalf("Parse(%q) = %v", s, got)
+		}
+	})
+}

@@ -324,9 +324,6 @@ func classify(err error) error {
 		switch {
 		case pgErr.Code == "23514" || strings.HasPrefix(pgErr.Code, "22"): // check_violation, data_exception
 			return check.Invalid(err)
-		case pgErr.Code == "23505" && pgErr.ConstraintName == "auth_users_name_key":
-			// Not reached through CreateUser (ON CONFLICT), kept for safety.
-			return errs.Wrap(errs.BadRequest, err, "A user with this name already exists.")
 		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
 			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "3D000", pgErr.Code == "25006":
 			return check.Unavailable(err)

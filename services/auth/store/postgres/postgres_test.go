@@ -35,12 +35,7 @@ func TestContract(t *testing.T) {
 
 // The migrations keep their own version table, and running them again changes nothing.
 func TestMigrationsVersionTable(t *testing.T) {
-	st := open(t)
-	defer st.Close()
 	ctx := context.Background()
-	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice"}); err != nil {
-		t.Fatal(err)
-	}
 	url := pgtest.NewDatabase(t, "auth", migrate)
 	if err := migrate(ctx, url); err != nil {
 		t.Fatalf("migrating again: %v", err)
@@ -49,10 +44,14 @@ func TestMigrationsVersionTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	st := postgres.New(pool)
+	defer st.Close()
 	var version int64
 	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 1 {
 		t.Fatalf("auth_schema_version = %d, %v", version, err)
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice"}); err != nil {
+		t.Fatal(err)
 	}
 }
 
