@@ -75,6 +75,10 @@ func WithLogger(l *slog.Logger) VerifierOption {
 type Verifier struct {
 	kf     keyfunc.Keyfunc
 	parser *jwt.Parser
+	// unknown admits one lookup of an unknown kid at a time: the tokens of a freshly rotated
+	// key that arrive together wait for the one fetch instead of being refused by its rate
+	// limit.
+	unknown chan struct{}
 }
 
 // Principal is the caller a valid token names.
@@ -136,7 +140,8 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 		return nil, fmt.Errorf("authn: JWKS client: %w", err)
 	}
 	return &Verifier{
-		kf: kf,
+		kf:      kf,
+		unknown: make(chan struct{}, 1),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(signing.Algorithms()),
 			jwt.WithAudience(audience),
@@ -165,8 +170,17 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 	lookup := v.kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid == "" {
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
 			return nil, errors.New("token header has no kid")
+		}
+		if !v.known(ctx, kid) {
+			select {
+			case v.unknown <- struct{}{}:
+				defer func() { <-v.unknown }()
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		key, err := lookup(t)
 		if err != nil {
@@ -184,4 +198,18 @@ func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 		}
 		return nil, fmt.Errorf("key %T does not fit algorithm %s", key, t.Method.Alg())
 	}
+}
+
+// known reports whether kid is in the cached set, without fetching.
+func (v *Verifier) known(ctx context.Context, kid string) bool {
+	all, err := v.kf.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return false
+	}
+	for _, k := range all {
+		if k.Marshal().KID == kid {
+			return true
+		}
+	}
+	return false
 }

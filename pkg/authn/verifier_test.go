@@ -307,6 +307,31 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// The tokens of a new key arriving together all wait for the one fetch their kid causes.
+func TestRotationBurst(t *testing.T) {
+	oldKey, _ := mustKey(t)
+	r := newRealm(t, oldKey)
+	v := verifier(t, r.url(), authn.WithRefreshInterval(time.Hour), authn.WithUnknownKIDInterval(time.Hour))
+	mustVerify(t, v, r.token("alice"))
+	newKey, _ := mustKey(t)
+	if err := r.keys.Rotate(newKey, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tok := r.token("alice")
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if _, err := v.Verify(t.Context(), tok); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := r.fetches.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2", n)
+	}
+}
+
 // Once the realm stops publishing a retired key, a refresh drops it from the verifier too.
 func TestRetiredKeyDropped(t *testing.T) {
 	oldKey, _ := mustKey(t)
