@@ -10,15 +10,12 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/auth/store"
 	"github.com/spackmon/spackmon/services/auth/store/internal/check"
 )
@@ -300,37 +297,7 @@ func when(t *time.Time) time.Time {
 // now is the time written by a change: UTC, at the precision PostgreSQL keeps.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// wrap names what failed and sorts what PostgreSQL and pgx answer: a value the database
-// refuses is the caller's error (errs.BadRequest), a database that cannot be reached or
-// cannot work is errs.Unavailable.
+// wrap names what failed and sorts what PostgreSQL and pgx answer (db.PostgresError).
 func wrap(op string, err error) error {
-	return check.Wrap(op, classify(err))
-}
-
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var domain *errs.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	var pgErr *pgconn.PgError
-	var connectErr *pgconn.ConnectError
-	switch {
-	case errors.As(err, &connectErr):
-		return check.Unavailable(err)
-	case errors.As(err, &pgErr):
-		switch {
-		case pgErr.Code == "23514" || strings.HasPrefix(pgErr.Code, "22"): // check_violation, data_exception
-			return check.Invalid(err)
-		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
-			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "3D000", pgErr.Code == "25006":
-			return check.Unavailable(err)
-		}
-		return err
-	case check.Unreachable(err) || pgconn.Timeout(err) || strings.HasSuffix(err.Error(), "closed pool"):
-		return check.Unavailable(err)
-	}
-	return err
+	return db.Wrap(op, db.PostgresError(err))
 }

@@ -12,11 +12,8 @@ import (
 	"fmt"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/services/auth/migrations"
 	"github.com/spackmon/spackmon/services/auth/store"
 	"github.com/spackmon/spackmon/services/auth/store/internal/check"
 )
@@ -336,37 +333,10 @@ func parseNull(s sql.NullString, into *time.Time) error {
 	return parseTime(s.String, into)
 }
 
-// wrap names what failed and sorts what SQLite answers: a value a check refuses is the
-// caller's error (errs.BadRequest), a database that cannot be opened, read or written is
-// errs.Unavailable.
+// wrap names what failed and sorts what SQLite answers (db.SQLiteError); a refused check
+// is named by the columns of the auth schema that have it.
 func wrap(op string, err error) error {
-	return check.Wrap(op, classify(err))
+	return db.Wrap(op, db.SQLiteError(err, schema))
 }
 
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var domain *errs.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	var sqlErr *sqlite.Error
-	if errors.As(err, &sqlErr) {
-		switch sqlErr.Code() & 0xff { // the primary result code
-		case sqlite3.SQLITE_CONSTRAINT:
-			if sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK {
-				return check.Invalid(err)
-			}
-		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB,
-			sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
-			sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
-			return check.Unavailable(err)
-		}
-		return err
-	}
-	if check.Unreachable(err) || err.Error() == "sql: database is closed" {
-		return check.Unavailable(err)
-	}
-	return err
-}
+var schema = db.NewSQLiteSchema(migrations.SQLite)

@@ -12,18 +12,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
@@ -66,115 +58,13 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	return wrap(op, db.InSQLTx(ctx, s.db.Write, fn))
 }
 
-// wrap is rows.Wrap for what SQLite answers: a value a check refuses is the caller's
-// error (errs.BadRequest), a database that cannot be opened, read or written is
-// errs.Unavailable, with messages that name the problem but no SQL.
+// wrap is db.Wrap for what SQLite answers, sorted by db.SQLiteError; a refused check is
+// named by the columns of the ingest schema that have it.
 func wrap(op string, err error) error {
-	return rows.Wrap(op, classify(err))
+	return db.Wrap(op, db.SQLiteError(err, schema))
 }
 
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var domain *errs.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	var sqlErr *sqlite.Error
-	if errors.As(err, &sqlErr) {
-		switch sqlErr.Code() & 0xff { // the primary result code
-		case sqlite3.SQLITE_CONSTRAINT:
-			if sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK {
-				return rows.TooLong(checkName(sqlErr.Error()))
-			}
-		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB,
-			sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
-			sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
-			return rows.Unavailable(err)
-		}
-		return err
-	}
-	if rows.Unreachable(err) || err.Error() == "sql: database is closed" {
-		return rows.Unavailable(err)
-	}
-	return err
-}
-
-// checkName is how a refused check constraint is named to the client: SQLite's message
-// gives only the constraint's expression, "CHECK constraint failed: length(name) BETWEEN
-// 1 AND 250", which names the column(s) of the schema that have it: "specs.name", or
-// "compilers.name or specs.name" when more than one does.
-func checkName(message string) string {
-	_, expr, ok := strings.Cut(message, "CHECK constraint failed: ")
-	if !ok {
-		return "a check constraint"
-	}
-	if i := strings.LastIndex(expr, " ("); i >= 0 && strings.HasSuffix(expr, ")") {
-		expr = expr[:i] // the result code the driver appends
-	}
-	if names := schemaChecks()[expr]; len(names) > 0 {
-		return strings.Join(names, " or ")
-	}
-	return "a check constraint"
-}
-
-// schemaChecks maps the expression of each CHECK of the schema to the columns ("table.column")
-// or, for a table's own checks, the tables that have it.
-var schemaChecks = sync.OnceValue(func() map[string][]string {
-	checks := map[string][]string{}
-	files, _ := fs.Glob(migrations.SQLite, "*.sql")
-	for _, f := range files {
-		data, err := fs.ReadFile(migrations.SQLite, f)
-		if err != nil {
-			continue
-		}
-		table := ""
-		for _, line := range strings.Split(string(data), "\n") {
-			fields := strings.Fields(line)
-			if len(fields) >= 3 && fields[0] == "CREATE" && fields[1] == "TABLE" {
-				table = strings.TrimSuffix(fields[2], "(")
-				continue
-			}
-			if table == "" || len(fields) == 0 {
-				continue
-			}
-			name := table
-			switch strings.ToUpper(fields[0]) {
-			case "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "CONSTRAINT":
-			default:
-				name = table + "." + fields[0]
-			}
-			for rest := line; ; {
-				_, after, ok := strings.Cut(rest, "CHECK (")
-				if !ok {
-					break
-				}
-				depth, end := 1, -1
-				for i, c := range after {
-					if c == '(' {
-						depth++
-					} else if c == ')' {
-						if depth--; depth == 0 {
-							end = i
-							break
-						}
-					}
-				}
-				if end < 0 {
-					break
-				}
-				expr := after[:end]
-				if !slices.Contains(checks[expr], name) {
-					checks[expr] = append(checks[expr], name)
-					slices.Sort(checks[expr])
-				}
-				rest = after[end:]
-			}
-		}
-	}
-	return checks
-})
+var schema = db.NewSQLiteSchema(migrations.SQLite)
 
 // timeLayout is how times are stored: UTC, fixed width, so that text order is time order.
 const timeLayout = "2006-01-02T15:04:05.000000Z"

@@ -3,13 +3,6 @@
 package check
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -80,35 +73,4 @@ func TokenNotFound(id int64) error {
 // repeated: it comes from a client's credentials.
 func NoSuchPrefix() error {
 	return errs.New(errs.NotFound, "No token has this prefix.")
-}
-
-// Invalid is the error for a value the database refused by a check.
-func Invalid(cause error) error {
-	return errs.Wrap(errs.BadRequest, cause, "A value is too long or invalid.")
-}
-
-// Unavailable is the error for a database that cannot be reached or cannot work.
-func Unavailable(cause error) error {
-	return errs.Wrap(errs.Unavailable, cause, "The database is unavailable.")
-}
-
-// Unreachable reports failures to reach any database: the network, a deadline passed,
-// a connection cut.
-func Unreachable(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
-}
-
-// Wrap prefixes a store failure with what was being done, leaving domain errors as they
-// are so that their messages reach the client unchanged.
-func Wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var domain *errs.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

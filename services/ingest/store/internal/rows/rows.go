@@ -4,13 +4,6 @@
 package rows
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"strings"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -148,35 +141,4 @@ func SpecNotFound(hash, spackVersion string) error {
 // NoSpec is the error for GetSpec of an unknown hash.
 func NoSpec(hash string) error {
 	return errs.New(errs.NotFound, "There is no spec with hash %s.", hash)
-}
-
-// TooLong is the error for a value a length check refused.
-func TooLong(constraint string) error {
-	return errs.New(errs.BadRequest, "A value is too long or invalid (%s).", constraint)
-}
-
-// Wrap prefixes a store failure with what was being done, leaving domain errors as they
-// are so that their messages reach the client unchanged.
-func Wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var domain *errs.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// Unavailable is the error for a database that cannot be reached or cannot work.
-func Unavailable(cause error) error {
-	return errs.Wrap(errs.Unavailable, cause, "The database is unavailable.")
-}
-
-// Unreachable reports the failures of reaching any database: the network, a deadline
-// passed waiting for it (for a connection, or for its answer), a connection cut.
-func Unreachable(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
@@ -281,7 +282,7 @@ func PageEvents(q store.EventQuery, phases []EventPhase,
 func BuildExists(r Scanner, id int64) error {
 	var exists bool
 	if err := r.Scan(&exists); err != nil {
-		return Wrap("build exists", err)
+		return db.Wrap("build exists", err)
 	}
 	if !exists {
 		return BuildNotFound(id)

@@ -1,0 +1,243 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+)
+
+// Wrap prefixes a store failure with what was being done, leaving domain errors as they
+// are so that their messages reach the client unchanged.
+func Wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Unavailable is the error for a database that cannot be reached or cannot work.
+func Unavailable(cause error) error {
+	return errs.Wrap(errs.Unavailable, cause, "The database is unavailable.")
+}
+
+// Unreachable reports the failures of reaching any database: the network, a deadline
+// passed waiting for it (for a connection, or for its answer), a connection cut.
+func Unreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
+}
+
+// CheckFailed is the error for a value a check constraint refused; name says which
+// ("table.column", a table, or a constraint).
+func CheckFailed(name string, cause error) error {
+	return errs.Wrap(errs.BadRequest, cause, "A value is too long or invalid (%s).", name)
+}
+
+// PostgresError sorts what PostgreSQL and pgx answer: a value the database refuses is the
+// caller's error (errs.BadRequest), a database that cannot be reached or cannot work is
+// errs.Unavailable, with messages that name the problem but no SQL. Domain errors and
+// anything else are returned as they are.
+func PostgresError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &connectErr):
+		return Unavailable(err)
+	case errors.As(err, &pgErr):
+		return postgresServerError(pgErr, err)
+	case Unreachable(err) || pgconn.Timeout(err) || strings.HasSuffix(err.Error(), "closed pool"):
+		return Unavailable(err)
+	}
+	return err
+}
+
+// postgresServerError sorts the errors the server answers with by SQLSTATE.
+func postgresServerError(pgErr *pgconn.PgError, err error) error {
+	code := pgErr.Code
+	switch code {
+	case "23514": // check_violation
+		return CheckFailed(postgresCheckName(pgErr.TableName, pgErr.ConstraintName), err)
+	case "22021": // character_not_in_repertoire: a NUL or bytes that are not UTF-8
+		return errs.Wrap(errs.BadRequest, err, "A value is not valid text: it holds a NUL character or an invalid byte sequence.")
+	case "22P05": // untranslatable_character: \u0000 in jsonb
+		return errs.Wrap(errs.BadRequest, err, `A JSON value holds a \u0000 character, which cannot be stored.`)
+	case "22001": // string_data_right_truncation
+		return errs.Wrap(errs.BadRequest, err, "A value is too long.")
+	case "22003": // numeric_value_out_of_range
+		return errs.Wrap(errs.BadRequest, err, "A number is out of range.")
+	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+		"3D000", "25006": // invalid_catalog_name, read_only_sql_transaction (a standby)
+		return Unavailable(err)
+	}
+	if len(code) < 2 {
+		return err
+	}
+	switch code[:2] {
+	case "22": // data_exception: the value is bad
+		return errs.Wrap(errs.BadRequest, err, "A value is invalid (SQLSTATE %s).", code)
+	case "08", "53": // connection_exception, insufficient_resources
+		return Unavailable(err)
+	}
+	return err
+}
+
+// postgresCheckName is how a refused check constraint is named to the client:
+// "table.column" for the constraint PostgreSQL names table_column_check, else the table
+// or the constraint.
+func postgresCheckName(table, constraint string) string {
+	if rest, ok := strings.CutPrefix(constraint, table+"_"); ok && table != "" {
+		if column, ok := strings.CutSuffix(rest, "_check"); ok {
+			return table + "." + column
+		}
+	}
+	if table != "" {
+		return table
+	}
+	return constraint
+}
+
+// SQLiteSchema knows the CHECK constraints of a SQLite schema, to name the column a
+// refused check belongs to: SQLite's message gives only the constraint's expression.
+type SQLiteSchema struct {
+	checks func() map[string][]string
+}
+
+// NewSQLiteSchema reads the CHECKs of the goose SQL migrations in fsys (files at its
+// root) the first time they are needed.
+func NewSQLiteSchema(fsys fs.FS) *SQLiteSchema {
+	return &SQLiteSchema{checks: sync.OnceValue(func() map[string][]string { return schemaChecks(fsys) })}
+}
+
+// SQLiteError sorts what SQLite answers: a value a check refuses is the caller's error
+// (errs.BadRequest), named by the columns of schema that have the check (schema may be
+// nil); a database that cannot be opened, read or written is errs.Unavailable, with
+// messages that name the problem but no SQL. Domain errors and anything else are
+// returned as they are.
+func SQLiteError(err error, schema *SQLiteSchema) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		switch sqlErr.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_CONSTRAINT:
+			if sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK {
+				return CheckFailed(schema.checkName(sqlErr.Error()), err)
+			}
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB,
+			sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+			sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+			return Unavailable(err)
+		}
+		return err
+	}
+	if Unreachable(err) || err.Error() == "sql: database is closed" {
+		return Unavailable(err)
+	}
+	return err
+}
+
+// checkName is how a refused check constraint is named to the client: SQLite's message
+// gives only the constraint's expression, "CHECK constraint failed: length(name) BETWEEN
+// 1 AND 250", which names the column(s) of the schema that have it: "specs.name", or
+// "compilers.name or specs.name" when more than one does.
+func (s *SQLiteSchema) checkName(message string) string {
+	_, expr, ok := strings.Cut(message, "CHECK constraint failed: ")
+	if !ok || s == nil {
+		return "a check constraint"
+	}
+	if i := strings.LastIndex(expr, " ("); i >= 0 && strings.HasSuffix(expr, ")") {
+		expr = expr[:i] // the result code the driver appends
+	}
+	if names := s.checks()[expr]; len(names) > 0 {
+		return strings.Join(names, " or ")
+	}
+	return "a check constraint"
+}
+
+// schemaChecks maps the expression of each CHECK of the migrations in fsys to the columns
+// ("table.column") or, for a table's own checks, the tables that have it.
+func schemaChecks(fsys fs.FS) map[string][]string {
+	checks := map[string][]string{}
+	files, _ := fs.Glob(fsys, "*.sql")
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			continue
+		}
+		table := ""
+		for _, line := range strings.Split(string(data), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) >= 3 && fields[0] == "CREATE" && fields[1] == "TABLE" {
+				table = strings.TrimSuffix(fields[2], "(")
+				continue
+			}
+			if table == "" || len(fields) == 0 {
+				continue
+			}
+			name := table
+			switch strings.ToUpper(fields[0]) {
+			case "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "CONSTRAINT":
+			default:
+				name = table + "." + fields[0]
+			}
+			for rest := line; ; {
+				_, after, ok := strings.Cut(rest, "CHECK (")
+				if !ok {
+					break
+				}
+				depth, end := 1, -1
+				for i, c := range after {
+					if c == '(' {
+						depth++
+					} else if c == ')' {
+						if depth--; depth == 0 {
+							end = i
+							break
+						}
+					}
+				}
+				if end < 0 {
+					break
+				}
+				expr := after[:end]
+				if !slices.Contains(checks[expr], name) {
+					checks[expr] = append(checks[expr], name)
+					slices.Sort(checks[expr])
+				}
+				rest = after[end:]
+			}
+		}
+	}
+	return checks
+}

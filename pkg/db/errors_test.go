@@ -1,0 +1,71 @@
+package db_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
+)
+
+func TestPostgresError(t *testing.T) {
+	for _, c := range []struct {
+		err    *pgconn.PgError
+		reason errs.Reason
+		msg    string
+	}{
+		{&pgconn.PgError{Code: "23514", TableName: "specs", ConstraintName: "specs_name_check"}, errs.BadRequest, "A value is too long or invalid (specs.name)."},
+		{&pgconn.PgError{Code: "23514", TableName: "specs", ConstraintName: "specs_sizes"}, errs.BadRequest, "A value is too long or invalid (specs)."},
+		{&pgconn.PgError{Code: "23514", ConstraintName: "c"}, errs.BadRequest, "A value is too long or invalid (c)."},
+		{&pgconn.PgError{Code: "22001"}, errs.BadRequest, "A value is too long."},
+		{&pgconn.PgError{Code: "22007"}, errs.BadRequest, "A value is invalid (SQLSTATE 22007)."},
+		{&pgconn.PgError{Code: "57P01"}, errs.Unavailable, "The database is unavailable."},
+		{&pgconn.PgError{Code: "08006"}, errs.Unavailable, "The database is unavailable."},
+	} {
+		err := db.PostgresError(c.err)
+		if !errs.Is(err, c.reason) || err.Error() != c.msg || !errors.Is(err, c.err) {
+			t.Errorf("%s: %v, want %s %q", c.err.Code, err, c.reason, c.msg)
+		}
+	}
+	unique := &pgconn.PgError{Code: "23505"}
+	if err := db.PostgresError(unique); err != unique {
+		t.Errorf("unique violation became %v", err)
+	}
+	domain := errs.New(errs.NotFound, "gone")
+	if err := db.Wrap("op", db.PostgresError(domain)); err != domain {
+		t.Errorf("domain error became %v", err)
+	}
+	if err := db.Wrap("op", errors.New("boom")); err.Error() != "op: boom" {
+		t.Errorf("Wrap = %v", err)
+	}
+}
+
+func TestSQLiteError(t *testing.T) {
+	schema := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (\n    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3),\n    n INTEGER\n);\n")}}
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.Close()
+	if _, err := sq.Write.Exec("CREATE TABLE t (name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3), n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	_, insert := sq.Write.Exec("INSERT INTO t (name) VALUES ('toolong')")
+	for s, want := range map[*db.SQLiteSchema]string{
+		db.NewSQLiteSchema(schema): "A value is too long or invalid (t.name).",
+		nil:                        "A value is too long or invalid (a check constraint).",
+	} {
+		if err := db.SQLiteError(insert, s); !errs.Is(err, errs.BadRequest) || err.Error() != want {
+			t.Errorf("check failure = %v, want %q", err, want)
+		}
+	}
+	sq.Close()
+	_, closed := sq.Write.Exec("SELECT 1")
+	if err := db.SQLiteError(closed, nil); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("closed database = %v", err)
+	}
+}
