@@ -32,9 +32,7 @@ func writeError(w http.ResponseWriter, code int, body errorBody) {
 // the service's, except for server faults, whose details stay in the log.
 func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if bodyTooLarge(r) {
-		writeError(w, http.StatusRequestEntityTooLarge, errorBody{
-			Message: fmt.Sprintf("The request body is larger than %d bytes.", g.cfg.MaxBodyBytes),
-		})
+		g.writeTooLarge(w)
 		return
 	}
 	st := status.Convert(err)
@@ -55,6 +53,12 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 		body.Message = "Internal server error."
 	}
 	writeError(w, code, body)
+}
+
+func (g *Gateway) writeTooLarge(w http.ResponseWriter) {
+	writeError(w, http.StatusRequestEntityTooLarge, errorBody{
+		Message: fmt.Sprintf("The request body is larger than %d bytes.", g.cfg.MaxBodyBytes),
+	})
 }
 
 func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {

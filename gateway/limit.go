@@ -37,7 +37,7 @@ func bodyTooLarge(r *http.Request) bool {
 func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > g.cfg.MaxBodyBytes {
-			g.handleError(r.Context(), nil, nil, w, r.WithContext(context.WithValue(r.Context(), limitKey{}, &limitedBody{exceeded: true})), nil)
+			g.writeTooLarge(w)
 			return
 		}
 		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes), declared: r.ContentLength}
