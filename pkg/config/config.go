@@ -5,7 +5,6 @@ package config
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -54,6 +53,3 @@ func Usage(w io.Writer, cfg any) error {
 	}
 	return tw.Flush()
 }
-
-// Getenv is os.Getenv with the prefix.
-func Getenv(name string) string { return os.Getenv(Prefix + "_" + name) }
