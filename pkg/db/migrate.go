@@ -86,3 +86,14 @@ func lockID(table string) int64 {
 	h.Write([]byte("spackmon migrate " + table))
 	return int64(h.Sum64() >> 1)
 }
+
+// MigrationsIn returns the directory dir of an embedded file system, where a service keeps
+// one dialect's migrations; goose wants the files at the root. It panics on a dir that is
+// not there, which only a build with missing embedded files can have.
+func MigrationsIn(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

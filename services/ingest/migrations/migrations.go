@@ -4,7 +4,8 @@ package migrations
 
 import (
 	"embed"
-	"io/fs"
+
+	"github.com/spackmon/spackmon/pkg/db"
 )
 
 //go:embed postgres/*.sql
@@ -16,18 +17,10 @@ var sqliteFiles embed.FS
 // Postgres and SQLite are the migrations of each dialect, with the files at the root as
 // goose expects.
 var (
-	Postgres = mustSub(postgresFiles, "postgres")
-	SQLite   = mustSub(sqliteFiles, "sqlite")
+	Postgres = db.MigrationsIn(postgresFiles, "postgres")
+	SQLite   = db.MigrationsIn(sqliteFiles, "sqlite")
 )
 
 // VersionTable records which of these migrations a database has had; the ingest
 // service's own, so that other services' migrations can share the database.
 const VersionTable = "ingest_schema_version"
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
