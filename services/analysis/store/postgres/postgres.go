@@ -1,0 +1,264 @@
+// Package postgres is the analysis store on PostgreSQL (pgx pool).
+//
+// A Record is one transaction that first takes a transaction-scoped advisory lock on its
+// build: Records of one build run one after the other (a replaced environment is then
+// exactly one request's set, never a mix of two), and those of different builds do not
+// wait for each other. Sets of rows travel as arrays that unnest turns into a relation,
+// so a 20,000-file manifest is one INSERT ... ON CONFLICT, not 20,000 round trips.
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/services/analysis/store"
+	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
+)
+
+// Store implements store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on pool, which must hold the analysis migrations. Close closes pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// attempts bounds the retries of a Record that lost a deadlock or serialization race;
+// the build lock should leave none, but other writers may share the database.
+const attempts = 5
+
+// Record writes one analyze request in one transaction.
+func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (store.Summary, error) {
+	r, err := check.Analysis(buildID, a)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	var sum store.Summary
+	err = db.Retry(ctx, attempts, func() error {
+		return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			var err error
+			sum, err = record(ctx, tx, buildID, r)
+			return err
+		})
+	})
+	return sum, wrap("record analysis", err)
+}
+
+func record(ctx context.Context, tx pgx.Tx, buildID int64, r check.Record) (store.Summary, error) {
+	var sum store.Summary
+	// The key is namespaced by text so that it cannot meet another service's advisory
+	// lock on the same number.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('spackmon analysis build ' || $1::text, 0))", buildID); err != nil {
+		return sum, err
+	}
+	if r.ConfigArgs != nil {
+		if _, err := tx.Exec(ctx,
+			"INSERT INTO analysis_config_args (build_id, args) VALUES ($1, $2) "+
+				"ON CONFLICT (build_id) DO UPDATE SET args = excluded.args", buildID, *r.ConfigArgs); err != nil {
+			return sum, err
+		}
+		sum.ConfigArgs = true
+	}
+	if r.Environment != nil {
+		n, err := replaceEnvironment(ctx, tx, buildID, r.Environment)
+		if err != nil {
+			return sum, err
+		}
+		sum.EnvironmentVariables = n
+	}
+	if len(r.InstallFiles) > 0 {
+		n, err := upsertFiles(ctx, tx, buildID, r.InstallFiles)
+		if err != nil {
+			return sum, err
+		}
+		sum.InstallFiles = n
+	}
+	if len(r.FilePaths) > 0 {
+		// Files named only by attributes get a row, as upstream made one; a file the
+		// manifest described keeps what it said.
+		if _, err := tx.Exec(ctx,
+			"INSERT INTO analysis_install_files (build_id, path) SELECT $1, p FROM unnest($2::text[]) AS p "+
+				"ORDER BY p ON CONFLICT (build_id, path) DO NOTHING", buildID, r.FilePaths); err != nil {
+			return sum, err
+		}
+	}
+	if len(r.Attributes) > 0 {
+		n, err := upsertAttributes(ctx, tx, buildID, r.Attributes)
+		if err != nil {
+			return sum, err
+		}
+		sum.Attributes = n
+	}
+	return sum, nil
+}
+
+func replaceEnvironment(ctx context.Context, tx pgx.Tx, buildID int64, env []store.EnvironmentVariable) (int, error) {
+	names := make([]string, len(env))
+	values := make([]string, len(env))
+	for i, v := range env {
+		names[i], values[i] = v.Name, v.Value
+	}
+	if _, err := tx.Exec(ctx,
+		"DELETE FROM analysis_environment_variables WHERE build_id = $1 AND NOT (name = ANY($2::text[]))",
+		buildID, names); err != nil {
+		return 0, err
+	}
+	if len(env) == 0 {
+		return 0, nil
+	}
+	// Upsert rather than insert: the rows that stay were deleted by nobody.
+	_, err := tx.Exec(ctx, `
+INSERT INTO analysis_environment_variables (build_id, name, value)
+SELECT $1, v.name, v.value FROM unnest($2::text[], $3::text[]) AS v(name, value) ORDER BY v.name
+ON CONFLICT (build_id, name) DO UPDATE SET value = excluded.value`, buildID, names, values)
+	return len(env), err
+}
+
+func upsertFiles(ctx context.Context, tx pgx.Tx, buildID int64, files []store.InstallFile) (int, error) {
+	n := len(files)
+	paths, types, hashes := make([]string, n), make([]string, n), make([]string, n)
+	modes, owners, groups, sizes := make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
+	for i, f := range files {
+		paths[i], types[i], hashes[i] = f.Path, f.Type, f.Hash
+		modes[i], owners[i], groups[i], sizes[i] = f.Mode, f.Owner, f.Group, f.Size
+	}
+	// The rows arrive sorted by path (check.Analysis), and ORDER BY keeps that order, so
+	// that two writers of one build could only ever lock them in the same order.
+	_, err := tx.Exec(ctx, `
+INSERT INTO analysis_install_files (build_id, path, type, mode, owner, file_group, hash, size)
+SELECT $1, f.path, f.type, f.mode, f.owner, f.grp, f.hash, f.size
+FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
+     AS f(path, type, mode, owner, grp, hash, size)
+ORDER BY f.path
+ON CONFLICT (build_id, path) DO UPDATE SET
+    type = excluded.type, mode = excluded.mode, owner = excluded.owner,
+    file_group = excluded.file_group, hash = excluded.hash, size = excluded.size`,
+		buildID, paths, types, modes, owners, groups, hashes, sizes)
+	return n, err
+}
+
+func upsertAttributes(ctx context.Context, tx pgx.Tx, buildID int64, attrs []store.Attribute) (int, error) {
+	n := len(attrs)
+	paths, analyzers, names := make([]string, n), make([]string, n), make([]string, n)
+	values, jsons := make([]*string, n), make([]*string, n)
+	binaries := make([][]byte, n)
+	for i, a := range attrs {
+		paths[i], analyzers[i], names[i] = a.InstallFile, a.Analyzer, a.Name
+		values[i], binaries[i], jsons[i] = a.Value, a.BinaryValue, a.JSONValue
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO analysis_attributes (build_id, path, analyzer, name, value, binary_value, json_value)
+SELECT $1, a.path, a.analyzer, a.name, a.value, a.bin, a.json
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[])
+     AS a(path, analyzer, name, value, bin, json)
+ORDER BY a.path, a.analyzer, a.name
+ON CONFLICT (build_id, path, analyzer, name) DO UPDATE SET
+    value = excluded.value, binary_value = excluded.binary_value, json_value = excluded.json_value`,
+		buildID, paths, analyzers, names, values, binaries, jsons)
+	return n, err
+}
+
+const fileColumns = "path, type, mode, owner, file_group, hash, size"
+
+// ListInstallFiles returns a page of the build's install files, by path.
+func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
+	if err := check.InstallFileQuery(q); err != nil {
+		return nil, err
+	}
+	// The lower bound lets the (build_id, path) index start at the prefix; starts_with
+	// keeps the exact meaning of a prefix.
+	rs, err := s.pool.Query(ctx, "SELECT "+fileColumns+" FROM analysis_install_files "+
+		"WHERE build_id = $1 AND ($2 = '' OR type = $2) AND path >= $3 AND starts_with(path, $3) AND path > $4 "+
+		"ORDER BY path LIMIT $5",
+		q.BuildID, q.Type, q.PathPrefix, q.After, store.Limit(q.Limit))
+	if err != nil {
+		return nil, wrap("list install files", err)
+	}
+	files, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.InstallFile, error) {
+		var f store.InstallFile
+		err := r.Scan(&f.Path, &f.Type, &f.Mode, &f.Owner, &f.Group, &f.Hash, &f.Size)
+		return f, err
+	})
+	return files, wrap("list install files", err)
+}
+
+// GetEnvironment returns the build's environment variables, by name.
+func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.EnvironmentVariable, error) {
+	if err := check.BuildID(buildID); err != nil {
+		return nil, err
+	}
+	rs, err := s.pool.Query(ctx,
+		"SELECT name, value FROM analysis_environment_variables WHERE build_id = $1 ORDER BY name COLLATE \"C\"", buildID)
+	if err != nil {
+		return nil, wrap("get environment", err)
+	}
+	env, err := pgx.CollectRows(rs, pgx.RowToStructByPos[store.EnvironmentVariable])
+	return env, wrap("get environment", err)
+}
+
+// GetConfigArgs returns the build's configure arguments.
+func (s *Store) GetConfigArgs(ctx context.Context, buildID int64) (string, bool, error) {
+	if err := check.BuildID(buildID); err != nil {
+		return "", false, err
+	}
+	var args string
+	err := s.pool.QueryRow(ctx, "SELECT args FROM analysis_config_args WHERE build_id = $1", buildID).Scan(&args)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap("get config args", err)
+	}
+	return args, true, nil
+}
+
+// ListAttributes returns a page of the builds' attributes, by id.
+func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]store.AttributeRef, error) {
+	if err := check.AttributeQuery(q); err != nil {
+		return nil, err
+	}
+	if len(q.BuildIDs) == 0 {
+		return []store.AttributeRef{}, nil
+	}
+	rs, err := s.pool.Query(ctx, "SELECT id, build_id, path, analyzer, name FROM analysis_attributes "+
+		"WHERE build_id = ANY($1::bigint[]) AND ($2 = '' OR analyzer = $2) AND ($3 = '' OR name = $3) AND id > $4 "+
+		"ORDER BY id LIMIT $5",
+		q.BuildIDs, q.Analyzer, q.Name, q.AfterID, store.Limit(q.Limit))
+	if err != nil {
+		return nil, wrap("list attributes", err)
+	}
+	refs, err := pgx.CollectRows(rs, pgx.RowToStructByPos[store.AttributeRef])
+	return refs, wrap("list attributes", err)
+}
+
+// GetAttribute returns one attribute with its value.
+func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, error) {
+	var a store.Attribute
+	err := s.pool.QueryRow(ctx, "SELECT id, build_id, path, analyzer, name, value, binary_value, json_value "+
+		"FROM analysis_attributes WHERE id = $1", id).
+		Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &a.Value, &a.BinaryValue, &a.JSONValue)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Attribute{}, check.AttributeNotFound(id)
+	}
+	return a, wrap("get attribute", err)
+}
+
+// wrap names what failed and sorts what PostgreSQL and pgx answer (db.PostgresError).
+func wrap(op string, err error) error {
+	return db.Wrap(op, db.PostgresError(err))
+}
