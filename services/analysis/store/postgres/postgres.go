@@ -63,7 +63,7 @@ func record(ctx context.Context, tx pgx.Tx, buildID int64, r check.Record) (stor
 	var sum store.Summary
 	// The key is namespaced by text so that it cannot meet another service's advisory
 	// lock on the same number.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('spackmon analysis build ' || $1::text, 0))", buildID); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('spackmon analysis build ' || $1::bigint::text, 0))", buildID); err != nil {
 		return sum, err
 	}
 	if r.ConfigArgs != nil {

@@ -243,9 +243,12 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 	var a store.Attribute
 	var value, jsonValue sql.NullString
 	var bin []byte
-	err := s.db.Read.QueryRowContext(ctx, "SELECT id, build_id, path, analyzer, name, value, binary_value, json_value "+
+	var hasBin bool
+	// The driver reads an empty BLOB as nil, which would make it NULL: the IS NOT NULL
+	// column tells the two apart.
+	err := s.db.Read.QueryRowContext(ctx, "SELECT id, build_id, path, analyzer, name, value, binary_value, binary_value IS NOT NULL, json_value "+
 		"FROM analysis_attributes WHERE id = ?1", id).
-		Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &value, &bin, &jsonValue)
+		Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &value, &bin, &hasBin, &jsonValue)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Attribute{}, check.AttributeNotFound(id)
 	}
@@ -257,6 +260,9 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 	}
 	if jsonValue.Valid {
 		a.JSONValue = &jsonValue.String
+	}
+	if hasBin && bin == nil {
+		bin = []byte{}
 	}
 	a.BinaryValue = bin
 	return a, nil

@@ -1,0 +1,84 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/services/analysis/migrations"
+	"github.com/spackmon/spackmon/services/analysis/store"
+	"github.com/spackmon/spackmon/services/analysis/store/postgres"
+	"github.com/spackmon/spackmon/services/analysis/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func migrate(ctx context.Context, url string) error {
+	return db.MigratePostgres(ctx, url, migrations.Postgres, db.WithVersionTable(migrations.VersionTable))
+}
+
+// open makes a database of its own from the migrated template.
+func open(tb testing.TB) store.Store {
+	url := pgtest.NewDatabase(tb, "analysis", migrate)
+	pool, err := db.OpenPostgres(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return postgres.New(pool)
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, open) }
+
+// The migrations keep their own version table, and running them again changes nothing.
+func TestMigrationsVersionTable(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, "analysis", migrate)
+	if err := migrate(ctx, url); err != nil {
+		t.Fatalf("migrating again: %v", err)
+	}
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var version int64
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 1 {
+		t.Fatalf("analysis_schema_version = %d, %v", version, err)
+	}
+}
+
+// A value that slips past the store's checks is still refused by the schema, as the
+// caller's error naming the column.
+func TestSchemaChecksAreBadRequest(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, "analysis", migrate)
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	_, err = pool.Exec(ctx, "INSERT INTO analysis_install_files (build_id, path) VALUES (1, '')")
+	err = db.PostgresError(err)
+	if !errs.Is(err, errs.BadRequest) || err.Error() != "A value is too long or invalid (analysis_install_files.path)." {
+		t.Fatalf("empty path = %v", err)
+	}
+}
+
+// A closed pool answers errs.Unavailable, not a failure of the request.
+func TestClosedPoolIsUnavailable(t *testing.T) {
+	st := open(t)
+	st.Close()
+	ctx := context.Background()
+	if _, err := st.GetAttribute(ctx, 1); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("GetAttribute = %v, want Unavailable", err)
+	}
+	if _, err := st.Record(ctx, 1, store.Analysis{ConfigArgs: new(string)}); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("Record = %v, want Unavailable", err)
+	}
+}

@@ -1,0 +1,132 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/spackmon/spackmon/services/analysis/store"
+)
+
+var listTests = []namedTest{
+	{"InstallFilePagesAndFilters", testInstallFilePages},
+	{"AttributePagesAndFilters", testAttributePages},
+}
+
+func testInstallFilePages(t *testing.T, st store.Store) {
+	var files []store.InstallFile
+	for i := range 25 {
+		files = append(files, store.InstallFile{Path: fmt.Sprintf("lib/f%02d.so", i), Type: "file"})
+	}
+	files = append(files,
+		store.InstallFile{Path: "lib", Type: "dir"},
+		store.InstallFile{Path: "lib64/x", Type: "file"},    // shares "lib" as a string, not as a directory
+		store.InstallFile{Path: "lib%_/y", Type: "file"},    // LIKE's wildcards are plain characters
+		store.InstallFile{Path: "LIB/upper", Type: "file"},  // case counts
+		store.InstallFile{Path: "share/é/ü", Type: "file"}, // non-ASCII sorts bytewise
+		store.InstallFile{Path: "share/z", Type: "file"},
+	)
+	record(t, st, 3, store.Analysis{InstallFiles: files})
+	record(t, st, 4, store.Analysis{InstallFiles: []store.InstallFile{{Path: "lib/other", Type: "file"}}})
+
+	page, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/", Limit: 10})
+	if err != nil || len(page) != 10 || page[0].Path != "lib/f00.so" || page[9].Path != "lib/f09.so" {
+		t.Fatalf("first page = %s, %v", show2(page), err)
+	}
+	all := allFiles(t, st, store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/", Limit: 10})
+	if len(all) != 25 || all[24].Path != "lib/f24.so" {
+		t.Errorf("lib/ = %d files, last %q; want 25", len(all), all[len(all)-1].Path)
+	}
+	paths := func(q store.InstallFileQuery) []string {
+		var out []string
+		for _, f := range allFiles(t, st, q) {
+			out = append(out, f.Path)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		q    store.InstallFileQuery
+		want string
+	}{
+		{store.InstallFileQuery{BuildID: 3, PathPrefix: "lib%"}, "[lib%_/y]"},
+		{store.InstallFileQuery{BuildID: 3, PathPrefix: "LIB"}, "[LIB/upper]"},
+		{store.InstallFileQuery{BuildID: 3, PathPrefix: "lib6"}, "[lib64/x]"},
+		{store.InstallFileQuery{BuildID: 3, Type: "dir"}, "[lib]"},
+		{store.InstallFileQuery{BuildID: 3, Type: "file", PathPrefix: "share/"}, "[share/z share/é/ü]"},
+		{store.InstallFileQuery{BuildID: 3, PathPrefix: "share/", Limit: 1}, "[share/z share/é/ü]"},
+		{store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/f2", After: "lib/f21.so"}, "[lib/f22.so lib/f23.so lib/f24.so]"},
+		{store.InstallFileQuery{BuildID: 3, Type: "link"}, "[]"},
+		{store.InstallFileQuery{BuildID: 4}, "[lib/other]"},
+		{store.InstallFileQuery{BuildID: 5}, "[]"},
+	} {
+		if got := fmt.Sprint(paths(c.q)); got != c.want {
+			t.Errorf("%+v = %s, want %s", c.q, got, c.want)
+		}
+	}
+	// Page sizes are clamped: 0 is the default, more than the maximum is the maximum.
+	var many []store.InstallFile
+	for i := range store.MaxLimit + 5 {
+		many = append(many, store.InstallFile{Path: fmt.Sprintf("f%05d", i)})
+	}
+	record(t, st, 6, store.Analysis{InstallFiles: many})
+	for limit, want := range map[int]int{0: store.DefaultLimit, -1: store.DefaultLimit, 5000: store.MaxLimit} {
+		if page, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 6, Limit: limit}); err != nil || len(page) != want {
+			t.Errorf("Limit %d: %d files, %v; want %d", limit, len(page), err, want)
+		}
+	}
+}
+
+func testAttributePages(t *testing.T, st store.Store) {
+	for b := int64(1); b <= 3; b++ {
+		var attrs []store.Attribute
+		for i := range 5 {
+			attrs = append(attrs,
+				store.Attribute{InstallFile: fmt.Sprintf("lib/l%d.so", i), Analyzer: "symbolator", Name: "symbolator-json", JSONValue: ptr("{}")},
+				store.Attribute{InstallFile: fmt.Sprintf("lib/l%d.so", i), Analyzer: "libabigail", Name: "abidw-xml", Value: ptr("<x/>")},
+			)
+		}
+		attrs = append(attrs, store.Attribute{InstallFile: "lib/l0.so", Analyzer: "libabigail", Name: "other", Value: ptr("v")})
+		record(t, st, b, store.Analysis{Attributes: attrs})
+	}
+	count := func(q store.AttributeQuery) int {
+		n, last := 0, int64(0)
+		for {
+			refs := listAttributes(t, st, q)
+			for _, r := range refs {
+				if r.ID <= last {
+					t.Errorf("%+v: id %d after %d", q, r.ID, last)
+				}
+				last = r.ID
+				if (q.Analyzer != "" && r.Analyzer != q.Analyzer) || (q.Name != "" && r.Name != q.Name) {
+					t.Errorf("%+v gave %+v", q, r)
+				}
+			}
+			n += len(refs)
+			if len(refs) < store.Limit(q.Limit) {
+				return n
+			}
+			q.AfterID = refs[len(refs)-1].ID
+		}
+	}
+	for _, c := range []struct {
+		q    store.AttributeQuery
+		want int
+	}{
+		{store.AttributeQuery{BuildIDs: []int64{1}}, 11},
+		{store.AttributeQuery{BuildIDs: []int64{1, 3}, Limit: 4}, 22},
+		{store.AttributeQuery{BuildIDs: []int64{1, 2, 3}, Analyzer: "symbolator", Limit: 2}, 15},
+		{store.AttributeQuery{BuildIDs: []int64{2}, Analyzer: "libabigail"}, 6},
+		{store.AttributeQuery{BuildIDs: []int64{2}, Analyzer: "libabigail", Name: "other"}, 1},
+		{store.AttributeQuery{BuildIDs: []int64{2, 3}, Name: "abidw-xml", Limit: 3}, 10},
+		{store.AttributeQuery{BuildIDs: []int64{9}}, 0},
+		{store.AttributeQuery{BuildIDs: nil}, 0},
+		{store.AttributeQuery{BuildIDs: []int64{}, Analyzer: "symbolator"}, 0},
+	} {
+		if got := count(c.q); got != c.want {
+			t.Errorf("%+v: %d attributes, want %d", c.q, got, c.want)
+		}
+	}
+	refs := listAttributes(t, st, store.AttributeQuery{BuildIDs: []int64{2}, Analyzer: "libabigail", Name: "other"})
+	if len(refs) != 1 || refs[0].InstallFile != "lib/l0.so" || refs[0].BuildID != 2 {
+		t.Errorf("refs = %+v", refs)
+	}
+}
