@@ -4,7 +4,8 @@
 // build: Records of one build run one after the other (a replaced environment is then
 // exactly one request's set, never a mix of two), and those of different builds do not
 // wait for each other. Sets of rows travel as arrays that unnest turns into a relation,
-// so a 20,000-file manifest is one INSERT ... ON CONFLICT, not 20,000 round trips.
+// and a manifest is COPYed into a temporary table and upserted from it in one INSERT ...
+// ON CONFLICT: a 20,000-file manifest is two statements, not 20,000 round trips.
 package postgres
 
 import (
@@ -130,26 +131,29 @@ ON CONFLICT (build_id, name) DO UPDATE SET value = excluded.value`, buildID, nam
 }
 
 func upsertFiles(ctx context.Context, tx pgx.Tx, buildID int64, files []store.InstallFile) (int, error) {
-	n := len(files)
-	paths, types, hashes := make([]string, n), make([]string, n), make([]string, n)
-	modes, owners, groups, sizes := make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
-	for i, f := range files {
-		paths[i], types[i], hashes[i] = f.Path, f.Type, f.Hash
-		modes[i], owners[i], groups[i], sizes[i] = f.Mode, f.Owner, f.Group, f.Size
+	// COPY into a temporary table, then one upsert from it: COPY streams the rows in the
+	// binary protocol, far cheaper than expanding seven 20,000-element array parameters.
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE analysis_files_in (
+    path text COLLATE "C", type text, mode bigint, owner bigint, grp bigint, hash text, size bigint) ON COMMIT DROP`); err != nil {
+		return 0, err
 	}
-	// The rows arrive sorted by path (check.Analysis), and ORDER BY keeps that order, so
-	// that two writers of one build could only ever lock them in the same order.
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"analysis_files_in"},
+		[]string{"path", "type", "mode", "owner", "grp", "hash", "size"},
+		pgx.CopyFromSlice(len(files), func(i int) ([]any, error) {
+			f := files[i]
+			return []any{f.Path, f.Type, f.Mode, f.Owner, f.Group, f.Hash, f.Size}, nil
+		})); err != nil {
+		return 0, err
+	}
+	// ORDER BY path: two writers could only ever lock the rows in the same order.
 	_, err := tx.Exec(ctx, `
 INSERT INTO analysis_install_files (build_id, path, type, mode, owner, file_group, hash, size)
-SELECT $1, f.path, f.type, f.mode, f.owner, f.grp, f.hash, f.size
-FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
-     AS f(path, type, mode, owner, grp, hash, size)
+SELECT $1, f.path, f.type, f.mode, f.owner, f.grp, f.hash, f.size FROM analysis_files_in f
 ORDER BY f.path
 ON CONFLICT (build_id, path) DO UPDATE SET
     type = excluded.type, mode = excluded.mode, owner = excluded.owner,
-    file_group = excluded.file_group, hash = excluded.hash, size = excluded.size`,
-		buildID, paths, types, modes, owners, groups, hashes, sizes)
-	return n, err
+    file_group = excluded.file_group, hash = excluded.hash, size = excluded.size`, buildID)
+	return len(files), err
 }
 
 func upsertAttributes(ctx context.Context, tx pgx.Tx, buildID int64, attrs []store.Attribute) (int, error) {

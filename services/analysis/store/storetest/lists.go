@@ -19,9 +19,9 @@ func testInstallFilePages(t *testing.T, st store.Store) {
 	}
 	files = append(files,
 		store.InstallFile{Path: "lib", Type: "dir"},
-		store.InstallFile{Path: "lib64/x", Type: "file"},    // shares "lib" as a string, not as a directory
-		store.InstallFile{Path: "lib%_/y", Type: "file"},    // LIKE's wildcards are plain characters
-		store.InstallFile{Path: "LIB/upper", Type: "file"},  // case counts
+		store.InstallFile{Path: "lib64/x", Type: "file"},   // shares "lib" as a string, not as a directory
+		store.InstallFile{Path: "lib%_/y", Type: "file"},   // LIKE's wildcards are plain characters
+		store.InstallFile{Path: "LIB/upper", Type: "file"}, // case counts
 		store.InstallFile{Path: "share/é/ü", Type: "file"}, // non-ASCII sorts bytewise
 		store.InstallFile{Path: "share/z", Type: "file"},
 	)
