@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spackmon/spackmon/pkg/respcode"
+	"github.com/spackmon/spackmon/pkg/signing"
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -39,7 +41,12 @@ func statusCode(ctx context.Context) int {
 
 // writeStatus is a forward-response option: it sends the status the service chose before
 // the body is written.
-func writeStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+func writeStatus(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
+	if _, ok := m.(*authv1.IssueTokenResponse); ok {
+		// A token is a credential: no cache may keep it.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+	}
 	if code := statusCode(ctx); code != http.StatusOK {
 		w.WriteHeader(code)
 	}
@@ -77,6 +84,17 @@ func wrap(ctx context.Context, resp proto.Message) (any, error) {
 		return envelope{Message: "Phase " + p.GetName() + " was successfully updated.", Code: code, Data: map[string]any{
 			"build_phase": map[string]any{"id": p.GetId(), "status": p.GetStatus(), "name": p.GetName()},
 		}}, nil
+	case *authv1.JWKS:
+		return jwks(m), nil
 	}
 	return resp, nil
+}
+
+// jwks is the key set as RFC 7517 writes it: members a key does not have are left out.
+func jwks(m *authv1.JWKS) signing.JWKS {
+	out := signing.JWKS{Keys: make([]signing.JWK, len(m.GetKeys()))}
+	for i, k := range m.GetKeys() {
+		out.Keys[i] = signing.JWK{Kty: k.GetKty(), Crv: k.GetCrv(), X: k.GetX(), Y: k.GetY(), Kid: k.GetKid(), Alg: k.GetAlg(), Use: k.GetUse()}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
 )
 
@@ -37,6 +38,11 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 	}
 	st := status.Convert(err)
 	code := errs.HTTPStatus(st)
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		if c := md.TrailerMD.Get(authn.ChallengeHeader); len(c) > 0 {
+			w.Header().Set("Www-Authenticate", c[0])
+		}
+	}
 	body := errorBody{Message: st.Message()}
 	switch reason, _ := errs.FromStatus(st); {
 	case reason == "" && code == http.StatusBadRequest:

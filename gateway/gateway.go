@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health/grpc_health_v1"
 
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -54,13 +55,19 @@ func (c Config) validate() error {
 	return nil
 }
 
-// New maps the ingest service reached through conn onto HTTP.
-func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientConn) (*Gateway, error) {
+// Backends are the connections to the services the gateway maps.
+type Backends struct {
+	Ingest *grpc.ClientConn
+	Auth   *grpc.ClientConn
+}
+
+// New maps the services reached through the backends onto HTTP.
+func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gateway, error) {
 	cfg.APIPrefix = strings.Trim(cfg.APIPrefix, "/")
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, health: grpc_health_v1.NewHealthClient(ingest), started: time.Now().UTC()}
+	g := &Gateway{cfg: cfg, log: log, health: grpc_health_v1.NewHealthClient(b.Ingest), started: time.Now().UTC()}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
 		runtime.WithForwardResponseOption(writeStatus),
@@ -73,7 +80,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, ingest *grpc.ClientC
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
 	)
-	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, ingest); err != nil {
+	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
+		return nil, err
+	}
+	if err := authv1.RegisterAuthServiceHandler(ctx, g.mux, b.Auth); err != nil {
 		return nil, err
 	}
 	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {
@@ -109,6 +119,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL.Path, r.URL.RawPath = path, ""
+	if path == "/auth/token" {
+		serviceFromHeader(r)
+	}
 	if r.Method == http.MethodHead {
 		// Answered as the GET it stands for; net/http drops the body.
 		r.Method = http.MethodGet
@@ -156,4 +169,16 @@ func (g *Gateway) internalPath(p string) (string, bool) {
 		}
 	}
 	return p, true
+}
+
+// serviceFromHeader passes the Service header Spack sends to the realm (PROTOCOL.md §3.2) as
+// the service query parameter, unless the query names one itself.
+func serviceFromHeader(r *http.Request) {
+	svc := r.Header.Get("Service")
+	q := r.URL.Query()
+	if svc == "" || q.Get("service") != "" {
+		return
+	}
+	q.Set("service", svc)
+	r.URL.RawQuery = q.Encode()
 }

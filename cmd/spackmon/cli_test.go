@@ -60,7 +60,7 @@ func TestBackendUnavailable(t *testing.T) {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
-		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, nil, dead, lis)
+		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, nil, backendAddrs{ingest: dead, auth: dead}, lis)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	srv := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}

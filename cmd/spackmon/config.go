@@ -15,7 +15,23 @@ type ingestConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Auth
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
+}
+
+// authConfig configures the auth role.
+type authConfig struct {
+	config.Database
+	config.Log
+	config.Auth
+	Realm
+	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9091" desc:"address the auth gRPC service listens on"`
+}
+
+// Realm is what the role that issues tokens needs besides config.Auth.
+type Realm struct {
+	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir"`
+	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"6000" desc:"lifetime of a realm token, in seconds"`
 }
 
 // gatewayConfig configures the gateway role.
@@ -24,6 +40,7 @@ type gatewayConfig struct {
 	config.Log
 	HTTPEdge
 	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
+	AuthAddr   string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service"`
 }
 
 // HTTPEdge is what the gateway and serve share about the HTTP edge.
@@ -38,8 +55,16 @@ type serveConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Auth
+	Realm
 	HTTPEdge
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
+}
+
+// userConfig configures spackmon user.
+type userConfig struct {
+	config.Database
+	config.Log
 }
 
 // migrateConfig configures spackmon migrate.

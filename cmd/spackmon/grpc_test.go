@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/server"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -22,10 +27,27 @@ func TestIngestOverGRPC(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		ctx := context.Background()
 		client := ingestv1.NewIngestServiceClient(conn)
+		specDoc := readTestdata(t, "specs", "singularity-3.6.4.json")
 
-		spec, err := client.NewSpec(ctx, &ingestv1.NewSpecRequest{Spec: readTestdata(t, "specs", "singularity-3.6.4.json"), SpackVersion: "0.16.0"})
+		// Without a bearer: the challenge comes in the trailer, as Www-Authenticate does.
+		var trailer metadata.MD
+		_, err = client.NewSpec(context.Background(), &ingestv1.NewSpecRequest{Spec: specDoc, SpackVersion: "0.16.0"}, grpc.Trailer(&trailer))
+		if status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("NewSpec without a token: %v", err)
+		}
+		c, err := authn.ParseChallenge(strings.Join(trailer.Get("www-authenticate"), ""))
+		if err != nil || c.Realm != srv.URL+"/auth/token/" || c.Service != srv.URL || c.Scope != "build" {
+			t.Errorf("challenge %v: %+v, %v", trailer, c, err)
+		}
+		_, err = client.NewSpec(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer not-a-jwt"),
+			&ingestv1.NewSpecRequest{Spec: specDoc, SpackVersion: "0.16.0"}, grpc.Trailer(&trailer))
+		if c, _ := authn.ParseChallenge(strings.Join(trailer.Get("www-authenticate"), "")); status.Code(err) != codes.Unauthenticated || c.Error != authn.InvalidToken {
+			t.Errorf("NewSpec with a bad token: %v, challenge %v", err, trailer)
+		}
+
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+		spec, err := client.NewSpec(ctx, &ingestv1.NewSpecRequest{Spec: specDoc, SpackVersion: "0.16.0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +64,8 @@ func TestIngestOverGRPC(t *testing.T) {
 			PhaseName: "build", Status: "SUCCESS", Output: log}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := client.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: build.GetBuild().GetBuildId()})
+		// Reads are public: no token needed.
+		got, err := client.GetBuild(context.Background(), &ingestv1.GetBuildRequest{Id: build.GetBuild().GetBuildId()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,8 +20,9 @@ import (
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/signing"
 	"github.com/spackmon/spackmon/pkg/telemetry"
-	"github.com/spackmon/spackmon/services/ingest/migrations"
+	authservice "github.com/spackmon/spackmon/services/auth/service"
 )
 
 func TestMain(m *testing.M) {
@@ -36,8 +38,14 @@ type backend struct {
 var backends = []backend{
 	{"sqlite", func(t testing.TB) config.Database { return config.Database{DataDir: t.TempDir()} }},
 	{"postgres", func(t testing.TB) config.Database {
-		return config.Database{URL: pgtest.NewDatabase(t, "ingest", func(ctx context.Context, url string) error {
-			return db.MigratePostgres(ctx, url, migrations.Postgres, db.WithVersionTable(migrations.VersionTable))
+		// The data dir holds the realm's signing key.
+		return config.Database{DataDir: t.TempDir(), URL: pgtest.NewDatabase(t, "spackmon", func(ctx context.Context, url string) error {
+			for _, sc := range []schema{ingestSchema, authSchema} {
+				if err := db.MigratePostgres(ctx, url, sc.postgres, db.WithVersionTable(sc.versionTable)); err != nil {
+					return err
+				}
+			}
+			return nil
 		})}
 	}},
 }
@@ -57,6 +65,11 @@ type testServer struct {
 	GRPCAddr string
 	prefix   string // of the protocol: "/ms1"
 	client   *http.Client
+	db       config.Database
+	// user and apiToken are the credentials of the user every test server starts with;
+	// bearer, when set, is sent with every request that names no Authorization itself.
+	user, apiToken string
+	bearer         string
 }
 
 func testConfig(d config.Database) serveConfig {
@@ -64,6 +77,7 @@ func testConfig(d config.Database) serveConfig {
 		Database: d,
 		Limits:   config.Limits{MaxBodyBytes: 256 << 20},
 		Log:      config.Log{Level: "error"},
+		Realm:    Realm{TokenTTL: config.Seconds(signing.DefaultTTL)},
 		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test"},
 	}
 }
@@ -108,10 +122,47 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 		}
 	})
 	srv := &testServer{URL: "http://" + httpLis.Addr().String(), GRPCAddr: grpcLis.Addr().String(),
-		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}}
+		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}, db: d}
 	srv.waitReady(t)
+	srv.user, srv.apiToken = srv.addUser(t, "alice", false)
+	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
 	return srv
 }
+
+// addUser creates a user the way spackmon user add does, on the server's store.
+func (s *testServer) addUser(t testing.TB, name string, admin bool) (string, string) {
+	t.Helper()
+	st, err := openAuthStore(context.Background(), s.db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, tok, err := authservice.NewUsers(st).Add(context.Background(), name, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name, tok.Reveal()
+}
+
+// token fetches a realm token with Basic credentials, failing the test unless it gets one.
+func (s *testServer) token(t testing.TB, user, apiToken, query string) string {
+	t.Helper()
+	a := s.do(t, http.MethodGet, "/auth/token/"+query, nil, basic(user, apiToken))
+	if a.Status != http.StatusOK {
+		t.Fatalf("token for %s: %d %s", user, a.Status, a.Body)
+	}
+	tok, _ := a.JSON(t)["token"].(string)
+	if tok == "" {
+		t.Fatalf("token answer without a token: %s", a.Body)
+	}
+	return tok
+}
+
+func basic(user, secret string) http.Header {
+	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}}
+}
+
+func bearerHeader(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
 func (s *testServer) waitReady(t testing.TB) {
 	deadline := time.Now().Add(30 * time.Second)
@@ -151,6 +202,9 @@ func (s *testServer) do(t testing.TB, method, path string, body []byte, header h
 	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, named := header["Authorization"]; !named && s.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+s.bearer)
 	}
 	for k, v := range header {
 		req.Header[k] = v

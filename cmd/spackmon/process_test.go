@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,14 +35,24 @@ func TestSeparateProcesses(t *testing.T) {
 	} else {
 		t.Logf("migrate: %s", out)
 	}
-	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	grpcAddr, authAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	env = append(env, "SPACKMON_PUBLIC_URL=http://"+httpAddr)
+	start(t, bin, "auth", append(env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir()))
 	start(t, bin, "ingest", append(env, "SPACKMON_GRPC_ADDR="+grpcAddr))
-	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_ADDR="+httpAddr))
+	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_AUTH_ADDR="+authAddr, "SPACKMON_ADDR="+httpAddr))
 
 	srv := &testServer{URL: "http://" + httpAddr, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
 	srv.waitReady(t)
-	r := &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
-		builds: map[string]int64{}, expected: map[int64]*expectedBuild{}}
+	// The user is made by the CLI, on the same database, while the services run.
+	add := exec.Command(bin, "user", "add", "spackuser")
+	add.Env = env
+	out, err := add.Output()
+	if err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	srv.user, srv.apiToken = "spackuser", lines[len(lines)-1]
+	r := newReplay(t, srv)
 	for i, ex := range loadCapture(t, "v0.17.2-install.jsonl") {
 		r.send(i, ex)
 	}

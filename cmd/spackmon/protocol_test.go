@@ -97,7 +97,7 @@ func TestUpstreamFlows(t *testing.T) {
 			}
 		}
 		b := srv.get(t, fmt.Sprintf("/api/v1/builds/%d", id)).JSON(t)
-		if b["status"] != "FAILED" || b["finished_at"] == nil || b["owner"] != "anonymous" {
+		if b["status"] != "FAILED" || b["finished_at"] == nil || b["owner"] != srv.user {
 			t.Errorf("stored build %v", b)
 		}
 	})

@@ -6,8 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/signing"
 )
 
 // exchange is one captured request of the real Spack client with the stub's answer.
@@ -59,6 +64,20 @@ type replay struct {
 	expected map[int64]*expectedBuild
 	// nodes indexes every node posted by full_hash and by hash, for the cascade of FAILED.
 	nodes map[string]map[string]any
+	// tokens maps the stub's realm tokens to ours; expired holds those the stub had expired
+	// by the time the client sent them, which the replay sends expired too.
+	tokens  map[string]string
+	expired map[string]bool
+	// challenge is the last challenge our server answered with.
+	challenge authn.Challenge
+}
+
+func newReplay(t *testing.T, srv *testServer) *replay {
+	// The replay authenticates exactly as the captured client did, not as the harness does.
+	srv.bearer = ""
+	return &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
+		builds: map[string]int64{}, expected: map[int64]*expectedBuild{},
+		tokens: map[string]string{}, expired: map[string]bool{}}
 }
 
 type expectedBuild struct {
@@ -79,10 +98,11 @@ func TestReplaySpackClient(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range captures {
 				t.Run(name, func(t *testing.T) {
-					srv := startServe(t, b.database(t), nil)
-					r := &replay{t: t, srv: srv, ids: map[int64]int64{}, specs: map[string]bool{},
-						builds: map[string]int64{}, expected: map[int64]*expectedBuild{}}
-					for i, ex := range loadCapture(t, name) {
+					capture := loadCapture(t, name)
+					// A capture taken against an open server is replayed against one.
+					open := !slices.ContainsFunc(capture, func(ex exchange) bool { return strings.HasPrefix(ex.Path, "/auth/token") })
+					r := newReplay(t, startServe(t, b.database(t), func(c *serveConfig) { c.DisableAuth = open }))
+					for i, ex := range capture {
 						r.send(i, ex)
 					}
 					r.checkStored()
@@ -92,21 +112,31 @@ func TestReplaySpackClient(t *testing.T) {
 	}
 }
 
-// send replays one request. Token requests and the requests the stub challenged are left
-// out: authentication is off, so the client's retry with a token is the one that counts.
+// send replays one request with the credentials the client had: our user's API token for the
+// realm, our token in place of each of the stub's, and an expired one where the stub had
+// expired it. Where the stub challenged, our server must challenge too.
 func (r *replay) send(i int, ex exchange) {
 	t := r.t
-	if strings.HasPrefix(ex.Path, "/auth/token") || ex.StubCode == http.StatusUnauthorized {
+	label := fmt.Sprintf("request %d %s %s", i, ex.Method, ex.Path)
+	if strings.HasPrefix(ex.Path, "/auth/token") {
+		r.fetchToken(label, ex)
 		return
 	}
 	if strings.HasPrefix(ex.Path, "/ms1/analyze/") {
 		return // the analysis service comes with its own issue
 	}
-	header := http.Header{}
+	header := http.Header{"Authorization": nil}
 	for k, v := range ex.Headers {
 		if k != "Authorization" && k != "Content-Length" && k != "Host" {
 			header.Set(k, v)
 		}
+	}
+	stubToken, sentToken := authn.BearerToken(ex.Headers["Authorization"])
+	if sentToken {
+		if ex.StubCode == http.StatusUnauthorized {
+			r.expired[stubToken] = true
+		}
+		header.Set("Authorization", "Bearer "+r.ourToken(label, stubToken))
 	}
 	var body map[string]any
 	if ex.Body != "" {
@@ -125,7 +155,10 @@ func (r *replay) send(i int, ex exchange) {
 		}
 	}
 	a := r.srv.do(t, ex.Method, ex.Path, raw, header)
-	label := fmt.Sprintf("request %d %s %s", i, ex.Method, ex.Path)
+	if ex.StubCode == http.StatusUnauthorized {
+		r.checkChallenge(label, a, sentToken)
+		return
+	}
 	switch ex.Path {
 	case "/ms1/":
 		r.checkServiceInfo(label, a)
@@ -140,6 +173,69 @@ func (r *replay) send(i int, ex exchange) {
 	default:
 		t.Fatalf("%s: not a path of the protocol", label)
 	}
+}
+
+// fetchToken asks our realm for a token as Spack does: Basic credentials, and the service of
+// the challenge in a Service header.
+func (r *replay) fetchToken(label string, ex exchange) {
+	t := r.t
+	if r.challenge.Service == "" {
+		t.Fatalf("%s: the client asks for a token before any challenge", label)
+	}
+	header := basic(r.srv.user, r.srv.apiToken)
+	header.Set("Service", r.challenge.Service)
+	header.Set("Accept", "application/json")
+	header.Set("User-Agent", "spackmoncli")
+	a := r.srv.do(t, http.MethodGet, strings.TrimPrefix(r.challenge.Realm, r.srv.URL), nil, header)
+	if a.Status != http.StatusOK {
+		t.Fatalf("%s: %d %s", label, a.Status, a.Body)
+	}
+	m := a.JSON(t)
+	tok, _ := m["token"].(string)
+	if tok == "" || m["access_token"] != tok || num(t, m["expires_in"]) != int64(signing.DefaultTTL.Seconds()) {
+		t.Fatalf("%s: token answer %s", label, a.Body)
+	}
+	if _, err := time.Parse(time.RFC3339, fmt.Sprint(m["issued_at"])); err != nil || len(m) != 4 {
+		t.Errorf("%s: token answer %s: want exactly token, access_token, expires_in, issued_at (RFC 3339)", label, a.Body)
+	}
+	if cc := a.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("%s: Cache-Control %q, want no-store", label, cc)
+	}
+	stub, _ := ex.StubBody["token"].(string)
+	r.tokens[stub] = tok
+}
+
+// ourToken is the token to send where the client sent the stub's token stub.
+func (r *replay) ourToken(label, stub string) string {
+	tok, ok := r.tokens[stub]
+	if !ok {
+		r.t.Fatalf("%s: the client sends a token %q the realm never gave", label, stub)
+	}
+	if r.expired[stub] {
+		return expiredCopy(r.t, r.srv, tok)
+	}
+	return tok
+}
+
+// checkChallenge checks a refusal the way Spack reads it: 401, and a challenge that its regex
+// parses to our realm, service and scope.
+func (r *replay) checkChallenge(label string, a answer, sentToken bool) {
+	t := r.t
+	if a.Status != http.StatusUnauthorized {
+		t.Fatalf("%s: %d, want 401: %s", label, a.Status, a.Body)
+	}
+	c, err := authn.ParseChallenge(a.Header.Get("Www-Authenticate"))
+	if err != nil {
+		t.Fatalf("%s: challenge %q: %v", label, a.Header.Get("Www-Authenticate"), err)
+	}
+	want := authn.Challenge{Realm: r.srv.URL + "/auth/token/", Service: r.srv.URL, Scope: "build"}
+	if sentToken {
+		want.Error = authn.InvalidToken
+	}
+	if c != want {
+		t.Errorf("%s: challenge %+v, want %+v", label, c, want)
+	}
+	r.challenge = c
 }
 
 func (r *replay) checkServiceInfo(label string, a answer) {

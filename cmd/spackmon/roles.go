@@ -20,9 +20,10 @@ import (
 	"github.com/spackmon/spackmon/pkg/server"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
-	"github.com/spackmon/spackmon/services/ingest/service"
-	"github.com/spackmon/spackmon/services/ingest/store"
+	authservice "github.com/spackmon/spackmon/services/auth/service"
+	ingestservice "github.com/spackmon/spackmon/services/ingest/service"
 )
 
 func runVersion(context.Context, []string) error {
@@ -63,20 +64,56 @@ func shutdownTelemetry(tel *telemetry.Telemetry) {
 }
 
 // serveOn runs every role in this process on the given listeners until ctx ends.
-func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics http.Handler, httpLis, grpcLis net.Listener) error {
-	st, err := openIngestStore(ctx, cfg.Database, true)
+func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics http.Handler, httpLis, grpcLis net.Listener) (err error) {
+	defer func() {
+		if err != nil {
+			httpLis.Close()
+			grpcLis.Close()
+		}
+	}()
+	httpAddr := httpLis.Addr().String()
+	if cfg.JWKSURL == "" {
+		// Its own listener, not the public URL: a proxy in front need not be reachable.
+		cfg.JWKSURL = "http://" + config.Reachable(httpAddr) + "/.well-known/jwks.json"
+	}
+	auth, err := cfg.Auth.WithDefaults(httpAddr)
 	if err != nil {
-		httpLis.Close()
-		grpcLis.Close()
 		return err
 	}
-	defer st.Close()
-	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpLis.Addr().String(),
-		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database))
+	ingestSt, err := openIngestStore(ctx, cfg.Database, true)
+	if err != nil {
+		return err
+	}
+	defer ingestSt.Close()
+	authSt, err := openAuthStore(ctx, cfg.Database, true)
+	if err != nil {
+		return err
+	}
+	defer authSt.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	guard, err := newGuard(ctx, auth, log, ingestservice.Methods, authservice.Methods)
+	if err != nil {
+		return err
+	}
+	s := grpcServer(cfg.Limits, guard, map[string]server.Check{
+		ingestv1.IngestService_ServiceDesc.ServiceName: ingestSt.Ping,
+		authv1.AuthService_ServiceDesc.ServiceName:     authSt.Ping,
+	})
+	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
+	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth), log))
+	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpAddr,
+		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
+	hintFirstUser(ctx, log, authSt, cfg.Database, auth)
+	grpcAddr := grpcLis.Addr().String()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return server.Serve(ctx, ingestServer(st, cfg.Limits), grpcLis) })
+	g.Go(func() error { return server.Serve(ctx, s, grpcLis) })
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, grpcLis.Addr().String(), httpLis)
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr}, httpLis)
 	})
 	return g.Wait()
 }
@@ -87,6 +124,14 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
+	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
+	if err != nil {
+		return err
+	}
+	guard, err := newGuard(ctx, auth, log, ingestservice.Methods)
+	if err != nil {
+		return err
+	}
 	st, err := openIngestStore(ctx, cfg.Database, cfg.URL == "")
 	if err != nil {
 		return err
@@ -101,8 +146,10 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer shutdownTelemetry(tel)
-	log.Info("ingest serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database))
-	return server.Serve(ctx, ingestServer(st, cfg.Limits), lis)
+	log.Info("ingest serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database), "auth", authMode(auth))
+	s := grpcServer(cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
+	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
+	return server.Serve(ctx, s, lis)
 }
 
 func runGateway(ctx context.Context, args []string) error {
@@ -122,29 +169,38 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	defer shutdownTelemetry(tel)
-	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(), "ingest", cfg.IngestAddr)
-	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics, cfg.IngestAddr, lis)
+	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(), "ingest", cfg.IngestAddr, "auth", cfg.AuthAddr)
+	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics, backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr}, lis)
 }
 
-func ingestServer(st store.Store, limits config.Limits) *grpc.Server {
-	s := server.NewGRPC(server.GRPCOptions{
+// grpcServer is a gRPC server guarded by guard, with a health check per service.
+func grpcServer(limits config.Limits, guard *authn.Guard, checks map[string]server.Check) *grpc.Server {
+	return server.NewGRPC(server.GRPCOptions{
 		MaxPayloadBytes: limits.MaxBodyBytes,
-		Unary:           []grpc.UnaryServerInterceptor{authn.AnonymousUnary()},
-		Stream:          []grpc.StreamServerInterceptor{authn.AnonymousStream()},
-	}, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
-	ingestv1.RegisterIngestServiceServer(s, service.New(st))
-	return s
+		Unary:           []grpc.UnaryServerInterceptor{guard.Unary()},
+		Stream:          []grpc.StreamServerInterceptor{guard.Stream()},
+	}, checks)
 }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, ingestAddr string, lis net.Listener) error {
-	conn, err := server.Dial(ingestAddr, limits.MaxBodyBytes)
+// backendAddrs are the gRPC addresses the gateway dials.
+type backendAddrs struct{ ingest, auth string }
+
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
+	ingest, err := server.Dial(addrs.ingest, limits.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer ingest.Close()
+	auth := ingest
+	if addrs.auth != addrs.ingest {
+		if auth, err = server.Dial(addrs.auth, limits.MaxBodyBytes); err != nil {
+			return err
+		}
+		defer auth.Close()
+	}
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
-	}, log, conn)
+	}, log, gateway.Backends{Ingest: ingest, Auth: auth})
 	if err != nil {
 		return err
 	}

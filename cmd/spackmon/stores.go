@@ -3,61 +3,92 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/db"
+	authmigrations "github.com/spackmon/spackmon/services/auth/migrations"
+	authstore "github.com/spackmon/spackmon/services/auth/store"
+	authpostgres "github.com/spackmon/spackmon/services/auth/store/postgres"
+	authsqlite "github.com/spackmon/spackmon/services/auth/store/sqlite"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/postgres"
 	"github.com/spackmon/spackmon/services/ingest/store/sqlite"
 )
 
+// schema is one service's migrations and where its SQLite file lives in the data dir.
+type schema struct {
+	postgres, sqlite fs.FS
+	versionTable     string
+	sqliteFile       string
+}
+
+// The services share a PostgreSQL database (each with its own tables and version table);
+// on SQLite each has its own file, so that one service's writes never wait for another's.
+var (
+	ingestSchema = schema{migrations.Postgres, migrations.SQLite, migrations.VersionTable, "spackmon.db"}
+	authSchema   = schema{authmigrations.Postgres, authmigrations.SQLite, authmigrations.VersionTable, "auth.db"}
+)
+
 func storeName(d config.Database) string {
 	if d.URL != "" {
 		return "postgres"
 	}
-	return "sqlite:" + d.SQLitePath()
+	return "sqlite:" + d.DataDir
 }
 
-// openIngestStore opens the ingest store, migrating it first when asked (serve does; a
-// PostgreSQL deployment runs spackmon migrate once instead).
-func openIngestStore(ctx context.Context, d config.Database, migrate bool) (store.Store, error) {
+// openDB opens the database of one service: a PostgreSQL pool when the URL is set, else its
+// SQLite file, which is always migrated (it is private to this process's data dir). PostgreSQL
+// is migrated only when asked: a deployment runs spackmon migrate once instead.
+func openDB(ctx context.Context, d config.Database, sc schema, migrate bool) (*pgxpool.Pool, *db.SQLite, error) {
 	if d.URL != "" {
 		if migrate {
-			if err := migrateIngest(ctx, d); err != nil {
-				return nil, err
+			if err := db.MigratePostgres(ctx, d.URL, sc.postgres, db.WithVersionTable(sc.versionTable)); err != nil {
+				return nil, nil, err
 			}
 		}
 		pool, err := db.OpenPostgres(ctx, d.URL)
-		if err != nil {
-			return nil, err
-		}
-		return postgres.New(pool), nil
+		return pool, nil, err
 	}
 	if err := os.MkdirAll(d.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return nil, nil, fmt.Errorf("data dir: %w", err)
 	}
-	sq, err := db.OpenSQLite(d.SQLitePath())
+	sq, err := db.OpenSQLite(filepath.Join(d.DataDir, sc.sqliteFile))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, sc.sqlite, db.WithVersionTable(sc.versionTable)); err != nil {
 		sq.Close()
+		return nil, nil, err
+	}
+	return nil, sq, nil
+}
+
+func openIngestStore(ctx context.Context, d config.Database, migrate bool) (store.Store, error) {
+	pool, sq, err := openDB(ctx, d, ingestSchema, migrate)
+	switch {
+	case err != nil:
 		return nil, err
+	case pool != nil:
+		return postgres.New(pool), nil
 	}
 	return sqlite.New(sq), nil
 }
 
-func migrateIngest(ctx context.Context, d config.Database) error {
-	if d.URL == "" {
-		st, err := openIngestStore(ctx, d, true)
-		if err != nil {
-			return err
-		}
-		return st.Close()
+func openAuthStore(ctx context.Context, d config.Database, migrate bool) (authstore.Store, error) {
+	pool, sq, err := openDB(ctx, d, authSchema, migrate)
+	switch {
+	case err != nil:
+		return nil, err
+	case pool != nil:
+		return authpostgres.New(pool), nil
 	}
-	return db.MigratePostgres(ctx, d.URL, migrations.Postgres, db.WithVersionTable(migrations.VersionTable))
+	return authsqlite.New(sq), nil
 }
 
 func runMigrate(ctx context.Context, args []string) error {
@@ -65,8 +96,16 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err := load(&cfg, args, nil); err != nil {
 		return err
 	}
-	if err := migrateIngest(ctx, cfg.Database); err != nil {
-		return err
+	for _, sc := range []schema{ingestSchema, authSchema} {
+		pool, sq, err := openDB(ctx, cfg.Database, sc, true)
+		if err != nil {
+			return err
+		}
+		if pool != nil {
+			pool.Close()
+		} else {
+			sq.Close()
+		}
 	}
 	fmt.Println("migrated", storeName(cfg.Database))
 	return nil

@@ -1,6 +1,6 @@
-// Package authn carries who is calling a service. Until token verification lands, the
-// Anonymous interceptors give every call the built-in anonymous identity, so services
-// already read the caller from the context and only the interceptors change with auth.
+// Package authn decides who is calling a service: it verifies realm tokens against the
+// realm's JWKS (Verifier), admits or refuses each gRPC call by a per-method table (Guard),
+// and carries the caller to the service in the context (Identity).
 package authn
 
 import (
@@ -29,20 +29,6 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 func FromContext(ctx context.Context) (Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(Identity)
 	return id, ok
-}
-
-// AnonymousUnary gives every unary call the anonymous identity.
-func AnonymousUnary() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		return h(WithIdentity(ctx, Identity{Name: AnonymousUser}), req)
-	}
-}
-
-// AnonymousStream gives every streaming call the anonymous identity.
-func AnonymousStream() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		return h(srv, &identityStream{ServerStream: ss, ctx: WithIdentity(ss.Context(), Identity{Name: AnonymousUser})})
-	}
 }
 
 type identityStream struct {

@@ -73,8 +73,11 @@ func WithLogger(l *slog.Logger) VerifierOption {
 // refreshed in the background and, rate limited, when a token names an unknown kid; a failed
 // fetch keeps the last good set. It is safe for concurrent use.
 type Verifier struct {
-	kf     keyfunc.Keyfunc
-	parser *jwt.Parser
+	// ready is closed once the first fetch was tried; kf and startErr are set by then.
+	ready    chan struct{}
+	kf       keyfunc.Keyfunc
+	startErr error
+	parser   *jwt.Parser
 	// unknown admits one lookup of an unknown kid at a time: the tokens of a freshly rotated
 	// key that arrive together wait for the one fetch instead of being refused by its rate
 	// limit.
@@ -90,7 +93,9 @@ type Principal struct {
 }
 
 // Identity is the caller as services see it.
-func (p *Principal) Identity() Identity { return Identity{Name: p.Name} }
+func (p *Principal) Identity() Identity {
+	return Identity{Name: p.Name, Admin: p.Claims.CanAdmin()}
+}
 
 // Allows reports whether the token grants action on resource typ/name.
 func (p *Principal) Allows(typ, name, action string) bool {
@@ -103,6 +108,7 @@ func (p *Principal) CanBuild() bool { return p != nil && p.Claims.CanBuild() }
 // NewVerifier returns a verifier of tokens issued by issuer for audience, signed by a key of
 // the JWKS at jwksURL. A first fetch that fails is logged, not returned: the realm may start
 // after the services that trust it. The background refresh ends with ctx.
+// Verify waits for the first fetch.
 func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
 	if issuer == "" || audience == "" {
 		return nil, errors.New("authn: verifier needs an issuer and an audience")
@@ -123,7 +129,7 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 	if cfg.client == nil {
 		cfg.client = &http.Client{Timeout: cfg.timeout}
 	}
-	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
+	override := keyfunc.Override{
 		Client:           cfg.client,
 		HTTPTimeout:      cfg.timeout,
 		RefreshInterval:  cfg.refresh,
@@ -135,12 +141,9 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 				cfg.logger.WarnContext(ctx, "JWKS fetch failed; keeping the last good key set", "url", u, "error", err)
 			}
 		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("authn: JWKS client: %w", err)
 	}
-	return &Verifier{
-		kf:      kf,
+	v := &Verifier{
+		ready:   make(chan struct{}),
 		unknown: make(chan struct{}, 1),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(signing.Algorithms()),
@@ -149,12 +152,30 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 			jwt.WithExpirationRequired(),
 			jwt.WithLeeway(signing.Leeway),
 		),
-	}, nil
+	}
+	// The first fetch runs in the background: in one process the JWKS may be served by the
+	// very server whose start waits for this verifier.
+	go func() {
+		defer close(v.ready)
+		v.kf, v.startErr = keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, override)
+		if v.startErr != nil {
+			v.startErr = fmt.Errorf("authn: JWKS client: %w", v.startErr)
+		}
+	}()
+	return v, nil
 }
 
 // Verify checks raw, the bearer token without "Bearer ", and returns its caller. Every
 // refusal wraps ErrInvalidToken. ctx bounds a fetch caused by an unknown kid.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	select {
+	case <-v.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if v.startErr != nil {
+		return nil, v.startErr
+	}
 	var c signing.Claims
 	if _, err := v.parser.ParseWithClaims(raw, &c, v.keyfunc(ctx)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)

@@ -5,7 +5,6 @@ package config
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/kelseyhightower/envconfig"
@@ -18,11 +17,6 @@ const Prefix = "SPACKMON"
 type Database struct {
 	URL     string `envconfig:"DATABASE_URL" desc:"PostgreSQL URL (postgres://user@host/db); empty: SQLite in the data dir"`
 	DataDir string `envconfig:"DATA_DIR" default:"./spackmon-data" desc:"where the embedded SQLite database lives"`
-}
-
-// SQLitePath is the SQLite database file of the data dir.
-func (d Database) SQLitePath() string {
-	return filepath.Join(d.DataDir, "spackmon.db")
 }
 
 // Limits bound what a client may send.

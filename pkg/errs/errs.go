@@ -27,6 +27,7 @@ const (
 	NotOwner        Reason = "NOT_OWNER"
 	Unauthenticated Reason = "UNAUTHENTICATED"
 	Forbidden       Reason = "FORBIDDEN"
+	RateLimited     Reason = "RATE_LIMITED"
 	Unavailable     Reason = "UNAVAILABLE"
 	Internal        Reason = "INTERNAL"
 )
@@ -44,6 +45,7 @@ var table = map[Reason]entry{
 	NotOwner:        {codes.PermissionDenied, http.StatusForbidden},
 	Unauthenticated: {codes.Unauthenticated, http.StatusUnauthorized},
 	Forbidden:       {codes.PermissionDenied, http.StatusForbidden},
+	RateLimited:     {codes.ResourceExhausted, http.StatusTooManyRequests},
 	Unavailable:     {codes.Unavailable, http.StatusServiceUnavailable},
 	Internal:        {codes.Internal, http.StatusInternalServerError},
 }

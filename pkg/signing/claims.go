@@ -18,11 +18,20 @@ const Leeway = 60 * time.Second
 // DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set.
 const DefaultTTL = 6000 * time.Second
 
-// The one resource type, resource name and action of the Spack flow.
+// The resource types, names and actions of realm tokens: "build" is the Spack flow's; "admin"
+// is user administration, granted only to admin users who ask for it.
 const (
 	TypeBuild   = "build"
 	ActionBuild = "build"
+	TypeAdmin   = "admin"
+	ActionAdmin = "admin"
 	AnyName     = "*"
+)
+
+// Scopes a client may ask the realm for.
+const (
+	ScopeBuild = "build"
+	ScopeAdmin = "admin"
 )
 
 // Access is one grant of a token, docker-registry style: actions on resources of a type
@@ -36,6 +45,11 @@ type Access struct {
 // BuildAccess is the grant the "build" scope gives.
 func BuildAccess() Access {
 	return Access{Type: TypeBuild, Name: AnyName, Actions: []string{ActionBuild}}
+}
+
+// AdminAccess is the grant the "admin" scope gives.
+func AdminAccess() Access {
+	return Access{Type: TypeAdmin, Name: AnyName, Actions: []string{ActionAdmin}}
 }
 
 // Claims are the claims of a realm token (PROTOCOL.md §3.4).
@@ -60,6 +74,9 @@ func (c *Claims) Allows(typ, name, action string) bool {
 
 // CanBuild reports whether the token carries the "build" scope.
 func (c *Claims) CanBuild() bool { return c.Allows(TypeBuild, AnyName, ActionBuild) }
+
+// CanAdmin reports whether the token carries the "admin" scope.
+func (c *Claims) CanAdmin() bool { return c.Allows(TypeAdmin, AnyName, ActionAdmin) }
 
 // NewClaims returns the claims of a token for subject (the username) issued now by issuer for
 // audience (the service), valid for ttl, with a random jti.

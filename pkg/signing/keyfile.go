@@ -1,11 +1,13 @@
 package signing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // KeyFileName is the name of the generated key inside the data directory.
@@ -71,4 +73,27 @@ func writeAndSync(f *os.File, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// WatchFile rotates set to the key in path whenever the file's content changes, checking every
+// interval until ctx ends: an operator rotates by replacing the file, without a restart. A
+// file that cannot be read or parsed keeps the current key and is reported to onError.
+func WatchFile(ctx context.Context, path string, set *KeySet, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		k, err := LoadFile(path)
+		if err != nil {
+			onError(err)
+			continue
+		}
+		if err := set.Rotate(k, time.Now()); err != nil {
+			onError(err)
+		}
+	}
 }

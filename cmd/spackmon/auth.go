@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/signing"
+	"github.com/spackmon/spackmon/pkg/telemetry"
+	"github.com/spackmon/spackmon/pkg/version"
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
+	authservice "github.com/spackmon/spackmon/services/auth/service"
+	authstore "github.com/spackmon/spackmon/services/auth/store"
+)
+
+// defaultGatewayAddr is where roles without a listener of their own expect the gateway.
+const defaultGatewayAddr = "127.0.0.1:8080"
+
+// keyFileCheck is how often a configured signing key file is checked for a new key.
+const keyFileCheck = 30 * time.Second
+
+func runAuth(ctx context.Context, args []string) error {
+	var cfg authConfig
+	if err := load(&cfg, args, nil); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	guard, err := newGuard(ctx, auth, log, authservice.Methods)
+	if err != nil {
+		return err
+	}
+	st, err := openAuthStore(ctx, cfg.Database, cfg.URL == "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.Setup(ctx, "auth")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
+	s := grpcServer(config.Limits{MaxBodyBytes: 1 << 20}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
+	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
+	log.Info("auth serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database),
+		"realm", auth.AuthServer, "kid", keys.Current().KID())
+	return server.Serve(ctx, s, lis)
+}
+
+func authServiceConfig(a config.Auth) authservice.Config {
+	return authservice.Config{Issuer: a.Issuer(), Service: a.Service()}
+}
+
+// realmKeys is the key set tokens are signed with: the key file, re-read for rotation until
+// ctx ends, or else a key generated once in the data dir.
+func realmKeys(ctx context.Context, r Realm, dataDir string, log *slog.Logger) (*signing.KeySet, error) {
+	if r.SigningKeyFile == "" {
+		k, err := signing.LoadOrGenerate(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		return signing.NewKeySet(k, time.Duration(r.TokenTTL))
+	}
+	k, err := signing.LoadFile(r.SigningKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := signing.NewKeySet(k, time.Duration(r.TokenTTL))
+	if err != nil {
+		return nil, err
+	}
+	go signing.WatchFile(ctx, r.SigningKeyFile, keys, keyFileCheck, func(err error) {
+		log.Warn("signing key file unusable; keeping the current key", "file", r.SigningKeyFile, "error", err)
+	})
+	return keys, nil
+}
+
+// newGuard is the interceptor pair of a role serving the services whose method tables are
+// given, verifying tokens against the realm's JWKS.
+func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...map[string]authn.Requirement) (*authn.Guard, error) {
+	g := &authn.Guard{
+		Methods:      map[string]authn.Requirement{},
+		Challenge:    authn.Challenge{Realm: a.AuthServer, Service: a.Service()},
+		Disabled:     a.DisableAuth,
+		PrivateReads: a.PrivateReads,
+		Log:          log,
+	}
+	for _, t := range tables {
+		maps.Copy(g.Methods, t)
+	}
+	check := g.Challenge
+	check.Scope = signing.ScopeBuild
+	if err := check.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), authn.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	g.Verifier = v
+	return g, nil
+}
+
+func authMode(a config.Auth) string {
+	switch {
+	case a.DisableAuth:
+		return "disabled (writes are anonymous)"
+	case a.PrivateReads:
+		return "tokens for reads and writes"
+	}
+	return "tokens for writes"
+}
+
+// hintFirstUser tells a new user how to get credentials when there are none yet.
+func hintFirstUser(ctx context.Context, log *slog.Logger, st authstore.Store, d config.Database, a config.Auth) {
+	if a.DisableAuth {
+		return
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil || len(users) > 0 {
+		return
+	}
+	where := "--data-dir " + d.DataDir
+	if d.URL != "" {
+		where = "(with the same SPACKMON_DATABASE_URL)"
+	}
+	log.Info(fmt.Sprintf("no users yet: create one with `spackmon user add NAME %s`, then "+
+		"`export SPACKMON_USER=NAME SPACKMON_TOKEN=<the token it prints>` and run `spack install --monitor --monitor-host %s ...`",
+		where, a.PublicURL))
+}

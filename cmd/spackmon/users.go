@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/config"
+
+	authservice "github.com/spackmon/spackmon/services/auth/service"
+)
+
+var errUserUsage = errors.New("usage: spackmon user add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME")
+
+// runUser administers users directly in the auth store, which works whether or not a server
+// runs on it.
+func runUser(ctx context.Context, args []string) error {
+	return userCommand(ctx, os.Stdout, args)
+}
+
+func userCommand(ctx context.Context, out io.Writer, args []string) error {
+	if len(args) == 0 {
+		return errUserUsage
+	}
+	sub, args := args[0], args[1:]
+	var cfg userConfig
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("spackmon user "+sub, flag.ContinueOnError)
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
+	admin := fs.Bool("admin", false, "the user may administer users (add only)")
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkUserArgs(sub, names, *admin); err != nil {
+		return err
+	}
+	st, err := openAuthStore(ctx, cfg.Database, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	users := authservice.NewUsers(st)
+	switch sub {
+	case "add":
+		u, tok, err := users.Add(ctx, names[0], *admin)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created user %s (admin: %t); its API token, shown only now:\n%s\n", u.Name, u.Admin, tok.Reveal())
+	case "list":
+		list, err := users.List(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tADMIN\tDISABLED\tCREATED")
+		for _, u := range list {
+			fmt.Fprintf(tw, "%s\t%t\t%t\t%s\n", u.Name, u.Admin, u.Disabled, u.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	case "rotate":
+		tok, err := users.Rotate(ctx, names[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "revoked every API token of %s; the new one, shown only now:\n%s\n", names[0], tok.Reveal())
+	case "disable", "enable":
+		u, err := users.SetDisabled(ctx, names[0], sub == "disable")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %s disabled: %t\n", u.Name, u.Disabled)
+	case "delete":
+		if err := users.Delete(ctx, names[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "deleted user %s and its tokens\n", names[0])
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments
+// (spackmon user add alice --admin) and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return names, nil
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func checkUserArgs(sub string, names []string, admin bool) error {
+	if admin && sub != "add" {
+		return errUserUsage
+	}
+	switch sub {
+	case "list":
+		if len(names) == 0 {
+			return nil
+		}
+	case "add", "rotate", "disable", "enable", "delete":
+		if len(names) == 1 {
+			return nil
+		}
+	}
+	return errUserUsage
+}

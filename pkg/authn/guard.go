@@ -1,0 +1,147 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/signing"
+)
+
+// Requirement is what a method asks of its caller.
+type Requirement int
+
+const (
+	// Public methods never look at a token (token issue, JWKS, health).
+	Public Requirement = iota + 1
+	// Read methods need a valid token only when reads are private.
+	Read
+	// Build methods need a token with the build scope: every write of the protocol.
+	Build
+	// Admin methods need a token with the admin scope, whether auth is disabled or not.
+	Admin
+)
+
+// ChallengeHeader is the metadata key (a trailer) that carries the challenge of a refused
+// call; the gateway sends it on as the Www-Authenticate header.
+const ChallengeHeader = "www-authenticate"
+
+// TokenVerifier checks a bearer token. *Verifier is the one used outside tests.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*Principal, error)
+}
+
+// Guard is the gRPC interceptor pair every service that verifies tokens installs. Methods
+// lists every method of the service with its requirement; a method missing from it is
+// refused, so a new method cannot be open by accident. The gRPC health and reflection
+// services are public.
+type Guard struct {
+	Methods  map[string]Requirement
+	Verifier TokenVerifier
+	// Challenge names the realm and service of the challenge; its scope and error are set
+	// per refusal.
+	Challenge Challenge
+	// Disabled makes every call but the Admin ones anonymous (SPACKMON_DISABLE_AUTH).
+	Disabled bool
+	// PrivateReads makes Read methods need a token (SPACKMON_PRIVATE_READS).
+	PrivateReads bool
+	Log          *slog.Logger
+}
+
+// Unary is the unary interceptor.
+func (g *Guard) Unary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		ctx, challenge, err := g.admit(ctx, info.FullMethod)
+		if err != nil {
+			if challenge != "" {
+				_ = grpc.SetTrailer(ctx, metadata.Pairs(ChallengeHeader, challenge))
+			}
+			return nil, err
+		}
+		return h(ctx, req)
+	}
+}
+
+// Stream is the stream interceptor.
+func (g *Guard) Stream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		ctx, challenge, err := g.admit(ss.Context(), info.FullMethod)
+		if err != nil {
+			if challenge != "" {
+				ss.SetTrailer(metadata.Pairs(ChallengeHeader, challenge))
+			}
+			return err
+		}
+		return h(srv, &identityStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+// admit decides a call: the context to run it with, or an error and the challenge to send.
+func (g *Guard) admit(ctx context.Context, method string) (context.Context, string, error) {
+	need, ok := g.Methods[method]
+	if !ok {
+		if !strings.HasPrefix(method, "/grpc.health.v1.") && !strings.HasPrefix(method, "/grpc.reflection.") {
+			return ctx, "", errs.New(errs.Forbidden, "Method %s is not open to callers.", method)
+		}
+		need = Public
+	}
+	if need == Public || (need == Read && !g.PrivateReads) {
+		return ctx, "", nil
+	}
+	if g.Disabled && need != Admin {
+		return WithIdentity(ctx, Identity{Name: AnonymousUser}), "", nil
+	}
+	raw, ok := bearer(ctx)
+	if !ok {
+		return ctx, g.challenge(need, ""), errs.New(errs.Unauthenticated, "Authentication is required: fetch a token from the realm named in the challenge.")
+	}
+	p, err := g.Verifier.Verify(ctx, raw)
+	if errors.Is(err, ErrInvalidToken) {
+		g.log().DebugContext(ctx, "token refused", "method", method, "reason", err)
+		return ctx, g.challenge(need, InvalidToken), errs.New(errs.Unauthenticated, "The token is invalid or has expired: fetch a new one from the realm.")
+	}
+	if err != nil {
+		return ctx, "", errs.Wrap(errs.Unavailable, err, "Tokens cannot be verified right now.")
+	}
+	if (need == Build && !p.CanBuild()) || (need == Admin && !p.Claims.CanAdmin()) {
+		scope := scopeOf(need)
+		return ctx, g.challenge(need, InsufficientScope), errs.New(errs.Forbidden, "The token does not grant the %s scope.", scope)
+	}
+	return WithIdentity(ctx, p.Identity()), "", nil
+}
+
+func (g *Guard) challenge(need Requirement, errorCode string) string {
+	c := g.Challenge
+	c.Scope, c.Error = scopeOf(need), errorCode
+	return c.String()
+}
+
+func scopeOf(need Requirement) string {
+	if need == Admin {
+		return signing.ScopeAdmin
+	}
+	return signing.ScopeBuild
+}
+
+func (g *Guard) log() *slog.Logger {
+	if g.Log != nil {
+		return g.Log
+	}
+	return slog.Default()
+}
+
+// bearer returns the bearer token of the call's authorization metadata.
+func bearer(ctx context.Context) (string, bool) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if tok, ok := BearerToken(v); ok {
+			return tok, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,162 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"unicode"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/signing"
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
+	"github.com/spackmon/spackmon/services/auth/apitoken"
+	"github.com/spackmon/spackmon/services/auth/store"
+)
+
+// Longest service and scope a client may ask for, in bytes.
+const (
+	maxServiceLength = 512
+	maxScopeLength   = 1024
+)
+
+// refusal is why credentials were refused: logged, never shown to the client, who only learns
+// that they were wrong.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// IssueToken checks the Basic credentials of the call and signs a realm token for them.
+func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
+	service, err := s.audience(req.GetService())
+	if err != nil {
+		return nil, err
+	}
+	scope := req.GetScope()
+	if len(scope) > maxScopeLength {
+		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
+	}
+	addr := clientAddress(ctx)
+	now := s.now()
+	if wait, blocked := s.limiter.blocked(addr, now); blocked {
+		s.log.WarnContext(ctx, "token refused", "client", addr, "reason", "too many failed attempts")
+		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
+	}
+	user, err := s.checkCredentials(ctx, authorization(ctx))
+	if err != nil {
+		var r refusal
+		if !errors.As(err, &r) {
+			return nil, err
+		}
+		s.limiter.fail(addr, now)
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", user, "reason", string(r))
+		return nil, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
+	}
+	access := grant(user, scope)
+	tok, claims, err := s.keys.Issue(s.cfg.Issuer, user.Name, service, access, now)
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "token issued", "client", addr, "user", user.Name, "service", service, "jti", claims.ID)
+	return &authv1.IssueTokenResponse{
+		Token:       tok,
+		AccessToken: tok,
+		ExpiresIn:   int64(s.keys.TTL().Seconds()),
+		IssuedAt:    timestamppb.New(claims.IssuedAt.Time),
+	}, nil
+}
+
+// checkCredentials returns the user whose API token the header carries. Every refusal is a
+// refusal error; other errors are failures of the store.
+func (s *Service) checkCredentials(ctx context.Context, header string) (store.User, error) {
+	name, secret, err := authn.ParseBasic(header)
+	if err != nil {
+		return store.User{}, refusal(err.Error())
+	}
+	tok, err := apitoken.Parse(secret)
+	if err != nil {
+		return store.User{Name: name}, refusal("malformed API token")
+	}
+	t, u, err := s.users.st.FindToken(ctx, tok.Prefix())
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return store.User{Name: name}, refusal("unknown API token")
+	case err != nil:
+		return store.User{}, err
+	case !tok.Verify(t.Hash):
+		return store.User{Name: name}, refusal("wrong API token")
+	case u.Name != name:
+		return store.User{Name: name}, refusal("API token of another user")
+	case u.Disabled:
+		return u, refusal("user disabled")
+	case t.Revoked():
+		return u, refusal("API token revoked")
+	case t.Expired(s.now()):
+		return u, refusal("API token expired")
+	}
+	if err := s.users.st.TouchToken(ctx, t.ID); err != nil {
+		s.log.WarnContext(ctx, "recording token use failed", "user", u.Name, "error", err)
+	}
+	return u, nil
+}
+
+// grant is what the user gets of the scope asked for: build for everyone, admin for admins.
+// Asking for more, or for unknown scopes, is not an error; it grants nothing more.
+func grant(u store.User, scope string) []signing.Access {
+	words := strings.FieldsFunc(scope, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(words) == 0 {
+		words = []string{signing.ScopeBuild}
+	}
+	access := []signing.Access{}
+	if slices.Contains(words, signing.ScopeBuild) {
+		access = append(access, signing.BuildAccess())
+	}
+	if slices.Contains(words, signing.ScopeAdmin) && u.Admin {
+		access = append(access, signing.AdminAccess())
+	}
+	return access
+}
+
+// audience is the service the token is for: the one asked for, else the realm's own.
+func (s *Service) audience(asked string) (string, error) {
+	if asked == "" {
+		return s.cfg.Service, nil
+	}
+	if len(asked) > maxServiceLength || strings.ContainsFunc(asked, unicode.IsControl) {
+		return "", errs.New(errs.BadRequest, "The service must be printable text of at most %d bytes.", maxServiceLength)
+	}
+	return asked, nil
+}
+
+func authorization(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get("authorization"); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// clientAddress is who the failure limit counts against: the address the gateway saw (the
+// last X-Forwarded-For entry, which it appends), else the gRPC peer.
+func clientAddress(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 {
+		hops := strings.Split(fwd[len(fwd)-1], ",")
+		if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
+			return last
+		}
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+			return host
+		}
+		return p.Addr.String()
+	}
+	return "unknown"
+}

@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
+	"github.com/spackmon/spackmon/services/auth/apitoken"
+	"github.com/spackmon/spackmon/services/auth/store"
+)
+
+// Users administers users and their API tokens. The gRPC methods and the spackmon user
+// commands both use it, so that a token is made and stored one way only.
+type Users struct {
+	st store.Store
+}
+
+// NewUsers returns the administration of the users in st.
+func NewUsers(st store.Store) *Users { return &Users{st: st} }
+
+// Add creates a user with a first API token and returns the token, which is shown this once.
+func (u *Users) Add(ctx context.Context, name string, admin bool) (store.User, apitoken.Token, error) {
+	tok, err := apitoken.New()
+	if err != nil {
+		return store.User{}, apitoken.Token{}, err
+	}
+	user, err := u.st.CreateUser(ctx, store.NewUser{Name: name, Admin: admin})
+	if err != nil {
+		return store.User{}, apitoken.Token{}, err
+	}
+	if _, err := u.st.AddToken(ctx, name, store.NewToken{Prefix: tok.Prefix(), Hash: tok.Hash()}); err != nil {
+		return store.User{}, apitoken.Token{}, err
+	}
+	return user, tok, nil
+}
+
+// Rotate revokes every API token of the user and returns a new one.
+func (u *Users) Rotate(ctx context.Context, name string) (apitoken.Token, error) {
+	tok, err := apitoken.New()
+	if err != nil {
+		return apitoken.Token{}, err
+	}
+	if _, err := u.st.RotateToken(ctx, name, store.NewToken{Prefix: tok.Prefix(), Hash: tok.Hash()}); err != nil {
+		return apitoken.Token{}, err
+	}
+	return tok, nil
+}
+
+// List returns every user, by name.
+func (u *Users) List(ctx context.Context) ([]store.User, error) { return u.st.ListUsers(ctx) }
+
+// SetDisabled disables or re-enables a user; a disabled user's tokens are refused.
+func (u *Users) SetDisabled(ctx context.Context, name string, disabled bool) (store.User, error) {
+	return u.st.SetDisabled(ctx, name, disabled)
+}
+
+// Delete removes a user and its tokens.
+func (u *Users) Delete(ctx context.Context, name string) error { return u.st.DeleteUser(ctx, name) }
+
+// CreateUser creates a user and returns its first API token.
+func (s *Service) CreateUser(ctx context.Context, req *authv1.CreateUserRequest) (*authv1.CreateUserResponse, error) {
+	user, tok, err := s.users.Add(ctx, req.GetName(), req.GetAdmin())
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "user created", user.Name)
+	return &authv1.CreateUserResponse{User: userMessage(user), ApiToken: tok.Reveal()}, nil
+}
+
+// ListUsers lists every user.
+func (s *Service) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*authv1.ListUsersResponse, error) {
+	users, err := s.users.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &authv1.ListUsersResponse{Users: make([]*authv1.User, len(users))}
+	for i, u := range users {
+		out.Users[i] = userMessage(u)
+	}
+	return out, nil
+}
+
+// RotateToken replaces the user's API tokens with a new one.
+func (s *Service) RotateToken(ctx context.Context, req *authv1.RotateTokenRequest) (*authv1.RotateTokenResponse, error) {
+	tok, err := s.users.Rotate(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "API token rotated", req.GetName())
+	return &authv1.RotateTokenResponse{ApiToken: tok.Reveal()}, nil
+}
+
+// SetUserDisabled disables or re-enables a user.
+func (s *Service) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabledRequest) (*authv1.User, error) {
+	u, err := s.users.SetDisabled(ctx, req.GetName(), req.GetDisabled())
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "user disabled set", u.Name, "disabled", u.Disabled)
+	return userMessage(u), nil
+}
+
+// DeleteUser removes a user.
+func (s *Service) DeleteUser(ctx context.Context, req *authv1.DeleteUserRequest) (*authv1.DeleteUserResponse, error) {
+	if err := s.users.Delete(ctx, req.GetName()); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "user deleted", req.GetName())
+	return &authv1.DeleteUserResponse{}, nil
+}
+
+func (s *Service) audit(ctx context.Context, what, user string, args ...any) {
+	by := "unknown"
+	if id, ok := authn.FromContext(ctx); ok {
+		by = id.Name
+	}
+	s.log.InfoContext(ctx, what, append([]any{"user", user, "by", by}, args...)...)
+}
