@@ -70,6 +70,8 @@ type testServer struct {
 	// bearer, when set, is sent with every request that names no Authorization itself.
 	user, apiToken string
 	bearer         string
+	// realm is where the server sends clients for tokens.
+	realm string
 }
 
 func testConfig(d config.Database) serveConfig {
@@ -122,7 +124,10 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 		}
 	})
 	srv := &testServer{URL: "http://" + httpLis.Addr().String(), GRPCAddr: grpcLis.Addr().String(),
-		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}, db: d}
+		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}, db: d, realm: cfg.AuthServer}
+	if srv.realm == "" {
+		srv.realm = srv.URL + "/auth/token/"
+	}
 	srv.waitReady(t)
 	srv.user, srv.apiToken = srv.addUser(t, "alice", false)
 	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")

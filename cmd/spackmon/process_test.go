@@ -41,7 +41,8 @@ func TestSeparateProcesses(t *testing.T) {
 	start(t, bin, "ingest", append(env, "SPACKMON_GRPC_ADDR="+grpcAddr))
 	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_AUTH_ADDR="+authAddr, "SPACKMON_ADDR="+httpAddr))
 
-	srv := &testServer{URL: "http://" + httpAddr, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
+	srv := &testServer{URL: "http://" + httpAddr, prefix: "/ms1", client: &http.Client{Timeout: time.Minute},
+		realm: "http://" + httpAddr + "/auth/token/"}
 	srv.waitReady(t)
 	// The user is made by the CLI, on the same database, while the services run.
 	add := exec.Command(bin, "user", "add", "spackuser")

@@ -228,7 +228,7 @@ func (r *replay) checkChallenge(label string, a answer, sentToken bool) {
 	if err != nil {
 		t.Fatalf("%s: challenge %q: %v", label, a.Header.Get("Www-Authenticate"), err)
 	}
-	want := authn.Challenge{Realm: r.srv.URL + "/auth/token/", Service: r.srv.URL, Scope: "build"}
+	want := authn.Challenge{Realm: r.srv.realm, Service: r.srv.URL, Scope: "build"}
 	if sentToken {
 		want.Error = authn.InvalidToken
 	}
