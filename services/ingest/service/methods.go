@@ -18,4 +18,5 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_ListBuildEvents_FullMethodName:   authn.Read,
 	ingestv1.IngestService_ListSpecs_FullMethodName:         authn.Read,
 	ingestv1.IngestService_GetSpec_FullMethodName:           authn.Read,
+	ingestv1.IngestService_ListSpecsByName_FullMethodName:   authn.Read,
 }

@@ -93,7 +93,7 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
-		AfterID: after, Limit: limit,
+		SpecID: req.GetSpecId(), AfterID: after, Limit: limit,
 	})
 	if err != nil {
 		return nil, err
@@ -306,6 +306,23 @@ func (s *Server) ListSpecs(ctx context.Context, req *ingestv1.ListSpecsRequest) 
 		resp.NextPageToken = pageToken(specs[len(specs)-1].ID)
 	}
 	return resp, nil
+}
+
+// ListSpecsByName answers the upstream look-up by package name. Its pages are as long as
+// they may be, since upstream clients expect the whole list at once.
+func (s *Server) ListSpecsByName(ctx context.Context, req *ingestv1.ListSpecsByNameRequest) (*ingestv1.SpecsByName, error) {
+	if req.GetName() == "" {
+		return nil, errs.New(errs.BadRequest, "A spec name is required.")
+	}
+	size := req.GetPageSize()
+	if size <= 0 {
+		size = maxPageSize
+	}
+	list, err := s.ListSpecs(ctx, &ingestv1.ListSpecsRequest{Name: req.GetName(), PageSize: size, PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	return &ingestv1.SpecsByName{Specs: list.GetSpecs(), NextPageToken: list.GetNextPageToken()}, nil
 }
 
 // GetSpec returns a spec with its direct dependencies and dependents.

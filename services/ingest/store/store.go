@@ -214,6 +214,8 @@ type BuildQuery struct {
 	Owner        string
 	Hostname     string
 	SpackVersion string
+	// SpecID keeps the builds of one spec (any when 0).
+	SpecID int64
 	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
 	Text    string
 	AfterID int64

@@ -714,9 +714,11 @@ type ListBuildsRequest struct {
 	Hostname     string                 `protobuf:"bytes,5,opt,name=hostname,proto3" json:"hostname,omitempty"`
 	SpackVersion string                 `protobuf:"bytes,6,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
 	// q matches spec name, version, full hash, hostname or tag.
-	Q             string `protobuf:"bytes,7,opt,name=q,proto3" json:"q,omitempty"`
-	PageSize      int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Q         string `protobuf:"bytes,7,opt,name=q,proto3" json:"q,omitempty"`
+	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// spec_id keeps the builds of one spec.
+	SpecId        int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -812,6 +814,13 @@ func (x *ListBuildsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListBuildsRequest) GetSpecId() int64 {
+	if x != nil {
+		return x.SpecId
+	}
+	return 0
 }
 
 type ListBuildsResponse struct {
@@ -2064,6 +2073,118 @@ func (x *SpecLink) GetType() []string {
 	return nil
 }
 
+type ListSpecsByNameRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSpecsByNameRequest) Reset() {
+	*x = ListSpecsByNameRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSpecsByNameRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSpecsByNameRequest) ProtoMessage() {}
+
+func (x *ListSpecsByNameRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSpecsByNameRequest.ProtoReflect.Descriptor instead.
+func (*ListSpecsByNameRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListSpecsByNameRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListSpecsByNameRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSpecsByNameRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type SpecsByName struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Specs         []*Spec                `protobuf:"bytes,1,rep,name=specs,proto3" json:"specs,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecsByName) Reset() {
+	*x = SpecsByName{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecsByName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecsByName) ProtoMessage() {}
+
+func (x *SpecsByName) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecsByName.ProtoReflect.Descriptor instead.
+func (*SpecsByName) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SpecsByName) GetSpecs() []*Spec {
+	if x != nil {
+		return x.Specs
+	}
+	return nil
+}
+
+func (x *SpecsByName) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_spackmon_ingest_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
@@ -2123,7 +2244,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xfb\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\x94\x02\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -2134,7 +2255,9 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x01q\x18\a \x01(\tR\x01q\x12\x1b\n" +
 	"\tpage_size\x18\b \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tR\tpageToken\"o\n" +
+	"page_token\x18\t \x01(\tR\tpageToken\x12\x17\n" +
+	"\aspec_id\x18\n" +
+	" \x01(\x03R\x06specId\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
@@ -2254,7 +2377,15 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tfull_hash\x18\x02 \x01(\tR\bfullHash\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12\x12\n" +
-	"\x04type\x18\x04 \x03(\tR\x04type2\xa2\a\n" +
+	"\x04type\x18\x04 \x03(\tR\x04type\"h\n" +
+	"\x16ListSpecsByNameRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"e\n" +
+	"\vSpecsByName\x12.\n" +
+	"\x05specs\x18\x01 \x03(\v2\x18.spackmon.ingest.v1.SpecR\x05specs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x82\b\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -2266,7 +2397,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0eGetPhaseOutput\x12).spackmon.ingest.v1.GetPhaseOutputRequest\x1a\x1f.spackmon.ingest.v1.PhaseOutput\x12j\n" +
 	"\x0fListBuildEvents\x12*.spackmon.ingest.v1.ListBuildEventsRequest\x1a+.spackmon.ingest.v1.ListBuildEventsResponse\x12X\n" +
 	"\tListSpecs\x12$.spackmon.ingest.v1.ListSpecsRequest\x1a%.spackmon.ingest.v1.ListSpecsResponse\x12G\n" +
-	"\aGetSpec\x12\".spackmon.ingest.v1.GetSpecRequest\x1a\x18.spackmon.ingest.v1.SpecB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\aGetSpec\x12\".spackmon.ingest.v1.GetSpecRequest\x1a\x18.spackmon.ingest.v1.Spec\x12^\n" +
+	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByNameB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -2280,7 +2412,7 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*NewSpecRequest)(nil),            // 0: spackmon.ingest.v1.NewSpecRequest
 	(*NewSpecResponse)(nil),           // 1: spackmon.ingest.v1.NewSpecResponse
@@ -2310,12 +2442,14 @@ var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*GetSpecRequest)(nil),            // 25: spackmon.ingest.v1.GetSpecRequest
 	(*Spec)(nil),                      // 26: spackmon.ingest.v1.Spec
 	(*SpecLink)(nil),                  // 27: spackmon.ingest.v1.SpecLink
-	nil,                               // 28: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
+	(*ListSpecsByNameRequest)(nil),    // 28: spackmon.ingest.v1.ListSpecsByNameRequest
+	(*SpecsByName)(nil),               // 29: spackmon.ingest.v1.SpecsByName
+	nil,                               // 30: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	28, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	30, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
@@ -2323,39 +2457,42 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
 	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
 	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	29, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	29, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	29, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	31, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	31, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	31, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
 	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
 	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
 	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
 	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	29, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 17: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
-	3,  // 18: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
-	6,  // 19: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
-	8,  // 20: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
-	11, // 21: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
-	13, // 22: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
-	18, // 23: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
-	20, // 24: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
-	23, // 25: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
-	25, // 26: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
-	1,  // 27: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 28: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 29: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 30: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 31: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 32: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 33: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 34: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 35: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 36: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	27, // [27:37] is the sub-list for method output_type
-	17, // [17:27] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	31, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
+	0,  // 18: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
+	3,  // 19: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
+	6,  // 20: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
+	8,  // 21: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
+	11, // 22: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
+	13, // 23: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
+	18, // 24: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	20, // 25: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
+	23, // 26: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
+	25, // 27: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
+	28, // 28: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
+	1,  // 29: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 30: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 31: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 32: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 33: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 34: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	19, // 35: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	21, // 36: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	24, // 37: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	26, // 38: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	29, // 39: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	29, // [29:40] is the sub-list for method output_type
+	18, // [18:29] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_ingest_v1_ingest_proto_init() }
@@ -2370,7 +2507,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

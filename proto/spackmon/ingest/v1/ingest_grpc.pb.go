@@ -32,6 +32,7 @@ const (
 	IngestService_ListBuildEvents_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
 	IngestService_ListSpecs_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListSpecs"
 	IngestService_GetSpec_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetSpec"
+	IngestService_ListSpecsByName_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -53,6 +54,9 @@ type IngestServiceClient interface {
 	ListBuildEvents(ctx context.Context, in *ListBuildEventsRequest, opts ...grpc.CallOption) (*ListBuildEventsResponse, error)
 	ListSpecs(ctx context.Context, in *ListSpecsRequest, opts ...grpc.CallOption) (*ListSpecsResponse, error)
 	GetSpec(ctx context.Context, in *GetSpecRequest, opts ...grpc.CallOption) (*Spec, error)
+	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
+	// up to 1,000 by default.
+	ListSpecsByName(ctx context.Context, in *ListSpecsByNameRequest, opts ...grpc.CallOption) (*SpecsByName, error)
 }
 
 type ingestServiceClient struct {
@@ -163,6 +167,16 @@ func (c *ingestServiceClient) GetSpec(ctx context.Context, in *GetSpecRequest, o
 	return out, nil
 }
 
+func (c *ingestServiceClient) ListSpecsByName(ctx context.Context, in *ListSpecsByNameRequest, opts ...grpc.CallOption) (*SpecsByName, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SpecsByName)
+	err := c.cc.Invoke(ctx, IngestService_ListSpecsByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -182,6 +196,9 @@ type IngestServiceServer interface {
 	ListBuildEvents(context.Context, *ListBuildEventsRequest) (*ListBuildEventsResponse, error)
 	ListSpecs(context.Context, *ListSpecsRequest) (*ListSpecsResponse, error)
 	GetSpec(context.Context, *GetSpecRequest) (*Spec, error)
+	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
+	// up to 1,000 by default.
+	ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -221,6 +238,9 @@ func (UnimplementedIngestServiceServer) ListSpecs(context.Context, *ListSpecsReq
 }
 func (UnimplementedIngestServiceServer) GetSpec(context.Context, *GetSpecRequest) (*Spec, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSpec not implemented")
+}
+func (UnimplementedIngestServiceServer) ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSpecsByName not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -423,6 +443,24 @@ func _IngestService_GetSpec_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_ListSpecsByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSpecsByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).ListSpecsByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_ListSpecsByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).ListSpecsByName(ctx, req.(*ListSpecsByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -469,6 +507,10 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSpec",
 			Handler:    _IngestService_GetSpec_Handler,
+		},
+		{
+			MethodName: "ListSpecsByName",
+			Handler:    _IngestService_ListSpecsByName_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -101,6 +101,9 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.SpecName != "" {
 		w.add("s.name = ?", q.SpecName)
 	}
+	if q.SpecID > 0 {
+		w.add("b.spec_id = ?", q.SpecID)
+	}
 	if q.Owner != "" {
 		w.add("b.owner = ?", q.Owner)
 	}

@@ -1,0 +1,233 @@
+// Package service implements the analysis gRPC API on top of a store.Store: it checks
+// analyze requests, asks ingest whether the build exists and whose it is, and maps the
+// store's rows to the wire types.
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/errs"
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	"github.com/spackmon/spackmon/services/analysis/store"
+)
+
+// Server is the analysis service.
+type Server struct {
+	analysisv1.UnimplementedAnalysisServiceServer
+	store  store.Store
+	ingest ingestv1.IngestServiceClient
+}
+
+// New returns the service over st, asking ingest about builds.
+func New(st store.Store, ingest ingestv1.IngestServiceClient) *Server {
+	return &Server{store: st, ingest: ingest}
+}
+
+// asCaller makes ctx an outgoing context that carries the caller's credentials, so that
+// ingest applies its own rules (private reads) to the caller and not to this service.
+func asCaller(ctx context.Context) context.Context {
+	in, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range in.Get("authorization") {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", v)
+	}
+	return ctx
+}
+
+// RecordAnalysis stores analyzer results for one of the caller's builds.
+func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnalysisRequest) (*analysisv1.RecordAnalysisResponse, error) {
+	who, ok := authn.FromContext(ctx)
+	if !ok || who.Name == "" {
+		// The guard establishes the caller of every write; without one the wiring is
+		// wrong, and the call is refused rather than trusted.
+		return nil, errs.New(errs.Unauthenticated, "Authentication is required.")
+	}
+	if req.GetBuildId() <= 0 {
+		return nil, errs.New(errs.BadRequest, "Missing required build_id.")
+	}
+	md, err := parseMetadata(req.GetMetadata())
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.ingest.GetBuild(asCaller(ctx), &ingestv1.GetBuildRequest{Id: req.GetBuildId()})
+	if err != nil {
+		return nil, err
+	}
+	if b.GetOwner() != who.Name && !who.Admin {
+		return nil, errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
+	}
+	sum, err := s.store.Record(ctx, b.GetId(), md.resolve(b.GetSpec().GetFullHash()))
+	if err != nil {
+		return nil, err
+	}
+	return &analysisv1.RecordAnalysisResponse{
+		Build: &analysisv1.BuildRef{BuildId: b.GetId(), SpecFullHash: b.GetSpec().GetFullHash(), SpecName: b.GetSpec().GetName()},
+		InstallFiles: int64(sum.InstallFiles), EnvironmentVariables: int64(sum.EnvironmentVariables),
+		Attributes: int64(sum.Attributes), ConfigArgs: sum.ConfigArgs,
+	}, nil
+}
+
+func needBuild(id int64) error {
+	if id <= 0 {
+		return errs.New(errs.BadRequest, "A build id is required.")
+	}
+	return nil
+}
+
+// Page tokens are opaque to clients: the path or id the previous page ended with.
+func textToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func fromTextToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", errs.New(errs.BadRequest, "Invalid page_token.")
+	}
+	return string(b), nil
+}
+
+func fromIDToken(tok string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	s, err := fromTextToken(tok)
+	if err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.New(errs.BadRequest, "Invalid page_token.")
+	}
+	return id, nil
+}
+
+// ListInstallFiles lists a build's install files by path.
+func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInstallFilesRequest) (*analysisv1.ListInstallFilesResponse, error) {
+	if err := needBuild(req.GetBuildId()); err != nil {
+		return nil, err
+	}
+	after, err := fromTextToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	limit := store.Limit(int(req.GetPageSize()))
+	files, err := s.store.ListInstallFiles(ctx, store.InstallFileQuery{
+		BuildID: req.GetBuildId(), Type: req.GetType(), PathPrefix: req.GetPathPrefix(), After: after, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &analysisv1.ListInstallFilesResponse{InstallFiles: make([]*analysisv1.InstallFile, len(files))}
+	for i, f := range files {
+		resp.InstallFiles[i] = &analysisv1.InstallFile{
+			Path: f.Path, Type: f.Type, Mode: f.Mode, Owner: f.Owner, Group: f.Group, Hash: f.Hash, Size: f.Size,
+		}
+	}
+	if len(files) == limit {
+		resp.NextPageToken = textToken(files[len(files)-1].Path)
+	}
+	return resp, nil
+}
+
+// GetEnvironment returns a build's environment variables by name.
+func (s *Server) GetEnvironment(ctx context.Context, req *analysisv1.GetEnvironmentRequest) (*analysisv1.Environment, error) {
+	if err := needBuild(req.GetBuildId()); err != nil {
+		return nil, err
+	}
+	vars, err := s.store.GetEnvironment(ctx, req.GetBuildId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &analysisv1.Environment{Variables: make([]*analysisv1.EnvironmentVariable, len(vars))}
+	for i, v := range vars {
+		resp.Variables[i] = &analysisv1.EnvironmentVariable{Name: v.Name, Value: v.Value}
+	}
+	return resp, nil
+}
+
+// GetConfigArgs returns a build's configure arguments.
+func (s *Server) GetConfigArgs(ctx context.Context, req *analysisv1.GetConfigArgsRequest) (*analysisv1.ConfigArgs, error) {
+	if err := needBuild(req.GetBuildId()); err != nil {
+		return nil, err
+	}
+	args, ok, err := s.store.GetConfigArgs(ctx, req.GetBuildId())
+	if err != nil {
+		return nil, err
+	}
+	return &analysisv1.ConfigArgs{ConfigArgs: args, Recorded: ok}, nil
+}
+
+// ListAttributes lists the results of one build, or of every build of one spec.
+func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttributesRequest) (*analysisv1.ListAttributesResponse, error) {
+	after, err := fromIDToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	var builds []int64
+	switch {
+	case req.GetBuildId() > 0 && req.GetSpecId() > 0:
+		return nil, errs.New(errs.BadRequest, "Name a build id or a spec id, not both.")
+	case req.GetBuildId() > 0:
+		builds = []int64{req.GetBuildId()}
+	case req.GetSpecId() > 0:
+		if builds, err = s.specBuilds(ctx, req.GetSpecId()); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errs.New(errs.BadRequest, "A spec id is required.")
+	}
+	limit := store.Limit(int(req.GetPageSize()))
+	attrs, err := s.store.ListAttributes(ctx, store.AttributeQuery{
+		BuildIDs: builds, Analyzer: req.GetAnalyzer(), Name: req.GetName(), AfterID: after, Limit: limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &analysisv1.ListAttributesResponse{Attributes: make([]*analysisv1.Attribute, len(attrs))}
+	for i, a := range attrs {
+		resp.Attributes[i] = &analysisv1.Attribute{Id: a.ID, BuildId: a.BuildID, InstallFile: a.InstallFile, Analyzer: a.Analyzer, Name: a.Name}
+	}
+	if len(attrs) == limit {
+		resp.NextPageToken = textToken(strconv.FormatInt(attrs[len(attrs)-1].ID, 10))
+	}
+	return resp, nil
+}
+
+// specBuilds asks ingest for the ids of every build of a spec.
+func (s *Server) specBuilds(ctx context.Context, specID int64) ([]int64, error) {
+	ctx = asCaller(ctx)
+	var ids []int64
+	req := &ingestv1.ListBuildsRequest{SpecId: specID, PageSize: store.MaxLimit}
+	for {
+		page, err := s.ingest.ListBuilds(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range page.GetBuilds() {
+			ids = append(ids, b.GetId())
+		}
+		if page.GetNextPageToken() == "" {
+			return ids, nil
+		}
+		req.PageToken = page.GetNextPageToken()
+	}
+}
+
+// GetAttributeValue returns one result's value.
+func (s *Server) GetAttributeValue(ctx context.Context, req *analysisv1.GetAttributeValueRequest) (*analysisv1.AttributeValue, error) {
+	if req.GetId() <= 0 {
+		return nil, errs.New(errs.BadRequest, "An attribute id is required.")
+	}
+	a, err := s.store.GetAttribute(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if a.Value == nil && a.BinaryValue == nil && a.JSONValue == nil {
+		return nil, errs.New(errs.NotFound, "This attribute does not have an associated value.")
+	}
+	return &analysisv1.AttributeValue{Id: a.ID, Value: a.Value, BinaryValue: a.BinaryValue, JsonValue: a.JSONValue}, nil
+}
