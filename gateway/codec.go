@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -32,16 +33,26 @@ func newCodec() *codec {
 var _ runtime.Marshaler = (*codec)(nil)
 
 func (c *codec) ContentType(v any) string {
-	if _, ok := v.(*ingestv1.PhaseOutput); ok {
+	switch m := v.(type) {
+	case *ingestv1.PhaseOutput:
 		return "text/plain; charset=utf-8"
+	case *analysisv1.AttributeValue:
+		if m.Value == nil && m.JsonValue == nil {
+			return "application/octet-stream"
+		}
 	}
 	return "application/json"
 }
+
+// rawBody is an answer written as it is (a binary attribute value).
+type rawBody []byte
 
 func (c *codec) Marshal(v any) ([]byte, error) {
 	switch m := v.(type) {
 	case *ingestv1.PhaseOutput:
 		return m.GetData(), nil
+	case rawBody:
+		return m, nil
 	case proto.Message:
 		return json.Marshal(messageValue(m.ProtoReflect()))
 	}
@@ -93,6 +104,9 @@ func (c *codec) decode(data []byte, v any) error {
 		return decodeInto(data, &b, func() error { return b.to(m) })
 	case *ingestv1.UpdatePhaseRequest:
 		var b updatePhaseBody
+		return decodeInto(data, &b, func() error { return b.to(m) })
+	case *analysisv1.RecordAnalysisRequest:
+		var b analyzeBody
 		return decodeInto(data, &b, func() error { return b.to(m) })
 	case proto.Message:
 		return c.in.Unmarshal(data, m)
@@ -186,6 +200,21 @@ func (b *updatePhaseBody) to(m *ingestv1.UpdatePhaseRequest) (err error) {
 	m.PhaseName, m.Status = b.PhaseName, b.Status
 	if b.Output != nil {
 		m.Output = []byte(*b.Output)
+	}
+	m.BuildId, err = id("build_id", b.BuildID)
+	return err
+}
+
+// analyzeBody passes metadata on as the client sent it, null included: the service tells
+// absent, null and malformed apart.
+type analyzeBody struct {
+	BuildID  json.RawMessage `json:"build_id"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+func (b *analyzeBody) to(m *analysisv1.RecordAnalysisRequest) (err error) {
+	if len(b.Metadata) > 0 {
+		m.Metadata = b.Metadata
 	}
 	m.BuildId, err = id("build_id", b.BuildID)
 	return err

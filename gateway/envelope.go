@@ -2,13 +2,16 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spackmon/spackmon/pkg/respcode"
 	"github.com/spackmon/spackmon/pkg/signing"
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
@@ -84,10 +87,60 @@ func wrap(ctx context.Context, resp proto.Message) (any, error) {
 		return envelope{Message: "Phase " + p.GetName() + " was successfully updated.", Code: code, Data: map[string]any{
 			"build_phase": map[string]any{"id": p.GetId(), "status": p.GetStatus(), "name": p.GetName()},
 		}}, nil
+	case *analysisv1.RecordAnalysisResponse:
+		b := m.GetBuild()
+		return envelope{Message: "Metadata updated", Code: code, Data: map[string]any{"build": buildRef{
+			BuildID: b.GetBuildId(), SpecFullHash: b.GetSpecFullHash(), SpecName: b.GetSpecName(),
+		}}}, nil
 	case *authv1.JWKS:
 		return jwks(m), nil
 	}
+	if lookup(ctx) {
+		return bareLookup(resp), nil
+	}
 	return resp, nil
+}
+
+// lookup reports whether the call came by one of the upstream look-up routes (PROTOCOL.md
+// §5), whose answers are bare JSON; the same methods answer /api/v1 as messages.
+func lookup(ctx context.Context) bool {
+	pattern, _ := runtime.HTTPPathPattern(ctx)
+	return strings.HasPrefix(pattern, "/ms1/")
+}
+
+// attributeRef is an attribute as the upstream look-ups list it.
+type attributeRef struct {
+	ID       int64  `json:"id"`
+	Filename string `json:"filename"`
+	Analyzer string `json:"analyzer"`
+	Name     string `json:"name"`
+}
+
+func bareLookup(resp proto.Message) any {
+	switch m := resp.(type) {
+	case *ingestv1.SpecsByName:
+		specs := make([]any, len(m.GetSpecs()))
+		for i, s := range m.GetSpecs() {
+			specs[i] = messageValue(s.ProtoReflect())
+		}
+		return specs
+	case *analysisv1.ListAttributesResponse:
+		attrs := make([]attributeRef, len(m.GetAttributes()))
+		for i, a := range m.GetAttributes() {
+			attrs[i] = attributeRef{ID: a.GetId(), Filename: a.GetInstallFile(), Analyzer: a.GetAnalyzer(), Name: a.GetName()}
+		}
+		return attrs
+	case *analysisv1.AttributeValue:
+		// The order upstream chose: JSON, then text (as a JSON string), then the bytes.
+		switch {
+		case m.JsonValue != nil:
+			return json.RawMessage(m.GetJsonValue())
+		case m.Value != nil:
+			return m.GetValue()
+		}
+		return rawBody(m.GetBinaryValue())
+	}
+	return resp
 }
 
 // jwks is the key set as RFC 7517 writes it: members a key does not have are left out.

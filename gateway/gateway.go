@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health/grpc_health_v1"
 
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
@@ -57,8 +58,9 @@ func (c Config) validate() error {
 
 // Backends are the connections to the services the gateway maps.
 type Backends struct {
-	Ingest *grpc.ClientConn
-	Auth   *grpc.ClientConn
+	Ingest   *grpc.ClientConn
+	Auth     *grpc.ClientConn
+	Analysis *grpc.ClientConn
 }
 
 // New maps the services reached through the backends onto HTTP.
@@ -84,6 +86,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		return nil, err
 	}
 	if err := authv1.RegisterAuthServiceHandler(ctx, g.mux, b.Auth); err != nil {
+		return nil, err
+	}
+	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
 		return nil, err
 	}
 	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {

@@ -27,7 +27,7 @@ func TestConfigIsValidated(t *testing.T) {
 		{Config{APIPrefix: "a/b", MaxBodyBytes: 1}, false},
 		{Config{APIPrefix: "ms1", MaxBodyBytes: 0}, false},
 	} {
-		_, err := New(context.Background(), c.cfg, slog.Default(), Backends{Ingest: conn, Auth: conn})
+		_, err := New(context.Background(), c.cfg, slog.Default(), Backends{Ingest: conn, Auth: conn, Analysis: conn})
 		if (err == nil) != c.ok {
 			t.Errorf("%+v: error %v", c.cfg, err)
 		}

@@ -19,6 +19,16 @@ type ingestConfig struct {
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
 }
 
+// analysisConfig configures the analysis role.
+type analysisConfig struct {
+	config.Database
+	config.Limits
+	config.Log
+	config.Auth
+	GRPCAddr   string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9092" desc:"address the analysis gRPC service listens on"`
+	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service, asked about builds"`
+}
+
 // authConfig configures the auth role.
 type authConfig struct {
 	config.Database
@@ -39,8 +49,9 @@ type gatewayConfig struct {
 	config.Limits
 	config.Log
 	HTTPEdge
-	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
-	AuthAddr   string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service"`
+	IngestAddr   string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
+	AuthAddr     string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service"`
+	AnalysisAddr string `envconfig:"ANALYSIS_ADDR" default:"127.0.0.1:9092" desc:"address of the analysis gRPC service"`
 }
 
 // HTTPEdge is what the gateway and serve share about the HTTP edge.

@@ -40,6 +40,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/sethvargo/go-retry v0.5.0 // indirect
+	github.com/spackmon/spackmon/services/analysis v0.0.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
@@ -72,3 +73,5 @@ replace github.com/spackmon/spackmon/proto => ../../proto
 replace github.com/spackmon/spackmon/services/ingest => ../../services/ingest
 
 replace github.com/spackmon/spackmon/gateway => ../../gateway
+
+replace github.com/spackmon/spackmon/services/analysis => ../../services/analysis

@@ -22,14 +22,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run every role in one process (SQLite in --data-dir unless SPACKMON_DATABASE_URL is set)", runServe, &serveConfig{}},
-		"auth":    {"run the auth gRPC service (the realm: users, API tokens, realm tokens, JWKS)", runAuth, &authConfig{}},
-		"ingest":  {"run the ingest gRPC service", runIngest, &ingestConfig{}},
-		"gateway": {"run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
-		"migrate": {"apply database migrations and exit", runMigrate, &migrateConfig{}},
-		"user":    {"add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
-		"version": {"print the version", runVersion, nil},
-		"help":    {"list the commands and every configuration variable with its default", runHelp, nil},
+		"serve":    {"run every role in one process (SQLite in --data-dir unless SPACKMON_DATABASE_URL is set)", runServe, &serveConfig{}},
+		"auth":     {"run the auth gRPC service (the realm: users, API tokens, realm tokens, JWKS)", runAuth, &authConfig{}},
+		"ingest":   {"run the ingest gRPC service", runIngest, &ingestConfig{}},
+		"analysis": {"run the analysis gRPC service (spack analyze results; asks ingest about builds)", runAnalysis, &analysisConfig{}},
+		"gateway":  {"run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
+		"migrate":  {"apply database migrations and exit", runMigrate, &migrateConfig{}},
+		"user":     {"add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
+		"version":  {"print the version", runVersion, nil},
+		"help":     {"list the commands and every configuration variable with its default", runHelp, nil},
 	}
 }
 
@@ -79,4 +80,4 @@ func printHelp(w io.Writer) error {
 	return nil
 }
 
-var commandOrder = []string{"serve", "auth", "ingest", "gateway", "migrate", "user", "version", "help"}
+var commandOrder = []string{"serve", "auth", "ingest", "analysis", "gateway", "migrate", "user", "version", "help"}

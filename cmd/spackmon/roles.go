@@ -20,8 +20,10 @@ import (
 	"github.com/spackmon/spackmon/pkg/server"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	analysisservice "github.com/spackmon/spackmon/services/analysis/service"
 	authservice "github.com/spackmon/spackmon/services/auth/service"
 	ingestservice "github.com/spackmon/spackmon/services/ingest/service"
 )
@@ -90,21 +92,35 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		return err
 	}
 	defer authSt.Close()
+	analysisSt, err := openAnalysisStore(ctx, cfg.Database, true)
+	if err != nil {
+		return err
+	}
+	defer analysisSt.Close()
+	// Analysis asks ingest about builds over gRPC even in one process, so that it applies
+	// ingest's rules to the caller exactly as a separate deployment does.
+	self, err := server.Dial(grpcLis.Addr().String(), cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	defer self.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
 	if err != nil {
 		return err
 	}
-	guard, err := newGuard(ctx, auth, log, ingestservice.Methods, authservice.Methods)
+	guard, err := newGuard(ctx, auth, log, ingestservice.Methods, authservice.Methods, analysisservice.Methods)
 	if err != nil {
 		return err
 	}
 	s := grpcServer(cfg.Limits, guard, map[string]server.Check{
-		ingestv1.IngestService_ServiceDesc.ServiceName: ingestSt.Ping,
-		authv1.AuthService_ServiceDesc.ServiceName:     authSt.Ping,
+		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
+		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
+		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
+	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth), log))
 	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpAddr,
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
@@ -113,7 +129,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, s, grpcLis) })
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr}, httpLis)
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 	})
 	return g.Wait()
 }
@@ -152,6 +168,46 @@ func runIngest(ctx context.Context, args []string) error {
 	return server.Serve(ctx, s, lis)
 }
 
+func runAnalysis(ctx context.Context, args []string) error {
+	var cfg analysisConfig
+	if err := load(&cfg, args, nil); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
+	if err != nil {
+		return err
+	}
+	guard, err := newGuard(ctx, auth, log, analysisservice.Methods)
+	if err != nil {
+		return err
+	}
+	st, err := openAnalysisStore(ctx, cfg.Database, cfg.URL == "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ingest, err := server.Dial(cfg.IngestAddr, cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	defer ingest.Close()
+	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.Setup(ctx, "analysis")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel)
+	log.Info("analysis serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database),
+		"ingest", cfg.IngestAddr, "auth", authMode(auth))
+	s := grpcServer(cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
+	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
+	return server.Serve(ctx, s, lis)
+}
+
 func runGateway(ctx context.Context, args []string) error {
 	var cfg gatewayConfig
 	if err := load(&cfg, args, func(fs *flag.FlagSet) {
@@ -169,8 +225,10 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	defer shutdownTelemetry(tel)
-	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(), "ingest", cfg.IngestAddr, "auth", cfg.AuthAddr)
-	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics, backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr}, lis)
+	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
+		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
+	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
+		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
 }
 
 // grpcServer is a gRPC server guarded by guard, with a health check per service.
@@ -183,24 +241,40 @@ func grpcServer(limits config.Limits, guard *authn.Guard, checks map[string]serv
 }
 
 // backendAddrs are the gRPC addresses the gateway dials.
-type backendAddrs struct{ ingest, auth string }
+type backendAddrs struct{ ingest, auth, analysis string }
 
 func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
-	ingest, err := server.Dial(addrs.ingest, limits.MaxBodyBytes)
-	if err != nil {
-		return err
+	// One connection per address: in one process every service shares a server.
+	conns := map[string]*grpc.ClientConn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	dial := func(addr string) (*grpc.ClientConn, error) {
+		if c, ok := conns[addr]; ok {
+			return c, nil
+		}
+		c, err := server.Dial(addr, limits.MaxBodyBytes)
+		if err == nil {
+			conns[addr] = c
+		}
+		return c, err
 	}
-	defer ingest.Close()
-	auth := ingest
-	if addrs.auth != addrs.ingest {
-		if auth, err = server.Dial(addrs.auth, limits.MaxBodyBytes); err != nil {
+	var b gateway.Backends
+	for _, d := range []struct {
+		conn **grpc.ClientConn
+		addr string
+	}{{&b.Ingest, addrs.ingest}, {&b.Auth, addrs.auth}, {&b.Analysis, addrs.analysis}} {
+		c, err := dial(d.addr)
+		if err != nil {
 			return err
 		}
-		defer auth.Close()
+		*d.conn = c
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
-	}, log, gateway.Backends{Ingest: ingest, Auth: auth})
+	}, log, b)
 	if err != nil {
 		return err
 	}

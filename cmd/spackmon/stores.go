@@ -11,6 +11,10 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/db"
+	analysismigrations "github.com/spackmon/spackmon/services/analysis/migrations"
+	analysisstore "github.com/spackmon/spackmon/services/analysis/store"
+	analysispostgres "github.com/spackmon/spackmon/services/analysis/store/postgres"
+	analysissqlite "github.com/spackmon/spackmon/services/analysis/store/sqlite"
 	authmigrations "github.com/spackmon/spackmon/services/auth/migrations"
 	authstore "github.com/spackmon/spackmon/services/auth/store"
 	authpostgres "github.com/spackmon/spackmon/services/auth/store/postgres"
@@ -31,8 +35,9 @@ type schema struct {
 // The services share a PostgreSQL database (each with its own tables and version table);
 // on SQLite each has its own file, so that one service's writes never wait for another's.
 var (
-	ingestSchema = schema{migrations.Postgres, migrations.SQLite, migrations.VersionTable, "spackmon.db"}
-	authSchema   = schema{authmigrations.Postgres, authmigrations.SQLite, authmigrations.VersionTable, "auth.db"}
+	ingestSchema   = schema{migrations.Postgres, migrations.SQLite, migrations.VersionTable, "spackmon.db"}
+	authSchema     = schema{authmigrations.Postgres, authmigrations.SQLite, authmigrations.VersionTable, "auth.db"}
+	analysisSchema = schema{analysismigrations.Postgres, analysismigrations.SQLite, analysismigrations.VersionTable, "analysis.db"}
 )
 
 func storeName(d config.Database) string {
@@ -91,12 +96,23 @@ func openAuthStore(ctx context.Context, d config.Database, migrate bool) (authst
 	return authsqlite.New(sq), nil
 }
 
+func openAnalysisStore(ctx context.Context, d config.Database, migrate bool) (analysisstore.Store, error) {
+	pool, sq, err := openDB(ctx, d, analysisSchema, migrate)
+	switch {
+	case err != nil:
+		return nil, err
+	case pool != nil:
+		return analysispostgres.New(pool), nil
+	}
+	return analysissqlite.New(sq), nil
+}
+
 func runMigrate(ctx context.Context, args []string) error {
 	var cfg migrateConfig
 	if err := load(&cfg, args, nil); err != nil {
 		return err
 	}
-	for _, sc := range []schema{ingestSchema, authSchema} {
+	for _, sc := range []schema{ingestSchema, authSchema, analysisSchema} {
 		pool, sq, err := openDB(ctx, cfg.Database, sc, true)
 		if err != nil {
 			return err
