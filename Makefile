@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/spackmon/spackmon/pkg/version.Version=$(VERSION)
 # throw-away cluster with initdb.
 export SPACKMON_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable')
 
-.PHONY: build run test test-short generate check-generate lint bench tools clean
+.PHONY: build run test test-short fuzz generate check-generate lint bench tools clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/spackmon ./cmd/spackmon
@@ -18,6 +18,12 @@ run: build
 
 test: build
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+# A short run of every fuzz target (go test runs one target at a time).
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for target in FuzzParseBasic FuzzChallenge FuzzParseChallenge; do \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./pkg/authn; done
 
 # The plugins are Go tools pinned in proto/go.mod, built locally: generation needs no network.
 tools:

@@ -3,7 +3,9 @@ package authn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -51,6 +53,27 @@ type Guard struct {
 	// PrivateReads makes Read methods need a token (SPACKMON_PRIVATE_READS).
 	PrivateReads bool
 	Log          *slog.Logger
+}
+
+// CheckServices reports the methods of the registered services that the table misses, so
+// that a role refuses to start rather than close a method to everyone.
+func (g *Guard) CheckServices(services map[string]grpc.ServiceInfo) error {
+	var missing []string
+	for name, info := range services {
+		if strings.HasPrefix(name, "grpc.health.") || strings.HasPrefix(name, "grpc.reflection.") {
+			continue
+		}
+		for _, m := range info.Methods {
+			if _, ok := g.Methods["/"+name+"/"+m.Name]; !ok {
+				missing = append(missing, "/"+name+"/"+m.Name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("authn: no requirement for %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Unary is the unary interceptor.
