@@ -36,8 +36,14 @@ type result struct {
 	JSONValue   json.RawMessage `json:"json_value"`
 }
 
+// badKey is the 400 for the value at key ("install_files", "symbolator[2].json_value"): the
+// message says which value is wrong and what was expected.
 func badKey(key, format string, args ...any) error {
 	return errs.New(errs.BadRequest, "metadata.%s %s", key, fmt.Sprintf(format, args...))
+}
+
+func at(key string, i int, field string) string {
+	return fmt.Sprintf("%s[%d]%s", key, i, field)
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -110,10 +116,10 @@ func (md *analyzed) addResults(key string, value json.RawMessage) error {
 	for i, item := range items {
 		var r result
 		if isNull(item) || bytes.TrimSpace(item)[0] != '{' || json.Unmarshal(item, &r) != nil {
-			return badKey(key, "[%d] must be an object {install_file, name, value | binary_value | json_value}.", i)
+			return badKey(at(key, i, ""), "must be an object {install_file, name, value | binary_value | json_value}.")
 		}
 		if r.Name == nil || *r.Name == "" {
-			return badKey(key, "[%d] needs a name (a non-empty string).", i)
+			return badKey(at(key, i, ""), "needs a name (a non-empty string).")
 		}
 		a := store.Attribute{Analyzer: key, Name: *r.Name}
 		if r.InstallFile != nil {
@@ -122,30 +128,30 @@ func (md *analyzed) addResults(key string, value json.RawMessage) error {
 		if !isNull(r.Value) {
 			var s string
 			if json.Unmarshal(r.Value, &s) != nil {
-				return badKey(key, "[%d].value must be a string.", i)
+				return badKey(at(key, i, ".value"), "must be a string.")
 			}
 			a.Value = &s
 		}
 		if !isNull(r.BinaryValue) {
 			var s string
 			if json.Unmarshal(r.BinaryValue, &s) != nil {
-				return badKey(key, "[%d].binary_value must be a base64 string.", i)
+				return badKey(at(key, i, ".binary_value"), "must be a base64 string.")
 			}
 			b, err := decodeBase64(s)
 			if err != nil {
-				return badKey(key, "[%d].binary_value must be a base64 string: %v", i, err)
+				return badKey(at(key, i, ".binary_value"), "must be a base64 string: %v", err)
 			}
 			a.BinaryValue = b
 		}
 		if !isNull(r.JSONValue) {
 			text, err := jsonValue(r.JSONValue)
 			if err != nil {
-				return badKey(key, "[%d].json_value %v", i, err)
+				return badKey(at(key, i, ".json_value"), "%v", err)
 			}
 			a.JSONValue = &text
 		}
 		if a.Value == nil && a.BinaryValue == nil && a.JSONValue == nil {
-			return badKey(key, "[%d] needs a value, binary_value or json_value.", i)
+			return badKey(at(key, i, ""), "needs a value, binary_value or json_value.")
 		}
 		md.analysis.Attributes = append(md.analysis.Attributes, a)
 	}
