@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -385,4 +386,81 @@ func TestKeySetIssue(t *testing.T) {
 	if _, err := NewKeySet(k, 0); err == nil {
 		t.Fatal("zero TTL accepted")
 	}
+}
+
+// Replacing the key file rotates the set: the new key signs, the old one stays published; a
+// file that does not parse keeps the current key.
+func TestWatchFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key.pem")
+	write := func(k *Key) {
+		data, err := k.MarshalPEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := GenerateEd25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(first)
+	set, err := NewKeySet(first, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		WatchFile(ctx, path, set, 5*time.Millisecond, func(err error) { errc <- err })
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+
+	second, err := GenerateEd25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(second)
+	waitFor(t, func() bool { return set.Current().KID() == second.KID() })
+	if kids := kidsOf(set.JWKS(time.Now())); len(kids) != 2 || kids[0] != second.KID() || kids[1] != first.KID() {
+		t.Errorf("JWKS after rotation: %v", kids)
+	}
+	if err := os.WriteFile(path, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a broken key file was not reported")
+	}
+	if set.Current().KID() != second.KID() {
+		t.Error("a broken key file replaced the key")
+	}
+}
+
+func kidsOf(s JWKS) []string {
+	var out []string
+	for _, k := range s.Keys {
+		out = append(out, k.Kid)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing after a generous bound.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not reached")
 }
