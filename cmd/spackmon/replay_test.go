@@ -86,6 +86,11 @@ type expectedBuild struct {
 	tags       []string
 	phases     map[string]*string // nil: posted as null
 	phaseState map[string]string
+	// What spack analyze posted: the manifest's paths, the environment, the configure
+	// arguments (nil: none posted).
+	installFiles map[string]bool
+	env          map[string]any
+	configArgs   *string
 }
 
 func TestReplaySpackClient(t *testing.T) {
@@ -121,9 +126,6 @@ func (r *replay) send(i int, ex exchange) {
 	if strings.HasPrefix(ex.Path, "/auth/token") {
 		r.fetchToken(label, ex)
 		return
-	}
-	if strings.HasPrefix(ex.Path, "/ms1/analyze/") {
-		return // the analysis service comes with its own issue
 	}
 	header := http.Header{"Authorization": nil}
 	for k, v := range ex.Headers {
@@ -170,6 +172,8 @@ func (r *replay) send(i int, ex exchange) {
 		r.checkPhase(label, body, a)
 	case "/ms1/builds/update/":
 		r.checkStatus(label, body, a)
+	case "/ms1/analyze/builds/":
+		r.checkAnalyze(label, body, a)
 	default:
 		t.Fatalf("%s: not a path of the protocol", label)
 	}
@@ -365,6 +369,78 @@ func (r *replay) checkStatus(label string, body map[string]any, a answer) {
 	}
 }
 
+func (r *replay) checkAnalyze(label string, body map[string]any, a answer) {
+	m := wantEnvelope(r.t, a, http.StatusOK, "Metadata updated")
+	id := num(r.t, body["build_id"])
+	b := r.expected[id]
+	if got := num(r.t, path(m, "data", "build", "build_id")); got != id || path(m, "data", "build", "spec_name") != b.name {
+		r.t.Errorf("%s: build %v, want %d %s", label, path(m, "data", "build"), id, b.name)
+	}
+	md, _ := body["metadata"].(map[string]any)
+	if files, ok := md["install_files"].(map[string]any); ok {
+		if b.installFiles == nil {
+			b.installFiles = map[string]bool{}
+		}
+		for p := range files {
+			b.installFiles[p] = true
+		}
+	}
+	if env, ok := md["environment_variables"].(map[string]any); ok {
+		b.env = env
+	}
+	if args, ok := md["config_args"].(string); ok {
+		b.configArgs = &args
+	}
+}
+
+// checkAnalysis reads back what spack analyze posted about build id.
+func (r *replay) checkAnalysis(id int64, want *expectedBuild) {
+	t := r.t
+	if want.installFiles != nil {
+		a := r.srv.get(t, fmt.Sprintf("/api/v1/builds/%d/install-files?page_size=1000", id))
+		files, _ := a.JSON(t)["install_files"].([]any)
+		if a.Status != http.StatusOK || len(files) != len(want.installFiles) {
+			t.Errorf("build %d: %d install files, want %d: %s", id, len(files), len(want.installFiles), a.Body)
+		}
+		// Spack writes its .spack directory into the install prefix, and lists it.
+		prefix := ""
+		for p := range want.installFiles {
+			if strings.HasSuffix(p, "/.spack") && (prefix == "" || len(p) < len(prefix)+len("/.spack")) {
+				prefix = strings.TrimSuffix(p, "/.spack")
+			}
+		}
+		for _, f := range files {
+			p, _ := path(f, "path").(string)
+			abs := prefix + "/" + p
+			if p == "." {
+				abs = prefix
+			}
+			if !want.installFiles[abs] {
+				t.Errorf("build %d: install file %q is not a path of the manifest relative to %s", id, p, prefix)
+			}
+		}
+	}
+	if want.env != nil {
+		a := r.srv.get(t, fmt.Sprintf("/api/v1/builds/%d/environment", id))
+		vars, _ := a.JSON(t)["variables"].([]any)
+		if len(vars) != len(want.env) {
+			t.Errorf("build %d: %d variables, want %d", id, len(vars), len(want.env))
+		}
+		for _, v := range vars {
+			name, _ := path(v, "name").(string)
+			if path(v, "value") != want.env[name] {
+				t.Errorf("build %d: %s = %v, want %v", id, name, path(v, "value"), want.env[name])
+			}
+		}
+	}
+	if want.configArgs != nil {
+		a := r.srv.get(t, fmt.Sprintf("/api/v1/builds/%d/config-args", id))
+		if a.JSON(t)["config_args"] != *want.configArgs {
+			t.Errorf("build %d: config args %s, want %q", id, a.Body, *want.configArgs)
+		}
+	}
+}
+
 // index remembers the nodes of a posted document.
 func (r *replay) index(doc any) {
 	if r.nodes == nil {
@@ -449,6 +525,7 @@ func (r *replay) checkStored() {
 			}
 			r.checkOutput(id, name, want.phases[name])
 		}
+		r.checkAnalysis(id, want)
 	}
 }
 
