@@ -141,9 +141,10 @@ func hintFirstUser(ctx context.Context, log *slog.Logger, st authstore.Store, d 
 	}
 	where := "--data-dir " + d.DataDir
 	if d.URL != "" {
-		where = "(with the same SPACKMON_DATABASE_URL)"
+		where = "with this SPACKMON_DATABASE_URL"
 	}
-	log.Info(fmt.Sprintf("no users yet: create one with `spackmon user add NAME %s`, then "+
-		"`export SPACKMON_USER=NAME SPACKMON_TOKEN=<the token it prints>` and run `spack install --monitor --monitor-host %s ...`",
-		where, a.PublicURL))
+	log.Info("no users yet: create one, then point Spack at this server",
+		"create", "spackmon user add NAME "+where,
+		"export", "SPACKMON_USER=NAME SPACKMON_TOKEN=<the token it prints>",
+		"spack", "spack install --monitor --monitor-host "+a.PublicURL+" PACKAGE")
 }
