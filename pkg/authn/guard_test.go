@@ -35,7 +35,15 @@ func guarded(t *testing.T, r *realm, adjust func(*authn.Guard)) healthpb.HealthC
 	if adjust != nil {
 		adjust(g)
 	}
-	s := grpc.NewServer(grpc.UnaryInterceptor(g.Unary()), grpc.StreamInterceptor(g.Stream()))
+	return healthpb.NewHealthClient(serveGuarded(t, g))
+}
+
+// serveGuarded serves the health service (and any unknown method) behind g on loopback and
+// returns a connection to it.
+func serveGuarded(t *testing.T, g *authn.Guard) *grpc.ClientConn {
+	t.Helper()
+	s := grpc.NewServer(grpc.UnaryInterceptor(g.Unary()), grpc.StreamInterceptor(g.Stream()),
+		grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error { return nil }))
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +56,7 @@ func guarded(t *testing.T, r *realm, adjust func(*authn.Guard)) healthpb.HealthC
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return healthpb.NewHealthClient(conn)
+	return conn
 }
 
 func withBearer(tok string) context.Context {
@@ -170,21 +178,10 @@ func TestGuardModes(t *testing.T) {
 func TestGuardClosesUnknownMethods(t *testing.T) {
 	key, _ := mustKey(t)
 	r := newRealm(t, key)
-	g := &authn.Guard{Methods: map[string]authn.Requirement{}, Verifier: verifier(t, r.url()), Challenge: authn.Challenge{Realm: issuer, Service: audience}}
-	s := grpc.NewServer(grpc.StreamInterceptor(g.Stream()), grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error { return nil }))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := serveGuarded(t, &authn.Guard{Methods: map[string]authn.Requirement{}, Verifier: verifier(t, r.url()),
+		Challenge: authn.Challenge{Realm: issuer, Service: audience}})
 	var out healthpb.HealthCheckResponse
-	err = conn.Invoke(withBearer(r.token("alice")), "/spackmon.x.v1.X/Y", &healthpb.HealthCheckRequest{}, &out)
+	err := conn.Invoke(withBearer(r.token("alice")), "/spackmon.x.v1.X/Y", &healthpb.HealthCheckRequest{}, &out)
 	if status.Code(err) != codes.PermissionDenied {
 		t.Errorf("unknown method: %v", err)
 	}
