@@ -14,8 +14,8 @@ import (
 	"github.com/spackmon/spackmon/pkg/pgtest"
 )
 
-// The roles as separate processes of the real binary on PostgreSQL: migrate, ingest and
-// gateway, talking gRPC over loopback, serving the captured Spack client.
+// The roles as separate processes of the real binary on PostgreSQL: migrate, auth, ingest,
+// analysis and gateway, talking gRPC over loopback, serving the captured Spack client.
 func TestSeparateProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -35,11 +35,13 @@ func TestSeparateProcesses(t *testing.T) {
 	} else {
 		t.Logf("migrate: %s", out)
 	}
-	grpcAddr, authAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	grpcAddr, authAddr, analysisAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	env = append(env, "SPACKMON_PUBLIC_URL=http://"+httpAddr)
 	start(t, bin, "auth", append(env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir()))
 	start(t, bin, "ingest", append(env, "SPACKMON_GRPC_ADDR="+grpcAddr))
-	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_AUTH_ADDR="+authAddr, "SPACKMON_ADDR="+httpAddr))
+	start(t, bin, "analysis", append(env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+grpcAddr))
+	start(t, bin, "gateway", append(env, "SPACKMON_INGEST_ADDR="+grpcAddr, "SPACKMON_AUTH_ADDR="+authAddr,
+		"SPACKMON_ANALYSIS_ADDR="+analysisAddr, "SPACKMON_ADDR="+httpAddr))
 
 	srv := &testServer{URL: "http://" + httpAddr, prefix: "/ms1", client: &http.Client{Timeout: time.Minute},
 		realm: "http://" + httpAddr + "/auth/token/"}
@@ -53,9 +55,13 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	srv.user, srv.apiToken = "spackuser", lines[len(lines)-1]
+	// One replay for both captures: the analyze run finds the spec and build the install
+	// run made.
 	r := newReplay(t, srv)
-	for i, ex := range loadCapture(t, "v0.17.2-install.jsonl") {
-		r.send(i, ex)
+	for _, capture := range []string{"v0.17.2-install.jsonl", "v0.17.2-analyze.jsonl"} {
+		for i, ex := range loadCapture(t, capture) {
+			r.send(i, ex)
+		}
 	}
 	r.checkStored()
 }
