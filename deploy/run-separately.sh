@@ -10,5 +10,6 @@ make build
 ./bin/spackmon migrate
 trap 'kill 0' EXIT INT TERM
 SPACKMON_GRPC_ADDR=127.0.0.1:9090 ./bin/spackmon ingest &
-SPACKMON_INGEST_ADDR=127.0.0.1:9090 SPACKMON_ADDR=127.0.0.1:8080 ./bin/spackmon gateway &
+SPACKMON_GRPC_ADDR=127.0.0.1:9092 SPACKMON_INGEST_ADDR=127.0.0.1:9090 ./bin/spackmon analysis &
+SPACKMON_INGEST_ADDR=127.0.0.1:9090 SPACKMON_ANALYSIS_ADDR=127.0.0.1:9092 SPACKMON_ADDR=127.0.0.1:8080 ./bin/spackmon gateway &
 wait
