@@ -66,7 +66,7 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 		return nil, err
 	}
 	return &analysisv1.RecordAnalysisResponse{
-		Build: &analysisv1.BuildRef{BuildId: b.GetId(), SpecFullHash: b.GetSpec().GetFullHash(), SpecName: b.GetSpec().GetName()},
+		Build:        &analysisv1.BuildRef{BuildId: b.GetId(), SpecFullHash: b.GetSpec().GetFullHash(), SpecName: b.GetSpec().GetName()},
 		InstallFiles: int64(sum.InstallFiles), EnvironmentVariables: int64(sum.EnvironmentVariables),
 		Attributes: int64(sum.Attributes), ConfigArgs: sum.ConfigArgs,
 	}, nil

@@ -87,6 +87,17 @@ func testListBuildFilters(t *testing.T, st store.Store) {
 		}
 	}
 
+	// The same package under two Spack versions is two specs; a spec id keeps its own builds.
+	for version, want := range map[string][]int64{sv: {f.rootBob, f.rootAlice}, "0.18.0": {f.root18}} {
+		sp, err := st.GetSpec(ctx(t), "root-fh", version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listIDs(t, st, store.BuildQuery{SpecID: sp.ID}); !slices.Equal(got, want) {
+			t.Errorf("builds of spec %d (root-fh, %s) = %v, want %v", sp.ID, version, got, want)
+		}
+	}
+
 	builds, err := st.ListBuilds(ctx(t), store.BuildQuery{Owner: "alice", Hostname: "host1", Status: store.StatusNotRun})
 	if err != nil || len(builds) != 1 {
 		t.Fatalf("ListBuilds = %+v, %v", builds, err)
