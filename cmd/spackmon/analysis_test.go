@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/server"
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 )
 
 // newBuild stores the singularity spec and a build of it for the harness's user, and
@@ -306,4 +315,47 @@ func TestAnalyzeRefusals(t *testing.T) {
 		}
 		wantError(t, srv.get(t, "/api/v1/builds/1/install-files?page_token="+url.QueryEscape("!")), http.StatusBadRequest)
 	})
+}
+
+// With private reads, ingest answers the analysis service only because the caller's own
+// token travels with its questions: a direct gRPC caller gets the same rules as over HTTP.
+func TestAnalysisOverGRPCWithPrivateReads(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			srv := startServe(t, b.database(t), func(c *serveConfig) { c.PrivateReads = true })
+			id := newBuild(t, srv)
+			conn, err := server.Dial(srv.GRPCAddr, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			client := analysisv1.NewAnalysisServiceClient(conn)
+			md := []byte(`{"symbolator": [{"install_file": "bin/tar", "name": "symbolator-json", "json_value": {"a": 1}}]}`)
+			_, err = client.RecordAnalysis(context.Background(), &analysisv1.RecordAnalysisRequest{BuildId: id, Metadata: md})
+			if status.Code(err) != codes.Unauthenticated {
+				t.Fatalf("RecordAnalysis without a token: %v", err)
+			}
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+			resp, err := client.RecordAnalysis(ctx, &analysisv1.RecordAnalysisRequest{BuildId: id, Metadata: md})
+			if err != nil || resp.GetBuild().GetBuildId() != id || resp.GetAttributes() != 1 {
+				t.Fatalf("RecordAnalysis: %v %v", resp, err)
+			}
+			if _, err := client.ListAttributes(context.Background(), &analysisv1.ListAttributesRequest{BuildId: id}); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("a private read without a token: %v", err)
+			}
+			specID := num(t, srv.get(t, "/api/v1/specs/"+singularityHash+"?spack_version=1.0.0").JSON(t)["id"])
+			attrs, err := client.ListAttributes(ctx, &analysisv1.ListAttributesRequest{SpecId: specID})
+			if err != nil || len(attrs.GetAttributes()) != 1 || attrs.GetAttributes()[0].GetInstallFile() != "bin/tar" {
+				t.Errorf("attributes of the spec: %v %v", attrs, err)
+			}
+			v, err := client.GetAttributeValue(ctx, &analysisv1.GetAttributeValueRequest{Id: attrs.GetAttributes()[0].GetId()})
+			if err != nil || v.GetJsonValue() != `{"a":1}` {
+				t.Errorf("value: %v %v", v, err)
+			}
+			health, err := grpc_health_v1.NewHealthClient(conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: analysisv1.AnalysisService_ServiceDesc.ServiceName})
+			if err != nil || health.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {
+				t.Errorf("health: %v %v", err, health)
+			}
+		})
+	}
 }
