@@ -50,11 +50,18 @@ func writeStatus(ctx context.Context, w http.ResponseWriter, m proto.Message) er
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
 	}
+	if p, ok := m.(interface{ GetNextPageToken() string }); ok && lookup(ctx) && p.GetNextPageToken() != "" {
+		// A bare array has no room for the token of the next page (PROTOCOL.md §5).
+		w.Header().Set(NextPageHeader, p.GetNextPageToken())
+	}
 	if code := statusCode(ctx); code != http.StatusOK {
 		w.WriteHeader(code)
 	}
 	return nil
 }
+
+// NextPageHeader carries the page_token of a look-up's next page, when there is one.
+const NextPageHeader = "X-Next-Page-Token"
 
 // wrap turns the answers of the /ms1 writes into the protocol's envelopes, with the
 // protocol's messages; every other answer passes through.

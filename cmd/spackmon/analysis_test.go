@@ -200,6 +200,24 @@ func TestAnalyzeAttributes(t *testing.T) {
 		if at := byName["abidw-xml"]; at["filename"] != "lib/libz.so" || at["analyzer"] != "libabigail" {
 			t.Errorf("abidw-xml: %v", at)
 		}
+		// Pages of the look-up: the next page's token comes in a header.
+		seen, token := map[string]bool{}, ""
+		for range 3 {
+			a = srv.get(t, fmt.Sprintf("/ms1/specs/%d/attributes/?page_size=3&page_token=%s", specID, token))
+			var list []map[string]any
+			if err := json.Unmarshal(a.Body, &list); err != nil || a.Status != http.StatusOK {
+				t.Fatalf("page: %d %s", a.Status, a.Body)
+			}
+			for _, at := range list {
+				seen[at["name"].(string)] = true
+			}
+			if token = a.Header.Get("X-Next-Page-Token"); token == "" {
+				break
+			}
+		}
+		if len(seen) != 4 || token != "" {
+			t.Errorf("pages of 3 gave %v, last token %q", seen, token)
+		}
 		a = srv.get(t, fmt.Sprintf("/ms1/specs/%d/attributes/symbolator/", specID))
 		if a.Status != http.StatusOK || !strings.Contains(string(a.Body), `"symbolator-json"`) || strings.Contains(string(a.Body), "smeagle") {
 			t.Errorf("symbolator attributes: %d %s", a.Status, a.Body)

@@ -181,6 +181,11 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 		return nil, errs.New(errs.BadRequest, "A spec id is required.")
 	}
 	limit := store.Limit(int(req.GetPageSize()))
+	if req.GetSpecId() > 0 && req.GetPageSize() <= 0 {
+		// The upstream look-up by spec gave every attribute at once; its clients expect
+		// as many as a page may hold.
+		limit = store.MaxLimit
+	}
 	attrs, err := s.store.ListAttributes(ctx, store.AttributeQuery{
 		BuildIDs: builds, Analyzer: req.GetAnalyzer(), Name: req.GetName(), AfterID: after, Limit: limit,
 	})
