@@ -9,6 +9,7 @@ require (
 	github.com/spackmon/spackmon/services/ingest v0.0.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	golang.org/x/sync v0.24.0
+	golang.org/x/term v0.47.0
 	google.golang.org/grpc v1.84.0
 )
 

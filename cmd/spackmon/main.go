@@ -28,6 +28,8 @@ func commands() map[string]command {
 		"analysis": {"run the analysis gRPC service (spack analyze results; asks ingest about builds)", runAnalysis, &analysisConfig{}},
 		"gateway":  {"run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
 		"migrate":  {"apply database migrations and exit", runMigrate, &migrateConfig{}},
+		"import":   {"load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
+		"upload":   {"replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
 		"user":     {"add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
 		"version":  {"print the version", runVersion, nil},
 		"help":     {"list the commands and every configuration variable with its default", runHelp, nil},
@@ -80,4 +82,4 @@ func printHelp(w io.Writer) error {
 	return nil
 }
 
-var commandOrder = []string{"serve", "auth", "ingest", "analysis", "gateway", "migrate", "user", "version", "help"}
+var commandOrder = []string{"serve", "auth", "ingest", "analysis", "gateway", "migrate", "import", "upload", "user", "version", "help"}

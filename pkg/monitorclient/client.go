@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spackmon/spackmon/pkg/authn"
@@ -35,6 +36,8 @@ type Options struct {
 	// HTTPClient sends the requests; nil means one that follows no redirect of a POST
 	// (PROTOCOL.md §1: servers never redirect them, and a body re-sent elsewhere is a leak).
 	HTTPClient *http.Client
+	// Timeout of each request of the default HTTPClient; 0 leaves only the context's.
+	Timeout time.Duration
 	// Prefix of the protocol's routes, "ms1" when empty (SPACKMON_API_PREFIX).
 	Prefix string
 	// UserAgent of every request; "spackmon-monitorclient" when empty.
@@ -84,7 +87,7 @@ func New(baseURL, user, token string, opts Options) (*Client, error) {
 		c.prefix = "/ms1"
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		c.hc = &http.Client{Timeout: opts.Timeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.Method != http.MethodGet || len(via) >= 10 {
 				return http.ErrUseLastResponse
 			}

@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/spackmon/spackmon/pkg/monitorclient"
+)
+
+var errUploadUsage = errors.New("usage: spackmon upload DIR [--url U]")
+
+// runUpload replays what spack install --monitor-save-local wrote, the way spack monitor
+// upload does, through the HTTP protocol.
+func runUpload(ctx context.Context, args []string) error {
+	return uploadCommand(ctx, os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())), os.Getenv, args)
+}
+
+func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, getenv func(string) string, args []string) error {
+	fs := flag.NewFlagSet("spackmon upload", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	url := fs.String("url", defaultMonitorURL, "the server")
+	dirs, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(dirs) != 1 {
+		return errUploadUsage
+	}
+	c, err := newCommandClient(*url, getenv)
+	if err != nil {
+		return err
+	}
+	u := &uploader{c: c, errOut: errOut, terminal: terminal}
+	sum, err := u.run(ctx, dirs[0])
+	if err != nil {
+		return err
+	}
+	sum.print(out)
+	if len(sum.Failures) > 0 {
+		return fmt.Errorf("%d files failed", len(sum.Failures))
+	}
+	return nil
+}
+
+// resultFolder is one directory of save-local results, its files by kind, each sorted by
+// name (Spack sends them in directory order, which is no order at all).
+type resultFolder struct {
+	dir                               string
+	specs, metadata, phases, statuses []string
+}
+
+// classify sorts a file into its folder's kinds by Spack's own globs.
+func (f *resultFolder) classify(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "build-metadata"):
+		f.metadata = append(f.metadata, name)
+	case strings.HasPrefix(name, "build") && strings.Contains(name[len("build"):], "phase"):
+		f.phases = append(f.phases, name)
+	case strings.HasPrefix(name, "build") && strings.Contains(name[len("build"):], "status"):
+		f.statuses = append(f.statuses, name)
+	case strings.HasPrefix(name, "spec"):
+		f.specs = append(f.specs, name)
+	default:
+		return false
+	}
+	return true
+}
+
+// findResults walks root for the folders holding result files, in lexical order, which
+// for Spack's timestamped run folders is the order the runs happened.
+func findResults(root string) ([]*resultFolder, int, error) {
+	var folders []*resultFolder
+	byDir := map[string]*resultFolder{}
+	files := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			// An unreadable subfolder is not a reason to drop the rest.
+			return fs.SkipDir
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		dir := filepath.Dir(p)
+		f := byDir[dir]
+		if f == nil {
+			f = &resultFolder{dir: dir}
+		}
+		if f.classify(d.Name()) {
+			files++
+			if byDir[dir] == nil {
+				byDir[dir] = f
+				folders = append(folders, f)
+			}
+		}
+		return nil
+	})
+	sort.Slice(folders, func(i, j int) bool { return folders[i].dir < folders[j].dir })
+	return folders, files, err
+}
+
+// Failure is a file that could not be sent, and why.
+type Failure struct {
+	File, Reason string
+}
+
+// uploadSummary is what an upload did. Builds maps each folder's local build ids to the
+// server's.
+type uploadSummary struct {
+	Folders               int
+	Specs, SpecsCreated   int
+	Builds, BuildsCreated int
+	Phases, Statuses      int
+	BuildIDs              map[string]int64 // "<folder>/<local id>" -> server build id
+	Failures              []Failure
+}
+
+func (s *uploadSummary) print(w io.Writer) {
+	fmt.Fprintf(w, "%d result folders\n", s.Folders)
+	fmt.Fprintf(w, "specs:    %d sent (%d created, %d already there)\n", s.Specs, s.SpecsCreated, s.Specs-s.SpecsCreated)
+	fmt.Fprintf(w, "builds:   %d sent (%d created, %d already there)\n", s.Builds, s.BuildsCreated, s.Builds-s.BuildsCreated)
+	fmt.Fprintf(w, "phases:   %d sent\n", s.Phases)
+	fmt.Fprintf(w, "statuses: %d sent\n", s.Statuses)
+	fmt.Fprintf(w, "failures: %d\n", len(s.Failures))
+	for _, f := range s.Failures {
+		fmt.Fprintf(w, "  %s: %s\n", f.File, f.Reason)
+	}
+}
+
+type uploader struct {
+	c        *monitorclient.Client
+	errOut   io.Writer
+	terminal bool
+	sum      uploadSummary
+	done     int
+	total    int
+}
+
+func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error) {
+	folders, total, err := findResults(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(folders) == 0 {
+		return nil, fmt.Errorf("%s holds no Spack monitor results (spec*, build-metadata*, build*phase*, build*status* files)", root)
+	}
+	// Spack checks the server before it sends anything; so does this, so that a wrong URL
+	// is one error rather than one per file.
+	if _, err := u.c.ServiceInfo(ctx); err != nil {
+		return nil, err
+	}
+	u.total = total
+	u.sum.Folders = len(folders)
+	u.sum.BuildIDs = map[string]int64{}
+	// Every spec before any build, across folders, so that a build never misses a spec
+	// another run wrote; then each run in turn, so that a later run's phases and statuses
+	// land after an earlier one's.
+	for _, f := range folders {
+		for _, name := range f.specs {
+			if err := u.step(ctx, f, name, u.sendSpec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, f := range folders {
+		local := map[string]int64{}
+		for _, name := range f.metadata {
+			if err := u.step(ctx, f, name, func(ctx context.Context, p string, data []byte) error {
+				return u.sendBuild(ctx, p, data, local)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range f.phases {
+			if err := u.step(ctx, f, name, func(ctx context.Context, p string, data []byte) error {
+				return u.sendPhase(ctx, p, data, local)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range f.statuses {
+			if err := u.step(ctx, f, name, func(ctx context.Context, p string, data []byte) error {
+				return u.sendStatus(ctx, p, data, local)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		for id, server := range local {
+			u.sum.BuildIDs[filepath.Join(f.dir, id)] = server
+		}
+	}
+	u.progress("")
+	return &u.sum, nil
+}
+
+// step reads one file and sends it; a failure is recorded and the upload goes on, unless
+// the context ended, which ends the upload.
+func (u *uploader) step(ctx context.Context, f *resultFolder, name string, send func(context.Context, string, []byte) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := filepath.Join(f.dir, name)
+	u.done++
+	u.progress(p)
+	data, err := os.ReadFile(p)
+	if err == nil {
+		err = send(ctx, p, data)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		u.fail(p, err)
+	}
+	return nil
+}
+
+func (u *uploader) fail(p string, err error) {
+	u.sum.Failures = append(u.sum.Failures, Failure{File: p, Reason: err.Error()})
+	u.progress("")
+	fmt.Fprintf(u.errOut, "%s: %v\n", p, err)
+}
+
+// progress redraws the status line; off a terminal it writes nothing, so logs and pipes get
+// only the failures and the summary.
+func (u *uploader) progress(p string) {
+	if !u.terminal {
+		return
+	}
+	if p == "" {
+		fmt.Fprint(u.errOut, "\r\033[K")
+		return
+	}
+	fmt.Fprintf(u.errOut, "\r\033[K[%d/%d] %s", u.done, u.total, p)
+}
+
+// unreadable marks a file that is not what its name says.
+func unreadable(err error) error { return fmt.Errorf("cannot parse: %v", err) }
+
+func decodeFile(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return unreadable(err)
+	}
+	if dec.More() {
+		return unreadable(errors.New("data after the JSON document"))
+	}
+	return nil
+}
+
+func (u *uploader) sendSpec(ctx context.Context, p string, data []byte) error {
+	var body struct {
+		Spec         json.RawMessage `json:"spec"`
+		SpackVersion string          `json:"spack_version"`
+	}
+	if err := decodeFile(data, &body); err != nil {
+		return err
+	}
+	if len(body.Spec) == 0 || body.SpackVersion == "" {
+		return unreadable(errors.New(`want {"spec": ..., "spack_version": ...}`))
+	}
+	created, _, err := u.c.NewSpec(ctx, body.Spec, body.SpackVersion)
+	if err != nil {
+		return err
+	}
+	u.sum.Specs++
+	if created {
+		u.sum.SpecsCreated++
+	}
+	return nil
+}
+
+// localID is how a result file names its build: Spack writes it as a string (an MD5), but
+// a number is taken too.
+type localID string
+
+func (l *localID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = localID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("build_id %s is neither a string nor a number", b)
+	}
+	*l = localID(n.String())
+	return nil
+}
+
+// tagList reads tags as Spack saves them (one comma-separated string) or as a list.
+type tagList []string
+
+func (t *tagList) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*t = nil
+		for _, tag := range strings.Split(s, ",") {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				*t = append(*t, tag)
+			}
+		}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("tags %s are neither a string nor a list of strings", b)
+	}
+	*t = list
+	return nil
+}
+
+func (u *uploader) sendBuild(ctx context.Context, p string, data []byte, local map[string]int64) error {
+	// The local id is in the file name only: Spack computes it from a Python repr.
+	id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "build-metadata-"), ".json")
+	if id == "" || strings.HasPrefix(filepath.Base(p), id) {
+		return unreadable(errors.New("no local build id in the file name (build-metadata-<id>.json)"))
+	}
+	var body struct {
+		monitorclient.NewBuildRequest
+		Tags tagList `json:"tags"`
+	}
+	if err := decodeFile(data, &body); err != nil {
+		return err
+	}
+	req := body.NewBuildRequest
+	req.Tags = body.Tags
+	res, err := u.c.NewBuild(ctx, req)
+	if err != nil {
+		return err
+	}
+	local[id] = int64(res.Build.ID)
+	u.sum.Builds++
+	if res.BuildCreated {
+		u.sum.BuildsCreated++
+	}
+	return nil
+}
+
+// serverID maps a phase or status file's build to the server's id.
+func serverID(p string, id localID, local map[string]int64) (int64, error) {
+	if id == "" {
+		return 0, unreadable(errors.New("no build_id"))
+	}
+	if n, ok := local[string(id)]; ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("build %s has no build-metadata-%s.json in %s that was sent", id, id, filepath.Dir(p))
+}
+
+func (u *uploader) sendPhase(ctx context.Context, p string, data []byte, local map[string]int64) error {
+	var body struct {
+		BuildID   localID `json:"build_id"`
+		PhaseName string  `json:"phase_name"`
+		Status    string  `json:"status"`
+		Output    *string `json:"output"`
+	}
+	if err := decodeFile(data, &body); err != nil {
+		return err
+	}
+	id, err := serverID(p, body.BuildID, local)
+	if err != nil {
+		return err
+	}
+	if _, err := u.c.UpdatePhase(ctx, id, body.PhaseName, body.Status, body.Output); err != nil {
+		return err
+	}
+	u.sum.Phases++
+	return nil
+}
+
+func (u *uploader) sendStatus(ctx context.Context, p string, data []byte, local map[string]int64) error {
+	var body struct {
+		BuildID localID `json:"build_id"`
+		Status  string  `json:"status"`
+	}
+	if err := decodeFile(data, &body); err != nil {
+		return err
+	}
+	id, err := serverID(p, body.BuildID, local)
+	if err != nil {
+		return err
+	}
+	if _, err := u.c.UpdateBuildStatus(ctx, id, body.Status); err != nil {
+		return err
+	}
+	u.sum.Statuses++
+	return nil
+}
