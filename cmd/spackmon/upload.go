@@ -24,34 +24,36 @@ var errUploadUsage = errors.New("usage: spackmon upload DIR [--url U]")
 // runUpload replays what spack install --monitor-save-local wrote, the way spack monitor
 // upload does, through the HTTP protocol.
 func runUpload(ctx context.Context, args []string) error {
-	return uploadCommand(ctx, os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())), os.Getenv, args)
+	_, err := uploadCommand(ctx, os.Stdout, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())), os.Getenv, args)
+	return err
 }
 
-func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, getenv func(string) string, args []string) error {
+// uploadCommand returns what it sent when it got as far as sending, even with an error.
+func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, getenv func(string) string, args []string) (*uploadSummary, error) {
 	fs := flag.NewFlagSet("spackmon upload", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	url := fs.String("url", defaultMonitorURL, "the server")
 	dirs, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(dirs) != 1 {
-		return errUploadUsage
+		return nil, errUploadUsage
 	}
 	c, err := newCommandClient(*url, getenv)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u := &uploader{c: c, errOut: errOut, terminal: terminal}
 	sum, err := u.run(ctx, dirs[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sum.print(out)
 	if len(sum.Failures) > 0 {
-		return fmt.Errorf("%d files failed", len(sum.Failures))
+		return sum, fmt.Errorf("%d files failed", len(sum.Failures))
 	}
-	return nil
+	return sum, nil
 }
 
 // resultFolder is one directory of save-local results, its files by kind, each sorted by
@@ -143,6 +145,7 @@ func (s *uploadSummary) print(w io.Writer) {
 
 type uploader struct {
 	c        *monitorclient.Client
+	root     string
 	errOut   io.Writer
 	terminal bool
 	sum      uploadSummary
@@ -163,7 +166,7 @@ func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error)
 	if _, err := u.c.ServiceInfo(ctx); err != nil {
 		return nil, err
 	}
-	u.total = total
+	u.total, u.root = total, root
 	u.sum.Folders = len(folders)
 	u.sum.BuildIDs = map[string]int64{}
 	// Every spec before any build, across folders, so that a build never misses a spec
@@ -244,6 +247,9 @@ func (u *uploader) progress(p string) {
 	if p == "" {
 		fmt.Fprint(u.errOut, "\r\033[K")
 		return
+	}
+	if rel, err := filepath.Rel(u.root, p); err == nil {
+		p = rel
 	}
 	fmt.Fprintf(u.errOut, "\r\033[K[%d/%d] %s", u.done, u.total, p)
 }
