@@ -51,7 +51,7 @@ func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, ge
 	}
 	sum.print(out)
 	if len(sum.Failures) > 0 {
-		return sum, fmt.Errorf("%d files failed", len(sum.Failures))
+		return sum, fmt.Errorf("%d of %d files failed", len(sum.Failures), sum.Files)
 	}
 	return sum, nil
 }
@@ -123,7 +123,7 @@ type Failure struct {
 // uploadSummary is what an upload did. Builds maps each folder's local build ids to the
 // server's.
 type uploadSummary struct {
-	Folders               int
+	Files, Folders        int
 	Specs, SpecsCreated   int
 	Builds, BuildsCreated int
 	Phases, Statuses      int
@@ -132,7 +132,7 @@ type uploadSummary struct {
 }
 
 func (s *uploadSummary) print(w io.Writer) {
-	fmt.Fprintf(w, "%d result folders\n", s.Folders)
+	fmt.Fprintf(w, "%d files in %d result folders\n", s.Files, s.Folders)
 	fmt.Fprintf(w, "specs:    %d sent (%d created, %d already there)\n", s.Specs, s.SpecsCreated, s.Specs-s.SpecsCreated)
 	fmt.Fprintf(w, "builds:   %d sent (%d created, %d already there)\n", s.Builds, s.BuildsCreated, s.Builds-s.BuildsCreated)
 	fmt.Fprintf(w, "phases:   %d sent\n", s.Phases)
@@ -167,7 +167,7 @@ func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error)
 		return nil, err
 	}
 	u.total, u.root = total, root
-	u.sum.Folders = len(folders)
+	u.sum.Files, u.sum.Folders = total, len(folders)
 	u.sum.BuildIDs = map[string]int64{}
 	// Every spec before any build, across folders, so that a build never misses a spec
 	// another run wrote; then each run in turn, so that a later run's phases and statuses

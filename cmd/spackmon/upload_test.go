@@ -120,18 +120,18 @@ func TestUploadCommand(t *testing.T) {
 		}
 
 		first := runUpload1(t, srv, root, false)
-		wantSummary(t, first, uploadSummary{Folders: 2, Specs: 2, SpecsCreated: 2, Builds: 4, BuildsCreated: 4, Phases: 6, Statuses: 3})
+		wantSummary(t, first, uploadSummary{Files: 16, Folders: 2, Specs: 2, SpecsCreated: 2, Builds: 4, BuildsCreated: 4, Phases: 6, Statuses: 3})
 		if len(first.sum.Failures) != 1 || first.sum.Failures[0].File != corrupt || !strings.HasPrefix(first.sum.Failures[0].Reason, "cannot parse") {
 			t.Fatalf("failures %+v, want the corrupt file only", first.sum.Failures)
 		}
-		if first.err == nil || first.err.Error() != "1 files failed" {
-			t.Errorf("error %v, want 1 files failed", first.err)
+		if first.err == nil || first.err.Error() != "1 of 16 files failed" {
+			t.Errorf("error %v, want 1 of 16 files failed", first.err)
 		}
 		// Off a terminal stderr holds the failure and nothing else.
 		if first.stderr != corrupt+": "+first.sum.Failures[0].Reason+"\n" {
 			t.Errorf("stderr off a terminal: %q", first.stderr)
 		}
-		for _, want := range []string{"specs:    2 sent (2 created, 0 already there)", "builds:   4 sent (4 created, 0 already there)",
+		for _, want := range []string{"16 files in 2 result folders", "specs:    2 sent (2 created, 0 already there)", "builds:   4 sent (4 created, 0 already there)",
 			"phases:   6 sent", "statuses: 3 sent", "failures: 1", "  " + corrupt + ": cannot parse"} {
 			if !strings.Contains(first.stdout, want) {
 				t.Errorf("summary lacks %q:\n%s", want, first.stdout)
@@ -150,7 +150,7 @@ func TestUploadCommand(t *testing.T) {
 		}
 
 		second := runUpload1(t, srv, root, true)
-		wantSummary(t, second, uploadSummary{Folders: 2, Specs: 2, SpecsCreated: 0, Builds: 4, BuildsCreated: 0, Phases: 6, Statuses: 3})
+		wantSummary(t, second, uploadSummary{Files: 16, Folders: 2, Specs: 2, SpecsCreated: 0, Builds: 4, BuildsCreated: 0, Phases: 6, Statuses: 3})
 		if !reflect.DeepEqual(second.sum.BuildIDs, first.sum.BuildIDs) {
 			t.Errorf("second run mapped %v, first %v", second.sum.BuildIDs, first.sum.BuildIDs)
 		}
