@@ -1,0 +1,479 @@
+package suite
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// concurrent is how many identical writes go out at once.
+const concurrent = 8
+
+// parallel sends n requests released together, so they reach the server at the same time.
+func (t *T) parallel(n int, f func(i int) *Response) []*Response {
+	out := make([]*Response, n)
+	errs := make([]any, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A transport failure stops the check from its own goroutine: keep it to
+			// report once all requests are back.
+			defer func() { errs[i] = recover() }()
+			<-start
+			out[i] = f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			panic(e)
+		}
+	}
+	return out
+}
+
+// oneCreated checks that exactly one of the answers is 201 and the others 200.
+func (t *T) oneCreated(answers []*Response) {
+	created := 0
+	for i, a := range answers {
+		switch a.Status {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Errorf("request %d: %s, want 201 or 200", i+1, a)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d of %d answers were 201, want exactly 1", created, len(answers))
+	}
+}
+
+func concurrency(r *runner, n *Node) {
+	dep := r.pkg("together-dep", "1.0")
+	root := r.pkg("together", "1.0", ref{dep.name, "full_hash", dep.fullHash})
+	specOK := false
+	r.check(n, fmt.Sprintf("%d identical specs/new at once: one 201, the others 200", concurrent), func(t *T) {
+		body := r.specBody(nodesDoc(3, root, dep))
+		tok := t.login()
+		answers := t.parallel(concurrent, func(int) *Response { return t.post(r.route("/specs/new/"), body, bearerHeader(tok)) })
+		t.oneCreated(answers)
+		for _, a := range answers {
+			if a.Status < 300 {
+				t.wantSpec(t.envelope(a, a.Status, ""), root, map[string]string{dep.name: dep.fullHash})
+			}
+		}
+		specOK = true
+	})
+	var buildID int64
+	r.check(n, fmt.Sprintf("%d identical builds/new at once: one 201, one build id", concurrent), func(t *T) {
+		t.Need(specOK, "the spec")
+		body := r.buildEnv(root.fullHash, "conf-"+r.cfg.RunID+"-together")
+		tok := t.login()
+		answers := t.parallel(concurrent, func(int) *Response { return t.post(r.route("/builds/new/"), body, bearerHeader(tok)) })
+		t.oneCreated(answers)
+		ids := map[string]bool{}
+		for _, a := range answers {
+			if a.Status < 300 {
+				v := at(t.envelope(a, a.Status, ""), "build", "build_id")
+				ids[fmt.Sprint(v)] = true
+				buildID, _ = intOf(v)
+			}
+		}
+		if len(ids) != 1 {
+			t.Errorf("the answers name %d different builds: %v", len(ids), sortedKeys(ids))
+		}
+	})
+	r.check(n, fmt.Sprintf("%d identical phase updates at once: all 200, one phase", concurrent), func(t *T) {
+		t.Need(buildID != 0, "the build")
+		body := map[string]any{"build_id": buildID, "phase_name": "install", "status": "SUCCESS", "output": "installed\n"}
+		tok := t.login()
+		answers := t.parallel(concurrent, func(int) *Response { return t.post(r.route("/builds/phases/update/"), body, bearerHeader(tok)) })
+		ids := map[string]bool{}
+		for i, a := range answers {
+			if a.Status != http.StatusOK {
+				t.Errorf("request %d: %s, want 200", i+1, a)
+				continue
+			}
+			ids[fmt.Sprint(at(t.envelope(a, http.StatusOK, ""), "build_phase", "id"))] = true
+		}
+		if len(ids) > 1 {
+			t.Errorf("the answers name %d different phases: %v", len(ids), sortedKeys(ids))
+		}
+	})
+}
+
+func ownership(r *runner, n *Node) {
+	st := r.st
+	needUser2 := func(t *T) string {
+		if r.cfg.User2 == "" || r.cfg.Token2 == "" {
+			t.Skipf("no second user (set SPACKMON_USER2 and SPACKMON_TOKEN2, or --user2/--token2)")
+		}
+		t.Need(st.buildID != 0, "the first user's build")
+		if st.token2 == "" {
+			st.token2 = t.dance(r.cfg.User2, r.cfg.Token2)
+		}
+		return st.token2
+	}
+	const notOwner = "You do not own the build and cannot update it."
+	for _, c := range []struct {
+		route string
+		body  func() map[string]any
+	}{
+		{"/builds/update/", func() map[string]any { return map[string]any{"build_id": st.buildID, "status": "SUCCESS"} }},
+		{"/builds/phases/update/", func() map[string]any {
+			return map[string]any{"build_id": st.buildID, "phase_name": "intruder", "status": "SUCCESS", "output": "x"}
+		}},
+		{"/analyze/builds/", func() map[string]any {
+			return map[string]any{"build_id": st.buildID, "metadata": map[string]any{"config_args": "--intruder"}}
+		}},
+	} {
+		r.check(n, "another user's POST /ms1"+c.route+": 403 \""+notOwner+"\"", func(t *T) {
+			tok := needUser2(t)
+			t.wantError(t.post(r.route(c.route), c.body(), bearerHeader(tok)), http.StatusForbidden, notOwner)
+		})
+	}
+	r.check(n, "another user's builds/new of the same spec and environment is their own build", func(t *T) {
+		tok := needUser2(t)
+		a := t.post(r.route("/builds/new/"), r.buildEnv(st.root.fullHash, st.hostname), bearerHeader(tok))
+		data := t.envelope(a, http.StatusCreated, "")
+		if id, _ := intOf(at(data, "build", "build_id")); id == st.buildID {
+			t.Errorf("the second user got the first user's build %d", id)
+		}
+	})
+}
+
+func lookups(r *runner, n *Node) {
+	st := r.st
+	for _, p := range []string{"/specs/name/%s/", "/specs/name/%s"} {
+		r.check(n, "GET /ms1"+strings.ReplaceAll(p, "%s", "<name>")+": a bare array with the spec", func(t *T) {
+			t.Need(st.specOK, "the main spec")
+			a := t.get(r.route(fmt.Sprintf(p, url.PathEscape(st.root.name))), nil)
+			if a.Status != http.StatusOK {
+				t.Fatalf("status %s, want 200", a)
+			}
+			v, err := a.JSON()
+			list, ok := v.([]any)
+			if err != nil || !ok {
+				t.Fatalf("want a JSON array (no envelope): %s", a)
+			}
+			found := false
+			for _, s := range list {
+				found = found || strings.Contains(fmt.Sprint(s), st.root.fullHash)
+			}
+			if !found {
+				t.Errorf("the spec %s is not in %s", st.root.fullHash, a)
+			}
+		})
+	}
+	var attrs []any
+	r.check(n, "GET /ms1/specs/<id>/attributes/: {id, filename, analyzer, name} per result", func(t *T) {
+		t.Need(st.analyzed, "the analysis")
+		t.Need(st.specID != 0, "the spec's id (only /api/v1 tells it)")
+		for _, p := range []string{"/specs/%d/attributes/", "/specs/%d/attributes"} {
+			a := t.get(r.route(fmt.Sprintf(p, st.specID)), nil)
+			v, err := a.JSON()
+			list, ok := v.([]any)
+			if a.Status != http.StatusOK || err != nil || !ok {
+				t.Fatalf("GET %s: want 200 and a JSON array: %s", fmt.Sprintf(p, st.specID), a)
+			}
+			attrs = list
+		}
+		names := map[string]bool{}
+		for _, e := range attrs {
+			m, _ := e.(map[string]any)
+			if len(m) != 4 || m["id"] == nil || m["filename"] == nil || m["analyzer"] == nil || m["name"] == nil {
+				t.Errorf("entry %v: want exactly id, filename, analyzer, name", e)
+			}
+			if m["analyzer"] == analyzerName {
+				names[fmt.Sprint(m["name"])] = true
+				t.equal("filename of "+fmt.Sprint(m["name"]), m["filename"], "bin/conformance")
+			}
+		}
+		t.equal("this run's attributes", sortedKeys(names), []string{"binary-attr", "json-attr", "text-attr"})
+	})
+	r.check(n, "GET /ms1/specs/<id>/attributes/<analyzer>/ lists only that analyzer", func(t *T) {
+		t.Need(attrs != nil, "the attribute list")
+		a := t.get(r.route(fmt.Sprintf("/specs/%d/attributes/%s/", st.specID, analyzerName)), nil)
+		v, _ := a.JSON()
+		list, ok := v.([]any)
+		if a.Status != http.StatusOK || !ok || len(list) != 3 {
+			t.Fatalf("want 200 and the 3 results of %s: %s", analyzerName, a)
+		}
+		for _, e := range list {
+			t.equal("analyzer", at(e, "analyzer"), analyzerName)
+		}
+	})
+	r.check(n, "GET /ms1/attributes/<id>/download/ returns the value", func(t *T) {
+		t.Need(attrs != nil, "the attribute list")
+		for _, e := range attrs {
+			if at(e, "name") != "text-attr" {
+				continue
+			}
+			id, _ := intOf(at(e, "id"))
+			a := t.get(r.route(fmt.Sprintf("/attributes/%d/download/", id)), nil)
+			if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "conformance text") {
+				t.Errorf("download: %s, want 200 with the value", a)
+			}
+			return
+		}
+		t.Errorf("no text-attr in %v", attrs)
+	})
+}
+
+func (r *runner) api(p string) string { return "/api/v1" + p }
+
+func readAPI(r *runner, n *Node) {
+	st := r.st
+	r.check(n, "the server offers /api/v1", func(t *T) {
+		a := t.get(r.api("/builds?page_size=1"), nil)
+		switch {
+		case a.Status == http.StatusNotFound:
+			t.Skipf("optional feature missing: GET /api/v1/builds answered 404")
+		case a.Status != http.StatusOK:
+			t.Fatalf("GET /api/v1/builds: %s, want 200 (or 404 when the read API is not offered)", a)
+		}
+		t.object(a)
+		st.api = true
+	})
+	check := func(name string, f func(t *T)) {
+		r.check(n, name, func(t *T) {
+			if !st.api {
+				t.Skipf("optional feature missing: the server does not offer /api/v1")
+			}
+			f(t)
+		})
+	}
+	check("GET /api/v1/specs/{full_hash}: the spec and its direct dependencies", func(t *T) {
+		t.Need(st.specOK, "the main spec")
+		m := t.object(t.okGet(r.api("/specs/" + st.root.fullHash + "?spack_version=" + url.QueryEscape(r.cfg.SpackVersion))))
+		t.equal("name", m["name"], st.root.name)
+		t.equal("full_hash", m["full_hash"], st.root.fullHash)
+		t.equal("version", m["version"], st.root.version)
+		id, ok := intOf(m["id"])
+		if !ok {
+			t.Errorf("id %v is not a JSON number", m["id"])
+		}
+		st.specID = id
+		deps := asList(m["dependencies"])
+		if len(deps) != 1 || at(deps[0], "name") != st.dep.name || at(deps[0], "full_hash") != st.dep.fullHash || at(deps[0], "version") != st.dep.version {
+			t.Errorf("dependencies %v, want [{name: %s, full_hash: %s, version: %s, type}]", deps, st.dep.name, st.dep.fullHash, st.dep.version)
+		}
+		if len(deps) == 1 && at(deps[0], "type") == nil {
+			t.Errorf("dependency without its type: %v", deps[0])
+		}
+	})
+	check("GET /api/v1/specs/{full_hash} of the dependency names its dependent", func(t *T) {
+		t.Need(st.specOK, "the main spec")
+		m := t.object(t.okGet(r.api("/specs/" + st.dep.fullHash + "?spack_version=" + url.QueryEscape(r.cfg.SpackVersion))))
+		if !strings.Contains(fmt.Sprint(m["dependents"]), st.root.fullHash) {
+			t.Errorf("dependents %v do not include %s", m["dependents"], st.root.fullHash)
+		}
+	})
+	check("GET /api/v1/specs?name= finds the spec", func(t *T) {
+		t.Need(st.specOK, "the main spec")
+		m := t.object(t.okGet(r.api("/specs?name=" + url.QueryEscape(st.root.name))))
+		if l := asList(m["specs"]); len(l) != 1 || at(l[0], "full_hash") != st.root.fullHash {
+			t.Errorf("specs %v, want exactly the spec %s", m["specs"], st.root.fullHash)
+		}
+	})
+	var build map[string]any
+	check("a repeated builds/new kept the status and phases", func(t *T) {
+		t.Need(st.buildID != 0 && st.finalStatus != "", "the build and its status")
+		t.envelope(t.write("/builds/new/", r.buildEnv(st.root.fullHash, st.hostname)), http.StatusOK, "")
+		build = t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d", st.buildID))))
+		t.equal("status", build["status"], st.finalStatus)
+		var names []string
+		for _, p := range asList(build["phases"]) {
+			names = append(names, fmt.Sprint(at(p, "name")))
+		}
+		for name := range st.outputs {
+			if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+name+" ") {
+				t.Errorf("phase %s is missing from %v", name, names)
+			}
+		}
+	})
+	check("GET /api/v1/builds/{id}: the build as stored", func(t *T) {
+		t.Need(build != nil, "the build read")
+		if id, ok := intOf(build["id"]); !ok || id != st.buildID {
+			t.Errorf("id %v, want the number %d", build["id"], st.buildID)
+		}
+		for k, want := range map[string]string{"full_hash": st.root.fullHash, "name": st.root.name, "version": st.root.version, "spack_version": r.cfg.SpackVersion} {
+			t.equal("spec."+k, at(build, "spec", k), want)
+		}
+		for k, want := range map[string]string{"hostname": st.hostname, "platform": "linux", "host_os": "debian12", "host_target": "x86_64_v2",
+			"kernel_version": "#1 SMP PREEMPT_DYNAMIC conformance"} {
+			t.equal("environment."+k, at(build, "environment", k), want)
+		}
+		t.equal("owner", build["owner"], r.cfg.User)
+		var tags []string
+		for _, tg := range asList(build["tags"]) {
+			s, _ := tg.(string)
+			tags = append(tags, s)
+		}
+		t.equal("tags (trimmed, compared case-insensitively)", sortedKeys(set(lower(tags))), []string{"alpha", "beta", "gamma"})
+		for _, k := range []string{"created_at", "updated_at", "finished_at"} {
+			if s, _ := build[k].(string); s == "" {
+				t.Errorf("%s is %v, want a time", k, build[k])
+			}
+		}
+		for _, p := range asList(build["phases"]) {
+			for _, k := range []string{"output_bytes", "error_count", "warning_count"} {
+				if _, ok := intOf(at(p, k)); !ok {
+					t.Errorf("phase %v: %s is %v, want a JSON number", at(p, "name"), k, at(p, k))
+				}
+			}
+			if want, ok := st.outputs[fmt.Sprint(at(p, "name"))]; ok {
+				if b, _ := intOf(at(p, "output_bytes")); b != int64(len(want)) {
+					t.Errorf("phase %v: output_bytes %d, want %d", at(p, "name"), b, len(want))
+				}
+			}
+		}
+	})
+	check("GET /api/v1/builds/{id}/phases/{name}/output: the exact bytes, text/plain", func(t *T) {
+		t.Need(st.buildID != 0 && len(st.outputs) > 0, "the phases")
+		for name, want := range st.outputs {
+			a := t.okGet(r.api(fmt.Sprintf("/builds/%d/phases/%s/output", st.buildID, name)))
+			if string(a.Body) != want {
+				t.Errorf("phase %s: output %q, want %q", name, a.Body, want)
+			}
+			if ct := a.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+				t.Errorf("phase %s: Content-Type %q, want text/plain", name, ct)
+			}
+		}
+	})
+	check("GET /api/v1/builds/{id}/events?kind=error: the extracted error with context", func(t *T) {
+		t.Need(st.outputs["build"] != "", "the build log")
+		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/events?kind=error", st.buildID))))
+		if !strings.Contains(fmt.Sprint(m), "error: conformance failure") {
+			t.Errorf("no event for the error line in %v", m)
+		}
+		w := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/events?kind=warning", st.buildID))))
+		if !strings.Contains(fmt.Sprint(w), "warning: unused variable") {
+			t.Errorf("no event for the warning line in %v", w)
+		}
+	})
+	filters := map[string]string{
+		"spec_name": st.root.name, "tag": "alpha", "owner": r.cfg.User, "hostname": st.hostname,
+		"spack_version": r.cfg.SpackVersion,
+	}
+	for _, k := range []string{"spec_name", "tag", "owner", "hostname", "spack_version", "status"} {
+		check("GET /api/v1/builds?"+k+"= finds the build", func(t *T) {
+			t.Need(st.buildID != 0 && st.finalStatus != "", "the build")
+			v := filters[k]
+			if k == "status" {
+				v = st.finalStatus
+			}
+			// hostname narrows the list to this run's builds, so the pages stay short.
+			q := url.Values{k: {v}, "page_size": {"1000"}}
+			if k != "hostname" {
+				q.Set("hostname", st.hostname)
+			}
+			m := t.object(t.okGet(r.api("/builds?" + q.Encode())))
+			if !hasID(asList(m["builds"]), st.buildID) {
+				t.Errorf("build %d is not in %v", st.buildID, m["builds"])
+			}
+		})
+	}
+	check("list calls are paginated with page_size and next_page_token", func(t *T) {
+		t.Need(st.specOK, "this run's specs")
+		q := url.Values{"page_size": {"1"}, "spack_version": {r.cfg.SpackVersion}}
+		m := t.object(t.okGet(r.api("/specs?" + q.Encode())))
+		tok, _ := m["next_page_token"].(string)
+		if len(asList(m["specs"])) != 1 || tok == "" {
+			t.Fatalf("page of 1: %d specs, next_page_token %q; want 1 and a token", len(asList(m["specs"])), tok)
+		}
+		q.Set("page_token", tok)
+		m2 := t.object(t.okGet(r.api("/specs?" + q.Encode())))
+		if l := asList(m2["specs"]); len(l) != 1 || fmt.Sprint(at(l[0], "id")) == fmt.Sprint(at(asList(m["specs"])[0], "id")) {
+			t.Errorf("the second page %v repeats or lacks a spec", m2["specs"])
+		}
+	})
+	check("GET /api/v1/builds/{id}/install-files: paths relative to the install prefix", func(t *T) {
+		t.Need(st.analyzed, "the analysis")
+		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/install-files?page_size=1000", st.buildID))))
+		files := map[string]any{}
+		for _, f := range asList(m["install_files"]) {
+			files[fmt.Sprint(at(f, "path"))] = f
+		}
+		t.equal("paths", sortedKeys(keysOf(files)), []string{".", ".spack", ".spack/spec.json", "bin", "bin/conformance", "lib/libconf.so.1"})
+		f := files["bin/conformance"]
+		if f == nil {
+			t.Fatalf("no bin/conformance in %v", sortedKeys(keysOf(files)))
+		}
+		t.equal("type", at(f, "type"), "file")
+		t.equal("mode", at(f, "mode"), 33261)
+		t.equal("hash", at(f, "hash"), "F7VQSJFAPKADSUN5RTFJZBLUMXUNYF6X")
+		t.equal("size", at(f, "size"), 1234)
+	})
+	check("GET /api/v1/builds/{id}/environment: the variables, replaced not merged", func(t *T) {
+		t.Need(st.analyzed, "the analysis")
+		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/environment", st.buildID))))
+		got := map[string]string{}
+		for _, v := range asList(m["variables"]) {
+			got[fmt.Sprint(at(v, "name"))] = fmt.Sprint(at(v, "value"))
+		}
+		t.equal("variables", got, map[string]string{"SPACK_CC": "gcc", "SPACK_CONFORMANCE": r.cfg.RunID})
+	})
+	check("GET /api/v1/builds/{id}/config-args", func(t *T) {
+		t.Need(st.analyzed, "the analysis")
+		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/config-args", st.buildID))))
+		t.equal("config_args", m["config_args"], "--prefix="+r.installPrefix()+" --enable-conformance")
+	})
+	check("GET /api/v1/builds/{id}/attributes?analyzer=", func(t *T) {
+		t.Need(st.analyzed, "the analysis")
+		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/attributes?analyzer=%s", st.buildID, analyzerName))))
+		if l := asList(m["attributes"]); len(l) != 3 {
+			t.Errorf("%d attributes, want 3: %v", len(l), l)
+		}
+	})
+	check("an unknown build: 404 JSON", func(t *T) {
+		t.wantError(t.get(r.api(fmt.Sprintf("/builds/%d", unknownBuild)), nil), http.StatusNotFound, "")
+	})
+	check("the OpenAPI document at /api/docs/openapi.json", func(t *T) {
+		m := t.object(t.okGet("/api/docs/openapi.json"))
+		if m["paths"] == nil {
+			t.Errorf("no paths in the OpenAPI document")
+		}
+	})
+}
+
+// okGet reads a public resource, which needs no token.
+func (t *T) okGet(path string) *Response {
+	a := t.get(path, nil)
+	if a.Status != http.StatusOK {
+		t.Fatalf("GET %s: %s, want 200", path, a)
+	}
+	return a
+}
+
+func hasID(list []any, id int64) bool {
+	for _, e := range list {
+		if v, ok := intOf(at(e, "id")); ok && v == id {
+			return true
+		}
+	}
+	return false
+}
+
+func set(ss []string) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range ss {
+		out[strings.TrimSpace(s)] = true
+	}
+	return out
+}
+
+func keysOf(m map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
