@@ -191,3 +191,33 @@ func TestNewRejectsBadURL(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredTokenIsRenewed plays a realm whose tokens last two calls, as the capture
+// v0.17.2-token-expiry.jsonl does with three: each expiry costs one realm trip and one retry.
+func TestExpiredTokenIsRenewed(t *testing.T) {
+	var f *fakeServer
+	var issued, uses atomic.Int32
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		want := "Bearer tok-" + string(rune('0'+issued.Load()))
+		if issued.Load() == 0 || r.Header.Get("Authorization") != want || uses.Add(1) > 2 {
+			w.Header().Set("Www-Authenticate", f.challenge()+`,error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{"message":"Status updated","data":{"build":{"build_id":"7"}},"code":200}`))
+	}, func(w http.ResponseWriter, r *http.Request) {
+		uses.Store(0)
+		w.Write([]byte(`{"token":"tok-` + string(rune('0'+issued.Add(1))) + `"}`))
+	})
+	c := newClient(t, f)
+	for i := range 5 {
+		ref, err := c.UpdateBuildStatus(context.Background(), 7, "SUCCESS")
+		if err != nil || ref.ID != 7 {
+			t.Fatalf("call %d: %+v, %v", i, ref, err)
+		}
+	}
+	// Calls 1, 3 and 5 meet a missing or spent token.
+	if f.realm.Load() != 3 || f.api.Load() != 8 {
+		t.Errorf("%d realm calls and %d API calls, want 3 and 8", f.realm.Load(), f.api.Load())
+	}
+}
