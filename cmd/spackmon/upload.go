@@ -81,9 +81,11 @@ func (f *resultFolder) classify(name string) bool {
 }
 
 // findResults walks root for the folders holding result files, in lexical order, which
-// for Spack's timestamped run folders is the order the runs happened.
-func findResults(root string) ([]*resultFolder, int, error) {
+// for Spack's timestamped run folders is the order the runs happened. Unreadable
+// subfolders are returned as failures.
+func findResults(root string) ([]*resultFolder, int, []Failure, error) {
 	var folders []*resultFolder
+	var unreadable []Failure
 	byDir := map[string]*resultFolder{}
 	files := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -91,8 +93,9 @@ func findResults(root string) ([]*resultFolder, int, error) {
 			if p == root {
 				return err
 			}
-			// An unreadable subfolder is not a reason to drop the rest.
-			return fs.SkipDir
+			// Reported rather than fatal: one unreadable run must not hold back the others.
+			unreadable = append(unreadable, Failure{File: p, Reason: err.Error()})
+			return nil
 		}
 		if d.IsDir() || !d.Type().IsRegular() {
 			return nil
@@ -112,7 +115,7 @@ func findResults(root string) ([]*resultFolder, int, error) {
 		return nil
 	})
 	sort.Slice(folders, func(i, j int) bool { return folders[i].dir < folders[j].dir })
-	return folders, files, err
+	return folders, files, unreadable, err
 }
 
 // Failure is a file that could not be sent, and why.
@@ -120,8 +123,7 @@ type Failure struct {
 	File, Reason string
 }
 
-// uploadSummary is what an upload did. Builds maps each folder's local build ids to the
-// server's.
+// uploadSummary is what an upload did.
 type uploadSummary struct {
 	Files, Folders        int
 	Specs, SpecsCreated   int
@@ -154,11 +156,11 @@ type uploader struct {
 }
 
 func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error) {
-	folders, total, err := findResults(root)
+	folders, total, unreadable, err := findResults(root)
 	if err != nil {
 		return nil, err
 	}
-	if len(folders) == 0 {
+	if len(folders) == 0 && len(unreadable) == 0 {
 		return nil, fmt.Errorf("%s holds no Spack monitor results (spec*, build-metadata*, build*phase*, build*status* files)", root)
 	}
 	// Spack checks the server before it sends anything; so does this, so that a wrong URL
@@ -169,6 +171,9 @@ func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error)
 	u.total, u.root = total, root
 	u.sum.Files, u.sum.Folders = total, len(folders)
 	u.sum.BuildIDs = map[string]int64{}
+	for _, f := range unreadable {
+		u.fail(f.File, errors.New(f.Reason))
+	}
 	// Every spec before any build, across folders, so that a build never misses a spec
 	// another run wrote; then each run in turn, so that a later run's phases and statuses
 	// land after an earlier one's.
