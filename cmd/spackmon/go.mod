@@ -3,6 +3,7 @@ module github.com/spackmon/spackmon/cmd/spackmon
 go 1.26.7
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/spackmon/spackmon/gateway v0.0.0
 	github.com/spackmon/spackmon/pkg v0.0.0
 	github.com/spackmon/spackmon/proto v0.0.0
@@ -11,6 +12,12 @@ require (
 	golang.org/x/sync v0.24.0
 	golang.org/x/term v0.47.0
 	google.golang.org/grpc v1.84.0
+)
+
+require (
+	github.com/MicahParks/jwkset v0.11.4 // indirect
+	github.com/MicahParks/keyfunc/v3 v3.9.1 // indirect
+	golang.org/x/time v0.15.0 // indirect
 )
 
 require (
@@ -25,7 +32,7 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/kelseyhightower/envconfig v1.4.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -42,6 +49,7 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/sethvargo/go-retry v0.5.0 // indirect
 	github.com/spackmon/spackmon/services/analysis v0.0.0
+	github.com/spackmon/spackmon/services/auth v0.0.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
@@ -76,3 +84,5 @@ replace github.com/spackmon/spackmon/services/ingest => ../../services/ingest
 replace github.com/spackmon/spackmon/gateway => ../../gateway
 
 replace github.com/spackmon/spackmon/services/analysis => ../../services/analysis
+
+replace github.com/spackmon/spackmon/services/auth => ../../services/auth
