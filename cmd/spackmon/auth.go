@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
 	"github.com/spackmon/spackmon/pkg/signing"
-	"github.com/spackmon/spackmon/pkg/telemetry"
-	"github.com/spackmon/spackmon/pkg/version"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	authservice "github.com/spackmon/spackmon/services/auth/service"
 	authstore "github.com/spackmon/spackmon/services/auth/store"
@@ -21,6 +18,9 @@ import (
 
 // defaultGatewayAddr is where roles without a listener of their own expect the gateway.
 const defaultGatewayAddr = "127.0.0.1:8080"
+
+// authMaxMessage bounds the auth service's messages: credentials and user names are small.
+const authMaxMessage = 1 << 20
 
 // keyFileCheck is how often a configured signing key file is checked for a new key.
 const keyFileCheck = 30 * time.Second
@@ -31,17 +31,13 @@ func runAuth(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
-	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	auth, guard, err := roleGuard(ctx, cfg.Auth, log, authservice.Methods)
 	if err != nil {
 		return err
 	}
-	guard, err := newGuard(ctx, auth, log, authservice.Methods)
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
 	if err != nil {
 		return err
 	}
@@ -50,20 +46,10 @@ func runAuth(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	lis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "auth")
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	s := grpcServer(config.Limits{MaxBodyBytes: 1 << 20}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
 	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
-	log.Info("auth serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database),
+	return serveRole(ctx, "auth", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
-	return server.Serve(ctx, s, lis)
 }
 
 func authServiceConfig(a config.Auth) authservice.Config {

@@ -122,6 +122,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth), log))
+	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
+		return err
+	}
 	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpAddr,
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
 	hintFirstUser(ctx, log, authSt, cfg.Database, auth)
@@ -140,11 +143,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
-	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
-	if err != nil {
-		return err
-	}
-	guard, err := newGuard(ctx, auth, log, ingestservice.Methods)
+	auth, guard, err := roleGuard(ctx, cfg.Auth, log, ingestservice.Methods)
 	if err != nil {
 		return err
 	}
@@ -153,19 +152,9 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	lis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "ingest")
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	log.Info("ingest serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database), "auth", authMode(auth))
 	s := grpcServer(cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
-	return server.Serve(ctx, s, lis)
+	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }
 
 func runAnalysis(ctx context.Context, args []string) error {
@@ -174,11 +163,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
-	auth, err := cfg.Auth.WithDefaults(defaultGatewayAddr)
-	if err != nil {
-		return err
-	}
-	guard, err := newGuard(ctx, auth, log, analysisservice.Methods)
+	auth, guard, err := roleGuard(ctx, cfg.Auth, log, analysisservice.Methods)
 	if err != nil {
 		return err
 	}
@@ -192,20 +177,10 @@ func runAnalysis(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ingest.Close()
-	lis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return err
-	}
-	tel, err := telemetry.Setup(ctx, "analysis")
-	if err != nil {
-		return err
-	}
-	defer shutdownTelemetry(tel)
-	log.Info("analysis serving", "version", version.String(), "grpc", lis.Addr().String(), "store", storeName(cfg.Database),
-		"ingest", cfg.IngestAddr, "auth", authMode(auth))
 	s := grpcServer(cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
-	return server.Serve(ctx, s, lis)
+	return serveRole(ctx, "analysis", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database),
+		"ingest", cfg.IngestAddr, "auth", authMode(auth))
 }
 
 func runGateway(ctx context.Context, args []string) error {
@@ -229,6 +204,36 @@ func runGateway(ctx context.Context, args []string) error {
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
 		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+}
+
+// roleGuard completes a service role's auth settings and makes its guard over the tables.
+func roleGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...map[string]authn.Requirement) (config.Auth, *authn.Guard, error) {
+	a, err := a.WithDefaults(defaultGatewayAddr)
+	if err != nil {
+		return a, nil, err
+	}
+	g, err := newGuard(ctx, a, log, tables...)
+	return a, g, err
+}
+
+// serveRole serves s, a single service's server, on addr until ctx ends. It refuses to start
+// when the guard lacks a requirement for a method registered on s.
+func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, s *grpc.Server, guard *authn.Guard, attrs ...any) error {
+	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.Setup(ctx, role)
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	defer shutdownTelemetry(tel)
+	log.Info(role+" serving", append([]any{"version", version.String(), "grpc", lis.Addr().String()}, attrs...)...)
+	return server.Serve(ctx, s, lis)
 }
 
 // grpcServer is a gRPC server guarded by guard, with a health check per service.
