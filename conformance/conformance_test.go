@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,5 +210,35 @@ func waitReady(t *testing.T, url string) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// The command's contract with CI: exit 1 and a final "N passed, N failed" line when a check
+// fails, 2 when it cannot run at all.
+func TestExitStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	if code := run(context.Background(), []string{"--url", srv.URL, "--user", "u", "--token", "t", "--junit", junit}, &out, &errOut); code != 1 {
+		t.Errorf("exit status %d against a server that answers 200 {}, want 1", code)
+	}
+	m := finalLine.FindStringSubmatch(out.String())
+	if m == nil || m[2] == "0" {
+		t.Errorf("output ends %q", out.String()[max(0, out.Len()-200):])
+	}
+	if !regexp.MustCompile(`\n\d+ skipped\n\d+ passed, \d+ failed\n$`).MatchString(out.String()) {
+		t.Errorf("the skipped count is not on the line before the final one")
+	}
+	if _, err := os.Stat(junit); err != nil {
+		t.Errorf("junit: %v", err)
+	}
+	t.Setenv("SPACKMON_USER", "")
+	t.Setenv("SPACKMON_TOKEN", "")
+	if code := run(context.Background(), []string{"--url", srv.URL}, &out, &errOut); code != 2 {
+		t.Errorf("exit status %d without credentials, want 2", code)
 	}
 }

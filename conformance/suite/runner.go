@@ -67,8 +67,12 @@ func Run(ctx context.Context, cfg Config) *Node {
 		}},
 		secrets: map[string]bool{},
 	}
-	r.addSecret(cfg.Token)
-	r.addSecret(cfg.Token2)
+	for _, u := range [][2]string{{cfg.User, cfg.Token}, {cfg.User2, cfg.Token2}} {
+		if u[1] != "" {
+			r.addSecret(u[1])
+			r.addSecret(base64.StdEncoding.EncodeToString([]byte(u[0] + ":" + u[1])))
+		}
+	}
 	r.st = &state{}
 	for _, g := range groups {
 		g.run(r, r.root.Group(g.name))
@@ -155,6 +159,10 @@ func (r *runner) check(n *Node, name string, f func(t *T)) {
 	}()
 	c.Duration = time.Since(start)
 	c.Exchanges = t.exchanges
+	// Messages quote answers, and a broken server may echo credentials back.
+	for i, m := range c.Messages {
+		c.Messages[i] = string(r.redact([]byte(m)))
+	}
 	if r.cfg.Log != nil {
 		fmt.Fprintf(r.cfg.Log, "%s  %s\n", c.Status, name)
 	}
