@@ -304,6 +304,9 @@ func TestAnalyzeRefusals(t *testing.T) {
 
 		ok := map[string]any{"config_args": "--prefix=/x"}
 		wantError(t, analyze(t, srv, 999999, ok), http.StatusNotFound)
+		for _, read := range []string{"install-files", "environment", "config-args", "attributes"} {
+			wantError(t, srv.get(t, "/api/v1/builds/999999/"+read), http.StatusNotFound)
+		}
 
 		bob, bobKey := srv.addUser(t, "bob", false)
 		m := wantError(t, srv.postAs(t, "/ms1/analyze/builds/", map[string]any{"build_id": id, "metadata": ok},

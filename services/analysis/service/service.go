@@ -72,11 +72,14 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 	}, nil
 }
 
-func needBuild(id int64) error {
+// needBuild checks that the build exists, asking ingest as the caller: a read about an unknown
+// build is a 404, not an empty answer.
+func (s *Server) needBuild(ctx context.Context, id int64) error {
 	if id <= 0 {
 		return errs.New(errs.BadRequest, "A build id is required.")
 	}
-	return nil
+	_, err := s.ingest.GetBuild(asCaller(ctx), &ingestv1.GetBuildRequest{Id: id})
+	return err
 }
 
 // Page tokens are opaque to clients: the path or id the previous page ended with.
@@ -107,7 +110,7 @@ func fromIDToken(tok string) (int64, error) {
 
 // ListInstallFiles lists a build's install files by path.
 func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInstallFilesRequest) (*analysisv1.ListInstallFilesResponse, error) {
-	if err := needBuild(req.GetBuildId()); err != nil {
+	if err := s.needBuild(ctx, req.GetBuildId()); err != nil {
 		return nil, err
 	}
 	after, err := fromTextToken(req.GetPageToken())
@@ -135,7 +138,7 @@ func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInsta
 
 // GetEnvironment returns a build's environment variables by name.
 func (s *Server) GetEnvironment(ctx context.Context, req *analysisv1.GetEnvironmentRequest) (*analysisv1.Environment, error) {
-	if err := needBuild(req.GetBuildId()); err != nil {
+	if err := s.needBuild(ctx, req.GetBuildId()); err != nil {
 		return nil, err
 	}
 	vars, err := s.store.GetEnvironment(ctx, req.GetBuildId())
@@ -151,7 +154,7 @@ func (s *Server) GetEnvironment(ctx context.Context, req *analysisv1.GetEnvironm
 
 // GetConfigArgs returns a build's configure arguments.
 func (s *Server) GetConfigArgs(ctx context.Context, req *analysisv1.GetConfigArgsRequest) (*analysisv1.ConfigArgs, error) {
-	if err := needBuild(req.GetBuildId()); err != nil {
+	if err := s.needBuild(ctx, req.GetBuildId()); err != nil {
 		return nil, err
 	}
 	args, ok, err := s.store.GetConfigArgs(ctx, req.GetBuildId())
@@ -172,6 +175,9 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 	case req.GetBuildId() > 0 && req.GetSpecId() > 0:
 		return nil, errs.New(errs.BadRequest, "Name a build id or a spec id, not both.")
 	case req.GetBuildId() > 0:
+		if err := s.needBuild(ctx, req.GetBuildId()); err != nil {
+			return nil, err
+		}
 		builds = []int64{req.GetBuildId()}
 	case req.GetSpecId() > 0:
 		if builds, err = s.specBuilds(ctx, req.GetSpecId()); err != nil {
