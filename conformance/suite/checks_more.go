@@ -299,6 +299,13 @@ func readAPI(r *runner, n *Node) {
 			}
 		}
 	})
+	check("a status update never rewrites another build's FAILED", func(t *T) {
+		t.Need(st.depBuildID != 0 && st.finalStatus != "", "the dependency's build and the status updates")
+		b := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d", st.depBuildID))))
+		t.equal("the dependency's build status", b["status"], "FAILED")
+		o := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d", st.otherBuildID))))
+		t.equal("the other environment's build status", o["status"], "NOTRUN")
+	})
 	check("GET /api/v1/builds/{id}: the build as stored", func(t *T) {
 		t.Need(build != nil, "the build read")
 		if id, ok := intOf(build["id"]); !ok || id != st.buildID {
@@ -353,6 +360,9 @@ func readAPI(r *runner, n *Node) {
 		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/events?kind=error", st.buildID))))
 		if !strings.Contains(fmt.Sprint(m), "error: conformance failure") {
 			t.Errorf("no event for the error line in %v", m)
+		}
+		if strings.Contains(fmt.Sprint(m), replacedError) {
+			t.Errorf("the event of a replaced log is still there: %v", m)
 		}
 		w := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/events?kind=warning", st.buildID))))
 		if !strings.Contains(fmt.Sprint(w), "warning: unused variable") {
@@ -412,14 +422,18 @@ func readAPI(r *runner, n *Node) {
 		t.equal("hash", at(f, "hash"), "F7VQSJFAPKADSUN5RTFJZBLUMXUNYF6X")
 		t.equal("size", at(f, "size"), 1234)
 	})
-	check("GET /api/v1/builds/{id}/environment: the variables, replaced not merged", func(t *T) {
-		t.Need(st.analyzed, "the analysis")
-		m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/environment", st.buildID))))
-		got := map[string]string{}
-		for _, v := range asList(m["variables"]) {
-			got[fmt.Sprint(at(v, "name"))] = fmt.Sprint(at(v, "value"))
+	check("GET /api/v1/builds/{id}/environment: the variables, replaced not merged, per build", func(t *T) {
+		t.Need(st.env != nil, "the second analysis")
+		env := func(id int64) map[string]string {
+			m := t.object(t.okGet(r.api(fmt.Sprintf("/builds/%d/environment", id))))
+			got := map[string]string{}
+			for _, v := range asList(m["variables"]) {
+				got[fmt.Sprint(at(v, "name"))] = fmt.Sprint(at(v, "value"))
+			}
+			return got
 		}
-		t.equal("variables", got, map[string]string{"SPACK_CC": "gcc", "SPACK_CONFORMANCE": r.cfg.RunID})
+		t.equal("variables", env(st.buildID), st.env)
+		t.equal("the other build's variables", env(st.otherBuildID), map[string]string{"SPACK_OTHER": "1"})
 	})
 	check("GET /api/v1/builds/{id}/config-args", func(t *T) {
 		t.Need(st.analyzed, "the analysis")

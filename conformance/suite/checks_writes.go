@@ -172,9 +172,11 @@ func buildsNew(r *runner, n *Node) {
 	r.check(n, "another environment is another build", func(t *T) {
 		t.Need(st.specOK, "the main spec")
 		data := t.envelope(t.write("/builds/new/", with(env, "hostname", st.hostname+"-2")), http.StatusCreated, "")
-		if id := t.wantBuild(data, true, true, st.root, st.root.fullHash); id == st.buildID {
+		id := t.wantBuild(data, true, true, st.root, st.root.fullHash)
+		if id == st.buildID {
 			t.Errorf("a build on another host got the same id %d", id)
 		}
+		st.otherBuildID = id
 	})
 	r.check(n, "a spec document in the body is imported first", func(t *T) {
 		inline := r.pkg("inline", "0.5")
@@ -202,6 +204,13 @@ func buildsNew(r *runner, n *Node) {
 
 func buildsUpdate(r *runner, n *Node) {
 	st := r.st
+	r.check(n, "a FAILED build of the dependency, for the side-effect check", func(t *T) {
+		t.Need(st.specOK, "the main spec")
+		data := t.envelope(t.write("/builds/new/", r.buildEnv(st.dep.fullHash, st.hostname)), http.StatusCreated, "")
+		id := t.wantBuild(data, true, false, st.dep, st.dep.fullHash)
+		t.envelope(t.write("/builds/update/", map[string]any{"build_id": id, "status": "FAILED"}), http.StatusOK, "Status updated")
+		st.depBuildID = id
+	})
 	for _, status := range []string{"CANCELLED", "NOTRUN", "SUCCESS", "FAILED"} {
 		r.check(n, "status "+status+": 200 \"Status updated\"", func(t *T) {
 			t.Need(st.buildID != 0, "the build")
@@ -235,6 +244,9 @@ func buildsUpdate(r *runner, n *Node) {
 	})
 }
 
+// replacedError is in a log that a later post replaces: its event must go with it.
+const replacedError = "the first log of relog"
+
 // buildLog has a compiler error and a warning, for the events the server extracts.
 const buildLog = "==> conformance: Executing phase: 'build'\ncc -c main.c\n" +
 	"main.c:3:1: error: conformance failure\n 3 | int x = ;\n   | ^\n" +
@@ -262,7 +274,7 @@ func phasesUpdate(r *runner, n *Node) {
 	})
 	r.check(n, "the same phase again: replaced, the same id", func(t *T) {
 		t.Need(phaseID != 0, "the phase")
-		out := "==> configure (again)\nchecking for gcc... gcc\n"
+		out := "==> configure (again)\nchecking for gcc... gcc\x00 (a NUL, kept byte for byte)\n"
 		data := t.envelope(t.write("/builds/phases/update/", phase("configure", "SUCCESS", out)), http.StatusOK, "Phase configure was successfully updated.")
 		id, _ := intOf(at(data, "build_phase", "id"))
 		t.equal("data.build_phase.id", id, phaseID)
@@ -273,6 +285,12 @@ func phasesUpdate(r *runner, n *Node) {
 		data := t.envelope(t.write("/builds/phases/update/", phase("build", "ERROR", buildLog)), http.StatusOK, "Phase build was successfully updated.")
 		t.equal("data.build_phase.status", at(data, "build_phase", "status"), "ERROR")
 		st.outputs["build"] = buildLog
+	})
+	r.check(n, "a log replaced by a clean one", func(t *T) {
+		t.Need(st.buildID != 0, "the build")
+		t.envelope(t.write("/builds/phases/update/", phase("relog", "ERROR", "relog.c:1:1: error: "+replacedError+"\n")), http.StatusOK, "")
+		t.envelope(t.write("/builds/phases/update/", phase("relog", "SUCCESS", "all good\n")), http.StatusOK, "Phase relog was successfully updated.")
+		st.outputs["relog"] = "all good\n"
 	})
 	r.check(n, "an empty output", func(t *T) {
 		t.Need(st.buildID != 0, "the build")
@@ -347,6 +365,14 @@ func analyzeBuilds(r *runner, n *Node) {
 	r.check(n, "the same results again: 200", func(t *T) {
 		t.Need(st.analyzed, "the first analysis")
 		t.envelope(t.write("/analyze/builds/", map[string]any{"build_id": st.buildID, "metadata": r.metadata()}), http.StatusOK, "Metadata updated")
+	})
+	r.check(n, "a later analysis replaces the environment, not another build's", func(t *T) {
+		t.Need(st.analyzed && st.otherBuildID != 0, "the first analysis and the other build")
+		t.envelope(t.write("/analyze/builds/", map[string]any{"build_id": st.otherBuildID,
+			"metadata": map[string]any{"environment_variables": map[string]any{"SPACK_OTHER": "1"}}}), http.StatusOK, "Metadata updated")
+		t.envelope(t.write("/analyze/builds/", map[string]any{"build_id": st.buildID,
+			"metadata": map[string]any{"environment_variables": map[string]any{"SPACK_CC": "clang"}}}), http.StatusOK, "Metadata updated")
+		st.env = map[string]string{"SPACK_CC": "clang"}
 	})
 	for _, c := range []struct {
 		name     string

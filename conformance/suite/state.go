@@ -22,6 +22,10 @@ type state struct {
 	specOK    bool
 	buildID   int64
 	hostname  string
+	// otherBuildID is the main spec's build in another environment, depBuildID the
+	// dependency's build: updates of the main build must leave them alone.
+	otherBuildID, depBuildID int64
+	env                      map[string]string // the main build's environment variables
 	// finalStatus and outputs are what the read-back expects.
 	finalStatus string
 	outputs     map[string]string
