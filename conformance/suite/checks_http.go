@@ -103,6 +103,9 @@ func transport(r *runner, n *Node) {
 	r.check(n, "a write route read with GET: 405 JSON", func(t *T) {
 		t.wantError(t.get(r.route("/specs/new/"), nil), http.StatusMethodNotAllowed, "")
 	})
+	r.check(n, "a write route asked to DELETE: 405 JSON", func(t *T) {
+		t.wantError(t.Do(request{method: http.MethodDelete, path: r.route("/builds/new/")}), http.StatusMethodNotAllowed, "")
+	})
 	r.check(n, "service info posted to: 405 JSON", func(t *T) {
 		t.wantError(t.post(r.route("/"), map[string]any{}, nil), http.StatusMethodNotAllowed, "")
 	})
@@ -255,6 +258,8 @@ func authentication(r *runner, n *Node) {
 		{"a wrong API token", func() http.Header { return basicHeader(r.cfg.User, flipLast(r.cfg.Token)) }},
 		{"an unknown user", func() http.Header { return basicHeader("conf-nobody-"+r.cfg.RunID, r.cfg.Token) }},
 		{"an empty API token", func() http.Header { return basicHeader(r.cfg.User, "") }},
+		{"an oversized API token", func() http.Header { return basicHeader(r.cfg.User, strings.Repeat("a", 16<<10)) }},
+		{"a user name that is not UTF-8", func() http.Header { return basicHeader("\xff\xfe", r.cfg.Token) }},
 	} {
 		r.check(refused, c.name, func(t *T) {
 			t.Need(st.realm != "", "the realm from a challenge")

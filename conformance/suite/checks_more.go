@@ -210,16 +210,18 @@ func lookups(r *runner, n *Node) {
 			t.equal("analyzer", at(e, "analyzer"), analyzerName)
 		}
 	})
-	r.check(n, "GET /ms1/attributes/<id>/download/ returns the value", func(t *T) {
+	r.check(n, "GET /ms1/attributes/<id>/download/ (and without slash) returns the value", func(t *T) {
 		t.Need(attrs != nil, "the attribute list")
 		for _, e := range attrs {
 			if at(e, "name") != "text-attr" {
 				continue
 			}
 			id, _ := intOf(at(e, "id"))
-			a := t.get(r.route(fmt.Sprintf("/attributes/%d/download/", id)), nil)
-			if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "conformance text") {
-				t.Errorf("download: %s, want 200 with the value", a)
+			for _, p := range []string{"/attributes/%d/download/", "/attributes/%d/download"} {
+				a := t.get(r.route(fmt.Sprintf(p, id)), nil)
+				if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "conformance text") {
+					t.Errorf("GET %s: %s, want 200 with the value", fmt.Sprintf(p, id), a)
+				}
 			}
 			return
 		}
