@@ -124,7 +124,7 @@ func transport(r *runner, n *Node) {
 
 func authentication(r *runner, n *Node) {
 	st := r.st
-	ch := sub(n, "a write without a token: 401 and a challenge Spack can read")
+	ch := n.Group("a write without a token: 401 and a challenge Spack can read")
 	for _, route := range writeRoutes {
 		r.check(ch, "POST /ms1"+route, func(t *T) {
 			a := t.post(r.route(route), map[string]any{"build_id": 1}, nil)
@@ -135,8 +135,18 @@ func authentication(r *runner, n *Node) {
 		})
 	}
 
+	r.check(n, "the realm is not taken from the request's Host or X-Forwarded-Host", func(t *T) {
+		t.Need(st.realm != "", "the realm from a challenge")
+		h := http.Header{"Host": {"conformance-host.invalid"}, "X-Forwarded-Host": {"conformance-fwd.invalid"}}
+		a := t.post(r.route("/specs/new/"), map[string]any{}, h)
+		c := t.challenge(a, http.StatusUnauthorized, "")
+		if strings.Contains(c["realm"], ".invalid") || strings.Contains(c["service"], ".invalid") {
+			t.Errorf("the challenge follows the request's host: %q", a.Header.Get("Www-Authenticate"))
+		}
+	})
+
 	var tokenAnswer map[string]any
-	realm := sub(n, "the realm (token endpoint)")
+	realm := n.Group("the realm (token endpoint)")
 	r.check(realm, "Basic credentials and the Service header get a token", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		h := basicHeader(r.cfg.User, r.cfg.Token)
@@ -243,7 +253,7 @@ func authentication(r *runner, n *Node) {
 		}
 	})
 
-	refused := sub(realm, "bad credentials: 401 JSON, never 5xx, never a challenge")
+	refused := realm.Group("bad credentials: 401 JSON, never 5xx, never a challenge")
 	b64 := func(s string) http.Header {
 		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(s))}}
 	}
@@ -292,7 +302,7 @@ func authentication(r *runner, n *Node) {
 		}
 	})
 
-	forged := sub(n, "a bad bearer: 401 with error=\"invalid_token\"")
+	forged := n.Group("a bad bearer: 401 with error=\"invalid_token\"")
 	for _, c := range []struct {
 		name string
 		tok  func(t *T) string
@@ -505,6 +515,3 @@ func flipTail(s string) string {
 	}
 	return string(b)
 }
-
-// sub makes a group under n.
-func sub(n *Node, name string) *Node { return n.Group(name) }

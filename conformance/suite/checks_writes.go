@@ -80,7 +80,7 @@ func specsNew(r *runner, n *Node) {
 		t.equal("data.spec.full_hash", at(data, "spec", "full_hash"), "FAILED_CONCRETIZATION")
 	})
 
-	bad := sub(n, "bad input: 400 with a message")
+	bad := n.Group("bad input: 400 with a message")
 	r.check(bad, "no spack_version", func(t *T) {
 		t.bad400(t.write("/specs/new/", map[string]any{"spec": nodesDoc(3, r.pkg("bad", "1"))}), "A spack_version string is required")
 	})
@@ -190,7 +190,7 @@ func buildsNew(r *runner, n *Node) {
 		m := t.wantError(a, http.StatusBadRequest, fmt.Sprintf("The spec with full hash %s and spack version %s does not exist.", unknown, r.cfg.SpackVersion))
 		t.equal("data", m["data"], map[string]any{"build_created": false, "build_environment_created": false})
 	})
-	bad := sub(n, "a missing or empty environment field: 400 \"Missing required build environment data.\"")
+	bad := n.Group("a missing or empty environment field: 400 \"Missing required build environment data.\"")
 	fields := []string{"full_hash", "spack_version", "hostname", "kernel_version", "host_os", "host_target", "platform"}
 	for _, f := range fields {
 		r.check(bad, "without "+f, func(t *T) {

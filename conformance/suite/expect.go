@@ -76,7 +76,8 @@ func (t *T) envelope(a *Response, status int, message string) map[string]any {
 	return data
 }
 
-// oneOf2xx checks a write answered 201 or 200 (a repeat of something already stored).
+// created checks a write answered 201 or 200 (a repeat of something already stored) and
+// returns its data and whether it was a 201.
 func (t *T) created(a *Response) (map[string]any, bool) {
 	if a.Status != http.StatusCreated && a.Status != http.StatusOK {
 		t.Fatalf("status %d, want 201 or 200: %s", a.Status, a)
@@ -111,7 +112,7 @@ func (t *T) errorBody(a *Response, message string) map[string]any {
 	return m
 }
 
-// bad4xx checks a client mistake: a 400 with a JSON message, never a 5xx.
+// bad400 checks a client mistake: a 400 with a JSON message, never a 5xx.
 func (t *T) bad400(a *Response, message string) {
 	t.wantError(a, http.StatusBadRequest, message)
 }

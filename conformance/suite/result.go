@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -272,7 +273,7 @@ func writeHeader(b *strings.Builder, h map[string][]string) {
 	for k := range h {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
 			fmt.Fprintf(b, "%s: %s\n", k, v)

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -260,6 +259,10 @@ func (t *T) try(q request) (*Response, error) {
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
 	for k, v := range q.header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = v[0]
+			continue
+		}
 		req.Header[k] = v
 	}
 	ex := Exchange{Method: q.method, URL: u, RequestHeader: t.r.redactHeader(req.Header), RequestBody: t.r.redact(q.body)}
@@ -331,5 +334,3 @@ func basicHeader(user, secret string) http.Header {
 func bearerHeader(tok string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + tok}}
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -161,7 +161,7 @@ func absoluteURL(s string) error {
 	return nil
 }
 
-// realmURL is the realm with its path's trailing slash removed or added.
+// toggleSlash is u with its path's trailing slash removed, or added when it had none.
 func toggleSlash(u string) string {
 	base, query, _ := strings.Cut(u, "?")
 	if strings.HasSuffix(base, "/") {
