@@ -71,3 +71,28 @@ func wantCode(b testing.TB, a answer, status int) {
 		b.Fatalf("status %d, want %d: %.300s", a.Status, status, a.Body)
 	}
 }
+
+// What checking a token costs a write: the same small write with auth on and off, and the
+// realm's token issue itself.
+func BenchmarkAuth(b *testing.B) {
+	for _, mode := range []struct {
+		name     string
+		disabled bool
+	}{{"token", false}, {"disabled", true}} {
+		b.Run("builds-update/"+mode.name, func(b *testing.B) {
+			srv := startServe(b, backends[0].database(b), func(c *serveConfig) { c.DisableAuth = mode.disabled })
+			srv.post(b, "/ms1/specs/new/", specBody(readTestdata(b, "specs", "singularity-3.8.0.json"), "1.0.0"))
+			id := num(b, path(srv.post(b, "/ms1/builds/new/", buildEnv).JSON(b), "data", "build", "build_id"))
+			body, _ := json.Marshal(map[string]any{"build_id": id, "status": "SUCCESS"})
+			for b.Loop() {
+				wantCode(b, srv.post(b, "/ms1/builds/update/", body), http.StatusOK)
+			}
+		})
+	}
+	b.Run("auth-token", func(b *testing.B) {
+		srv := startServe(b, backends[0].database(b), nil)
+		for b.Loop() {
+			srv.token(b, srv.user, srv.apiToken, "")
+		}
+	})
+}
