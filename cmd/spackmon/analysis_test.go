@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -378,5 +379,27 @@ func TestAnalysisOverGRPCWithPrivateReads(t *testing.T) {
 				t.Errorf("health: %v %v", err, health)
 			}
 		})
+	}
+}
+
+// Spack names the install prefix after the DAG hash, not the full hash (they differ in
+// v0.17): a manifest without the .spack folder, all of whose files share a deeper folder,
+// still gets paths relative to the prefix.
+func TestAnalyzePrefixFromDAGHash(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", buildEnv), http.StatusCreated, ""), "data", "build", "build_id"))
+	prefix := "/opt/spack/linux-ubuntu20.04-skylake/gcc-9.3.0/singularity-3.8.0-horgiy7swsitni32acyaplwfpbvpv4if"
+	entry := map[string]any{"type": "file", "mode": 33261, "owner": 0, "group": 0, "hash": "abc", "size": 3}
+	wantEnvelope(t, analyze(t, srv, id, map[string]any{"install_files": map[string]any{
+		prefix + "/bin/singularity": entry, prefix + "/bin/run-singularity": entry,
+	}}), http.StatusOK, "Metadata updated")
+	files, _ := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/install-files", id)).JSON(t)["install_files"].([]any)
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, fmt.Sprint(path(f, "path")))
+	}
+	if !slices.Equal(paths, []string{"bin/run-singularity", "bin/singularity"}) {
+		t.Errorf("paths %v", paths)
 	}
 }

@@ -61,7 +61,7 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 	if b.GetOwner() != who.Name && !who.Admin {
 		return nil, errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
 	}
-	sum, err := s.store.Record(ctx, b.GetId(), md.resolve(b.GetSpec().GetFullHash()))
+	sum, err := s.store.Record(ctx, b.GetId(), md.resolve(b.GetSpec().GetHash(), b.GetSpec().GetFullHash()))
 	if err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func buildMessage(b store.Build) *ingestv1.Build {
 		Status: b.Status,
 		Spec: &ingestv1.BuildSpec{
 			FullHash: b.Spec.FullHash, Name: b.Spec.Name, Version: b.Spec.Version,
-			SpackVersion: b.Spec.SpackVersion, Compiler: b.Spec.Compiler, Arch: b.Spec.Arch,
+			SpackVersion: b.Spec.SpackVersion, Compiler: b.Spec.Compiler, Arch: b.Spec.Arch, Hash: b.Spec.Hash,
 		},
 		Environment: &ingestv1.BuildEnvironment{
 			Hostname: b.Env.Hostname, Platform: b.Env.Platform, KernelVersion: b.Env.KernelVersion,

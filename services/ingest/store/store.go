@@ -189,6 +189,7 @@ type Build struct {
 // SpecInfo is the part of a spec a build shows.
 type SpecInfo struct {
 	FullHash     string
+	Hash         string // the DAG hash, which names the install prefix; "" when unknown
 	Name         string
 	Version      string
 	SpackVersion string

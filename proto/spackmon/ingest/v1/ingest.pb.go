@@ -1036,13 +1036,15 @@ func (x *Build) GetFinishedAt() *timestamppb.Timestamp {
 }
 
 type BuildSpec struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FullHash      string                 `protobuf:"bytes,1,opt,name=full_hash,json=fullHash,proto3" json:"full_hash,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
-	SpackVersion  string                 `protobuf:"bytes,4,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
-	Compiler      string                 `protobuf:"bytes,5,opt,name=compiler,proto3" json:"compiler,omitempty"`
-	Arch          string                 `protobuf:"bytes,6,opt,name=arch,proto3" json:"arch,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	FullHash     string                 `protobuf:"bytes,1,opt,name=full_hash,json=fullHash,proto3" json:"full_hash,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Version      string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	SpackVersion string                 `protobuf:"bytes,4,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
+	Compiler     string                 `protobuf:"bytes,5,opt,name=compiler,proto3" json:"compiler,omitempty"`
+	Arch         string                 `protobuf:"bytes,6,opt,name=arch,proto3" json:"arch,omitempty"`
+	// hash is the DAG hash, which Spack names the install prefix after.
+	Hash          string `protobuf:"bytes,7,opt,name=hash,proto3" json:"hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1115,6 +1117,13 @@ func (x *BuildSpec) GetCompiler() string {
 func (x *BuildSpec) GetArch() string {
 	if x != nil {
 		return x.Arch
+	}
+	return ""
+}
+
+func (x *BuildSpec) GetHash() string {
+	if x != nil {
+		return x.Hash
 	}
 	return ""
 }
@@ -2277,14 +2286,15 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n" +
 	"\vfinished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishedAt\"\xab\x01\n" +
+	"finishedAt\"\xbf\x01\n" +
 	"\tBuildSpec\x12\x1b\n" +
 	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12#\n" +
 	"\rspack_version\x18\x04 \x01(\tR\fspackVersion\x12\x1a\n" +
 	"\bcompiler\x18\x05 \x01(\tR\bcompiler\x12\x12\n" +
-	"\x04arch\x18\x06 \x01(\tR\x04arch\"\xab\x01\n" +
+	"\x04arch\x18\x06 \x01(\tR\x04arch\x12\x12\n" +
+	"\x04hash\x18\a \x01(\tR\x04hash\"\xab\x01\n" +
 	"\x10BuildEnvironment\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\tR\bplatform\x12%\n" +

@@ -137,7 +137,7 @@ func testGetBuild(t *testing.T, st store.Store) {
 	before := time.Now().Add(-time.Minute)
 	res := newBuild(t, st, "root-fh", env1, "alice", "ci")
 	b := getBuild(t, st, res.Build.ID)
-	want := store.SpecInfo{FullHash: "root-fh", Name: "root", Version: "1.0", SpackVersion: sv,
+	want := store.SpecInfo{FullHash: "root-fh", Hash: "h-root-fh", Name: "root", Version: "1.0", SpackVersion: sv,
 		Compiler: "gcc@12.2.0", Arch: "linux-debian12-skylake"}
 	if b.ID != res.Build.ID || b.Spec != want || b.Env != env1 || b.Owner != "alice" ||
 		!slices.Equal(b.Tags, []string{"ci"}) || len(b.Phases) != 0 || b.Phases == nil {

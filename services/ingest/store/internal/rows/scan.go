@@ -37,7 +37,7 @@ func (rd Reader[T]) Scan(r Scanner) (T, error) {
 // builds b, specs s and build_environments e.
 const BuildColumns = `
 SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
-       s.full_hash, s.name, s.version, s.spack_version,
+       s.full_hash, s.hash, s.name, s.version, s.spack_version,
        c.name, c.version, a.platform, a.platform_os, t.name,
        e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
 FROM builds b
@@ -59,7 +59,7 @@ func Builds[T any](toTime func(T) (time.Time, error)) Reader[store.Build] {
 	})
 	return Reader[store.Build]{
 		dest: []any{&v.b.ID, &v.b.Status, &v.b.Owner, &v.created, &v.updated, &v.finished,
-			&v.b.Spec.FullHash, &v.b.Spec.Name, &v.b.Spec.Version, &v.b.Spec.SpackVersion,
+			&v.b.Spec.FullHash, &v.b.Spec.Hash, &v.b.Spec.Name, &v.b.Spec.Version, &v.b.Spec.SpackVersion,
 			&v.compiler, &v.compilerVersion, &v.platform, &v.platformOS, &v.target,
 			&v.b.Env.Hostname, &v.b.Env.KernelVersion, &v.b.Env.HostOS, &v.b.Env.HostTarget, &v.b.Env.Platform},
 		value: func() (store.Build, error) {
