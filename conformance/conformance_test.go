@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -30,16 +29,18 @@ func TestServeOnSQLite(t *testing.T) {
 		t.Skip("builds and runs the server")
 	}
 	t.Parallel()
-	bin := spackmonBinary(t)
+	bin := proctest.Build(t)
 	data := t.TempDir()
-	httpAddr := freeAddr(t)
+	httpAddr := proctest.FreeAddr(t)
 	env := append(os.Environ(), "SPACKMON_LOG_LEVEL=warn", "SPACKMON_PUBLIC_URL=http://"+httpAddr,
 		"SPACKMON_MAX_BODY_BYTES="+bodyLimit, "SPACKMON_DATABASE_URL=")
-	// The users are made before the server starts: SQLite is the server's alone once it runs.
-	alice := addUser(t, bin, env, "alice", "--data-dir", data)
-	bob := addUser(t, bin, env, "bob", "--data-dir", data)
-	start(t, bin, env, "serve", "--data-dir", data, "--addr", httpAddr, "--grpc-addr", freeAddr(t))
-	runSuite(t, "http://"+httpAddr, alice, bob)
+	proctest.Start(t, bin, env, "serve", "--data-dir", data, "--addr", httpAddr, "--grpc-addr", proctest.FreeAddr(t))
+	url := "http://" + httpAddr
+	proctest.WaitReady(t, url)
+	// The users are made while the server runs, on its data dir.
+	alice := account{"alice", proctest.AddUser(t, bin, env, "alice", "--data-dir", data)}
+	bob := account{"bob", proctest.AddUser(t, bin, env, "bob", "--data-dir", data)}
+	runSuite(t, url, alice, bob)
 }
 
 // The suite against the separate processes (auth, ingest, analysis, gateway) on PostgreSQL:
@@ -49,24 +50,13 @@ func TestSeparateProcessesOnPostgres(t *testing.T) {
 		t.Skip("builds and runs the server")
 	}
 	t.Parallel()
-	bin := spackmonBinary(t)
-	url := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	httpAddr, ingestAddr, authAddr, analysisAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	env := append(os.Environ(), "SPACKMON_DATABASE_URL="+url, "SPACKMON_LOG_LEVEL=warn",
-		"SPACKMON_PUBLIC_URL=http://"+httpAddr, "SPACKMON_MAX_BODY_BYTES="+bodyLimit)
-	migrate := exec.Command(bin, "migrate")
-	migrate.Env = env
-	if out, err := migrate.CombinedOutput(); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
-	}
-	start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir()), "auth")
-	start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+ingestAddr), "ingest")
-	start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr), "analysis")
-	start(t, bin, append(env, "SPACKMON_ADDR="+httpAddr, "SPACKMON_INGEST_ADDR="+ingestAddr,
-		"SPACKMON_AUTH_ADDR="+authAddr, "SPACKMON_ANALYSIS_ADDR="+analysisAddr), "gateway")
-	alice := addUser(t, bin, env, "alice")
-	bob := addUser(t, bin, env, "bob")
-	runSuite(t, "http://"+httpAddr, alice, bob)
+	bin := proctest.Build(t)
+	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	url, env := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db,
+		"SPACKMON_LOG_LEVEL=warn", "SPACKMON_MAX_BODY_BYTES="+bodyLimit))
+	alice := account{"alice", proctest.AddUser(t, bin, env, "alice")}
+	bob := account{"bob", proctest.AddUser(t, bin, env, "bob")}
+	runSuite(t, url, alice, bob)
 }
 
 type account struct{ name, token string }
@@ -76,7 +66,6 @@ var finalLine = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed\n\z`)
 // runSuite runs the command as a user would and wants every check to pass, none skipped
 // but the ones a complete server has no reason to skip.
 func runSuite(t *testing.T, url string, alice, bob account) {
-	waitReady(t, url)
 	dir := t.TempDir()
 	junit, transcripts := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "transcripts")
 	var out, errOut bytes.Buffer
@@ -129,88 +118,6 @@ func grepNot(text, word string) string {
 func transcriptFiles(t *testing.T, dir string) []string {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
 	return files
-}
-
-// spackmonBinary builds cmd/spackmon: the suite talks to the real binary, as an operator
-// would run it.
-func spackmonBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "spackmon")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// addUser runs spackmon user add, which prints the API token on its last line.
-func addUser(t *testing.T, bin string, env []string, name string, args ...string) account {
-	cmd := exec.Command(bin, append([]string{"user", "add", name}, args...)...)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("user add %s: %v\n%s%s", name, err, out, stderr.Bytes())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return account{name, lines[len(lines)-1]}
-}
-
-func freeAddr(t *testing.T) string {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
-}
-
-// start runs a role of the binary until the test ends, then stops it with SIGINT.
-func start(t *testing.T, bin string, env []string, args ...string) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s exited with %v", args[0], err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("%s did not stop on SIGINT", args[0])
-		}
-	})
-}
-
-// waitReady waits for service info and for the realm: a gateway that dialed the auth
-// service before it listened answers 503 until its gRPC connection is back.
-func waitReady(t *testing.T, url string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for _, c := range []struct {
-		path   string
-		status int
-	}{{"/ms1/", http.StatusOK}, {"/auth/token/", http.StatusUnauthorized}} {
-		for {
-			resp, err := http.Get(url + c.path)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == c.status {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the server did not become ready: GET %s: %v", c.path, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 }
 
 // The command's contract with CI: exit 1 and a final "N passed, N failed" line when a check

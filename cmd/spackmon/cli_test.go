@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
 func TestHelpListsEveryVariable(t *testing.T) {
@@ -51,7 +52,7 @@ func TestAPIPrefix(t *testing.T) {
 
 // With its backend gone, the gateway says so: service info 503, writes 503 JSON.
 func TestBackendUnavailable(t *testing.T) {
-	dead := freeAddr(t) // nothing listens there
+	dead := proctest.FreeAddr(t) // nothing listens there
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

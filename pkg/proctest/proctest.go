@@ -1,0 +1,128 @@
+// Package proctest runs the real spackmon binary in tests, as an operator would: built from
+// source, each role its own process, talking over loopback.
+package proctest
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Build builds cmd/spackmon into a temporary directory and returns the binary's path.
+func Build(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "spackmon")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// FreeAddr returns a loopback address nothing listens on right now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+// Run runs the binary to completion and returns its standard output.
+func Run(t testing.TB, bin string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("spackmon %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return string(out)
+}
+
+// AddUser runs spackmon user add and returns the API token it prints on its last line.
+func AddUser(t testing.TB, bin string, env []string, name string, args ...string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(Run(t, bin, env, append([]string{"user", "add", name}, args...)...)), "\n")
+	return lines[len(lines)-1]
+}
+
+// Start runs a role of the binary until the test ends, then stops it with SIGINT and expects
+// a clean exit.
+func Start(t testing.TB, bin string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s exited with %v", args[0], err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("%s did not stop on SIGINT", args[0])
+		}
+	})
+}
+
+// StartRoles migrates the PostgreSQL database env names and runs auth, ingest, analysis and
+// gateway as separate processes on it, waiting until the gateway serves the protocol and the
+// realm. It returns the gateway's URL and env with SPACKMON_PUBLIC_URL set, for further
+// commands against the same deployment.
+func StartRoles(t testing.TB, bin string, env []string) (string, []string) {
+	t.Helper()
+	httpAddr, ingestAddr, authAddr, analysisAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
+	url := "http://" + httpAddr
+	env = append(env, "SPACKMON_PUBLIC_URL="+url)
+	Run(t, bin, env, "migrate")
+	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir()), "auth")
+	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+ingestAddr), "ingest")
+	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr), "analysis")
+	Start(t, bin, append(env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
+		"SPACKMON_ANALYSIS_ADDR="+analysisAddr, "SPACKMON_ADDR="+httpAddr), "gateway")
+	WaitReady(t, url)
+	return url, env
+}
+
+// WaitReady waits until the server at url answers service info and its realm (which is 401
+// without credentials): the roles start in any order and reach each other within seconds.
+func WaitReady(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"/ms1/", http.StatusOK}, {"/auth/token/", http.StatusUnauthorized}} {
+		for {
+			resp, err := http.Get(url + c.path)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == c.status {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the server did not become ready: GET %s: %v", c.path, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
