@@ -10,10 +10,10 @@ import (
 )
 
 var attributeTests = []namedTest{
-	{"RerecordReplacesValue", testRerecordReplaces},
-	{"ValueKindsRoundTrip", testValueKinds},
-	{"AttributeFileJoinsInstallFiles", testAttributeFile},
-	{"UnknownAttributeNotFound", testUnknownAttribute},
+	{Name: "RerecordReplacesValue", Fn: testRerecordReplaces},
+	{Name: "ValueKindsRoundTrip", Fn: testValueKinds},
+	{Name: "AttributeFileJoinsInstallFiles", Fn: testAttributeFile},
+	{Name: "UnknownAttributeNotFound", Fn: testUnknownAttribute},
 }
 
 // Re-running an analyzer with different output replaces the attribute (upstream: 500).

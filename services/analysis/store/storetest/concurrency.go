@@ -9,8 +9,8 @@ import (
 )
 
 var concurrencyTests = []namedTest{
-	{"SameBuildRecordsAllSucceed", testConcurrentSameBuild},
-	{"ManyBuildsAtOnce", testConcurrentBuilds},
+	{Name: "SameBuildRecordsAllSucceed", Fn: testConcurrentSameBuild},
+	{Name: "ManyBuildsAtOnce", Fn: testConcurrentBuilds},
 }
 
 // Concurrent Records of one build (the same manifest, overlapping attributes, different

@@ -8,8 +8,8 @@ import (
 )
 
 var listTests = []namedTest{
-	{"InstallFilePagesAndFilters", testInstallFilePages},
-	{"AttributePagesAndFilters", testAttributePages},
+	{Name: "InstallFilePagesAndFilters", Fn: testInstallFilePages},
+	{Name: "AttributePagesAndFilters", Fn: testAttributePages},
 }
 
 func testInstallFilePages(t *testing.T, st store.Store) {

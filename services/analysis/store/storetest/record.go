@@ -11,12 +11,12 @@ import (
 )
 
 var recordTests = []namedTest{
-	{"DummyTarReadBack", testDummyTarReadBack},
-	{"ClientSessions", testClientSessions},
-	{"InstallFilesUpsertByPath", testInstallFilesUpsert},
-	{"EnvironmentReplacedPerBuild", testEnvironmentReplaced},
-	{"ConfigArgsReplaced", testConfigArgsReplaced},
-	{"EmptyAnalysisChangesNothing", testEmptyAnalysis},
+	{Name: "DummyTarReadBack", Fn: testDummyTarReadBack},
+	{Name: "ClientSessions", Fn: testClientSessions},
+	{Name: "InstallFilesUpsertByPath", Fn: testInstallFilesUpsert},
+	{Name: "EnvironmentReplacedPerBuild", Fn: testEnvironmentReplaced},
+	{Name: "ConfigArgsReplaced", Fn: testConfigArgsReplaced},
+	{Name: "EmptyAnalysisChangesNothing", Fn: testEmptyAnalysis},
 }
 
 // The original server's test: the dummy-tar metadata, then its 155 install files with

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/spackmon/spackmon/pkg/contract"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/services/analysis/manifest"
@@ -26,41 +26,18 @@ import (
 
 // Run runs the contract suite.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := []struct {
-		name  string
-		tests []namedTest
-	}{
-		{"Record", recordTests},
-		{"Attributes", attributeTests},
-		{"Lists", listTests},
-		{"Validation", validationTests},
-		{"Concurrency", concurrencyTests},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
-			for _, tc := range g.tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					st := open(t)
-					t.Cleanup(func() { _ = st.Close() })
-					tc.fn(t, st)
-				})
-			}
-		})
-	}
+	contract.Run(t, open,
+		contract.Group[store.Store]{Name: "Record", Tests: recordTests},
+		contract.Group[store.Store]{Name: "Attributes", Tests: attributeTests},
+		contract.Group[store.Store]{Name: "Lists", Tests: listTests},
+		contract.Group[store.Store]{Name: "Validation", Tests: validationTests},
+		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
+	)
 }
 
-type namedTest struct {
-	name string
-	fn   func(t *testing.T, st store.Store)
-}
+type namedTest = contract.Test[store.Store]
 
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t testing.TB) context.Context { return contract.Context(t) }
 
 func record(t testing.TB, st store.Store, buildID int64, a store.Analysis) store.Summary {
 	t.Helper()

@@ -9,8 +9,8 @@ import (
 )
 
 var validationTests = []namedTest{
-	{"BadRecordsRefusedWhole", testBadRecords},
-	{"BadQueries", testBadQueries},
+	{Name: "BadRecordsRefusedWhole", Fn: testBadRecords},
+	{Name: "BadQueries", Fn: testBadQueries},
 }
 
 // Each bad request is errs.BadRequest and writes nothing, not even its valid parts.

@@ -9,9 +9,9 @@ import (
 )
 
 var concurrencyTests = []namedTest{
-	{"SameUser", testConcurrentSameUser},
-	{"Rotate", testConcurrentRotate},
-	{"TouchAndRevoke", testConcurrentTouchAndRevoke},
+	{Name: "SameUser", Fn: testConcurrentSameUser},
+	{Name: "Rotate", Fn: testConcurrentRotate},
+	{Name: "TouchAndRevoke", Fn: testConcurrentTouchAndRevoke},
 }
 
 // Of 16 creations of one name at once, exactly one succeeds; every other one is the

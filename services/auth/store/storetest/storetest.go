@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/contract"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/auth/apitoken"
 	"github.com/spackmon/spackmon/services/auth/store"
@@ -21,39 +22,16 @@ import (
 
 // Run runs the contract suite.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := []struct {
-		name  string
-		tests []namedTest
-	}{
-		{"Users", userTests},
-		{"Tokens", tokenTests},
-		{"Concurrency", concurrencyTests},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
-			for _, tc := range g.tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					st := open(t)
-					t.Cleanup(func() { _ = st.Close() })
-					tc.fn(t, st)
-				})
-			}
-		})
-	}
+	contract.Run(t, open,
+		contract.Group[store.Store]{Name: "Users", Tests: userTests},
+		contract.Group[store.Store]{Name: "Tokens", Tests: tokenTests},
+		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
+	)
 }
 
-type namedTest struct {
-	name string
-	fn   func(t *testing.T, st store.Store)
-}
+type namedTest = contract.Test[store.Store]
 
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t testing.TB) context.Context { return contract.Context(t) }
 
 func createUser(t testing.TB, st store.Store, name string, admin bool) store.User {
 	t.Helper()

@@ -11,16 +11,16 @@ import (
 )
 
 var tokenTests = []namedTest{
-	{"AddAndFind", testAddAndFind},
-	{"InvalidTokens", testInvalidTokens},
-	{"DuplicatePrefix", testDuplicatePrefix},
-	{"UnknownToken", testUnknownToken},
-	{"Touch", testTouch},
-	{"Revoke", testRevoke},
-	{"Expiry", testExpiry},
-	{"RevokeUserTokens", testRevokeUserTokens},
-	{"Rotate", testRotate},
-	{"RotateIsAtomic", testRotateIsAtomic},
+	{Name: "AddAndFind", Fn: testAddAndFind},
+	{Name: "InvalidTokens", Fn: testInvalidTokens},
+	{Name: "DuplicatePrefix", Fn: testDuplicatePrefix},
+	{Name: "UnknownToken", Fn: testUnknownToken},
+	{Name: "Touch", Fn: testTouch},
+	{Name: "Revoke", Fn: testRevoke},
+	{Name: "Expiry", Fn: testExpiry},
+	{Name: "RevokeUserTokens", Fn: testRevokeUserTokens},
+	{Name: "Rotate", Fn: testRotate},
+	{Name: "RotateIsAtomic", Fn: testRotateIsAtomic},
 }
 
 func storeToken(tok apitoken.Token) store.NewToken {

@@ -10,13 +10,13 @@ import (
 )
 
 var userTests = []namedTest{
-	{"CreateAndGet", testCreateAndGet},
-	{"DuplicateName", testDuplicateName},
-	{"InvalidNames", testInvalidNames},
-	{"UnknownUser", testUnknownUser},
-	{"List", testListUsers},
-	{"SetDisabled", testSetDisabled},
-	{"DeleteCascades", testDeleteCascades},
+	{Name: "CreateAndGet", Fn: testCreateAndGet},
+	{Name: "DuplicateName", Fn: testDuplicateName},
+	{Name: "InvalidNames", Fn: testInvalidNames},
+	{Name: "UnknownUser", Fn: testUnknownUser},
+	{Name: "List", Fn: testListUsers},
+	{Name: "SetDisabled", Fn: testSetDisabled},
+	{Name: "DeleteCascades", Fn: testDeleteCascades},
 }
 
 func testCreateAndGet(t *testing.T, st store.Store) {

@@ -10,14 +10,14 @@ import (
 )
 
 var buildTests = []namedTest{
-	{"CreatedFlags", testBuildCreatedFlags},
-	{"FoundByDAGHash", testBuildByDAGHash},
-	{"FullHashMatchPreferred", testBuildPrefersFullHash},
-	{"UnknownSpec", testBuildUnknownSpec},
-	{"TagsCaseInsensitiveOnlyAdded", testBuildTags},
-	{"RepeatKeepsStatusAndPhases", testBuildRepeatKeepsState},
-	{"GetBuildReadModel", testGetBuild},
-	{"GetBuildUnknown", testGetBuildUnknown},
+	{Name: "CreatedFlags", Fn: testBuildCreatedFlags},
+	{Name: "FoundByDAGHash", Fn: testBuildByDAGHash},
+	{Name: "FullHashMatchPreferred", Fn: testBuildPrefersFullHash},
+	{Name: "UnknownSpec", Fn: testBuildUnknownSpec},
+	{Name: "TagsCaseInsensitiveOnlyAdded", Fn: testBuildTags},
+	{Name: "RepeatKeepsStatusAndPhases", Fn: testBuildRepeatKeepsState},
+	{Name: "GetBuildReadModel", Fn: testGetBuild},
+	{Name: "GetBuildUnknown", Fn: testGetBuildUnknown},
 }
 
 func testBuildCreatedFlags(t *testing.T, st store.Store) {

@@ -11,10 +11,10 @@ import (
 )
 
 var concurrencyTests = []namedTest{
-	{"SameSpec", testConcurrentSameSpec},
-	{"SharedDependencies", testConcurrentSharedDeps},
-	{"SameBuild", testConcurrentSameBuild},
-	{"SamePhase", testConcurrentSamePhase},
+	{Name: "SameSpec", Fn: testConcurrentSameSpec},
+	{Name: "SharedDependencies", Fn: testConcurrentSharedDeps},
+	{Name: "SameBuild", Fn: testConcurrentSameBuild},
+	{Name: "SamePhase", Fn: testConcurrentSamePhase},
 }
 
 const goroutines = 16

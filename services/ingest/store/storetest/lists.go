@@ -10,9 +10,9 @@ import (
 )
 
 var listTests = []namedTest{
-	{"BuildFilters", testListBuildFilters},
-	{"BuildPages", testListBuildPages},
-	{"SpecFiltersAndPages", testListSpecs},
+	{Name: "BuildFilters", Fn: testListBuildFilters},
+	{Name: "BuildPages", Fn: testListBuildPages},
+	{Name: "SpecFiltersAndPages", Fn: testListSpecs},
 }
 
 type listFixture struct {

@@ -12,13 +12,13 @@ import (
 )
 
 var phaseTests = []namedTest{
-	{"ReplaceOutputAndEvents", testPhaseReplace},
-	{"OutputNullEmptyBytes", testPhaseOutputKinds},
-	{"EventsInPhaseThenLineOrder", testEventOrder},
-	{"EventsPaged", testEventPages},
-	{"Ownership", testPhaseOwnership},
-	{"NotFound", testPhaseNotFound},
-	{"BumpsBuildUpdatedAt", testPhaseBumpsBuild},
+	{Name: "ReplaceOutputAndEvents", Fn: testPhaseReplace},
+	{Name: "OutputNullEmptyBytes", Fn: testPhaseOutputKinds},
+	{Name: "EventsInPhaseThenLineOrder", Fn: testEventOrder},
+	{Name: "EventsPaged", Fn: testEventPages},
+	{Name: "Ownership", Fn: testPhaseOwnership},
+	{Name: "NotFound", Fn: testPhaseNotFound},
+	{Name: "BumpsBuildUpdatedAt", Fn: testPhaseBumpsBuild},
 }
 
 func updatePhase(t testing.TB, st store.Store, who store.Actor, p store.PhaseUpdate) store.Phase {

@@ -12,22 +12,22 @@ import (
 )
 
 var specTests = []namedTest{
-	{"CreatesEveryNode", testPutSpecCreates},
-	{"RepeatChangesNothing", testPutSpecRepeat},
-	{"SpackVersionsAreSeparate", testPutSpecSpackVersions},
-	{"StubFilledIn", testStubFilledIn},
-	{"StubReusedAcrossDocuments", testStubReused},
-	{"HashOnlyNodeIsExistingSpec", testHashOnlyNodeMatches},
-	{"HashOnlyDocumentStoredOnce", testHashOnlyDocument},
-	{"FailedConcretization", testFailedConcretization},
-	{"RepeatedNodeInDocument", testRepeatedNode},
-	{"DependenciesWrittenOnce", testDependenciesWrittenOnce},
-	{"GetSpecByHashAndVersion", testGetSpecLookup},
-	{"GetSpecUnknown", testGetSpecUnknown},
-	{"TooLongValueIsBadRequest", testTooLong},
-	{"NULInNameIsBadRequestOrStored", testNULInName},
-	{"EmptyDocument", testEmptyDocument},
-	{"Singularity", testSingularity},
+	{Name: "CreatesEveryNode", Fn: testPutSpecCreates},
+	{Name: "RepeatChangesNothing", Fn: testPutSpecRepeat},
+	{Name: "SpackVersionsAreSeparate", Fn: testPutSpecSpackVersions},
+	{Name: "StubFilledIn", Fn: testStubFilledIn},
+	{Name: "StubReusedAcrossDocuments", Fn: testStubReused},
+	{Name: "HashOnlyNodeIsExistingSpec", Fn: testHashOnlyNodeMatches},
+	{Name: "HashOnlyDocumentStoredOnce", Fn: testHashOnlyDocument},
+	{Name: "FailedConcretization", Fn: testFailedConcretization},
+	{Name: "RepeatedNodeInDocument", Fn: testRepeatedNode},
+	{Name: "DependenciesWrittenOnce", Fn: testDependenciesWrittenOnce},
+	{Name: "GetSpecByHashAndVersion", Fn: testGetSpecLookup},
+	{Name: "GetSpecUnknown", Fn: testGetSpecUnknown},
+	{Name: "TooLongValueIsBadRequest", Fn: testTooLong},
+	{Name: "NULInNameIsBadRequestOrStored", Fn: testNULInName},
+	{Name: "EmptyDocument", Fn: testEmptyDocument},
+	{Name: "Singularity", Fn: testSingularity},
 }
 
 func testPutSpecCreates(t *testing.T, st store.Store) {

@@ -10,10 +10,10 @@ import (
 )
 
 var statusTests = []namedTest{
-	{"Ownership", testStatusOwnership},
-	{"FinishedAtSetOnce", testFinishedAtOnce},
-	{"FailedSettlesDependencyBuilds", testFailedCancels},
-	{"OtherStatusesCancelNothing", testSuccessCancelsNothing},
+	{Name: "Ownership", Fn: testStatusOwnership},
+	{Name: "FinishedAtSetOnce", Fn: testFinishedAtOnce},
+	{Name: "FailedSettlesDependencyBuilds", Fn: testFailedCancels},
+	{Name: "OtherStatusesCancelNothing", Fn: testSuccessCancelsNothing},
 }
 
 func testStatusOwnership(t *testing.T, st store.Store) {

@@ -13,8 +13,8 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
+	"github.com/spackmon/spackmon/pkg/contract"
 	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -22,42 +22,19 @@ import (
 
 // Run runs the contract suite.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := []struct {
-		name  string
-		tests []namedTest
-	}{
-		{"Specs", specTests},
-		{"Builds", buildTests},
-		{"Status", statusTests},
-		{"Phases", phaseTests},
-		{"Lists", listTests},
-		{"Concurrency", concurrencyTests},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
-			for _, tc := range g.tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					st := open(t)
-					t.Cleanup(func() { _ = st.Close() })
-					tc.fn(t, st)
-				})
-			}
-		})
-	}
+	contract.Run(t, open,
+		contract.Group[store.Store]{Name: "Specs", Tests: specTests},
+		contract.Group[store.Store]{Name: "Builds", Tests: buildTests},
+		contract.Group[store.Store]{Name: "Status", Tests: statusTests},
+		contract.Group[store.Store]{Name: "Phases", Tests: phaseTests},
+		contract.Group[store.Store]{Name: "Lists", Tests: listTests},
+		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
+	)
 }
 
-type namedTest struct {
-	name string
-	fn   func(t *testing.T, st store.Store)
-}
+type namedTest = contract.Test[store.Store]
 
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t testing.TB) context.Context { return contract.Context(t) }
 
 // The users of the tests.
 var (
