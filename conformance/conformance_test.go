@@ -52,11 +52,11 @@ func TestSeparateProcessesOnPostgres(t *testing.T) {
 	t.Parallel()
 	bin := proctest.Build(t)
 	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	url, env := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db,
+	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db,
 		"SPACKMON_LOG_LEVEL=warn", "SPACKMON_MAX_BODY_BYTES="+bodyLimit))
-	alice := account{"alice", proctest.AddUser(t, bin, env, "alice")}
-	bob := account{"bob", proctest.AddUser(t, bin, env, "bob")}
-	runSuite(t, url, alice, bob)
+	alice := account{"alice", proctest.AddUser(t, bin, d.Env, "alice")}
+	bob := account{"bob", proctest.AddUser(t, bin, d.Env, "bob")}
+	runSuite(t, d.URL, alice, bob)
 }
 
 type account struct{ name, token string }

@@ -48,7 +48,7 @@ func runAuth(ctx context.Context, args []string) error {
 	defer st.Close()
 	s := grpcServer(config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
 	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
-	return serveRole(ctx, "auth", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database),
+	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
 }
 

@@ -15,6 +15,7 @@ type ingestConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Telemetry
 	config.Auth
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
 }
@@ -24,6 +25,7 @@ type analysisConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Telemetry
 	config.Auth
 	GRPCAddr   string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9092" desc:"address the analysis gRPC service listens on"`
 	IngestAddr string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service, asked about builds"`
@@ -33,6 +35,7 @@ type analysisConfig struct {
 type authConfig struct {
 	config.Database
 	config.Log
+	config.Telemetry
 	config.Auth
 	Realm
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9091" desc:"address the auth gRPC service listens on"`

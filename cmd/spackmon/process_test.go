@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,11 +21,11 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 	bin := proctest.Build(t)
 	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	url, env := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=warn"))
-	srv := &testServer{URL: url, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: url + "/auth/token/"}
+	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=warn"))
+	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
 	// The user is made by the CLI, on the same database, while the services run.
 	srv.user = "spackuser"
-	srv.apiToken = proctest.AddUser(t, bin, env, srv.user)
+	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
 	// One replay for both captures: the analyze run finds the spec and build the install
 	// run made.
 	r := newReplay(t, srv)
@@ -33,4 +35,17 @@ func TestSeparateProcesses(t *testing.T) {
 		}
 	}
 	r.checkStored()
+
+	// Each gRPC-only role serves its own metrics, with the calls it answered.
+	for role, url := range d.Metrics {
+		resp, err := srv.client.Get(url)
+		if err != nil {
+			t.Fatalf("%s metrics: %v", role, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "rpc_server_") {
+			t.Errorf("%s metrics: %d, %.300s", role, resp.StatusCode, body)
+		}
+	}
 }

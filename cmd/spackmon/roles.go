@@ -154,7 +154,7 @@ func runIngest(ctx context.Context, args []string) error {
 	defer st.Close()
 	s := grpcServer(cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
-	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
+	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }
 
 func runAnalysis(ctx context.Context, args []string) error {
@@ -179,7 +179,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 	defer ingest.Close()
 	s := grpcServer(cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
-	return serveRole(ctx, "analysis", log, cfg.GRPCAddr, s, guard, "store", storeName(cfg.Database),
+	return serveRole(ctx, "analysis", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"ingest", cfg.IngestAddr, "auth", authMode(auth))
 }
 
@@ -218,7 +218,7 @@ func roleGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...m
 
 // serveRole serves s, a single service's server, on addr until ctx ends. It refuses to start
 // when the guard lacks a requirement for a method registered on s.
-func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, s *grpc.Server, guard *authn.Guard, attrs ...any) error {
+func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, tc config.Telemetry, s *grpc.Server, guard *authn.Guard, attrs ...any) error {
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
 		return err
 	}
@@ -232,8 +232,36 @@ func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, 
 		return err
 	}
 	defer shutdownTelemetry(tel)
+	g, ctx := errgroup.WithContext(ctx)
+	if tc.MetricsAddr != "" {
+		mlis, err := net.Listen("tcp", tc.MetricsAddr)
+		if err != nil {
+			lis.Close()
+			return err
+		}
+		attrs = append(attrs, "metrics", "http://"+mlis.Addr().String()+"/metrics")
+		g.Go(func() error { return serveMetrics(ctx, tel.Metrics, mlis) })
+	}
 	log.Info(role+" serving", append([]any{"version", version.String(), "grpc", lis.Addr().String()}, attrs...)...)
-	return server.Serve(ctx, s, lis)
+	g.Go(func() error { return server.Serve(ctx, s, lis) })
+	return g.Wait()
+}
+
+// serveMetrics serves /metrics on lis until ctx ends.
+func serveMetrics(ctx context.Context, metrics http.Handler, lis net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // grpcServer is a gRPC server guarded by guard, with a health check per service.

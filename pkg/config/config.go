@@ -24,6 +24,11 @@ type Limits struct {
 	MaxBodyBytes int64 `envconfig:"MAX_BODY_BYTES" default:"268435456" desc:"largest request body; larger ones get 413"`
 }
 
+// Telemetry configures what a gRPC-only role exposes besides its service.
+type Telemetry struct {
+	MetricsAddr string `envconfig:"METRICS_ADDR" desc:"address serving this role's Prometheus /metrics; empty: none (serve and the gateway have /metrics on their HTTP address)"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`

@@ -83,23 +83,37 @@ func Start(t testing.TB, bin string, env []string, args ...string) {
 	})
 }
 
+// Deployment is the roles running as separate processes.
+type Deployment struct {
+	// URL is the gateway's.
+	URL string
+	// Env is the environment the roles share, for further commands against them.
+	Env []string
+	// Metrics is the /metrics URL of each gRPC-only role.
+	Metrics map[string]string
+}
+
 // StartRoles migrates the PostgreSQL database env names and runs auth, ingest, analysis and
 // gateway as separate processes on it, waiting until the gateway serves the protocol and the
-// realm. It returns the gateway's URL and env with SPACKMON_PUBLIC_URL set, for further
-// commands against the same deployment.
-func StartRoles(t testing.TB, bin string, env []string) (string, []string) {
+// realm.
+func StartRoles(t testing.TB, bin string, env []string) Deployment {
 	t.Helper()
 	httpAddr, ingestAddr, authAddr, analysisAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
-	url := "http://" + httpAddr
-	env = append(env, "SPACKMON_PUBLIC_URL="+url)
-	Run(t, bin, env, "migrate")
-	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir()), "auth")
-	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+ingestAddr), "ingest")
-	Start(t, bin, append(env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr), "analysis")
-	Start(t, bin, append(env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
+	d := Deployment{URL: "http://" + httpAddr, Metrics: map[string]string{}}
+	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL)
+	Run(t, bin, d.Env, "migrate")
+	metrics := func(role string) string {
+		addr := FreeAddr(t)
+		d.Metrics[role] = "http://" + addr + "/metrics"
+		return "SPACKMON_METRICS_ADDR=" + addr
+	}
+	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir(), metrics("auth")), "auth")
+	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+ingestAddr, metrics("ingest")), "ingest")
+	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr, metrics("analysis")), "analysis")
+	Start(t, bin, append(d.Env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
 		"SPACKMON_ANALYSIS_ADDR="+analysisAddr, "SPACKMON_ADDR="+httpAddr), "gateway")
-	WaitReady(t, url)
-	return url, env
+	WaitReady(t, d.URL)
+	return d
 }
 
 // WaitReady waits until the server at url answers service info and its realm (which is 401
