@@ -38,6 +38,14 @@ func BenchmarkGateway(b *testing.B) {
 					wantCode(b, srv.post(b, "/ms1/builds/new/", env), http.StatusCreated)
 				}
 			})
+			b.Run("analyze-20k-files", func(b *testing.B) {
+				m := srv.post(b, "/ms1/builds/new/", buildEnv).JSON(b)
+				body, _ := json.Marshal(map[string]any{"build_id": num(b, path(m, "data", "build", "build_id")),
+					"metadata": map[string]any{"install_files": bigManifest(20000)}})
+				for b.Loop() {
+					wantCode(b, srv.post(b, "/ms1/analyze/builds/", body), http.StatusOK)
+				}
+			})
 			b.Run("phase-1MiB", func(b *testing.B) {
 				m := srv.post(b, "/ms1/builds/new/", buildEnv).JSON(b)
 				body, _ := json.Marshal(map[string]any{"build_id": num(b, path(m, "data", "build", "build_id")),
@@ -95,4 +103,17 @@ func BenchmarkAuth(b *testing.B) {
 			srv.token(b, srv.user, srv.apiToken, "")
 		}
 	})
+}
+
+// bigManifest is an install manifest of n files below one prefix, as Spack writes it.
+func bigManifest(n int) map[string]any {
+	const prefix = "/opt/spack/linux-ubuntu20.04-skylake/gcc-9.3.0/singularity-3.8.0-horgiy7swsitni32acyaplwfpbvpv4if"
+	files := map[string]any{prefix + "/.spack": map[string]any{"type": "dir", "mode": 16877, "owner": 1000, "group": 1000}}
+	for i := range n {
+		files[fmt.Sprintf("%s/share/doc/%03d/file-%05d.txt", prefix, i%500, i)] = map[string]any{
+			"type": "file", "mode": 33188, "owner": 1000, "group": 1000, "size": 1234 + i,
+			"hash": fmt.Sprintf("%064x", i), "time": 1638987600.0,
+		}
+	}
+	return files
 }
