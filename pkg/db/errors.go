@@ -91,6 +91,8 @@ func postgresServerError(pgErr *pgconn.PgError, err error) error {
 		return errs.Wrap(errs.BadRequest, err, "A value is too long.")
 	case "22003": // numeric_value_out_of_range
 		return errs.Wrap(errs.BadRequest, err, "A number is out of range.")
+	case "54000": // program_limit_exceeded: a value too large for an index, say
+		return errs.Wrap(errs.BadRequest, err, "A value is too large to store.")
 	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
 		"3D000", "25006": // invalid_catalog_name, read_only_sql_transaction (a standby)
 		return Unavailable(err)

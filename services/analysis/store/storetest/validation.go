@@ -1,16 +1,39 @@
 package storetest
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/analysis/store"
+	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
 )
 
 var validationTests = []namedTest{
+	{Name: "LongestPathFits", Fn: testLongestPath},
 	{Name: "BadRecordsRefusedWhole", Fn: testBadRecords},
 	{Name: "BadQueries", Fn: testBadQueries},
+}
+
+// The longest path the store takes fits its indexes, even when it does not compress, with the
+// longest analyzer and name beside it.
+func testLongestPath(t *testing.T, st store.Store) {
+	raw := make([]byte, check.MaxPathLength*3/4)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	long := base64.RawURLEncoding.EncodeToString(raw)[:check.MaxPathLength]
+	record(t, st, 1, store.Analysis{
+		InstallFiles: []store.InstallFile{{Path: long, Type: "file"}},
+		Attributes: []store.Attribute{{InstallFile: long, Analyzer: strings.Repeat("é", check.MaxAttrNameLength/2),
+			Name: strings.Repeat("ü", check.MaxAttrNameLength/2), Value: ptr("v")}},
+	})
+	files, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 1})
+	if err != nil || len(files) != 1 || files[0].Path != long {
+		t.Fatalf("read back: %v %v", files, err)
+	}
 }
 
 // Each bad request is errs.BadRequest and writes nothing, not even its valid parts.
@@ -33,7 +56,7 @@ func testBadRecords(t *testing.T, st store.Store) {
 		{"build id 0", 0, store.Analysis{ConfigArgs: ptr("x")}, "A build id is a positive number."},
 		{"absolute path", 1, file(store.InstallFile{Path: "/opt/spack/bin/tar"}), "An install file path must be relative to the install prefix: /opt/spack/bin/tar"},
 		{"empty path", 1, file(store.InstallFile{Path: ""}), "An install file path cannot be empty."},
-		{"long path", 1, file(store.InstallFile{Path: strings.Repeat("a/", 2049)}), "An install file path is longer than 4096 bytes."},
+		{"long path", 1, file(store.InstallFile{Path: strings.Repeat("a/", 513)}), "An install file path is longer than 1024 bytes."},
 		{"NUL in path", 1, file(store.InstallFile{Path: "a\x00b"}), "An install file path contains a NUL character."},
 		{"invalid UTF-8", 1, file(store.InstallFile{Path: "a\xffb"}), "An install file path is not valid UTF-8."},
 		{"long type", 1, file(store.InstallFile{Path: "a", Type: strings.Repeat("t", 26)}), "The type of install file a is longer than 25 bytes."},

@@ -18,7 +18,10 @@ import (
 // are in bytes here and in characters in the schema, so a value that passes here always
 // fits there.
 const (
-	MaxPathLength      = 4096 // PATH_MAX
+	// MaxPathLength bounds a path relative to the install prefix. Paths are in unique
+	// indexes, and PostgreSQL refuses an index row over 2704 bytes: with an attribute's
+	// analyzer and name beside it, 1 KiB of path always fits.
+	MaxPathLength      = 1024
 	MaxTypeLength      = 25
 	MaxHashLength      = 250
 	MaxEnvNameLength   = 250
