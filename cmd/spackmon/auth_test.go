@@ -387,20 +387,23 @@ func TestTokenExpiry(t *testing.T) {
 	wantEnvelope(t, srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(fresh)), http.StatusCreated, "")
 }
 
-// Failed credential checks are limited per client address: past the allowance even good
-// credentials wait, with 429.
+// Failed credential checks are limited per client address and user name: past the
+// allowance even good credentials for that name wait, with 429, while other users behind the
+// same address are served.
 func TestTokenRateLimit(t *testing.T) {
 	srv := startServe(t, backends[0].database(t), nil)
+	bob, bobToken := srv.addUser(t, "bob", false)
 	var last answer
 	for i := 0; i < 11; i++ {
 		last = srv.do(t, http.MethodGet, "/auth/token/", nil, basic(srv.user, "smt_000000000000_wrong"))
 	}
-	if last.Status != http.StatusTooManyRequests {
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Www-Authenticate") != "" {
 		t.Fatalf("11th failure: %d %s", last.Status, last.Body)
 	}
 	if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic(srv.user, srv.apiToken)); a.Status != http.StatusTooManyRequests {
 		t.Errorf("good credentials while limited: %d %s", a.Status, a.Body)
 	}
+	srv.token(t, bob, bobToken, "")
 	// Tokens already held keep working: only the realm is limited.
 	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 }

@@ -43,21 +43,24 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
 	addr := clientAddress(ctx)
-	now := s.now()
-	if wait, blocked := s.limiter.blocked(addr, now); blocked {
-		s.log.WarnContext(ctx, "token refused", "client", addr, "reason", "too many failed attempts")
+	header := authorization(ctx)
+	claimed, _, _ := authn.ParseBasic(header)
+	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
+	if !ok {
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
 		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
 	}
-	user, err := s.checkCredentials(ctx, authorization(ctx))
+	user, err := s.checkCredentials(ctx, header)
+	var r refusal
+	settle(errors.As(err, &r))
 	if err != nil {
-		var r refusal
 		if !errors.As(err, &r) {
 			return nil, err
 		}
-		s.limiter.fail(addr, now)
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", user, "reason", string(r))
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", user.Name, "reason", string(r))
 		return nil, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
 	}
+	now := s.now()
 	access := grant(user, scope)
 	tok, claims, err := s.keys.Issue(s.cfg.Issuer, user.Name, service, access, now)
 	if err != nil {
