@@ -39,7 +39,8 @@ type Gateway struct {
 	log     *slog.Logger
 	mux     *runtime.ServeMux
 	handler http.Handler
-	health  grpc_health_v1.HealthClient
+	// health has a client per backing service, by the service's name.
+	health  map[string]grpc_health_v1.HealthClient
 	started time.Time
 }
 
@@ -69,7 +70,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, health: grpc_health_v1.NewHealthClient(b.Ingest), started: time.Now().UTC()}
+	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(), health: map[string]grpc_health_v1.HealthClient{
+		ingestv1.IngestService_ServiceDesc.ServiceName:     grpc_health_v1.NewHealthClient(b.Ingest),
+		authv1.AuthService_ServiceDesc.ServiceName:         grpc_health_v1.NewHealthClient(b.Auth),
+		analysisv1.AnalysisService_ServiceDesc.ServiceName: grpc_health_v1.NewHealthClient(b.Analysis),
+	}}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
 		runtime.WithForwardResponseOption(writeStatus),

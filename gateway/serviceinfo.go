@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/spackmon/spackmon/pkg/version"
-	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
 type organization struct {
@@ -58,9 +57,21 @@ func (g *Gateway) serviceInfo(w http.ResponseWriter, r *http.Request, _ map[stri
 	_ = json.NewEncoder(w).Encode(info)
 }
 
+// backendsServing asks every backing service, at once, whether it serves: a Spack run that
+// starts against a server whose realm or analysis service is down fails halfway.
 func (g *Gateway) backendsServing(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	resp, err := g.health.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: ingestv1.IngestService_ServiceDesc.ServiceName})
-	return err == nil && resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
+	serving := make(chan bool, len(g.health))
+	for service, client := range g.health {
+		go func() {
+			resp, err := client.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: service})
+			serving <- err == nil && resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
+		}()
+	}
+	ok := true
+	for range g.health {
+		ok = <-serving && ok
+	}
+	return ok
 }

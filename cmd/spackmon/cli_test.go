@@ -100,3 +100,34 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("metrics: %d %.400s", a.Status, a.Body)
 	}
 }
+
+// Service info is 503 when any backing service is down, not only ingest: Spack would start
+// a run that fails at the realm or at analyze.
+func TestServiceInfoAsksEveryBackend(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	up, dead := srv.GRPCAddr, proctest.FreeAddr(t)
+	for _, c := range []struct {
+		addrs backendAddrs
+		want  int
+	}{
+		{backendAddrs{ingest: up, auth: up, analysis: up}, http.StatusOK},
+		{backendAddrs{ingest: up, auth: dead, analysis: up}, http.StatusServiceUnavailable},
+		{backendAddrs{ingest: up, auth: up, analysis: dead}, http.StatusServiceUnavailable},
+	} {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- serveGateway(ctx, slog.New(slog.DiscardHandler), HTTPEdge{APIPrefix: "ms1"}, config.Limits{MaxBodyBytes: 1 << 20}, nil, c.addrs, lis)
+		}()
+		gw := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
+		if a := gw.get(t, "/ms1/"); a.Status != c.want {
+			t.Errorf("%+v: %d, want %d", c.addrs, a.Status, c.want)
+		}
+		cancel()
+		<-done
+	}
+}
