@@ -129,6 +129,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL.Path, r.URL.RawPath = path, ""
+	// grpc-gateway would make this header the call's deadline: a client could time out
+	// every call it makes at once and get 504s. The services bound their own work.
+	r.Header.Del("Grpc-Timeout")
 	if path == "/auth/token" {
 		serviceFromHeader(r)
 	}

@@ -94,3 +94,13 @@ func TestEdgeInput(t *testing.T) {
 		})
 	})
 }
+
+// A client cannot set the deadline of the calls it makes: Grpc-Timeout is not part of the
+// protocol.
+func TestGrpcTimeoutHeaderIgnored(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	h := http.Header{"Grpc-Timeout": {"1n"}, "Content-Type": {"application/json"}}
+	if a := srv.do(t, http.MethodPost, "/ms1/specs/new/", specBody(readTestdata(t, "specs", "singularity-3.8.0.json"), "1.0.0"), h); a.Status != http.StatusCreated {
+		t.Errorf("with Grpc-Timeout: %d %s", a.Status, a.Body)
+	}
+}
