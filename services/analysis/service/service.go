@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"strconv"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -56,7 +58,7 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 	}
 	b, err := s.ingest.GetBuild(asCaller(ctx), &ingestv1.GetBuildRequest{Id: req.GetBuildId()})
 	if err != nil {
-		return nil, err
+		return nil, fromIngest(err)
 	}
 	if b.GetOwner() != who.Name && !who.Admin {
 		return nil, errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
@@ -79,6 +81,18 @@ func (s *Server) needBuild(ctx context.Context, id int64) error {
 		return errs.New(errs.BadRequest, "A build id is required.")
 	}
 	_, err := s.ingest.GetBuild(asCaller(ctx), &ingestv1.GetBuildRequest{Id: id})
+	return fromIngest(err)
+}
+
+// fromIngest passes on what ingest answered, except a refusal of the caller's token: this
+// service accepted it, so the two disagree for a moment (a key ingest has not fetched yet),
+// and the caller, who cannot fix that, is told to try again rather than challenged without
+// a challenge.
+func fromIngest(err error) error {
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return errs.Wrap(errs.Unavailable, err, "The build cannot be looked up right now; try again.")
+	}
 	return err
 }
 
@@ -216,7 +230,7 @@ func (s *Server) specBuilds(ctx context.Context, specID int64) ([]int64, error) 
 	for {
 		page, err := s.ingest.ListBuilds(ctx, req)
 		if err != nil {
-			return nil, err
+			return nil, fromIngest(err)
 		}
 		for _, b := range page.GetBuilds() {
 			ids = append(ids, b.GetId())
