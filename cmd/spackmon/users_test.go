@@ -65,7 +65,7 @@ func TestUserCommands(t *testing.T) {
 		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", lastLine(out))); a.Status != http.StatusUnauthorized {
 			t.Errorf("deleted dana got %d", a.Status)
 		}
-		for _, args := range [][]string{{"add"}, {"add", "a", "b"}, {"rotate"}, {"list", "x"}, {"frobnicate", "x"}, {"rotate", "alice", "--admin"}, {"delete", "nobody"}} {
+		for _, args := range [][]string{{"add"}, {"add", "anonymous"}, {"add", "a", "b"}, {"rotate"}, {"list", "x"}, {"frobnicate", "x"}, {"rotate", "alice", "--admin"}, {"delete", "nobody"}} {
 			if _, err := userOn(t, srv, args...); err == nil {
 				t.Errorf("user %v succeeded", args)
 			}
@@ -122,6 +122,16 @@ func TestUserAdministrationOverGRPC(t *testing.T) {
 	}
 	if _, err := client.CreateUser(admin, &authv1.CreateUserRequest{Name: strings.Repeat("x", 500)}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("overlong name: %v", err)
+	}
+	if _, err := client.CreateUser(admin, &authv1.CreateUserRequest{Name: "anonymous"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("the reserved name: %v", err)
+	}
+	// An admin token outlives its user's disable, but not for administration.
+	if _, err := userOn(t, srv, "disable", root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ListUsers(admin, &authv1.ListUsersRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("a disabled admin's token: %v", err)
 	}
 	// The token and JWKS methods are public over gRPC as over HTTP.
 	if _, err := client.GetJWKS(context.Background(), &authv1.GetJWKSRequest{}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/errs"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	"github.com/spackmon/spackmon/services/auth/apitoken"
 	"github.com/spackmon/spackmon/services/auth/store"
@@ -20,6 +21,10 @@ func NewUsers(st store.Store) *Users { return &Users{st: st} }
 
 // Add creates a user with a first API token and returns the token, which is shown this once.
 func (u *Users) Add(ctx context.Context, name string, admin bool) (store.User, apitoken.Token, error) {
+	if name == authn.AnonymousUser {
+		return store.User{}, apitoken.Token{}, errs.New(errs.BadRequest,
+			"The name %s is reserved: it owns what is written while authentication is disabled.", name)
+	}
 	tok, err := apitoken.New()
 	if err != nil {
 		return store.User{}, apitoken.Token{}, err
@@ -59,6 +64,9 @@ func (u *Users) Delete(ctx context.Context, name string) error { return u.st.Del
 
 // CreateUser creates a user and returns its first API token.
 func (s *Service) CreateUser(ctx context.Context, req *authv1.CreateUserRequest) (*authv1.CreateUserResponse, error) {
+	if err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	user, tok, err := s.users.Add(ctx, req.GetName(), req.GetAdmin())
 	if err != nil {
 		return nil, err
@@ -69,6 +77,9 @@ func (s *Service) CreateUser(ctx context.Context, req *authv1.CreateUserRequest)
 
 // ListUsers lists every user.
 func (s *Service) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*authv1.ListUsersResponse, error) {
+	if err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	users, err := s.users.List(ctx)
 	if err != nil {
 		return nil, err
@@ -82,6 +93,9 @@ func (s *Service) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*a
 
 // RotateToken replaces the user's API tokens with a new one.
 func (s *Service) RotateToken(ctx context.Context, req *authv1.RotateTokenRequest) (*authv1.RotateTokenResponse, error) {
+	if err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	tok, err := s.users.Rotate(ctx, req.GetName())
 	if err != nil {
 		return nil, err
@@ -92,6 +106,9 @@ func (s *Service) RotateToken(ctx context.Context, req *authv1.RotateTokenReques
 
 // SetUserDisabled disables or re-enables a user.
 func (s *Service) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabledRequest) (*authv1.User, error) {
+	if err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	u, err := s.users.SetDisabled(ctx, req.GetName(), req.GetDisabled())
 	if err != nil {
 		return nil, err
@@ -102,11 +119,29 @@ func (s *Service) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabl
 
 // DeleteUser removes a user.
 func (s *Service) DeleteUser(ctx context.Context, req *authv1.DeleteUserRequest) (*authv1.DeleteUserResponse, error) {
+	if err := s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.users.Delete(ctx, req.GetName()); err != nil {
 		return nil, err
 	}
 	s.audit(ctx, "user deleted", req.GetName())
 	return &authv1.DeleteUserResponse{}, nil
+}
+
+// requireAdmin checks, beyond the token's admin scope, that the caller is still an enabled
+// admin: a token outlives a demotion, a disable or a delete by up to its lifetime.
+func (s *Service) requireAdmin(ctx context.Context) error {
+	id, ok := authn.FromContext(ctx)
+	if !ok {
+		return errs.New(errs.Unauthenticated, "User administration needs an admin token.")
+	}
+	u, err := s.users.st.GetUser(ctx, id.Name)
+	switch {
+	case errs.Is(err, errs.NotFound), err == nil && (!u.Admin || u.Disabled):
+		return errs.New(errs.Forbidden, "User administration needs an enabled admin user; %s is not one.", id.Name)
+	}
+	return err
 }
 
 func (s *Service) audit(ctx context.Context, what, user string, args ...any) {
