@@ -423,8 +423,14 @@ func (c *Client) fetchToken(ctx context.Context, refused *response) (string, err
 	}
 	ch, err := authn.ParseChallenge(header)
 	if err == nil {
-		if ru, perr := url.Parse(ch.Realm); perr != nil || (ru.Scheme != "http" && ru.Scheme != "https") || ru.Host == "" {
+		ru, perr := url.Parse(ch.Realm)
+		switch {
+		case perr != nil || (ru.Scheme != "http" && ru.Scheme != "https") || ru.Host == "":
 			err = fmt.Errorf("realm %q is not an absolute http(s) URL", ch.Realm)
+		case ru.Scheme == "http" && strings.EqualFold(refusedScheme(refused), "https"):
+			// The API token would cross the network in clear where the server itself was
+			// reached over TLS.
+			err = fmt.Errorf("realm %q is plain http for a server reached over https", ch.Realm)
 		}
 	}
 	if err != nil {
@@ -459,11 +465,20 @@ func (c *Client) fetchToken(ctx context.Context, refused *response) (string, err
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(resp.body, &tok); err != nil || tok.Token == "" {
+		// Not the body: it may hold a credential under another name.
 		e := resp.err()
-		e.Message = "the realm answered without a token: " + clip(resp.body)
+		e.Message = fmt.Sprintf("the realm answered without a token (%d bytes of %s)", len(resp.body), resp.header.Get("Content-Type"))
 		return "", e
 	}
 	return tok.Token, nil
+}
+
+// refusedScheme is the scheme of the URL the refused request went to.
+func refusedScheme(r *response) string {
+	if u, err := url.Parse(r.url); err == nil {
+		return u.Scheme
+	}
+	return ""
 }
 
 // response is any answer, read in full up to the size limit.

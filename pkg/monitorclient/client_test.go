@@ -221,3 +221,28 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 		t.Errorf("%d realm calls and %d API calls, want 3 and 8", f.realm.Load(), f.api.Load())
 	}
 }
+
+// A server reached over TLS that names a plain-http realm does not get the API token sent
+// in clear.
+func TestNoPlainHTTPRealmForTLSServer(t *testing.T) {
+	var realmCalls atomic.Int32
+	realm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		realmCalls.Add(1)
+		w.Write([]byte(`{"token":"t"}`))
+	}))
+	defer realm.Close()
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Www-Authenticate", `Bearer realm="`+realm.URL+`/auth/token/",service="svc",scope="build"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer api.Close()
+	c, err := New(api.URL, "alice", "secret", Options{HTTPClient: api.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdatePhase(context.Background(), 1, "build", "SUCCESS", nil)
+	wantStatus(t, err, http.StatusUnauthorized, "plain http")
+	if realmCalls.Load() != 0 {
+		t.Error("the API token went to a plain-http realm")
+	}
+}
