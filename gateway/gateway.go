@@ -31,6 +31,10 @@ type Config struct {
 	Environment string
 	// Metrics, when set, is served on /metrics.
 	Metrics http.Handler
+	// Challenge, when set, is the Www-Authenticate value of a protocol write that carries no
+	// bearer token at all: such a write is answered at once, before its body is read. The
+	// services decide every other case.
+	Challenge string
 }
 
 // Gateway is the HTTP handler.

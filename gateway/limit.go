@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/authn"
 )
 
 type limitKey struct{}
@@ -33,9 +36,15 @@ func bodyTooLarge(r *http.Request) bool {
 }
 
 // limitBodies answers 413 at once for a declared length over the limit and cuts off bodies
-// that grow past it.
+// that grow past it. A protocol write without a token is challenged before its body is read:
+// nobody may make the services decode up to the limit for nothing.
 func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.cfg.Challenge != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/ms1/") && !hasBearer(r) {
+			w.Header().Set("Www-Authenticate", g.cfg.Challenge)
+			writeError(w, http.StatusUnauthorized, errorBody{Message: authn.MessageNoToken})
+			return
+		}
 		if r.ContentLength > g.cfg.MaxBodyBytes {
 			g.writeTooLarge(w)
 			return
@@ -45,4 +54,13 @@ func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 		r.Body = body
 		next.ServeHTTP(w, r)
 	})
+}
+
+func hasBearer(r *http.Request) bool {
+	for _, v := range r.Header.Values("Authorization") {
+		if _, ok := authn.BearerToken(v); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -51,6 +51,7 @@ type Realm struct {
 type gatewayConfig struct {
 	config.Limits
 	config.Log
+	config.Auth
 	HTTPEdge
 	IngestAddr   string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
 	AuthAddr     string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service"`
@@ -62,6 +63,9 @@ type HTTPEdge struct {
 	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
 	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`
+	// Challenge is what the gateway answers a protocol write without a token with, from
+	// the auth settings; empty when writes need none.
+	Challenge string `ignored:"true"`
 }
 
 // serveConfig configures every role in one process.

@@ -175,6 +175,7 @@ func TestBodyLimit(t *testing.T) {
 	// A body sent without a declared length is cut off while it is read.
 	data, _ := json.Marshal(big)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ms1/builds/phases/update/", &chunked{data: data})
+	req.Header.Set("Authorization", "Bearer "+srv.bearer)
 	resp, err := srv.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +184,10 @@ func TestBodyLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked body over the limit: %d", resp.StatusCode)
 	}
+	// Without a token the write is challenged before its body counts: nobody makes the
+	// server read up to the limit for nothing.
+	a := srv.postAs(t, "/ms1/builds/phases/update/", big, noAuth)
+	wantChallenge(t, srv, a, http.StatusUnauthorized, "")
 }
 
 // chunked hides its length so the client sends the body chunked.

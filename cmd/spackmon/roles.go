@@ -18,6 +18,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/signing"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
@@ -80,6 +81,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	}
 	auth, err := cfg.Auth.WithDefaults(httpAddr)
 	if err != nil {
+		return err
+	}
+	if cfg.Challenge, err = writeChallenge(auth, httpAddr); err != nil {
 		return err
 	}
 	ingestSt, err := openIngestStore(ctx, cfg.Database, true)
@@ -195,6 +199,10 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Challenge, err = writeChallenge(cfg.Auth, lis.Addr().String()); err != nil {
+		lis.Close()
+		return err
+	}
 	tel, err := telemetry.Setup(ctx, "gateway")
 	if err != nil {
 		return err
@@ -204,6 +212,16 @@ func runGateway(ctx context.Context, args []string) error {
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
 		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+}
+
+// writeChallenge is the challenge the gateway answers a write without a token with: the one
+// the services give, or none when writes need no token.
+func writeChallenge(a config.Auth, gatewayAddr string) (string, error) {
+	a, err := a.WithDefaults(gatewayAddr)
+	if err != nil || a.DisableAuth {
+		return "", err
+	}
+	return authn.Challenge{Realm: a.AuthServer, Service: a.Service(), Scope: signing.ScopeBuild}.String(), nil
 }
 
 // roleGuard completes a service role's auth settings and makes its guard over the tables.
@@ -307,6 +325,7 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits co
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
+		Challenge: cfg.Challenge,
 	}, log, b)
 	if err != nil {
 		return err

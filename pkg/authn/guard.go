@@ -29,6 +29,9 @@ const (
 	Admin
 )
 
+// MessageNoToken is the answer to a call that needs a token and has none.
+const MessageNoToken = "Authentication is required: fetch a token from the realm named in the challenge."
+
 // ChallengeHeader is the metadata key (a trailer) that carries the challenge of a refused
 // call; the gateway sends it on as the Www-Authenticate header.
 const ChallengeHeader = "www-authenticate"
@@ -121,7 +124,7 @@ func (g *Guard) admit(ctx context.Context, method string) (context.Context, stri
 	}
 	raw, ok := bearer(ctx)
 	if !ok {
-		return ctx, g.challenge(need, ""), errs.New(errs.Unauthenticated, "Authentication is required: fetch a token from the realm named in the challenge.")
+		return ctx, g.challenge(need, ""), errs.New(errs.Unauthenticated, MessageNoToken)
 	}
 	p, err := g.Verifier.Verify(ctx, raw)
 	if errors.Is(err, ErrInvalidToken) {
