@@ -1,6 +1,7 @@
 // Package gateway is spackmon's only HTTP edge: a grpc-gateway mux that serves the Spack
 // Monitor protocol (/ms1) and the read API (/api/v1) from the gRPC services. It keeps no
-// state and enforces no auth itself; the services do.
+// state and decides no auth itself; the services do. It only turns away, unread, protocol
+// writes that carry no token at all, with the challenge the services would give.
 package gateway
 
 import (
