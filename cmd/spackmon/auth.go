@@ -74,7 +74,9 @@ func realmKeys(ctx context.Context, r Realm, dataDir string, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	go signing.WatchFile(ctx, r.SigningKeyFile, keys, keyFileCheck, func(err error) {
+	// A new key signs once every verifier's background refresh has fetched it.
+	ahead := authn.DefaultRefreshInterval + signing.Leeway
+	go signing.WatchFile(ctx, r.SigningKeyFile, keys, keyFileCheck, ahead, func(err error) {
 		log.Warn("signing key file unusable; keeping the current key", "file", r.SigningKeyFile, "error", err)
 	})
 	return keys, nil

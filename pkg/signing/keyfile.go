@@ -76,24 +76,38 @@ func writeAndSync(f *os.File, data []byte) error {
 }
 
 // WatchFile rotates set to the key in path whenever the file's content changes, checking every
-// interval until ctx ends: an operator rotates by replacing the file, without a restart. A
-// file that cannot be read or parsed keeps the current key and is reported to onError.
-func WatchFile(ctx context.Context, path string, set *KeySet, interval time.Duration, onError func(error)) {
+// interval until ctx ends: an operator rotates by replacing the file, without a restart. A new
+// key is first only published (KeySet.Stage) and signs from ahead later, so that every
+// verifier has fetched it by then, and every replica of the realm has seen the file. A file
+// that cannot be read or parsed keeps the keys as they are and is reported to onError.
+func WatchFile(ctx context.Context, path string, set *KeySet, interval, ahead time.Duration, onError func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var staged *Key
+	var signFrom time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		now := time.Now()
 		k, err := LoadFile(path)
-		if err != nil {
+		switch {
+		case err != nil:
 			onError(err)
-			continue
+		case k.KID() == set.Current().KID():
+			staged = nil
+			set.Stage(nil)
+		case staged == nil || staged.KID() != k.KID():
+			staged, signFrom = k, now.Add(ahead)
+			set.Stage(k)
 		}
-		if err := set.Rotate(k, time.Now()); err != nil {
-			onError(err)
+		if staged != nil && !now.Before(signFrom) {
+			if err := set.Rotate(staged, now); err != nil {
+				onError(err)
+			}
+			staged = nil
 		}
 	}
 }

@@ -14,6 +14,9 @@ type KeySet struct {
 
 	mu      sync.Mutex
 	current *entry
+	// next is published ahead of signing with it (Stage), so that verifiers know it before
+	// the first token it signs reaches them.
+	next    *Key
 	retired []*entry
 }
 
@@ -72,15 +75,32 @@ func (s *KeySet) Rotate(next *Key, now time.Time) error {
 	}
 	s.retired = append(kept, old)
 	s.current = &entry{key: next}
+	if s.next != nil && s.next.KID() == next.KID() {
+		s.next = nil
+	}
 	return nil
 }
 
-// JWKS returns the public keys to publish at now: the current key first, then the retired
-// keys whose tokens may still be valid.
+// Stage publishes next in the JWKS without signing with it; Rotate to it later. Staging the
+// current key, or another key, replaces what was staged.
+func (s *KeySet) Stage(next *Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if next != nil && next.KID() == s.current.key.KID() {
+		next = nil
+	}
+	s.next = next
+}
+
+// JWKS returns the public keys to publish at now: the current key first, then a staged one,
+// then the retired keys whose tokens may still be valid.
 func (s *KeySet) JWKS(now time.Time) JWKS {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := JWKS{Keys: []JWK{s.current.key.JWK()}}
+	if s.next != nil {
+		out.Keys = append(out.Keys, s.next.JWK())
+	}
 	for _, e := range s.retired {
 		if now.Before(e.until) {
 			out.Keys = append(out.Keys, e.key.JWK())

@@ -388,8 +388,9 @@ func TestKeySetIssue(t *testing.T) {
 	}
 }
 
-// Replacing the key file rotates the set: the new key signs, the old one stays published; a
-// file that does not parse keeps the current key.
+// Replacing the key file rotates the set: the new key is published first, signs only after
+// the time given ahead, and the old one stays published; a file that does not parse keeps
+// the current key.
 func TestWatchFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "key.pem")
@@ -419,7 +420,7 @@ func TestWatchFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		WatchFile(ctx, path, set, 5*time.Millisecond, func(err error) { errc <- err })
+		WatchFile(ctx, path, set, 5*time.Millisecond, 2*time.Second, func(err error) { errc <- err })
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
@@ -429,6 +430,13 @@ func TestWatchFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(second)
+	waitFor(t, func() bool { return len(set.JWKS(time.Now()).Keys) == 2 })
+	if set.Current().KID() != first.KID() {
+		t.Fatal("the new key signs before it was published ahead")
+	}
+	if kids := kidsOf(set.JWKS(time.Now())); kids[0] != first.KID() || kids[1] != second.KID() {
+		t.Errorf("JWKS while staged: %v", kids)
+	}
 	waitFor(t, func() bool { return set.Current().KID() == second.KID() })
 	if kids := kidsOf(set.JWKS(time.Now())); len(kids) != 2 || kids[0] != second.KID() || kids[1] != first.KID() {
 		t.Errorf("JWKS after rotation: %v", kids)
