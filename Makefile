@@ -24,6 +24,7 @@ FUZZTIME ?= 10s
 fuzz:
 	@set -e; for target in FuzzParseBasic FuzzChallenge FuzzParseChallenge; do \
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./pkg/authn; done
+	$(GO) test -run '^$$' -fuzz '^FuzzLogText$$' -fuzztime $(FUZZTIME) ./gateway
 
 # The plugins are Go tools pinned in proto/go.mod, built locally: generation needs no network.
 tools:

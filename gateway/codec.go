@@ -115,9 +115,12 @@ func (c *codec) decode(data []byte, v any) error {
 }
 
 // decodeInto decodes a protocol body in one pass (a phase log can be hundreds of MiB, so
-// it is decoded once, straight into its string) and then fills the request.
+// it is decoded once, straight into its bytes) and then fills the request.
 func decodeInto(data []byte, body any, fill func() error) error {
 	if err := json.Unmarshal(data, body); err != nil {
+		if errors.Is(err, errNotText) {
+			return errors.New("output must be a string or null.")
+		}
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			if typeErr.Field == "output" {
@@ -193,13 +196,13 @@ type updatePhaseBody struct {
 	BuildID   json.RawMessage `json:"build_id"`
 	PhaseName string          `json:"phase_name"`
 	Status    string          `json:"status"`
-	Output    *string         `json:"output"`
+	Output    logText         `json:"output"`
 }
 
 func (b *updatePhaseBody) to(m *ingestv1.UpdatePhaseRequest) (err error) {
 	m.PhaseName, m.Status = b.PhaseName, b.Status
-	if b.Output != nil {
-		m.Output = []byte(*b.Output)
+	if b.Output.set {
+		m.Output = b.Output.data
 	}
 	m.BuildId, err = id("build_id", b.BuildID)
 	return err
