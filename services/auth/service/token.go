@@ -45,6 +45,10 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	addr := clientAddress(ctx)
 	header := authorization(ctx)
 	claimed, _, _ := authn.ParseBasic(header)
+	if len(claimed) > store.MaxNameLength {
+		// No user has a longer name; the limiter keeps its keys small.
+		claimed = claimed[:store.MaxNameLength]
+	}
 	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
 	if !ok {
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
