@@ -43,25 +43,22 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
 	addr := clientAddress(ctx)
-	header := authorization(ctx)
-	claimed, _, _ := authn.ParseBasic(header)
-	if len(claimed) > store.MaxNameLength {
-		// No user has a longer name; the limiter keeps its keys small.
-		claimed = claimed[:store.MaxNameLength]
-	}
+	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
+	// No user has a longer name; the limiter keeps its keys small.
+	claimed := name[:min(len(name), store.MaxNameLength)]
 	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
 	if !ok {
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
 		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
 	}
-	user, err := s.checkCredentials(ctx, header)
+	user, err := s.checkCredentials(ctx, name, secret, parseErr)
 	var r refusal
 	settle(errors.As(err, &r))
 	if err != nil {
 		if !errors.As(err, &r) {
 			return nil, err
 		}
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", user.Name, "reason", string(r))
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
 		return nil, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
 	}
 	now := s.now()
@@ -79,33 +76,33 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}, nil
 }
 
-// checkCredentials returns the user whose API token the header carries. Every refusal is a
-// refusal error; other errors are failures of the store.
-func (s *Service) checkCredentials(ctx context.Context, header string) (store.User, error) {
-	name, secret, err := authn.ParseBasic(header)
-	if err != nil {
-		return store.User{}, refusal(err.Error())
+// checkCredentials returns the user whose API token the Basic header carried (parseErr is
+// why it could not be read). Every refusal is a refusal error; other errors are failures of
+// the store.
+func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, error) {
+	if parseErr != nil {
+		return store.User{}, refusal(parseErr.Error())
 	}
 	tok, err := apitoken.Parse(secret)
 	if err != nil {
-		return store.User{Name: name}, refusal("malformed API token")
+		return store.User{}, refusal("malformed API token")
 	}
 	t, u, err := s.users.st.FindToken(ctx, tok.Prefix())
 	switch {
 	case errs.Is(err, errs.NotFound):
-		return store.User{Name: name}, refusal("unknown API token")
+		return store.User{}, refusal("unknown API token")
 	case err != nil:
 		return store.User{}, err
 	case !tok.Verify(t.Hash):
-		return store.User{Name: name}, refusal("wrong API token")
+		return store.User{}, refusal("wrong API token")
 	case u.Name != name:
-		return store.User{Name: name}, refusal("API token of another user")
+		return store.User{}, refusal("API token of another user")
 	case u.Disabled:
-		return u, refusal("user disabled")
+		return store.User{}, refusal("user disabled")
 	case t.Revoked():
-		return u, refusal("API token revoked")
+		return store.User{}, refusal("API token revoked")
 	case t.Expired(s.now()):
-		return u, refusal("API token expired")
+		return store.User{}, refusal("API token expired")
 	}
 	if err := s.users.st.TouchToken(ctx, t.ID); err != nil {
 		s.log.WarnContext(ctx, "recording token use failed", "user", u.Name, "error", err)
