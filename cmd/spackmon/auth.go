@@ -82,23 +82,42 @@ func realmKeys(ctx context.Context, r Realm, dataDir string, log *slog.Logger) (
 	return keys, nil
 }
 
+// writeChallenge is the challenge of a write without a token under a (its defaults filled),
+// checked so that Spack parses it back. The services and the gateway answer with this one.
+func writeChallenge(a config.Auth) (authn.Challenge, error) {
+	c := authn.Challenge{Realm: a.AuthServer, Service: a.Service(), Scope: signing.ScopeBuild}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// gatewayChallenge is what the gateway answers a write without a token with: the services'
+// challenge, or nothing when writes need no token.
+func gatewayChallenge(a config.Auth) (string, error) {
+	if a.DisableAuth {
+		return "", nil
+	}
+	c, err := writeChallenge(a)
+	return c.String(), err
+}
+
 // newGuard is the interceptor pair of a role serving the services whose method tables are
 // given, verifying tokens against the realm's JWKS.
 func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...map[string]authn.Requirement) (*authn.Guard, error) {
+	challenge, err := writeChallenge(a)
+	if err != nil {
+		return nil, err
+	}
 	g := &authn.Guard{
 		Methods:      map[string]authn.Requirement{},
-		Challenge:    authn.Challenge{Realm: a.AuthServer, Service: a.Service()},
+		Challenge:    challenge,
 		Disabled:     a.DisableAuth,
 		PrivateReads: a.PrivateReads,
 		Log:          log,
 	}
 	for _, t := range tables {
 		maps.Copy(g.Methods, t)
-	}
-	check := g.Challenge
-	check.Scope = signing.ScopeBuild
-	if err := check.Validate(); err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), authn.WithLogger(log))
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
-	"github.com/spackmon/spackmon/pkg/signing"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
@@ -83,7 +82,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	if cfg.Challenge, err = writeChallenge(auth, httpAddr); err != nil {
+	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
 		return err
 	}
 	ingestSt, err := openIngestStore(ctx, cfg.Database, true)
@@ -199,7 +198,11 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Challenge, err = writeChallenge(cfg.Auth, lis.Addr().String()); err != nil {
+	auth, err := cfg.Auth.WithDefaults(lis.Addr().String())
+	if err == nil {
+		cfg.Challenge, err = gatewayChallenge(auth)
+	}
+	if err != nil {
 		lis.Close()
 		return err
 	}
@@ -212,16 +215,6 @@ func runGateway(ctx context.Context, args []string) error {
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
 		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
-}
-
-// writeChallenge is the challenge the gateway answers a write without a token with: the one
-// the services give, or none when writes need no token.
-func writeChallenge(a config.Auth, gatewayAddr string) (string, error) {
-	a, err := a.WithDefaults(gatewayAddr)
-	if err != nil || a.DisableAuth {
-		return "", err
-	}
-	return authn.Challenge{Realm: a.AuthServer, Service: a.Service(), Scope: signing.ScopeBuild}.String(), nil
 }
 
 // roleGuard completes a service role's auth settings and makes its guard over the tables.
