@@ -29,7 +29,12 @@ type buildRef struct {
 	SpecName     string `json:"spec_name"`
 }
 
-func ref(b *ingestv1.BuildRef) buildRef {
+// ref is the protocol's build reference, from ingest's or analysis's.
+func ref(b interface {
+	GetBuildId() int64
+	GetSpecFullHash() string
+	GetSpecName() string
+}) buildRef {
 	return buildRef{BuildID: b.GetBuildId(), SpecFullHash: b.GetSpecFullHash(), SpecName: b.GetSpecName()}
 }
 
@@ -95,10 +100,7 @@ func wrap(ctx context.Context, resp proto.Message) (any, error) {
 			"build_phase": map[string]any{"id": p.GetId(), "status": p.GetStatus(), "name": p.GetName()},
 		}}, nil
 	case *analysisv1.RecordAnalysisResponse:
-		b := m.GetBuild()
-		return envelope{Message: "Metadata updated", Code: code, Data: map[string]any{"build": buildRef{
-			BuildID: b.GetBuildId(), SpecFullHash: b.GetSpecFullHash(), SpecName: b.GetSpecName(),
-		}}}, nil
+		return envelope{Message: "Metadata updated", Code: code, Data: map[string]any{"build": ref(m.GetBuild())}}, nil
 	case *authv1.JWKS:
 		return jwks(m), nil
 	}
