@@ -46,7 +46,7 @@ func runAuth(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
 	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
 	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())

@@ -3,15 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -130,4 +136,84 @@ func TestServiceInfoAsksEveryBackend(t *testing.T) {
 		cancel()
 		<-done
 	}
+}
+
+// A saturated server is busy, not down: while every ingest database connection waits on a
+// lock held from outside and 64 clients queue writes behind it, service info stays 200 on
+// every poll (it used to ping the database on the request's time and answer 503 once the
+// ping waited a second), and the writes all succeed once the lock goes.
+func TestServiceInfoUnderSaturation(t *testing.T) {
+	const writers, hold = 64, 2500 * time.Millisecond
+	forEachBackend(t, func(t *testing.T, srv *testServer) {
+		release := lockIngestDatabase(t, srv.db)
+		body, err := json.Marshal(singularitySpec(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		failures := make(chan string, writers)
+		for range writers {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ms1/specs/new/", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+srv.bearer)
+				resp, err := srv.client.Do(req)
+				if err != nil {
+					failures <- err.Error()
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+					failures <- resp.Status
+				}
+			})
+		}
+		polls := 0
+		for end := time.Now().Add(hold); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if a := srv.get(t, "/ms1/"); a.Status != http.StatusOK {
+				t.Fatalf("service info while saturated, poll %d: %d %s", polls+1, a.Status, a.Body)
+			}
+			polls++
+		}
+		release()
+		wg.Wait()
+		close(failures)
+		for f := range failures {
+			t.Errorf("a queued write failed: %s", f)
+		}
+		t.Logf("%d polls of service info while %d writes waited, all 200", polls, writers)
+	})
+}
+
+// lockIngestDatabase takes, from outside the server, a lock that every ingest write waits
+// on, until the returned function is called or the test ends.
+func lockIngestDatabase(t *testing.T, d config.Database) (release func()) {
+	t.Helper()
+	defer func() {
+		release = sync.OnceFunc(release)
+		t.Cleanup(release)
+	}()
+	ctx := context.Background()
+	if d.URL == "" {
+		sq, err := db.OpenSQLite(filepath.Join(d.DataDir, ingestSchema.sqliteFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := sq.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = tx.Rollback(); sq.Close() }
+	}
+	conn, err := pgx.Connect(ctx, d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, "LOCK TABLE specs IN ACCESS EXCLUSIVE MODE")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { _ = tx.Rollback(ctx); conn.Close(ctx) }
 }

@@ -117,7 +117,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
@@ -155,7 +155,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
 	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }
@@ -180,7 +180,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ingest.Close()
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
 	return serveRole(ctx, "analysis", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"ingest", cfg.IngestAddr, "auth", authMode(auth))
@@ -275,9 +275,10 @@ func serveMetrics(ctx context.Context, metrics http.Handler, lis net.Listener) e
 	return nil
 }
 
-// grpcServer is a gRPC server guarded by guard, with a health check per service.
-func grpcServer(limits config.Limits, guard *authn.Guard, checks map[string]server.Check) *grpc.Server {
-	return server.NewGRPC(server.GRPCOptions{
+// grpcServer is a gRPC server guarded by guard, with a health check per service, run until
+// ctx ends.
+func grpcServer(ctx context.Context, limits config.Limits, guard *authn.Guard, checks map[string]server.Check) *grpc.Server {
+	return server.NewGRPC(ctx, server.GRPCOptions{
 		MaxPayloadBytes: limits.MaxBodyBytes,
 		Unary:           []grpc.UnaryServerInterceptor{guard.Unary()},
 		Stream:          []grpc.StreamServerInterceptor{guard.Stream()},

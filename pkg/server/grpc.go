@@ -12,11 +12,9 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 )
 
 // messageOverhead is room for the fields around the largest payload (a phase log).
@@ -30,8 +28,9 @@ type GRPCOptions struct {
 	Stream          []grpc.StreamServerInterceptor
 }
 
-// NewGRPC returns a server with health (answered by checks) and reflection registered.
-func NewGRPC(opts GRPCOptions, checks map[string]Check) *grpc.Server {
+// NewGRPC returns a server with health (answered by checks, run in the background until ctx
+// ends) and reflection registered.
+func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *grpc.Server {
 	size := int(opts.MaxPayloadBytes + messageOverhead)
 	s := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
@@ -40,7 +39,7 @@ func NewGRPC(opts GRPCOptions, checks map[string]Check) *grpc.Server {
 		grpc.ChainUnaryInterceptor(opts.Unary...),
 		grpc.ChainStreamInterceptor(opts.Stream...),
 	)
-	grpc_health_v1.RegisterHealthServer(s, &health{checks: checks})
+	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks))
 	reflection.Register(s)
 	return s
 }
@@ -87,34 +86,3 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener) error {
 
 // Check tells whether a service can do its work (typically: its database answers).
 type Check func(ctx context.Context) error
-
-// health answers from live checks rather than a status set at start-up, so the gateway's
-// service info turns 503 as soon as a database goes away.
-type health struct {
-	grpc_health_v1.UnimplementedHealthServer
-	checks map[string]Check
-}
-
-func (h *health) Check(ctx context.Context, req *grpc_health_v1.HealthCheckRequest) (*grpc_health_v1.HealthCheckResponse, error) {
-	serving := func(ok bool) *grpc_health_v1.HealthCheckResponse {
-		if ok {
-			return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_SERVING}
-		}
-		return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_NOT_SERVING}
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if req.GetService() == "" {
-		for _, c := range h.checks {
-			if c(ctx) != nil {
-				return serving(false), nil
-			}
-		}
-		return serving(true), nil
-	}
-	c, ok := h.checks[req.GetService()]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
-	}
-	return serving(c(ctx) == nil), nil
-}
