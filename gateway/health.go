@@ -74,7 +74,7 @@ func (b *backendHealth) follow(ctx context.Context) error {
 			return err
 		}
 		serving := resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
-		b.set(serving, fmt.Errorf("its health is %s", resp.GetStatus()))
+		b.set(serving, fmt.Errorf("it reports %s; its own log says why", resp.GetStatus()))
 	}
 }
 

@@ -137,7 +137,28 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	g.Go(func() error {
 		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 	})
-	return g.Wait()
+	return waitStopped(ctx, log, "spackmon", g)
+}
+
+// waitStopped waits for a role's servers and logs its stop: when the context ends (a signal,
+// or one server failing), then once the requests in flight are done.
+func waitStopped(ctx context.Context, log *slog.Logger, role string, g *errgroup.Group) error {
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			log.Info(role+" stopping: finishing the requests in flight", "reason", context.Cause(ctx).Error())
+		case <-stopped:
+		}
+	}()
+	err := g.Wait()
+	close(stopped)
+	if err != nil {
+		log.Error(role+" stopped", "error", err)
+		return err
+	}
+	log.Info(role + " stopped")
+	return nil
 }
 
 func runIngest(ctx context.Context, args []string) error {
@@ -213,8 +234,12 @@ func runGateway(ctx context.Context, args []string) error {
 	defer shutdownTelemetry(tel)
 	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
-	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
-		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
+			backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+	})
+	return waitStopped(ctx, log, "gateway", g)
 }
 
 // roleGuard completes a service role's auth settings and makes its guard over the tables.
@@ -255,7 +280,7 @@ func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, 
 	}
 	log.Info(role+" serving", append([]any{"version", version.String(), "grpc", lis.Addr().String()}, attrs...)...)
 	g.Go(func() error { return server.Serve(ctx, s, lis) })
-	return g.Wait()
+	return waitStopped(ctx, log, role, g)
 }
 
 // serveMetrics serves /metrics on lis until ctx ends.
@@ -282,6 +307,7 @@ func grpcServer(ctx context.Context, limits config.Limits, guard *authn.Guard, c
 		MaxPayloadBytes: limits.MaxBodyBytes,
 		Unary:           []grpc.UnaryServerInterceptor{guard.Unary()},
 		Stream:          []grpc.StreamServerInterceptor{guard.Stream()},
+		Log:             guard.Log,
 	}, checks)
 }
 

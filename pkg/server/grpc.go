@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"time"
 
@@ -26,6 +27,9 @@ type GRPCOptions struct {
 	MaxPayloadBytes int64
 	Unary           []grpc.UnaryServerInterceptor
 	Stream          []grpc.StreamServerInterceptor
+	// Log gets the calls that fail by no fault of the caller's, with their causes, the
+	// calls callers give up on, and the health checks that fail.
+	Log *slog.Logger
 }
 
 // NewGRPC returns a server with health (answered by checks, run in the background until ctx
@@ -36,10 +40,10 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.MaxRecvMsgSize(size),
 		grpc.MaxSendMsgSize(size),
-		grpc.ChainUnaryInterceptor(opts.Unary...),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(opts.Stream...),
 	)
-	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks))
+	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
 	return s
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 type health struct {
 	grpc_health_v1.UnimplementedHealthServer
 	checks map[string]Check
+	log    *slog.Logger
 	// done ends every Watch, so that a graceful stop does not wait for watchers forever.
 	done <-chan struct{}
 
@@ -37,8 +39,8 @@ type health struct {
 
 // newHealth runs the checks once, so that the first answer is a real one, then every
 // checkInterval until ctx ends.
-func newHealth(ctx context.Context, checks map[string]Check) *health {
-	h := &health{checks: checks, done: ctx.Done(), changed: make(chan struct{})}
+func newHealth(ctx context.Context, checks map[string]Check, log *slog.Logger) *health {
+	h := &health{checks: checks, log: log, done: ctx.Done(), changed: make(chan struct{})}
 	h.update(h.runChecks(ctx))
 	go func() {
 		t := time.NewTicker(checkInterval)
@@ -61,19 +63,35 @@ func (h *health) runChecks(ctx context.Context) map[string]bool {
 	defer cancel()
 	type result struct {
 		service string
-		ok      bool
+		err     error
 	}
 	results := make(chan result, len(h.checks))
 	for service, check := range h.checks {
-		go func() { results <- result{service, check(ctx) == nil} }()
+		go func() { results <- result{service, check(ctx)} }()
 	}
 	serving := map[string]bool{"": true}
 	for range h.checks {
 		r := <-results
-		serving[r.service] = r.ok
-		serving[""] = serving[""] && r.ok
+		serving[r.service] = r.err == nil
+		serving[""] = serving[""] && r.err == nil
+		h.logChange(r.service, r.err)
 	}
 	return serving
+}
+
+// logChange logs a service's check when its outcome differs from the last one, with the
+// cause of a failure (for example that the database does not exist).
+func (h *health) logChange(service string, err error) {
+	h.mu.Lock()
+	was, known := h.serving[service]
+	h.mu.Unlock()
+	switch {
+	case h.log == nil || (known && was == (err == nil)):
+	case err != nil:
+		h.log.Warn("health check failed: not serving", "service", service, "error", err)
+	case known:
+		h.log.Info("health check passes again: serving", "service", service)
+	}
 }
 
 func (h *health) update(serving map[string]bool) {
