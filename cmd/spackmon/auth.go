@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/authn"
@@ -27,7 +28,7 @@ const keyFileCheck = 30 * time.Second
 
 func runAuth(ctx context.Context, args []string) error {
 	var cfg authConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("auth", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -151,7 +152,16 @@ func hintFirstUser(ctx context.Context, log *slog.Logger, st authstore.Store, d 
 		where = "with this SPACKMON_DATABASE_URL"
 	}
 	log.Info("no users yet: create one, then point Spack at this server",
-		"create", "spackmon user add NAME "+where,
+		"create", selfCommand()+" user add NAME "+where,
 		"export", "SPACKMON_USER=NAME SPACKMON_TOKEN=<the token it prints>",
 		"spack", "spack install --monitor --monitor-host "+a.PublicURL+" PACKAGE")
+}
+
+// selfCommand is how the user ran this binary (./bin/spackmon after make build), so that a
+// hint can be pasted as it is.
+func selfCommand() string {
+	if len(os.Args) == 0 || os.Args[0] == "" {
+		return "spackmon"
+	}
+	return os.Args[0]
 }

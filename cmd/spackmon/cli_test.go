@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,6 +35,49 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help does not mention %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Help, asked for in any of the usual ways, is printed and is a success; a mistyped flag is
+// named, with where to find the right ones.
+func TestCommandHelp(t *testing.T) {
+	bin := proctest.Build(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "usage: spackmon <command> [flags]"},
+		{[]string{"-h"}, "SPACKMON_DATABASE_URL"},
+		{[]string{"serve", "--help"}, "-data-dir string"},
+		{[]string{"serve", "-h"}, "spackmon serve reads:"},
+		{[]string{"gateway", "--help"}, "SPACKMON_INGEST_ADDR"},
+		{[]string{"import", "--help"}, "usage: spackmon import FILE... --spack-version V [--url U]"},
+		{[]string{"upload", "-h"}, "SPACKMON_TOKEN"},
+		{[]string{"user", "--help"}, "usage: spackmon user add NAME"},
+		{[]string{"user", "add", "-h"}, "-admin"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Env = append(os.Environ(), "SPACKMON_TOKEN_TTL=not a duration") // help needs no valid environment
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), c.want) || stderr.Len() != 0 {
+			t.Errorf("spackmon %s: %v, stdout without %q:\n%s\nstderr:\n%s", strings.Join(c.args, " "), err, c.want, stdout.String(), stderr.String())
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--adr", "x"}, "spackmon: flag provided but not defined: -adr; 'spackmon serve -h' lists the flags\n"},
+		{[]string{"serve", "extra"}, `spackmon: spackmon serve takes no arguments, got "extra"`},
+		{[]string{"import", "a.json"}, "spackmon: --spack-version is missing"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.HasPrefix(stderr.String(), c.want) {
+			t.Errorf("spackmon %s: %v, stderr %q, want it to start with %q", strings.Join(c.args, " "), err, stderr.String(), c.want)
 		}
 	}
 }

@@ -35,7 +35,7 @@ func runVersion(context.Context, []string) error {
 
 func runServe(ctx context.Context, args []string) error {
 	var cfg serveConfig
-	if err := load(&cfg, args, func(fs *flag.FlagSet) {
+	if err := load("serve", &cfg, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 		fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "gRPC address")
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
@@ -163,7 +163,7 @@ func waitStopped(ctx context.Context, log *slog.Logger, role string, g *errgroup
 
 func runIngest(ctx context.Context, args []string) error {
 	var cfg ingestConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("ingest", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -183,7 +183,7 @@ func runIngest(ctx context.Context, args []string) error {
 
 func runAnalysis(ctx context.Context, args []string) error {
 	var cfg analysisConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("analysis", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -209,7 +209,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 
 func runGateway(ctx context.Context, args []string) error {
 	var cfg gatewayConfig
-	if err := load(&cfg, args, func(fs *flag.FlagSet) {
+	if err := load("gateway", &cfg, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 	}); err != nil {
 		return err
