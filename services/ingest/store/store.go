@@ -243,8 +243,8 @@ type Spec struct {
 	// Stub is set for a row made from a dependency reference whose node was never sent.
 	Stub       bool
 	CreatedAt  time.Time
-	Deps       []SpecLink // filled by GetSpec only
-	Dependents []SpecLink // filled by GetSpec only
+	Deps       []SpecLink
+	Dependents []SpecLink
 }
 
 // SpecLink is one end of a dependency edge.

@@ -303,7 +303,7 @@ func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 	}
 }
 
-// ListSpecs lists specs by id.
+// ListSpecs lists specs by id, each with its links (read in one round trip).
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
 	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
@@ -311,5 +311,16 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 		return nil, wrap("list specs", err)
 	}
 	specs, err := collect(rs, rows.Specs(utc))
-	return specs, wrap("list specs", err)
+	if err != nil || len(specs) == 0 {
+		return specs, wrap("list specs", err)
+	}
+	b := &pgx.Batch{}
+	for i := range specs {
+		b.Queue(reads.SpecDeps, specs[i].ID).Query(collectLinks(&specs[i].Deps))
+		b.Queue(reads.SpecDependents, specs[i].ID).Query(collectLinks(&specs[i].Dependents))
+	}
+	if err := s.sendBatch(ctx, b); err != nil {
+		return nil, wrap("list spec links", err)
+	}
+	return specs, nil
 }
