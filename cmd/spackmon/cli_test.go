@@ -141,6 +141,9 @@ func TestAPIDocs(t *testing.T) {
 	if a.Status != http.StatusOK || a.JSON(t)["swagger"] != "2.0" {
 		t.Errorf("openapi.json: %d %.200s", a.Status, a.Body)
 	}
+	if info := a.JSON(t)["info"]; path(info, "title") != "spackmon" || path(info, "version") != "v1" {
+		t.Errorf("openapi.json info: %v", info)
+	}
 }
 
 func TestMetrics(t *testing.T) {
