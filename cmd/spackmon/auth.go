@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/authn"
@@ -38,7 +41,7 @@ func runAuth(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, log)
 	if err != nil {
 		return err
 	}
@@ -58,13 +61,28 @@ func authServiceConfig(a config.Auth) authservice.Config {
 }
 
 // realmKeys is the key set tokens are signed with: the key file, re-read for rotation until
-// ctx ends, or else a key generated once in the data dir.
-func realmKeys(ctx context.Context, r Realm, dataDir string, log *slog.Logger) (*signing.KeySet, error) {
+// ctx ends, or else a key generated once in the data dir, also with PostgreSQL (the key is
+// the realm's secret, not data to share with every database user).
+func realmKeys(ctx context.Context, r Realm, d config.Database, log *slog.Logger) (*signing.KeySet, error) {
 	if r.SigningKeyFile == "" {
-		k, err := signing.LoadOrGenerate(dataDir)
+		path := filepath.Join(d.DataDir, signing.KeyFileName)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		_, statErr := os.Stat(path)
+		k, err := signing.LoadOrGenerate(d.DataDir)
 		if err != nil {
 			return nil, err
 		}
+		what := "signing key loaded"
+		if errors.Is(statErr, fs.ErrNotExist) {
+			what = "signing key generated"
+		}
+		attrs := []any{"file", path, "kid", k.KID()}
+		if d.URL != "" {
+			attrs = append(attrs, "note", "every auth process on this database must sign with this one key: give each SPACKMON_AUTH_SIGNING_KEY_FILE")
+		}
+		log.Info(what, attrs...)
 		return signing.NewKeySet(k, time.Duration(r.TokenTTL))
 	}
 	k, err := signing.LoadFile(r.SigningKeyFile)

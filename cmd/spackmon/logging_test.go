@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/spackmon/spackmon/pkg/signing"
 )
 
 // logBuffer collects a server's log lines for a test.
@@ -128,4 +132,17 @@ func TestLogCancelledWriteAndStop(t *testing.T) {
 	}
 	release()
 	logs.waitLog(t, "request ended by the client", "path=/ms1/specs/new", "call ended by its caller", "method=/spackmon.ingest.v1.IngestService/NewSpec")
+}
+
+// Where the realm's generated signing key lives is said at start, also with PostgreSQL,
+// with what several auth processes on one database need.
+func TestLogSaysWhereTheSigningKeyIs(t *testing.T) {
+	var logs logBuffer
+	d := backends[1].database(t)
+	startServeLogging(t, d, nil, logs.logger())
+	logs.waitLog(t, `msg="signing key generated" file=`+filepath.Join(d.DataDir, signing.KeyFileName),
+		"give each SPACKMON_AUTH_SIGNING_KEY_FILE")
+	if _, err := os.Stat(filepath.Join(d.DataDir, signing.KeyFileName)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -109,7 +109,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	defer self.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, log)
 	if err != nil {
 		return err
 	}
