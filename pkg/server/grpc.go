@@ -15,11 +15,21 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 )
 
 // messageOverhead is room for the fields around the largest payload (a phase log).
 const messageOverhead = 1 << 20
+
+// Clients ping a connection that has calls open (the gateway's health watches always do)
+// every keepaliveTime, so that a backend lost without a word (a node gone, a partition)
+// breaks the watch within keepaliveTime+keepaliveTimeout instead of never. Servers allow
+// pings that often.
+const (
+	keepaliveTime    = 20 * time.Second
+	keepaliveTimeout = 5 * time.Second
+)
 
 // GRPCOptions shape a gRPC server.
 type GRPCOptions struct {
@@ -42,6 +52,7 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.MaxSendMsgSize(size),
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(opts.Stream...),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
 	)
 	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
@@ -58,6 +69,7 @@ func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		// A service that starts after its callers (or restarts) is reached within seconds,
 		// not after gRPC's default back-off of up to two minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
