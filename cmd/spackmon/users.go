@@ -34,9 +34,8 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 		return flag.ErrHelp
 	}
 	var cfg userConfig
-	if err := config.Load(&cfg); err != nil {
-		return err
-	}
+	// Help is given even when the environment holds a bad value.
+	loadErr := config.Load(&cfg)
 	fs := flag.NewFlagSet("spackmon user "+sub, flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
 	admin := fs.Bool("admin", false, "the user may administer users (add only)")
@@ -48,6 +47,9 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if loadErr != nil {
+		return loadErr
 	}
 	if err := checkUserArgs(sub, names, *admin); err != nil {
 		return err
@@ -122,7 +124,7 @@ func addFailed(ctx context.Context, users *authservice.Users, name string, err e
 	}
 	for _, u := range list {
 		if u.Name == name {
-			return fmt.Errorf("%w 'spackmon user rotate %s' gives it a new API token (and revokes its old ones)", err, name)
+			return fmt.Errorf("%w '%s user rotate %s' gives it a new API token (and revokes its old ones)", err, selfCommand(), name)
 		}
 	}
 	return err
