@@ -91,7 +91,7 @@ func TestLogNamesTheCauseOfUnavailable(t *testing.T) {
 }
 
 // A write whose client gives up is logged by the gateway and by the service that was doing
-// it, and a stop is logged as it begins and once it is done.
+// it, a refused write with its reason, and a stop as it begins and once it is done.
 func TestLogCancelledWriteAndStop(t *testing.T) {
 	var logs logBuffer
 	// Registered first, so it runs once the server's own cleanup has stopped it.
@@ -131,6 +131,9 @@ func TestLogCancelledWriteAndStop(t *testing.T) {
 		t.Fatalf("the write was not cancelled: %v", err)
 	}
 	release()
+	// A refused write is logged with the reason the client got.
+	wantError(t, srv.post(t, "/ms1/builds/new/", map[string]any{"full_hash": "nosuchhash"}), http.StatusBadRequest)
+	logs.waitLog(t, `level=INFO msg="call refused" method=/spackmon.ingest.v1.IngestService/NewBuild code=`)
 	logs.waitLog(t, "request ended by the client", "path=/ms1/specs/new", "call ended by its caller", "method=/spackmon.ingest.v1.IngestService/NewSpec")
 }
 

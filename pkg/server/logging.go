@@ -14,8 +14,10 @@ import (
 
 // logFailures logs what a client is never told: the cause behind a call that failed by no
 // fault of the caller's (a database that does not exist, a constraint, a bug), and that a
-// caller gave up on a call (its write may or may not have been made). A caller's own
-// mistakes are logged at debug level only.
+// caller gave up on a call (its write may or may not have been made). A refused call is
+// logged too, at info level, so that an operator sees why a client's writes fail; the
+// routine refusals (a call without a token, which the auth dance starts with, and a look-up
+// of what is not there) only at debug level.
 func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
@@ -35,8 +37,10 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 			log.WarnContext(ctx, "call failed: unavailable", attrs...)
 		case serverFault(st.Code()):
 			log.ErrorContext(ctx, "call failed", attrs...)
-		default:
+		case st.Code() == codes.Unauthenticated || st.Code() == codes.NotFound:
 			log.DebugContext(ctx, "call refused", attrs...)
+		default:
+			log.InfoContext(ctx, "call refused", attrs...)
 		}
 		return resp, err
 	}
