@@ -42,6 +42,9 @@ func TestHelpListsEveryVariable(t *testing.T) {
 // Help, asked for in any of the usual ways, is printed and is a success; a mistyped flag is
 // named, with where to find the right ones.
 func TestCommandHelp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
 	bin := proctest.Build(t)
 	for _, c := range []struct {
 		args []string
@@ -264,4 +267,34 @@ func lockIngestDatabase(t *testing.T, d config.Database) (release func()) {
 		t.Fatal(err)
 	}
 	return func() { _ = tx.Rollback(ctx); conn.Close(ctx) }
+}
+
+// The real binary's first-user hint can be pasted as it is (it names the binary as it was
+// run, not a spackmon that may not be on PATH), and a SIGINT is logged as a stop.
+func TestServeHintAndStopLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := proctest.Build(t)
+	data := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--data-dir", data, "--addr", proctest.FreeAddr(t), "--grpc-addr", proctest.FreeAddr(t))
+	cmd.Env = append(os.Environ(), "SPACKMON_DATABASE_URL=", "SPACKMON_LOG_LEVEL=info")
+	var logs logBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	logs.waitLog(t, `create="`+bin+` user add NAME --data-dir `+data+`"`)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve on SIGINT: %v\n%s", err, logs.String())
+	}
+	for _, want := range []string{`msg="spackmon stopping: finishing the requests in flight" reason="interrupt signal received"`, `msg="spackmon stopped"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %s:\n%s", want, logs.String())
+		}
+	}
 }
