@@ -50,15 +50,20 @@ func newHealth(ctx context.Context, checks map[string]Check, log *slog.Logger) *
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				h.update(h.runChecks(ctx))
 			}
+			results := h.runChecks(ctx)
+			if ctx.Err() != nil {
+				// Checks cut short by the stop say nothing about the services.
+				return
+			}
+			h.update(results)
 		}
 	}()
 	return h
 }
 
-// runChecks runs every check at once and returns which services pass.
-func (h *health) runChecks(ctx context.Context) map[string]bool {
+// runChecks runs every check at once and returns each one's error.
+func (h *health) runChecks(ctx context.Context) map[string]error {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	type result struct {
@@ -69,41 +74,41 @@ func (h *health) runChecks(ctx context.Context) map[string]bool {
 	for service, check := range h.checks {
 		go func() { results <- result{service, check(ctx)} }()
 	}
-	serving := map[string]bool{"": true}
+	errs := make(map[string]error, len(h.checks))
 	for range h.checks {
 		r := <-results
-		serving[r.service] = r.err == nil
-		serving[""] = serving[""] && r.err == nil
-		h.logChange(r.service, r.err)
+		errs[r.service] = r.err
 	}
-	return serving
+	return errs
 }
 
-// logChange logs a service's check when its outcome differs from the last one, with the
-// cause of a failure (for example that the database does not exist).
-func (h *health) logChange(service string, err error) {
-	h.mu.Lock()
-	was, known := h.serving[service]
-	h.mu.Unlock()
-	switch {
-	case h.log == nil || (known && was == (err == nil)):
-	case err != nil:
-		h.log.Warn("health check failed: not serving", "service", service, "error", err)
-	case known:
-		h.log.Info("health check passes again: serving", "service", service)
+// update records the checks' results, wakes the watchers when a status changed, and logs
+// each service whose outcome changed, with the cause of a failure (for example that the
+// database does not exist).
+func (h *health) update(results map[string]error) {
+	serving := map[string]bool{"": true}
+	for service, err := range results {
+		serving[service] = err == nil
+		serving[""] = serving[""] && err == nil
 	}
-}
-
-func (h *health) update(serving map[string]bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	same := len(serving) == len(h.serving)
-	for k, v := range serving {
-		if old, ok := h.serving[k]; !ok || old != v {
-			same = false
+	changed := false
+	for service, now := range serving {
+		was, known := h.serving[service]
+		if known && was == now {
+			continue
+		}
+		changed = true
+		switch {
+		case h.log == nil || service == "":
+		case !now:
+			h.log.Warn("health check failed: not serving", "service", service, "error", results[service])
+		case known:
+			h.log.Info("health check passes again: serving", "service", service)
 		}
 	}
-	if same {
+	if !changed {
 		return
 	}
 	h.serving = serving
