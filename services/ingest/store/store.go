@@ -241,9 +241,11 @@ type Spec struct {
 	Parameters           string // JSON text, "" when none
 	FailedConcretization bool
 	// Stub is set for a row made from a dependency reference whose node was never sent.
-	Stub       bool
-	CreatedAt  time.Time
-	Deps       []SpecLink
+	Stub      bool
+	CreatedAt time.Time
+	Deps      []SpecLink
+	// Dependents are filled by GetSpec only: in a list they would bring every edge into
+	// its specs, however many there are.
 	Dependents []SpecLink
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
 )
@@ -303,7 +304,7 @@ func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 	}
 }
 
-// ListSpecs lists specs by id, each with its links (read in one round trip).
+// ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
 	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
@@ -314,13 +315,21 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	if err != nil || len(specs) == 0 {
 		return specs, wrap("list specs", err)
 	}
-	b := &pgx.Batch{}
-	for i := range specs {
-		b.Queue(reads.SpecDeps, specs[i].ID).Query(collectLinks(&specs[i].Deps))
-		b.Queue(reads.SpecDependents, specs[i].ID).Query(collectLinks(&specs[i].Dependents))
+	ids := make([]int64, len(specs))
+	for i, sp := range specs {
+		ids[i] = sp.ID
 	}
-	if err := s.sendBatch(ctx, b); err != nil {
-		return nil, wrap("list spec links", err)
+	rs, err = s.pool.Query(ctx, specDepsOf, ids)
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
 	}
+	deps, err := collect(rs, rows.OwnedLinks())
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
+	}
+	rows.AttachDeps(specs, deps)
 	return specs, nil
 }
+
+// The dependencies of a set of specs, passed as an array of ids.
+var specDepsOf = readsql.SpecDepsOf(`SELECT unnest($1::bigint[])`)
