@@ -86,6 +86,9 @@ func runSuite(t *testing.T, url string, alice, bob account) {
 	if m == nil || m[2] != "0" {
 		t.Errorf("final line of\n%s", text)
 	}
+	if strings.Contains(errOut.String(), "skipped:") {
+		t.Errorf("a complete run is told how to run skipped checks: %s", errOut.String())
+	}
 	if !strings.Contains(text, "\n0 skipped\n") {
 		t.Errorf("checks were skipped against a complete server:\n%s", grepNot(text, "PASS"))
 	}
@@ -130,7 +133,7 @@ func TestExitStatus(t *testing.T) {
 	defer srv.Close()
 	var out, errOut bytes.Buffer
 	junit := filepath.Join(t.TempDir(), "junit.xml")
-	if code := run(context.Background(), []string{"--url", srv.URL, "--user", "u", "--token", "t", "--junit", junit}, &out, &errOut); code != 1 {
+	if code := run(context.Background(), []string{"--url", srv.URL, "--user", "u", "--token", "t", "--junit", junit, "--run-id", "r1"}, &out, &errOut); code != 1 {
 		t.Errorf("exit status %d against a server that answers 200 {}, want 1", code)
 	}
 	m := finalLine.FindStringSubmatch(out.String())
@@ -142,6 +145,17 @@ func TestExitStatus(t *testing.T) {
 	}
 	if _, err := os.Stat(junit); err != nil {
 		t.Errorf("junit: %v", err)
+	}
+	// Without a second user and the body limit, the end of the run says how to run the
+	// checks it skipped, and what it left in the server.
+	for _, want := range []string{
+		"4 ownership checks were skipped: to run them, set SPACKMON_USER2 and SPACKMON_TOKEN2",
+		"1 body-limit check was skipped: to run it, pass --max-body-bytes",
+		"This run left its data in " + srv.URL + ": specs named conf-r1-*, builds on the host conf-r1-host",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut.String())
+		}
 	}
 	t.Setenv("SPACKMON_USER", "")
 	t.Setenv("SPACKMON_TOKEN", "")

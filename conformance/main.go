@@ -58,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		cfg.Log = stderr
 	}
+	if cfg.RunID == "" {
+		cfg.RunID = suite.NewRunID()
+	}
 	tree := suite.Run(ctx, cfg)
 	if *transcripts != "" {
 		if err := tree.WriteTranscripts(*transcripts); err != nil {
@@ -74,10 +77,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := tree.WriteTree(stdout); err != nil {
 		return 2
 	}
+	writeHints(stderr, tree, cfg)
 	if _, failed, _ := tree.Counts(); failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// writeHints tells, after the results, how to run what was skipped for want of
+// configuration, and what the run left in the server.
+func writeHints(w io.Writer, tree *suite.Node, cfg suite.Config) {
+	if n := tree.SkippedFor(suite.SkipNoUser2); n > 0 {
+		fmt.Fprintf(w, "%d ownership checks were skipped: to run them, set SPACKMON_USER2 and SPACKMON_TOKEN2 to a second user's name and API token (spackmon user add bob).\n", n)
+	}
+	if n := tree.SkippedFor(suite.SkipNoBodyLimit); n > 0 {
+		fmt.Fprintf(w, "%d body-limit check was skipped: to run it, pass --max-body-bytes with the server's limit (spackmon's SPACKMON_MAX_BODY_BYTES, 268435456 unless set); it posts that many bytes and one more.\n", n)
+	}
+	fmt.Fprintf(w, "This run left its data in %s: specs named conf-%s-*, builds on the host conf-%s-host, their phases and analyzer results. Nothing is cleaned up.\n", cfg.URL, cfg.RunID, cfg.RunID)
 }
 
 func writeJUnit(tree *suite.Node, path string) error {

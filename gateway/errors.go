@@ -8,6 +8,7 @@ import (
 	"regexp"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/spackmon/spackmon/pkg/authn"
@@ -51,11 +52,15 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 		body.Message = parameterMessage(st.Message())
 	case reason == errs.SpecNotFound:
 		body.Data = map[string]bool{"build_created": false, "build_environment_created": false}
+	case st.Code() == codes.Canceled && r.Context().Err() != nil:
+		// Nobody reads the answer; a write may or may not have been made.
+		g.log.WarnContext(ctx, "request ended by the client", "method", r.Method, "path", r.URL.Path, "error", st.Message())
 	case code == http.StatusServiceUnavailable:
-		g.log.WarnContext(ctx, "backend unavailable", "path", r.URL.Path, "error", st.Message())
+		// The service logs the cause behind its own 503s; a connection error is its own cause.
+		g.log.WarnContext(ctx, "backend unavailable", "method", r.Method, "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		body.Message = "The service is not available right now; try again later."
 	case code >= 500:
-		g.log.ErrorContext(ctx, "request failed", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
+		g.log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		body.Message = "Internal server error."
 	}
 	writeError(w, code, body)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health/grpc_health_v1"
 
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
@@ -44,9 +43,9 @@ type Gateway struct {
 	log     *slog.Logger
 	mux     *runtime.ServeMux
 	handler http.Handler
-	// health has a client per backing service, by the service's name.
-	health  map[string]grpc_health_v1.HealthClient
-	started time.Time
+	// backends follow each backing service's health.
+	backends []*backendHealth
+	started  time.Time
 }
 
 // reservedPrefixes are first path segments the gateway serves itself.
@@ -69,16 +68,17 @@ type Backends struct {
 	Analysis *grpc.ClientConn
 }
 
-// New maps the services reached through the backends onto HTTP.
+// New maps the services reached through the backends onto HTTP and follows their health
+// until ctx ends.
 func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gateway, error) {
 	cfg.APIPrefix = strings.Trim(cfg.APIPrefix, "/")
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(), health: map[string]grpc_health_v1.HealthClient{
-		ingestv1.IngestService_ServiceDesc.ServiceName:     grpc_health_v1.NewHealthClient(b.Ingest),
-		authv1.AuthService_ServiceDesc.ServiceName:         grpc_health_v1.NewHealthClient(b.Auth),
-		analysisv1.AnalysisService_ServiceDesc.ServiceName: grpc_health_v1.NewHealthClient(b.Analysis),
+	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(), backends: []*backendHealth{
+		newBackendHealth(ingestv1.IngestService_ServiceDesc.ServiceName, b.Ingest, log),
+		newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log),
+		newBackendHealth(analysisv1.AnalysisService_ServiceDesc.ServiceName, b.Analysis, log),
 	}}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
@@ -117,6 +117,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		}
 	}
 	g.handler = g.limitBodies(g.mux)
+	for _, b := range g.backends {
+		go b.watch(ctx)
+	}
 	return g, nil
 }
 

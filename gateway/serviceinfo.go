@@ -1,12 +1,9 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/spackmon/spackmon/pkg/version"
 )
@@ -32,7 +29,8 @@ type serviceInfo struct {
 }
 
 // serviceInfo answers GET /ms1/ (PROTOCOL.md §2): never behind auth, since Spack cannot
-// handle a challenge there, and 503 when a backing service cannot answer.
+// handle a challenge there, and 503 when a
+// backing service does not serve, as its health watch last said.
 func (g *Gateway) serviceInfo(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	info := serviceInfo{
 		ID:                  "spackmon",
@@ -55,23 +53,4 @@ func (g *Gateway) serviceInfo(w http.ResponseWriter, r *http.Request, _ map[stri
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(info)
-}
-
-// backendsServing asks every backing service, at once, whether it serves: a Spack run that
-// starts against a server whose realm or analysis service is down fails halfway.
-func (g *Gateway) backendsServing(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	serving := make(chan bool, len(g.health))
-	for service, client := range g.health {
-		go func() {
-			resp, err := client.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: service})
-			serving <- err == nil && resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
-		}()
-	}
-	ok := true
-	for range g.health {
-		ok = <-serving && ok
-	}
-	return ok
 }

@@ -264,6 +264,16 @@ func TestAnalyzeAttributes(t *testing.T) {
 			specs[0]["full_hash"] != singularityHash || specs[0]["name"] != "singularity" {
 			t.Errorf("specs named singularity: %d %s", a.Status, a.Body)
 		}
+		// The look-up lists the dependencies the spec's own page does.
+		one := srv.get(t, "/api/v1/specs/"+singularityHash).JSON(t)
+		want, _ := json.Marshal(one["dependencies"])
+		got, _ := json.Marshal(specs[0]["dependencies"])
+		if !bytes.Equal(got, want) {
+			t.Errorf("dependencies by name %s, by hash %s", got, want)
+		}
+		if deps, _ := specs[0]["dependencies"].([]any); len(deps) != 8 {
+			t.Errorf("%d dependencies by name, want 8", len(deps))
+		}
 		if a = srv.get(t, "/ms1/specs/name/no-such-package"); a.Status != http.StatusOK || strings.TrimSpace(string(a.Body)) != "[]" {
 			t.Errorf("specs of an unknown name: %d %s", a.Status, a.Body)
 		}

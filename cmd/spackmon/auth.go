@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/authn"
@@ -27,7 +31,7 @@ const keyFileCheck = 30 * time.Second
 
 func runAuth(ctx context.Context, args []string) error {
 	var cfg authConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("auth", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -37,7 +41,7 @@ func runAuth(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, log)
 	if err != nil {
 		return err
 	}
@@ -46,7 +50,7 @@ func runAuth(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
 	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
 	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
@@ -57,13 +61,28 @@ func authServiceConfig(a config.Auth) authservice.Config {
 }
 
 // realmKeys is the key set tokens are signed with: the key file, re-read for rotation until
-// ctx ends, or else a key generated once in the data dir.
-func realmKeys(ctx context.Context, r Realm, dataDir string, log *slog.Logger) (*signing.KeySet, error) {
+// ctx ends, or else a key generated once in the data dir, also with PostgreSQL (the key is
+// the realm's secret, not data to share with every database user).
+func realmKeys(ctx context.Context, r Realm, d config.Database, log *slog.Logger) (*signing.KeySet, error) {
 	if r.SigningKeyFile == "" {
-		k, err := signing.LoadOrGenerate(dataDir)
+		path := filepath.Join(d.DataDir, signing.KeyFileName)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		_, statErr := os.Stat(path)
+		k, err := signing.LoadOrGenerate(d.DataDir)
 		if err != nil {
 			return nil, err
 		}
+		what := "signing key loaded"
+		if errors.Is(statErr, fs.ErrNotExist) {
+			what = "signing key generated"
+		}
+		attrs := []any{"file", path, "kid", k.KID()}
+		if d.URL != "" {
+			attrs = append(attrs, "note", "every auth process on this database must sign with this one key: give each SPACKMON_AUTH_SIGNING_KEY_FILE")
+		}
+		log.Info(what, attrs...)
 		return signing.NewKeySet(k, time.Duration(r.TokenTTL))
 	}
 	k, err := signing.LoadFile(r.SigningKeyFile)
@@ -151,7 +170,16 @@ func hintFirstUser(ctx context.Context, log *slog.Logger, st authstore.Store, d 
 		where = "with this SPACKMON_DATABASE_URL"
 	}
 	log.Info("no users yet: create one, then point Spack at this server",
-		"create", "spackmon user add NAME "+where,
+		"create", selfCommand()+" user add NAME "+where,
 		"export", "SPACKMON_USER=NAME SPACKMON_TOKEN=<the token it prints>",
 		"spack", "spack install --monitor --monitor-host "+a.PublicURL+" PACKAGE")
+}
+
+// selfCommand is how the user ran this binary (./bin/spackmon after make build), so that a
+// hint can be pasted as it is.
+func selfCommand() string {
+	if len(os.Args) == 0 || os.Args[0] == "" {
+		return "spackmon"
+	}
+	return os.Args[0]
 }

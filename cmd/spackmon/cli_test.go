@@ -3,15 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -27,6 +35,52 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help does not mention %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Help, asked for in any of the usual ways, is printed and is a success; a mistyped flag is
+// named, with where to find the right ones.
+func TestCommandHelp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := proctest.Build(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "usage: spackmon <command> [flags]"},
+		{[]string{"-h"}, "SPACKMON_DATABASE_URL"},
+		{[]string{"serve", "--help"}, "-data-dir string"},
+		{[]string{"serve", "-h"}, "spackmon serve reads:"},
+		{[]string{"gateway", "--help"}, "SPACKMON_INGEST_ADDR"},
+		{[]string{"import", "--help"}, "usage: spackmon import FILE... --spack-version V [--url U]"},
+		{[]string{"upload", "-h"}, "SPACKMON_TOKEN"},
+		{[]string{"user", "--help"}, "usage: spackmon user add NAME"},
+		{[]string{"user", "add", "-h"}, "-admin"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Env = append(os.Environ(), "SPACKMON_TOKEN_TTL=not a duration") // help needs no valid environment
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), c.want) || stderr.Len() != 0 {
+			t.Errorf("spackmon %s: %v, stdout without %q:\n%s\nstderr:\n%s", strings.Join(c.args, " "), err, c.want, stdout.String(), stderr.String())
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--adr", "x"}, "spackmon: flag provided but not defined: -adr; 'spackmon serve -h' lists the flags\n"},
+		{[]string{"serve", "extra"}, `spackmon: spackmon serve takes no arguments, got "extra"`},
+		{[]string{"import", "a.json"}, "spackmon: --spack-version is missing"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.HasPrefix(stderr.String(), c.want) {
+			t.Errorf("spackmon %s: %v, stderr %q, want it to start with %q", strings.Join(c.args, " "), err, stderr.String(), c.want)
 		}
 	}
 }
@@ -90,6 +144,9 @@ func TestAPIDocs(t *testing.T) {
 	if a.Status != http.StatusOK || a.JSON(t)["swagger"] != "2.0" {
 		t.Errorf("openapi.json: %d %.200s", a.Status, a.Body)
 	}
+	if info := a.JSON(t)["info"]; path(info, "title") != "spackmon" || path(info, "version") != "v1" {
+		t.Errorf("openapi.json info: %v", info)
+	}
 }
 
 func TestMetrics(t *testing.T) {
@@ -129,5 +186,115 @@ func TestServiceInfoAsksEveryBackend(t *testing.T) {
 		}
 		cancel()
 		<-done
+	}
+}
+
+// A saturated server is busy, not down: while every ingest database connection waits on a
+// lock held from outside and 64 clients queue writes behind it, service info stays 200 on
+// every poll (it used to ping the database on the request's time and answer 503 once the
+// ping waited a second), and the writes all succeed once the lock goes.
+func TestServiceInfoUnderSaturation(t *testing.T) {
+	const writers, hold = 64, 2500 * time.Millisecond
+	forEachBackend(t, func(t *testing.T, srv *testServer) {
+		release := lockIngestDatabase(t, srv.db)
+		body, err := json.Marshal(singularitySpec(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		failures := make(chan string, writers)
+		for range writers {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ms1/specs/new/", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+srv.bearer)
+				resp, err := srv.client.Do(req)
+				if err != nil {
+					failures <- err.Error()
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+					failures <- resp.Status
+				}
+			})
+		}
+		polls := 0
+		for end := time.Now().Add(hold); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if a := srv.get(t, "/ms1/"); a.Status != http.StatusOK {
+				t.Fatalf("service info while saturated, poll %d: %d %s", polls+1, a.Status, a.Body)
+			}
+			polls++
+		}
+		release()
+		wg.Wait()
+		close(failures)
+		for f := range failures {
+			t.Errorf("a queued write failed: %s", f)
+		}
+		t.Logf("%d polls of service info while %d writes waited, all 200", polls, writers)
+	})
+}
+
+// lockIngestDatabase takes, from outside the server, a lock that every ingest write waits
+// on, until the returned function is called or the test ends.
+func lockIngestDatabase(t *testing.T, d config.Database) (release func()) {
+	t.Helper()
+	defer func() {
+		release = sync.OnceFunc(release)
+		t.Cleanup(release)
+	}()
+	ctx := context.Background()
+	if d.URL == "" {
+		sq, err := db.OpenSQLite(filepath.Join(d.DataDir, ingestSchema.sqliteFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := sq.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = tx.Rollback(); sq.Close() }
+	}
+	conn, err := pgx.Connect(ctx, d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, "LOCK TABLE specs IN ACCESS EXCLUSIVE MODE")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { _ = tx.Rollback(ctx); conn.Close(ctx) }
+}
+
+// The real binary's first-user hint can be pasted as it is (it names the binary as it was
+// run, not a spackmon that may not be on PATH), and a SIGINT is logged as a stop.
+func TestServeHintAndStopLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := proctest.Build(t)
+	data := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--data-dir", data, "--addr", proctest.FreeAddr(t), "--grpc-addr", proctest.FreeAddr(t))
+	cmd.Env = append(os.Environ(), "SPACKMON_DATABASE_URL=", "SPACKMON_LOG_LEVEL=info")
+	var logs logBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	logs.waitLog(t, `create="`+bin+` user add NAME --data-dir `+data+`"`)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve on SIGINT: %v\n%s", err, logs.String())
+	}
+	for _, want := range []string{`msg="spackmon stopping: finishing the requests in flight" reason="interrupt signal received"`, `msg="spackmon stopped"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %s:\n%s", want, logs.String())
+		}
 	}
 }

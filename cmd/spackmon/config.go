@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -43,7 +45,7 @@ type authConfig struct {
 
 // Realm is what the role that issues tokens needs besides config.Auth.
 type Realm struct {
-	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir"`
+	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir, also with PostgreSQL"`
 	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"6000" desc:"lifetime of a realm token, in seconds"`
 }
 
@@ -93,16 +95,57 @@ type migrateConfig struct {
 
 func usage(w io.Writer, cfg any) error { return config.Usage(w, cfg) }
 
-// load reads cfg from the environment, then lets flags override it.
-func load(cfg any, args []string, flags func(*flag.FlagSet)) error {
-	if err := config.Load(cfg); err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("spackmon", flag.ContinueOnError)
+// load reads cfg from the environment, then lets flags override it. On -h it prints the
+// command's flags and variables and returns flag.ErrHelp, which ends the command with success.
+func load(name string, cfg any, args []string, flags func(*flag.FlagSet)) error {
+	// Help is given even when the environment holds a bad value.
+	loadErr := config.Load(cfg)
+	fs := flag.NewFlagSet("spackmon "+name, flag.ContinueOnError)
 	if flags != nil {
 		flags(fs)
 	}
-	return fs.Parse(args)
+	help := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: spackmon %s [flags]\n", name)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fmt.Fprintf(w, "\nspackmon %s reads:\n", name)
+		_ = usage(w, cfg)
+	}
+	positional, err := parseArgs(fs, args, os.Stdout, help)
+	switch {
+	case err != nil:
+		return err
+	case loadErr != nil:
+		return loadErr
+	case len(positional) > 0:
+		return fmt.Errorf("spackmon %s takes no arguments, got %q; 'spackmon %s -h' lists its flags", name, positional[0], name)
+	}
+	return nil
+}
+
+// parseArgs parses flags that may come before or after the positional arguments
+// (spackmon user add alice --admin) and returns the positional ones. On -h or --help it
+// prints help to out and returns flag.ErrHelp.
+func parseArgs(fs *flag.FlagSet, args []string, out io.Writer, help func(io.Writer)) ([]string, error) {
+	// The error is returned, not printed: the command prints it once.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var positional []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			help(out)
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w; '%s -h' lists the flags", err, fs.Name())
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func newLogger(c config.Log) *slog.Logger {

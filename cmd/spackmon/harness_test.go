@@ -100,6 +100,12 @@ var testTelemetry = func() func(t testing.TB) *telemetry.Telemetry {
 
 func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *testServer {
 	t.Helper()
+	return startServeLogging(t, d, adjust, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+}
+
+// startServeLogging is startServe with the server's log going to log.
+func startServeLogging(t testing.TB, d config.Database, adjust func(*serveConfig), log *slog.Logger) *testServer {
+	t.Helper()
 	cfg := testConfig(d)
 	if adjust != nil {
 		adjust(&cfg)
@@ -114,7 +120,6 @@ func startServe(t testing.TB, d config.Database, adjust func(*serveConfig)) *tes
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	metrics := testTelemetry(t).Metrics
 	go func() { done <- serveOn(ctx, cfg, log, metrics, httpLis, grpcLis) }()
 	t.Cleanup(func() {

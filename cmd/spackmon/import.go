@@ -27,15 +27,16 @@ func runImport(ctx context.Context, args []string) error {
 
 func importCommand(ctx context.Context, out, errOut io.Writer, getenv func(string) string, args []string) error {
 	fs := flag.NewFlagSet("spackmon import", flag.ContinueOnError)
-	fs.SetOutput(errOut)
 	url := fs.String("url", defaultMonitorURL, "the server")
 	spackVersion := fs.String("spack-version", "", "the Spack version the specs were concretized with (required)")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
+	files, err := parseArgs(fs, args, out, func(w io.Writer) { clientHelp(w, fs, errImportUsage) })
+	switch {
+	case err != nil:
 		return err
-	}
-	if len(files) == 0 || *spackVersion == "" {
-		return errImportUsage
+	case len(files) == 0:
+		return fmt.Errorf("no spec files given; %w", errImportUsage)
+	case *spackVersion == "":
+		return fmt.Errorf("--spack-version is missing: the Spack version the specs were concretized with, for example 0.17.2; %w", errImportUsage)
 	}
 	c, err := newCommandClient(*url, getenv)
 	if err != nil {
@@ -84,4 +85,12 @@ func newCommandClient(url string, getenv func(string) string) (*monitorclient.Cl
 		// Per request: a phase log may be large, but a silent server must not hang the command.
 		Timeout: 5 * time.Minute,
 	})
+}
+
+// clientHelp is the help of a command that talks to a server.
+func clientHelp(w io.Writer, fs *flag.FlagSet, usage error) {
+	fmt.Fprintln(w, usage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\nThe credentials are Spack's: SPACKMON_USER and SPACKMON_TOKEN (the API token 'spackmon user add' printed).")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -87,11 +88,25 @@ func TestImportCommand(t *testing.T) {
 	})
 }
 
+// A command line that is not complete says what is missing, and the usage.
 func TestImportCommandUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"a.json"}, {"--spack-version", "1"}} {
+	for _, c := range []struct {
+		args      []string
+		want      string
+		withUsage bool
+	}{
+		{nil, "no spec files given", true},
+		{[]string{"a.json"}, "--spack-version is missing", true},
+		{[]string{"--spack-version", "1"}, "no spec files given", true},
+		{[]string{"a.json", "--spack-versoin", "1"}, "flag provided but not defined: -spack-versoin; 'spackmon import -h' lists the flags", false},
+	} {
 		var out, errOut bytes.Buffer
-		if err := importCommand(context.Background(), &out, &errOut, func(string) string { return "" }, args); err != errImportUsage {
-			t.Errorf("%q: %v, want the usage", args, err)
+		err := importCommand(context.Background(), &out, &errOut, func(string) string { return "" }, c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, errImportUsage) != c.withUsage {
+			t.Errorf("%q: %v, want %q (and the usage: %t)", c.args, err, c.want, c.withUsage)
+		}
+		if errOut.Len() != 0 {
+			t.Errorf("%q: the error was also printed: %s", c.args, errOut.String())
 		}
 	}
 }

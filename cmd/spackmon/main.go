@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,11 +53,20 @@ func realMain(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return errUsage
 	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		args[0] = "help"
+	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q; %w", args[0], errUsage)
 	}
-	return cmd.run(ctx, args[1:])
+	err := cmd.run(ctx, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		// Asked for, and given.
+		return nil
+	}
+	return err
 }
 
 func runHelp(context.Context, []string) error {
@@ -64,7 +74,7 @@ func runHelp(context.Context, []string) error {
 }
 
 func printHelp(w io.Writer) error {
-	fmt.Fprintln(w, "usage: spackmon <command> [flags]")
+	fmt.Fprintln(w, "usage: spackmon <command> [flags]; 'spackmon <command> -h' shows a command's flags")
 	fmt.Fprintln(w)
 	cmds := commands()
 	for _, name := range commandOrder {

@@ -35,7 +35,7 @@ func runVersion(context.Context, []string) error {
 
 func runServe(ctx context.Context, args []string) error {
 	var cfg serveConfig
-	if err := load(&cfg, args, func(fs *flag.FlagSet) {
+	if err := load("serve", &cfg, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 		fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "gRPC address")
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
@@ -109,7 +109,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	defer self.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	keys, err := realmKeys(ctx, cfg.Realm, cfg.DataDir, log)
+	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, log)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
@@ -137,12 +137,33 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	g.Go(func() error {
 		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 	})
-	return g.Wait()
+	return waitStopped(ctx, log, "spackmon", g)
+}
+
+// waitStopped waits for a role's servers and logs its stop: when the context ends (a signal,
+// or one server failing), then once the requests in flight are done.
+func waitStopped(ctx context.Context, log *slog.Logger, role string, g *errgroup.Group) error {
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			log.Info(role+" stopping: finishing the requests in flight", "reason", context.Cause(ctx).Error())
+		case <-stopped:
+		}
+	}()
+	err := g.Wait()
+	close(stopped)
+	if err != nil {
+		log.Error(role+" stopped", "error", err)
+		return err
+	}
+	log.Info(role + " stopped")
+	return nil
 }
 
 func runIngest(ctx context.Context, args []string) error {
 	var cfg ingestConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("ingest", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -155,14 +176,14 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
 	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }
 
 func runAnalysis(ctx context.Context, args []string) error {
 	var cfg analysisConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("analysis", &cfg, args, nil); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
@@ -180,7 +201,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ingest.Close()
-	s := grpcServer(cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
 	return serveRole(ctx, "analysis", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"ingest", cfg.IngestAddr, "auth", authMode(auth))
@@ -188,7 +209,7 @@ func runAnalysis(ctx context.Context, args []string) error {
 
 func runGateway(ctx context.Context, args []string) error {
 	var cfg gatewayConfig
-	if err := load(&cfg, args, func(fs *flag.FlagSet) {
+	if err := load("gateway", &cfg, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 	}); err != nil {
 		return err
@@ -213,8 +234,12 @@ func runGateway(ctx context.Context, args []string) error {
 	defer shutdownTelemetry(tel)
 	log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
-	return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
-		backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
+			backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
+	})
+	return waitStopped(ctx, log, "gateway", g)
 }
 
 // roleGuard completes a service role's auth settings and makes its guard over the tables.
@@ -255,7 +280,7 @@ func serveRole(ctx context.Context, role string, log *slog.Logger, addr string, 
 	}
 	log.Info(role+" serving", append([]any{"version", version.String(), "grpc", lis.Addr().String()}, attrs...)...)
 	g.Go(func() error { return server.Serve(ctx, s, lis) })
-	return g.Wait()
+	return waitStopped(ctx, log, role, g)
 }
 
 // serveMetrics serves /metrics on lis until ctx ends.
@@ -275,12 +300,14 @@ func serveMetrics(ctx context.Context, metrics http.Handler, lis net.Listener) e
 	return nil
 }
 
-// grpcServer is a gRPC server guarded by guard, with a health check per service.
-func grpcServer(limits config.Limits, guard *authn.Guard, checks map[string]server.Check) *grpc.Server {
-	return server.NewGRPC(server.GRPCOptions{
+// grpcServer is a gRPC server guarded by guard, with a health check per service, run until
+// ctx ends.
+func grpcServer(ctx context.Context, limits config.Limits, guard *authn.Guard, checks map[string]server.Check) *grpc.Server {
+	return server.NewGRPC(ctx, server.GRPCOptions{
 		MaxPayloadBytes: limits.MaxBodyBytes,
 		Unary:           []grpc.UnaryServerInterceptor{guard.Unary()},
 		Stream:          []grpc.StreamServerInterceptor{guard.Stream()},
+		Log:             guard.Log,
 	}, checks)
 }
 

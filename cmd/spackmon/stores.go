@@ -109,7 +109,7 @@ func openAnalysisStore(ctx context.Context, d config.Database, migrate bool) (an
 
 func runMigrate(ctx context.Context, args []string) error {
 	var cfg migrateConfig
-	if err := load(&cfg, args, nil); err != nil {
+	if err := load("migrate", &cfg, args, nil); err != nil {
 		return err
 	}
 	for _, sc := range []schema{ingestSchema, authSchema, analysisSchema} {

@@ -31,14 +31,13 @@ func runUpload(ctx context.Context, args []string) error {
 // uploadCommand returns what it sent when it got as far as sending, even with an error.
 func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, getenv func(string) string, args []string) (*uploadSummary, error) {
 	fs := flag.NewFlagSet("spackmon upload", flag.ContinueOnError)
-	fs.SetOutput(errOut)
 	url := fs.String("url", defaultMonitorURL, "the server")
-	dirs, err := parseInterspersed(fs, args)
+	dirs, err := parseArgs(fs, args, out, func(w io.Writer) { clientHelp(w, fs, errUploadUsage) })
 	if err != nil {
 		return nil, err
 	}
 	if len(dirs) != 1 {
-		return nil, errUploadUsage
+		return nil, fmt.Errorf("want one directory, got %d; %w", len(dirs), errUploadUsage)
 	}
 	c, err := newCommandClient(*url, getenv)
 	if err != nil {
@@ -61,10 +60,15 @@ func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, ge
 type resultFolder struct {
 	dir                               string
 	specs, metadata, phases, statuses []string
+	// run is whether the folder holds a file only a save-local run starts with.
+	run bool
 }
 
 // classify sorts a file into its folder's kinds by Spack's own globs.
 func (f *resultFolder) classify(name string) bool {
+	if runStart(name) {
+		f.run = true
+	}
 	switch {
 	case strings.HasPrefix(name, "build-metadata"):
 		f.metadata = append(f.metadata, name)
@@ -80,14 +84,30 @@ func (f *resultFolder) classify(name string) bool {
 	return true
 }
 
-// findResults walks root for the folders holding result files, in lexical order, which
-// for Spack's timestamped run folders is the order the runs happened. Unreadable
-// subfolders are returned as failures.
+// runStart reports whether a file name is one Spack gives the first files of a save-local
+// run: spec-NAME-VERSION-config.json or build-metadata-ID.json.
+func runStart(name string) bool {
+	return strings.HasPrefix(name, "spec-") && strings.HasSuffix(name, "-config.json") ||
+		strings.HasPrefix(name, "build-metadata-") && strings.HasSuffix(name, ".json")
+}
+
+// maxRunDepth is how deep below the directory given run folders are looked for: Spack
+// writes them one level below ~/.spack/reports/monitor, and a wrong directory (a home, a
+// source tree) is not walked to its end.
+const maxRunDepth = 4
+
+// errNoRuns says what upload expected to find.
+const errNoRuns = "%s holds no spack install --monitor-save-local run: want folders (at most %d levels down) " +
+	"holding spec-NAME-VERSION-config.json or build-metadata-ID.json, with their build-ID-phase-NAME.json " +
+	"and build-ID-status.json files, as Spack writes them under ~/.spack/reports/monitor"
+
+// findResults walks root for the run folders, in lexical order, which for Spack's
+// timestamped run folders is the order the runs happened. Folders that are not runs are
+// ignored; unreadable subfolders are returned as failures.
 func findResults(root string) ([]*resultFolder, int, []Failure, error) {
 	var folders []*resultFolder
 	var unreadable []Failure
 	byDir := map[string]*resultFolder{}
-	files := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
@@ -97,7 +117,13 @@ func findResults(root string) ([]*resultFolder, int, []Failure, error) {
 			unreadable = append(unreadable, Failure{File: p, Reason: err.Error()})
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() {
+		if d.IsDir() {
+			if rel, err := filepath.Rel(root, p); err == nil && rel != "." && strings.Count(rel, string(filepath.Separator)) >= maxRunDepth {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
 			return nil
 		}
 		dir := filepath.Dir(p)
@@ -105,17 +131,22 @@ func findResults(root string) ([]*resultFolder, int, []Failure, error) {
 		if f == nil {
 			f = &resultFolder{dir: dir}
 		}
-		if f.classify(d.Name()) {
-			files++
-			if byDir[dir] == nil {
-				byDir[dir] = f
-				folders = append(folders, f)
-			}
+		if f.classify(d.Name()) && byDir[dir] == nil {
+			byDir[dir] = f
+			folders = append(folders, f)
 		}
 		return nil
 	})
-	sort.Slice(folders, func(i, j int) bool { return folders[i].dir < folders[j].dir })
-	return folders, files, unreadable, err
+	runs := folders[:0]
+	files := 0
+	for _, f := range folders {
+		if f.run {
+			runs = append(runs, f)
+			files += len(f.specs) + len(f.metadata) + len(f.phases) + len(f.statuses)
+		}
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].dir < runs[j].dir })
+	return runs, files, unreadable, err
 }
 
 // Failure is a file that could not be sent, and why.
@@ -160,8 +191,12 @@ func (u *uploader) run(ctx context.Context, root string) (*uploadSummary, error)
 	if err != nil {
 		return nil, err
 	}
-	if len(folders) == 0 && len(unreadable) == 0 {
-		return nil, fmt.Errorf("%s holds no Spack monitor results (spec*, build-metadata*, build*phase*, build*status* files)", root)
+	if len(folders) == 0 {
+		err := fmt.Errorf(errNoRuns, root, maxRunDepth)
+		if len(unreadable) > 0 {
+			err = fmt.Errorf("%w (%d folders could not be read, the first %s: %s)", err, len(unreadable), unreadable[0].File, unreadable[0].Reason)
+		}
+		return nil, err
 	}
 	// Spack checks the server before it sends anything; so does this, so that a wrong URL
 	// is one error rather than one per file.

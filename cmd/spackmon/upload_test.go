@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -232,12 +233,34 @@ func listBuilds(t *testing.T, srv *testServer) []any {
 func TestUploadCommandErrors(t *testing.T) {
 	srv := startServe(t, backends[0].database(t), nil)
 	var out, errOut bytes.Buffer
-	if _, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), nil); err != errUploadUsage {
+	if _, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), nil); !errors.Is(err, errUploadUsage) {
 		t.Errorf("no directory: %v", err)
 	}
 	empty := t.TempDir()
-	if _, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{empty, "--url", srv.URL}); err == nil || !strings.Contains(err.Error(), "holds no Spack monitor results") {
+	if _, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{empty, "--url", srv.URL}); err == nil || !strings.Contains(err.Error(), "holds no spack install --monitor-save-local run") {
 		t.Errorf("empty directory: %v", err)
+	}
+
+	// A wrong directory, full of files that Spack's globs would take (a source tree, a
+	// home), is refused as a whole, saying what was expected, without a word per file; a
+	// run buried deeper than any Spack writes is not looked for.
+	wrong := t.TempDir()
+	for _, name := range []string{"spec.yaml", "src/spec_parser.py", "build.log", "build/phase-1/status.txt", "build-status.json", "a/b/c/d/e/build-metadata-1.json"} {
+		p := filepath.Join(wrong, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("not json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errOut.Reset()
+	_, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{wrong, "--url", srv.URL})
+	if err == nil || !strings.Contains(err.Error(), "want folders (at most 4 levels down) holding spec-NAME-VERSION-config.json or build-metadata-ID.json") {
+		t.Errorf("wrong directory: %v", err)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("wrong directory: reported per file:\n%s", errOut.String())
 	}
 	if _, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{filepath.Join(empty, "nope"), "--url", srv.URL}); err == nil {
 		t.Error("a missing directory was uploaded")
@@ -250,7 +273,7 @@ func TestUploadCommandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	_, err := uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{dir, "--url", srv.URL})
+	_, err = uploadCommand(context.Background(), &out, &errOut, false, credentials(srv), []string{dir, "--url", srv.URL})
 	if err == nil || !strings.Contains(out.String(), "builds:   3 sent (3 created") || !strings.Contains(out.String(), "has no build-metadata-"+builds[0].localID+".json") {
 		t.Errorf("orphan phases: %v\n%s", err, out.String())
 	}

@@ -28,16 +28,28 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 		return errUserUsage
 	}
 	sub, args := args[0], args[1:]
-	var cfg userConfig
-	if err := config.Load(&cfg); err != nil {
-		return err
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(out, errUserUsage)
+		return flag.ErrHelp
 	}
+	var cfg userConfig
+	// Help is given even when the environment holds a bad value.
+	loadErr := config.Load(&cfg)
 	fs := flag.NewFlagSet("spackmon user "+sub, flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
 	admin := fs.Bool("admin", false, "the user may administer users (add only)")
-	names, err := parseInterspersed(fs, args)
+	names, err := parseArgs(fs, args, out, func(w io.Writer) {
+		fmt.Fprintln(w, errUserUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fmt.Fprintln(w, "\nThe store is SPACKMON_DATABASE_URL's when set, else the SQLite files in --data-dir (SPACKMON_DATA_DIR).")
+	})
 	if err != nil {
 		return err
+	}
+	if loadErr != nil {
+		return loadErr
 	}
 	if err := checkUserArgs(sub, names, *admin); err != nil {
 		return err
@@ -52,7 +64,7 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 	case "add":
 		u, tok, err := users.Add(ctx, names[0], *admin)
 		if err != nil {
-			return err
+			return addFailed(ctx, users, names[0], err)
 		}
 		fmt.Fprintf(out, "created user %s (admin: %t); its API token, shown only now:\n%s\n", u.Name, u.Admin, tok.Reveal())
 	case "list":
@@ -87,22 +99,6 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 	return nil
 }
 
-// parseInterspersed parses flags that may come before or after the positional arguments
-// (spackmon user add alice --admin) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var names []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return names, nil
-		}
-		names = append(names, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 func checkUserArgs(sub string, names []string, admin bool) error {
 	if admin && sub != "add" {
 		return errUserUsage
@@ -118,4 +114,18 @@ func checkUserArgs(sub string, names []string, admin bool) error {
 		}
 	}
 	return errUserUsage
+}
+
+// addFailed explains a failed user add: for a name that is taken, how to get a new token.
+func addFailed(ctx context.Context, users *authservice.Users, name string, err error) error {
+	list, lerr := users.List(ctx)
+	if lerr != nil {
+		return err
+	}
+	for _, u := range list {
+		if u.Name == name {
+			return fmt.Errorf("%w '%s user rotate %s' gives it a new API token (and revokes its old ones)", err, selfCommand(), name)
+		}
+	}
+	return err
 }

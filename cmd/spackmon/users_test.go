@@ -32,8 +32,8 @@ func TestUserCommands(t *testing.T) {
 		if _, err := apitoken.Parse(tok); err != nil {
 			t.Fatalf("last line %q is not an API token: %v", tok, err)
 		}
-		if _, err := userOn(t, srv, "add", "dana"); err == nil {
-			t.Error("a second dana was added")
+		if _, err := userOn(t, srv, "add", "dana"); err == nil || !strings.Contains(err.Error(), " user rotate dana' gives it a new API token") {
+			t.Errorf("a second dana: %v, want the hint to rotate", err)
 		}
 		srv.token(t, "dana", tok, "?scope=admin")
 

@@ -114,7 +114,7 @@ func transport(r *runner, n *Node) {
 	})
 	r.check(n, "a body over the limit: 413 JSON", func(t *T) {
 		if r.cfg.MaxBodyBytes <= 0 {
-			t.Skipf("the server's body limit is not known (pass --max-body-bytes)")
+			t.Skipf("%s", SkipNoBodyLimit)
 		}
 		big := map[string]any{"build_id": 1, "phase_name": "x", "status": "SUCCESS",
 			"output": strings.Repeat("x", int(r.cfg.MaxBodyBytes)+1)}

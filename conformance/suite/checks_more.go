@@ -113,7 +113,7 @@ func ownership(r *runner, n *Node) {
 	st := r.st
 	needUser2 := func(t *T) string {
 		if r.cfg.User2 == "" || r.cfg.Token2 == "" {
-			t.Skipf("no second user (set SPACKMON_USER2 and SPACKMON_TOKEN2, or --user2/--token2)")
+			t.Skipf("%s", SkipNoUser2)
 		}
 		t.Need(st.buildID != 0, "the first user's build")
 		if st.token2 == "" {

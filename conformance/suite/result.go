@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,6 +84,17 @@ func (n *Node) Counts() (passed, failed, skipped int) {
 		}
 	})
 	return
+}
+
+// SkippedFor is how many checks under n were skipped for the reason given.
+func (n *Node) SkippedFor(reason string) int {
+	count := 0
+	n.walk(nil, func(_ []string, c *Node) {
+		if c.Status == Skip && slices.Contains(c.Messages, reason) {
+			count++
+		}
+	})
+	return count
 }
 
 // walk calls f for every check under n with the names of the groups above it.

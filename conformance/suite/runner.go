@@ -40,6 +40,20 @@ type Config struct {
 	Log io.Writer
 }
 
+// The reasons of the checks skipped for want of configuration, which a run can be told how
+// to give.
+const (
+	SkipNoUser2     = "no second user (set SPACKMON_USER2 and SPACKMON_TOKEN2, or --user2/--token2)"
+	SkipNoBodyLimit = "the server's body limit is not known (pass --max-body-bytes)"
+)
+
+// NewRunID is a random run id.
+func NewRunID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // Run checks the server and returns the result tree.
 func Run(ctx context.Context, cfg Config) *Node {
 	if cfg.Prefix == "" {
@@ -51,9 +65,7 @@ func Run(ctx context.Context, cfg Config) *Node {
 		cfg.SpackVersion = "0.18.0.dev0"
 	}
 	if cfg.RunID == "" {
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		cfg.RunID = hex.EncodeToString(b[:])
+		cfg.RunID = NewRunID()
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Minute

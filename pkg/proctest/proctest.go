@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,30 +58,76 @@ func AddUser(t testing.TB, bin string, env []string, name string, args ...string
 	return lines[len(lines)-1]
 }
 
+// Process is a role of the binary running until the test ends.
+type Process struct {
+	t    testing.TB
+	bin  string
+	env  []string
+	args []string
+	cmd  *exec.Cmd
+}
+
 // Start runs a role of the binary until the test ends, then stops it with SIGINT and expects
 // a clean exit.
-func Start(t testing.TB, bin string, env []string, args ...string) {
+func Start(t testing.TB, bin string, env []string, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	// A copy: callers append to one shared environment per role, which may reuse its array.
+	p := &Process{t: t, bin: bin, env: slices.Clone(env), args: args}
+	p.start()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s exited with %v", args[0], err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("%s did not stop on SIGINT", args[0])
+		if p.cmd != nil {
+			p.Stop()
 		}
 	})
+	return p
+}
+
+func (p *Process) start() {
+	p.t.Helper()
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Env = p.env
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmd = cmd
+}
+
+// Stop stops the process with SIGINT and expects a clean exit.
+func (p *Process) Stop() {
+	p.t.Helper()
+	cmd := p.cmd
+	p.cmd = nil
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			p.t.Errorf("%s exited with %v", p.args[0], err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		p.t.Errorf("%s did not stop on SIGINT", p.args[0])
+	}
+}
+
+// Kill ends the process at once, as a crash or an OOM kill would.
+func (p *Process) Kill() {
+	p.t.Helper()
+	cmd := p.cmd
+	p.cmd = nil
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+}
+
+// Restart starts a stopped or killed process again, with the same environment and flags.
+func (p *Process) Restart() {
+	p.t.Helper()
+	if p.cmd != nil {
+		p.t.Fatalf("%s is still running", p.args[0])
+	}
+	p.start()
 }
 
 // Deployment is the roles running as separate processes.
@@ -91,6 +138,8 @@ type Deployment struct {
 	Env []string
 	// Metrics is the /metrics URL of each gRPC-only role.
 	Metrics map[string]string
+	// Roles are the processes, by role, for tests that stop and start one.
+	Roles map[string]*Process
 }
 
 // StartRoles migrates the PostgreSQL database env names and runs auth, ingest, analysis and
@@ -99,7 +148,7 @@ type Deployment struct {
 func StartRoles(t testing.TB, bin string, env []string) Deployment {
 	t.Helper()
 	httpAddr, ingestAddr, authAddr, analysisAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
-	d := Deployment{URL: "http://" + httpAddr, Metrics: map[string]string{}}
+	d := Deployment{URL: "http://" + httpAddr, Metrics: map[string]string{}, Roles: map[string]*Process{}}
 	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL)
 	Run(t, bin, d.Env, "migrate")
 	metrics := func(role string) string {
@@ -107,10 +156,10 @@ func StartRoles(t testing.TB, bin string, env []string) Deployment {
 		d.Metrics[role] = "http://" + addr + "/metrics"
 		return "SPACKMON_METRICS_ADDR=" + addr
 	}
-	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir(), metrics("auth")), "auth")
-	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+ingestAddr, metrics("ingest")), "ingest")
-	Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr, metrics("analysis")), "analysis")
-	Start(t, bin, append(d.Env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
+	d.Roles["auth"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir(), metrics("auth")), "auth")
+	d.Roles["ingest"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+ingestAddr, metrics("ingest")), "ingest")
+	d.Roles["analysis"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr, metrics("analysis")), "analysis")
+	d.Roles["gateway"] = Start(t, bin, append(d.Env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
 		"SPACKMON_ANALYSIS_ADDR="+analysisAddr, "SPACKMON_ADDR="+httpAddr), "gateway")
 	WaitReady(t, d.URL)
 	return d

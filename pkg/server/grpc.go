@@ -6,21 +6,30 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 )
 
 // messageOverhead is room for the fields around the largest payload (a phase log).
 const messageOverhead = 1 << 20
+
+// Clients ping a connection that has calls open (the gateway's health watches always do)
+// every keepaliveTime, so that a backend lost without a word (a node gone, a partition)
+// breaks the watch within keepaliveTime+keepaliveTimeout instead of never. Servers allow
+// pings that often.
+const (
+	keepaliveTime    = 20 * time.Second
+	keepaliveTimeout = 5 * time.Second
+)
 
 // GRPCOptions shape a gRPC server.
 type GRPCOptions struct {
@@ -28,19 +37,24 @@ type GRPCOptions struct {
 	MaxPayloadBytes int64
 	Unary           []grpc.UnaryServerInterceptor
 	Stream          []grpc.StreamServerInterceptor
+	// Log gets the calls that fail by no fault of the caller's, with their causes, the
+	// calls callers give up on, and the health checks that fail.
+	Log *slog.Logger
 }
 
-// NewGRPC returns a server with health (answered by checks) and reflection registered.
-func NewGRPC(opts GRPCOptions, checks map[string]Check) *grpc.Server {
+// NewGRPC returns a server with health (answered by checks, run in the background until ctx
+// ends) and reflection registered.
+func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *grpc.Server {
 	size := int(opts.MaxPayloadBytes + messageOverhead)
 	s := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.MaxRecvMsgSize(size),
 		grpc.MaxSendMsgSize(size),
-		grpc.ChainUnaryInterceptor(opts.Unary...),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(opts.Stream...),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
 	)
-	grpc_health_v1.RegisterHealthServer(s, &health{checks: checks})
+	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
 	return s
 }
@@ -55,6 +69,7 @@ func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		// A service that starts after its callers (or restarts) is reached within seconds,
 		// not after gRPC's default back-off of up to two minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
@@ -87,34 +102,3 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener) error {
 
 // Check tells whether a service can do its work (typically: its database answers).
 type Check func(ctx context.Context) error
-
-// health answers from live checks rather than a status set at start-up, so the gateway's
-// service info turns 503 as soon as a database goes away.
-type health struct {
-	grpc_health_v1.UnimplementedHealthServer
-	checks map[string]Check
-}
-
-func (h *health) Check(ctx context.Context, req *grpc_health_v1.HealthCheckRequest) (*grpc_health_v1.HealthCheckResponse, error) {
-	serving := func(ok bool) *grpc_health_v1.HealthCheckResponse {
-		if ok {
-			return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_SERVING}
-		}
-		return &grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_NOT_SERVING}
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if req.GetService() == "" {
-		for _, c := range h.checks {
-			if c(ctx) != nil {
-				return serving(false), nil
-			}
-		}
-		return serving(true), nil
-	}
-	c, ok := h.checks[req.GetService()]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
-	}
-	return serving(c(ctx) == nil), nil
-}

@@ -241,10 +241,12 @@ type Spec struct {
 	Parameters           string // JSON text, "" when none
 	FailedConcretization bool
 	// Stub is set for a row made from a dependency reference whose node was never sent.
-	Stub       bool
-	CreatedAt  time.Time
-	Deps       []SpecLink // filled by GetSpec only
-	Dependents []SpecLink // filled by GetSpec only
+	Stub      bool
+	CreatedAt time.Time
+	Deps      []SpecLink
+	// Dependents are filled by GetSpec only: in a list they would bring every edge into
+	// its specs, however many there are.
+	Dependents []SpecLink
 }
 
 // SpecLink is one end of a dependency edge.

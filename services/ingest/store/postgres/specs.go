@@ -9,6 +9,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
 )
@@ -303,7 +304,7 @@ func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 	}
 }
 
-// ListSpecs lists specs by id.
+// ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
 	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
@@ -311,5 +312,24 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 		return nil, wrap("list specs", err)
 	}
 	specs, err := collect(rs, rows.Specs(utc))
-	return specs, wrap("list specs", err)
+	if err != nil || len(specs) == 0 {
+		return specs, wrap("list specs", err)
+	}
+	ids := make([]int64, len(specs))
+	for i, sp := range specs {
+		ids[i] = sp.ID
+	}
+	rs, err = s.pool.Query(ctx, specDepsOf, ids)
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
+	}
+	deps, err := collect(rs, rows.OwnedLinks())
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
+	}
+	rows.AttachDeps(specs, deps)
+	return specs, nil
 }
+
+// The dependencies of a set of specs, passed as an array of ids.
+var specDepsOf = readsql.SpecDepsOf(`SELECT unnest($1::bigint[])`)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
 )
@@ -234,7 +235,7 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 	return links, wrap("spec links", err)
 }
 
-// ListSpecs lists specs by id.
+// ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
 	query, args := reads.ListSpecs(q)
 	rs, err := s.db.Read.QueryContext(ctx, query, args...)
@@ -242,5 +243,28 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 		return nil, wrap("list specs", err)
 	}
 	specs, err := collect(rs, rows.Specs(parseTime))
-	return specs, wrap("list specs", err)
+	if err != nil || len(specs) == 0 {
+		return specs, wrap("list specs", err)
+	}
+	ids := make([]int64, len(specs))
+	for i, sp := range specs {
+		ids[i] = sp.ID
+	}
+	set, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rs, err = s.db.Read.QueryContext(ctx, specDepsOf, string(set))
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
+	}
+	deps, err := collect(rs, rows.OwnedLinks())
+	if err != nil {
+		return nil, wrap("list spec dependencies", err)
+	}
+	rows.AttachDeps(specs, deps)
+	return specs, nil
 }
+
+// The dependencies of a set of specs, passed as a JSON array of ids.
+var specDepsOf = readsql.SpecDepsOf(`SELECT value FROM json_each(?1)`)

@@ -57,6 +57,33 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 			}
 		}
 	})
+	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
+}
+
+// ListSpecsPage reads a full page (1,000) of specs with their links, the upstream
+// look-up's page.
+func benchListSpecsPage(b *testing.B, open func(tb testing.TB) store.Store) {
+	st := openFor(b, open)
+	base := singularity(b)
+	for i := 0; countSpecs(b, st) < 1000; i++ {
+		putSpec(b, st, rehash(base, fmt.Sprintf("-%d", i)))
+	}
+	c := ctx(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if page, err := st.ListSpecs(c, store.SpecQuery{Limit: 1000}); err != nil || len(page) != 1000 {
+			b.Fatalf("ListSpecs: %d, %v", len(page), err)
+		}
+	}
+}
+
+func countSpecs(b *testing.B, st store.Store) int {
+	page, err := st.ListSpecs(ctx(b), store.SpecQuery{Limit: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(page)
 }
 
 func openFor(b *testing.B, open func(tb testing.TB) store.Store) store.Store {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -172,7 +173,20 @@ func testListSpecs(t *testing.T, st store.Store) {
 		t.Fatal(page, err)
 	}
 	if sp := page[0]; sp.Compiler != "gcc@12.2.0" || sp.Arch != "linux-debian12-skylake" || sp.Version != "1.0" ||
-		sp.Deps != nil || sp.Parameters == "" {
+		sp.Parameters == "" {
 		t.Fatalf("listed spec = %+v", sp)
+	}
+	// A listed spec has the dependencies GetSpec gives it (its dependents only GetSpec).
+	for _, sp := range all {
+		got, err := st.GetSpec(ctx(t), sp.FullHash, sp.SpackVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sp.Deps, got.Deps) || sp.Dependents != nil {
+			t.Fatalf("listed %s: deps %v, dependents %v; GetSpec's deps: %v", sp.Name, sp.Deps, sp.Dependents, got.Deps)
+		}
+	}
+	if root := page[0]; len(root.Deps) == 0 {
+		t.Fatalf("listed root without its dependencies: %+v", root)
 	}
 }

@@ -62,6 +62,16 @@ WHERE d.dep_id = ` + p1 + ` ORDER BY p.id`,
 	}
 }
 
+// SpecDepsOf reads the dependencies (rows.OwnedLinks) of every spec whose id idSet yields,
+// idSet being the dialect's way of passing a set: in document order, each row led by the id
+// of its spec.
+func SpecDepsOf(idSet string) string {
+	return `
+SELECT d.spec_id, c.name, c.full_hash, c.version, d.types
+FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
+WHERE d.spec_id IN (` + idSet + `) ORDER BY d.spec_id, d.position, c.id`
+}
+
 // where is a WHERE clause being put together, with its arguments.
 type where struct {
 	sql   *SQL

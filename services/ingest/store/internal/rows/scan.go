@@ -214,6 +214,43 @@ func Links() Reader[store.SpecLink] {
 	}
 }
 
+// OwnedLink is a dependency edge seen from the spec SpecID.
+type OwnedLink struct {
+	SpecID int64
+	Link   store.SpecLink
+}
+
+// OwnedLinks reads Links led by the id of the spec they are seen from.
+func OwnedLinks() Reader[OwnedLink] {
+	v := new(struct {
+		o     OwnedLink
+		types string
+	})
+	return Reader[OwnedLink]{
+		dest: []any{&v.o.SpecID, &v.o.Link.Name, &v.o.Link.FullHash, &v.o.Link.Version, &v.types},
+		value: func() (OwnedLink, error) {
+			o := v.o
+			o.Link.Types = Types(v.types)
+			return o, nil
+		},
+	}
+}
+
+// AttachDeps gives each spec its dependencies from the owned links, in their order; a spec
+// without any gets an empty list, as from GetSpec.
+func AttachDeps(specs []store.Spec, deps []OwnedLink) {
+	byID := make(map[int64]*store.Spec, len(specs))
+	for i := range specs {
+		specs[i].Deps = []store.SpecLink{}
+		byID[specs[i].ID] = &specs[i]
+	}
+	for _, l := range deps {
+		if sp := byID[l.SpecID]; sp != nil {
+			sp.Deps = append(sp.Deps, l.Link)
+		}
+	}
+}
+
 // EventColumns selects events, for Events: from phase_events e.
 const EventColumns = `
 SELECT e.phase_id, e.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// maxBuildPackages bounds the packages outside the standard library that the binary builds:
+// at 332 (most of the time in modernc.org/sqlite, gRPC and OpenTelemetry), a first make build
+// with an empty cache took 288 s on two cores. Raise it only for a dependency worth the wait.
+const maxBuildPackages = 332
+
+// The cold build must not grow unnoticed.
+func TestDependencyBudget(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/spackmon/spackmon/cmd/spackmon").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	n := len(strings.Fields(string(out)))
+	if n > maxBuildPackages {
+		t.Errorf("cmd/spackmon builds %d packages outside the standard library, over the budget of %d (make build's first run time grows with them); drop the new dependency, or raise the budget in README.md and here knowingly", n, maxBuildPackages)
+	}
+	t.Logf("%d of %d packages", n, maxBuildPackages)
+}

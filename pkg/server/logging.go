@@ -1,0 +1,55 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+)
+
+// logFailures logs what a client is never told: the cause behind a call that failed by no
+// fault of the caller's (a database that does not exist, a constraint, a bug), and that a
+// caller gave up on a call (its write may or may not have been made). A refused call is
+// logged too, at info level, so that an operator sees why a client's writes fail; the
+// routine refusals (a call without a token, which the auth dance starts with, and a look-up
+// of what is not there) only at debug level.
+func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		if err == nil || log == nil {
+			return resp, err
+		}
+		st := status.Convert(err)
+		attrs := []any{"method", info.FullMethod, "code", st.Code().String(), "error", st.Message()}
+		var e *errs.Error
+		if errors.As(err, &e) && e.Cause != nil {
+			attrs = append(attrs, "cause", e.Cause.Error())
+		}
+		switch {
+		case ctx.Err() != nil:
+			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+		case st.Code() == codes.Unavailable:
+			log.WarnContext(ctx, "call failed: unavailable", attrs...)
+		case serverFault(st.Code()):
+			log.ErrorContext(ctx, "call failed", attrs...)
+		case st.Code() == codes.Unauthenticated || st.Code() == codes.NotFound:
+			log.DebugContext(ctx, "call refused", attrs...)
+		default:
+			log.InfoContext(ctx, "call refused", attrs...)
+		}
+		return resp, err
+	}
+}
+
+func serverFault(c codes.Code) bool {
+	switch c {
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.DeadlineExceeded, codes.Unimplemented:
+		return true
+	}
+	return false
+}
