@@ -191,6 +191,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 	lookup := v.kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
+		// RFC 7515 §4.1.11: a token naming extensions the verifier must understand is
+		// refused; this one understands none.
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errors.New("token header has crit extensions")
+		}
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token header has no kid")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,6 +215,7 @@ func TestVerifyRefusals(t *testing.T) {
 	now := time.Now()
 	pub := priv.Public().(ed25519.PublicKey)
 	foreign, foreignPriv := mustKey(t)
+	var err error
 
 	// Within the leeway an expired token still passes; beyond it, not.
 	mustVerify(t, v, sign(func(c *signing.Claims) { c.ExpiresAt = jwt.NewNumericDate(now.Add(-30 * time.Second)) }))
@@ -244,6 +246,19 @@ func TestVerifyRefusals(t *testing.T) {
 	noExp := claims(t, nil)
 	noExp.ExpiresAt = nil
 	cases["no exp"] = raw(t, jwt.SigningMethodEdDSA, key.KID(), noExp, priv)
+	// A crit header this verifier does not understand.
+	crit := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims(t, nil))
+	crit.Header["kid"], crit.Header["crit"], crit.Header["x-ext"] = key.KID(), []string{"x-ext"}, true
+	if cases["crit header"], err = crit.SignedString(priv); err != nil {
+		t.Fatal(err)
+	}
+	// Times as strings, which the jwt library would otherwise read as numbers.
+	for _, claim := range []string{"exp", "nbf", "iat"} {
+		m := jwt.MapClaims{"iss": issuer, "sub": "alice", "aud": audience, "exp": now.Add(time.Hour).Unix(),
+			"nbf": now.Unix(), "iat": now.Unix(), "access": []signing.Access{signing.BuildAccess()}}
+		m[claim] = strconv.FormatInt(m[claim].(int64), 10)
+		cases["string "+claim] = raw(t, jwt.SigningMethodEdDSA, key.KID(), m, priv)
+	}
 	// The payload of a good token under the signature of another one.
 	good, other := r.token("alice"), r.token("mallory")
 	cases["spliced signature"] = good[:len(good)-86] + other[len(other)-86:]

@@ -1,8 +1,10 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -56,6 +58,26 @@ func AdminAccess() Access {
 type Claims struct {
 	jwt.RegisteredClaims
 	Access []Access `json:"access"`
+}
+
+// UnmarshalJSON refuses times written as strings: RFC 7519 makes exp, nbf and iat JSON
+// numbers, and the jwt library would read "exp":"9999999999" as a time.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for name, v := range map[string]json.RawMessage{"exp": times.Exp, "nbf": times.Nbf, "iat": times.Iat} {
+		if v != nil && !bytes.Equal(v, []byte("null")) && (len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9'))) {
+			return fmt.Errorf("claim %s is not a number", name)
+		}
+	}
+	type plain Claims
+	return json.Unmarshal(b, (*plain)(c))
 }
 
 // Allows reports whether the token grants action on the resource typ/name. A grant named
