@@ -37,6 +37,7 @@ type authConfig struct {
 	config.Log
 	config.Telemetry
 	config.Auth
+	config.GatewayTrust
 	Realm
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9091" desc:"address the auth gRPC service listens on"`
 }
@@ -60,6 +61,7 @@ type gatewayConfig struct {
 
 // HTTPEdge is what the gateway and serve share about the HTTP edge.
 type HTTPEdge struct {
+	config.GatewayTrust
 	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
 	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`

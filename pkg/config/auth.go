@@ -78,3 +78,20 @@ func (s *Seconds) Decode(v string) error {
 	*s = Seconds(d)
 	return nil
 }
+
+// MinGatewaySecret is the shortest gateway secret accepted, in bytes.
+const MinGatewaySecret = 32
+
+// GatewayTrust is the secret the gateway shows the auth service so that the address it
+// forwards (x-forwarded-for) is believed; from any other caller that metadata is ignored.
+type GatewayTrust struct {
+	GatewaySecret string `envconfig:"GATEWAY_SECRET" desc:"gateway and auth roles: shared secret (32+ bytes) that makes the auth role believe the client address the gateway forwards; serve makes its own"`
+}
+
+// Validate refuses a secret too short to resist guessing.
+func (g GatewayTrust) Validate() error {
+	if g.GatewaySecret != "" && len(g.GatewaySecret) < MinGatewaySecret {
+		return fmt.Errorf("configuration: %s_GATEWAY_SECRET: want at least %d bytes", Prefix, MinGatewaySecret)
+	}
+	return nil
+}

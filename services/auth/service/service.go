@@ -21,6 +21,9 @@ type Config struct {
 	Issuer string
 	// Service is the audience of tokens for which the client names none.
 	Service string
+	// GatewaySecret, when set, is what a caller must show (authn.GatewaySecretHeader) for
+	// its x-forwarded-for to count as the client's address.
+	GatewaySecret string
 }
 
 // Service implements authv1.AuthServiceServer.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net"
 	"slices"
@@ -42,7 +43,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	if len(scope) > maxScopeLength {
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
-	addr := clientAddress(ctx)
+	addr := s.clientAddress(ctx)
 	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
 	// No user has a longer name; the limiter keeps its keys small.
 	claimed := name[:min(len(name), store.MaxNameLength)]
@@ -146,11 +147,12 @@ func authorization(ctx context.Context) string {
 	return ""
 }
 
-// clientAddress is who the failure limit counts against: the address the gateway saw (the
-// last X-Forwarded-For entry, which it appends), else the gRPC peer.
-func clientAddress(ctx context.Context) string {
+// clientAddress is who the failure limit counts against: for the gateway, the address it saw
+// (the last X-Forwarded-For entry, which it appends); for any other caller, the gRPC peer,
+// whatever it claims to forward.
+func (s *Service) clientAddress(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 {
+	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && s.fromGateway(md) {
 		hops := strings.Split(fwd[len(fwd)-1], ",")
 		if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
 			return last
@@ -163,4 +165,11 @@ func clientAddress(ctx context.Context) string {
 		return p.Addr.String()
 	}
 	return "unknown"
+}
+
+// fromGateway reports whether the call shows the gateway's secret, once.
+func (s *Service) fromGateway(md metadata.MD) bool {
+	shown := md.Get(authn.GatewaySecretHeader)
+	return s.cfg.GatewaySecret != "" && len(shown) == 1 &&
+		subtle.ConstantTimeCompare([]byte(shown[0]), []byte(s.cfg.GatewaySecret)) == 1
 }
