@@ -137,7 +137,11 @@ func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...ma
 	for _, t := range tables {
 		maps.Copy(g.Methods, t)
 	}
-	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), authn.WithLogger(log))
+	opts := []authn.VerifierOption{authn.WithLogger(log)}
+	if a.RevocationsURL != "" {
+		opts = append(opts, authn.WithRevocations(a.RevocationsURL, a.RevocationRefresh, 0))
+	}
+	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), opts...)
 	if err != nil {
 		return nil, err
 	}

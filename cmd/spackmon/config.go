@@ -45,7 +45,7 @@ type authConfig struct {
 // Realm is what the role that issues tokens needs besides config.Auth.
 type Realm struct {
 	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir"`
-	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"6000" desc:"lifetime of a realm token, in seconds"`
+	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"600" desc:"lifetime of a realm token, in seconds"`
 }
 
 // gatewayConfig configures the gateway role.

@@ -81,7 +81,7 @@ func (r *realm) advance(d time.Duration) {
 
 func (r *realm) token(sub string) string {
 	r.t.Helper()
-	tok, _, err := r.keys.Issue(issuer, sub, audience, []signing.Access{signing.BuildAccess()}, time.Now())
+	tok, _, err := r.keys.Issue(issuer, signing.Subject{Name: sub}, audience, []signing.Access{signing.BuildAccess()}, time.Now())
 	if err != nil {
 		r.t.Fatal(err)
 	}

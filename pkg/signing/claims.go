@@ -17,8 +17,10 @@ import (
 // published this much longer than the last expiry of its tokens.
 const Leeway = 60 * time.Second
 
-// DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set.
-const DefaultTTL = 6000 * time.Second
+// DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set: the original
+// server's. Spack fetches a new token whenever one is refused, so a long install outlives
+// many.
+const DefaultTTL = 600 * time.Second
 
 // The resource types, names and actions of realm tokens: "build" is the Spack flow's; "admin"
 // is user administration, granted only to admin users who ask for it.
@@ -58,6 +60,19 @@ func AdminAccess() Access {
 type Claims struct {
 	jwt.RegisteredClaims
 	Access []Access `json:"access"`
+	// UserID is the realm's id of the user, which is never given to another user as the
+	// name (sub) may be. Zero in tokens of realms that do not set it.
+	UserID int64 `json:"user_id,omitempty"`
+	// APITokenID is the id of the API token the token was issued for: revoking that API
+	// token revokes the token.
+	APITokenID int64 `json:"api_token_id,omitempty"`
+}
+
+// Subject is whom a token is issued to.
+type Subject struct {
+	Name       string
+	UserID     int64
+	APITokenID int64
 }
 
 // UnmarshalJSON refuses times written as strings: RFC 7519 makes exp, nbf and iat JSON

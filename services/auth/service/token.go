@@ -52,7 +52,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
 		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
 	}
-	user, err := s.checkCredentials(ctx, name, secret, parseErr)
+	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
 	var r refusal
 	settle(errors.As(err, &r))
 	if err != nil {
@@ -64,7 +64,8 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}
 	now := s.now()
 	access := grant(user, scope)
-	tok, claims, err := s.keys.Issue(s.cfg.Issuer, user.Name, service, access, now)
+	who := signing.Subject{Name: user.Name, UserID: user.ID, APITokenID: apiToken.ID}
+	tok, claims, err := s.keys.Issue(s.cfg.Issuer, who, service, access, now)
 	if err != nil {
 		return nil, err
 	}
@@ -77,38 +78,39 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}, nil
 }
 
-// checkCredentials returns the user whose API token the Basic header carried (parseErr is
-// why it could not be read). Every refusal is a refusal error; other errors are failures of
-// the store.
-func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, error) {
+// checkCredentials returns the user whose API token the Basic header carried, and that API
+// token (parseErr is why it could not be read). Every refusal is a refusal error; other
+// errors are failures of the store.
+func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
+	refuse := func(why string) (store.User, store.Token, error) { return store.User{}, store.Token{}, refusal(why) }
 	if parseErr != nil {
-		return store.User{}, refusal(parseErr.Error())
+		return refuse(parseErr.Error())
 	}
 	tok, err := apitoken.Parse(secret)
 	if err != nil {
-		return store.User{}, refusal("malformed API token")
+		return refuse("malformed API token")
 	}
 	t, u, err := s.users.st.FindToken(ctx, tok.Prefix())
 	switch {
 	case errs.Is(err, errs.NotFound):
-		return store.User{}, refusal("unknown API token")
+		return refuse("unknown API token")
 	case err != nil:
-		return store.User{}, err
+		return store.User{}, store.Token{}, err
 	case !tok.Verify(t.Hash):
-		return store.User{}, refusal("wrong API token")
+		return refuse("wrong API token")
 	case u.Name != name:
-		return store.User{}, refusal("API token of another user")
+		return refuse("API token of another user")
 	case u.Disabled:
-		return store.User{}, refusal("user disabled")
+		return refuse("user disabled")
 	case t.Revoked():
-		return store.User{}, refusal("API token revoked")
+		return refuse("API token revoked")
 	case t.Expired(s.now()):
-		return store.User{}, refusal("API token expired")
+		return refuse("API token expired")
 	}
 	if err := s.users.st.TouchToken(ctx, t.ID); err != nil {
 		s.log.WarnContext(ctx, "recording token use failed", "user", u.Name, "error", err)
 	}
-	return u, nil
+	return u, t, nil
 }
 
 // grant is what the user gets of the scope asked for: build for everyone, admin for admins.
