@@ -52,9 +52,15 @@ func TestRevocationStopsIssuedTokens(t *testing.T) {
 		name string
 		do   func(u *authservice.Users, name string) error
 	}{
-		{"disable", func(u *authservice.Users, name string) error { _, err := u.SetDisabled(context.Background(), name, true); return err }},
+		{"disable", func(u *authservice.Users, name string) error {
+			_, err := u.SetDisabled(context.Background(), name, true)
+			return err
+		}},
 		{"delete", func(u *authservice.Users, name string) error { return u.Delete(context.Background(), name) }},
-		{"rotate", func(u *authservice.Users, name string) error { _, err := u.Rotate(context.Background(), name); return err }},
+		{"rotate", func(u *authservice.Users, name string) error {
+			_, err := u.Rotate(context.Background(), name)
+			return err
+		}},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
