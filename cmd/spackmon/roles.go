@@ -108,6 +108,11 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		return err
 	}
 	defer analysisSt.Close()
+	if n, err := adoptOwners(ctx, authSt, ingestSt); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("builds owned by a user name are now owned by that user's id", "builds", n)
+	}
 	// Analysis asks ingest about builds over gRPC even in one process, so that it applies
 	// ingest's rules to the caller exactly as a separate deployment does.
 	self, err := server.Dial(grpcLis.Addr().String(), cfg.MaxBodyBytes)
