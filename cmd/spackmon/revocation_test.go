@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -98,6 +99,26 @@ func TestRevocationStopsIssuedTokens(t *testing.T) {
 						t.Errorf("realm after %s: %d %s", act.name, r.Status, r.Body)
 					}
 				})
+			}
+			// The list the services fetch: the disable and the delete revoke users, the
+			// rotation the rotated user's API token.
+			var list authn.RevocationList
+			if a := srv.get(t, "/.well-known/spackmon-revocations.json"); a.Status != http.StatusOK || json.Unmarshal(a.Body, &list) != nil {
+				t.Fatalf("revocation list: %d %s", a.Status, a.Body)
+			}
+			users, tokens := 0, 0
+			for _, r := range list.Revocations {
+				if r.UserID <= 0 || r.RevokedAt < time.Now().Add(-time.Hour).Unix() {
+					t.Errorf("revocation %+v", r)
+				}
+				if r.APITokenID != 0 {
+					tokens++
+				} else {
+					users++
+				}
+			}
+			if users != 2 || tokens != 1 {
+				t.Errorf("revocations %+v: want 2 of users and 1 of an API token", list.Revocations)
 			}
 			// A user enabled again gets tokens that work: only those issued until the disable
 			// are revoked (one issued within the same second is too, so it may take a second).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,9 @@ const (
 	// the realm does not answer. Past it every token is refused as unverifiable (fail closed)
 	// until a fetch succeeds again.
 	DefaultRevocationStaleAfter = time.Minute
+	// revocationRetry is the least time between two fetches that a token caused, when the
+	// list is missing or stale: services often start before the realm answers.
+	revocationRetry = time.Second
 	// maxRevocationBytes bounds a revocation list: far more than the revocations of one
 	// token lifetime.
 	maxRevocationBytes = 8 << 20
@@ -86,6 +90,9 @@ type revocations struct {
 	current    atomic.Pointer[revocationSet]
 	// ready is closed once the first fetch was tried.
 	ready chan struct{}
+	// retry admits one fetch caused by a token at a time; lastRetry is when the last began.
+	retry     sync.Mutex
+	lastRetry time.Time
 }
 
 // run fetches the list now and every refresh until ctx ends.
@@ -141,14 +148,40 @@ func (r *revocations) fetch(ctx context.Context) error {
 
 // check refuses a token the list revokes, or one that names no user id and API token (every
 // token of this realm does). It waits for the first fetch.
+// usable is the current list if it is fresh enough; otherwise it fetches one now, at most
+// once per revocationRetry and one at a time, and returns nil if that does not help.
+func (r *revocations) usable(ctx context.Context) *revocationSet {
+	fresh := func() *revocationSet {
+		if s := r.current.Load(); s != nil && time.Since(s.fetched) <= r.staleAfter {
+			return s
+		}
+		return nil
+	}
+	if s := fresh(); s != nil {
+		return s
+	}
+	// Calls that find a fetch under way do not queue behind it: a realm that does not answer
+	// would hold them all for the fetch timeout.
+	if !r.retry.TryLock() {
+		return nil
+	}
+	defer r.retry.Unlock()
+	if s := fresh(); s != nil || time.Since(r.lastRetry) < revocationRetry {
+		return s
+	}
+	r.lastRetry = time.Now()
+	r.fetchLogged(ctx)
+	return fresh()
+}
+
 func (r *revocations) check(ctx context.Context, c *signing.Claims) error {
 	select {
 	case <-r.ready:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s := r.current.Load()
-	if s == nil || time.Since(s.fetched) > r.staleAfter {
+	s := r.usable(ctx)
+	if s == nil {
 		return ErrRevocationsUnknown
 	}
 	if c.UserID == 0 || c.APITokenID == 0 {

@@ -156,3 +156,19 @@ func TestRevocationsBadListsKeepTheLast(t *testing.T) {
 		})
 	}
 }
+
+// A service that starts before the realm does not wait for its next refresh: a token that
+// finds no list fetches one (at most once a second).
+func TestRevocationsFetchedWhenMissing(t *testing.T) {
+	key, _ := mustKey(t)
+	r := newRealm(t, key)
+	rs := newRevocationServer(t)
+	rs.set(func(s *revocationServer) { s.fail = true })
+	v := verifier(t, r.url(), authn.WithRevocations(rs.srv.URL, time.Hour, time.Minute))
+	tok := issueFor(t, r, signing.Subject{Name: "carol", UserID: 1, APITokenID: 10}, time.Now())
+	if _, err := v.Verify(t.Context(), tok); !errors.Is(err, authn.ErrRevocationsUnknown) {
+		t.Fatalf("no list yet: %v, want ErrRevocationsUnknown", err)
+	}
+	rs.set(func(s *revocationServer) { s.fail = false })
+	eventually(t, "the list fetched on demand", func() bool { _, err := v.Verify(t.Context(), tok); return err == nil })
+}
