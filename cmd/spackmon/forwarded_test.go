@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -71,4 +73,28 @@ func TestForwardedForOverHTTP(t *testing.T) {
 	if last.Status != http.StatusTooManyRequests {
 		t.Fatalf("11th failure with forged forwarding: %d %s", last.Status, last.Body)
 	}
+}
+
+// from is srv as a client at another loopback address sees it.
+func (s *testServer) from(ip string) *testServer {
+	c := *s
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: dialer.DialContext}}
+	return &c
+}
+
+// Through the gateway each client is counted by its own address: the gateway's secret makes
+// the realm believe the address it forwards, so one client's failures do not lock out
+// another's good credentials.
+func TestGatewayForwardsClientAddress(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	guesser, other := srv.from("127.0.0.2"), srv.from("127.0.0.3")
+	var last answer
+	for range 11 {
+		last = guesser.do(t, http.MethodGet, "/auth/token/", nil, basic(srv.user, "smt_000000000000_wrong"))
+	}
+	if last.Status != http.StatusTooManyRequests {
+		t.Fatalf("11th failure from one client: %d %s", last.Status, last.Body)
+	}
+	other.token(t, srv.user, srv.apiToken, "")
 }
