@@ -3,6 +3,7 @@ package authn_test
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,7 +24,7 @@ type revocationServer struct {
 	srv  *httptest.Server
 }
 
-func newRevocationServer(t *testing.T) *revocationServer {
+func newRevocationServer(t testing.TB) *revocationServer {
 	s := &revocationServer{list: authn.RevocationList{Revocations: []authn.Revocation{}}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
@@ -171,4 +172,39 @@ func TestRevocationsFetchedWhenMissing(t *testing.T) {
 	}
 	rs.set(func(s *revocationServer) { s.fail = false })
 	eventually(t, "the list fetched on demand", func() bool { _, err := v.Verify(t.Context(), tok); return err == nil })
+}
+
+// What the revocation check adds to a verification, with a list of 10,000 revocations.
+func BenchmarkVerify(b *testing.B) {
+	key, _ := mustKey(b)
+	for _, withList := range []bool{false, true} {
+		b.Run(map[bool]string{false: "no revocations", true: "10000 revocations"}[withList], func(b *testing.B) {
+			r := newRealm(b, key)
+			var opts []authn.VerifierOption
+			if withList {
+				rs := newRevocationServer(b)
+				for i := range 10000 {
+					rs.list.Revocations = append(rs.list.Revocations, authn.Revocation{UserID: int64(i + 100), APITokenID: int64(i%2) * int64(i+100), RevokedAt: time.Now().Unix()})
+				}
+				opts = append(opts, authn.WithRevocations(rs.srv.URL, time.Minute, time.Hour))
+			}
+			v, err := authn.NewVerifier(b.Context(), r.url(), issuer, audience, append(opts, authn.WithLogger(slog.New(slog.DiscardHandler)))...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok, _, err := r.keys.Issue(issuer, signing.Subject{Name: "carol", UserID: 1, APITokenID: 10}, audience, []signing.Access{signing.BuildAccess()}, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := v.Verify(b.Context(), tok); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(b.Context(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

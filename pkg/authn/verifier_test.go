@@ -33,7 +33,7 @@ const (
 // realm serves the JWKS of a key set over loopback HTTP, with a clock of its own for the
 // retention of rotated keys and a switch that makes it fail.
 type realm struct {
-	t       *testing.T
+	t       testing.TB
 	keys    *signing.KeySet
 	srv     *httptest.Server
 	fetches atomic.Int64
@@ -43,7 +43,7 @@ type realm struct {
 	now time.Time
 }
 
-func newRealm(t *testing.T, key *signing.Key) *realm {
+func newRealm(t testing.TB, key *signing.Key) *realm {
 	t.Helper()
 	ks, err := signing.NewKeySet(key, ttl)
 	if err != nil {
@@ -110,7 +110,7 @@ func claims(t *testing.T, mod func(*signing.Claims)) *signing.Claims {
 	return c
 }
 
-func mustKey(t *testing.T) (*signing.Key, ed25519.PrivateKey) {
+func mustKey(t testing.TB) (*signing.Key, ed25519.PrivateKey) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
