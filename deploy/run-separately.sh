@@ -12,7 +12,7 @@ export SPACKMON_DATABASE_URL
 export SPACKMON_PUBLIC_URL=http://127.0.0.1:8080
 # The gateway shows this to the auth role, which then believes the client addresses it
 # forwards (for the realm's failure limit).
-SPACKMON_GATEWAY_SECRET=$(openssl rand -base64 32)
+SPACKMON_GATEWAY_SECRET=$(head -c 32 /dev/urandom | base64)
 export SPACKMON_GATEWAY_SECRET
 make build
 ./bin/spackmon migrate
