@@ -10,6 +10,10 @@ export SPACKMON_DATABASE_URL
 # Every role names the same public URL: the token audience, and the base of the realm and of
 # the JWKS the services fetch through the gateway.
 export SPACKMON_PUBLIC_URL=http://127.0.0.1:8080
+# The gateway shows this to the auth role, which then believes the client addresses it
+# forwards (for the realm's failure limit).
+SPACKMON_GATEWAY_SECRET=$(head -c 32 /dev/urandom | base64)
+export SPACKMON_GATEWAY_SECRET
 make build
 ./bin/spackmon migrate
 trap 'kill 0' EXIT INT TERM

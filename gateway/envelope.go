@@ -9,6 +9,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/respcode"
 	"github.com/spackmon/spackmon/pkg/signing"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
@@ -103,6 +104,8 @@ func wrap(ctx context.Context, resp proto.Message) (any, error) {
 		return envelope{Message: "Metadata updated", Code: code, Data: map[string]any{"build": ref(m.GetBuild())}}, nil
 	case *authv1.JWKS:
 		return jwks(m), nil
+	case *authv1.Revocations:
+		return revocationList(m), nil
 	}
 	if lookup(ctx) {
 		return bareLookup(resp), nil
@@ -150,6 +153,15 @@ func bareLookup(resp proto.Message) any {
 		return rawBody(m.GetBinaryValue())
 	}
 	return resp
+}
+
+// revocationList is the realm's revocations as the verifiers of pkg/authn read them.
+func revocationList(m *authv1.Revocations) authn.RevocationList {
+	out := authn.RevocationList{Revocations: make([]authn.Revocation, len(m.GetRevocations()))}
+	for i, r := range m.GetRevocations() {
+		out.Revocations[i] = authn.Revocation{UserID: r.GetUserId(), APITokenID: r.GetApiTokenId(), RevokedAt: r.GetRevokedAt().GetSeconds()}
+	}
+	return out
 }
 
 // jwks is the key set as RFC 7517 writes it: members a key does not have are left out.

@@ -35,6 +35,9 @@ type Config struct {
 	// bearer token at all: such a write is answered at once, before its body is read. The
 	// services decide every other case.
 	Challenge string
+	// GatewaySecret, when set, is shown to the auth service with every call to it, so that it
+	// believes the client address the gateway forwards.
+	GatewaySecret string
 }
 
 // Gateway is the HTTP handler.
@@ -87,6 +90,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		runtime.WithErrorHandler(g.handleError),
 		runtime.WithRoutingErrorHandler(g.handleRoutingError),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithMetadata(cfg.showSecret),
 		// Without these, a POST that fits no route is tried as a GET with its form body as
 		// the query, and a header may change the method: neither is part of the protocol.
 		runtime.WithDisablePathLengthFallback(),

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,6 +39,12 @@ func runAuth(ctx context.Context, args []string) error {
 	log := newLogger(cfg.Log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := cfg.GatewayTrust.Validate(); err != nil {
+		return err
+	}
+	if cfg.GatewaySecret == "" {
+		log.Warn("no SPACKMON_GATEWAY_SECRET: the realm's failure limit counts every client behind the gateway as the gateway's address")
+	}
 	auth, guard, err := roleGuard(ctx, cfg.Auth, log, authservice.Methods)
 	if err != nil {
 		return err
@@ -51,13 +59,23 @@ func runAuth(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
-	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.GatewayTrust), log))
 	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
 }
 
-func authServiceConfig(a config.Auth) authservice.Config {
-	return authservice.Config{Issuer: a.Issuer(), Service: a.Service()}
+func authServiceConfig(a config.Auth, trust config.GatewayTrust) authservice.Config {
+	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret}
+}
+
+// newGatewaySecret is the secret of a process that runs the gateway and the auth service
+// both: no one else needs to know it.
+func newGatewaySecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // realmKeys is the key set tokens are signed with: the key file, re-read for rotation until
@@ -138,7 +156,11 @@ func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...ma
 	for _, t := range tables {
 		maps.Copy(g.Methods, t)
 	}
-	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), authn.WithLogger(log))
+	opts := []authn.VerifierOption{authn.WithLogger(log)}
+	if a.RevocationsURL != "" {
+		opts = append(opts, authn.WithRevocations(a.RevocationsURL, a.RevocationRefresh, 0))
+	}
+	v, err := authn.NewVerifier(ctx, a.JWKSURL, a.Issuer(), a.Service(), opts...)
 	if err != nil {
 		return nil, err
 	}

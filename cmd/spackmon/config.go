@@ -39,6 +39,7 @@ type authConfig struct {
 	config.Log
 	config.Telemetry
 	config.Auth
+	config.GatewayTrust
 	Realm
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9091" desc:"address the auth gRPC service listens on"`
 }
@@ -46,7 +47,7 @@ type authConfig struct {
 // Realm is what the role that issues tokens needs besides config.Auth.
 type Realm struct {
 	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir, also with PostgreSQL"`
-	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"6000" desc:"lifetime of a realm token, in seconds"`
+	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"600" desc:"lifetime of a realm token, in seconds"`
 }
 
 // gatewayConfig configures the gateway role.
@@ -62,6 +63,7 @@ type gatewayConfig struct {
 
 // HTTPEdge is what the gateway and serve share about the HTTP edge.
 type HTTPEdge struct {
+	config.GatewayTrust
 	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
 	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`

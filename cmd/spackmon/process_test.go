@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
@@ -35,6 +36,23 @@ func TestSeparateProcesses(t *testing.T) {
 		}
 	}
 	r.checkStored()
+
+	// A user disabled with the CLI, on the database, while the roles run: the services
+	// refuse the token issued before it within the revocation refresh (5 s), having fetched
+	// the realm's list through the gateway.
+	tok := srv.token(t, srv.user, srv.apiToken, "")
+	wantEnvelope(t, srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(tok)), http.StatusCreated, "")
+	proctest.Run(t, bin, d.Env, "user", "disable", srv.user)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		a := srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(tok))
+		if a.Status == http.StatusUnauthorized {
+			wantChallenge(t, srv, a, http.StatusUnauthorized, authn.InvalidToken)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the disabled user's token still answers %d %s", a.Status, a.Body)
+		}
+	}
 
 	// Each gRPC-only role serves its own metrics, with the calls it answered.
 	for role, url := range d.Metrics {

@@ -85,6 +85,14 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
 		return err
 	}
+	if err := cfg.GatewayTrust.Validate(); err != nil {
+		return err
+	}
+	if cfg.GatewaySecret == "" {
+		if cfg.GatewaySecret, err = newGatewaySecret(); err != nil {
+			return err
+		}
+	}
 	ingestSt, err := openIngestStore(ctx, cfg.Database, true)
 	if err != nil {
 		return err
@@ -100,6 +108,11 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		return err
 	}
 	defer analysisSt.Close()
+	if n, err := adoptOwners(ctx, authSt, ingestSt); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("builds owned by a user name are now owned by that user's id", "builds", n)
+	}
 	// Analysis asks ingest about builds over gRPC even in one process, so that it applies
 	// ingest's rules to the caller exactly as a separate deployment does.
 	self, err := server.Dial(grpcLis.Addr().String(), cfg.MaxBodyBytes)
@@ -124,7 +137,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
-	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.GatewayTrust), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
 		return err
 	}
@@ -222,6 +235,9 @@ func runGateway(ctx context.Context, args []string) error {
 	auth, err := cfg.Auth.WithDefaults(lis.Addr().String())
 	if err == nil {
 		cfg.Challenge, err = gatewayChallenge(auth)
+	}
+	if err == nil {
+		err = cfg.GatewayTrust.Validate()
 	}
 	if err != nil {
 		lis.Close()
@@ -345,7 +361,7 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits co
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
-		Challenge: cfg.Challenge,
+		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
 	}, log, b)
 	if err != nil {
 		return err

@@ -123,6 +123,43 @@ func runMigrate(ctx context.Context, args []string) error {
 			sq.Close()
 		}
 	}
+	adopted, err := adoptOwnersIn(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
 	fmt.Println("migrated", storeName(cfg.Database))
+	if adopted > 0 {
+		fmt.Println("builds owned by a user name, now owned by that user's id:", adopted)
+	}
 	return nil
+}
+
+func adoptOwnersIn(ctx context.Context, d config.Database) (int, error) {
+	ingestSt, err := openIngestStore(ctx, d, false)
+	if err != nil {
+		return 0, err
+	}
+	defer ingestSt.Close()
+	authSt, err := openAuthStore(ctx, d, false)
+	if err != nil {
+		return 0, err
+	}
+	defer authSt.Close()
+	return adoptOwners(ctx, authSt, ingestSt)
+}
+
+// adoptOwners hands the builds made before builds were owned by user id, which are owned by a
+// name, to the user of that name who existed when they were made. The ingest store cannot
+// see the users, so this runs where both stores are open: spackmon migrate and serve. It is
+// idempotent, and a user made later under a deleted user's name adopts none of them.
+func adoptOwners(ctx context.Context, authSt authstore.Store, ingestSt store.Store) (int, error) {
+	users, err := authSt.ListUsers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	adoptions := make([]store.Adoption, len(users))
+	for i, u := range users {
+		adoptions[i] = store.Adoption{Name: u.Name, UserID: u.ID, Since: u.CreatedAt}
+	}
+	return ingestSt.AdoptOwners(ctx, adoptions)
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/signing"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	"github.com/spackmon/spackmon/services/auth/apitoken"
 )
@@ -139,7 +140,7 @@ func TestUserAdministrationOverGRPC(t *testing.T) {
 	}
 	md := metadata.Pairs("authorization", basic(srv.user, srv.apiToken).Get("Authorization"))
 	tok, err := client.IssueToken(metadata.NewOutgoingContext(context.Background(), md), &authv1.IssueTokenRequest{})
-	if err != nil || tok.GetToken() == "" || tok.GetExpiresIn() != 6000 {
+	if err != nil || tok.GetToken() == "" || tok.GetExpiresIn() != int64(signing.DefaultTTL.Seconds()) {
 		t.Errorf("IssueToken: %v %v", tok, err)
 	}
 }

@@ -32,6 +32,10 @@ const (
 // MessageNoToken is the answer to a call that needs a token and has none.
 const MessageNoToken = "Authentication is required: fetch a token from the realm named in the challenge."
 
+// GatewaySecretHeader is the metadata key the gateway shows its secret to the auth service
+// in; with it, the auth service believes the x-forwarded-for the gateway sets.
+const GatewaySecretHeader = "x-spackmon-gateway-secret"
+
 // ChallengeHeader is the metadata key (a trailer) that carries the challenge of a refused
 // call; the gateway sends it on as the Www-Authenticate header.
 const ChallengeHeader = "www-authenticate"

@@ -83,7 +83,7 @@ func TestGuardUnary(t *testing.T) {
 	key, _ := mustKey(t)
 	r := newRealm(t, key)
 	c := guarded(t, r, func(g *authn.Guard) { g.Methods[checkMethod] = authn.Build })
-	noScope, _, err := r.keys.Issue(issuer, "alice", audience, nil, time.Now())
+	noScope, _, err := r.keys.Issue(issuer, signing.Subject{Name: "alice"}, audience, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestGuardStream(t *testing.T) {
 func TestGuardModes(t *testing.T) {
 	key, _ := mustKey(t)
 	r := newRealm(t, key)
-	admin, _, err := r.keys.Issue(issuer, "root", audience, []signing.Access{signing.AdminAccess()}, time.Now())
+	admin, _, err := r.keys.Issue(issuer, signing.Subject{Name: "root"}, audience, []signing.Access{signing.AdminAccess()}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

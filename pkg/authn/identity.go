@@ -14,8 +14,12 @@ const AnonymousUser = "anonymous"
 
 // Identity is the authenticated caller.
 type Identity struct {
-	Name  string
-	Admin bool
+	// Name is the user name, which a later user may take again.
+	Name string
+	// UserID is the realm's id of the user, never reused; zero for the anonymous user of
+	// disabled auth and for tokens of an external realm that sets none.
+	UserID int64
+	Admin  bool
 }
 
 type identityKey struct{}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,7 +33,7 @@ const (
 // realm serves the JWKS of a key set over loopback HTTP, with a clock of its own for the
 // retention of rotated keys and a switch that makes it fail.
 type realm struct {
-	t       *testing.T
+	t       testing.TB
 	keys    *signing.KeySet
 	srv     *httptest.Server
 	fetches atomic.Int64
@@ -42,7 +43,7 @@ type realm struct {
 	now time.Time
 }
 
-func newRealm(t *testing.T, key *signing.Key) *realm {
+func newRealm(t testing.TB, key *signing.Key) *realm {
 	t.Helper()
 	ks, err := signing.NewKeySet(key, ttl)
 	if err != nil {
@@ -80,7 +81,7 @@ func (r *realm) advance(d time.Duration) {
 
 func (r *realm) token(sub string) string {
 	r.t.Helper()
-	tok, _, err := r.keys.Issue(issuer, sub, audience, []signing.Access{signing.BuildAccess()}, time.Now())
+	tok, _, err := r.keys.Issue(issuer, signing.Subject{Name: sub}, audience, []signing.Access{signing.BuildAccess()}, time.Now())
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func claims(t *testing.T, mod func(*signing.Claims)) *signing.Claims {
 	return c
 }
 
-func mustKey(t *testing.T) (*signing.Key, ed25519.PrivateKey) {
+func mustKey(t testing.TB) (*signing.Key, ed25519.PrivateKey) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -214,6 +215,7 @@ func TestVerifyRefusals(t *testing.T) {
 	now := time.Now()
 	pub := priv.Public().(ed25519.PublicKey)
 	foreign, foreignPriv := mustKey(t)
+	var err error
 
 	// Within the leeway an expired token still passes; beyond it, not.
 	mustVerify(t, v, sign(func(c *signing.Claims) { c.ExpiresAt = jwt.NewNumericDate(now.Add(-30 * time.Second)) }))
@@ -244,6 +246,19 @@ func TestVerifyRefusals(t *testing.T) {
 	noExp := claims(t, nil)
 	noExp.ExpiresAt = nil
 	cases["no exp"] = raw(t, jwt.SigningMethodEdDSA, key.KID(), noExp, priv)
+	// A crit header this verifier does not understand.
+	crit := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims(t, nil))
+	crit.Header["kid"], crit.Header["crit"], crit.Header["x-ext"] = key.KID(), []string{"x-ext"}, true
+	if cases["crit header"], err = crit.SignedString(priv); err != nil {
+		t.Fatal(err)
+	}
+	// Times as strings, which the jwt library would otherwise read as numbers.
+	for _, claim := range []string{"exp", "nbf", "iat"} {
+		m := jwt.MapClaims{"iss": issuer, "sub": "alice", "aud": audience, "exp": now.Add(time.Hour).Unix(),
+			"nbf": now.Unix(), "iat": now.Unix(), "access": []signing.Access{signing.BuildAccess()}}
+		m[claim] = strconv.FormatInt(m[claim].(int64), 10)
+		cases["string "+claim] = raw(t, jwt.SigningMethodEdDSA, key.KID(), m, priv)
+	}
 	// The payload of a good token under the signature of another one.
 	good, other := r.token("alice"), r.token("mallory")
 	cases["spliced signature"] = good[:len(good)-86] + other[len(other)-86:]

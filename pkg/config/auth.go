@@ -16,6 +16,11 @@ type Auth struct {
 	PublicURL    string `envconfig:"PUBLIC_URL" desc:"URL clients reach the gateway at; the token audience (default http://ADDR of the gateway)"`
 	AuthServer   string `envconfig:"AUTH_SERVER" desc:"realm URL clients fetch tokens from, and their issuer (default PUBLIC_URL/auth/token/)"`
 	JWKSURL      string `envconfig:"JWKS_URL" desc:"where the realm's public keys are fetched (default PUBLIC_URL/.well-known/jwks.json)"`
+	// RevocationsURL is where the realm's revocations are fetched; empty with an external
+	// realm (AUTH_SERVER elsewhere), whose tokens are then not checked for revocation.
+	RevocationsURL string `envconfig:"REVOCATIONS_URL" desc:"where the realm's token revocations are fetched (default: spackmon-revocations.json beside the JWKS for this realm; none for an external one)"`
+	// RevocationRefresh, when set, replaces how often revocations are fetched (tests).
+	RevocationRefresh time.Duration `ignored:"true"`
 }
 
 // WithDefaults fills what is unset, the public URL from the gateway's address, and checks
@@ -31,7 +36,17 @@ func (a Auth) WithDefaults(gatewayAddr string) (Auth, error) {
 	if a.JWKSURL == "" {
 		a.JWKSURL = a.PublicURL + "/.well-known/jwks.json"
 	}
-	for _, u := range []struct{ name, value string }{{"PUBLIC_URL", a.PublicURL}, {"AUTH_SERVER", a.AuthServer}, {"JWKS_URL", a.JWKSURL}} {
+	// Only this realm publishes revocations; an external one would answer 404 forever and
+	// every token would be refused.
+	if a.RevocationsURL == "" && a.AuthServer == a.PublicURL+"/auth/token/" {
+		if jwks, err := url.Parse(a.JWKSURL); err == nil {
+			a.RevocationsURL = jwks.ResolveReference(&url.URL{Path: "spackmon-revocations.json"}).String()
+		}
+	}
+	for _, u := range []struct{ name, value string }{{"PUBLIC_URL", a.PublicURL}, {"AUTH_SERVER", a.AuthServer}, {"JWKS_URL", a.JWKSURL}, {"REVOCATIONS_URL", a.RevocationsURL}} {
+		if u.value == "" && u.name == "REVOCATIONS_URL" {
+			continue
+		}
 		p, err := url.Parse(u.value)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return a, fmt.Errorf("configuration: %s_%s %q: want an absolute http(s) URL", Prefix, u.name, u.value)
@@ -76,5 +91,22 @@ func (s *Seconds) Decode(v string) error {
 		return fmt.Errorf("%q: want seconds (6000) or a duration (100m)", v)
 	}
 	*s = Seconds(d)
+	return nil
+}
+
+// MinGatewaySecret is the shortest gateway secret accepted, in bytes.
+const MinGatewaySecret = 32
+
+// GatewayTrust is the secret the gateway shows the auth service so that the address it
+// forwards (x-forwarded-for) is believed; from any other caller that metadata is ignored.
+type GatewayTrust struct {
+	GatewaySecret string `envconfig:"GATEWAY_SECRET" desc:"gateway and auth roles: shared secret (32+ bytes) that makes the auth role believe the client address the gateway forwards; serve makes its own"`
+}
+
+// Validate refuses a secret too short to resist guessing.
+func (g GatewayTrust) Validate() error {
+	if g.GatewaySecret != "" && len(g.GatewaySecret) < MinGatewaySecret {
+		return fmt.Errorf("configuration: %s_GATEWAY_SECRET: want at least %d bytes", Prefix, MinGatewaySecret)
+	}
 	return nil
 }

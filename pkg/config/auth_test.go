@@ -66,3 +66,39 @@ func TestAuthDefaults(t *testing.T) {
 		}
 	}
 }
+
+// This realm's revocations are fetched beside its JWKS; an external realm has none unless
+// named, since fetching a list it does not serve would refuse every token.
+func TestRevocationsURL(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   config.Auth
+		want string
+	}{
+		{"this realm", config.Auth{}, "http://127.0.0.1:8080/.well-known/spackmon-revocations.json"},
+		{"JWKS inside the cluster", config.Auth{PublicURL: "https://spackmon.example.org", JWKSURL: "http://spackmon-gateway/.well-known/jwks.json"},
+			"http://spackmon-gateway/.well-known/spackmon-revocations.json"},
+		{"external realm", config.Auth{AuthServer: "https://sso.example.org/token", JWKSURL: "https://sso.example.org/keys"}, ""},
+		{"external realm, named", config.Auth{AuthServer: "https://sso.example.org/token", RevocationsURL: "https://sso.example.org/revoked"},
+			"https://sso.example.org/revoked"},
+	} {
+		got, err := c.in.WithDefaults("127.0.0.1:8080")
+		if err != nil || got.RevocationsURL != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got.RevocationsURL, err, c.want)
+		}
+	}
+	if _, err := (config.Auth{RevocationsURL: "relative/path"}).WithDefaults("127.0.0.1:8080"); err == nil {
+		t.Error("a relative revocations URL accepted")
+	}
+}
+
+func TestGatewaySecret(t *testing.T) {
+	if err := (config.GatewayTrust{GatewaySecret: "short"}).Validate(); err == nil {
+		t.Error("a 5-byte gateway secret accepted")
+	}
+	for _, ok := range []string{"", "0123456789abcdef0123456789abcdef"} {
+		if err := (config.GatewayTrust{GatewaySecret: ok}).Validate(); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}

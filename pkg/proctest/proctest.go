@@ -149,7 +149,7 @@ func StartRoles(t testing.TB, bin string, env []string) Deployment {
 	t.Helper()
 	httpAddr, ingestAddr, authAddr, analysisAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
 	d := Deployment{URL: "http://" + httpAddr, Metrics: map[string]string{}, Roles: map[string]*Process{}}
-	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL)
+	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL, "SPACKMON_GATEWAY_SECRET=proctest-gateway-secret-"+FreeAddr(t)+"-padding")
 	Run(t, bin, d.Env, "migrate")
 	metrics := func(role string) string {
 		addr := FreeAddr(t)

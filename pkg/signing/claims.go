@@ -1,8 +1,10 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,8 +17,10 @@ import (
 // published this much longer than the last expiry of its tokens.
 const Leeway = 60 * time.Second
 
-// DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set.
-const DefaultTTL = 6000 * time.Second
+// DefaultTTL is the token lifetime when SPACKMON_TOKEN_TTL is not set: the original
+// server's. Spack fetches a new token whenever one is refused, so a long install outlives
+// many.
+const DefaultTTL = 600 * time.Second
 
 // The resource types, names and actions of realm tokens: "build" is the Spack flow's; "admin"
 // is user administration, granted only to admin users who ask for it.
@@ -56,6 +60,39 @@ func AdminAccess() Access {
 type Claims struct {
 	jwt.RegisteredClaims
 	Access []Access `json:"access"`
+	// UserID is the realm's id of the user, which is never given to another user as the
+	// name (sub) may be. Zero in tokens of realms that do not set it.
+	UserID int64 `json:"user_id,omitempty"`
+	// APITokenID is the id of the API token the token was issued for: revoking that API
+	// token revokes the token.
+	APITokenID int64 `json:"api_token_id,omitempty"`
+}
+
+// Subject is whom a token is issued to.
+type Subject struct {
+	Name       string
+	UserID     int64
+	APITokenID int64
+}
+
+// UnmarshalJSON refuses times written as strings: RFC 7519 makes exp, nbf and iat JSON
+// numbers, and the jwt library would read "exp":"9999999999" as a time.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for name, v := range map[string]json.RawMessage{"exp": times.Exp, "nbf": times.Nbf, "iat": times.Iat} {
+		if v != nil && !bytes.Equal(v, []byte("null")) && (len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9'))) {
+			return fmt.Errorf("claim %s is not a number", name)
+		}
+	}
+	type plain Claims
+	return json.Unmarshal(b, (*plain)(c))
 }
 
 // Allows reports whether the token grants action on the resource typ/name. A grant named

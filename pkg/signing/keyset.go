@@ -123,13 +123,14 @@ func (s *KeySet) Sign(c *Claims) (string, error) {
 	return e.key.Sign(c)
 }
 
-// Issue builds the claims of a token for subject with NewClaims and the set's TTL and signs
-// them with the current key.
-func (s *KeySet) Issue(issuer, subject, audience string, access []Access, now time.Time) (string, *Claims, error) {
-	c, err := NewClaims(issuer, subject, audience, access, now, s.ttl)
+// Issue builds the claims of a token for who with NewClaims and the set's TTL and signs them
+// with the current key.
+func (s *KeySet) Issue(issuer string, who Subject, audience string, access []Access, now time.Time) (string, *Claims, error) {
+	c, err := NewClaims(issuer, who.Name, audience, access, now, s.ttl)
 	if err != nil {
 		return "", nil, err
 	}
+	c.UserID, c.APITokenID = who.UserID, who.APITokenID
 	tok, err := s.Sign(c)
 	if err != nil {
 		return "", nil, err

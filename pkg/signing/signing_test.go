@@ -373,12 +373,16 @@ func TestKeySetIssue(t *testing.T) {
 	k, _ := GenerateEd25519()
 	s, _ := NewKeySet(k, DefaultTTL)
 	now := time.Now()
-	tok, c, err := s.Issue("https://realm", "bob", "spackmon", []Access{BuildAccess()}, now)
+	tok, c, err := s.Issue("https://realm", Subject{Name: "bob", UserID: 7, APITokenID: 9}, "spackmon", []Access{BuildAccess()}, now)
 	if err != nil || tok == "" {
 		t.Fatal(err)
 	}
 	if got := c.ExpiresAt.Sub(c.IssuedAt.Time); got != DefaultTTL {
 		t.Fatalf("lifetime %v", got)
+	}
+	var back Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &back); err != nil || back.Subject != "bob" || back.UserID != 7 || back.APITokenID != 9 {
+		t.Fatalf("claims read back: %+v, %v", back, err)
 	}
 	if _, err := NewKeySet(nil, time.Hour); err == nil {
 		t.Fatal("nil key accepted")

@@ -41,6 +41,15 @@ func asCaller(ctx context.Context) context.Context {
 	return ctx
 }
 
+// owns reports whether who owns b by ingest's rule: by user id, or by name for a build and a
+// caller that have none.
+func owns(who authn.Identity, b *ingestv1.Build) bool {
+	if b.GetOwnerId() != 0 || who.UserID != 0 {
+		return b.GetOwnerId() == who.UserID
+	}
+	return b.GetOwner() == who.Name
+}
+
 // RecordAnalysis stores analyzer results for one of the caller's builds.
 func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnalysisRequest) (*analysisv1.RecordAnalysisResponse, error) {
 	who, ok := authn.FromContext(ctx)
@@ -60,7 +69,7 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 	if err != nil {
 		return nil, fromIngest(err)
 	}
-	if b.GetOwner() != who.Name && !who.Admin {
+	if !owns(who, b) && !who.Admin {
 		return nil, errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
 	}
 	sum, err := s.store.Record(ctx, b.GetId(), md.resolve(b.GetSpec().GetHash(), b.GetSpec().GetFullHash()))

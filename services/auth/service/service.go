@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -21,6 +22,9 @@ type Config struct {
 	Issuer string
 	// Service is the audience of tokens for which the client names none.
 	Service string
+	// GatewaySecret, when set, is what a caller must show (authn.GatewaySecretHeader) for
+	// its x-forwarded-for to count as the client's address.
+	GatewaySecret string
 }
 
 // Service implements authv1.AuthServiceServer.
@@ -32,6 +36,8 @@ type Service struct {
 	log     *slog.Logger
 	limiter *failureLimiter
 	now     func() time.Time
+	// pruned is when revocations were last pruned (unix nanoseconds).
+	pruned atomic.Int64
 }
 
 // New returns the service on st, signing with keys.
@@ -43,6 +49,7 @@ func New(st store.Store, keys *signing.KeySet, cfg Config, log *slog.Logger) *Se
 var Methods = map[string]authn.Requirement{
 	authv1.AuthService_IssueToken_FullMethodName:      authn.Public,
 	authv1.AuthService_GetJWKS_FullMethodName:         authn.Public,
+	authv1.AuthService_GetRevocations_FullMethodName:  authn.Public,
 	authv1.AuthService_CreateUser_FullMethodName:      authn.Admin,
 	authv1.AuthService_ListUsers_FullMethodName:       authn.Admin,
 	authv1.AuthService_RotateToken_FullMethodName:     authn.Admin,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net"
 	"slices"
@@ -42,7 +43,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	if len(scope) > maxScopeLength {
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
-	addr := clientAddress(ctx)
+	addr := s.clientAddress(ctx)
 	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
 	// No user has a longer name; the limiter keeps its keys small.
 	claimed := name[:min(len(name), store.MaxNameLength)]
@@ -51,7 +52,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
 		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
 	}
-	user, err := s.checkCredentials(ctx, name, secret, parseErr)
+	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
 	var r refusal
 	settle(errors.As(err, &r))
 	if err != nil {
@@ -63,7 +64,8 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}
 	now := s.now()
 	access := grant(user, scope)
-	tok, claims, err := s.keys.Issue(s.cfg.Issuer, user.Name, service, access, now)
+	who := signing.Subject{Name: user.Name, UserID: user.ID, APITokenID: apiToken.ID}
+	tok, claims, err := s.keys.Issue(s.cfg.Issuer, who, service, access, now)
 	if err != nil {
 		return nil, err
 	}
@@ -76,38 +78,39 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}, nil
 }
 
-// checkCredentials returns the user whose API token the Basic header carried (parseErr is
-// why it could not be read). Every refusal is a refusal error; other errors are failures of
-// the store.
-func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, error) {
+// checkCredentials returns the user whose API token the Basic header carried, and that API
+// token (parseErr is why it could not be read). Every refusal is a refusal error; other
+// errors are failures of the store.
+func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
+	refuse := func(why string) (store.User, store.Token, error) { return store.User{}, store.Token{}, refusal(why) }
 	if parseErr != nil {
-		return store.User{}, refusal(parseErr.Error())
+		return refuse(parseErr.Error())
 	}
 	tok, err := apitoken.Parse(secret)
 	if err != nil {
-		return store.User{}, refusal("malformed API token")
+		return refuse("malformed API token")
 	}
 	t, u, err := s.users.st.FindToken(ctx, tok.Prefix())
 	switch {
 	case errs.Is(err, errs.NotFound):
-		return store.User{}, refusal("unknown API token")
+		return refuse("unknown API token")
 	case err != nil:
-		return store.User{}, err
+		return store.User{}, store.Token{}, err
 	case !tok.Verify(t.Hash):
-		return store.User{}, refusal("wrong API token")
+		return refuse("wrong API token")
 	case u.Name != name:
-		return store.User{}, refusal("API token of another user")
+		return refuse("API token of another user")
 	case u.Disabled:
-		return store.User{}, refusal("user disabled")
+		return refuse("user disabled")
 	case t.Revoked():
-		return store.User{}, refusal("API token revoked")
+		return refuse("API token revoked")
 	case t.Expired(s.now()):
-		return store.User{}, refusal("API token expired")
+		return refuse("API token expired")
 	}
 	if err := s.users.st.TouchToken(ctx, t.ID); err != nil {
 		s.log.WarnContext(ctx, "recording token use failed", "user", u.Name, "error", err)
 	}
-	return u, nil
+	return u, t, nil
 }
 
 // grant is what the user gets of the scope asked for: build for everyone, admin for admins.
@@ -146,11 +149,12 @@ func authorization(ctx context.Context) string {
 	return ""
 }
 
-// clientAddress is who the failure limit counts against: the address the gateway saw (the
-// last X-Forwarded-For entry, which it appends), else the gRPC peer.
-func clientAddress(ctx context.Context) string {
+// clientAddress is who the failure limit counts against: for the gateway, the address it saw
+// (the last X-Forwarded-For entry, which it appends); for any other caller, the gRPC peer,
+// whatever it claims to forward.
+func (s *Service) clientAddress(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 {
+	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && s.fromGateway(md) {
 		hops := strings.Split(fwd[len(fwd)-1], ",")
 		if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
 			return last
@@ -163,4 +167,11 @@ func clientAddress(ctx context.Context) string {
 		return p.Addr.String()
 	}
 	return "unknown"
+}
+
+// fromGateway reports whether the call shows the gateway's secret, once.
+func (s *Service) fromGateway(md metadata.MD) bool {
+	shown := md.Get(authn.GatewaySecretHeader)
+	return s.cfg.GatewaySecret != "" && len(shown) == 1 &&
+		subtle.ConstantTimeCompare([]byte(shown[0]), []byte(s.cfg.GatewaySecret)) == 1
 }

@@ -48,6 +48,12 @@ type Store interface {
 	// active token (the last one's).
 	RotateToken(ctx context.Context, user string, t NewToken) (Token, error)
 
+	// ListRevocations returns the revocations made at or after since, in the order made. Disabling
+	// and deleting a user and revoking an API token (rotation included) record them.
+	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
+	// PruneRevocations forgets the revocations made before before and returns how many.
+	PruneRevocations(ctx context.Context, before time.Time) (int, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -89,6 +95,14 @@ type Token struct {
 	ExpiresAt  time.Time
 	LastUsedAt time.Time
 	RevokedAt  time.Time
+}
+
+// Revocation revokes the realm tokens issued for an API token (APITokenID set), or those of
+// a user issued at or before At (APITokenID zero).
+type Revocation struct {
+	UserID     int64
+	APITokenID int64
+	At         time.Time
 }
 
 // Revoked reports whether the token was revoked.

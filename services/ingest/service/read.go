@@ -131,6 +131,7 @@ func buildMessage(b store.Build) *ingestv1.Build {
 		},
 		Tags:      b.Tags,
 		Owner:     b.Owner,
+		OwnerId:   b.OwnerID,
 		Phases:    make([]*ingestv1.PhaseSummary, len(b.Phases)),
 		CreatedAt: timestamp(b.CreatedAt),
 		UpdatedAt: timestamp(b.UpdatedAt),

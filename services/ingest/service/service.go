@@ -45,7 +45,7 @@ func actor(ctx context.Context) (store.Actor, error) {
 	if !ok || id.Name == "" {
 		return store.Actor{}, errs.New(errs.Unauthenticated, "Authentication is required.")
 	}
-	return store.Actor{Name: id.Name, Admin: id.Admin}, nil
+	return store.Actor{Name: id.Name, UserID: id.UserID, Admin: id.Admin}, nil
 }
 
 // NewSpec stores a spec document.
@@ -201,8 +201,9 @@ func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, e
 			HostTarget:    req.GetHostTarget(),
 			Platform:      req.GetPlatform(),
 		},
-		Owner: who.Name,
-		Tags:  tags,
+		Owner:   who.Name,
+		OwnerID: who.UserID,
+		Tags:    tags,
 	}, nil
 }
 

@@ -6,6 +6,8 @@ package store
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
@@ -23,8 +25,43 @@ const (
 // Actor is who makes a change. Builds belong to the actor that created them; only that
 // actor or an admin may update them.
 type Actor struct {
-	Name  string
-	Admin bool
+	Name string
+	// UserID is the realm's id of the user; zero for callers that have none (the anonymous
+	// user of disabled auth, users of an external realm), who are known by name.
+	UserID int64
+	Admin  bool
+}
+
+// OwnerKey is what the actor's builds are matched on.
+func (a Actor) OwnerKey() string { return OwnerKey(a.Name, a.UserID) }
+
+// OwnerKey is what a build's ownership is matched on: "user:<id>" for a user of this realm,
+// whose id is never reused while its name may be, else the name. Realm user names cannot hold
+// a colon, so the two never meet.
+func OwnerKey(name string, userID int64) string {
+	if userID != 0 {
+		return "user:" + strconv.FormatInt(userID, 10)
+	}
+	return name
+}
+
+// OwnerIDOf is the user id an owner key names, zero for a name.
+func OwnerIDOf(key string) int64 {
+	rest, ok := strings.CutPrefix(key, "user:")
+	if !ok {
+		return 0
+	}
+	id, _ := strconv.ParseInt(rest, 10, 64)
+	return id
+}
+
+// Adoption hands the builds owned by a user name, made before builds were owned by user id,
+// to the realm user of that name: those made at or after the user was (Since), so that a
+// later user of a deleted user's name gets none of them.
+type Adoption struct {
+	Name   string
+	UserID int64
+	Since  time.Time
 }
 
 // Store is everything the ingest service keeps. Every write is one transaction. Errors are
@@ -54,6 +91,10 @@ type Store interface {
 	// UpdatePhase gets or creates the phase (build, name) and replaces its status, output and
 	// events.
 	UpdatePhase(ctx context.Context, actor Actor, p PhaseUpdate) (Phase, error)
+
+	// AdoptOwners gives each adoption's user the builds still owned by its name alone and
+	// made at or after its Since, and returns how many builds changed hands.
+	AdoptOwners(ctx context.Context, adoptions []Adoption) (int, error)
 
 	GetBuild(ctx context.Context, id int64) (Build, error)
 	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
@@ -101,7 +142,9 @@ type NewBuild struct {
 	FullHash     string
 	SpackVersion string
 	Env          BuildEnv
-	Owner        string
+	// Owner is the owner's name and OwnerID the realm's id of it (see Actor).
+	Owner   string
+	OwnerID int64
 	// Tags are trimmed and non-empty; they compare case-insensitively.
 	Tags []string
 }
@@ -174,12 +217,14 @@ type EventQuery struct {
 
 // Build is the read model of a build.
 type Build struct {
-	ID         int64
-	Status     string
-	Spec       SpecInfo
-	Env        BuildEnv
-	Tags       []string
-	Owner      string
+	ID     int64
+	Status string
+	Spec   SpecInfo
+	Env    BuildEnv
+	Tags   []string
+	Owner  string
+	// OwnerID is the realm's id of the owner; zero for a build owned by name alone.
+	OwnerID    int64
 	Phases     []PhaseInfo
 	CreatedAt  time.Time
 	UpdatedAt  time.Time

@@ -322,6 +322,149 @@ func (x *JWK) GetUse() string {
 	return ""
 }
 
+type GetRevocationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRevocationsRequest) Reset() {
+	*x = GetRevocationsRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRevocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRevocationsRequest) ProtoMessage() {}
+
+func (x *GetRevocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRevocationsRequest.ProtoReflect.Descriptor instead.
+func (*GetRevocationsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{5}
+}
+
+type Revocations struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revocations   []*Revocation          `protobuf:"bytes,1,rep,name=revocations,proto3" json:"revocations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Revocations) Reset() {
+	*x = Revocations{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Revocations) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Revocations) ProtoMessage() {}
+
+func (x *Revocations) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Revocations.ProtoReflect.Descriptor instead.
+func (*Revocations) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Revocations) GetRevocations() []*Revocation {
+	if x != nil {
+		return x.Revocations
+	}
+	return nil
+}
+
+// Revocation revokes the realm tokens of one API token, or of one user up to a time.
+type Revocation struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// api_token_id, when set, revokes every token issued for that API token; when 0, every
+	// token of the user issued at or before revoked_at.
+	ApiTokenId    int64                  `protobuf:"varint,2,opt,name=api_token_id,json=apiTokenId,proto3" json:"api_token_id,omitempty"`
+	RevokedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Revocation) Reset() {
+	*x = Revocation{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Revocation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Revocation) ProtoMessage() {}
+
+func (x *Revocation) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Revocation.ProtoReflect.Descriptor instead.
+func (*Revocation) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Revocation) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *Revocation) GetApiTokenId() int64 {
+	if x != nil {
+		return x.ApiTokenId
+	}
+	return 0
+}
+
+func (x *Revocation) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
 type User struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -334,7 +477,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[5]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +489,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[5]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,7 +502,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{5}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *User) GetName() string {
@@ -400,7 +543,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +555,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +568,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateUserRequest) GetName() string {
@@ -453,7 +596,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -465,7 +608,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -478,7 +621,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{7}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -503,7 +646,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +658,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +671,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{8}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{11}
 }
 
 type ListUsersResponse struct {
@@ -540,7 +683,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +695,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +708,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -584,7 +727,7 @@ type RotateTokenRequest struct {
 
 func (x *RotateTokenRequest) Reset() {
 	*x = RotateTokenRequest{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +739,7 @@ func (x *RotateTokenRequest) String() string {
 func (*RotateTokenRequest) ProtoMessage() {}
 
 func (x *RotateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +752,7 @@ func (x *RotateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RotateTokenRequest) GetName() string {
@@ -628,7 +771,7 @@ type RotateTokenResponse struct {
 
 func (x *RotateTokenResponse) Reset() {
 	*x = RotateTokenResponse{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +783,7 @@ func (x *RotateTokenResponse) String() string {
 func (*RotateTokenResponse) ProtoMessage() {}
 
 func (x *RotateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +796,7 @@ func (x *RotateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RotateTokenResponse) GetApiToken() string {
@@ -673,7 +816,7 @@ type SetUserDisabledRequest struct {
 
 func (x *SetUserDisabledRequest) Reset() {
 	*x = SetUserDisabledRequest{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -685,7 +828,7 @@ func (x *SetUserDisabledRequest) String() string {
 func (*SetUserDisabledRequest) ProtoMessage() {}
 
 func (x *SetUserDisabledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -698,7 +841,7 @@ func (x *SetUserDisabledRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUserDisabledRequest.ProtoReflect.Descriptor instead.
 func (*SetUserDisabledRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SetUserDisabledRequest) GetName() string {
@@ -724,7 +867,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -736,7 +879,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -749,7 +892,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteUserRequest) GetName() string {
@@ -767,7 +910,7 @@ type DeleteUserResponse struct {
 
 func (x *DeleteUserResponse) Reset() {
 	*x = DeleteUserResponse{}
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +922,7 @@ func (x *DeleteUserResponse) String() string {
 func (*DeleteUserResponse) ProtoMessage() {}
 
 func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +935,7 @@ func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{14}
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{17}
 }
 
 var File_spackmon_auth_v1_auth_proto protoreflect.FileDescriptor
@@ -819,7 +962,17 @@ const file_spackmon_auth_v1_auth_proto_rawDesc = "" +
 	"\x01y\x18\x04 \x01(\tR\x01y\x12\x10\n" +
 	"\x03kid\x18\x05 \x01(\tR\x03kid\x12\x10\n" +
 	"\x03alg\x18\x06 \x01(\tR\x03alg\x12\x10\n" +
-	"\x03use\x18\a \x01(\tR\x03use\"\x87\x01\n" +
+	"\x03use\x18\a \x01(\tR\x03use\"\x17\n" +
+	"\x15GetRevocationsRequest\"M\n" +
+	"\vRevocations\x12>\n" +
+	"\vrevocations\x18\x01 \x03(\v2\x1c.spackmon.auth.v1.RevocationR\vrevocations\"\x82\x01\n" +
+	"\n" +
+	"Revocation\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12 \n" +
+	"\fapi_token_id\x18\x02 \x01(\x03R\n" +
+	"apiTokenId\x129\n" +
+	"\n" +
+	"revoked_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\"\x87\x01\n" +
 	"\x04User\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05admin\x18\x02 \x01(\bR\x05admin\x12\x1a\n" +
@@ -844,11 +997,12 @@ const file_spackmon_auth_v1_auth_proto_rawDesc = "" +
 	"\bdisabled\x18\x02 \x01(\bR\bdisabled\"'\n" +
 	"\x11DeleteUserRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x14\n" +
-	"\x12DeleteUserResponse2\xe4\x04\n" +
+	"\x12DeleteUserResponse2\xbe\x05\n" +
 	"\vAuthService\x12W\n" +
 	"\n" +
 	"IssueToken\x12#.spackmon.auth.v1.IssueTokenRequest\x1a$.spackmon.auth.v1.IssueTokenResponse\x12C\n" +
-	"\aGetJWKS\x12 .spackmon.auth.v1.GetJWKSRequest\x1a\x16.spackmon.auth.v1.JWKS\x12W\n" +
+	"\aGetJWKS\x12 .spackmon.auth.v1.GetJWKSRequest\x1a\x16.spackmon.auth.v1.JWKS\x12X\n" +
+	"\x0eGetRevocations\x12'.spackmon.auth.v1.GetRevocationsRequest\x1a\x1d.spackmon.auth.v1.Revocations\x12W\n" +
 	"\n" +
 	"CreateUser\x12#.spackmon.auth.v1.CreateUserRequest\x1a$.spackmon.auth.v1.CreateUserResponse\x12T\n" +
 	"\tListUsers\x12\".spackmon.auth.v1.ListUsersRequest\x1a#.spackmon.auth.v1.ListUsersResponse\x12Z\n" +
@@ -869,50 +1023,57 @@ func file_spackmon_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_spackmon_auth_v1_auth_proto_rawDescData
 }
 
-var file_spackmon_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_spackmon_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_spackmon_auth_v1_auth_proto_goTypes = []any{
 	(*IssueTokenRequest)(nil),      // 0: spackmon.auth.v1.IssueTokenRequest
 	(*IssueTokenResponse)(nil),     // 1: spackmon.auth.v1.IssueTokenResponse
 	(*GetJWKSRequest)(nil),         // 2: spackmon.auth.v1.GetJWKSRequest
 	(*JWKS)(nil),                   // 3: spackmon.auth.v1.JWKS
 	(*JWK)(nil),                    // 4: spackmon.auth.v1.JWK
-	(*User)(nil),                   // 5: spackmon.auth.v1.User
-	(*CreateUserRequest)(nil),      // 6: spackmon.auth.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),     // 7: spackmon.auth.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),       // 8: spackmon.auth.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 9: spackmon.auth.v1.ListUsersResponse
-	(*RotateTokenRequest)(nil),     // 10: spackmon.auth.v1.RotateTokenRequest
-	(*RotateTokenResponse)(nil),    // 11: spackmon.auth.v1.RotateTokenResponse
-	(*SetUserDisabledRequest)(nil), // 12: spackmon.auth.v1.SetUserDisabledRequest
-	(*DeleteUserRequest)(nil),      // 13: spackmon.auth.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),     // 14: spackmon.auth.v1.DeleteUserResponse
-	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
+	(*GetRevocationsRequest)(nil),  // 5: spackmon.auth.v1.GetRevocationsRequest
+	(*Revocations)(nil),            // 6: spackmon.auth.v1.Revocations
+	(*Revocation)(nil),             // 7: spackmon.auth.v1.Revocation
+	(*User)(nil),                   // 8: spackmon.auth.v1.User
+	(*CreateUserRequest)(nil),      // 9: spackmon.auth.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),     // 10: spackmon.auth.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),       // 11: spackmon.auth.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 12: spackmon.auth.v1.ListUsersResponse
+	(*RotateTokenRequest)(nil),     // 13: spackmon.auth.v1.RotateTokenRequest
+	(*RotateTokenResponse)(nil),    // 14: spackmon.auth.v1.RotateTokenResponse
+	(*SetUserDisabledRequest)(nil), // 15: spackmon.auth.v1.SetUserDisabledRequest
+	(*DeleteUserRequest)(nil),      // 16: spackmon.auth.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),     // 17: spackmon.auth.v1.DeleteUserResponse
+	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
 }
 var file_spackmon_auth_v1_auth_proto_depIdxs = []int32{
-	15, // 0: spackmon.auth.v1.IssueTokenResponse.issued_at:type_name -> google.protobuf.Timestamp
+	18, // 0: spackmon.auth.v1.IssueTokenResponse.issued_at:type_name -> google.protobuf.Timestamp
 	4,  // 1: spackmon.auth.v1.JWKS.keys:type_name -> spackmon.auth.v1.JWK
-	15, // 2: spackmon.auth.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	5,  // 3: spackmon.auth.v1.CreateUserResponse.user:type_name -> spackmon.auth.v1.User
-	5,  // 4: spackmon.auth.v1.ListUsersResponse.users:type_name -> spackmon.auth.v1.User
-	0,  // 5: spackmon.auth.v1.AuthService.IssueToken:input_type -> spackmon.auth.v1.IssueTokenRequest
-	2,  // 6: spackmon.auth.v1.AuthService.GetJWKS:input_type -> spackmon.auth.v1.GetJWKSRequest
-	6,  // 7: spackmon.auth.v1.AuthService.CreateUser:input_type -> spackmon.auth.v1.CreateUserRequest
-	8,  // 8: spackmon.auth.v1.AuthService.ListUsers:input_type -> spackmon.auth.v1.ListUsersRequest
-	10, // 9: spackmon.auth.v1.AuthService.RotateToken:input_type -> spackmon.auth.v1.RotateTokenRequest
-	12, // 10: spackmon.auth.v1.AuthService.SetUserDisabled:input_type -> spackmon.auth.v1.SetUserDisabledRequest
-	13, // 11: spackmon.auth.v1.AuthService.DeleteUser:input_type -> spackmon.auth.v1.DeleteUserRequest
-	1,  // 12: spackmon.auth.v1.AuthService.IssueToken:output_type -> spackmon.auth.v1.IssueTokenResponse
-	3,  // 13: spackmon.auth.v1.AuthService.GetJWKS:output_type -> spackmon.auth.v1.JWKS
-	7,  // 14: spackmon.auth.v1.AuthService.CreateUser:output_type -> spackmon.auth.v1.CreateUserResponse
-	9,  // 15: spackmon.auth.v1.AuthService.ListUsers:output_type -> spackmon.auth.v1.ListUsersResponse
-	11, // 16: spackmon.auth.v1.AuthService.RotateToken:output_type -> spackmon.auth.v1.RotateTokenResponse
-	5,  // 17: spackmon.auth.v1.AuthService.SetUserDisabled:output_type -> spackmon.auth.v1.User
-	14, // 18: spackmon.auth.v1.AuthService.DeleteUser:output_type -> spackmon.auth.v1.DeleteUserResponse
-	12, // [12:19] is the sub-list for method output_type
-	5,  // [5:12] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	7,  // 2: spackmon.auth.v1.Revocations.revocations:type_name -> spackmon.auth.v1.Revocation
+	18, // 3: spackmon.auth.v1.Revocation.revoked_at:type_name -> google.protobuf.Timestamp
+	18, // 4: spackmon.auth.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 5: spackmon.auth.v1.CreateUserResponse.user:type_name -> spackmon.auth.v1.User
+	8,  // 6: spackmon.auth.v1.ListUsersResponse.users:type_name -> spackmon.auth.v1.User
+	0,  // 7: spackmon.auth.v1.AuthService.IssueToken:input_type -> spackmon.auth.v1.IssueTokenRequest
+	2,  // 8: spackmon.auth.v1.AuthService.GetJWKS:input_type -> spackmon.auth.v1.GetJWKSRequest
+	5,  // 9: spackmon.auth.v1.AuthService.GetRevocations:input_type -> spackmon.auth.v1.GetRevocationsRequest
+	9,  // 10: spackmon.auth.v1.AuthService.CreateUser:input_type -> spackmon.auth.v1.CreateUserRequest
+	11, // 11: spackmon.auth.v1.AuthService.ListUsers:input_type -> spackmon.auth.v1.ListUsersRequest
+	13, // 12: spackmon.auth.v1.AuthService.RotateToken:input_type -> spackmon.auth.v1.RotateTokenRequest
+	15, // 13: spackmon.auth.v1.AuthService.SetUserDisabled:input_type -> spackmon.auth.v1.SetUserDisabledRequest
+	16, // 14: spackmon.auth.v1.AuthService.DeleteUser:input_type -> spackmon.auth.v1.DeleteUserRequest
+	1,  // 15: spackmon.auth.v1.AuthService.IssueToken:output_type -> spackmon.auth.v1.IssueTokenResponse
+	3,  // 16: spackmon.auth.v1.AuthService.GetJWKS:output_type -> spackmon.auth.v1.JWKS
+	6,  // 17: spackmon.auth.v1.AuthService.GetRevocations:output_type -> spackmon.auth.v1.Revocations
+	10, // 18: spackmon.auth.v1.AuthService.CreateUser:output_type -> spackmon.auth.v1.CreateUserResponse
+	12, // 19: spackmon.auth.v1.AuthService.ListUsers:output_type -> spackmon.auth.v1.ListUsersResponse
+	14, // 20: spackmon.auth.v1.AuthService.RotateToken:output_type -> spackmon.auth.v1.RotateTokenResponse
+	8,  // 21: spackmon.auth.v1.AuthService.SetUserDisabled:output_type -> spackmon.auth.v1.User
+	17, // 22: spackmon.auth.v1.AuthService.DeleteUser:output_type -> spackmon.auth.v1.DeleteUserResponse
+	15, // [15:23] is the sub-list for method output_type
+	7,  // [7:15] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_auth_v1_auth_proto_init() }
@@ -926,7 +1087,7 @@ func file_spackmon_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_auth_v1_auth_proto_rawDesc), len(file_spackmon_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

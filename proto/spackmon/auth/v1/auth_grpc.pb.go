@@ -24,6 +24,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AuthService_IssueToken_FullMethodName      = "/spackmon.auth.v1.AuthService/IssueToken"
 	AuthService_GetJWKS_FullMethodName         = "/spackmon.auth.v1.AuthService/GetJWKS"
+	AuthService_GetRevocations_FullMethodName  = "/spackmon.auth.v1.AuthService/GetRevocations"
 	AuthService_CreateUser_FullMethodName      = "/spackmon.auth.v1.AuthService/CreateUser"
 	AuthService_ListUsers_FullMethodName       = "/spackmon.auth.v1.AuthService/ListUsers"
 	AuthService_RotateToken_FullMethodName     = "/spackmon.auth.v1.AuthService/RotateToken"
@@ -40,6 +41,10 @@ type AuthServiceClient interface {
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*IssueTokenResponse, error)
 	// GetJWKS returns the public keys realm tokens are signed with.
 	GetJWKS(ctx context.Context, in *GetJWKSRequest, opts ...grpc.CallOption) (*JWKS, error)
+	// GetRevocations returns what revokes realm tokens before they expire: the users disabled
+	// or deleted and the API tokens revoked within the last token lifetime. Every service that
+	// verifies tokens fetches it every few seconds.
+	GetRevocations(ctx context.Context, in *GetRevocationsRequest, opts ...grpc.CallOption) (*Revocations, error)
 	// User administration; every method needs a token with the admin scope.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
@@ -71,6 +76,16 @@ func (c *authServiceClient) GetJWKS(ctx context.Context, in *GetJWKSRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(JWKS)
 	err := c.cc.Invoke(ctx, AuthService_GetJWKS_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) GetRevocations(ctx context.Context, in *GetRevocationsRequest, opts ...grpc.CallOption) (*Revocations, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Revocations)
+	err := c.cc.Invoke(ctx, AuthService_GetRevocations_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +151,10 @@ type AuthServiceServer interface {
 	IssueToken(context.Context, *IssueTokenRequest) (*IssueTokenResponse, error)
 	// GetJWKS returns the public keys realm tokens are signed with.
 	GetJWKS(context.Context, *GetJWKSRequest) (*JWKS, error)
+	// GetRevocations returns what revokes realm tokens before they expire: the users disabled
+	// or deleted and the API tokens revoked within the last token lifetime. Every service that
+	// verifies tokens fetches it every few seconds.
+	GetRevocations(context.Context, *GetRevocationsRequest) (*Revocations, error)
 	// User administration; every method needs a token with the admin scope.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
@@ -158,6 +177,9 @@ func (UnimplementedAuthServiceServer) IssueToken(context.Context, *IssueTokenReq
 }
 func (UnimplementedAuthServiceServer) GetJWKS(context.Context, *GetJWKSRequest) (*JWKS, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetJWKS not implemented")
+}
+func (UnimplementedAuthServiceServer) GetRevocations(context.Context, *GetRevocationsRequest) (*Revocations, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRevocations not implemented")
 }
 func (UnimplementedAuthServiceServer) CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateUser not implemented")
@@ -227,6 +249,24 @@ func _AuthService_GetJWKS_Handler(srv interface{}, ctx context.Context, dec func
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuthServiceServer).GetJWKS(ctx, req.(*GetJWKSRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_GetRevocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRevocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).GetRevocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_GetRevocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).GetRevocations(ctx, req.(*GetRevocationsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -335,6 +375,10 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetJWKS",
 			Handler:    _AuthService_GetJWKS_Handler,
+		},
+		{
+			MethodName: "GetRevocations",
+			Handler:    _AuthService_GetRevocations_Handler,
 		},
 		{
 			MethodName: "CreateUser",

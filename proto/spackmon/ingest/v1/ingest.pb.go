@@ -920,17 +920,20 @@ func (x *GetBuildRequest) GetId() int64 {
 }
 
 type Build struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	Spec          *BuildSpec             `protobuf:"bytes,3,opt,name=spec,proto3" json:"spec,omitempty"`
-	Environment   *BuildEnvironment      `protobuf:"bytes,4,opt,name=environment,proto3" json:"environment,omitempty"`
-	Tags          []string               `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
-	Owner         string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
-	Phases        []*PhaseSummary        `protobuf:"bytes,7,rep,name=phases,proto3" json:"phases,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status      string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Spec        *BuildSpec             `protobuf:"bytes,3,opt,name=spec,proto3" json:"spec,omitempty"`
+	Environment *BuildEnvironment      `protobuf:"bytes,4,opt,name=environment,proto3" json:"environment,omitempty"`
+	Tags        []string               `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	Owner       string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	Phases      []*PhaseSummary        `protobuf:"bytes,7,rep,name=phases,proto3" json:"phases,omitempty"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	FinishedAt  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// owner_id is the realm's id of the owner, which owns the build (a later user of the same
+	// name does not); 0 for a build owned by name alone.
+	OwnerId       int64 `protobuf:"varint,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1033,6 +1036,13 @@ func (x *Build) GetFinishedAt() *timestamppb.Timestamp {
 		return x.FinishedAt
 	}
 	return nil
+}
+
+func (x *Build) GetOwnerId() int64 {
+	if x != nil {
+		return x.OwnerId
+	}
+	return 0
 }
 
 type BuildSpec struct {
@@ -2271,7 +2281,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
 	"\x0fGetBuildRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\xc1\x03\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\xdc\x03\n" +
 	"\x05Build\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x121\n" +
@@ -2286,7 +2296,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n" +
 	"\vfinished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishedAt\"\xbf\x01\n" +
+	"finishedAt\x12\x19\n" +
+	"\bowner_id\x18\v \x01(\x03R\aownerId\"\xbf\x01\n" +
 	"\tBuildSpec\x12\x1b\n" +
 	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +

@@ -270,6 +270,31 @@ func revokeAll(ctx context.Context, tx pgx.Tx, userID int64) (int, error) {
 	return int(tag.RowsAffected()), err
 }
 
+// ListRevocations returns the revocations made at or after since, in the order made.
+func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
+	rs, err := s.pool.Query(ctx,
+		"SELECT user_id, coalesce(api_token_id, 0), revoked_at FROM auth_revocations WHERE revoked_at >= $1 ORDER BY id", since)
+	if err != nil {
+		return nil, wrap("list revocations", err)
+	}
+	out, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.Revocation, error) {
+		var v store.Revocation
+		err := r.Scan(&v.UserID, &v.APITokenID, &v.At)
+		v.At = v.At.UTC()
+		return v, err
+	})
+	return out, wrap("list revocations", err)
+}
+
+// PruneRevocations forgets the revocations made before before.
+func (s *Store) PruneRevocations(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM auth_revocations WHERE revoked_at < $1", before)
+	if err != nil {
+		return 0, wrap("prune revocations", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 func scanUser(r pgx.Row) (store.User, error) {
 	var u store.User
 	err := r.Scan(&u.ID, &u.Name, &u.Admin, &u.Disabled, &u.CreatedAt)

@@ -289,6 +289,43 @@ func revokeAll(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
 	return int(n), err
 }
 
+// ListRevocations returns the revocations made at or after since, in the order made.
+func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
+	rs, err := s.db.Read.QueryContext(ctx,
+		"SELECT user_id, coalesce(api_token_id, 0), revoked_at FROM auth_revocations WHERE revoked_at >= ?1 ORDER BY id",
+		since.UTC().Format(timeLayout))
+	if err != nil {
+		return nil, wrap("list revocations", err)
+	}
+	defer rs.Close()
+	out := []store.Revocation{}
+	for rs.Next() {
+		var r store.Revocation
+		var at string
+		if err := rs.Scan(&r.UserID, &r.APITokenID, &at); err != nil {
+			return nil, wrap("list revocations", err)
+		}
+		if err := parseTime(at, &r.At); err != nil {
+			return nil, wrap("list revocations", err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap("list revocations", rs.Err())
+}
+
+// PruneRevocations forgets the revocations made before before.
+func (s *Store) PruneRevocations(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.write(ctx, "prune revocations", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM auth_revocations WHERE revoked_at < ?1", before.UTC().Format(timeLayout))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	return int(n), err
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(r scanner) (store.User, error) {

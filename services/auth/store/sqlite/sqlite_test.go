@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -40,7 +42,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 		t.Fatalf("migrating again: %v", err)
 	}
 	var version int64
-	if err := sq.Read.QueryRow("SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 1 {
+	if err := sq.Read.QueryRow("SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 2 {
 		t.Fatalf("auth_schema_version = %d, %v", version, err)
 	}
 }
@@ -55,5 +57,50 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 	}
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice"}); !errs.Is(err, errs.Unavailable) {
 		t.Errorf("CreateUser = %v, want Unavailable", err)
+	}
+}
+
+// Upgrading a database of the first schema rebuilds auth_users without losing a user or a
+// token (dropping the old table must not cascade), and ids are not reused from then on.
+func TestUpgradeKeepsUsersAndTokens(t *testing.T) {
+	ctx := context.Background()
+	first, err := fs.ReadFile(migrations.SQLite, "00001_auth_schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, fstest.MapFS{"00001_auth_schema.sql": {Data: first}},
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := st.CreateUser(ctx, store.NewUser{Name: "alice", Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.AddToken(ctx, "alice", store.NewToken{Prefix: "smt_abc", Hash: []byte("hash")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	got, u, err := st.FindToken(ctx, "smt_abc")
+	if err != nil || got.ID != tok.ID || u.ID != alice.ID || !u.Admin {
+		t.Fatalf("after the upgrade: token %+v, user %+v, %v", got, u, err)
+	}
+	if err := st.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := st.CreateUser(ctx, store.NewUser{Name: "alice"}); err != nil || again.ID == alice.ID {
+		t.Errorf("new alice: %+v, %v; id %d reused", again, err, alice.ID)
+	}
+	var fk int
+	if err := sq.Write.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign keys after the upgrade: %d, %v", fk, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
@@ -36,7 +37,7 @@ func (s *Store) getOrCreateBuild(ctx context.Context, nb store.NewBuild) (store.
 	e := nb.Env
 	envArgs := []any{e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform}
 	const envMatch = `e.hostname = $1 AND e.kernel_version = $2 AND e.host_os = $3 AND e.host_target = $4 AND e.platform = $5`
-	buildArgs := slices.Concat(envArgs, []any{specID, nb.Owner})
+	buildArgs := slices.Concat(envArgs, []any{specID, store.OwnerKey(nb.Owner, nb.OwnerID)})
 
 	b := &pgx.Batch{}
 	b.Queue(`
@@ -51,11 +52,11 @@ RETURNING id`, envArgs...).Query(func(rs pgx.Rows) error {
 	})
 	t := now()
 	b.Queue(`
-INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
-SELECT $6, e.id, $7, 'NOTRUN', $8, $8 FROM build_environments e
+INSERT INTO builds (spec_id, env_id, owner_key, owner, status, created_at, updated_at)
+SELECT $6, e.id, $7, $9, 'NOTRUN', $8, $8 FROM build_environments e
 WHERE `+envMatch+`
 ON CONFLICT DO NOTHING
-RETURNING id`, slices.Concat(buildArgs, []any{t})...).Query(func(rs pgx.Rows) error {
+RETURNING id`, slices.Concat(buildArgs, []any{t, nb.Owner})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			res.BuildCreated = true
 		}
@@ -63,7 +64,7 @@ RETURNING id`, slices.Concat(buildArgs, []any{t})...).Query(func(rs pgx.Rows) er
 	})
 	b.Queue(`
 SELECT b.id FROM builds b JOIN build_environments e ON e.id = b.env_id
-WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7`, buildArgs...).QueryRow(func(r pgx.Row) error {
+WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner_key = $7`, buildArgs...).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&res.Build.ID)
 	})
 	if len(nb.Tags) > 0 {
@@ -88,7 +89,7 @@ ON CONFLICT DO NOTHING`, names, folded)
 INSERT INTO build_tags (build_id, tag_id)
 SELECT b.id, t.id
 FROM builds b JOIN build_environments e ON e.id = b.env_id, tags t
-WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner = $7 AND t.folded = ANY($8::text[])
+WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner_key = $7 AND t.folded = ANY($8::text[])
 ORDER BY t.id
 ON CONFLICT DO NOTHING`, slices.Concat(buildArgs, []any{folded})...)
 }
@@ -117,8 +118,8 @@ SET status = $2, updated_at = $5,
     finished_at = CASE WHEN b.finished_at IS NULL AND $2 IN ('SUCCESS', 'FAILED', 'CANCELLED')
                        THEN $5 ELSE b.finished_at END
 FROM specs s
-WHERE b.id = $1 AND s.id = b.spec_id AND (b.owner = $3 OR $4)
-RETURNING s.full_hash, s.name`, buildID, status, actor.Name, actor.Admin, t).Query(func(rs pgx.Rows) error {
+WHERE b.id = $1 AND s.id = b.spec_id AND (b.owner_key = $3 OR $4)
+RETURNING s.full_hash, s.name`, buildID, status, actor.OwnerKey(), actor.Admin, t).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			updated = true
 			if err := rs.Scan(&ref.SpecFullHash, &ref.SpecName); err != nil {
@@ -135,9 +136,9 @@ SET status = CASE WHEN EXISTS (SELECT 1 FROM phases p WHERE p.build_id = d.id AN
                   THEN 'FAILED' ELSE 'CANCELLED' END,
     updated_at = $4, finished_at = COALESCE(d.finished_at, $4)
 FROM builds b JOIN spec_dependencies sd ON sd.spec_id = b.spec_id
-WHERE b.id = $1 AND (b.owner = $2 OR $3) AND b.status = 'FAILED'
-  AND d.spec_id = sd.dep_id AND d.env_id = b.env_id AND d.owner = b.owner AND d.status = 'NOTRUN'`,
-			buildID, actor.Name, actor.Admin, t)
+WHERE b.id = $1 AND (b.owner_key = $2 OR $3) AND b.status = 'FAILED'
+  AND d.spec_id = sd.dep_id AND d.env_id = b.env_id AND d.owner_key = b.owner_key AND d.status = 'NOTRUN'`,
+			buildID, actor.OwnerKey(), actor.Admin, t)
 	}
 	if err := s.sendBatch(ctx, b); err != nil {
 		return ref, err
@@ -146,6 +147,24 @@ WHERE b.id = $1 AND (b.owner = $2 OR $3) AND b.status = 'FAILED'
 		return ref, s.whyNotUpdated(ctx, buildID)
 	}
 	return ref, nil
+}
+
+// AdoptOwners gives each adoption's user the builds still owned by its name alone.
+func (s *Store) AdoptOwners(ctx context.Context, adoptions []store.Adoption) (int, error) {
+	n := 0
+	err := s.write(ctx, "adopt owners", func() error {
+		n = 0 // a retry counts again
+		b := &pgx.Batch{}
+		for _, a := range adoptions {
+			b.Queue(`UPDATE builds SET owner_key = $1 WHERE owner_key = $2 AND created_at >= $3`,
+				store.OwnerKey(a.Name, a.UserID), a.Name, a.Since).Exec(func(tag pgconn.CommandTag) error {
+				n += int(tag.RowsAffected())
+				return nil
+			})
+		}
+		return s.sendBatch(ctx, b)
+	})
+	return n, err
 }
 
 // whyNotUpdated tells a missing build from one the actor does not own.

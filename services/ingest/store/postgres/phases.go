@@ -26,15 +26,15 @@ func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.Phas
 	return phase, err
 }
 
-const ownedBuildSQL = `SELECT b.id FROM builds b WHERE b.id = $1 AND (b.owner = $2 OR $3)`
+const ownedBuildSQL = `SELECT b.id FROM builds b WHERE b.id = $1 AND (b.owner_key = $2 OR $3)`
 
 func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.PhaseUpdate) (store.Phase, error) {
 	t := now()
 	var phase store.Phase
 	found := false
-	owned := []any{p.BuildID, actor.Name, actor.Admin}
+	owned := []any{p.BuildID, actor.OwnerKey(), actor.Admin}
 	b := &pgx.Batch{}
-	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner = $2 OR $3)`, slices.Concat(owned, []any{t})...)
+	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner_key = $2 OR $3)`, slices.Concat(owned, []any{t})...)
 
 	errorCount, warningCount := rows.CountEvents(p.Events)
 	b.Queue(`

@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -116,5 +118,56 @@ func TestDatabaseGoneIsUnavailable(t *testing.T) {
 				t.Errorf("%s = %v, want Unavailable", what, err)
 			}
 		}
+	}
+}
+
+// A database of the first schema keeps its builds through the upgrade to owner keys: the
+// name is still shown and owns them until the user of that name adopts them.
+func TestUpgradeKeepsBuildOwners(t *testing.T) {
+	ctx := context.Background()
+	first, err := fs.ReadFile(migrations.Postgres, "00001_ingest_schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "2026-01-01T00:00:00Z"
+	url := pgtest.NewDatabase(t, "ingest-v1", func(ctx context.Context, url string) error {
+		return db.MigratePostgres(ctx, url, fstest.MapFS{"00001_ingest_schema.sql": {Data: first}}, db.WithVersionTable(migrations.VersionTable))
+	})
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := postgres.New(pool)
+	defer st.Close()
+	for _, q := range []string{
+		`INSERT INTO specs (name, spack_version, full_hash, created_at) VALUES ('zlib', '0.17.2', 'zfh', '` + at + `')`,
+		`INSERT INTO build_environments (hostname, kernel_version, host_os, host_target, platform) VALUES ('h', 'k', 'o', 't', 'linux')`,
+		`INSERT INTO builds (spec_id, env_id, owner, created_at, updated_at)
+		 SELECT s.id, e.id, 'erin', '` + at + `', '` + at + `' FROM specs s, build_environments e`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(ctx, url); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	var id int64
+	if err := pool.QueryRow(ctx, "SELECT id FROM builds").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	erin := store.Actor{Name: "erin", UserID: 3}
+	if _, err := st.UpdateBuildStatus(ctx, erin, id, store.StatusSuccess); !errs.Is(err, errs.NotOwner) {
+		t.Fatalf("erin's id before adoption: %v, want NotOwner", err)
+	}
+	if n, err := st.AdoptOwners(ctx, []store.Adoption{{Name: "erin", UserID: 3}}); err != nil || n != 1 {
+		t.Fatalf("AdoptOwners = %d, %v", n, err)
+	}
+	if _, err := st.UpdateBuildStatus(ctx, erin, id, store.StatusSuccess); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.GetBuild(ctx, id)
+	if err != nil || b.Owner != "erin" || b.OwnerID != 3 || b.Status != store.StatusSuccess {
+		t.Fatalf("after the upgrade: %+v, %v", b, err)
 	}
 }

@@ -37,12 +37,12 @@ WHERE hostname = ? AND kernel_version = ? AND host_os = ? AND host_target = ? AN
 		if err != nil {
 			return err
 		}
-		build := []any{specID, envID, nb.Owner}
+		build := []any{specID, envID, store.OwnerKey(nb.Owner, nb.OwnerID)}
 		t := now()
 		buildID, buildCreated, err := getOrCreate(ctx, tx, `
-INSERT INTO builds (spec_id, env_id, owner, status, created_at, updated_at)
-VALUES (?, ?, ?, 'NOTRUN', ?, ?) ON CONFLICT DO NOTHING RETURNING id`, slices.Concat(build, []any{t, t}), `
-SELECT id FROM builds WHERE spec_id = ? AND env_id = ? AND owner = ?`, build)
+INSERT INTO builds (spec_id, env_id, owner_key, owner, status, created_at, updated_at)
+VALUES (?, ?, ?, ?, 'NOTRUN', ?, ?) ON CONFLICT DO NOTHING RETURNING id`, slices.Concat(build, []any{nb.Owner, t, t}), `
+SELECT id FROM builds WHERE spec_id = ? AND env_id = ? AND owner_key = ?`, build)
 		if err != nil {
 			return err
 		}
@@ -63,8 +63,8 @@ func existingBuild(ctx context.Context, q querier, specID int64, nb store.NewBui
 	err := q.QueryRowContext(ctx, `
 SELECT b.id FROM build_environments e JOIN builds b ON b.env_id = e.id
 WHERE e.hostname = ? AND e.kernel_version = ? AND e.host_os = ? AND e.host_target = ? AND e.platform = ?
-  AND b.spec_id = ? AND b.owner = ?`,
-		e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform, specID, nb.Owner).Scan(&id)
+  AND b.spec_id = ? AND b.owner_key = ?`,
+		e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform, specID, store.OwnerKey(nb.Owner, nb.OwnerID)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -141,7 +141,7 @@ SET status = ?2, updated_at = ?3,
     finished_at = CASE WHEN finished_at IS NULL AND ?2 IN ('SUCCESS', 'FAILED', 'CANCELLED')
                        THEN ?3 ELSE finished_at END
 WHERE id = ?1
-RETURNING spec_id, env_id, owner`, buildID, status, t).Scan(&specID, &envID, &owner)
+RETURNING spec_id, env_id, owner_key`, buildID, status, t).Scan(&specID, &envID, &owner)
 		if err != nil {
 			return err
 		}
@@ -157,24 +157,45 @@ UPDATE builds
 SET status = CASE WHEN EXISTS (SELECT 1 FROM phases p WHERE p.build_id = builds.id AND p.status IN ('ERROR', 'FAILED'))
                   THEN 'FAILED' ELSE 'CANCELLED' END,
     updated_at = ?4, finished_at = COALESCE(finished_at, ?4)
-WHERE status = 'NOTRUN' AND owner = ?3 AND env_id = ?2
+WHERE status = 'NOTRUN' AND owner_key = ?3 AND env_id = ?2
   AND spec_id IN (SELECT dep_id FROM spec_dependencies WHERE spec_id = ?1)`, specID, envID, owner, t)
 		return err
 	})
 	return ref, err
 }
 
+// AdoptOwners gives each adoption's user the builds still owned by its name alone.
+func (s *Store) AdoptOwners(ctx context.Context, adoptions []store.Adoption) (int, error) {
+	var n int64
+	err := s.write(ctx, "adopt owners", func(tx *sql.Tx) error {
+		for _, a := range adoptions {
+			res, err := tx.ExecContext(ctx, `UPDATE builds SET owner_key = ?1 WHERE owner_key = ?2 AND created_at >= ?3`,
+				store.OwnerKey(a.Name, a.UserID), a.Name, a.Since.UTC().Format(timeLayout))
+			if err != nil {
+				return err
+			}
+			m, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		return nil
+	})
+	return int(n), err
+}
+
 // checkOwner tells whether actor may change the build.
 func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64) error {
 	var owner string
-	err := q.QueryRowContext(ctx, `SELECT owner FROM builds WHERE id = ?`, buildID).Scan(&owner)
+	err := q.QueryRowContext(ctx, `SELECT owner_key FROM builds WHERE id = ?`, buildID).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rows.BuildNotFound(buildID)
 	}
 	if err != nil {
 		return err
 	}
-	if owner != actor.Name && !actor.Admin {
+	if owner != actor.OwnerKey() && !actor.Admin {
 		return rows.NotOwner()
 	}
 	return nil

@@ -2,9 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -65,5 +67,52 @@ func TestUnopenableDatabaseIsUnavailable(t *testing.T) {
 	_, err = st.ListBuilds(context.Background(), store.BuildQuery{})
 	if !errs.Is(err, errs.Unavailable) {
 		t.Errorf("ListBuilds = %v, want Unavailable", err)
+	}
+}
+
+// A database of the first schema keeps its builds through the upgrade to owner keys: the
+// name is still shown and owns them until the user of that name adopts them.
+func TestUpgradeKeepsBuildOwners(t *testing.T) {
+	ctx := context.Background()
+	first, err := fs.ReadFile(migrations.SQLite, "00001_ingest_schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, fstest.MapFS{"00001_ingest_schema.sql": {Data: first}},
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	const at = "2026-01-01T00:00:00.000000Z"
+	for _, q := range []string{
+		`INSERT INTO specs (id, name, spack_version, full_hash, created_at) VALUES (1, 'zlib', '0.17.2', 'zfh', '` + at + `')`,
+		`INSERT INTO build_environments (id, hostname, kernel_version, host_os, host_target, platform) VALUES (1, 'h', 'k', 'o', 't', 'linux')`,
+		`INSERT INTO builds (id, spec_id, env_id, owner, created_at, updated_at) VALUES (1, 1, 1, 'erin', '` + at + `', '` + at + `')`,
+	} {
+		if _, err := sq.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	erin := store.Actor{Name: "erin", UserID: 3}
+	if _, err := st.UpdateBuildStatus(ctx, erin, 1, store.StatusSuccess); !errs.Is(err, errs.NotOwner) {
+		t.Fatalf("erin's id before adoption: %v, want NotOwner", err)
+	}
+	if n, err := st.AdoptOwners(ctx, []store.Adoption{{Name: "erin", UserID: 3}}); err != nil || n != 1 {
+		t.Fatalf("AdoptOwners = %d, %v", n, err)
+	}
+	if _, err := st.UpdateBuildStatus(ctx, erin, 1, store.StatusSuccess); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.GetBuild(ctx, 1)
+	if err != nil || b.Owner != "erin" || b.OwnerID != 3 || b.Status != store.StatusSuccess {
+		t.Fatalf("after the upgrade: %+v, %v", b, err)
 	}
 }

@@ -36,7 +36,7 @@ func (rd Reader[T]) Scan(r Scanner) (T, error) {
 // BuildColumns selects a store.Build, without its tags and phases, for Builds: from
 // builds b, specs s and build_environments e.
 const BuildColumns = `
-SELECT b.id, b.status, b.owner, b.created_at, b.updated_at, b.finished_at,
+SELECT b.id, b.status, b.owner, b.owner_key, b.created_at, b.updated_at, b.finished_at,
        s.full_hash, s.hash, s.name, s.version, s.spack_version,
        c.name, c.version, a.platform, a.platform_os, t.name,
        e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
@@ -56,14 +56,16 @@ func Builds[T any](toTime func(T) (time.Time, error)) Reader[store.Build] {
 		compiler, compilerVersion, platform, platformOS, target *string
 		created, updated                                        T
 		finished                                                *T
+		ownerKey                                                string
 	})
 	return Reader[store.Build]{
-		dest: []any{&v.b.ID, &v.b.Status, &v.b.Owner, &v.created, &v.updated, &v.finished,
+		dest: []any{&v.b.ID, &v.b.Status, &v.b.Owner, &v.ownerKey, &v.created, &v.updated, &v.finished,
 			&v.b.Spec.FullHash, &v.b.Spec.Hash, &v.b.Spec.Name, &v.b.Spec.Version, &v.b.Spec.SpackVersion,
 			&v.compiler, &v.compilerVersion, &v.platform, &v.platformOS, &v.target,
 			&v.b.Env.Hostname, &v.b.Env.KernelVersion, &v.b.Env.HostOS, &v.b.Env.HostTarget, &v.b.Env.Platform},
 		value: func() (store.Build, error) {
 			b := v.b
+			b.OwnerID = store.OwnerIDOf(v.ownerKey)
 			b.Spec.Compiler = Compiler(v.compiler, v.compilerVersion)
 			b.Spec.Arch = Arch(v.platform, v.platformOS, v.target)
 			b.Tags, b.Phases = []string{}, []store.PhaseInfo{}
