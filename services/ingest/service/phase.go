@@ -48,8 +48,10 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	}
 	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
 	if !p.OutputNull {
-		p.Output, p.Events = compressAndParse(req.GetOutput())
+		var found logparse.Found
+		p.Output, found = compressAndParse(req.GetOutput())
 		p.OutputBytes = int64(len(req.GetOutput()))
+		p.Events, p.ErrorsTotal, p.WarningsTotal = found.Events, int64(found.Errors), int64(found.Warnings)
 	}
 	phase, err := s.store.UpdatePhase(ctx, who, p)
 	if err != nil {
@@ -60,7 +62,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 
 // compressAndParse does the two CPU-bound passes over a log side by side: on a multi-core
 // machine a large log costs the slower of the two instead of their sum.
-func compressAndParse(output []byte) ([]byte, []logparse.Event) {
+func compressAndParse(output []byte) ([]byte, logparse.Found) {
 	if len(output) < 64<<10 {
 		return encoder.EncodeAll(output, nil), logparse.Parse(output)
 	}
@@ -71,7 +73,7 @@ func compressAndParse(output []byte) ([]byte, []logparse.Event) {
 		defer wg.Done()
 		compressed = encoder.EncodeAll(output, make([]byte, 0, len(output)/4))
 	}()
-	events := logparse.Parse(output)
+	found := logparse.Parse(output)
 	wg.Wait()
-	return compressed, events
+	return compressed, found
 }

@@ -139,8 +139,11 @@ func buildMessage(b store.Build) *ingestv1.Build {
 		m.FinishedAt = timestamp(*b.FinishedAt)
 	}
 	for i, p := range b.Phases {
+		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
 		m.Phases[i] = &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
-			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount}
+			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
+			ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal, EventsCapped: capped}
+		m.EventsCapped = m.EventsCapped || capped
 	}
 	return m
 }
