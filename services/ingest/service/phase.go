@@ -20,21 +20,27 @@ var (
 	decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
+// phaseStatuses are what Spack sends for a phase (PROTOCOL.md §4).
+var phaseStatuses = map[string]bool{store.StatusSuccess: true, store.PhaseStatusError: true}
+
 // UpdatePhase replaces a phase's status and output, and the events found in the output.
 func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseRequest) (*ingestv1.UpdatePhaseResponse, error) {
 	who, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if req.GetBuildId() <= 0 {
-		return nil, errs.New(errs.BadRequest, "Missing required build_id.")
+	if err := checkBuildID(req.GetBuildId(), "Missing required build_id."); err != nil {
+		return nil, err
 	}
 	name, status := req.GetPhaseName(), req.GetStatus()
 	if strings.TrimSpace(name) == "" || strings.TrimSpace(status) == "" {
 		return nil, errs.New(errs.BadRequest, "phase_name, and status are required.")
 	}
-	if len(name) > maxPhaseName || len(status) > maxStatusLen {
-		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d and status at most %d characters.", maxPhaseName, maxStatusLen)
+	if !phaseStatuses[status] {
+		return nil, errs.New(errs.BadRequest, "Invalid phase status. Choices are SUCCESS,ERROR")
+	}
+	if len(name) > maxPhaseName {
+		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d characters.", maxPhaseName)
 	}
 	if err := checkText("phase_name", name); err != nil {
 		return nil, err
@@ -42,9 +48,6 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	// The name is a segment of the read API's paths (…/phases/{name}/output).
 	if strings.Contains(name, "/") {
 		return nil, errs.New(errs.BadRequest, "phase_name must not contain '/'.")
-	}
-	if err := checkText("status", status); err != nil {
-		return nil, err
 	}
 	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
 	if !p.OutputNull {

@@ -5,7 +5,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -22,7 +25,6 @@ const (
 	maxHashLen     = 100
 	maxEnvFieldLen = 250
 	maxPhaseName   = 500
-	maxStatusLen   = 50
 	maxTagLen      = 100
 	maxTags        = 100
 )
@@ -93,27 +95,83 @@ func (s *Server) putSpec(ctx context.Context, spackVersion string, doc []byte) (
 	return s.store.PutSpec(ctx, spackVersion, parsed)
 }
 
-// checkNodes refuses the values a database cannot store as text.
+// What the store keeps of a spec node, in characters: checked before any work is done with
+// a value, and named as the client named it.
+const (
+	maxSpecValue  = 250     // names, versions, hashes, arch and compiler values
+	maxTargetList = 65536   // a target's features or parents, as JSON text
+	maxParameters = 1 << 20 // the parameters object, as JSON text
+)
+
+// specField is a value of a node, named by its place in the document.
+type specField struct {
+	name  string
+	value string
+	max   int
+}
+
+// checkNodes refuses the values the store cannot keep: too long, or with a NUL character.
 func checkNodes(doc *spackspec.Document) error {
 	for i, n := range doc.Nodes {
-		values := []string{n.Name, n.Version, n.Namespace, n.Hash, n.FullHash, n.BuildHash, n.PackageHash}
-		if n.Arch != nil {
-			values = append(values, n.Arch.Platform, n.Arch.PlatformOS, n.Arch.Target.Name, n.Arch.Target.Vendor)
-			values = append(values, n.Arch.Target.Features...)
-			values = append(values, n.Arch.Target.Parents...)
-		}
-		if n.Compiler != nil {
-			values = append(values, n.Compiler.Name, n.Compiler.Version)
-		}
-		for _, d := range n.Deps {
-			values = append(values, d.Name, d.Ref)
-			values = append(values, d.Types...)
-		}
-		for _, v := range values {
-			if hasNUL(v) {
-				return errs.New(errs.BadRequest, "Invalid spec document: node %d has a value with a NUL character.", i)
+		for _, f := range nodeFields(&n) {
+			if hasNUL(f.value) {
+				return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s has a NUL character.", i, f.name)
+			}
+			if len(f.value) > f.max && utf8.RuneCountInString(f.value) > f.max {
+				return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s is longer than %d characters.", i, f.name, f.max)
 			}
 		}
+		if n.Arch != nil {
+			for _, l := range []struct {
+				name  string
+				items []string
+			}{{"arch.target.features", n.Arch.Target.Features}, {"arch.target.parents", n.Arch.Target.Parents}} {
+				if err := checkTargetList(i, l.name, l.items); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func nodeFields(n *spackspec.Node) []specField {
+	fields := []specField{
+		{"name", n.Name, maxSpecValue}, {"version", n.Version, maxSpecValue}, {"namespace", n.Namespace, maxSpecValue},
+		{"hash", n.Hash, maxSpecValue}, {"full_hash", n.FullHash, maxSpecValue}, {"build_hash", n.BuildHash, maxSpecValue},
+		{"package_hash", n.PackageHash, maxSpecValue}, {"parameters", string(n.Parameters), maxParameters},
+	}
+	if a := n.Arch; a != nil {
+		fields = append(fields, specField{"arch.platform", a.Platform, maxSpecValue}, specField{"arch.platform_os", a.PlatformOS, maxSpecValue},
+			specField{"arch.target.name", a.Target.Name, maxSpecValue}, specField{"arch.target.vendor", a.Target.Vendor, maxSpecValue})
+	}
+	if c := n.Compiler; c != nil {
+		fields = append(fields, specField{"compiler.name", c.Name, maxSpecValue}, specField{"compiler.version", c.Version, maxSpecValue})
+	}
+	for j, d := range n.Deps {
+		at := fmt.Sprintf("dependencies[%d].", j)
+		fields = append(fields, specField{at + "name", d.Name, maxSpecValue}, specField{at + "hash", d.Ref, maxSpecValue},
+			specField{at + "type", strings.Join(d.Types, ","), maxSpecValue})
+	}
+	return fields
+}
+
+// checkTargetList refuses a list the store could not keep as JSON text. Escaping makes a
+// character at most six, so only a list near the limit is encoded to measure it.
+func checkTargetList(node int, name string, items []string) error {
+	size := 2
+	for _, it := range items {
+		if hasNUL(it) {
+			return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s has a NUL character.", node, name)
+		}
+		size += 6*len(it) + 3
+	}
+	if size <= maxTargetList {
+		return nil
+	}
+	text, err := json.Marshal(items)
+	if err != nil || utf8.RuneCount(text) > maxTargetList {
+		return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s is longer than %d characters as JSON.", node, name, maxTargetList)
 	}
 	return nil
 }
@@ -244,8 +302,8 @@ func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuil
 	if err != nil {
 		return nil, err
 	}
-	if req.GetBuildId() <= 0 {
-		return nil, errs.New(errs.BadRequest, "Missing required build id.")
+	if err := checkBuildID(req.GetBuildId(), "Missing required build id."); err != nil {
+		return nil, err
 	}
 	if !buildStatuses[req.GetStatus()] {
 		return nil, errs.New(errs.BadRequest, "Invalid status. Choices are CANCELLED,SUCCESS,NOTRUN,FAILED")
@@ -255,6 +313,18 @@ func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuil
 		return nil, err
 	}
 	return &ingestv1.UpdateBuildStatusResponse{Build: buildRef(ref)}, nil
+}
+
+// checkBuildID refuses an id that names no build: 0 is what proto3 makes of an absent id,
+// answered with the protocol's message for a missing one; a negative id is invalid.
+func checkBuildID(id int64, missing string) error {
+	if id < 0 {
+		return errs.New(errs.BadRequest, "build_id must be a positive integer.")
+	}
+	if id == 0 {
+		return errs.New(errs.BadRequest, "%s", missing)
+	}
+	return nil
 }
 
 func buildRef(r store.BuildRef) *ingestv1.BuildRef {

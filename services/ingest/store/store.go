@@ -20,6 +20,9 @@ const (
 	StatusCancelled = "CANCELLED"
 )
 
+// PhaseStatusError is the status of a failed phase; a phase that succeeded has StatusSuccess.
+const PhaseStatusError = "ERROR"
+
 // Actor is who makes a change. Builds belong to the actor that created them; only that
 // actor or an admin may update them.
 type Actor struct {
