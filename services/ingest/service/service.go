@@ -103,77 +103,118 @@ const (
 	maxParameters = 1 << 20 // the parameters object, as JSON text
 )
 
-// specField is a value of a node, named by its place in the document.
-type specField struct {
-	name  string
-	value string
-	max   int
-}
-
 // checkNodes refuses the values the store cannot keep: too long, or with a NUL character.
 func checkNodes(doc *spackspec.Document) error {
-	for i, n := range doc.Nodes {
-		for _, f := range nodeFields(&n) {
-			if hasNUL(f.value) {
-				return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s has a NUL character.", i, f.name)
-			}
-			if len(f.value) > f.max && utf8.RuneCountInString(f.value) > f.max {
-				return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s is longer than %d characters.", i, f.name, f.max)
-			}
-		}
-		if n.Arch != nil {
-			for _, l := range []struct {
-				name  string
-				items []string
-			}{{"arch.target.features", n.Arch.Target.Features}, {"arch.target.parents", n.Arch.Target.Parents}} {
-				if err := checkTargetList(i, l.name, l.items); err != nil {
-					return err
-				}
-			}
+	for i := range doc.Nodes {
+		if field, problem := nodeProblem(&doc.Nodes[i]); problem != "" {
+			return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s %s.", i, field, problem)
 		}
 	}
 	return nil
 }
 
-func nodeFields(n *spackspec.Node) []specField {
-	fields := []specField{
-		{"name", n.Name, maxSpecValue}, {"version", n.Version, maxSpecValue}, {"namespace", n.Namespace, maxSpecValue},
-		{"hash", n.Hash, maxSpecValue}, {"full_hash", n.FullHash, maxSpecValue}, {"build_hash", n.BuildHash, maxSpecValue},
-		{"package_hash", n.PackageHash, maxSpecValue}, {"parameters", string(n.Parameters), maxParameters},
+// nodeProblem names the first field of n the store cannot keep, and why; "" when none.
+func nodeProblem(n *spackspec.Node) (field, problem string) {
+	for _, f := range [...]struct{ name, value string }{
+		{"name", n.Name}, {"version", n.Version}, {"namespace", n.Namespace}, {"hash", n.Hash},
+		{"full_hash", n.FullHash}, {"build_hash", n.BuildHash}, {"package_hash", n.PackageHash},
+	} {
+		if problem := textProblem(f.value, maxSpecValue); problem != "" {
+			return f.name, problem
+		}
 	}
-	if a := n.Arch; a != nil {
-		fields = append(fields, specField{"arch.platform", a.Platform, maxSpecValue}, specField{"arch.platform_os", a.PlatformOS, maxSpecValue},
-			specField{"arch.target.name", a.Target.Name, maxSpecValue}, specField{"arch.target.vendor", a.Target.Vendor, maxSpecValue})
+	if problem := textProblem(string(n.Parameters), maxParameters); problem != "" {
+		return "parameters", problem
+	}
+	if n.Arch != nil {
+		if field, problem := archProblem(n.Arch); problem != "" {
+			return field, problem
+		}
 	}
 	if c := n.Compiler; c != nil {
-		fields = append(fields, specField{"compiler.name", c.Name, maxSpecValue}, specField{"compiler.version", c.Version, maxSpecValue})
+		if problem := textProblem(c.Name, maxSpecValue); problem != "" {
+			return "compiler.name", problem
+		}
+		if problem := textProblem(c.Version, maxSpecValue); problem != "" {
+			return "compiler.version", problem
+		}
 	}
 	for j, d := range n.Deps {
-		at := fmt.Sprintf("dependencies[%d].", j)
-		fields = append(fields, specField{at + "name", d.Name, maxSpecValue}, specField{at + "hash", d.Ref, maxSpecValue},
-			specField{at + "type", strings.Join(d.Types, ","), maxSpecValue})
+		for _, f := range [...]struct{ name, value string }{{"name", d.Name}, {"hash", d.Ref}} {
+			if problem := textProblem(f.value, maxSpecValue); problem != "" {
+				return fmt.Sprintf("dependencies[%d].%s", j, f.name), problem
+			}
+		}
+		if problem := typesProblem(d.Types); problem != "" {
+			return fmt.Sprintf("dependencies[%d].type", j), problem
+		}
 	}
-	return fields
+	return "", ""
 }
 
-// checkTargetList refuses a list the store could not keep as JSON text. Escaping makes a
-// character at most six, so only a list near the limit is encoded to measure it.
-func checkTargetList(node int, name string, items []string) error {
+func archProblem(a *spackspec.Arch) (field, problem string) {
+	for _, f := range [...]struct{ name, value string }{
+		{"arch.platform", a.Platform}, {"arch.platform_os", a.PlatformOS},
+		{"arch.target.name", a.Target.Name}, {"arch.target.vendor", a.Target.Vendor},
+	} {
+		if problem := textProblem(f.value, maxSpecValue); problem != "" {
+			return f.name, problem
+		}
+	}
+	if problem := listProblem(a.Target.Features); problem != "" {
+		return "arch.target.features", problem
+	}
+	if problem := listProblem(a.Target.Parents); problem != "" {
+		return "arch.target.parents", problem
+	}
+	return "", ""
+}
+
+// textProblem says what keeps v from being stored in a column of max characters, or "".
+func textProblem(v string, max int) string {
+	switch {
+	case hasNUL(v):
+		return "has a NUL character"
+	case len(v) > max && utf8.RuneCountInString(v) > max:
+		return fmt.Sprintf("is longer than %d characters", max)
+	}
+	return ""
+}
+
+// typesProblem checks dependency types, which the store keeps joined by commas.
+func typesProblem(types []string) string {
+	size := 0
+	for _, t := range types {
+		if hasNUL(t) {
+			return "has a NUL character"
+		}
+		size += len(t) + 1
+	}
+	if size > maxSpecValue {
+		return textProblem(strings.Join(types, ","), maxSpecValue)
+	}
+	return ""
+}
+
+// listProblem checks a target's features or parents, which the store keeps as JSON text.
+// Escaping makes a character at most six, so only a list near the limit is encoded to
+// measure it.
+func listProblem(items []string) string {
 	size := 2
 	for _, it := range items {
 		if hasNUL(it) {
-			return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s has a NUL character.", node, name)
+			return "has a NUL character"
 		}
 		size += 6*len(it) + 3
 	}
 	if size <= maxTargetList {
-		return nil
+		return ""
 	}
 	text, err := json.Marshal(items)
 	if err != nil || utf8.RuneCount(text) > maxTargetList {
-		return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s is longer than %d characters as JSON.", node, name, maxTargetList)
+		return fmt.Sprintf("is longer than %d characters as JSON", maxTargetList)
 	}
-	return nil
+	return ""
 }
 
 func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
