@@ -40,6 +40,9 @@ func TestBuildEventsPaged(t *testing.T) {
 					t.Fatalf("page %d: %d %s", pages, a.Status, a.Body)
 				}
 				m := a.JSON(t)
+				if m["events_capped"] != false {
+					t.Fatalf("page %d: events_capped %v for phases under the cap", pages, m["events_capped"])
+				}
 				events, _ := m["events"].([]any)
 				if len(events) > maxPage {
 					t.Fatalf("page %d has %d events, at most %d expected", pages, len(events), maxPage)

@@ -58,8 +58,11 @@ func TestErrorLogMemoryBounded(t *testing.T) {
 		t.Errorf("phase %v", p)
 	}
 	events := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/events?kind=error&page_size=1000", id)).JSON(t)
-	if list, _ := events["events"].([]any); len(list) != logparse.MaxEvents || events["next_page_token"] != "" {
-		t.Errorf("%d events listed (next page %v), want %d", len(list), events["next_page_token"], logparse.MaxEvents)
+	if list, _ := events["events"].([]any); len(list) != logparse.MaxEvents || events["next_page_token"] != "" || events["events_capped"] != true {
+		t.Errorf("%d events listed (next page %v, capped %v), want %d, capped", len(list), events["next_page_token"], events["events_capped"], logparse.MaxEvents)
+	}
+	if warnings := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/events?kind=warning", id)).JSON(t); warnings["events_capped"] != false {
+		t.Errorf("warnings listed as capped: %v", warnings)
 	}
 	// An ordinary log is not capped.
 	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{"build_id": id, "phase_name": "install",

@@ -286,6 +286,15 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	if len(events) == limit {
 		resp.NextPageToken = eventPageToken(events[len(events)-1].Key)
 	}
+	b, err := s.store.GetBuild(ctx, req.GetBuildId())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range b.Phases {
+		errorsCapped := kind != logparse.Warning && p.ErrorsTotal > p.ErrorCount
+		warningsCapped := kind != logparse.Error && p.WarningsTotal > p.WarningCount
+		resp.EventsCapped = resp.EventsCapped || errorsCapped || warningsCapped
+	}
 	return resp, nil
 }
 

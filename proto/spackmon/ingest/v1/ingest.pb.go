@@ -1532,6 +1532,9 @@ type ListBuildEventsResponse struct {
 	Events []*BuildEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	// next_page_token is set when there may be more events.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// events_capped is set when a phase of the build kept only the first of its events of
+	// the kind asked for; its phase summary has the totals.
+	EventsCapped  bool `protobuf:"varint,3,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1578,6 +1581,13 @@ func (x *ListBuildEventsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListBuildEventsResponse) GetEventsCapped() bool {
+	if x != nil {
+		return x.EventsCapped
+	}
+	return false
 }
 
 type BuildEvent struct {
@@ -2365,10 +2375,11 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x9e\x01\n" +
 	"\x17ListBuildEventsResponse\x126\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12#\n" +
+	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\x91\x02\n" +
 	"\n" +
 	"BuildEvent\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x12\n" +
