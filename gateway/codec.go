@@ -228,7 +228,8 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // id reads an id given as a JSON number or a string of digits (Spack echoes back whatever
-// it was given); absent and null read as 0.
+// it was given); absent and null read as 0, which the services call missing, so an id
+// given as 0 or less is refused here as invalid.
 func id(name string, raw json.RawMessage) (int64, error) {
 	if isNull(raw) {
 		return 0, nil
@@ -242,6 +243,9 @@ func id(name string, raw json.RawMessage) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s must be an integer.", name)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive integer.", name)
 	}
 	return n, nil
 }

@@ -291,6 +291,9 @@ func TestAnalyzeRefusals(t *testing.T) {
 			mentions string
 		}{
 			{"metadata null", fmt.Sprintf(`{"build_id": %d, "metadata": null}`, id), "metadata"},
+			{"no metadata", fmt.Sprintf(`{"build_id": %d}`, id), "metadata is required"},
+			{"build id 0", `{"build_id": 0, "metadata": {}}`, "build_id must be a positive integer."},
+			{"build id -1", `{"build_id": -1, "metadata": {}}`, "build_id must be a positive integer."},
 			{"metadata a string", fmt.Sprintf(`{"build_id": %d, "metadata": "x"}`, id), "metadata"},
 			{"metadata a list", fmt.Sprintf(`{"build_id": %d, "metadata": []}`, id), "metadata"},
 			{"no build id", `{"metadata": {}}`, "build_id"},

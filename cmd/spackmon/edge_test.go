@@ -39,6 +39,33 @@ func TestEdgeInput(t *testing.T) {
 			wantError(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
 				"build_id": id, "phase_name": "a\x00", "status": "SUCCESS"}), http.StatusBadRequest)
 		})
+		t.Run("a failed concretization without hashes is stored once per document", func(t *testing.T) {
+			failed := func(versions string) map[string]any {
+				return map[string]any{"spack_version": "0.18.1", "spec": map[string]any{"spec": map[string]any{
+					"_meta": map[string]any{"version": 3},
+					"nodes": []any{
+						map[string]any{"name": "mon-nohash", "versions": []string{versions}, "concrete": false,
+							"full_hash": "FAILED_CONCRETIZATION", "dependencies": []any{map[string]any{"name": "mon-nohash-dep", "type": []string{}}}},
+						map[string]any{"name": "mon-nohash-dep", "versions": []string{":"}, "concrete": false, "full_hash": "FAILED_CONCRETIZATION"},
+					}}}}
+			}
+			specs := func() []any {
+				list, _ := srv.get(t, "/api/v1/specs?name=mon-nohash").JSON(t)["specs"].([]any)
+				return list
+			}
+			m := wantEnvelope(t, srv.post(t, "/ms1/specs/new/", failed(":")), http.StatusCreated, "")
+			if path(m, "data", "spec", "full_hash") != "FAILED_CONCRETIZATION" || path(m, "data", "spec", "specs", "mon-nohash-dep") != "FAILED_CONCRETIZATION" {
+				t.Errorf("answer %v", m)
+			}
+			wantEnvelope(t, srv.post(t, "/ms1/specs/new/", failed(":")), http.StatusOK, "")
+			if list := specs(); len(list) != 1 || path(list[0], "failed_concretization") != true {
+				t.Fatalf("after a repeat: %v", list)
+			}
+			wantEnvelope(t, srv.post(t, "/ms1/specs/new/", failed("1.2:")), http.StatusCreated, "")
+			if list := specs(); len(list) != 2 || path(list[1], "failed_concretization") != true {
+				t.Fatalf("after another abstract spec: %v", list)
+			}
+		})
 		t.Run("a phase name that could not be read back is refused", func(t *testing.T) {
 			m := wantError(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
 				"build_id": id, "phase_name": "a/b", "status": "SUCCESS", "output": "ab"}), http.StatusBadRequest)

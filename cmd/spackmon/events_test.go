@@ -6,21 +6,26 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
 )
 
-// A log with more errors than a page holds is listed page by page over HTTP: every event
-// once, in line order, no page larger than asked for or than the maximum of 1,000.
+// A build with more errors than a page holds is listed page by page over HTTP: every event
+// once, in phase then line order, no page larger than asked for or than the maximum of
+// 1,000. The errors are spread over phases, each under the cap of what one phase keeps.
 func TestBuildEventsPaged(t *testing.T) {
 	const errorLines = 2345
 	forEachBackend(t, func(t *testing.T, srv *testServer) {
 		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 		id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
-		var log strings.Builder
-		for i := range errorLines {
-			fmt.Fprintf(&log, "main.c:%d:1: error: failure number %d\n", i+1, i)
+		for phase := 0; phase*logparse.MaxEvents < errorLines; phase++ {
+			var log strings.Builder
+			for i := phase * logparse.MaxEvents; i < min(errorLines, (phase+1)*logparse.MaxEvents); i++ {
+				fmt.Fprintf(&log, "main.c:%d:1: error: failure number %d\n", i+1, i)
+			}
+			wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+				"build_id": id, "phase_name": fmt.Sprintf("phase%d", phase), "status": "ERROR", "output": log.String()}), http.StatusOK, "")
 		}
-		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
-			"build_id": id, "phase_name": "build", "status": "ERROR", "output": log.String()}), http.StatusOK, "")
 
 		// page reads every event, pages of size at a time (0: the server's default).
 		page := func(t *testing.T, size, maxPage int) (pages int) {
@@ -35,6 +40,9 @@ func TestBuildEventsPaged(t *testing.T) {
 					t.Fatalf("page %d: %d %s", pages, a.Status, a.Body)
 				}
 				m := a.JSON(t)
+				if m["events_capped"] != false {
+					t.Fatalf("page %d: events_capped %v for phases under the cap", pages, m["events_capped"])
+				}
 				events, _ := m["events"].([]any)
 				if len(events) > maxPage {
 					t.Fatalf("page %d has %d events, at most %d expected", pages, len(events), maxPage)

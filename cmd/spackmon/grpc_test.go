@@ -92,6 +92,20 @@ func TestIngestOverGRPC(t *testing.T) {
 		} else if reason, _ := errs.FromStatus(st); reason != errs.BadRequest {
 			t.Errorf("bad status carries reason %q", reason)
 		}
+		// Over gRPC an absent id is 0, which is missing; a negative one is invalid.
+		for _, c := range []struct {
+			id      int64
+			message string
+		}{{0, "Missing required build_id."}, {-1, "build_id must be a positive integer."}} {
+			_, err = client.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: c.id, PhaseName: "build", Status: "SUCCESS"})
+			if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != c.message {
+				t.Errorf("phase of build %d: %v, want %q", c.id, err, c.message)
+			}
+		}
+		_, err = client.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: got.GetId(), PhaseName: "build", Status: "FINE"})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != "Invalid phase status. Choices are SUCCESS,ERROR" {
+			t.Errorf("bad phase status: %v", err)
+		}
 		_, err = client.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: 987654})
 		if status.Code(err) != codes.NotFound {
 			t.Errorf("unknown build: %v", err)

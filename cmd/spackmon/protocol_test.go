@@ -103,6 +103,11 @@ func TestUpstreamFlows(t *testing.T) {
 	})
 }
 
+// specWithNode is a specs/new body of one node.
+func specWithNode(node map[string]any) map[string]any {
+	return map[string]any{"spack_version": "0.17.2", "spec": map[string]any{"nodes": []any{node}}}
+}
+
 // Every client mistake gets a JSON 4xx with a message that says what is wrong.
 func TestBadInput(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, srv *testServer) {
@@ -144,6 +149,24 @@ func TestBadInput(t *testing.T) {
 			{"unknown build phase", "/ms1/builds/phases/update/", map[string]any{"build_id": 999999, "phase_name": "x", "status": "SUCCESS"}, 404, ""},
 			{"phase without status", "/ms1/builds/phases/update/", map[string]any{"build_id": id, "phase_name": "x"}, 400, "phase_name, and status are required."},
 			{"phase output not a string", "/ms1/builds/phases/update/", map[string]any{"build_id": id, "phase_name": "x", "status": "SUCCESS", "output": 5}, 400, "output must be a string or null."},
+			{"phase status not one of Spack's", "/ms1/builds/phases/update/", map[string]any{"build_id": id, "phase_name": "x", "status": "NaN"}, 400, "Invalid phase status. Choices are SUCCESS,ERROR"},
+			{"phase status a number", "/ms1/builds/phases/update/", map[string]any{"build_id": id, "phase_name": "x", "status": "1"}, 400, "Invalid phase status. Choices are SUCCESS,ERROR"},
+			{"build id 0", "/ms1/builds/update/", map[string]any{"build_id": 0, "status": "SUCCESS"}, 400, "build_id must be a positive integer."},
+			{"build id -1", "/ms1/builds/update/", map[string]any{"build_id": -1, "status": "SUCCESS"}, 400, "build_id must be a positive integer."},
+			{"phase build id 0", "/ms1/builds/phases/update/", map[string]any{"build_id": 0, "phase_name": "x", "status": "SUCCESS"}, 400, "build_id must be a positive integer."},
+			{"phase build id -1", "/ms1/builds/phases/update/", map[string]any{"build_id": "-1", "phase_name": "x", "status": "SUCCESS"}, 400, "build_id must be a positive integer."},
+			{"phase without build id", "/ms1/builds/phases/update/", map[string]any{"phase_name": "x", "status": "SUCCESS"}, 400, "Missing required build_id."},
+			{"over-long node name", "/ms1/specs/new/", specWithNode(map[string]any{"name": strings.Repeat("n", 251), "full_hash": "fh"}), 400,
+				"Invalid spec document: node 0: name is longer than 250 characters."},
+			{"over-long node version", "/ms1/specs/new/", specWithNode(map[string]any{"name": "n", "version": strings.Repeat("é", 251), "full_hash": "fh"}), 400,
+				"Invalid spec document: node 0: version is longer than 250 characters."},
+			{"over-long compiler", "/ms1/specs/new/", specWithNode(map[string]any{"name": "n", "full_hash": "fh", "compiler": map[string]any{"name": strings.Repeat("c", 300), "version": "1"}}), 400,
+				"Invalid spec document: node 0: compiler.name is longer than 250 characters."},
+			{"over-long dependency hash", "/ms1/specs/new/", specWithNode(map[string]any{"name": "n", "full_hash": "fh", "dependencies": []any{map[string]any{"name": "d", "hash": strings.Repeat("h", 251)}}}), 400,
+				"Invalid spec document: node 0: dependencies[0].hash is longer than 250 characters."},
+			{"over-long target features", "/ms1/specs/new/", specWithNode(map[string]any{"name": "n", "full_hash": "fh", "arch": map[string]any{"platform": "linux", "platform_os": "os",
+				"target": map[string]any{"name": "t", "features": []string{strings.Repeat("\x01", 11000)}}}}), 400,
+				"Invalid spec document: node 0: arch.target.features is longer than 65536 characters as JSON."},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -7,28 +7,63 @@ import (
 	"unicode"
 )
 
-// Parse returns the error and warning events of a build log, in line order.
+// What Parse keeps of a log, whatever its size or content: a log of nothing but error
+// lines would otherwise cost a stored event, with its context, per line. The totals are
+// still counted, so a reader can tell how much was left out.
+const (
+	// MaxEvents is how many errors, and how many warnings, Parse keeps: the first ones,
+	// which are usually the cause of the rest.
+	MaxEvents = 500
+	// MaxTextBytes bounds an event's text and source file.
+	MaxTextBytes = 4096
+	// MaxContextLineBytes bounds each context line; the whole line stays in the log.
+	MaxContextLineBytes = 1024
+)
+
+// Found is what Parse finds in a log.
+type Found struct {
+	// Events are the first MaxEvents errors and the first MaxEvents warnings, in line
+	// order.
+	Events []Event
+	// Errors and Warnings count every error and warning line, kept or not.
+	Errors, Warnings int
+}
+
+// Capped tells whether some events were counted but not kept.
+func (f Found) Capped() bool { return f.Errors > MaxEvents || f.Warnings > MaxEvents }
+
+// Parse returns the error and warning events of a build log, in line order, and how many
+// of each there are.
 //
 // Lines end at "\n"; a "\r" before it is dropped so that CRLF logs classify like LF ones,
 // and a final "\n" ends the last line rather than starting an empty one. Event strings
 // are made valid UTF-8 without NUL bytes (both become U+FFFD) because they end up in JSON
 // and database text columns, and PostgreSQL text cannot hold NUL; classification itself
 // sees the raw bytes.
-func Parse(log []byte) []Event {
+func Parse(log []byte) Found {
 	rs := rules()
 	cand := make([]uint64, rs.pre.words)
-	var events []Event
+	var found Found
 	lineNo := 0
 	for pos := 0; pos < len(log); {
 		end, next := lineEnd(log, pos)
 		lineNo++
 		line := trimCR(log[pos:end])
-		if kind := rs.classify(line, cand); kind != "" {
-			events = append(events, rs.event(log, kind, line, lineNo, pos, next))
+		switch kind := rs.classify(line, cand); kind {
+		case Error:
+			found.Errors++
+			if found.Errors <= MaxEvents {
+				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next))
+			}
+		case Warning:
+			found.Warnings++
+			if found.Warnings <= MaxEvents {
+				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next))
+			}
 		}
 		pos = next
 	}
-	return events
+	return found
 }
 
 // lineEnd returns the end of the line starting at pos (excluding "\n") and the start of
@@ -55,7 +90,7 @@ func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next
 	ev := Event{
 		Kind:   kind,
 		LineNo: lineNo,
-		Text:   clean(bytes.TrimSpace(line)),
+		Text:   clean(prefix(bytes.TrimSpace(line), MaxTextBytes)),
 	}
 	ev.SourceFile, ev.SourceLine = rs.location(line)
 
@@ -91,7 +126,7 @@ func (rs *ruleset) location(line []byte) (string, int) {
 		if m == nil {
 			continue
 		}
-		file = clean(m[1])
+		file = clean(prefix(m[1], MaxTextBytes))
 		n, err := strconv.Atoi(string(m[2]))
 		if err != nil {
 			n = 0
@@ -101,9 +136,13 @@ func (rs *ruleset) location(line []byte) (string, int) {
 	return file, no
 }
 
+// rightTrim returns a context line: its first MaxContextLineBytes, right-trimmed.
 func rightTrim(b []byte) string {
-	return clean(bytes.TrimRightFunc(b, unicode.IsSpace))
+	return clean(bytes.TrimRightFunc(prefix(b, MaxContextLineBytes), unicode.IsSpace))
 }
+
+// prefix cuts b to at most n bytes; clean turns a rune cut in two into U+FFFD.
+func prefix(b []byte, n int) []byte { return b[:min(len(b), n)] }
 
 func clean(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")

@@ -28,10 +28,10 @@ func readFixture(tb testing.TB, name string) []byte {
 
 // naiveParse is the oracle: it runs every pattern on every line, splits and builds
 // context the obvious way, and shares only the compiled pattern lists with Parse.
-func naiveParse(log []byte) []Event {
+func naiveParse(log []byte) Found {
 	rs := rules()
 	if len(log) == 0 {
-		return nil
+		return Found{}
 	}
 	lines := bytes.Split(log, []byte("\n"))
 	if log[len(log)-1] == '\n' {
@@ -48,11 +48,11 @@ func naiveParse(log []byte) []Event {
 	ctx := func(ls [][]byte) string {
 		out := make([]string, len(ls))
 		for i, l := range ls {
-			out[i] = oracleText(strings.TrimRightFunc(string(l), unicode.IsSpace))
+			out[i] = oracleText(strings.TrimRightFunc(cut(string(l), MaxContextLineBytes), unicode.IsSpace))
 		}
 		return strings.Join(out, "\n")
 	}
-	var events []Event
+	var found Found
 	for i, raw := range lines {
 		line := bytes.TrimSuffix(raw, []byte("\r"))
 		var kind Kind
@@ -67,11 +67,11 @@ func naiveParse(log []byte) []Event {
 		ev := Event{
 			Kind:   kind,
 			LineNo: i + 1,
-			Text:   oracleText(strings.TrimSpace(string(line))),
+			Text:   oracleText(cut(strings.TrimSpace(string(line)), MaxTextBytes)),
 		}
 		for _, re := range rs.fileLine {
 			if m := re.FindSubmatch(line); m != nil {
-				ev.SourceFile = oracleText(string(m[1]))
+				ev.SourceFile = oracleText(cut(string(m[1]), MaxTextBytes))
 				n, err := strconv.ParseInt(string(m[2]), 10, 0)
 				if err != nil {
 					n = 0
@@ -82,10 +82,18 @@ func naiveParse(log []byte) []Event {
 		lo, hi := max(0, i-rs.context), min(len(lines), i+1+rs.context)
 		ev.PreContext, ev.PostContext = ctx(lines[lo:i]), ctx(lines[i+1:hi])
 		ev.Start, ev.End = lo+1, hi+1
-		events = append(events, ev)
+		n := &found.Errors
+		if kind == Warning {
+			n = &found.Warnings
+		}
+		if *n++; *n <= MaxEvents {
+			found.Events = append(found.Events, ev)
+		}
 	}
-	return events
+	return found
 }
+
+func cut(s string, n int) string { return s[:min(len(s), n)] }
 
 func count(evs []Event) (errs, warns int) {
 	for _, e := range evs {
@@ -99,7 +107,7 @@ func count(evs []Event) (errs, warns int) {
 }
 
 func TestBuildOut(t *testing.T) {
-	evs := Parse(readFixture(t, "spack-build-out.txt"))
+	evs := Parse(readFixture(t, "spack-build-out.txt")).Events
 	if e, w := count(evs); e != 0 || w != 2 {
 		t.Fatalf("got %d errors, %d warnings; want 0, 2", e, w)
 	}
@@ -131,7 +139,7 @@ func TestBuildOut(t *testing.T) {
 }
 
 func TestConfigLog(t *testing.T) {
-	evs := Parse(readFixture(t, "config.log"))
+	evs := Parse(readFixture(t, "config.log")).Events
 	if e, w := count(evs); e != 88 || w != 19 {
 		t.Fatalf("got %d errors, %d warnings; want 88, 19", e, w)
 	}
@@ -331,12 +339,15 @@ func TestSynthetic(t *testing.T) {
 func compare(t *testing.T, name string, log []byte) {
 	t.Helper()
 	got, want := Parse(log), naiveParse(log)
-	if len(got) != len(want) {
-		t.Errorf("%s: fast path found %d events, naive %d", name, len(got), len(want))
+	if got.Errors != want.Errors || got.Warnings != want.Warnings {
+		t.Errorf("%s: fast path counted %d errors and %d warnings, naive %d and %d", name, got.Errors, got.Warnings, want.Errors, want.Warnings)
 	}
-	for i := range min(len(got), len(want)) {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Errorf("%s: event %d differs:\n fast  %+v\n naive %+v", name, i, got[i], want[i])
+	if len(got.Events) != len(want.Events) {
+		t.Errorf("%s: fast path kept %d events, naive %d", name, len(got.Events), len(want.Events))
+	}
+	for i := range min(len(got.Events), len(want.Events)) {
+		if !reflect.DeepEqual(got.Events[i], want.Events[i]) {
+			t.Errorf("%s: event %d differs:\n fast  %+v\n naive %+v", name, i, got.Events[i], want.Events[i])
 			return
 		}
 	}
@@ -364,31 +375,31 @@ func TestLineEndings(t *testing.T) {
 }
 
 func TestEdges(t *testing.T) {
-	if evs := Parse(nil); evs != nil {
+	if evs := Parse(nil).Events; evs != nil {
 		t.Errorf("Parse(nil) = %v", evs)
 	}
 	// Events near both ends take the context that exists.
-	evs := Parse([]byte("a\nFAILED x\nb\n"))
+	evs := Parse([]byte("a\nFAILED x\nb\n")).Events
 	want := Event{Kind: Error, LineNo: 2, Text: "FAILED x", PreContext: "a", PostContext: "b", Start: 1, End: 4}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
-	evs = Parse([]byte("FAILED"))
+	evs = Parse([]byte("FAILED")).Events
 	want = Event{Kind: Error, LineNo: 1, Text: "FAILED", Start: 1, End: 2}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
 	// Empty lines still count as context lines.
-	evs = Parse([]byte("\n\nFAILED\n\n"))
+	evs = Parse([]byte("\n\nFAILED\n\n")).Events
 	want = Event{Kind: Error, LineNo: 3, Text: "FAILED", PreContext: "\n", PostContext: "", Start: 1, End: 5}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
-	evs = Parse([]byte("foo.c:99999999999999999999999: error: big"))
+	evs = Parse([]byte("foo.c:99999999999999999999999: error: big")).Events
 	if len(evs) != 1 || evs[0].SourceFile != "foo.c" || evs[0].SourceLine != 0 {
 		t.Errorf("overflowing line number: %+v", evs)
 	}
-	evs = Parse([]byte("x\xff\nfoo.c:7: error: bad \xff byte\ny\xfe"))
+	evs = Parse([]byte("x\xff\nfoo.c:7: error: bad \xff byte\ny\xfe")).Events
 	if len(evs) != 1 {
 		t.Fatalf("invalid UTF-8: %+v", evs)
 	}
@@ -405,7 +416,7 @@ func TestEdges(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	log := readFixture(t, "spack-build-out.txt")
 	want := Parse(log)
-	done := make(chan []Event)
+	done := make(chan Found)
 	for range 4 {
 		go func() { done <- Parse(log) }()
 	}
@@ -427,7 +438,7 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("fast and naive differ on %q:\n fast  %+v\n naive %+v", log, got, want)
 		}
-		for _, ev := range got {
+		for _, ev := range got.Events {
 			for _, s := range []string{ev.Text, ev.PreContext, ev.PostContext, ev.SourceFile} {
 				if !utf8.ValidString(s) {
 					t.Fatalf("invalid UTF-8 in %+v", ev)
@@ -460,7 +471,7 @@ func ExampleParse() {
 	log := "checking for gcc... gcc\n" +
 		"conftest.c:11:10: fatal error: ac_nonexistent.h: No such file or directory\n" +
 		"configure: WARNING: no ACL support\n"
-	for _, ev := range Parse([]byte(log)) {
+	for _, ev := range Parse([]byte(log)).Events {
 		fmt.Printf("%d %s %s:%d %q\n", ev.LineNo, ev.Kind, ev.SourceFile, ev.SourceLine, ev.Text)
 	}
 	// Output:
@@ -471,7 +482,7 @@ func ExampleParse() {
 // PostgreSQL text cannot hold NUL, and Spack sends what the build printed.
 func TestNULBecomesReplacementCharacter(t *testing.T) {
 	log := []byte("before\x00\nmain.c:3:1: error: bad\x00thing\nafter\x00\n")
-	events := Parse(log)
+	events := Parse(log).Events
 	if len(events) != 1 {
 		t.Fatalf("%d events, want 1", len(events))
 	}
@@ -489,4 +500,42 @@ func TestNULBecomesReplacementCharacter(t *testing.T) {
 // oracleText is what the oracle stores of a piece of a line: valid UTF-8, no NUL.
 func oracleText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// A log of nothing but events keeps the first MaxEvents of each kind and counts the rest;
+// over-long lines are cut in the event, not in the counts.
+func TestCaps(t *testing.T) {
+	var log bytes.Buffer
+	for i := range 3 * MaxEvents {
+		fmt.Fprintf(&log, "main.c:%d: error: e%d\n", i+1, i)
+		fmt.Fprintf(&log, "main.c:%d: warning: w%d\n", i+1, i)
+	}
+	long := strings.Repeat("x", 3*MaxTextBytes)
+	fmt.Fprintf(&log, "%s.c:1: error: %s\n%s\n", long, long, long)
+	got := Parse(log.Bytes())
+	if got.Errors != 3*MaxEvents+1 || got.Warnings != 3*MaxEvents || !got.Capped() {
+		t.Fatalf("counted %d errors and %d warnings (capped %v); want %d and %d, capped",
+			got.Errors, got.Warnings, got.Capped(), 3*MaxEvents+1, 3*MaxEvents)
+	}
+	if e, w := count(got.Events); e != MaxEvents || w != MaxEvents {
+		t.Fatalf("kept %d errors and %d warnings; want %d of each", e, w, MaxEvents)
+	}
+	last := got.Events[len(got.Events)-1]
+	if last.Kind != Warning || last.LineNo != 2*MaxEvents || last.Text != fmt.Sprintf("main.c:%d: warning: w%d", MaxEvents, MaxEvents-1) {
+		t.Errorf("last kept event %+v; want the %dth warning", last, MaxEvents)
+	}
+	if small := Parse([]byte("main.c:1: error: one\n")); small.Capped() || small.Errors != 1 || len(small.Events) != 1 {
+		t.Errorf("one error: %+v", small)
+	}
+
+	// The long error line's event, found past the cap of events, is checked on its own.
+	tail := Parse([]byte(long + ".c:1: error: " + long + "\n" + long + "\n"))
+	if len(tail.Events) != 1 {
+		t.Fatalf("long line: %d events", len(tail.Events))
+	}
+	ev := tail.Events[0]
+	if len(ev.Text) != MaxTextBytes || len(ev.SourceFile) != MaxTextBytes || len(ev.PostContext) != MaxContextLineBytes {
+		t.Errorf("long line: text %d, source file %d, context %d bytes; want %d, %d, %d",
+			len(ev.Text), len(ev.SourceFile), len(ev.PostContext), MaxTextBytes, MaxTextBytes, MaxContextLineBytes)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -188,4 +189,53 @@ func WaitReady(t testing.TB, url string) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// Measured is a role of the binary whose peak memory the test reads when it stops it.
+type Measured struct {
+	cmd     *exec.Cmd
+	stopped bool
+}
+
+// StartMeasured runs a role of the binary like Start, for a test that stops it with Stop.
+func StartMeasured(t testing.TB, bin string, env []string, args ...string) *Measured {
+	t.Helper()
+	m := &Measured{cmd: exec.Command(bin, args...)}
+	m.cmd.Env = env
+	m.cmd.Stderr = os.Stderr
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !m.stopped {
+			_ = m.cmd.Process.Kill()
+			_ = m.cmd.Wait()
+		}
+	})
+	return m
+}
+
+// Stop interrupts the process, expects a clean exit, and returns its peak resident set size
+// in bytes (Linux reports it in KiB).
+func (m *Measured) Stop(t testing.TB) int64 {
+	t.Helper()
+	m.stopped = true
+	_ = m.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- m.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s exited with %v", m.cmd.Args[1], err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not stop on SIGINT", m.cmd.Args[1])
+	}
+	usage, ok := m.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no resource usage for the process")
+	}
+	return usage.Maxrss << 10
 }

@@ -23,11 +23,15 @@ type Document struct {
 
 // Node is one package of the DAG.
 type Node struct {
-	Name        string
-	Version     string // "" when the node has none, e.g. its "versions" list is a range (see versionFromList)
-	Namespace   string
-	Hash        string // DAG hash
-	FullHash    string // "" when the document has none (v0.18 spec.json); never FAILED_CONCRETIZATION
+	Name      string
+	Version   string // "" when the node has none, e.g. its "versions" list is a range (see versionFromList)
+	Namespace string
+	Hash      string // DAG hash
+	FullHash  string // "" when the document has none (v0.18 spec.json); never FAILED_CONCRETIZATION
+	// ContentKey identifies an abstract node of a failed concretization sent without any
+	// hash: a digest of the document, the node's name and its constraints, so that the
+	// same document sent again names the same node and another one does not.
+	ContentKey  string
 	BuildHash   string
 	PackageHash string
 	Arch        *Arch     // nil when absent
@@ -38,12 +42,10 @@ type Node struct {
 }
 
 // Key is the value that identifies the node together with its name and the spack version:
-// its full hash, or its DAG hash when the document carries no full hash.
+// its full hash, or its DAG hash when the document carries no full hash, or its content
+// key when it carries no hash at all.
 func (n *Node) Key() string {
-	if n.FullHash != "" {
-		return n.FullHash
-	}
-	return n.Hash
+	return firstOf(n.FullHash, n.Hash, n.ContentKey)
 }
 
 // Arch is a node's architecture.
@@ -72,7 +74,8 @@ type Compiler struct {
 type Dep struct {
 	Name string
 	// Ref is the hash the document used to name the dependency (full_hash, build_hash or
-	// hash, whichever it gave).
+	// hash, whichever it gave); "" for a dependency of a failed concretization sent by name
+	// alone, which names the document's node of that name.
 	Ref string
 	// Index is the position in Document.Nodes of the node Ref names, or -1 when the node is
 	// not in the document (then the dependency is stored as a stub keyed by Ref).

@@ -2,6 +2,9 @@ package spackspec
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +31,7 @@ var errNoNodes = errors.New("spec document has no nodes")
 // body, in any layout described in the package comment. Every error describes a problem
 // with the document itself and is fit to show to the client that sent it.
 func Parse(data []byte) (*Document, error) {
-	p := parser{dec: json.NewDecoder(bytes.NewReader(data))}
+	p := parser{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
 	nodes, err := p.value(0)
 	if err != nil {
 		return nil, err
@@ -43,7 +46,9 @@ func Parse(data []byte) (*Document, error) {
 	if len(nodes) == 0 {
 		return nil, errNoNodes
 	}
-	resolve(nodes)
+	if err := resolve(nodes); err != nil {
+		return nil, err
+	}
 	return &Document{Nodes: nodes, FailedConcretization: p.failed}, nil
 }
 
@@ -53,6 +58,9 @@ func Parse(data []byte) (*Document, error) {
 type parser struct {
 	dec    *json.Decoder
 	failed bool
+	// data is the whole document, and digest its SHA-256 once a content key needs it.
+	data   []byte
+	digest []byte
 	// targets caches decoded targets by their JSON text: every node of a DAG normally has
 	// the same target, whose feature list is the largest part of a node.
 	targets map[string]Target
@@ -218,12 +226,13 @@ func (p *parser) node(i int, name string, nj *nodeJSON, deps []depJSON) (Node, e
 		BuildHash:   p.hash(nj.BuildHash),
 		PackageHash: nj.PackageHash,
 	}
-	// Node.Key identifies a node by full_hash or hash; build_hash alone cannot key it.
+	// Node.Key identifies a node by full_hash or hash; build_hash alone cannot key it. An
+	// abstract node may have neither (PROTOCOL.md §4).
+	if n.Key() == "" && p.failed {
+		n.ContentKey = p.contentKey(name, nj, deps)
+	}
 	if n.Key() == "" {
-		switch {
-		case nj.FullHash == FailedConcretization:
-			return Node{}, fmt.Errorf("%s has no hash: its full_hash is %s and it has no hash", label(), FailedConcretization)
-		case n.BuildHash != "":
+		if n.BuildHash != "" {
 			return Node{}, fmt.Errorf("%s has only a build_hash; a node needs a full_hash or a hash", label())
 		}
 		return Node{}, fmt.Errorf("%s has no hash (none of full_hash, build_hash, hash)", label())
@@ -265,7 +274,7 @@ func (p *parser) node(i int, name string, nj *nodeJSON, deps []depJSON) (Node, e
 			return Node{}, fmt.Errorf("%s: dependency %d has no name", label(), j)
 		}
 		ref := firstOf(p.hash(dj.FullHash), p.hash(dj.BuildHash), p.hash(dj.Hash))
-		if ref == "" {
+		if ref == "" && !p.failed {
 			return Node{}, fmt.Errorf("%s: dependency %d (%s) has no hash (none of full_hash, build_hash, hash)", label(), j, clip(dj.Name))
 		}
 		n.Deps[j] = Dep{Name: dj.Name, Ref: ref, Index: -1, Types: dj.Type}
@@ -281,6 +290,32 @@ func (p *parser) hash(h string) string {
 		return ""
 	}
 	return h
+}
+
+// contentKey is the key of an abstract node without a hash: the document's digest, then
+// the node's name and constraints, each length-prefixed so that no two nodes share an
+// encoding. The prefix keeps it apart from any hash Spack computes.
+func (p *parser) contentKey(name string, nj *nodeJSON, deps []depJSON) string {
+	if p.digest == nil {
+		d := sha256.Sum256(p.data)
+		p.digest = d[:]
+	}
+	h := sha256.New()
+	h.Write(p.digest)
+	field := func(s string) {
+		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	field(name)
+	field(nj.Version)
+	field(strings.Join(nj.Versions, ","))
+	field(nj.Namespace)
+	field(string(nj.Parameters))
+	for _, d := range deps {
+		field(d.Name)
+		field(strings.Join(d.Type, ","))
+	}
+	return "abstract-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func firstOf(hs ...string) string {
@@ -346,8 +381,9 @@ func versionFromList(vs []string) string {
 }
 
 // resolve points each dependency at the node the document holds for it, matching the
-// reference against every node's full_hash, build_hash and hash; the first node wins.
-func resolve(nodes []Node) {
+// reference against every node's full_hash, build_hash and hash, or, for a reference
+// without a hash, the node's name; the first node wins.
+func resolve(nodes []Node) error {
 	at := make(map[string]int, 3*len(nodes))
 	add := func(h string, i int) {
 		if h == "" {
@@ -362,14 +398,31 @@ func resolve(nodes []Node) {
 		add(nodes[i].BuildHash, i)
 		add(nodes[i].Hash, i)
 	}
+	var byName map[string]int // for the references of a failed concretization without a hash
 	for i := range nodes {
 		for j := range nodes[i].Deps {
 			d := &nodes[i].Deps[j]
-			if k, ok := at[d.Ref]; ok {
-				d.Index = k
+			if d.Ref != "" {
+				if k, ok := at[d.Ref]; ok {
+					d.Index = k
+				}
+				continue
 			}
+			if byName == nil {
+				byName = make(map[string]int, len(nodes))
+				for k := len(nodes) - 1; k >= 0; k-- {
+					byName[nodes[k].Name] = k
+				}
+			}
+			k, ok := byName[d.Name]
+			if !ok {
+				return fmt.Errorf("%s: dependency %d (%s) has no hash and the document has no node of that name",
+					nodeLabel(i, nodes[i].Name), j, clip(d.Name))
+			}
+			d.Index = k
 		}
 	}
+	return nil
 }
 
 // nodeLabel names a node in error messages; names come from the client, so they are quoted

@@ -716,6 +716,41 @@ func TestParseResolution(t *testing.T) {
 	}
 }
 
+// Abstract nodes without any hash (PROTOCOL.md §4) are keyed by their content and the
+// document; their hashless references name the document's node of that name.
+func TestFailedConcretizationWithoutHashes(t *testing.T) {
+	const doc = `{"spec": {"_meta": {"version": 3}, "nodes": [
+	  {"name": "root", "versions": [":"], "concrete": false, "full_hash": "FAILED_CONCRETIZATION",
+	   "dependencies": [{"name": "dep", "type": ["build", "link"]}]},
+	  {"name": "dep", "versions": [":"], "concrete": false, "full_hash": "FAILED_CONCRETIZATION"}]}}`
+	parse := func(doc string) *Document {
+		t.Helper()
+		d, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := parse(doc)
+	root, dep := d.Nodes[0], d.Nodes[1]
+	if !d.FailedConcretization || root.FullHash != "" || root.Hash != "" || !strings.HasPrefix(root.Key(), "abstract-") ||
+		dep.Key() == root.Key() || !strings.HasPrefix(dep.Key(), "abstract-") {
+		t.Fatalf("nodes %+v", d.Nodes)
+	}
+	if want := []Dep{{Name: "dep", Index: 1, Types: []string{"build", "link"}}}; !reflect.DeepEqual(root.Deps, want) {
+		t.Errorf("deps %+v, want %+v", root.Deps, want)
+	}
+	if again := parse(doc); again.Nodes[0].Key() != root.Key() || again.Nodes[1].Key() != dep.Key() {
+		t.Error("the same document gave other keys")
+	}
+	other := parse(strings.Replace(doc, `"versions": [":"], "concrete": false, "full_hash": "FAILED_CONCRETIZATION",
+	   "dependencies"`, `"versions": ["1.2:"], "concrete": false, "full_hash": "FAILED_CONCRETIZATION",
+	   "dependencies"`, 1))
+	if other.Nodes[0].Key() == root.Key() {
+		t.Error("another abstract spec of the same name has the same key")
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	node := func(i int) string { return fmt.Sprintf(`{"name": "n%d", "hash": "h%d"}`, i, i) }
 	for _, tc := range []struct{ doc, want string }{
@@ -746,7 +781,8 @@ func TestParseErrors(t *testing.T) {
 		{`{"nodes": [{"name": "", "hash": "h"}]}`, "node 0 has no name"},
 		{`{"nodes": [{"name": 7, "hash": "h"}]}`, `node 0 "name" must be a string, not a number`},
 		{`{"nodes": [{"name": "a"}]}`, `node 0 ("a") has no hash`},
-		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION"}]}`, `node 0 ("a") has no hash: its full_hash is FAILED_CONCRETIZATION`},
+		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION", "dependencies": [{"name": "b", "type": []}]}]}`,
+			`node 0 ("a"): dependency 0 ("b") has no hash and the document has no node of that name`},
 		{`{"nodes": [{"name": "a", "build_hash": "b"}]}`, `node 0 ("a") has only a build_hash`},
 		{`{"nodes": [{"name": "a", "hash": "h", "dependencies": [{"hash": "x"}]}]}`, `node 0 ("a"): dependency 0 has no name`},
 		{`{"nodes": [{"name": "a", "hash": "h", "dependencies": [{"name": "b", "type": ["run"]}]}]}`, `node 0 ("a"): dependency 0 ("b") has no hash`},

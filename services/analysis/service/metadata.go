@@ -51,14 +51,14 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// parseMetadata checks raw, the metadata object as the client sent it. An absent metadata
-// records nothing, as upstream's default of {} did; null or anything but an object is the
-// client's mistake.
+// parseMetadata checks raw, the metadata object as the client sent it. Absent, null or
+// anything but an object is the client's mistake (PROTOCOL.md §4): an analyze request
+// without results is a client that lost them.
 func parseMetadata(raw []byte) (analyzed, error) {
 	var md analyzed
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return md, nil
+		return md, errs.New(errs.BadRequest, "metadata is required: a JSON object of analyzer results.")
 	}
 	if string(raw) == "null" {
 		return md, errs.New(errs.BadRequest, "metadata must be a JSON object of analyzer results, not null.")

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -41,8 +42,13 @@ func TestParseMetadataValueForms(t *testing.T) {
 	}
 }
 
-func TestParseMetadataAbsentIsNothing(t *testing.T) {
-	for _, raw := range []string{"", " ", "{}", `{"x": null}`} {
+func TestParseMetadataEmptyIsNothing(t *testing.T) {
+	for _, raw := range []string{"", " "} {
+		if _, err := parseMetadata([]byte(raw)); !errs.Is(err, errs.BadRequest) || !strings.Contains(err.Error(), "metadata is required") {
+			t.Errorf("absent metadata %q: %v, want BadRequest", raw, err)
+		}
+	}
+	for _, raw := range []string{"{}", `{"x": null}`} {
 		md, err := parseMetadata([]byte(raw))
 		if err != nil || md.manifest != nil || md.analysis.ConfigArgs != nil || md.analysis.Environment != nil || len(md.analysis.Attributes) != 0 {
 			t.Errorf("%q: %+v %v", raw, md, err)

@@ -58,8 +58,8 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 		// wrong, and the call is refused rather than trusted.
 		return nil, errs.New(errs.Unauthenticated, "Authentication is required.")
 	}
-	if req.GetBuildId() <= 0 {
-		return nil, errs.New(errs.BadRequest, "Missing required build_id.")
+	if err := checkBuildID(req.GetBuildId()); err != nil {
+		return nil, err
 	}
 	md, err := parseMetadata(req.GetMetadata())
 	if err != nil {
@@ -81,6 +81,18 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 		InstallFiles: int64(sum.InstallFiles), EnvironmentVariables: int64(sum.EnvironmentVariables),
 		Attributes: int64(sum.Attributes), ConfigArgs: sum.ConfigArgs,
 	}, nil
+}
+
+// checkBuildID tells a missing build id (0: proto3 cannot tell it from absent) from one that
+// cannot exist.
+func checkBuildID(id int64) error {
+	if id < 0 {
+		return errs.New(errs.BadRequest, "build_id must be a positive integer.")
+	}
+	if id == 0 {
+		return errs.New(errs.BadRequest, "Missing required build_id.")
+	}
+	return nil
 }
 
 // needBuild checks that the build exists, asking ingest as the caller: a read about an unknown

@@ -20,21 +20,27 @@ var (
 	decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
+// phaseStatuses are what Spack sends for a phase (PROTOCOL.md §4).
+var phaseStatuses = map[string]bool{store.StatusSuccess: true, store.PhaseStatusError: true}
+
 // UpdatePhase replaces a phase's status and output, and the events found in the output.
 func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseRequest) (*ingestv1.UpdatePhaseResponse, error) {
 	who, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if req.GetBuildId() <= 0 {
-		return nil, errs.New(errs.BadRequest, "Missing required build_id.")
+	if err := checkBuildID(req.GetBuildId(), "Missing required build_id."); err != nil {
+		return nil, err
 	}
 	name, status := req.GetPhaseName(), req.GetStatus()
 	if strings.TrimSpace(name) == "" || strings.TrimSpace(status) == "" {
 		return nil, errs.New(errs.BadRequest, "phase_name, and status are required.")
 	}
-	if len(name) > maxPhaseName || len(status) > maxStatusLen {
-		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d and status at most %d characters.", maxPhaseName, maxStatusLen)
+	if !phaseStatuses[status] {
+		return nil, errs.New(errs.BadRequest, "Invalid phase status. Choices are SUCCESS,ERROR")
+	}
+	if len(name) > maxPhaseName {
+		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d characters.", maxPhaseName)
 	}
 	if err := checkText("phase_name", name); err != nil {
 		return nil, err
@@ -43,13 +49,12 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	if strings.Contains(name, "/") {
 		return nil, errs.New(errs.BadRequest, "phase_name must not contain '/'.")
 	}
-	if err := checkText("status", status); err != nil {
-		return nil, err
-	}
 	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
 	if !p.OutputNull {
-		p.Output, p.Events = compressAndParse(req.GetOutput())
+		var found logparse.Found
+		p.Output, found = compressAndParse(req.GetOutput())
 		p.OutputBytes = int64(len(req.GetOutput()))
+		p.Events, p.ErrorsTotal, p.WarningsTotal = found.Events, int64(found.Errors), int64(found.Warnings)
 	}
 	phase, err := s.store.UpdatePhase(ctx, who, p)
 	if err != nil {
@@ -60,7 +65,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 
 // compressAndParse does the two CPU-bound passes over a log side by side: on a multi-core
 // machine a large log costs the slower of the two instead of their sum.
-func compressAndParse(output []byte) ([]byte, []logparse.Event) {
+func compressAndParse(output []byte) ([]byte, logparse.Found) {
 	if len(output) < 64<<10 {
 		return encoder.EncodeAll(output, nil), logparse.Parse(output)
 	}
@@ -71,7 +76,7 @@ func compressAndParse(output []byte) ([]byte, []logparse.Event) {
 		defer wg.Done()
 		compressed = encoder.EncodeAll(output, make([]byte, 0, len(output)/4))
 	}()
-	events := logparse.Parse(output)
+	found := logparse.Parse(output)
 	wg.Wait()
-	return compressed, events
+	return compressed, found
 }

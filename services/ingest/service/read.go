@@ -140,8 +140,11 @@ func buildMessage(b store.Build) *ingestv1.Build {
 		m.FinishedAt = timestamp(*b.FinishedAt)
 	}
 	for i, p := range b.Phases {
+		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
 		m.Phases[i] = &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
-			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount}
+			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
+			ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal, EventsCapped: capped}
+		m.EventsCapped = m.EventsCapped || capped
 	}
 	return m
 }
@@ -283,6 +286,15 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	}
 	if len(events) == limit {
 		resp.NextPageToken = eventPageToken(events[len(events)-1].Key)
+	}
+	b, err := s.store.GetBuild(ctx, req.GetBuildId())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range b.Phases {
+		errorsCapped := kind != logparse.Warning && p.ErrorsTotal > p.ErrorCount
+		warningsCapped := kind != logparse.Error && p.WarningsTotal > p.WarningCount
+		resp.EventsCapped = resp.EventsCapped || errorsCapped || warningsCapped
 	}
 	return resp, nil
 }

@@ -5,7 +5,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -22,7 +25,6 @@ const (
 	maxHashLen     = 100
 	maxEnvFieldLen = 250
 	maxPhaseName   = 500
-	maxStatusLen   = 50
 	maxTagLen      = 100
 	maxTags        = 100
 )
@@ -93,29 +95,126 @@ func (s *Server) putSpec(ctx context.Context, spackVersion string, doc []byte) (
 	return s.store.PutSpec(ctx, spackVersion, parsed)
 }
 
-// checkNodes refuses the values a database cannot store as text.
+// What the store keeps of a spec node, in characters: checked before any work is done with
+// a value, and named as the client named it.
+const (
+	maxSpecValue  = 250     // names, versions, hashes, arch and compiler values
+	maxTargetList = 65536   // a target's features or parents, as JSON text
+	maxParameters = 1 << 20 // the parameters object, as JSON text
+)
+
+// checkNodes refuses the values the store cannot keep: too long, or with a NUL character.
 func checkNodes(doc *spackspec.Document) error {
-	for i, n := range doc.Nodes {
-		values := []string{n.Name, n.Version, n.Namespace, n.Hash, n.FullHash, n.BuildHash, n.PackageHash}
-		if n.Arch != nil {
-			values = append(values, n.Arch.Platform, n.Arch.PlatformOS, n.Arch.Target.Name, n.Arch.Target.Vendor)
-			values = append(values, n.Arch.Target.Features...)
-			values = append(values, n.Arch.Target.Parents...)
-		}
-		if n.Compiler != nil {
-			values = append(values, n.Compiler.Name, n.Compiler.Version)
-		}
-		for _, d := range n.Deps {
-			values = append(values, d.Name, d.Ref)
-			values = append(values, d.Types...)
-		}
-		for _, v := range values {
-			if hasNUL(v) {
-				return errs.New(errs.BadRequest, "Invalid spec document: node %d has a value with a NUL character.", i)
-			}
+	for i := range doc.Nodes {
+		if field, problem := nodeProblem(&doc.Nodes[i]); problem != "" {
+			return errs.New(errs.BadRequest, "Invalid spec document: node %d: %s %s.", i, field, problem)
 		}
 	}
 	return nil
+}
+
+// nodeProblem names the first field of n the store cannot keep, and why; "" when none.
+func nodeProblem(n *spackspec.Node) (field, problem string) {
+	for _, f := range [...]struct{ name, value string }{
+		{"name", n.Name}, {"version", n.Version}, {"namespace", n.Namespace}, {"hash", n.Hash},
+		{"full_hash", n.FullHash}, {"build_hash", n.BuildHash}, {"package_hash", n.PackageHash},
+	} {
+		if problem := textProblem(f.value, maxSpecValue); problem != "" {
+			return f.name, problem
+		}
+	}
+	if problem := textProblem(string(n.Parameters), maxParameters); problem != "" {
+		return "parameters", problem
+	}
+	if n.Arch != nil {
+		if field, problem := archProblem(n.Arch); problem != "" {
+			return field, problem
+		}
+	}
+	if c := n.Compiler; c != nil {
+		if problem := textProblem(c.Name, maxSpecValue); problem != "" {
+			return "compiler.name", problem
+		}
+		if problem := textProblem(c.Version, maxSpecValue); problem != "" {
+			return "compiler.version", problem
+		}
+	}
+	for j, d := range n.Deps {
+		for _, f := range [...]struct{ name, value string }{{"name", d.Name}, {"hash", d.Ref}} {
+			if problem := textProblem(f.value, maxSpecValue); problem != "" {
+				return fmt.Sprintf("dependencies[%d].%s", j, f.name), problem
+			}
+		}
+		if problem := typesProblem(d.Types); problem != "" {
+			return fmt.Sprintf("dependencies[%d].type", j), problem
+		}
+	}
+	return "", ""
+}
+
+func archProblem(a *spackspec.Arch) (field, problem string) {
+	for _, f := range [...]struct{ name, value string }{
+		{"arch.platform", a.Platform}, {"arch.platform_os", a.PlatformOS},
+		{"arch.target.name", a.Target.Name}, {"arch.target.vendor", a.Target.Vendor},
+	} {
+		if problem := textProblem(f.value, maxSpecValue); problem != "" {
+			return f.name, problem
+		}
+	}
+	if problem := listProblem(a.Target.Features); problem != "" {
+		return "arch.target.features", problem
+	}
+	if problem := listProblem(a.Target.Parents); problem != "" {
+		return "arch.target.parents", problem
+	}
+	return "", ""
+}
+
+// textProblem says what keeps v from being stored in a column of max characters, or "".
+func textProblem(v string, max int) string {
+	switch {
+	case hasNUL(v):
+		return "has a NUL character"
+	case len(v) > max && utf8.RuneCountInString(v) > max:
+		return fmt.Sprintf("is longer than %d characters", max)
+	}
+	return ""
+}
+
+// typesProblem checks dependency types, which the store keeps joined by commas.
+func typesProblem(types []string) string {
+	size := 0
+	for _, t := range types {
+		if hasNUL(t) {
+			return "has a NUL character"
+		}
+		size += len(t) + 1
+	}
+	if size > maxSpecValue {
+		return textProblem(strings.Join(types, ","), maxSpecValue)
+	}
+	return ""
+}
+
+// listProblem checks a target's features or parents, which the store keeps as JSON text.
+// Escaping makes a character at most six, so only a list near the limit is encoded to
+// measure it.
+func listProblem(items []string) string {
+	size := 2
+	for _, it := range items {
+		if hasNUL(it) {
+			return "has a NUL character"
+		}
+		size += 6*len(it) + 3
+	}
+	if size <= maxTargetList {
+		return ""
+	}
+	text, err := json.Marshal(items)
+	if err != nil || utf8.RuneCount(text) > maxTargetList {
+		return fmt.Sprintf("is longer than %d characters as JSON", maxTargetList)
+	}
+	return ""
 }
 
 func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
@@ -245,8 +344,8 @@ func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuil
 	if err != nil {
 		return nil, err
 	}
-	if req.GetBuildId() <= 0 {
-		return nil, errs.New(errs.BadRequest, "Missing required build id.")
+	if err := checkBuildID(req.GetBuildId(), "Missing required build id."); err != nil {
+		return nil, err
 	}
 	if !buildStatuses[req.GetStatus()] {
 		return nil, errs.New(errs.BadRequest, "Invalid status. Choices are CANCELLED,SUCCESS,NOTRUN,FAILED")
@@ -256,6 +355,18 @@ func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuil
 		return nil, err
 	}
 	return &ingestv1.UpdateBuildStatusResponse{Build: buildRef(ref)}, nil
+}
+
+// checkBuildID refuses an id that names no build: 0 is what proto3 makes of an absent id,
+// answered with the protocol's message for a missing one; a negative id is invalid.
+func checkBuildID(id int64, missing string) error {
+	if id < 0 {
+		return errs.New(errs.BadRequest, "build_id must be a positive integer.")
+	}
+	if id == 0 {
+		return errs.New(errs.BadRequest, "%s", missing)
+	}
+	return nil
 }
 
 func buildRef(r store.BuildRef) *ingestv1.BuildRef {

@@ -22,6 +22,9 @@ const (
 	StatusCancelled = "CANCELLED"
 )
 
+// PhaseStatusError is the status of a failed phase; a phase that succeeded has StatusSuccess.
+const PhaseStatusError = "ERROR"
+
 // Actor is who makes a change. Builds belong to the actor that created them; only that
 // actor or an admin may update them.
 type Actor struct {
@@ -173,6 +176,10 @@ type PhaseUpdate struct {
 	OutputNull  bool
 	OutputBytes int64
 	Events      []logparse.Event
+	// ErrorsTotal and WarningsTotal count the errors and warnings of the whole log, of
+	// which Events may hold only the first; the store keeps at least the count of Events.
+	ErrorsTotal   int64
+	WarningsTotal int64
 }
 
 // Phase is what UpdatePhase answers.
@@ -244,11 +251,15 @@ type SpecInfo struct {
 
 // PhaseInfo summarises a phase.
 type PhaseInfo struct {
-	Name         string
-	Status       string
-	OutputBytes  int64
-	ErrorCount   int64
-	WarningCount int64
+	Name        string
+	Status      string
+	OutputBytes int64
+	// ErrorCount and WarningCount are the events kept, ErrorsTotal and WarningsTotal the
+	// ones found in the log.
+	ErrorCount    int64
+	WarningCount  int64
+	ErrorsTotal   int64
+	WarningsTotal int64
 }
 
 // BuildQuery filters ListBuilds. Results come newest first (id descending); AfterID > 0

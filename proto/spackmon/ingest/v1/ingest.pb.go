@@ -933,7 +933,9 @@ type Build struct {
 	FinishedAt  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
 	// owner_id is the realm's id of the owner, which owns the build (a later user of the same
 	// name does not); 0 for a build owned by name alone.
-	OwnerId       int64 `protobuf:"varint,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	OwnerId int64 `protobuf:"varint,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// events_capped is set when a phase kept only the first of its errors or warnings.
+	EventsCapped  bool `protobuf:"varint,12,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1043,6 +1045,13 @@ func (x *Build) GetOwnerId() int64 {
 		return x.OwnerId
 	}
 	return 0
+}
+
+func (x *Build) GetEventsCapped() bool {
+	if x != nil {
+		return x.EventsCapped
+	}
+	return false
 }
 
 type BuildSpec struct {
@@ -1215,12 +1224,18 @@ func (x *BuildEnvironment) GetHostTarget() string {
 }
 
 type PhaseSummary struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	OutputBytes   int64                  `protobuf:"varint,3,opt,name=output_bytes,json=outputBytes,proto3" json:"output_bytes,omitempty"`
-	ErrorCount    int64                  `protobuf:"varint,4,opt,name=error_count,json=errorCount,proto3" json:"error_count,omitempty"`
-	WarningCount  int64                  `protobuf:"varint,5,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Status      string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	OutputBytes int64                  `protobuf:"varint,3,opt,name=output_bytes,json=outputBytes,proto3" json:"output_bytes,omitempty"`
+	// error_count and warning_count are the events kept (the first 500 of each kind);
+	// errors_total and warnings_total the ones found in the log. events_capped is set when
+	// some were found but not kept.
+	ErrorCount    int64 `protobuf:"varint,4,opt,name=error_count,json=errorCount,proto3" json:"error_count,omitempty"`
+	WarningCount  int64 `protobuf:"varint,5,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
+	ErrorsTotal   int64 `protobuf:"varint,6,opt,name=errors_total,json=errorsTotal,proto3" json:"errors_total,omitempty"`
+	WarningsTotal int64 `protobuf:"varint,7,opt,name=warnings_total,json=warningsTotal,proto3" json:"warnings_total,omitempty"`
+	EventsCapped  bool  `protobuf:"varint,8,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1288,6 +1303,27 @@ func (x *PhaseSummary) GetWarningCount() int64 {
 		return x.WarningCount
 	}
 	return 0
+}
+
+func (x *PhaseSummary) GetErrorsTotal() int64 {
+	if x != nil {
+		return x.ErrorsTotal
+	}
+	return 0
+}
+
+func (x *PhaseSummary) GetWarningsTotal() int64 {
+	if x != nil {
+		return x.WarningsTotal
+	}
+	return 0
+}
+
+func (x *PhaseSummary) GetEventsCapped() bool {
+	if x != nil {
+		return x.EventsCapped
+	}
+	return false
 }
 
 type GetPhaseOutputRequest struct {
@@ -1506,6 +1542,9 @@ type ListBuildEventsResponse struct {
 	Events []*BuildEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	// next_page_token is set when there may be more events.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// events_capped is set when a phase of the build kept only the first of its events of
+	// the kind asked for; its phase summary has the totals.
+	EventsCapped  bool `protobuf:"varint,3,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1552,6 +1591,13 @@ func (x *ListBuildEventsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListBuildEventsResponse) GetEventsCapped() bool {
+	if x != nil {
+		return x.EventsCapped
+	}
+	return false
 }
 
 type BuildEvent struct {
@@ -2281,7 +2327,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
 	"\x0fGetBuildRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\xdc\x03\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\x81\x04\n" +
 	"\x05Build\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x121\n" +
@@ -2297,7 +2343,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\vfinished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12\x19\n" +
-	"\bowner_id\x18\v \x01(\x03R\aownerId\"\xbf\x01\n" +
+	"\bowner_id\x18\v \x01(\x03R\aownerId\x12#\n" +
+	"\revents_capped\x18\f \x01(\bR\feventsCapped\"\xbf\x01\n" +
 	"\tBuildSpec\x12\x1b\n" +
 	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -2312,14 +2359,17 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0ekernel_version\x18\x03 \x01(\tR\rkernelVersion\x12\x17\n" +
 	"\ahost_os\x18\x04 \x01(\tR\x06hostOs\x12\x1f\n" +
 	"\vhost_target\x18\x05 \x01(\tR\n" +
-	"hostTarget\"\xa3\x01\n" +
+	"hostTarget\"\x92\x02\n" +
 	"\fPhaseSummary\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12!\n" +
 	"\foutput_bytes\x18\x03 \x01(\x03R\voutputBytes\x12\x1f\n" +
 	"\verror_count\x18\x04 \x01(\x03R\n" +
 	"errorCount\x12#\n" +
-	"\rwarning_count\x18\x05 \x01(\x03R\fwarningCount\"\x88\x01\n" +
+	"\rwarning_count\x18\x05 \x01(\x03R\fwarningCount\x12!\n" +
+	"\ferrors_total\x18\x06 \x01(\x03R\verrorsTotal\x12%\n" +
+	"\x0ewarnings_total\x18\a \x01(\x03R\rwarningsTotal\x12#\n" +
+	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\x88\x01\n" +
 	"\x15GetPhaseOutputRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -2336,10 +2386,11 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x9e\x01\n" +
 	"\x17ListBuildEventsResponse\x126\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12#\n" +
+	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\x91\x02\n" +
 	"\n" +
 	"BuildEvent\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x12\n" +

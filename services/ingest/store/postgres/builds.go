@@ -206,7 +206,7 @@ WHERE bt.build_id = ANY($1) ORDER BY bt.build_id, t.folded`, ids).Query(func(rs 
 		return page.AddTags(rs)
 	})
 	b.Queue(`
-SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
+SELECT build_id, name, status, output_bytes, error_count, warning_count, errors_total, warnings_total FROM phases
 WHERE build_id = ANY($1) ORDER BY build_id, id`, ids).Query(func(rs pgx.Rows) error {
 		return page.AddPhases(rs)
 	})

@@ -36,16 +36,18 @@ func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.Phas
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner_key = $2 OR $3)`, slices.Concat(owned, []any{t})...)
 
-	errorCount, warningCount := rows.CountEvents(p.Events)
+	n := rows.CountEvents(p)
 	b.Queue(`
-INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count, updated_at)
-SELECT o.id, $4, $5, $6, $7, $8, $9, $10, $11 FROM (`+ownedBuildSQL+`) o
+INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count,
+                    errors_total, warnings_total, updated_at)
+SELECT o.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM (`+ownedBuildSQL+`) o
 ON CONFLICT (build_id, name) DO UPDATE
 SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null,
     output_bytes = EXCLUDED.output_bytes, error_count = EXCLUDED.error_count,
-    warning_count = EXCLUDED.warning_count, updated_at = EXCLUDED.updated_at
+    warning_count = EXCLUDED.warning_count, errors_total = EXCLUDED.errors_total,
+    warnings_total = EXCLUDED.warnings_total, updated_at = EXCLUDED.updated_at
 RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
-		errorCount, warningCount, t})...).Query(func(rs pgx.Rows) error {
+		n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			found = true
 			if err := rs.Scan(&phase.ID, &phase.Name, &phase.Status); err != nil {

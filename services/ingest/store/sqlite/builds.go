@@ -237,7 +237,7 @@ WHERE bt.build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY bt.build_id, t.f
 		return nil, err
 	}
 	if err := s.readDetails(ctx, `
-SELECT build_id, name, status, output_bytes, error_count, warning_count FROM phases
+SELECT build_id, name, status, output_bytes, error_count, warning_count, errors_total, warnings_total FROM phases
 WHERE build_id IN (SELECT value FROM jsonb_each(?)) ORDER BY build_id, id`, ids, page.AddPhases); err != nil {
 		return nil, err
 	}

@@ -21,16 +21,18 @@ func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.Phas
 		if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
 			return err
 		}
-		errorCount, warningCount := rows.CountEvents(p.Events)
+		n := rows.CountEvents(p)
 		err := tx.QueryRowContext(ctx, `
-INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count,
+                    errors_total, warnings_total, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (build_id, name) DO UPDATE
 SET status = excluded.status, output = excluded.output, output_null = excluded.output_null,
     output_bytes = excluded.output_bytes, error_count = excluded.error_count,
-    warning_count = excluded.warning_count, updated_at = excluded.updated_at
+    warning_count = excluded.warning_count, errors_total = excluded.errors_total,
+    warnings_total = excluded.warnings_total, updated_at = excluded.updated_at
 RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
-			errorCount, warningCount, t).Scan(&phase.ID, &phase.Name, &phase.Status)
+			n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t).Scan(&phase.ID, &phase.Name, &phase.Status)
 		if err != nil {
 			return err
 		}

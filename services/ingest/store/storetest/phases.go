@@ -13,6 +13,7 @@ import (
 
 var phaseTests = []namedTest{
 	{Name: "ReplaceOutputAndEvents", Fn: testPhaseReplace},
+	{Name: "TotalsBeyondKeptEvents", Fn: testPhaseTotals},
 	{Name: "OutputNullEmptyBytes", Fn: testPhaseOutputKinds},
 	{Name: "EventsInPhaseThenLineOrder", Fn: testEventOrder},
 	{Name: "EventsPaged", Fn: testEventPages},
@@ -50,7 +51,8 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 	if first.ID == 0 || first.Name != "build" || first.Status != "ERROR" {
 		t.Fatalf("phase = %+v", first)
 	}
-	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "ERROR", OutputBytes: 100, ErrorCount: 2, WarningCount: 1})
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "ERROR", OutputBytes: 100,
+		ErrorCount: 2, WarningCount: 1, ErrorsTotal: 2, WarningsTotal: 1})
 	events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +77,8 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 	if second.ID != first.ID || second.Status != "SUCCESS" {
 		t.Fatalf("replaced phase = %+v, first %+v", second, first)
 	}
-	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS", OutputBytes: 50, ErrorCount: 0, WarningCount: 1})
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS", OutputBytes: 50,
+		ErrorCount: 0, WarningCount: 1, WarningsTotal: 1})
 	events, err = st.ListEvents(ctx(t), store.EventQuery{BuildID: id})
 	if err != nil || len(events) != 1 || events[0].Text != "only" {
 		t.Fatalf("events after replace = %+v, %v", events, err)
@@ -89,6 +92,26 @@ func testPhaseReplace(t *testing.T, st store.Store) {
 	if events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id}); err != nil || len(events) != 0 {
 		t.Fatalf("events after a phase without them = %+v, %v", events, err)
 	}
+	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS"})
+}
+
+// A phase keeps the totals of a log whose events were capped, listed with the build, and
+// replaced with the output.
+func testPhaseTotals(t *testing.T, st store.Store) {
+	id := buildFor(t, st, "alice")
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "ERROR", Output: []byte("z"),
+		OutputBytes: 1 << 30, ErrorsTotal: 3_000_000_000, WarningsTotal: 7,
+		Events: []logparse.Event{event(logparse.Error, 1, "e1"), event(logparse.Warning, 2, "w2")}})
+	want := store.PhaseInfo{Name: "build", Status: "ERROR", OutputBytes: 1 << 30,
+		ErrorCount: 1, WarningCount: 1, ErrorsTotal: 3_000_000_000, WarningsTotal: 7}
+	assertPhaseInfo(t, getBuild(t, st, id), want)
+	builds, err := st.ListBuilds(ctx(t), store.BuildQuery{Owner: "alice"})
+	if err != nil || len(builds) != 1 {
+		t.Fatalf("ListBuilds = %+v, %v", builds, err)
+	}
+	assertPhaseInfo(t, builds[0], want)
+
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: "SUCCESS", Output: []byte("z")})
 	assertPhaseInfo(t, getBuild(t, st, id), store.PhaseInfo{Name: "build", Status: "SUCCESS"})
 }
 
@@ -178,7 +201,7 @@ func testPhaseOwnership(t *testing.T, st store.Store) {
 		t.Fatalf("bob's new phase: %v, want NotOwner", err)
 	}
 	b := getBuild(t, st, id)
-	assertPhaseInfo(t, b, store.PhaseInfo{Name: "build", Status: "SUCCESS", ErrorCount: 1})
+	assertPhaseInfo(t, b, store.PhaseInfo{Name: "build", Status: "SUCCESS", ErrorCount: 1, ErrorsTotal: 1})
 	if out, _ := st.PhaseOutput(ctx(t), id, "build"); string(out.Compressed) != "mine" {
 		t.Fatalf("output after a refused update = %q", out.Compressed)
 	}

@@ -20,6 +20,7 @@ var specTests = []namedTest{
 	{Name: "HashOnlyNodeIsExistingSpec", Fn: testHashOnlyNodeMatches},
 	{Name: "HashOnlyDocumentStoredOnce", Fn: testHashOnlyDocument},
 	{Name: "FailedConcretization", Fn: testFailedConcretization},
+	{Name: "FailedConcretizationWithoutHashes", Fn: testFailedConcretizationContentKeys},
 	{Name: "RepeatedNodeInDocument", Fn: testRepeatedNode},
 	{Name: "DependenciesWrittenOnce", Fn: testDependenciesWrittenOnce},
 	{Name: "GetSpecByHashAndVersion", Fn: testGetSpecLookup},
@@ -225,6 +226,37 @@ func testFailedConcretization(t *testing.T, st store.Store) {
 	}
 	if again := putSpec(t, st, d); again.Created {
 		t.Fatal("a repeated failed document reports created")
+	}
+}
+
+// Abstract nodes sent without a hash are stored under their content keys, once.
+func testFailedConcretizationContentKeys(t *testing.T, st store.Store) {
+	failed := func(rootKey string) *spackspec.Document {
+		return &spackspec.Document{FailedConcretization: true, Nodes: []spackspec.Node{
+			{Name: "mon-root", ContentKey: rootKey, Deps: []spackspec.Dep{{Name: "mon-fail", Index: 1, Types: []string{}}}},
+			{Name: "mon-fail", ContentKey: "abstract-fail"},
+		}}
+	}
+	res := putSpec(t, st, failed("abstract-root1"))
+	if !res.Created || res.FullHash != spackspec.FailedConcretization {
+		t.Fatalf("result = %+v", res)
+	}
+	assertLinks(t, "deps", res.Deps, []store.SpecLink{{Name: "mon-fail", FullHash: spackspec.FailedConcretization, Types: []string{}}})
+	sp := getSpec(t, st, "abstract-root1")
+	if !sp.FailedConcretization || sp.FullHash != "abstract-root1" || sp.Hash != "" || sp.Stub || len(sp.Deps) != 1 {
+		t.Fatalf("spec = %+v", sp)
+	}
+	if again := putSpec(t, st, failed("abstract-root1")); again.Created {
+		t.Fatal("a repeated failed document reports created")
+	}
+	if got := len(allSpecs(t, st, store.SpecQuery{Name: "mon-root"})); got != 1 {
+		t.Fatalf("%d mon-root specs after a repeat, want 1", got)
+	}
+	if other := putSpec(t, st, failed("abstract-root2")); !other.Created {
+		t.Fatal("another abstract mon-root was not created")
+	}
+	if got := len(allSpecs(t, st, store.SpecQuery{Name: "mon-root"})); got != 2 {
+		t.Fatalf("%d mon-root specs, want 2", got)
 	}
 }
 

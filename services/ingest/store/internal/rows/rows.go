@@ -93,17 +93,25 @@ func Output(p store.PhaseUpdate) []byte {
 	return p.Output
 }
 
-// CountEvents counts the errors and warnings a phase keeps with its summary.
-func CountEvents(events []logparse.Event) (errorCount, warningCount int) {
-	for _, e := range events {
+// EventCounts are the numbers a phase keeps with its summary.
+type EventCounts struct {
+	Errors, Warnings           int64 // events kept
+	ErrorsTotal, WarningsTotal int64 // found in the log
+}
+
+// CountEvents counts the errors and warnings of p's events; the totals are at least those.
+func CountEvents(p store.PhaseUpdate) EventCounts {
+	var c EventCounts
+	for _, e := range p.Events {
 		switch e.Kind {
 		case logparse.Error:
-			errorCount++
+			c.Errors++
 		case logparse.Warning:
-			warningCount++
+			c.Warnings++
 		}
 	}
-	return errorCount, warningCount
+	c.ErrorsTotal, c.WarningsTotal = max(p.ErrorsTotal, c.Errors), max(p.WarningsTotal, c.Warnings)
+	return c
 }
 
 // Contains is a LIKE pattern matching text anywhere, with LIKE's wildcards in text taken

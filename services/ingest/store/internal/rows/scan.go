@@ -146,12 +146,13 @@ func (p *Page) AddTags(rs Iter) error {
 	return rs.Err()
 }
 
-// AddPhases reads rows of build_id, name, status, output_bytes, error_count and
-// warning_count from phases, each build's in the order to show.
+// AddPhases reads rows of build_id, name, status, output_bytes, error_count,
+// warning_count, errors_total and warnings_total from phases, each build's in the order to
+// show.
 func (p *Page) AddPhases(rs Iter) error {
 	if p.phaseDest == nil {
 		ph := &p.phase
-		p.phaseDest = []any{&p.id, &ph.Name, &ph.Status, &ph.OutputBytes, &ph.ErrorCount, &ph.WarningCount}
+		p.phaseDest = []any{&p.id, &ph.Name, &ph.Status, &ph.OutputBytes, &ph.ErrorCount, &ph.WarningCount, &ph.ErrorsTotal, &ph.WarningsTotal}
 	}
 	for rs.Next() {
 		if err := rs.Scan(p.phaseDest...); err != nil {

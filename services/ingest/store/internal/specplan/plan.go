@@ -94,7 +94,7 @@ func (p *Plan) addNodes(doc *spackspec.Document) ([]int, error) {
 	seen := make(map[Key]int, len(doc.Nodes))
 	for i := range doc.Nodes {
 		n := &doc.Nodes[i]
-		key, err := nodeKey(n, doc.FailedConcretization)
+		key, err := nodeKey(n)
 		if err != nil {
 			return nil, err
 		}
@@ -114,14 +114,11 @@ func (p *Plan) addNodes(doc *spackspec.Document) ([]int, error) {
 	return nodeOf, nil
 }
 
-func nodeKey(n *spackspec.Node, failed bool) (Key, error) {
+func nodeKey(n *spackspec.Node) (Key, error) {
 	if n.Name == "" {
 		return Key{}, errs.New(errs.BadRequest, "A spec node has no name.")
 	}
 	h := n.Key()
-	if h == "" && failed {
-		h = spackspec.FailedConcretization
-	}
 	if h == "" {
 		return Key{}, errs.New(errs.BadRequest, "Spec node %s has no hash.", n.Name)
 	}
