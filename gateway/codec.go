@@ -32,15 +32,8 @@ func newCodec() *codec {
 
 var _ runtime.Marshaler = (*codec)(nil)
 
-func (c *codec) ContentType(v any) string {
-	switch m := v.(type) {
-	case *ingestv1.PhaseOutput:
-		return "text/plain; charset=utf-8"
-	case *analysisv1.AttributeValue:
-		if m.Value == nil && m.JsonValue == nil {
-			return "application/octet-stream"
-		}
-	}
+// ContentType is the type of every answer but the raw ones, whose rows set their own.
+func (c *codec) ContentType(any) string {
 	return "application/json"
 }
 
@@ -49,8 +42,6 @@ type rawBody []byte
 
 func (c *codec) Marshal(v any) ([]byte, error) {
 	switch m := v.(type) {
-	case *ingestv1.PhaseOutput:
-		return m.GetData(), nil
 	case rawBody:
 		return m, nil
 	case proto.Message:
@@ -92,26 +83,14 @@ func (c *codec) decode(data []byte, v any) error {
 	if data[0] != '{' {
 		return errors.New("The request body must be a JSON object.")
 	}
-	switch m := v.(type) {
-	case *ingestv1.NewSpecRequest:
-		var b newSpecBody
-		return decodeInto(data, &b, func() error { return b.to(m) })
-	case *ingestv1.NewBuildRequest:
-		var b newBuildBody
-		return decodeInto(data, &b, func() error { return b.to(m) })
-	case *ingestv1.UpdateBuildStatusRequest:
-		var b updateBuildBody
-		return decodeInto(data, &b, func() error { return b.to(m) })
-	case *ingestv1.UpdatePhaseRequest:
-		var b updatePhaseBody
-		return decodeInto(data, &b, func() error { return b.to(m) })
-	case *analysisv1.RecordAnalysisRequest:
-		var b analyzeBody
-		return decodeInto(data, &b, func() error { return b.to(m) })
-	case proto.Message:
-		return c.in.Unmarshal(data, m)
+	m, ok := v.(proto.Message)
+	if !ok {
+		return fmt.Errorf("cannot decode into %T", v)
 	}
-	return fmt.Errorf("cannot decode into %T", v)
+	if read := protocol.byRequest[proto.MessageName(m)]; read != nil {
+		return read(data, m)
+	}
+	return c.in.Unmarshal(data, m)
 }
 
 // decodeInto decodes a protocol body in one pass (a phase log can be hundreds of MiB, so
@@ -156,9 +135,12 @@ type newSpecBody struct {
 	SpackVersion string          `json:"spack_version"`
 }
 
-func (b *newSpecBody) to(m *ingestv1.NewSpecRequest) error {
-	m.Spec, m.SpackVersion = document(b.Spec), b.SpackVersion
-	return nil
+func readNewSpec(data []byte, m *ingestv1.NewSpecRequest) error {
+	var b newSpecBody
+	return decodeInto(data, &b, func() error {
+		m.Spec, m.SpackVersion = document(b.Spec), b.SpackVersion
+		return nil
+	})
 }
 
 type newBuildBody struct {
@@ -173,12 +155,15 @@ type newBuildBody struct {
 	Spec          json.RawMessage `json:"spec"`
 }
 
-func (b *newBuildBody) to(m *ingestv1.NewBuildRequest) (err error) {
-	m.FullHash, m.SpackVersion, m.Hostname = b.FullHash, b.SpackVersion, b.Hostname
-	m.KernelVersion, m.HostOs, m.HostTarget, m.Platform = b.KernelVersion, b.HostOS, b.HostTarget, b.Platform
-	m.Spec = document(b.Spec)
-	m.Tags, err = tags(b.Tags)
-	return err
+func readNewBuild(data []byte, m *ingestv1.NewBuildRequest) error {
+	var b newBuildBody
+	return decodeInto(data, &b, func() (err error) {
+		m.FullHash, m.SpackVersion, m.Hostname = b.FullHash, b.SpackVersion, b.Hostname
+		m.KernelVersion, m.HostOs, m.HostTarget, m.Platform = b.KernelVersion, b.HostOS, b.HostTarget, b.Platform
+		m.Spec = document(b.Spec)
+		m.Tags, err = tags(b.Tags)
+		return err
+	})
 }
 
 type updateBuildBody struct {
@@ -186,10 +171,13 @@ type updateBuildBody struct {
 	Status  string          `json:"status"`
 }
 
-func (b *updateBuildBody) to(m *ingestv1.UpdateBuildStatusRequest) (err error) {
-	m.Status = b.Status
-	m.BuildId, err = id("build_id", b.BuildID)
-	return err
+func readUpdateBuild(data []byte, m *ingestv1.UpdateBuildStatusRequest) error {
+	var b updateBuildBody
+	return decodeInto(data, &b, func() (err error) {
+		m.Status = b.Status
+		m.BuildId, err = id("build_id", b.BuildID)
+		return err
+	})
 }
 
 type updatePhaseBody struct {
@@ -199,13 +187,16 @@ type updatePhaseBody struct {
 	Output    logText         `json:"output"`
 }
 
-func (b *updatePhaseBody) to(m *ingestv1.UpdatePhaseRequest) (err error) {
-	m.PhaseName, m.Status = b.PhaseName, b.Status
-	if b.Output.set {
-		m.Output = b.Output.data
-	}
-	m.BuildId, err = id("build_id", b.BuildID)
-	return err
+func readUpdatePhase(data []byte, m *ingestv1.UpdatePhaseRequest) error {
+	var b updatePhaseBody
+	return decodeInto(data, &b, func() (err error) {
+		m.PhaseName, m.Status = b.PhaseName, b.Status
+		if b.Output.set {
+			m.Output = b.Output.data
+		}
+		m.BuildId, err = id("build_id", b.BuildID)
+		return err
+	})
 }
 
 // analyzeBody passes metadata on as the client sent it, null included: the service tells
@@ -215,12 +206,15 @@ type analyzeBody struct {
 	Metadata json.RawMessage `json:"metadata"`
 }
 
-func (b *analyzeBody) to(m *analysisv1.RecordAnalysisRequest) (err error) {
-	if len(b.Metadata) > 0 {
-		m.Metadata = b.Metadata
-	}
-	m.BuildId, err = id("build_id", b.BuildID)
-	return err
+func readAnalyze(data []byte, m *analysisv1.RecordAnalysisRequest) error {
+	var b analyzeBody
+	return decodeInto(data, &b, func() (err error) {
+		if len(b.Metadata) > 0 {
+			m.Metadata = b.Metadata
+		}
+		m.BuildId, err = id("build_id", b.BuildID)
+		return err
+	})
 }
 
 func isNull(raw json.RawMessage) bool {

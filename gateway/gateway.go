@@ -85,8 +85,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	}}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
-		runtime.WithForwardResponseOption(writeStatus),
-		runtime.WithForwardResponseRewriter(wrap),
+		runtime.WithForwardResponseOption(writeHeader),
+		runtime.WithForwardResponseRewriter(writeBody),
 		runtime.WithErrorHandler(g.handleError),
 		runtime.WithRoutingErrorHandler(g.handleRoutingError),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
-	"github.com/spackmon/spackmon/pkg/respcode"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -64,9 +63,6 @@ func (s *Server) NewSpec(ctx context.Context, req *ingestv1.NewSpecRequest) (*in
 	res, err := s.putSpec(ctx, req.GetSpackVersion(), req.GetSpec())
 	if err != nil {
 		return nil, err
-	}
-	if res.Created {
-		respcode.Created(ctx)
 	}
 	specs := make(map[string]string, len(res.Deps))
 	for _, d := range res.Deps {
@@ -255,9 +251,6 @@ func (s *Server) NewBuild(ctx context.Context, req *ingestv1.NewBuildRequest) (*
 	res, err := s.store.GetOrCreateBuild(ctx, nb)
 	if err != nil {
 		return nil, err
-	}
-	if res.BuildCreated {
-		respcode.Created(ctx)
 	}
 	return &ingestv1.NewBuildResponse{
 		BuildCreated:            res.BuildCreated,
