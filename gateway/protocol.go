@@ -99,19 +99,21 @@ type rpcRow[Req, Resp proto.Message] struct {
 
 // rpc is a row with its message types erased, as the mux and the codec meet it.
 type rpc struct {
-	method  string
-	request protoreflect.FullName
-	decode  func(data []byte, req proto.Message) error
-	status  func(resp proto.Message) int
-	body    func(ctx context.Context, resp proto.Message) any
-	header  func(h http.Header, resp proto.Message)
+	method            string
+	request, response protoreflect.FullName
+	decode            func(data []byte, req proto.Message) error
+	status            func(resp proto.Message) int
+	body              func(ctx context.Context, resp proto.Message) any
+	header            func(h http.Header, resp proto.Message)
 }
 
 func row[Req, Resp proto.Message](method string, r rpcRow[Req, Resp]) rpc {
 	var req Req
+	var resp Resp
 	out := rpc{
-		method:  method,
-		request: req.ProtoReflect().Descriptor().FullName(),
+		method:   method,
+		request:  req.ProtoReflect().Descriptor().FullName(),
+		response: resp.ProtoReflect().Descriptor().FullName(),
 		status: func(resp proto.Message) int {
 			if r.created != nil && r.created(resp.(Resp)) {
 				return http.StatusCreated
@@ -139,8 +141,8 @@ func row[Req, Resp proto.Message](method string, r rpcRow[Req, Resp]) rpc {
 	return out
 }
 
-// rpcs are the rows by gRPC method; decoders are the rows' body decoders by request type,
-// since the codec sees the request message and not the call.
+// rpcs are the rows by gRPC method, and their body decoders by request type: the codec
+// sees the request message, not the call.
 type rpcs struct {
 	byMethod  map[string]rpc
 	byRequest map[protoreflect.FullName]func(data []byte, req proto.Message) error
