@@ -18,10 +18,11 @@ import (
 )
 
 // codec is the gateway's only marshaler, whatever the Content-Type: Spack labels its JSON
-// application/x-www-form-urlencoded. Requests of the /ms1 protocol are read from the
-// protocol's JSON shapes (ids as numbers or digit strings, tags as a string or a list, spec
-// documents passed through untouched); answers of /ms1 are written as envelopes; the
-// /api/v1 reads are written with the proto field names and ids as numbers (messageValue).
+// application/x-www-form-urlencoded. The bodies of the /ms1 writes are read by their
+// rows' decoders (protocol.go) from the protocol's JSON shapes (ids as numbers or digit
+// strings, tags as a string or a list, spec documents passed through untouched); other
+// bodies are protojson. Messages are written with the proto field names and ids as numbers
+// (messageValue); what a row shapes is written as JSON, or as it is when raw.
 type codec struct {
 	in protojson.UnmarshalOptions
 }
@@ -37,7 +38,7 @@ func (c *codec) ContentType(any) string {
 	return "application/json"
 }
 
-// rawBody is an answer written as it is (a binary attribute value).
+// rawBody is an answer written as it is (a binary attribute value, a phase's log).
 type rawBody []byte
 
 func (c *codec) Marshal(v any) ([]byte, error) {
