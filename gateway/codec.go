@@ -88,7 +88,7 @@ func (c *codec) decode(data []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("cannot decode into %T", v)
 	}
-	if read := protocol.byRequest[proto.MessageName(m)]; read != nil {
+	if read := bodyDecoders[proto.MessageName(m)]; read != nil {
 		return read(data, m)
 	}
 	return c.in.Unmarshal(data, m)

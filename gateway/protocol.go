@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -20,40 +19,40 @@ import (
 // the raw downloads. An RPC without a row reads its body as protojson and answers 200 with
 // its message. A new RPC with a protocol form adds one row here and its route to
 // proto/http.yaml.
-var protocol = rpcTable(
-	row(ingestv1.IngestService_NewSpec_FullMethodName, rpcRow[*ingestv1.NewSpecRequest, *ingestv1.NewSpecResponse]{
+var protocol = map[string]rpc{
+	ingestv1.IngestService_NewSpec_FullMethodName: row(rpcRow[*ingestv1.NewSpecRequest, *ingestv1.NewSpecResponse]{
 		decode:  readNewSpec,
 		created: (*ingestv1.NewSpecResponse).GetCreated,
 		shape:   newSpecEnvelope,
 	}),
-	row(ingestv1.IngestService_NewBuild_FullMethodName, rpcRow[*ingestv1.NewBuildRequest, *ingestv1.NewBuildResponse]{
+	ingestv1.IngestService_NewBuild_FullMethodName: row(rpcRow[*ingestv1.NewBuildRequest, *ingestv1.NewBuildResponse]{
 		decode:  readNewBuild,
 		created: (*ingestv1.NewBuildResponse).GetBuildCreated,
 		shape:   newBuildEnvelope,
 	}),
-	row(ingestv1.IngestService_UpdateBuildStatus_FullMethodName, rpcRow[*ingestv1.UpdateBuildStatusRequest, *ingestv1.UpdateBuildStatusResponse]{
+	ingestv1.IngestService_UpdateBuildStatus_FullMethodName: row(rpcRow[*ingestv1.UpdateBuildStatusRequest, *ingestv1.UpdateBuildStatusResponse]{
 		decode: readUpdateBuild,
 		shape: func(m *ingestv1.UpdateBuildStatusResponse, code int) any {
 			return envelope{Message: "Status updated", Code: code, Data: map[string]any{"build": ref(m.GetBuild())}}
 		},
 	}),
-	row(ingestv1.IngestService_UpdatePhase_FullMethodName, rpcRow[*ingestv1.UpdatePhaseRequest, *ingestv1.UpdatePhaseResponse]{
+	ingestv1.IngestService_UpdatePhase_FullMethodName: row(rpcRow[*ingestv1.UpdatePhaseRequest, *ingestv1.UpdatePhaseResponse]{
 		decode: readUpdatePhase,
 		shape:  updatePhaseEnvelope,
 	}),
-	row(analysisv1.AnalysisService_RecordAnalysis_FullMethodName, rpcRow[*analysisv1.RecordAnalysisRequest, *analysisv1.RecordAnalysisResponse]{
+	analysisv1.AnalysisService_RecordAnalysis_FullMethodName: row(rpcRow[*analysisv1.RecordAnalysisRequest, *analysisv1.RecordAnalysisResponse]{
 		decode: readAnalyze,
 		shape: func(m *analysisv1.RecordAnalysisResponse, code int) any {
 			return envelope{Message: "Metadata updated", Code: code, Data: map[string]any{"build": ref(m.GetBuild())}}
 		},
 	}),
-	row(ingestv1.IngestService_ListSpecsByName_FullMethodName, rpcRow[*ingestv1.ListSpecsByNameRequest, *ingestv1.SpecsByName]{
+	ingestv1.IngestService_ListSpecsByName_FullMethodName: row(rpcRow[*ingestv1.ListSpecsByNameRequest, *ingestv1.SpecsByName]{
 		bare: bareSpecs,
 	}),
-	row(analysisv1.AnalysisService_ListAttributes_FullMethodName, rpcRow[*analysisv1.ListAttributesRequest, *analysisv1.ListAttributesResponse]{
+	analysisv1.AnalysisService_ListAttributes_FullMethodName: row(rpcRow[*analysisv1.ListAttributesRequest, *analysisv1.ListAttributesResponse]{
 		bare: bareAttributes,
 	}),
-	row(analysisv1.AnalysisService_GetAttributeValue_FullMethodName, rpcRow[*analysisv1.GetAttributeValueRequest, *analysisv1.AttributeValue]{
+	analysisv1.AnalysisService_GetAttributeValue_FullMethodName: row(rpcRow[*analysisv1.GetAttributeValueRequest, *analysisv1.AttributeValue]{
 		bare: bareAttributeValue,
 		header: func(h http.Header, m *analysisv1.AttributeValue) {
 			if m.Value == nil && m.JsonValue == nil {
@@ -61,24 +60,24 @@ var protocol = rpcTable(
 			}
 		},
 	}),
-	row(ingestv1.IngestService_GetPhaseOutput_FullMethodName, rpcRow[*ingestv1.GetPhaseOutputRequest, *ingestv1.PhaseOutput]{
+	ingestv1.IngestService_GetPhaseOutput_FullMethodName: row(rpcRow[*ingestv1.GetPhaseOutputRequest, *ingestv1.PhaseOutput]{
 		shape:  func(m *ingestv1.PhaseOutput, _ int) any { return rawBody(m.GetData()) },
 		header: func(h http.Header, _ *ingestv1.PhaseOutput) { h.Set("Content-Type", "text/plain; charset=utf-8") },
 	}),
-	row(authv1.AuthService_IssueToken_FullMethodName, rpcRow[*authv1.IssueTokenRequest, *authv1.IssueTokenResponse]{
+	authv1.AuthService_IssueToken_FullMethodName: row(rpcRow[*authv1.IssueTokenRequest, *authv1.IssueTokenResponse]{
 		header: func(h http.Header, _ *authv1.IssueTokenResponse) {
 			// A token is a credential: no cache may keep it.
 			h.Set("Cache-Control", "no-store")
 			h.Set("Pragma", "no-cache")
 		},
 	}),
-	row(authv1.AuthService_GetJWKS_FullMethodName, rpcRow[*authv1.GetJWKSRequest, *authv1.JWKS]{
+	authv1.AuthService_GetJWKS_FullMethodName: row(rpcRow[*authv1.GetJWKSRequest, *authv1.JWKS]{
 		shape: func(m *authv1.JWKS, _ int) any { return jwks(m) },
 	}),
-	row(authv1.AuthService_GetRevocations_FullMethodName, rpcRow[*authv1.GetRevocationsRequest, *authv1.Revocations]{
+	authv1.AuthService_GetRevocations_FullMethodName: row(rpcRow[*authv1.GetRevocationsRequest, *authv1.Revocations]{
 		shape: func(m *authv1.Revocations, _ int) any { return revocationList(m) },
 	}),
-)
+}
 
 // rpcRow is how one RPC's HTTP form differs from its messages Req and Resp. Every field
 // may be left out.
@@ -99,7 +98,6 @@ type rpcRow[Req, Resp proto.Message] struct {
 
 // rpc is a row with its message types erased, as the mux and the codec meet it.
 type rpc struct {
-	method            string
 	request, response protoreflect.FullName
 	decode            func(data []byte, req proto.Message) error
 	status            func(resp proto.Message) int
@@ -107,11 +105,10 @@ type rpc struct {
 	header            func(h http.Header, resp proto.Message)
 }
 
-func row[Req, Resp proto.Message](method string, r rpcRow[Req, Resp]) rpc {
+func row[Req, Resp proto.Message](r rpcRow[Req, Resp]) rpc {
 	var req Req
 	var resp Resp
 	out := rpc{
-		method:   method,
 		request:  req.ProtoReflect().Descriptor().FullName(),
 		response: resp.ProtoReflect().Descriptor().FullName(),
 		status: func(resp proto.Message) int {
@@ -141,30 +138,17 @@ func row[Req, Resp proto.Message](method string, r rpcRow[Req, Resp]) rpc {
 	return out
 }
 
-// rpcs are the rows by gRPC method, and their body decoders by request type: the codec
-// sees the request message, not the call.
-type rpcs struct {
-	byMethod  map[string]rpc
-	byRequest map[protoreflect.FullName]func(data []byte, req proto.Message) error
-}
-
-func rpcTable(rows ...rpc) rpcs {
-	t := rpcs{byMethod: map[string]rpc{}, byRequest: map[protoreflect.FullName]func([]byte, proto.Message) error{}}
-	for _, r := range rows {
-		if _, dup := t.byMethod[r.method]; dup {
-			panic(fmt.Sprintf("gateway: two rows for %s", r.method))
+// bodyDecoders are the rows' decoders by request type: the codec sees the request message,
+// not the call.
+var bodyDecoders = func() map[protoreflect.FullName]func(data []byte, req proto.Message) error {
+	decoders := map[protoreflect.FullName]func([]byte, proto.Message) error{}
+	for _, r := range protocol {
+		if r.decode != nil {
+			decoders[r.request] = r.decode
 		}
-		t.byMethod[r.method] = r
-		if r.decode == nil {
-			continue
-		}
-		if _, dup := t.byRequest[r.request]; dup {
-			panic(fmt.Sprintf("gateway: two body decoders for %s", r.request))
-		}
-		t.byRequest[r.request] = r.decode
 	}
-	return t
-}
+	return decoders
+}()
 
 // plainRPC is the row of an RPC that has none.
 var plainRPC = rpc{
@@ -173,10 +157,10 @@ var plainRPC = rpc{
 	header: func(http.Header, proto.Message) {},
 }
 
-// call is the row of the RPC a call is for.
-func (t rpcs) call(ctx context.Context) rpc {
+// rowOf is the row of the RPC a call is for.
+func rowOf(ctx context.Context) rpc {
 	method, _ := runtime.RPCMethod(ctx)
-	if r, ok := t.byMethod[method]; ok {
+	if r, ok := protocol[method]; ok {
 		return r
 	}
 	return plainRPC
@@ -188,7 +172,7 @@ const NextPageHeader = "X-Next-Page-Token"
 // writeHeader is a forward-response option: it sets the row's headers and sends the
 // row's status before the body is written.
 func writeHeader(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
-	r := protocol.call(ctx)
+	r := rowOf(ctx)
 	r.header(w.Header(), resp)
 	if p, ok := resp.(interface{ GetNextPageToken() string }); ok && lookup(ctx) && p.GetNextPageToken() != "" {
 		// A bare array has no room for the token of the next page (PROTOCOL.md §5).
@@ -202,7 +186,7 @@ func writeHeader(ctx context.Context, w http.ResponseWriter, resp proto.Message)
 
 // writeBody is the forward-response rewriter: the answer's body as the row shapes it.
 func writeBody(ctx context.Context, resp proto.Message) (any, error) {
-	return protocol.call(ctx).body(ctx, resp), nil
+	return rowOf(ctx).body(ctx, resp), nil
 }
 
 // lookup reports whether the call came by one of the upstream look-up routes (PROTOCOL.md

@@ -16,10 +16,10 @@ import (
 // A row under the wrong method would never be found, and a decoder keyed by the wrong
 // request never called: every row names a method the services declare, with its messages.
 func TestProtocolRowsMatchTheirMethods(t *testing.T) {
-	if len(protocol.byMethod) == 0 {
+	if len(protocol) == 0 {
 		t.Fatal("the protocol table has no rows")
 	}
-	for method, r := range protocol.byMethod {
+	for method, r := range protocol {
 		name := protoreflect.FullName(strings.Replace(strings.TrimPrefix(method, "/"), "/", ".", 1))
 		d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
 		if err != nil {
@@ -57,12 +57,12 @@ func TestEveryProtocolRouteHasARow(t *testing.T) {
 			routes++
 			// The generator numbers the additional bindings of one method: ListAttributes2.
 			service, method, _ := strings.Cut(strings.TrimRight(op.OperationID, "0123456789"), "_")
-			r, ok := rowOf(service, method)
+			method, r, ok := rowNamed(service, method)
 			if !ok {
 				t.Errorf("%s %s (%s) has no row", verb, path, op.OperationID)
 				continue
 			}
-			body := r.body(routed(t, r.method, path), emptyMessage(t, r.response))
+			body := r.body(routed(t, method, path), emptyMessage(t, r.response))
 			_, isEnvelope := body.(envelope)
 			_, isMessage := body.(proto.Message)
 			switch {
@@ -95,11 +95,12 @@ func emptyMessage(t *testing.T, name protoreflect.FullName) proto.Message {
 	return mt.New().Interface()
 }
 
-func rowOf(service, method string) (rpc, bool) {
-	for name, r := range protocol.byMethod {
+// rowNamed is the row of a method named as the OpenAPI operations are, and its gRPC name.
+func rowNamed(service, method string) (string, rpc, bool) {
+	for name, r := range protocol {
 		if strings.HasSuffix(name, "."+service+"/"+method) {
-			return r, true
+			return name, r, true
 		}
 	}
-	return rpc{}, false
+	return "", rpc{}, false
 }
