@@ -111,7 +111,7 @@ func (s *Server) needBuild(ctx context.Context, id int64) error {
 func fromIngest(err error) error {
 	switch status.Code(err) {
 	case codes.Unauthenticated, codes.PermissionDenied:
-		return errs.Wrap(errs.Unavailable, err, "The build cannot be looked up right now; try again.")
+		return errs.WithCause(errs.Unavailable, err, "The build cannot be looked up right now; try again.")
 	}
 	return err
 }

@@ -265,5 +265,5 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 
 // wrap names what failed and sorts what PostgreSQL and pgx answer (db.PostgresError).
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.PostgresError(err))
+	return db.Annotate(op, db.PostgresError(err))
 }

@@ -272,7 +272,7 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 // wrap names what failed and sorts what SQLite answers (db.SQLiteError); a refused check
 // is named by the columns of the analysis schema that have it.
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.SQLiteError(err, schema))
+	return db.Annotate(op, db.SQLiteError(err, schema))
 }
 
 var schema = db.NewSQLiteSchema(migrations.SQLite)

@@ -323,7 +323,7 @@ func PageEvents(q store.EventQuery, phases []EventPhase,
 func BuildExists(r Scanner, id int64) error {
 	var exists bool
 	if err := r.Scan(&exists); err != nil {
-		return db.Wrap("build exists", err)
+		return db.Annotate("build exists", err)
 	}
 	if !exists {
 		return BuildNotFound(id)
