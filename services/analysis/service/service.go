@@ -51,11 +51,9 @@ func owns(who authn.Identity, b *ingestv1.Build) bool {
 
 // RecordAnalysis stores analyzer results for one of the caller's builds.
 func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnalysisRequest) (*analysisv1.RecordAnalysisResponse, error) {
-	who, ok := authn.FromContext(ctx)
-	if !ok || who.Name == "" {
-		// The guard establishes the caller of every write; without one the wiring is
-		// wrong, and the call is refused rather than trusted.
-		return nil, errs.New(errs.Unauthenticated, "Authentication is required.")
+	who, err := authn.Caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkBuildID(req.GetBuildId()); err != nil {
 		return nil, err

@@ -40,12 +40,11 @@ func New(st store.Store) *Server {
 	return &Server{store: st}
 }
 
-// actor is the caller the interceptors established. A call that reached a service
-// without one is a wiring mistake, answered as unauthenticated rather than trusted.
+// actor is the caller the interceptors established (authn.Caller), as the store knows it.
 func actor(ctx context.Context) (store.Actor, error) {
-	id, ok := authn.FromContext(ctx)
-	if !ok || id.Name == "" {
-		return store.Actor{}, errs.New(errs.Unauthenticated, "Authentication is required.")
+	id, err := authn.Caller(ctx)
+	if err != nil {
+		return store.Actor{}, err
 	}
 	return store.Actor{Name: id.Name, UserID: id.UserID, Admin: id.Admin}, nil
 }
