@@ -14,6 +14,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/respcode"
 	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/pkg/tags"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -305,29 +306,25 @@ func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, e
 	}, nil
 }
 
-// cleanTags trims tags, drops empty ones and duplicates (case-insensitively).
+// cleanTags keeps the distinct tags (tags.Distinct) and refuses the build when one is too
+// long or not text, or when there are too many.
 func cleanTags(raw []string) ([]string, error) {
-	var tags []string
-	seen := make(map[string]bool, len(raw))
-	for _, t := range raw {
-		t = strings.TrimSpace(t)
-		key := strings.ToLower(t)
-		if t == "" || seen[key] {
-			continue
-		}
+	names, _ := tags.Distinct(raw)
+	for _, t := range names {
 		if len(t) > maxTagLen {
 			return nil, errs.New(errs.BadRequest, "Tags must be at most %d characters.", maxTagLen)
 		}
 		if err := checkText("tags", t); err != nil {
 			return nil, err
 		}
-		seen[key] = true
-		tags = append(tags, t)
 	}
-	if len(tags) > maxTags {
+	if len(names) > maxTags {
 		return nil, errs.New(errs.BadRequest, "A build takes at most %d tags.", maxTags)
 	}
-	return tags, nil
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return names, nil
 }
 
 var buildStatuses = map[string]bool{

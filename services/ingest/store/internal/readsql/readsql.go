@@ -13,6 +13,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/pkg/page"
+	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -107,7 +108,7 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	}
 	if q.Tag != "" {
 		w.add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
+		             WHERE bt.build_id = b.id AND tg.folded = ?)`, tags.Fold(q.Tag))
 	}
 	if q.SpecName != "" {
 		w.add("s.name = ?", q.SpecName)

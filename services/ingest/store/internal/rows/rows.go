@@ -38,27 +38,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// FoldTag is the form in which tags are compared and kept unique.
-func FoldTag(tag string) string { return strings.ToLower(strings.TrimSpace(tag)) }
-
-// DistinctTags are the tags a build is given: trimmed, without empty ones, one for each
-// folded form, spelled as first given; folded are their folded forms.
-func DistinctTags(tags []string) (names, folded []string) {
-	n := len(tags)
-	buf := make([]string, 2*n) // one allocation for both
-	names, folded = buf[:0:n], buf[n:n]
-	seen := map[string]bool{}
-	for _, t := range tags {
-		f := FoldTag(t)
-		if f == "" || seen[f] {
-			continue
-		}
-		seen[f] = true
-		names, folded = append(names, strings.TrimSpace(t)), append(folded, f)
-	}
-	return names, folded
-}
-
 // Types splits a stored dependency type list.
 func Types(joined string) []string {
 	if joined == "" {
