@@ -136,7 +136,7 @@ func (g *Guard) admit(ctx context.Context, method string) (context.Context, stri
 		return ctx, g.challenge(need, InvalidToken), errs.New(errs.Unauthenticated, "The token is invalid or has expired: fetch a new one from the realm.")
 	}
 	if err != nil {
-		return ctx, "", errs.Wrap(errs.Unavailable, err, "Tokens cannot be verified right now.")
+		return ctx, "", errs.WithCause(errs.Unavailable, err, "Tokens cannot be verified right now.")
 	}
 	if (need == Build && !p.CanBuild()) || (need == Admin && !p.Claims.CanAdmin()) {
 		scope := scopeOf(need)

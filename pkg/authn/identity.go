@@ -7,6 +7,8 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+
+	"github.com/spackmon/spackmon/pkg/errs"
 )
 
 // AnonymousUser owns what is written while authentication is disabled.
@@ -33,6 +35,16 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 func FromContext(ctx context.Context) (Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(Identity)
 	return id, ok
+}
+
+// Caller is the named caller the guard established for a write. A call that reached a
+// service without one is a wiring mistake, refused as unauthenticated rather than trusted.
+func Caller(ctx context.Context) (Identity, error) {
+	id, ok := FromContext(ctx)
+	if !ok || id.Name == "" {
+		return Identity{}, errs.New(errs.Unauthenticated, "Authentication is required.")
+	}
+	return id, nil
 }
 
 type identityStream struct {

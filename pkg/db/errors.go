@@ -20,9 +20,9 @@ import (
 	"github.com/spackmon/spackmon/pkg/errs"
 )
 
-// Wrap prefixes a store failure with what was being done, leaving domain errors as they
+// Annotate prefixes a store failure with what was being done, leaving domain errors as they
 // are so that their messages reach the client unchanged.
-func Wrap(op string, err error) error {
+func Annotate(op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -35,7 +35,7 @@ func Wrap(op string, err error) error {
 
 // Unavailable is the error for a database that cannot be reached or cannot work.
 func Unavailable(cause error) error {
-	return errs.Wrap(errs.Unavailable, cause, "The database is unavailable.")
+	return errs.WithCause(errs.Unavailable, cause, "The database is unavailable.")
 }
 
 // Unreachable reports the failures of reaching any database: the network, a deadline
@@ -49,7 +49,7 @@ func Unreachable(err error) bool {
 // CheckFailed is the error for a value a check constraint refused; name says which
 // ("table.column", a table, or a constraint).
 func CheckFailed(name string, cause error) error {
-	return errs.Wrap(errs.BadRequest, cause, "A value is too long or invalid (%s).", name)
+	return errs.WithCause(errs.BadRequest, cause, "A value is too long or invalid (%s).", name)
 }
 
 // PostgresError sorts what PostgreSQL and pgx answer: a value the database refuses is the
@@ -84,15 +84,15 @@ func postgresServerError(pgErr *pgconn.PgError, err error) error {
 	case "23514": // check_violation
 		return CheckFailed(postgresCheckName(pgErr.TableName, pgErr.ConstraintName), err)
 	case "22021": // character_not_in_repertoire: a NUL or bytes that are not UTF-8
-		return errs.Wrap(errs.BadRequest, err, "A value is not valid text: it holds a NUL character or an invalid byte sequence.")
+		return errs.WithCause(errs.BadRequest, err, "A value is not valid text: it holds a NUL character or an invalid byte sequence.")
 	case "22P05": // untranslatable_character: \u0000 in jsonb
-		return errs.Wrap(errs.BadRequest, err, `A JSON value holds a \u0000 character, which cannot be stored.`)
+		return errs.WithCause(errs.BadRequest, err, `A JSON value holds a \u0000 character, which cannot be stored.`)
 	case "22001": // string_data_right_truncation
-		return errs.Wrap(errs.BadRequest, err, "A value is too long.")
+		return errs.WithCause(errs.BadRequest, err, "A value is too long.")
 	case "22003": // numeric_value_out_of_range
-		return errs.Wrap(errs.BadRequest, err, "A number is out of range.")
+		return errs.WithCause(errs.BadRequest, err, "A number is out of range.")
 	case "54000": // program_limit_exceeded: a value too large for an index, say
-		return errs.Wrap(errs.BadRequest, err, "A value is too large to store.")
+		return errs.WithCause(errs.BadRequest, err, "A value is too large to store.")
 	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
 		"3D000", "25006": // invalid_catalog_name, read_only_sql_transaction (a standby)
 		return Unavailable(err)
@@ -102,7 +102,7 @@ func postgresServerError(pgErr *pgconn.PgError, err error) error {
 	}
 	switch code[:2] {
 	case "22": // data_exception: the value is bad
-		return errs.Wrap(errs.BadRequest, err, "A value is invalid (SQLSTATE %s).", code)
+		return errs.WithCause(errs.BadRequest, err, "A value is invalid (SQLSTATE %s).", code)
 	case "08", "53": // connection_exception, insufficient_resources
 		return Unavailable(err)
 	}

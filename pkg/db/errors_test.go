@@ -36,11 +36,11 @@ func TestPostgresError(t *testing.T) {
 		t.Errorf("unique violation became %v", err)
 	}
 	domain := errs.New(errs.NotFound, "gone")
-	if err := db.Wrap("op", db.PostgresError(domain)); err != domain {
+	if err := db.Annotate("op", db.PostgresError(domain)); err != domain {
 		t.Errorf("domain error became %v", err)
 	}
-	if err := db.Wrap("op", errors.New("boom")); err.Error() != "op: boom" {
-		t.Errorf("Wrap = %v", err)
+	if err := db.Annotate("op", errors.New("boom")); err.Error() != "op: boom" {
+		t.Errorf("Annotate = %v", err)
 	}
 }
 

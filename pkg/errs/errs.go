@@ -84,8 +84,8 @@ func New(r Reason, format string, args ...any) *Error {
 	return &Error{Reason: r, Message: fmt.Sprintf(format, args...)}
 }
 
-// Wrap makes an error of the given reason for a failure cause.
-func Wrap(r Reason, cause error, format string, args ...any) *Error {
+// WithCause makes an error of the given reason whose cause is the failure behind it.
+func WithCause(r Reason, cause error, format string, args ...any) *Error {
 	e := New(r, format, args...)
 	e.Cause = cause
 	return e

@@ -5,8 +5,6 @@ package service
 
 import (
 	"context"
-	"encoding/base64"
-	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/page"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/analysis/store"
@@ -52,11 +51,9 @@ func owns(who authn.Identity, b *ingestv1.Build) bool {
 
 // RecordAnalysis stores analyzer results for one of the caller's builds.
 func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnalysisRequest) (*analysisv1.RecordAnalysisResponse, error) {
-	who, ok := authn.FromContext(ctx)
-	if !ok || who.Name == "" {
-		// The guard establishes the caller of every write; without one the wiring is
-		// wrong, and the call is refused rather than trusted.
-		return nil, errs.New(errs.Unauthenticated, "Authentication is required.")
+	who, err := authn.Caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkBuildID(req.GetBuildId()); err != nil {
 		return nil, err
@@ -112,35 +109,9 @@ func (s *Server) needBuild(ctx context.Context, id int64) error {
 func fromIngest(err error) error {
 	switch status.Code(err) {
 	case codes.Unauthenticated, codes.PermissionDenied:
-		return errs.Wrap(errs.Unavailable, err, "The build cannot be looked up right now; try again.")
+		return errs.WithCause(errs.Unavailable, err, "The build cannot be looked up right now; try again.")
 	}
 	return err
-}
-
-// Page tokens are opaque to clients: the path or id the previous page ended with.
-func textToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func fromTextToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", errs.New(errs.BadRequest, "Invalid page_token.")
-	}
-	return string(b), nil
-}
-
-func fromIDToken(tok string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	s, err := fromTextToken(tok)
-	if err != nil {
-		return 0, err
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.New(errs.BadRequest, "Invalid page_token.")
-	}
-	return id, nil
 }
 
 // ListInstallFiles lists a build's install files by path.
@@ -148,11 +119,11 @@ func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInsta
 	if err := s.needBuild(ctx, req.GetBuildId()); err != nil {
 		return nil, err
 	}
-	after, err := fromTextToken(req.GetPageToken())
+	after, err := page.After(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	limit := store.Limit(int(req.GetPageSize()))
+	limit := page.Size(req.GetPageSize())
 	files, err := s.store.ListInstallFiles(ctx, store.InstallFileQuery{
 		BuildID: req.GetBuildId(), Type: req.GetType(), PathPrefix: req.GetPathPrefix(), After: after, Limit: limit,
 	})
@@ -166,7 +137,7 @@ func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInsta
 		}
 	}
 	if len(files) == limit {
-		resp.NextPageToken = textToken(files[len(files)-1].Path)
+		resp.NextPageToken = page.Token(files[len(files)-1].Path)
 	}
 	return resp, nil
 }
@@ -201,7 +172,7 @@ func (s *Server) GetConfigArgs(ctx context.Context, req *analysisv1.GetConfigArg
 
 // ListAttributes lists the results of one build, or of every build of one spec.
 func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttributesRequest) (*analysisv1.ListAttributesResponse, error) {
-	after, err := fromIDToken(req.GetPageToken())
+	after, err := page.AfterID(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +192,11 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 	default:
 		return nil, errs.New(errs.BadRequest, "A spec id is required.")
 	}
-	limit := store.Limit(int(req.GetPageSize()))
+	limit := page.Size(req.GetPageSize())
 	if req.GetSpecId() > 0 && req.GetPageSize() <= 0 {
 		// The upstream look-up by spec gave every attribute at once; its clients expect
 		// as many as a page may hold.
-		limit = store.MaxLimit
+		limit = page.MaxSize
 	}
 	attrs, err := s.store.ListAttributes(ctx, store.AttributeQuery{
 		BuildIDs: builds, Analyzer: req.GetAnalyzer(), Name: req.GetName(), AfterID: after, Limit: limit,
@@ -238,7 +209,7 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 		resp.Attributes[i] = &analysisv1.Attribute{Id: a.ID, BuildId: a.BuildID, InstallFile: a.InstallFile, Analyzer: a.Analyzer, Name: a.Name}
 	}
 	if len(attrs) == limit {
-		resp.NextPageToken = textToken(strconv.FormatInt(attrs[len(attrs)-1].ID, 10))
+		resp.NextPageToken = page.IDToken(attrs[len(attrs)-1].ID)
 	}
 	return resp, nil
 }
@@ -247,19 +218,19 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 func (s *Server) specBuilds(ctx context.Context, specID int64) ([]int64, error) {
 	ctx = asCaller(ctx)
 	var ids []int64
-	req := &ingestv1.ListBuildsRequest{SpecId: specID, PageSize: store.MaxLimit}
+	req := &ingestv1.ListBuildsRequest{SpecId: specID, PageSize: page.MaxSize}
 	for {
-		page, err := s.ingest.ListBuilds(ctx, req)
+		builds, err := s.ingest.ListBuilds(ctx, req)
 		if err != nil {
 			return nil, fromIngest(err)
 		}
-		for _, b := range page.GetBuilds() {
+		for _, b := range builds.GetBuilds() {
 			ids = append(ids, b.GetId())
 		}
-		if page.GetNextPageToken() == "" {
+		if builds.GetNextPageToken() == "" {
 			return ids, nil
 		}
-		req.PageToken = page.GetNextPageToken()
+		req.PageToken = builds.GetNextPageToken()
 	}
 }
 

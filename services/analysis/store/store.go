@@ -110,16 +110,10 @@ type AttributeRef struct {
 	Name        string
 }
 
-// Page sizes of the list calls: Limit 0 asks for DefaultLimit, and no page is longer than
-// MaxLimit.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
 // InstallFileQuery asks ListInstallFiles for a page of build BuildID's files: those of
 // Type (any when ""), whose path starts with PathPrefix (a plain string prefix, not a
-// pattern), after path After (keyset pagination; "" for the first page), at most Limit.
+// pattern), after path After (keyset pagination; "" for the first page), at most Limit
+// (page.Size: 0 asks for page.DefaultSize, no page is longer than page.MaxSize).
 type InstallFileQuery struct {
 	BuildID    int64
 	Type       string
@@ -130,22 +124,11 @@ type InstallFileQuery struct {
 
 // AttributeQuery asks ListAttributes for a page of the attributes of the builds BuildIDs
 // (no builds, no attributes), of Analyzer and Name (any when ""), with ids greater than
-// AfterID, at most Limit.
+// AfterID, at most Limit (as in InstallFileQuery).
 type AttributeQuery struct {
 	BuildIDs []int64
 	Analyzer string
 	Name     string
 	AfterID  int64
 	Limit    int
-}
-
-// Limit clamps a requested page size to (0, MaxLimit].
-func Limit(n int) int {
-	switch {
-	case n <= 0:
-		return DefaultLimit
-	case n > MaxLimit:
-		return MaxLimit
-	}
-	return n
 }

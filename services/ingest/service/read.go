@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -18,57 +17,24 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/page"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
-const (
-	defaultPageSize = 100
-	maxPageSize     = 1000
-)
-
-// pageSize turns a requested size into one the store serves.
-func pageSize(n int32) int {
-	switch {
-	case n <= 0:
-		return defaultPageSize
-	case n > maxPageSize:
-		return maxPageSize
-	}
-	return int(n)
-}
-
-// Page tokens are opaque to clients; inside they are the last id of the previous page.
-func pageToken(lastID int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
-}
-
-func afterID(token string) (int64, error) {
-	if token == "" {
-		return 0, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		if id, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil && id > 0 {
-			return id, nil
-		}
-	}
-	return 0, errs.New(errs.BadRequest, "Invalid page_token.")
-}
-
 // An events page token is the place of the last event of the previous page: its phase's
 // id, its line and its id, in the same encoding as the other tokens.
 func eventPageToken(k store.EventKey) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d.%d", k.PhaseID, k.LineNo, k.ID))
+	return page.Token(fmt.Sprintf("%d.%d.%d", k.PhaseID, k.LineNo, k.ID))
 }
 
 func afterEvent(token string) (store.EventKey, error) {
 	if token == "" {
 		return store.EventKey{}, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := page.After(token)
 	if err == nil {
-		if parts := strings.Split(string(raw), "."); len(parts) == 3 {
+		if parts := strings.Split(raw, "."); len(parts) == 3 {
 			var k store.EventKey
 			var perr error
 			for i, dst := range []*int64{&k.PhaseID, &k.LineNo, &k.ID} {
@@ -80,16 +46,16 @@ func afterEvent(token string) (store.EventKey, error) {
 			}
 		}
 	}
-	return store.EventKey{}, errs.New(errs.BadRequest, "Invalid page_token.")
+	return store.EventKey{}, page.Invalid()
 }
 
 // ListBuilds lists builds, newest first.
 func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest) (*ingestv1.ListBuildsResponse, error) {
-	after, err := afterID(req.GetPageToken())
+	after, err := page.AfterID(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	limit := pageSize(req.GetPageSize())
+	limit := page.Size(req.GetPageSize())
 	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
@@ -103,7 +69,7 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		resp.Builds[i] = buildMessage(b)
 	}
 	if len(builds) == limit {
-		resp.NextPageToken = pageToken(builds[len(builds)-1].ID)
+		resp.NextPageToken = page.IDToken(builds[len(builds)-1].ID)
 	}
 	return resp, nil
 }
@@ -271,7 +237,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	if err != nil {
 		return nil, err
 	}
-	limit := pageSize(req.GetPageSize())
+	limit := page.Size(req.GetPageSize())
 	events, err := s.store.ListEvents(ctx, store.EventQuery{BuildID: req.GetBuildId(), Kind: kind, After: after, Limit: limit})
 	if err != nil {
 		return nil, err
@@ -301,11 +267,11 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 
 // ListSpecs lists specs in the order they were stored.
 func (s *Server) ListSpecs(ctx context.Context, req *ingestv1.ListSpecsRequest) (*ingestv1.ListSpecsResponse, error) {
-	after, err := afterID(req.GetPageToken())
+	after, err := page.AfterID(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	limit := pageSize(req.GetPageSize())
+	limit := page.Size(req.GetPageSize())
 	specs, err := s.store.ListSpecs(ctx, store.SpecQuery{Name: req.GetName(), Version: req.GetVersion(),
 		SpackVersion: req.GetSpackVersion(), AfterID: after, Limit: limit})
 	if err != nil {
@@ -316,7 +282,7 @@ func (s *Server) ListSpecs(ctx context.Context, req *ingestv1.ListSpecsRequest) 
 		resp.Specs[i] = specMessage(sp)
 	}
 	if len(specs) == limit {
-		resp.NextPageToken = pageToken(specs[len(specs)-1].ID)
+		resp.NextPageToken = page.IDToken(specs[len(specs)-1].ID)
 	}
 	return resp, nil
 }
@@ -329,7 +295,7 @@ func (s *Server) ListSpecsByName(ctx context.Context, req *ingestv1.ListSpecsByN
 	}
 	size := req.GetPageSize()
 	if size <= 0 {
-		size = maxPageSize
+		size = page.MaxSize
 	}
 	list, err := s.ListSpecs(ctx, &ingestv1.ListSpecsRequest{Name: req.GetName(), PageSize: size, PageToken: req.GetPageToken()})
 	if err != nil {

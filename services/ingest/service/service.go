@@ -13,6 +13,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/pkg/tags"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -39,12 +40,11 @@ func New(st store.Store) *Server {
 	return &Server{store: st}
 }
 
-// actor is the caller the interceptors established. A call that reached a service
-// without one is a wiring mistake, answered as unauthenticated rather than trusted.
+// actor is the caller the interceptors established (authn.Caller), as the store knows it.
 func actor(ctx context.Context) (store.Actor, error) {
-	id, ok := authn.FromContext(ctx)
-	if !ok || id.Name == "" {
-		return store.Actor{}, errs.New(errs.Unauthenticated, "Authentication is required.")
+	id, err := authn.Caller(ctx)
+	if err != nil {
+		return store.Actor{}, err
 	}
 	return store.Actor{Name: id.Name, UserID: id.UserID, Admin: id.Admin}, nil
 }
@@ -299,29 +299,25 @@ func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, e
 	}, nil
 }
 
-// cleanTags trims tags, drops empty ones and duplicates (case-insensitively).
+// cleanTags keeps the distinct tags (tags.Distinct) and refuses the build when one is too
+// long or not text, or when there are too many.
 func cleanTags(raw []string) ([]string, error) {
-	var tags []string
-	seen := make(map[string]bool, len(raw))
-	for _, t := range raw {
-		t = strings.TrimSpace(t)
-		key := strings.ToLower(t)
-		if t == "" || seen[key] {
-			continue
-		}
+	names, _ := tags.Distinct(raw)
+	for _, t := range names {
 		if len(t) > maxTagLen {
 			return nil, errs.New(errs.BadRequest, "Tags must be at most %d characters.", maxTagLen)
 		}
 		if err := checkText("tags", t); err != nil {
 			return nil, err
 		}
-		seen[key] = true
-		tags = append(tags, t)
 	}
-	if len(tags) > maxTags {
+	if len(names) > maxTags {
 		return nil, errs.New(errs.BadRequest, "A build takes at most %d tags.", maxTags)
 	}
-	return tags, nil
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return names, nil
 }
 
 var buildStatuses = map[string]bool{

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/store"
 	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
 )
@@ -189,7 +190,7 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 	rs, err := s.pool.Query(ctx, "SELECT "+fileColumns+" FROM analysis_install_files "+
 		"WHERE build_id = $1 AND ($2 = '' OR type = $2) AND path >= $3 AND starts_with(path, $3) AND path > $4 "+
 		"ORDER BY path LIMIT $5",
-		q.BuildID, q.Type, q.PathPrefix, q.After, store.Limit(q.Limit))
+		q.BuildID, q.Type, q.PathPrefix, q.After, page.Size(q.Limit))
 	if err != nil {
 		return nil, wrap("list install files", err)
 	}
@@ -242,7 +243,7 @@ func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]s
 	rs, err := s.pool.Query(ctx, "SELECT id, build_id, path, analyzer, name FROM analysis_attributes "+
 		"WHERE build_id = ANY($1::bigint[]) AND ($2 = '' OR analyzer = $2) AND ($3 = '' OR name = $3) AND id > $4 "+
 		"ORDER BY id LIMIT $5",
-		q.BuildIDs, q.Analyzer, q.Name, q.AfterID, store.Limit(q.Limit))
+		q.BuildIDs, q.Analyzer, q.Name, q.AfterID, page.Size(q.Limit))
 	if err != nil {
 		return nil, wrap("list attributes", err)
 	}
@@ -264,5 +265,5 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 
 // wrap names what failed and sorts what PostgreSQL and pgx answer (db.PostgresError).
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.PostgresError(err))
+	return db.Annotate(op, db.PostgresError(err))
 }

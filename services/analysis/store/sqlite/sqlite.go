@@ -14,6 +14,7 @@ import (
 	"errors"
 
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/migrations"
 	"github.com/spackmon/spackmon/services/analysis/store"
 	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
@@ -143,7 +144,7 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 	rs, err := s.db.Read.QueryContext(ctx, "SELECT path, type, mode, owner, file_group, hash, size FROM analysis_install_files "+
 		"WHERE build_id = ?1 AND (?2 = '' OR type = ?2) AND path >= ?3 AND substr(path, 1, length(?3)) = ?3 AND path > ?4 "+
 		"ORDER BY path LIMIT ?5",
-		q.BuildID, q.Type, q.PathPrefix, q.After, store.Limit(q.Limit))
+		q.BuildID, q.Type, q.PathPrefix, q.After, page.Size(q.Limit))
 	if err != nil {
 		return nil, wrap("list install files", err)
 	}
@@ -222,7 +223,7 @@ func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]s
 	rs, err := s.db.Read.QueryContext(ctx, "SELECT id, build_id, path, analyzer, name FROM analysis_attributes "+
 		"WHERE build_id IN (SELECT value FROM json_each(?1)) AND (?2 = '' OR analyzer = ?2) AND (?3 = '' OR name = ?3) AND id > ?4 "+
 		"ORDER BY id LIMIT ?5",
-		string(ids), q.Analyzer, q.Name, q.AfterID, store.Limit(q.Limit))
+		string(ids), q.Analyzer, q.Name, q.AfterID, page.Size(q.Limit))
 	if err != nil {
 		return nil, wrap("list attributes", err)
 	}
@@ -271,7 +272,7 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 // wrap names what failed and sorts what SQLite answers (db.SQLiteError); a refused check
 // is named by the columns of the analysis schema that have it.
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.SQLiteError(err, schema))
+	return db.Annotate(op, db.SQLiteError(err, schema))
 }
 
 var schema = db.NewSQLiteSchema(migrations.SQLite)

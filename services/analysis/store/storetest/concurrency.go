@@ -5,6 +5,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/store"
 )
 
@@ -68,7 +69,7 @@ func testConcurrentBuilds(t *testing.T, st store.Store) {
 	}
 	for i := range goroutines {
 		b := int64(100 + i)
-		if n := len(allFiles(t, st, store.InstallFileQuery{BuildID: b, Limit: store.MaxLimit})); n != 155 {
+		if n := len(allFiles(t, st, store.InstallFileQuery{BuildID: b, Limit: page.MaxSize})); n != 155 {
 			t.Errorf("build %d: %d install files", b, n)
 		}
 		if env := environment(t, st, b); !maps.Equal(env, d.env) {

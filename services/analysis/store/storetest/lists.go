@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/store"
 )
 
@@ -28,9 +29,9 @@ func testInstallFilePages(t *testing.T, st store.Store) {
 	record(t, st, 3, store.Analysis{InstallFiles: files})
 	record(t, st, 4, store.Analysis{InstallFiles: []store.InstallFile{{Path: "lib/other", Type: "file"}}})
 
-	page, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/", Limit: 10})
-	if err != nil || len(page) != 10 || page[0].Path != "lib/f00.so" || page[9].Path != "lib/f09.so" {
-		t.Fatalf("first page = %s, %v", show2(page), err)
+	first, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/", Limit: 10})
+	if err != nil || len(first) != 10 || first[0].Path != "lib/f00.so" || first[9].Path != "lib/f09.so" {
+		t.Fatalf("first page = %s, %v", show2(first), err)
 	}
 	all := allFiles(t, st, store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/", Limit: 10})
 	if len(all) != 25 || all[24].Path != "lib/f24.so" {
@@ -64,13 +65,13 @@ func testInstallFilePages(t *testing.T, st store.Store) {
 	}
 	// Page sizes are clamped: 0 is the default, more than the maximum is the maximum.
 	var many []store.InstallFile
-	for i := range store.MaxLimit + 5 {
+	for i := range page.MaxSize + 5 {
 		many = append(many, store.InstallFile{Path: fmt.Sprintf("f%05d", i)})
 	}
 	record(t, st, 6, store.Analysis{InstallFiles: many})
-	for limit, want := range map[int]int{0: store.DefaultLimit, -1: store.DefaultLimit, 5000: store.MaxLimit} {
-		if page, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 6, Limit: limit}); err != nil || len(page) != want {
-			t.Errorf("Limit %d: %d files, %v; want %d", limit, len(page), err, want)
+	for limit, want := range map[int]int{0: page.DefaultSize, -1: page.DefaultSize, 5000: page.MaxSize} {
+		if files, err := st.ListInstallFiles(ctx(t), store.InstallFileQuery{BuildID: 6, Limit: limit}); err != nil || len(files) != want {
+			t.Errorf("Limit %d: %d files, %v; want %d", limit, len(files), err, want)
 		}
 	}
 }
@@ -101,7 +102,7 @@ func testAttributePages(t *testing.T, st store.Store) {
 				}
 			}
 			n += len(refs)
-			if len(refs) < store.Limit(q.Limit) {
+			if len(refs) < page.Size(q.Limit) {
 				return n
 			}
 			q.AfterID = refs[len(refs)-1].ID

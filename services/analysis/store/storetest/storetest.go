@@ -20,6 +20,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/contract"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/fixtures"
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/manifest"
 	"github.com/spackmon/spackmon/services/analysis/store"
 )
@@ -74,7 +75,7 @@ func allFiles(t testing.TB, st store.Store, q store.InstallFileQuery) []store.In
 			t.Fatalf("ListInstallFiles(%+v): %v", q, err)
 		}
 		out = append(out, files...)
-		if len(files) < store.Limit(q.Limit) {
+		if len(files) < page.Size(q.Limit) {
 			return out
 		}
 		q.After = files[len(files)-1].Path

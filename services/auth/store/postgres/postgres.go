@@ -324,5 +324,5 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // wrap names what failed and sorts what PostgreSQL and pgx answer (db.PostgresError).
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.PostgresError(err))
+	return db.Annotate(op, db.PostgresError(err))
 }

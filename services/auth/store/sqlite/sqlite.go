@@ -373,7 +373,7 @@ func parseNull(s sql.NullString, into *time.Time) error {
 // wrap names what failed and sorts what SQLite answers (db.SQLiteError); a refused check
 // is named by the columns of the auth schema that have it.
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.SQLiteError(err, schema))
+	return db.Annotate(op, db.SQLiteError(err, schema))
 }
 
 var schema = db.NewSQLiteSchema(migrations.SQLite)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -78,8 +79,8 @@ WHERE `+envMatch+` AND b.spec_id = $6 AND b.owner_key = $7`, buildArgs...).Query
 
 // queueTags creates the tags that are missing (spelled as first seen) and links them to
 // the build, which an earlier statement of the batch made sure exists.
-func queueTags(b *pgx.Batch, tags []string, buildArgs []any, envMatch string) {
-	names, folded := rows.DistinctTags(tags)
+func queueTags(b *pgx.Batch, given []string, buildArgs []any, envMatch string) {
+	names, folded := tags.Distinct(given)
 	b.Queue(`
 INSERT INTO tags (name, folded)
 SELECT * FROM unnest($1::text[], $2::text[]) AS i(name, folded)

@@ -56,9 +56,9 @@ func (s *Store) write(ctx context.Context, op string, fn func() error) error {
 	return wrap(op, db.Retry(ctx, attempts, fn))
 }
 
-// wrap is db.Wrap for what PostgreSQL and pgx answer, sorted by db.PostgresError.
+// wrap is db.Annotate for what PostgreSQL and pgx answer, sorted by db.PostgresError.
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.PostgresError(err))
+	return db.Annotate(op, db.PostgresError(err))
 }
 
 // now is the time written by a change: UTC, at the precision PostgreSQL keeps.

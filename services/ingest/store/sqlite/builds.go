@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -71,7 +72,7 @@ WHERE e.hostname = ? AND e.kernel_version = ? AND e.host_os = ? AND e.host_targe
 	if err != nil || len(nb.Tags) == 0 {
 		return id, err
 	}
-	_, folded := rows.DistinctTags(nb.Tags)
+	_, folded := tags.Distinct(nb.Tags)
 	var have int
 	err = q.QueryRowContext(ctx, `
 SELECT count(*) FROM build_tags bt JOIN tags t ON t.id = bt.tag_id
@@ -101,8 +102,8 @@ type tagRow struct {
 	Folded string `json:"folded"`
 }
 
-func addTags(ctx context.Context, tx *sql.Tx, buildID int64, tags []string) error {
-	names, folded := rows.DistinctTags(tags)
+func addTags(ctx context.Context, tx *sql.Tx, buildID int64, given []string) error {
+	names, folded := tags.Distinct(given)
 	if len(names) == 0 {
 		return nil
 	}

@@ -58,10 +58,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	return wrap(op, db.InSQLTx(ctx, s.db.Write, fn))
 }
 
-// wrap is db.Wrap for what SQLite answers, sorted by db.SQLiteError; a refused check is
+// wrap is db.Annotate for what SQLite answers, sorted by db.SQLiteError; a refused check is
 // named by the columns of the ingest schema that have it.
 func wrap(op string, err error) error {
-	return db.Wrap(op, db.SQLiteError(err, schema))
+	return db.Annotate(op, db.SQLiteError(err, schema))
 }
 
 var schema = db.NewSQLiteSchema(migrations.SQLite)

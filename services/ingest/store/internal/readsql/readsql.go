@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/page"
+	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -106,7 +108,7 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	}
 	if q.Tag != "" {
 		w.add(`EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		             WHERE bt.build_id = b.id AND tg.folded = ?)`, rows.FoldTag(q.Tag))
+		             WHERE bt.build_id = b.id AND tg.folded = ?)`, tags.Fold(q.Tag))
 	}
 	if q.SpecName != "" {
 		w.add("s.name = ?", q.SpecName)
@@ -132,7 +134,7 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.AfterID > 0 {
 		w.add("b.id < ?", q.AfterID)
 	}
-	return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(rows.Limit(q.Limit))), w.args
+	return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
 }
 
 // ListSpecs is the query of ListSpecs (rows.Specs): by id, after q.AfterID.
@@ -150,7 +152,7 @@ func (s *SQL) ListSpecs(q store.SpecQuery) (string, []any) {
 	if q.AfterID > 0 {
 		w.add("s.id > ?", q.AfterID)
 	}
-	return w.query(rows.SpecColumns, " ORDER BY s.id LIMIT "+w.arg(rows.Limit(q.Limit))), w.args
+	return w.query(rows.SpecColumns, " ORDER BY s.id LIMIT "+w.arg(page.Size(q.Limit))), w.args
 }
 
 // GetSpec is the query of GetSpec (rows.Specs): the spec whose full hash, or else DAG

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -74,7 +75,7 @@ func TestListBuildsParams(t *testing.T) {
 			q.AfterID = 42
 			want = append(want, int64(42))
 		}
-		want = append(want, rows.MaxLimit)
+		want = append(want, page.MaxSize)
 		sql, args := dollar.ListBuilds(q)
 		checkParams(t, "ListBuilds", sql, args)
 		if !slices.Equal(args, want) {
@@ -107,7 +108,7 @@ func TestListSpecsParams(t *testing.T) {
 			q.AfterID = 7
 			want = append(want, int64(7))
 		}
-		want = append(want, rows.DefaultLimit)
+		want = append(want, page.DefaultSize)
 		sql, args := dollar.ListSpecs(q)
 		checkParams(t, "ListSpecs", sql, args)
 		if !slices.Equal(args, want) {

@@ -1,6 +1,6 @@
 // Package rows holds what both store implementations do the same way around their SQL:
 // the columns of the read models and how their rows are scanned, how names read back, how
-// list filters and limits are interpreted, and the domain errors they answer with.
+// list filters are interpreted, and the domain errors they answer with.
 package rows
 
 import (
@@ -10,20 +10,6 @@ import (
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
-
-// DefaultLimit is the page size of a list that asks for none; MaxLimit the largest page.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
-// Limit clamps a requested page size.
-func Limit(n int) int {
-	if n <= 0 {
-		return DefaultLimit
-	}
-	return min(n, MaxLimit)
-}
 
 // Compiler formats a compiler as "name@version" ("" when the spec has none).
 func Compiler(name, version *string) string {
@@ -50,27 +36,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// FoldTag is the form in which tags are compared and kept unique.
-func FoldTag(tag string) string { return strings.ToLower(strings.TrimSpace(tag)) }
-
-// DistinctTags are the tags a build is given: trimmed, without empty ones, one for each
-// folded form, spelled as first given; folded are their folded forms.
-func DistinctTags(tags []string) (names, folded []string) {
-	n := len(tags)
-	buf := make([]string, 2*n) // one allocation for both
-	names, folded = buf[:0:n], buf[n:n]
-	seen := map[string]bool{}
-	for _, t := range tags {
-		f := FoldTag(t)
-		if f == "" || seen[f] {
-			continue
-		}
-		seen[f] = true
-		names, folded = append(names, strings.TrimSpace(t)), append(folded, f)
-	}
-	return names, folded
 }
 
 // Types splits a stored dependency type list.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
 )
@@ -296,7 +297,7 @@ func EventPhases() Reader[EventPhase] {
 // events, one phase at a time so that each read follows the index of a phase's events.
 func PageEvents(q store.EventQuery, phases []EventPhase,
 	events func(p EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error)) ([]store.PhaseEvent, error) {
-	limit := Limit(q.Limit)
+	limit := page.Size(q.Limit)
 	var out []store.PhaseEvent
 	for _, p := range phases {
 		lineNo, id := int64(math.MinInt32), int64(0) // before every line (line_no is a 32-bit integer)
@@ -305,11 +306,11 @@ func PageEvents(q store.EventQuery, phases []EventPhase,
 		} else if p.ID < q.After.PhaseID {
 			continue
 		}
-		page, err := events(p, lineNo, id, limit-len(out))
+		phaseEvents, err := events(p, lineNo, id, limit-len(out))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, page...)
+		out = append(out, phaseEvents...)
 		if len(out) == limit {
 			break
 		}
@@ -322,7 +323,7 @@ func PageEvents(q store.EventQuery, phases []EventPhase,
 func BuildExists(r Scanner, id int64) error {
 	var exists bool
 	if err := r.Scan(&exists); err != nil {
-		return db.Wrap("build exists", err)
+		return db.Annotate("build exists", err)
 	}
 	if !exists {
 		return BuildNotFound(id)
