@@ -19,6 +19,11 @@ run: build
 test: build
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
+# Every test but the slow ones, which skip under -short: those that start the real binary's
+# processes, the conformance suite, and the memory and throughput measures.
+test-short:
+	$(GO) test -short -count=1 -timeout 6m $(PKGS)
+
 # A short run of every fuzz target (go test runs one target at a time). The budget is a count
 # of executions: a duration races Go 1.26's fuzz coordinator at its deadline on a busy
 # machine (golang/go#75804) and fails without any failing input.

@@ -59,13 +59,13 @@ func runAuth(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
-	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.GatewayTrust), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.GatewayTrust, nil), log))
 	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
 }
 
-func authServiceConfig(a config.Auth, trust config.GatewayTrust) authservice.Config {
-	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret}
+func authServiceConfig(a config.Auth, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
+	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock}
 }
 
 // newGatewaySecret is the secret of a process that runs the gateway and the auth service
@@ -140,8 +140,8 @@ func gatewayChallenge(a config.Auth) (string, error) {
 }
 
 // newGuard is the interceptor pair of a role serving the services whose method tables are
-// given, verifying tokens against the realm's JWKS.
-func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...map[string]authn.Requirement) (*authn.Guard, error) {
+// given, verifying tokens against the realm's JWKS, at the time clock tells (nil: the real one).
+func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, clock func() time.Time, tables ...map[string]authn.Requirement) (*authn.Guard, error) {
 	challenge, err := writeChallenge(a)
 	if err != nil {
 		return nil, err
@@ -157,6 +157,9 @@ func newGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...ma
 		maps.Copy(g.Methods, t)
 	}
 	opts := []authn.VerifierOption{authn.WithLogger(log)}
+	if clock != nil {
+		opts = append(opts, authn.WithClock(clock))
+	}
 	if a.RevocationsURL != "" {
 		opts = append(opts, authn.WithRevocations(a.RevocationsURL, a.RevocationRefresh, 0))
 	}

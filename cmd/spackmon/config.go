@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/telemetry"
@@ -81,6 +82,9 @@ type serveConfig struct {
 	Realm
 	HTTPEdge
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
+	// Clock, when set, is the time the realm issues tokens at and the services check them
+	// against: a test moves it past a token's lifetime. Nil is the real clock.
+	Clock func() time.Time `ignored:"true"`
 }
 
 // userConfig configures spackmon user.

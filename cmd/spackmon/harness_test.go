@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -209,9 +210,19 @@ func (a answer) JSON(t testing.TB) map[string]any {
 
 func (s *testServer) do(t testing.TB, method, path string, body []byte, header http.Header) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
+	a, err := s.send(method, path, body, header)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// send is do for goroutines other than the test's, which must not end the test: it returns
+// what went wrong instead.
+func (s *testServer) send(method, path string, body []byte, header http.Header) (answer, error) {
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
 	}
 	if _, named := header["Authorization"]; !named && s.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+s.bearer)
@@ -221,14 +232,14 @@ func (s *testServer) do(t testing.TB, method, path string, body []byte, header h
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	return answer{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return answer{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
 // post sends a JSON body the way Spack does (labelled as a form).
@@ -241,7 +252,12 @@ func (s *testServer) post(t testing.TB, path string, body any) answer {
 			t.Fatal(err)
 		}
 	}
-	return s.do(t, http.MethodPost, path, data, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	return s.do(t, http.MethodPost, path, data, spackForm())
+}
+
+// spackForm is the header Spack labels its JSON bodies with.
+func spackForm() http.Header {
+	return http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 }
 
 func (s *testServer) get(t testing.TB, path string) answer {

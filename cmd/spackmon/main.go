@@ -11,29 +11,32 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
 type command struct {
+	name    string
 	summary string
 	run     func(ctx context.Context, args []string) error
 	// config is the role's configuration, listed by help.
 	config any
 }
 
-func commands() map[string]command {
-	return map[string]command{
-		"serve":    {"run every role in one process (SQLite in --data-dir unless SPACKMON_DATABASE_URL is set)", runServe, &serveConfig{}},
-		"auth":     {"run the auth gRPC service (the realm: users, API tokens, realm tokens, JWKS)", runAuth, &authConfig{}},
-		"ingest":   {"run the ingest gRPC service", runIngest, &ingestConfig{}},
-		"analysis": {"run the analysis gRPC service (spack analyze results; asks ingest about builds)", runAnalysis, &analysisConfig{}},
-		"gateway":  {"run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
-		"migrate":  {"apply database migrations and exit", runMigrate, &migrateConfig{}},
-		"import":   {"load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
-		"upload":   {"replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
-		"user":     {"add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
-		"version":  {"print the version", runVersion, nil},
-		"help":     {"list the commands and every configuration variable with its default", runHelp, nil},
+// commands are the commands in the order help lists them.
+func commands() []command {
+	return []command{
+		{"serve", "run every role in one process (SQLite in --data-dir unless SPACKMON_DATABASE_URL is set)", runServe, &serveConfig{}},
+		{"auth", "run the auth gRPC service (the realm: users, API tokens, realm tokens, JWKS)", runAuth, &authConfig{}},
+		{"ingest", "run the ingest gRPC service", runIngest, &ingestConfig{}},
+		{"analysis", "run the analysis gRPC service (spack analyze results; asks ingest about builds)", runAnalysis, &analysisConfig{}},
+		{"gateway", "run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
+		{"migrate", "apply database migrations and exit", runMigrate, &migrateConfig{}},
+		{"import", "load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
+		{"upload", "replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
+		{"user", "add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
+		{"version", "print the version", runVersion, nil},
+		{"help", "list the commands and every configuration variable with its default", runHelp, nil},
 	}
 }
 
@@ -57,11 +60,11 @@ func realMain(ctx context.Context, args []string) error {
 	case "-h", "-help", "--help":
 		args[0] = "help"
 	}
-	cmd, ok := commands()[args[0]]
-	if !ok {
+	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == args[0] })
+	if i < 0 {
 		return fmt.Errorf("unknown command %q; %w", args[0], errUsage)
 	}
-	err := cmd.run(ctx, args[1:])
+	err := commands()[i].run(ctx, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		// Asked for, and given.
 		return nil
@@ -76,20 +79,17 @@ func runHelp(context.Context, []string) error {
 func printHelp(w io.Writer) error {
 	fmt.Fprintln(w, "usage: spackmon <command> [flags]; 'spackmon <command> -h' shows a command's flags")
 	fmt.Fprintln(w)
-	cmds := commands()
-	for _, name := range commandOrder {
-		fmt.Fprintf(w, "  %-9s %s\n", name, cmds[name].summary)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	for _, name := range commandOrder {
-		if cmds[name].config == nil {
+	for _, c := range commands() {
+		if c.config == nil {
 			continue
 		}
-		fmt.Fprintf(w, "\nspackmon %s reads:\n", name)
-		if err := usage(w, cmds[name].config); err != nil {
+		fmt.Fprintf(w, "\nspackmon %s reads:\n", c.name)
+		if err := usage(w, c.config); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-var commandOrder = []string{"serve", "auth", "ingest", "analysis", "gateway", "migrate", "import", "upload", "user", "version", "help"}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -245,9 +246,10 @@ func TestConcurrentWrites(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, srv *testServer) {
 		const n = 16
 		spec := singularitySpec(t)
-		codes := parallel(t, n, func(int) answer { return srv.post(t, "/ms1/specs/new/", spec) })
+		specBody, buildBody := jsonBody(t, spec), jsonBody(t, buildEnv)
+		codes := parallel(t, srv, n, "/ms1/specs/new/", func(int) []byte { return specBody })
 		wantOneCreated(t, "spec", codes)
-		builds := parallel(t, n, func(int) answer { return srv.post(t, "/ms1/builds/new/", buildEnv) })
+		builds := parallel(t, srv, n, "/ms1/builds/new/", func(int) []byte { return buildBody })
 		wantOneCreated(t, "build", builds)
 		ids := map[int64]bool{}
 		for _, a := range builds {
@@ -265,8 +267,8 @@ func TestConcurrentWrites(t *testing.T) {
 		if err := json.Unmarshal(readTestdata(t, "specs", "singularity-3.8.0.json"), &doc); err != nil {
 			t.Fatal(err)
 		}
-		roots := parallel(t, n, func(i int) answer {
-			return srv.post(t, "/ms1/specs/new/", map[string]any{"spec": variant(t, doc, i), "spack_version": "1.0.0"})
+		roots := parallel(t, srv, n, "/ms1/specs/new/", func(i int) []byte {
+			return jsonBody(t, map[string]any{"spec": variant(t, doc, i), "spack_version": "1.0.0"})
 		})
 		for _, a := range roots {
 			wantEnvelope(t, a, http.StatusCreated, "success")
@@ -292,21 +294,40 @@ func variant(t testing.TB, doc map[string]any, i int) any {
 	return cp
 }
 
-func parallel(t testing.TB, n int, f func(i int) answer) []answer {
+// parallel sends n requests at once, body(i) to path, and fails the test, from its own
+// goroutine, when one could not be sent.
+func parallel(t testing.TB, srv *testServer, n int, path string, body func(i int) []byte) []answer {
+	t.Helper()
 	out := make([]answer, n)
+	errs := make([]error, n)
+	bodies := make([][]byte, n)
+	for i := range n {
+		bodies[i] = body(i)
+	}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
-			out[i] = f(i)
-		}()
+			out[i], errs[i] = srv.send(http.MethodPost, path, bodies[i], spackForm())
+		})
 	}
 	close(start)
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	return out
+}
+
+// jsonBody is v encoded, failing the test when it cannot be.
+func jsonBody(t testing.TB, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func wantOneCreated(t testing.TB, what string, answers []answer) {

@@ -126,7 +126,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	guard, err := newGuard(ctx, auth, log, ingestservice.Methods, authservice.Methods, analysisservice.Methods)
+	guard, err := newGuard(ctx, auth, log, cfg.Clock, ingestservice.Methods, authservice.Methods, analysisservice.Methods)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
-	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.GatewayTrust), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func roleGuard(ctx context.Context, a config.Auth, log *slog.Logger, tables ...m
 	if err != nil {
 		return a, nil, err
 	}
-	g, err := newGuard(ctx, a, log, tables...)
+	g, err := newGuard(ctx, a, log, nil, tables...)
 	return a, g, err
 }
 

@@ -41,6 +41,7 @@ type verifierConfig struct {
 	timeout    time.Duration
 	client     *http.Client
 	logger     *slog.Logger
+	now        func() time.Time
 	// revocationURL is empty when tokens are not checked against revocations.
 	revocationURL        string
 	revocationRefresh    time.Duration
@@ -87,6 +88,13 @@ func WithHTTPClient(hc *http.Client) VerifierOption {
 // WithLogger sets where failed fetches are logged.
 func WithLogger(l *slog.Logger) VerifierOption {
 	return func(c *verifierConfig) { c.logger = l }
+}
+
+// WithClock sets the time a token's expiry and not-before are checked against, so that a
+// test can move past a token's lifetime without waiting it out. The JWKS and revocation
+// refreshes keep the real clock: they pace network fetches.
+func WithClock(now func() time.Time) VerifierOption {
+	return func(c *verifierConfig) { c.now = now }
 }
 
 // Verifier checks realm tokens against the keys of a JWKS URL. The set is fetched at start,
@@ -144,6 +152,7 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 		unknownKID: DefaultUnknownKIDInterval,
 		timeout:    DefaultFetchTimeout,
 		logger:     slog.Default(),
+		now:        time.Now,
 
 		revocationRefresh:    DefaultRevocationRefresh,
 		revocationStaleAfter: DefaultRevocationStaleAfter,
@@ -176,6 +185,7 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 			jwt.WithIssuer(issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithLeeway(signing.Leeway),
+			jwt.WithTimeFunc(cfg.now),
 		),
 	}
 	if cfg.revocationURL != "" {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -379,23 +380,50 @@ func waitFetches(t *testing.T, r *realm, more int64) {
 	}
 }
 
+// failedFetches counts the verifier's logged JWKS fetch failures.
+type failedFetches struct{ n atomic.Int64 }
+
+func (f *failedFetches) Enabled(context.Context, slog.Level) bool { return true }
+func (f *failedFetches) WithAttrs([]slog.Attr) slog.Handler       { return f }
+func (f *failedFetches) WithGroup(string) slog.Handler            { return f }
+func (f *failedFetches) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "JWKS fetch failed") {
+		f.n.Add(1)
+	}
+	return nil
+}
+
+// waitFailures waits until the verifier has logged more failed fetches.
+func (f *failedFetches) waitFailures(t *testing.T, more int64) {
+	t.Helper()
+	target := f.n.Load() + more
+	deadline := time.Now().Add(10 * time.Second)
+	for f.n.Load() < target {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed background refresh: %d failures", f.n.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestKeepsLastGoodSet(t *testing.T) {
 	key, _ := mustKey(t)
 	r := newRealm(t, key)
-	v := verifier(t, r.url(), authn.WithRefreshInterval(20*time.Millisecond))
+	failures := &failedFetches{}
+	v := verifier(t, r.url(), authn.WithRefreshInterval(20*time.Millisecond), authn.WithLogger(slog.New(failures)))
 	tok := r.token("alice")
 	mustVerify(t, v, tok)
 
 	for _, mode := range []string{"500", "garbage"} {
 		r.mode.Store(mode)
-		waitFetches(t, r, 3)
+		failures.waitFailures(t, 3)
 		mustVerify(t, v, tok)
 	}
 	r.mode.Store("ok")
 
 	// The server going away altogether.
 	r.srv.Close()
-	time.Sleep(100 * time.Millisecond) // several failed background refreshes
+	failures.waitFailures(t, 3)
 	mustVerify(t, v, tok)
 	mustVerify(t, v, r.token("bob"))
 }

@@ -25,6 +25,9 @@ type Config struct {
 	// GatewaySecret, when set, is what a caller must show (authn.GatewaySecretHeader) for
 	// its x-forwarded-for to count as the client's address.
 	GatewaySecret string
+	// Clock is the realm's time: when tokens are issued and expire, the failure limit,
+	// which revocations are still published. Nil is the real clock; a test drives its own.
+	Clock func() time.Time
 }
 
 // Service implements authv1.AuthServiceServer.
@@ -42,7 +45,11 @@ type Service struct {
 
 // New returns the service on st, signing with keys.
 func New(st store.Store, keys *signing.KeySet, cfg Config, log *slog.Logger) *Service {
-	return &Service{users: NewUsers(st), keys: keys, cfg: cfg, log: log, limiter: newFailureLimiter(), now: time.Now}
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{users: NewUsers(st), keys: keys, cfg: cfg, log: log, limiter: newFailureLimiter(), now: now}
 }
 
 // Methods is what each method asks of its caller, for authn.Guard.
