@@ -1,6 +1,7 @@
-// Package service implements the analysis gRPC API on top of a store.Store: it checks
-// analyze requests, asks ingest whether the build exists and whose it is, and maps the
-// store's rows to the wire types.
+// Package service implements the analysis gRPC API on top of a store.Store: it validates
+// every request (validate.go) before it reaches the store, so that a gRPC caller and an
+// HTTP caller meet the same rules, asks ingest whether the build exists and whose it is,
+// and maps the store's rows to the wire types.
 package service
 
 import (
@@ -69,7 +70,11 @@ func (s *Server) RecordAnalysis(ctx context.Context, req *analysisv1.RecordAnaly
 	if !owns(who, b) && !who.Admin {
 		return nil, errs.New(errs.NotOwner, "You do not own the build and cannot update it.")
 	}
-	sum, err := s.store.Record(ctx, b.GetId(), md.resolve(b.GetSpec().GetHash(), b.GetSpec().GetFullHash()))
+	analysis := md.resolve(b.GetSpec().GetHash(), b.GetSpec().GetFullHash())
+	if err := validateAnalysis(analysis); err != nil {
+		return nil, err
+	}
+	sum, err := s.store.Record(ctx, b.GetId(), analysis)
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +129,11 @@ func (s *Server) ListInstallFiles(ctx context.Context, req *analysisv1.ListInsta
 		return nil, err
 	}
 	limit := page.Size(req.GetPageSize())
-	files, err := s.store.ListInstallFiles(ctx, store.InstallFileQuery{
-		BuildID: req.GetBuildId(), Type: req.GetType(), PathPrefix: req.GetPathPrefix(), After: after, Limit: limit,
-	})
+	q := store.InstallFileQuery{BuildID: req.GetBuildId(), Type: req.GetType(), PathPrefix: req.GetPathPrefix(), After: after, Limit: limit}
+	if err := validateInstallFileQuery(q); err != nil {
+		return nil, err
+	}
+	files, err := s.store.ListInstallFiles(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +205,11 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 		// as many as a page may hold.
 		limit = page.MaxSize
 	}
-	attrs, err := s.store.ListAttributes(ctx, store.AttributeQuery{
-		BuildIDs: builds, Analyzer: req.GetAnalyzer(), Name: req.GetName(), AfterID: after, Limit: limit,
-	})
+	q := store.AttributeQuery{BuildIDs: builds, Analyzer: req.GetAnalyzer(), Name: req.GetName(), AfterID: after, Limit: limit}
+	if err := validateAttributeQuery(q); err != nil {
+		return nil, err
+	}
+	attrs, err := s.store.ListAttributes(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -6,12 +6,35 @@
 // contract suite in storetest.
 package store
 
-import "context"
+import (
+	"context"
 
-// Store is everything the analysis service keeps. Errors are *errs.Error values for what
-// the caller got wrong (errs.NotFound for an unknown attribute, errs.BadRequest for
-// invalid input, errs.Unavailable for a database that cannot be reached) and plain errors
-// for failures of the store itself.
+	"github.com/spackmon/spackmon/pkg/errs"
+)
+
+// Limits of what the analysis tables hold; the migrations' CHECKs say the same. Lengths
+// are in bytes here and in characters in the schema, so a value within them always fits
+// there. The service refuses what exceeds them before it reaches a store.
+const (
+	// MaxPathLength bounds a path relative to the install prefix. Paths are in unique
+	// indexes, and PostgreSQL refuses an index row over 2704 bytes: with an attribute's
+	// analyzer and name beside it, 1 KiB of path always fits.
+	MaxPathLength      = 1024
+	MaxTypeLength      = 25
+	MaxHashLength      = 250
+	MaxEnvNameLength   = 250
+	MaxEnvValueLength  = 128 << 10 // Linux's MAX_ARG_STRLEN: no environment holds more
+	MaxConfigArgsBytes = 1 << 20
+	MaxAttrNameLength  = 150 // upstream's varchar(150)
+	MaxValueBytes      = 64 << 20
+)
+
+// Store is everything the analysis service keeps. It takes what the service has validated;
+// its own integrity checks are the schema's CHECKs, which protect the tables from a caller
+// that skipped the service. Errors are *errs.Error values for what the caller got wrong
+// (errs.NotFound for an unknown attribute, errs.BadRequest for a value the database refuses,
+// errs.Unavailable for a database that cannot be reached) and plain errors for failures of
+// the store itself.
 type Store interface {
 	// Record writes everything of one analyze request for the build in one transaction:
 	// all of it or none. Records of one build run one after the other, so concurrent
@@ -131,4 +154,9 @@ type AttributeQuery struct {
 	Name     string
 	AfterID  int64
 	Limit    int
+}
+
+// AttributeNotFound is the error for an unknown attribute id.
+func AttributeNotFound(id int64) error {
+	return errs.New(errs.NotFound, "Attribute %d does not exist.", id)
 }

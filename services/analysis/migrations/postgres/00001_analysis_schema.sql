@@ -1,7 +1,7 @@
 -- The analysis service's tables: what `spack analyze` reported about an installed build.
 -- Builds belong to the ingest service, possibly in another database, so build_id is a
 -- plain number here with no foreign key; the service checks with ingest that a build
--- exists before it writes. The length checks mirror store/internal/check, so that a value
+-- exists before it writes. The length checks mirror the store's limits, so that a value
 -- that slips past the service is still refused with the column's name.
 -- Paths use the "C" collation: listings are ordered and paginated by path, and byte order
 -- is the one order SQLite (BINARY) and Go agree on.

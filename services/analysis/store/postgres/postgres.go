@@ -18,7 +18,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/store"
-	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
+	"github.com/spackmon/spackmon/services/analysis/store/internal/writeorder"
 )
 
 // Store implements store.Store.
@@ -46,12 +46,9 @@ const attempts = 5
 
 // Record writes one analyze request in one transaction.
 func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (store.Summary, error) {
-	r, err := check.Analysis(buildID, a)
-	if err != nil {
-		return store.Summary{}, err
-	}
+	r := writeorder.Of(a)
 	var sum store.Summary
-	err = db.Retry(ctx, attempts, func() error {
+	err := db.Retry(ctx, attempts, func() error {
 		return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			var err error
 			sum, err = record(ctx, tx, buildID, r)
@@ -61,7 +58,7 @@ func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (st
 	return sum, wrap("record analysis", err)
 }
 
-func record(ctx context.Context, tx pgx.Tx, buildID int64, r check.Record) (store.Summary, error) {
+func record(ctx context.Context, tx pgx.Tx, buildID int64, r writeorder.Record) (store.Summary, error) {
 	var sum store.Summary
 	// The key is namespaced by text so that it cannot meet another service's advisory
 	// lock on the same number.
@@ -182,9 +179,6 @@ const fileColumns = "path, type, mode, owner, file_group, hash, size"
 
 // ListInstallFiles returns a page of the build's install files, by path.
 func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
-	if err := check.InstallFileQuery(q); err != nil {
-		return nil, err
-	}
 	// The lower bound lets the (build_id, path) index start at the prefix; starts_with
 	// keeps the exact meaning of a prefix.
 	rs, err := s.pool.Query(ctx, "SELECT "+fileColumns+" FROM analysis_install_files "+
@@ -204,9 +198,6 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 
 // GetEnvironment returns the build's environment variables, by name.
 func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.EnvironmentVariable, error) {
-	if err := check.BuildID(buildID); err != nil {
-		return nil, err
-	}
 	rs, err := s.pool.Query(ctx,
 		"SELECT name, value FROM analysis_environment_variables WHERE build_id = $1 ORDER BY name COLLATE \"C\"", buildID)
 	if err != nil {
@@ -218,9 +209,6 @@ func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.Envi
 
 // GetConfigArgs returns the build's configure arguments.
 func (s *Store) GetConfigArgs(ctx context.Context, buildID int64) (string, bool, error) {
-	if err := check.BuildID(buildID); err != nil {
-		return "", false, err
-	}
 	var args string
 	err := s.pool.QueryRow(ctx, "SELECT args FROM analysis_config_args WHERE build_id = $1", buildID).Scan(&args)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -234,9 +222,6 @@ func (s *Store) GetConfigArgs(ctx context.Context, buildID int64) (string, bool,
 
 // ListAttributes returns a page of the builds' attributes, by id.
 func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]store.AttributeRef, error) {
-	if err := check.AttributeQuery(q); err != nil {
-		return nil, err
-	}
 	if len(q.BuildIDs) == 0 {
 		return []store.AttributeRef{}, nil
 	}
@@ -258,7 +243,7 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 		"FROM analysis_attributes WHERE id = $1", id).
 		Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &a.Value, &a.BinaryValue, &a.JSONValue)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Attribute{}, check.AttributeNotFound(id)
+		return store.Attribute{}, store.AttributeNotFound(id)
 	}
 	return a, wrap("get attribute", err)
 }

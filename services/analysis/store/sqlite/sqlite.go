@@ -17,7 +17,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/page"
 	"github.com/spackmon/spackmon/services/analysis/migrations"
 	"github.com/spackmon/spackmon/services/analysis/store"
-	"github.com/spackmon/spackmon/services/analysis/store/internal/check"
+	"github.com/spackmon/spackmon/services/analysis/store/internal/writeorder"
 )
 
 // Store implements store.Store.
@@ -40,12 +40,9 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Record writes one analyze request in one transaction.
 func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (store.Summary, error) {
-	r, err := check.Analysis(buildID, a)
-	if err != nil {
-		return store.Summary{}, err
-	}
+	r := writeorder.Of(a)
 	var sum store.Summary
-	err = db.InSQLTx(ctx, s.db.Write, func(tx *sql.Tx) error {
+	err := db.InSQLTx(ctx, s.db.Write, func(tx *sql.Tx) error {
 		var err error
 		sum, err = record(ctx, tx, buildID, r)
 		return err
@@ -53,7 +50,7 @@ func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (st
 	return sum, wrap("record analysis", err)
 }
 
-func record(ctx context.Context, tx *sql.Tx, buildID int64, r check.Record) (store.Summary, error) {
+func record(ctx context.Context, tx *sql.Tx, buildID int64, r writeorder.Record) (store.Summary, error) {
 	var sum store.Summary
 	if r.ConfigArgs != nil {
 		if _, err := tx.ExecContext(ctx,
@@ -135,9 +132,6 @@ func each[T any](ctx context.Context, tx *sql.Tx, query string, xs []T, args fun
 
 // ListInstallFiles returns a page of the build's install files, by path.
 func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
-	if err := check.InstallFileQuery(q); err != nil {
-		return nil, err
-	}
 	// The lower bound lets the (build_id, path) index start at the prefix; the substr
 	// comparison keeps the exact meaning of a prefix (LIKE would ignore case and need
 	// escaping).
@@ -171,9 +165,6 @@ func ptr(n sql.NullInt64) *int64 {
 
 // GetEnvironment returns the build's environment variables, by name.
 func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.EnvironmentVariable, error) {
-	if err := check.BuildID(buildID); err != nil {
-		return nil, err
-	}
 	rs, err := s.db.Read.QueryContext(ctx,
 		"SELECT name, value FROM analysis_environment_variables WHERE build_id = ?1 ORDER BY name", buildID)
 	if err != nil {
@@ -193,9 +184,6 @@ func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.Envi
 
 // GetConfigArgs returns the build's configure arguments.
 func (s *Store) GetConfigArgs(ctx context.Context, buildID int64) (string, bool, error) {
-	if err := check.BuildID(buildID); err != nil {
-		return "", false, err
-	}
 	var args string
 	err := s.db.Read.QueryRowContext(ctx, "SELECT args FROM analysis_config_args WHERE build_id = ?1", buildID).Scan(&args)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -210,9 +198,6 @@ func (s *Store) GetConfigArgs(ctx context.Context, buildID int64) (string, bool,
 // ListAttributes returns a page of the builds' attributes, by id. The build ids travel
 // as one JSON array parameter, which json_each turns into a relation.
 func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]store.AttributeRef, error) {
-	if err := check.AttributeQuery(q); err != nil {
-		return nil, err
-	}
 	if len(q.BuildIDs) == 0 {
 		return []store.AttributeRef{}, nil
 	}
@@ -251,7 +236,7 @@ func (s *Store) GetAttribute(ctx context.Context, id int64) (store.Attribute, er
 		"FROM analysis_attributes WHERE id = ?1", id).
 		Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &value, &bin, &hasBin, &jsonValue)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Attribute{}, check.AttributeNotFound(id)
+		return store.Attribute{}, store.AttributeNotFound(id)
 	}
 	if err != nil {
 		return store.Attribute{}, wrap("get attribute", err)

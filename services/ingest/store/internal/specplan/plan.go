@@ -73,7 +73,10 @@ type rootDep struct {
 	types []string
 }
 
-// New plans doc for spackVersion.
+// New plans doc for spackVersion. The service has validated doc (spackspec.Parse refuses a
+// document without nodes, a node without a name or hash, a dependency without either); the
+// refusals here are the store's own integrity checks: a node without its key would be a row
+// no look-up can find, so the plan is never made for one.
 func New(spackVersion string, doc *spackspec.Document) (*Plan, error) {
 	if doc == nil || len(doc.Nodes) == 0 {
 		return nil, errs.New(errs.BadRequest, "The spec document has no nodes.")
