@@ -122,7 +122,26 @@ func transport(r *runner, n *Node) {
 	})
 }
 
+// authentication checks the token dance of PROTOCOL.md §3, in the order Spack meets it: the
+// challenge, the realm, the bearer, and the bearers the services must refuse.
 func authentication(r *runner, n *Node) {
+	writesWithoutTokenChallenged(r, n)
+	challengeIgnoresRequestHost(r, n)
+	realm := n.Group("the realm (token endpoint)")
+	realmGrantsToken(r, realm)
+	realmServesWithoutSlash(r, realm)
+	realmTakesServiceAndScopeInQuery(r, realm)
+	realmTokenIsAsymmetricJWT(r, realm)
+	jwksPublishesTokenKey(r, realm)
+	realmRefusesBadCredentials(r, realm)
+	bearerAuthorizesWrites(r, n)
+	badBearersRefused(r, n)
+	tokenWithoutBuildScopeForbidden(r, n)
+}
+
+// writesWithoutTokenChallenged also learns the realm and service from the first challenge,
+// for every later check.
+func writesWithoutTokenChallenged(r *runner, n *Node) {
 	st := r.st
 	ch := n.Group("a write without a token: 401 and a challenge Spack can read")
 	for _, route := range writeRoutes {
@@ -134,7 +153,10 @@ func authentication(r *runner, n *Node) {
 			}
 		})
 	}
+}
 
+func challengeIgnoresRequestHost(r *runner, n *Node) {
+	st := r.st
 	r.check(n, "the realm is not taken from the request's Host or X-Forwarded-Host", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		h := http.Header{"Host": {"conformance-host.invalid"}, "X-Forwarded-Host": {"conformance-fwd.invalid"}}
@@ -145,8 +167,11 @@ func authentication(r *runner, n *Node) {
 		}
 	})
 
-	var tokenAnswer map[string]any
-	realm := n.Group("the realm (token endpoint)")
+}
+
+// realmGrantsToken also keeps the answer and its token for the later checks.
+func realmGrantsToken(r *runner, realm *Node) {
+	st := r.st
 	r.check(realm, "Basic credentials and the Service header get a token", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		h := basicHeader(r.cfg.User, r.cfg.Token)
@@ -174,9 +199,13 @@ func authentication(r *runner, n *Node) {
 		} else if _, err := time.Parse(time.RFC3339, s); err != nil {
 			t.Errorf("issued_at %q is not RFC 3339: %v", s, err)
 		}
-		tokenAnswer = m
+		st.tokenAnswer = m
 		st.token, _ = m["token"].(string)
 	})
+}
+
+func realmServesWithoutSlash(r *runner, realm *Node) {
+	st := r.st
 	r.check(realm, "the realm answers without its trailing slash too", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		a := t.realmGet(toggleSlash(st.realm), basicHeader(r.cfg.User, r.cfg.Token))
@@ -184,6 +213,10 @@ func authentication(r *runner, n *Node) {
 			t.Errorf("GET %s: %s, want 200", toggleSlash(st.realm), a)
 		}
 	})
+}
+
+func realmTakesServiceAndScopeInQuery(r *runner, realm *Node) {
+	st := r.st
 	r.check(realm, "service and scope in the query; asking for more than build is not an error", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		for _, scope := range []string{"build", "build,admin", "build admin"} {
@@ -200,9 +233,13 @@ func authentication(r *runner, n *Node) {
 			}
 		}
 	})
+}
+
+func realmTokenIsAsymmetricJWT(r *runner, realm *Node) {
+	st := r.st
 	r.check(realm, "the token is an asymmetric JWT with the protocol's claims", func(t *T) {
-		t.Need(tokenAnswer != nil, "a token")
-		tok, _ := tokenAnswer["token"].(string)
+		t.Need(st.tokenAnswer != nil, "a token")
+		tok, _ := st.tokenAnswer["token"].(string)
 		header, claims, err := decodeJWT(tok)
 		if err != nil {
 			t.Fatalf("token: %v", err)
@@ -229,11 +266,15 @@ func authentication(r *runner, n *Node) {
 		}
 		exp, ok1 := intOf(claims["exp"])
 		iat, ok2 := intOf(claims["iat"])
-		ttl, ok3 := intOf(tokenAnswer["expires_in"])
+		ttl, ok3 := intOf(st.tokenAnswer["expires_in"])
 		if ok1 && ok2 && ok3 && (exp-iat < ttl-5 || exp-iat > ttl+5) {
 			t.Errorf("exp - iat = %d s, but expires_in says %d", exp-iat, ttl)
 		}
 	})
+}
+
+func jwksPublishesTokenKey(r *runner, realm *Node) {
+	st := r.st
 	r.check(realm, "the JWKS publishes the token's key", func(t *T) {
 		t.Need(st.kid != "", "a token's kid")
 		keys := map[string]bool{}
@@ -253,6 +294,12 @@ func authentication(r *runner, n *Node) {
 		}
 	})
 
+}
+
+// realmRefusesBadCredentials: a realm that challenged would make Spack ask it again without
+// end, and one that answered 5xx would make it give up on a typo.
+func realmRefusesBadCredentials(r *runner, realm *Node) {
+	st := r.st
 	refused := realm.Group("bad credentials: 401 JSON, never 5xx, never a challenge")
 	b64 := func(s string) http.Header {
 		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(s))}}
@@ -287,6 +334,9 @@ func authentication(r *runner, n *Node) {
 		})
 	}
 
+}
+
+func bearerAuthorizesWrites(r *runner, n *Node) {
 	r.check(n, "a bearer from the realm authorizes a write", func(t *T) {
 		a := t.post(r.route("/specs/new/"), r.specBody(nodesDoc(3, r.pkg("bearer", "1.0"))), bearerHeader(t.login()))
 		t.created(a)
@@ -302,6 +352,10 @@ func authentication(r *runner, n *Node) {
 		}
 	})
 
+}
+
+func badBearersRefused(r *runner, n *Node) {
+	st := r.st
 	forged := n.Group("a bad bearer: 401 with error=\"invalid_token\"")
 	for _, c := range []struct {
 		name string
@@ -337,6 +391,10 @@ func authentication(r *runner, n *Node) {
 		a := t.post(r.route("/specs/new/"), r.specBody(nodesDoc(3, r.pkg("forged", "1.0"))), bearerHeader(""))
 		t.challenge(a, http.StatusUnauthorized, "")
 	})
+}
+
+func tokenWithoutBuildScopeForbidden(r *runner, n *Node) {
+	st := r.st
 	r.check(n, "a token without the build scope: 403 with error=\"insufficient_scope\"", func(t *T) {
 		t.Need(st.realm != "", "the realm from a challenge")
 		a := t.realmGet(withQuery(st.realm, url.Values{"service": {st.service}, "scope": {"pull"}}), basicHeader(r.cfg.User, r.cfg.Token))

@@ -16,6 +16,8 @@ type state struct {
 	realm, service string
 	token, token2  string
 	kid            string
+	// tokenAnswer is the realm's answer that granted token.
+	tokenAnswer map[string]any
 
 	// The main spec (root depends on dep) and the build of it most checks work on.
 	root, dep node
