@@ -11,26 +11,33 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	errorsv1 "github.com/spackmon/spackmon/proto/spackmon/errors/v1"
 )
 
 // Domain is the ErrorInfo domain of every spackmon error.
 const Domain = "spackmon.io"
 
-// Reason names a domain error.
+// Reason names a domain error: the name of a value of the Reason enum declared in
+// proto/spackmon/errors/v1/errors.proto, which is how gRPC clients learn them. The reasons
+// below are made from the generated names, so that they cannot drift from the declaration.
 type Reason string
 
-const (
-	BadRequest      Reason = "BAD_REQUEST"
-	BodyTooLarge    Reason = "BODY_TOO_LARGE"
-	SpecNotFound    Reason = "SPEC_NOT_FOUND"
-	NotFound        Reason = "NOT_FOUND"
-	NotOwner        Reason = "NOT_OWNER"
-	Unauthenticated Reason = "UNAUTHENTICATED"
-	Forbidden       Reason = "FORBIDDEN"
-	RateLimited     Reason = "RATE_LIMITED"
-	Unavailable     Reason = "UNAVAILABLE"
-	Internal        Reason = "INTERNAL"
+var (
+	BadRequest      = declared(errorsv1.Reason_BAD_REQUEST)
+	BodyTooLarge    = declared(errorsv1.Reason_BODY_TOO_LARGE)
+	SpecNotFound    = declared(errorsv1.Reason_SPEC_NOT_FOUND)
+	NotFound        = declared(errorsv1.Reason_NOT_FOUND)
+	NotOwner        = declared(errorsv1.Reason_NOT_OWNER)
+	Unauthenticated = declared(errorsv1.Reason_UNAUTHENTICATED)
+	Forbidden       = declared(errorsv1.Reason_FORBIDDEN)
+	RateLimited     = declared(errorsv1.Reason_RATE_LIMITED)
+	Unavailable     = declared(errorsv1.Reason_UNAVAILABLE)
+	Internal        = declared(errorsv1.Reason_INTERNAL)
 )
+
+// declared is the reason a value of the declared enum names.
+func declared(r errorsv1.Reason) Reason { return Reason(r.String()) }
 
 type entry struct {
 	code       codes.Code
