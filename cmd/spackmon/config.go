@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
-	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
 // ingestConfig configures the ingest role.
@@ -152,12 +150,4 @@ func parseArgs(fs *flag.FlagSet, args []string, out io.Writer, help func(io.Writ
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-func newLogger(c config.Log) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		level = slog.LevelInfo
-	}
-	return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 }

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/spackmon/spackmon/pkg/version"
 )
 
 type command struct {
@@ -91,5 +93,10 @@ func printHelp(w io.Writer) error {
 			return err
 		}
 	}
+	return nil
+}
+
+func runVersion(context.Context, []string) error {
+	fmt.Println(version.String())
 	return nil
 }

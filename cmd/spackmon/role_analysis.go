@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spackmon/spackmon/pkg/server"
+	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+	analysisservice "github.com/spackmon/spackmon/services/analysis/service"
+)
+
+// runAnalysis serves the analysis gRPC service, which asks ingest about builds.
+func runAnalysis(ctx context.Context, args []string) error {
+	var cfg analysisConfig
+	if err := load("analysis", &cfg, args, nil); err != nil {
+		return err
+	}
+	b, err := boot(ctx, "analysis", cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	auth, guard, err := roleGuard(ctx, cfg.Auth, b.log, analysisservice.Methods)
+	if err != nil {
+		return err
+	}
+	st, err := openAnalysisStore(ctx, cfg.Database, cfg.URL == "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ingest, err := server.Dial(cfg.IngestAddr, cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	defer ingest.Close()
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
+	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
+	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
+		"ingest", cfg.IngestAddr, "auth", authMode(auth))
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+
+	"github.com/spackmon/spackmon/gateway"
+	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/version"
+)
+
+// runGateway serves the HTTP edge in front of the gRPC services.
+func runGateway(ctx context.Context, args []string) error {
+	var cfg gatewayConfig
+	if err := load("gateway", &cfg, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
+	}); err != nil {
+		return err
+	}
+	b, err := boot(ctx, "gateway", cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	lis, err := b.listen("http", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	auth, err := cfg.Auth.WithDefaults(lis.Addr().String())
+	if err != nil {
+		return err
+	}
+	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
+		return err
+	}
+	if err := cfg.GatewayTrust.Validate(); err != nil {
+		return err
+	}
+	b.log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
+		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
+	addrs := backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}
+	return serveUntilStopped(ctx, b.log, "gateway", func(ctx context.Context) error {
+		return serveGateway(ctx, b.log, cfg.HTTPEdge, cfg.Limits, b.tel.Metrics, addrs, lis)
+	})
+}
+
+// backendAddrs are the gRPC addresses the gateway dials.
+type backendAddrs struct{ ingest, auth, analysis string }
+
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
+	// One connection per address: in one process every service shares a server.
+	conns := map[string]*grpc.ClientConn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	dial := func(addr string) (*grpc.ClientConn, error) {
+		if c, ok := conns[addr]; ok {
+			return c, nil
+		}
+		c, err := server.Dial(addr, limits.MaxBodyBytes)
+		if err == nil {
+			conns[addr] = c
+		}
+		return c, err
+	}
+	var b gateway.Backends
+	for _, d := range []struct {
+		conn **grpc.ClientConn
+		addr string
+	}{{&b.Ingest, addrs.ingest}, {&b.Auth, addrs.auth}, {&b.Analysis, addrs.analysis}} {
+		c, err := dial(d.addr)
+		if err != nil {
+			return err
+		}
+		*d.conn = c
+	}
+	gw, err := gateway.New(ctx, gateway.Config{
+		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
+		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
+	}, log, b)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           otelhttp.NewHandler(gw, "gateway"),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Bounds how long a client may take to send a body (a 256 MiB log on a slow link
+		// fits), so connections that trickle bytes cannot pile up.
+		ReadTimeout: 10 * time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
