@@ -31,10 +31,11 @@ func TestServeOnSQLite(t *testing.T) {
 	t.Parallel()
 	bin := proctest.Build(t)
 	data := t.TempDir()
-	httpAddr := proctest.FreeAddr(t)
+	sockets := proctest.Listen(t, "http", "grpc")
+	httpAddr := sockets.Addr("http")
 	env := append(os.Environ(), "SPACKMON_LOG_LEVEL=warn", "SPACKMON_PUBLIC_URL=http://"+httpAddr,
 		"SPACKMON_MAX_BODY_BYTES="+bodyLimit, "SPACKMON_DATABASE_URL=")
-	proctest.Start(t, bin, env, "serve", "--data-dir", data, "--addr", httpAddr, "--grpc-addr", proctest.FreeAddr(t))
+	proctest.Start(t, bin, env, sockets, "serve", "--data-dir", data, "--addr", httpAddr, "--grpc-addr", sockets.Addr("grpc"))
 	url := "http://" + httpAddr
 	proctest.WaitReady(t, url)
 	// The users are made while the server runs, on its data dir.

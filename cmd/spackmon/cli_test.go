@@ -104,9 +104,21 @@ func TestAPIPrefix(t *testing.T) {
 	wantError(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusNotFound)
 }
 
+// goneAddr is the address of a server that went away: a port the system gave the test,
+// closed again, where a client is refused. Nothing is meant to listen there.
+func goneAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
 // With its backend gone, the gateway says so: service info 503, writes 503 JSON.
 func TestBackendUnavailable(t *testing.T) {
-	dead := proctest.FreeAddr(t) // nothing listens there
+	dead := goneAddr(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +174,7 @@ func TestMetrics(t *testing.T) {
 // a run that fails at the realm or at analyze.
 func TestServiceInfoAsksEveryBackend(t *testing.T) {
 	srv := startServe(t, backends[0].database(t), nil)
-	up, dead := srv.GRPCAddr, proctest.FreeAddr(t)
+	up, dead := srv.GRPCAddr, goneAddr(t)
 	for _, c := range []struct {
 		addrs backendAddrs
 		want  int
@@ -277,7 +289,8 @@ func TestServeHintAndStopLog(t *testing.T) {
 	}
 	bin := proctest.Build(t)
 	data := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--data-dir", data, "--addr", proctest.FreeAddr(t), "--grpc-addr", proctest.FreeAddr(t))
+	// The test needs no address: the system picks both ports.
+	cmd := exec.Command(bin, "serve", "--data-dir", data, "--addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "SPACKMON_DATABASE_URL=", "SPACKMON_LOG_LEVEL=info")
 	var logs logBuffer
 	cmd.Stderr = &logs

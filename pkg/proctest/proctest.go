@@ -4,6 +4,8 @@ package proctest
 
 import (
 	"bytes"
+	"crypto/rand"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -27,15 +29,79 @@ func Build(t testing.TB) string {
 	return bin
 }
 
-// FreeAddr returns a loopback address nothing listens on right now.
-func FreeAddr(t testing.TB) string {
+// Sockets are loopback listeners a test opens for a process of the binary, which takes them
+// over as systemd's socket activation hands sockets to a service (LISTEN_FDS, LISTEN_FDNAMES),
+// each under the name of the listener it replaces ("http", "grpc", "metrics"). Their addresses
+// are known before the process starts and no other process can take them in between.
+type Sockets struct {
+	names []string
+	addrs map[string]string
+	open  map[string]net.Listener // until a process takes them
+}
+
+// Listen opens a loopback socket for each name.
+func Listen(t testing.TB, names ...string) *Sockets {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	s := &Sockets{names: names, addrs: map[string]string{}, open: map[string]net.Listener{}}
+	for _, name := range names {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.open[name], s.addrs[name] = lis, lis.Addr().String()
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	t.Cleanup(s.closeOpen)
+	return s
+}
+
+// Addr is the address of the socket name.
+func (s *Sockets) Addr(name string) string {
+	if a, ok := s.addrs[name]; ok {
+		return a
+	}
+	panic("proctest: no socket " + name)
+}
+
+// handTo makes cmd inherit the sockets, which it then owns: a process that ends closes them,
+// and a client is refused as by a server that went away.
+func (s *Sockets) handTo(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	if s == nil {
+		return
+	}
+	for _, name := range s.names {
+		lis, ok := s.open[name]
+		if !ok { // taken by a process that has ended: open it again on its address
+			var err error
+			if lis, err = net.Listen("tcp", s.addrs[name]); err != nil {
+				t.Fatalf("socket %s again on %s: %v", name, s.addrs[name], err)
+			}
+			s.open[name] = lis
+		}
+		f, err := lis.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("LISTEN_FDS=%d", len(s.names)), "LISTEN_FDNAMES="+strings.Join(s.names, ":"))
+}
+
+// handedOver closes this process's copies of the sockets once cmd started with its own.
+func (s *Sockets) handedOver(cmd *exec.Cmd) {
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	if s != nil {
+		s.closeOpen()
+	}
+}
+
+func (s *Sockets) closeOpen() {
+	for name, lis := range s.open {
+		lis.Close()
+		delete(s.open, name)
+	}
 }
 
 // Run runs the binary to completion and returns its standard output.
@@ -65,15 +131,18 @@ type Process struct {
 	bin  string
 	env  []string
 	args []string
-	cmd  *exec.Cmd
+	// sockets are handed to the process at each start: a restarted one listens where the
+	// first did.
+	sockets *Sockets
+	cmd     *exec.Cmd
 }
 
 // Start runs a role of the binary until the test ends, then stops it with SIGINT and expects
 // a clean exit.
-func Start(t testing.TB, bin string, env []string, args ...string) *Process {
+func Start(t testing.TB, bin string, env []string, sockets *Sockets, args ...string) *Process {
 	t.Helper()
 	// A copy: callers append to one shared environment per role, which may reuse its array.
-	p := &Process{t: t, bin: bin, env: slices.Clone(env), args: args}
+	p := &Process{t: t, bin: bin, env: slices.Clone(env), sockets: sockets, args: args}
 	p.start()
 	t.Cleanup(func() {
 		if p.cmd != nil {
@@ -86,9 +155,12 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Process {
 func (p *Process) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = p.env
+	cmd.Env = slices.Clone(p.env)
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	p.sockets.handTo(p.t, cmd)
+	err := cmd.Start()
+	p.sockets.handedOver(cmd)
+	if err != nil {
 		p.t.Fatal(err)
 	}
 	p.cmd = cmd
@@ -122,7 +194,9 @@ func (p *Process) Kill() {
 	_ = cmd.Wait()
 }
 
-// Restart starts a stopped or killed process again, with the same environment and flags.
+// Restart starts a stopped or killed process again, with the same environment, flags and
+// sockets: those are opened again on their first addresses, the one moment another process
+// could take one (the test then fails saying so).
 func (p *Process) Restart() {
 	p.t.Helper()
 	if p.cmd != nil {
@@ -148,20 +222,28 @@ type Deployment struct {
 // realm.
 func StartRoles(t testing.TB, bin string, env []string) Deployment {
 	t.Helper()
-	httpAddr, ingestAddr, authAddr, analysisAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
-	d := Deployment{URL: "http://" + httpAddr, Metrics: map[string]string{}, Roles: map[string]*Process{}}
-	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL, "SPACKMON_GATEWAY_SECRET=proctest-gateway-secret-"+FreeAddr(t)+"-padding")
+	gateway := Listen(t, "http")
+	d := Deployment{URL: "http://" + gateway.Addr("http"), Metrics: map[string]string{}, Roles: map[string]*Process{}}
+	d.Env = append(env, "SPACKMON_PUBLIC_URL="+d.URL, "SPACKMON_GATEWAY_SECRET=proctest-gateway-secret-"+rand.Text())
 	Run(t, bin, d.Env, "migrate")
-	metrics := func(role string) string {
-		addr := FreeAddr(t)
-		d.Metrics[role] = "http://" + addr + "/metrics"
-		return "SPACKMON_METRICS_ADDR=" + addr
+	services := map[string]*Sockets{}
+	// service is the environment of a gRPC role, whose sockets say where it listens.
+	service := func(role string, env ...string) []string {
+		s := Listen(t, "grpc", "metrics")
+		services[role] = s
+		d.Metrics[role] = "http://" + s.Addr("metrics") + "/metrics"
+		return append(append(slices.Clone(d.Env), env...), "SPACKMON_GRPC_ADDR="+s.Addr("grpc"), "SPACKMON_METRICS_ADDR="+s.Addr("metrics"))
 	}
-	d.Roles["auth"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+authAddr, "SPACKMON_DATA_DIR="+t.TempDir(), metrics("auth")), "auth")
-	d.Roles["ingest"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+ingestAddr, metrics("ingest")), "ingest")
-	d.Roles["analysis"] = Start(t, bin, append(d.Env, "SPACKMON_GRPC_ADDR="+analysisAddr, "SPACKMON_INGEST_ADDR="+ingestAddr, metrics("analysis")), "analysis")
-	d.Roles["gateway"] = Start(t, bin, append(d.Env, "SPACKMON_INGEST_ADDR="+ingestAddr, "SPACKMON_AUTH_ADDR="+authAddr,
-		"SPACKMON_ANALYSIS_ADDR="+analysisAddr, "SPACKMON_ADDR="+httpAddr), "gateway")
+	authEnv := service("auth", "SPACKMON_DATA_DIR="+t.TempDir())
+	ingestEnv := service("ingest")
+	ingestAddr := services["ingest"].Addr("grpc")
+	analysisEnv := service("analysis", "SPACKMON_INGEST_ADDR="+ingestAddr)
+	d.Roles["auth"] = Start(t, bin, authEnv, services["auth"], "auth")
+	d.Roles["ingest"] = Start(t, bin, ingestEnv, services["ingest"], "ingest")
+	d.Roles["analysis"] = Start(t, bin, analysisEnv, services["analysis"], "analysis")
+	d.Roles["gateway"] = Start(t, bin, append(slices.Clone(d.Env), "SPACKMON_INGEST_ADDR="+ingestAddr,
+		"SPACKMON_AUTH_ADDR="+services["auth"].Addr("grpc"), "SPACKMON_ANALYSIS_ADDR="+services["analysis"].Addr("grpc"),
+		"SPACKMON_ADDR="+gateway.Addr("http")), gateway, "gateway")
 	WaitReady(t, d.URL)
 	return d
 }
@@ -198,12 +280,15 @@ type Measured struct {
 }
 
 // StartMeasured runs a role of the binary like Start, for a test that stops it with Stop.
-func StartMeasured(t testing.TB, bin string, env []string, args ...string) *Measured {
+func StartMeasured(t testing.TB, bin string, env []string, sockets *Sockets, args ...string) *Measured {
 	t.Helper()
 	m := &Measured{cmd: exec.Command(bin, args...)}
-	m.cmd.Env = env
+	m.cmd.Env = slices.Clone(env)
 	m.cmd.Stderr = os.Stderr
-	if err := m.cmd.Start(); err != nil {
+	sockets.handTo(t, m.cmd)
+	err := m.cmd.Start()
+	sockets.handedOver(m.cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
