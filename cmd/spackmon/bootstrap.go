@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -32,6 +33,15 @@ type bootstrap struct {
 	tel  *telemetry.Telemetry
 	// listeners are closed by close when the role fails before serving them.
 	listeners []net.Listener
+}
+
+// bootRole loads the configuration of role into cfg (flags adds its flags; log is cfg's
+// log settings) and boots the role.
+func bootRole(ctx context.Context, role string, cfg any, log *config.Log, args []string, flags func(*flag.FlagSet)) (*bootstrap, error) {
+	if err := load(role, cfg, args, flags); err != nil {
+		return nil, err
+	}
+	return boot(ctx, role, *log)
 }
 
 // boot makes role's logger and telemetry; close undoes it.

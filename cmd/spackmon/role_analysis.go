@@ -12,10 +12,7 @@ import (
 // runAnalysis serves the analysis gRPC service, which asks ingest about builds.
 func runAnalysis(ctx context.Context, args []string) error {
 	var cfg analysisConfig
-	if err := load("analysis", &cfg, args, nil); err != nil {
-		return err
-	}
-	b, err := boot(ctx, "analysis", cfg.Log)
+	b, err := bootRole(ctx, "analysis", &cfg, &cfg.Log, args, nil)
 	if err != nil {
 		return err
 	}

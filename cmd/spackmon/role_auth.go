@@ -28,10 +28,7 @@ const keyFileCheck = 30 * time.Second
 // runAuth serves the auth gRPC service: the realm, its users, API tokens and signing keys.
 func runAuth(ctx context.Context, args []string) error {
 	var cfg authConfig
-	if err := load("auth", &cfg, args, nil); err != nil {
-		return err
-	}
-	b, err := boot(ctx, "auth", cfg.Log)
+	b, err := bootRole(ctx, "auth", &cfg, &cfg.Log, args, nil)
 	if err != nil {
 		return err
 	}

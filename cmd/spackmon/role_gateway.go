@@ -21,12 +21,9 @@ import (
 // runGateway serves the HTTP edge in front of the gRPC services.
 func runGateway(ctx context.Context, args []string) error {
 	var cfg gatewayConfig
-	if err := load("gateway", &cfg, args, func(fs *flag.FlagSet) {
+	b, err := bootRole(ctx, "gateway", &cfg, &cfg.Log, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
-	}); err != nil {
-		return err
-	}
-	b, err := boot(ctx, "gateway", cfg.Log)
+	})
 	if err != nil {
 		return err
 	}

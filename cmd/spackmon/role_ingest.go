@@ -11,10 +11,7 @@ import (
 // runIngest serves the ingest gRPC service: specs, builds, phases and their events.
 func runIngest(ctx context.Context, args []string) error {
 	var cfg ingestConfig
-	if err := load("ingest", &cfg, args, nil); err != nil {
-		return err
-	}
-	b, err := boot(ctx, "ingest", cfg.Log)
+	b, err := bootRole(ctx, "ingest", &cfg, &cfg.Log, args, nil)
 	if err != nil {
 		return err
 	}

@@ -23,14 +23,11 @@ import (
 // runServe runs every role in one process.
 func runServe(ctx context.Context, args []string) error {
 	var cfg serveConfig
-	if err := load("serve", &cfg, args, func(fs *flag.FlagSet) {
+	b, err := bootRole(ctx, "serve", &cfg, &cfg.Log, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 		fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "gRPC address")
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
-	}); err != nil {
-		return err
-	}
-	b, err := boot(ctx, "serve", cfg.Log)
+	})
 	if err != nil {
 		return err
 	}
