@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/server"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 )
@@ -305,6 +306,11 @@ func TestAnalyzeRefusals(t *testing.T) {
 			{"result without a value", fmt.Sprintf(`{"build_id": %d, "metadata": {"symbolator": [{"name": "x"}]}}`, id), "symbolator[0]"},
 			{"json_value not JSON", fmt.Sprintf(`{"build_id": %d, "metadata": {"symbolator": [{"name": "x", "json_value": "{oops"}]}}`, id), "json_value"},
 			{"binary_value not base64", fmt.Sprintf(`{"build_id": %d, "metadata": {"symbolator": [{"name": "x", "binary_value": "%%%%"}]}}`, id), "binary_value"},
+			// Well-formed metadata the service's validation refuses before the store.
+			{"NUL in a variable", fmt.Sprintf(`{"build_id": %d, "metadata": {"environment_variables": {"A": "x\u0000y"}}}`, id),
+				"The value of environment variable A contains a NUL character."},
+			{"long analyzer name", fmt.Sprintf(`{"build_id": %d, "metadata": {"%s": [{"name": "x", "value": "v"}]}}`, id, strings.Repeat("a", 151)),
+				"An analyzer name is longer than 150 bytes."},
 		} {
 			m := wantError(t, srv.post(t, "/ms1/analyze/builds/", []byte(c.body)), http.StatusBadRequest)
 			if msg, _ := m["message"].(string); !strings.Contains(msg, c.mentions) {
@@ -349,6 +355,10 @@ func TestAnalyzeRefusals(t *testing.T) {
 			t.Errorf("a null config_args changed them: %s", a.Body)
 		}
 		wantError(t, srv.get(t, "/api/v1/builds/1/install-files?page_token="+url.QueryEscape("!")), http.StatusBadRequest)
+		m = wantError(t, srv.get(t, fmt.Sprintf("/api/v1/builds/%d/install-files?type=%s", id, strings.Repeat("t", 26))), http.StatusBadRequest)
+		if m["message"] != "The type is longer than 25 bytes." {
+			t.Errorf("a long type filter: %v", m["message"])
+		}
 	})
 }
 
@@ -371,6 +381,11 @@ func TestAnalysisOverGRPCWithPrivateReads(t *testing.T) {
 				t.Fatalf("RecordAnalysis without a token: %v", err)
 			}
 			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+			// A gRPC caller meets the service's validation as an HTTP one does.
+			_, err = client.RecordAnalysis(ctx, &analysisv1.RecordAnalysisRequest{BuildId: id, Metadata: []byte(`{"environment_variables": {"": "x"}}`)})
+			if reason, _ := errs.FromStatus(status.Convert(err)); status.Code(err) != codes.InvalidArgument || reason != errs.BadRequest {
+				t.Errorf("RecordAnalysis with an empty variable name: %v", err)
+			}
 			resp, err := client.RecordAnalysis(ctx, &analysisv1.RecordAnalysisRequest{BuildId: id, Metadata: md})
 			if err != nil || resp.GetBuild().GetBuildId() != id || resp.GetAttributes() != 1 {
 				t.Fatalf("RecordAnalysis: %v %v", resp, err)
