@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -62,16 +60,6 @@ func runAuth(ctx context.Context, args []string) error {
 
 func authServiceConfig(a config.Auth, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
 	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock}
-}
-
-// newGatewaySecret is the secret of a process that runs the gateway and the auth service
-// both: no one else needs to know it.
-func newGatewaySecret() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // realmKeys is the key set tokens are signed with: the key file, re-read for rotation until

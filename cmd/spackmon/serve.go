@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"log/slog"
 	"net"
@@ -156,4 +158,14 @@ func selfCommand() string {
 		return "spackmon"
 	}
 	return os.Args[0]
+}
+
+// newGatewaySecret is the secret of a process that runs the gateway and the auth service
+// both: no one else needs to know it.
+func newGatewaySecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
