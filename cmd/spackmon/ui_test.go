@@ -1,0 +1,118 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/spackmon/spackmon/pkg/browsertest"
+)
+
+// populate replays captured Spack sessions against srv, as the real client made them.
+func populate(t *testing.T, srv *testServer, captures ...string) {
+	t.Helper()
+	bearer := srv.bearer
+	defer func() { srv.bearer = bearer }()
+	for _, name := range captures {
+		capture := loadCapture(t, name)
+		if !slices.ContainsFunc(capture, func(ex exchange) bool { return strings.HasPrefix(ex.Path, "/auth/token") }) {
+			t.Fatalf("%s was captured against an open server; populate replays with a token", name)
+		}
+		r := newReplay(t, srv)
+		for i, ex := range capture {
+			r.send(i, ex)
+		}
+	}
+}
+
+// screenshotDir is where the browser tests save the pages shown in the README, when the
+// SPACKMON_SCREENSHOTS variable names a directory.
+func screenshotDir() string { return os.Getenv("SPACKMON_SCREENSHOTS") }
+
+// wantPageHeaders checks the security headers every page carries.
+func wantPageHeaders(t *testing.T, a answer) {
+	t.Helper()
+	csp := a.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("Content-Security-Policy %q allows inline code", csp)
+	}
+	if a.Header.Get("X-Content-Type-Options") != "nosniff" || a.Header.Get("Referrer-Policy") == "" {
+		t.Errorf("headers %v: want nosniff and a Referrer-Policy", a.Header)
+	}
+	if ct := a.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type %q, want HTML", ct)
+	}
+}
+
+func TestPagesOverHTTP(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	populate(t, srv, "v0.17.2-install-failure.jsonl")
+	for _, c := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/", http.StatusOK, "mon-top@"},
+		{"/?status=FAILED", http.StatusOK, "mon-fail@"},
+		{"/?status=NOPE", http.StatusBadRequest, "status"},
+		{"/no/such/page", http.StatusNotFound, "There is no page at /no/such/page."},
+	} {
+		a := srv.get(t, c.path)
+		if a.Status != c.status || !strings.Contains(string(a.Body), c.want) {
+			t.Errorf("GET %s: %d, want %d with %q:\n%s", c.path, a.Status, c.status, c.want, a.Body)
+		}
+		wantPageHeaders(t, a)
+	}
+	// The JSON routes stay JSON.
+	if a := srv.get(t, "/api/v1/nope"); a.Status != http.StatusNotFound || a.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET /api/v1/nope: %d %s", a.Status, a.Header.Get("Content-Type"))
+	}
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	b := browsertest.New(t)
+	srv := startServe(t, backends[0].database(t), nil)
+	populate(t, srv, "v0.17.2-install-failure.jsonl", "v0.18-install.jsonl")
+
+	b.Run("open the dashboard", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")))
+	rows := browsertest.Eval[int](b, `document.querySelectorAll("table.builds tbody tr[data-build]").length`)
+	if rows < 2 {
+		t.Fatalf("%d build rows on the dashboard, want every build replayed", rows)
+	}
+	// Filtering by status through its chip keeps only failed builds, and says so in the URL.
+	b.Run("filter failed builds", chromedp.Click(chromedp.CSS(`a.chip[href*="status=FAILED"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.chip.on[data-filter="status"]`)))
+	url := browsertest.Get(b, "location", chromedp.Location())
+	if !strings.Contains(url, "status=FAILED") {
+		t.Errorf("URL after the FAILED chip: %s", url)
+	}
+	statuses := browsertest.Eval[[]string](b, `[...document.querySelectorAll("table.builds tbody tr[data-build] .st")].map(e => e.textContent.trim())`)
+	if len(statuses) == 0 || slices.ContainsFunc(statuses, func(s string) bool { return s != "FAILED" }) {
+		t.Errorf("statuses under the FAILED filter: %q", statuses)
+	}
+	// Searching by name from the keyboard: "/" focuses the box.
+	b.Run("focus the search", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#q")), chromedp.KeyEvent("/"))
+	if id := browsertest.Eval[string](b, `document.activeElement.id`); id != "q" {
+		t.Errorf("after /, the focus is on %q, want the search box", id)
+	}
+	browsertest.Eval[string](b, `document.getElementById("q").value = ""`)
+	b.Run("search by keyboard", chromedp.KeyEvent("mon-top\r"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=q][value="mon-top"]`)))
+	names := browsertest.Eval[[]string](b, `[...document.querySelectorAll("a.build-link")].map(e => e.textContent)`)
+	if len(names) == 0 || slices.ContainsFunc(names, func(s string) bool { return !strings.HasPrefix(s, "mon-top@") }) {
+		t.Errorf("builds found by searching mon-top: %q", names)
+	}
+	if dir := screenshotDir(); dir != "" {
+		b.Run("dashboard for the README", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")))
+		b.Screenshot(dir, "dashboard")
+	}
+}
