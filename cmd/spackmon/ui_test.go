@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -115,4 +116,75 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.Run("dashboard for the README", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")))
 		b.Screenshot(dir, "dashboard")
 	}
+}
+
+// failedBuild stores a build whose build phase logged lines lines with one compiler error at
+// errorLine, and marks it FAILED.
+func failedBuild(t *testing.T, srv *testServer, lines, errorLine int) int64 {
+	t.Helper()
+	id := newBuild(t, srv)
+	var log strings.Builder
+	for i := 1; i <= lines; i++ {
+		if i == errorLine {
+			fmt.Fprintf(&log, "src/main.c:12:5: error: 'undeclared' undeclared (first use in this function)\n")
+			continue
+		}
+		fmt.Fprintf(&log, "compiling unit %d of the build\n", i)
+	}
+	for _, ph := range []map[string]any{
+		{"build_id": id, "phase_name": "configure", "status": "SUCCESS", "output": "checking for gcc... gcc\n"},
+		{"build_id": id, "phase_name": "build", "status": "ERROR", "output": log.String()},
+	} {
+		if a := srv.post(t, "/ms1/builds/phases/update/", ph); a.Status != http.StatusOK {
+			t.Fatalf("phase: %d %s", a.Status, a.Body)
+		}
+	}
+	if a := srv.post(t, "/ms1/builds/update/", map[string]any{"build_id": id, "status": "FAILED"}); a.Status != http.StatusOK {
+		t.Fatalf("status: %d %s", a.Status, a.Body)
+	}
+	return id
+}
+
+func TestBuildPageInBrowser(t *testing.T) {
+	b := browsertest.New(t)
+	srv := startServe(t, backends[0].database(t), nil)
+	id := failedBuild(t, srv, 1000, 600)
+	buildURL := fmt.Sprintf("%s/builds/%d", srv.URL, id)
+
+	b.Run("open the failed build", chromedp.Navigate(buildURL), chromedp.WaitVisible(chromedp.CSS(".panel.errors")))
+	// The first error is pinned above everything else on the page.
+	if first := browsertest.Eval[string](b, `document.querySelector("main > *:not(.headline)").className`); first != "panel errors" {
+		t.Errorf("first block after the heading is %q, want the pinned errors", first)
+	}
+	if txt := b.Text(".pinned-error pre"); !strings.Contains(txt, "'undeclared' undeclared") {
+		t.Errorf("pinned error %q", txt)
+	}
+	if dir := screenshotDir(); dir != "" {
+		b.Screenshot(dir, "failed-build")
+	}
+	b.Run("follow the error to its log line", chromedp.Click(chromedp.CSS(".pinned-error a")),
+		chromedp.WaitVisible(chromedp.CSS("#L600")))
+	if cls := browsertest.Eval[string](b, `document.querySelector("#L600").className`); cls != "error" {
+		t.Errorf("line 600 has class %q, want error", cls)
+	}
+	if target := browsertest.Eval[string](b, `document.querySelector(":target") && document.querySelector(":target").id`); target != "L600" {
+		t.Errorf("the page targets %q, want L600", target)
+	}
+	span := func() [2]int {
+		return browsertest.Eval[[2]int](b, `(() => { const l = document.querySelectorAll("#lines li"); return [Number(l[0].id.slice(1)), Number(l[l.length-1].id.slice(1))]; })()`)
+	}
+	if got := span(); got != [2]int{560, 759} {
+		t.Errorf("first window shows lines %v, want 560 to 759", got)
+	}
+	b.Run("load earlier lines", chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L360")))
+	b.Run("load later lines", chromedp.Click(chromedp.CSS("#load-after")), chromedp.WaitVisible(chromedp.CSS("#L959")))
+	if got := span(); got != [2]int{360, 959} {
+		t.Errorf("after loading both ways the log shows lines %v, want 360 to 959", got)
+	}
+	if txt := b.Text("#L360 span"); txt != "compiling unit 360 of the build" {
+		t.Errorf("line 360 reads %q", txt)
+	}
+	// Loading up to the first line removes the link.
+	b.Run("load to the top", chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L160")),
+		chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L1")), chromedp.WaitNotPresent(chromedp.CSS("#load-before")))
 }

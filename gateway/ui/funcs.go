@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
 // now is the clock relative times are counted from.
@@ -24,6 +26,7 @@ func (u *UI) funcs() template.FuncMap {
 		"with1":       withParam,
 		"without":     withoutParam,
 		"add":         func(a, b int) int { return a + b },
+		"eventList":   newEventList,
 	}
 }
 
@@ -120,4 +123,16 @@ func cloneQuery(q url.Values) url.Values {
 		c[k] = append([]string(nil), v...)
 	}
 	return c
+}
+
+// eventList is the data of the events part: one kind of a build's events.
+type eventList struct {
+	BuildID int64
+	Events  []*ingestv1.BuildEvent
+	More    bool
+	Kind    string
+}
+
+func newEventList(id int64, events []*ingestv1.BuildEvent, more bool, kind string) eventList {
+	return eventList{BuildID: id, Events: events, More: more, Kind: kind}
 }

@@ -4,4 +4,6 @@ package ui
 // (issue 11): keep them stable.
 func registerPages(u *UI) {
 	u.Handle("GET /{$}", dashboard)
+	u.Handle("GET /builds/{id}", buildPage)
+	u.Handle("GET /builds/{id}/phases/{name}", phasePage)
 }

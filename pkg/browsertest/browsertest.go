@@ -143,7 +143,7 @@ func Eval[T any](b *Browser, expr string) T {
 // documentation.
 func (b *Browser) Screenshot(dir, name string) string {
 	b.t.Helper()
-	png := Get(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := Get(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	path := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
