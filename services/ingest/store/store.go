@@ -112,6 +112,17 @@ type Store interface {
 	GetSpec(ctx context.Context, hash, spackVersion string) (Spec, error)
 	ListSpecs(ctx context.Context, q SpecQuery) ([]Spec, error)
 
+	// BuildCountsByDay counts the builds created at or after since by UTC day and status;
+	// owner, when not "", counts only that owner's.
+	BuildCountsByDay(ctx context.Context, since time.Time, owner string) ([]DayCount, error)
+	// SpecBuilds gives the newest perSpec builds of each spec whose full hash is one of
+	// hashes (of any spack version), newest first within a hash.
+	SpecBuilds(ctx context.Context, hashes []string, perSpec int) ([]SpecBuild, error)
+	// MatrixCounts counts the builds of the specs of package name by version, compiler,
+	// platform-os and status, and their failed concretizations under the status
+	// FailedConcretization.
+	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -320,4 +331,32 @@ type SpecQuery struct {
 	SpackVersion string
 	AfterID      int64
 	Limit        int
+}
+
+// DayCount is how many builds of one status were created on one UTC day (YYYY-MM-DD).
+type DayCount struct {
+	Day    string
+	Status string
+	Count  int64
+}
+
+// SpecBuild is a build of the spec FullHash.
+type SpecBuild struct {
+	FullHash string
+	ID       int64
+	Status   string
+}
+
+// FailedConcretization is the status MatrixCounts gives the specs Spack could not
+// concretize.
+const FailedConcretization = "FAILED_CONCRETIZATION"
+
+// MatrixCount is how many builds of one status the specs of one version, compiler
+// (name@version, "" when none) and architecture (platform-os, "" when none) have.
+type MatrixCount struct {
+	Version  string
+	Compiler string
+	Arch     string
+	Status   string
+	Count    int64
 }

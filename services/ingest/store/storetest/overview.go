@@ -1,0 +1,88 @@
+package storetest
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+var overviewTests = []namedTest{
+	{Name: "BuildCountsByDay", Fn: testBuildCountsByDay},
+	{Name: "SpecBuilds", Fn: testSpecBuilds},
+	{Name: "MatrixCounts", Fn: testMatrixCounts},
+}
+
+func testBuildCountsByDay(t *testing.T, st store.Store) {
+	seedBuilds(t, st)
+	today := time.Now().UTC().Format("2006-01-02")
+	count := func(since time.Time, owner string) []store.DayCount {
+		t.Helper()
+		got, err := st.BuildCountsByDay(ctx(t), since, owner)
+		if err != nil {
+			t.Fatalf("BuildCountsByDay: %v", err)
+		}
+		return got
+	}
+	yesterday := time.Now().Add(-24 * time.Hour)
+	want := []store.DayCount{{today, store.StatusFailed, 1}, {today, store.StatusNotRun, 3}, {today, store.StatusSuccess, 1}}
+	if got := count(yesterday, ""); !reflect.DeepEqual(got, want) {
+		t.Errorf("every owner: %+v, want %+v", got, want)
+	}
+	want = []store.DayCount{{today, store.StatusFailed, 1}, {today, store.StatusNotRun, 1}}
+	if got := count(yesterday, "bob"); !reflect.DeepEqual(got, want) {
+		t.Errorf("bob's: %+v, want %+v", got, want)
+	}
+	if got := count(time.Now().Add(time.Hour), ""); len(got) != 0 {
+		t.Errorf("builds made in the future: %+v", got)
+	}
+}
+
+func testSpecBuilds(t *testing.T, st store.Store) {
+	f := seedBuilds(t, st)
+	got, err := st.SpecBuilds(ctx(t), []string{"root-fh", "left-fh", "base-fh", "no-such-hash"}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// root-fh has three builds (two spack versions): the newest two come, newest first.
+	want := []store.SpecBuild{
+		{"left-fh", f.leftAlice, store.StatusSuccess},
+		{"root-fh", f.root18, store.StatusNotRun},
+		{"root-fh", f.rootBob, store.StatusFailed},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SpecBuilds: %+v, want %+v", got, want)
+	}
+	if got, err := st.SpecBuilds(ctx(t), nil, 2); err != nil || len(got) != 0 {
+		t.Errorf("SpecBuilds of no hash: %v %v", got, err)
+	}
+}
+
+func testMatrixCounts(t *testing.T, st store.Store) {
+	seedBuilds(t, st)
+	got, err := st.MatrixCounts(ctx(t), "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b store.MatrixCount) int {
+		if a.Status < b.Status {
+			return -1
+		}
+		if a.Status > b.Status {
+			return 1
+		}
+		return 0
+	})
+	want := []store.MatrixCount{
+		{"1.0", "gcc@12.2.0", "linux-debian12", store.StatusFailed, 1},
+		{"1.0", "gcc@12.2.0", "linux-debian12", store.StatusNotRun, 2},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MatrixCounts(root): %+v, want %+v", got, want)
+	}
+	if got, err := st.MatrixCounts(ctx(t), "no-such-package"); err != nil || len(got) != 0 {
+		t.Errorf("MatrixCounts of an unknown package: %v %v", got, err)
+	}
+}
