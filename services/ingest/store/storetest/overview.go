@@ -27,11 +27,11 @@ func testBuildCountsByDay(t *testing.T, st store.Store) {
 		return got
 	}
 	yesterday := time.Now().Add(-24 * time.Hour)
-	want := []store.DayCount{{today, store.StatusFailed, 1}, {today, store.StatusNotRun, 3}, {today, store.StatusSuccess, 1}}
+	want := []store.DayCount{{Day: today, Status: store.StatusFailed, Count: 1}, {Day: today, Status: store.StatusNotRun, Count: 3}, {Day: today, Status: store.StatusSuccess, Count: 1}}
 	if got := count(yesterday, ""); !reflect.DeepEqual(got, want) {
 		t.Errorf("every owner: %+v, want %+v", got, want)
 	}
-	want = []store.DayCount{{today, store.StatusFailed, 1}, {today, store.StatusNotRun, 1}}
+	want = []store.DayCount{{Day: today, Status: store.StatusFailed, Count: 1}, {Day: today, Status: store.StatusNotRun, Count: 1}}
 	if got := count(yesterday, "bob"); !reflect.DeepEqual(got, want) {
 		t.Errorf("bob's: %+v, want %+v", got, want)
 	}
@@ -48,9 +48,9 @@ func testSpecBuilds(t *testing.T, st store.Store) {
 	}
 	// root-fh has three builds (two spack versions): the newest two come, newest first.
 	want := []store.SpecBuild{
-		{"left-fh", f.leftAlice, store.StatusSuccess},
-		{"root-fh", f.root18, store.StatusNotRun},
-		{"root-fh", f.rootBob, store.StatusFailed},
+		{FullHash: "left-fh", ID: f.leftAlice, Status: store.StatusSuccess},
+		{FullHash: "root-fh", ID: f.root18, Status: store.StatusNotRun},
+		{FullHash: "root-fh", ID: f.rootBob, Status: store.StatusFailed},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("SpecBuilds: %+v, want %+v", got, want)
@@ -76,8 +76,8 @@ func testMatrixCounts(t *testing.T, st store.Store) {
 		return 0
 	})
 	want := []store.MatrixCount{
-		{"1.0", "gcc@12.2.0", "linux-debian12", store.StatusFailed, 1},
-		{"1.0", "gcc@12.2.0", "linux-debian12", store.StatusNotRun, 2},
+		{Version: "1.0", Compiler: "gcc@12.2.0", Arch: "linux-debian12", Status: store.StatusFailed, Count: 1},
+		{Version: "1.0", Compiler: "gcc@12.2.0", Arch: "linux-debian12", Status: store.StatusNotRun, Count: 2},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MatrixCounts(root): %+v, want %+v", got, want)

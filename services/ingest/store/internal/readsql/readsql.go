@@ -52,8 +52,8 @@ func New(param func(n int) string, ilike func(column, pattern string) string, da
 		ilike:        ilike,
 		day:          day,
 		MatrixCounts: matrixCounts(p1),
-		Build:       rows.BuildColumns + ` WHERE b.id = ` + p1,
-		BuildExists: `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
+		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,
+		BuildExists:  `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
 		BuildSpec: `
 SELECT id, full_hash, name FROM specs
 WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 + `
