@@ -31,7 +31,8 @@ type dashboardData struct {
 	Statuses []string
 	Builds   []*ingestv1.Build
 	// Next is the URL of the next page, "" on the last.
-	Next string
+	Next  string
+	Chart chart
 }
 
 // buildStatuses are the statuses a build can have, in the order the chips show them.
@@ -57,7 +58,11 @@ func dashboard(r *http.Request, c Clients) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := dashboardData{Query: q, Q: q.Get("q"), Status: q.Get("status"), Builds: resp.GetBuilds(),
+	counts, err := c.Ingest.CountBuildsByDay(r.Context(), &ingestv1.CountBuildsByDayRequest{Days: chartDays, Owner: q.Get("owner")})
+	if err != nil {
+		return nil, err
+	}
+	d := dashboardData{Chart: newChart(counts.GetDays()),Query: q, Q: q.Get("q"), Status: q.Get("status"), Builds: resp.GetBuilds(),
 		Statuses: buildStatuses}
 	for _, k := range dashboardFilters {
 		if v := q.Get(k); v != "" {
