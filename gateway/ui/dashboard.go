@@ -62,7 +62,7 @@ func dashboard(r *http.Request, c Clients) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := dashboardData{Chart: newChart(counts.GetDays()),Query: q, Q: q.Get("q"), Status: q.Get("status"), Builds: resp.GetBuilds(),
+	d := dashboardData{Chart: newChart(counts.GetDays()), Query: q, Q: q.Get("q"), Status: q.Get("status"), Builds: resp.GetBuilds(),
 		Statuses: buildStatuses}
 	for _, k := range dashboardFilters {
 		if v := q.Get(k); v != "" {
