@@ -10,4 +10,5 @@ func registerPages(u *UI) {
 	u.Handle("GET /specs/{full_hash}", specPage)
 	u.Handle("GET /specs/diff", specDiffPage)
 	u.Handle("GET /matrix", matrixPage)
+	u.Handle("GET /analysis", analysisPage)
 }
