@@ -85,3 +85,42 @@ func analysisPage(r *http.Request, c Clients) (*Page, error) {
 	}
 	return &Page{Template: "analysis", Title: "Analysis of build " + strconv.FormatInt(id, 10), Data: d}, nil
 }
+
+type analysisDiffData struct {
+	A, B       string
+	BuildA     *ingestv1.Build
+	BuildB     *ingestv1.Build
+	Diff       *analysisv1.AnalysisDiff
+	FirstPage  bool
+	NextChunks string
+}
+
+func analysisDiffPage(r *http.Request, c Clients) (*Page, error) {
+	q := r.URL.Query()
+	d := analysisDiffData{A: q.Get("a"), B: q.Get("b"), FirstPage: q.Get("page") == ""}
+	if d.A == "" || d.B == "" {
+		return &Page{Template: "analysisdiff", Title: "Compare two builds' analyses", Data: d}, nil
+	}
+	a, err := queryID(r, "a")
+	if err != nil {
+		return nil, err
+	}
+	b, err := queryID(r, "b")
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	if d.BuildA, err = c.Ingest.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: a}); err != nil {
+		return nil, err
+	}
+	if d.BuildB, err = c.Ingest.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: b}); err != nil {
+		return nil, err
+	}
+	if d.Diff, err = c.Analysis.DiffAnalysis(ctx, &analysisv1.DiffAnalysisRequest{A: a, B: b, PageSize: analysisPageSize, PageToken: q.Get("page")}); err != nil {
+		return nil, err
+	}
+	if tok := d.Diff.GetNextPageToken(); tok != "" {
+		d.NextChunks = withParam(q, "page", tok)
+	}
+	return &Page{Template: "analysisdiff", Title: "Analysis diff of builds " + d.A + " and " + d.B, Data: d}, nil
+}

@@ -11,4 +11,5 @@ func registerPages(u *UI) {
 	u.Handle("GET /specs/diff", specDiffPage)
 	u.Handle("GET /matrix", matrixPage)
 	u.Handle("GET /analysis", analysisPage)
+	u.Handle("GET /analysis/diff", analysisDiffPage)
 }
