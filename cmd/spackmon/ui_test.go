@@ -65,6 +65,8 @@ func TestPagesOverHTTP(t *testing.T) {
 		{"/", http.StatusOK, "mon-top@"},
 		{"/?status=FAILED", http.StatusOK, "mon-fail@"},
 		{"/?status=NOPE", http.StatusBadRequest, "status"},
+		{"/?sort=owner", http.StatusBadRequest, "sorted by"},
+		{"/?sort=status&page=bm9wZQ", http.StatusBadRequest, "page_token"},
 		{"/no/such/page", http.StatusNotFound, "There is no page at /no/such/page."},
 	} {
 		a := srv.get(t, c.path)
@@ -111,6 +113,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	names := browsertest.Eval[[]string](b, `[...document.querySelectorAll("a.build-link")].map(e => e.textContent)`)
 	if len(names) == 0 || slices.ContainsFunc(names, func(s string) bool { return !strings.HasPrefix(s, "mon-top@") }) {
 		t.Errorf("builds found by searching mon-top: %q", names)
+	}
+	// Sorting by spec name from the column header, across pages of the JSON API too.
+	b.Run("sort by name", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")),
+		chromedp.Click(chromedp.CSS(`th a[href*="sort=name"]`)), chromedp.WaitVisible(chromedp.CSS(`th[aria-sort] a[href*="sort=name"]`)))
+	names = browsertest.Eval[[]string](b, `[...document.querySelectorAll("a.build-link")].map(e => e.textContent)`)
+	if !slices.IsSorted(names) || len(names) < 2 {
+		t.Errorf("builds sorted by name: %q", names)
 	}
 	if dir := screenshotDir(); dir != "" {
 		b.Run("dashboard for the README", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")))

@@ -288,6 +288,35 @@ type BuildQuery struct {
 	Text    string
 	AfterID int64
 	Limit   int
+	// Order sorts by OrderUpdated, OrderName or OrderStatus, then newest first; "" sorts
+	// by id alone. With an order, a page continues after (AfterKey, AfterID), AfterKey being
+	// the last build's OrderKey.
+	Order    string
+	AfterKey string
+}
+
+// The orders of ListBuilds besides newest first.
+const (
+	OrderUpdated = "updated"
+	OrderName    = "name"
+	OrderStatus  = "status"
+)
+
+// UpdatedKey is the key of a build's update time in the OrderUpdated order: UTC, to the
+// microsecond, in a fixed-width form both stores compare exactly.
+const UpdatedKey = "2006-01-02T15:04:05.000000Z"
+
+// OrderKey is the key of b in order.
+func (b Build) OrderKey(order string) string {
+	switch order {
+	case OrderUpdated:
+		return b.UpdatedAt.UTC().Format(UpdatedKey)
+	case OrderName:
+		return b.Spec.Name
+	case OrderStatus:
+		return b.Status
+	}
+	return ""
 }
 
 // Spec is the read model of a spec.

@@ -718,7 +718,11 @@ type ListBuildsRequest struct {
 	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// spec_id keeps the builds of one spec.
-	SpecId        int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	SpecId int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	// order_by sorts the builds: "" or "id" newest first, "updated" most recently updated
+	// first, "name" by spec name, "status" by status (each then newest first). The page
+	// token belongs to the order it was given with.
+	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +825,13 @@ func (x *ListBuildsRequest) GetSpecId() int64 {
 		return x.SpecId
 	}
 	return 0
+}
+
+func (x *ListBuildsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListBuildsResponse struct {
@@ -3369,7 +3380,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x94\x02\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xaf\x02\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -3382,7 +3393,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\t \x01(\tR\tpageToken\x12\x17\n" +
 	"\aspec_id\x18\n" +
-	" \x01(\x03R\x06specId\"o\n" +
+	" \x01(\x03R\x06specId\x12\x19\n" +
+	"\border_by\x18\v \x01(\tR\aorderBy\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +

@@ -47,6 +47,7 @@ var reads = readsql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(column, pattern string) string { return column + " ILIKE " + pattern },
 	func(column string) string { return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')" },
+	func(param string) string { return "CAST(" + param + " AS timestamptz)" },
 )
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.

@@ -13,6 +13,7 @@ var overviewTests = []namedTest{
 	{Name: "BuildCountsByDay", Fn: testBuildCountsByDay},
 	{Name: "SpecBuilds", Fn: testSpecBuilds},
 	{Name: "MatrixCounts", Fn: testMatrixCounts},
+	{Name: "OrderedPages", Fn: testOrderedPages},
 }
 
 func testBuildCountsByDay(t *testing.T, st store.Store) {
@@ -84,5 +85,54 @@ func testMatrixCounts(t *testing.T, st store.Store) {
 	}
 	if got, err := st.MatrixCounts(ctx(t), "no-such-package"); err != nil || len(got) != 0 {
 		t.Errorf("MatrixCounts of an unknown package: %v %v", got, err)
+	}
+}
+
+// testOrderedPages pages through the builds two at a time in each order and finds every
+// build once, in the order's sequence.
+func testOrderedPages(t *testing.T, st store.Store) {
+	seedBuilds(t, st)
+	all, err := st.ListBuilds(ctx(t), store.BuildQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{store.OrderUpdated, store.OrderName, store.OrderStatus} {
+		want := slices.Clone(all)
+		slices.SortStableFunc(want, func(a, b store.Build) int {
+			ka, kb := a.OrderKey(order), b.OrderKey(order)
+			if order == store.OrderUpdated {
+				ka, kb = kb, ka // newest first
+			}
+			if ka != kb {
+				if ka < kb {
+					return -1
+				}
+				return 1
+			}
+			return int(b.ID - a.ID)
+		})
+		var got []int64
+		q := store.BuildQuery{Order: order, Limit: 2}
+		for range 10 {
+			page, err := st.ListBuilds(ctx(t), q)
+			if err != nil {
+				t.Fatalf("%s: %v", order, err)
+			}
+			for _, b := range page {
+				got = append(got, b.ID)
+			}
+			if len(page) < q.Limit {
+				break
+			}
+			last := page[len(page)-1]
+			q.AfterID, q.AfterKey = last.ID, last.OrderKey(order)
+		}
+		var wantIDs []int64
+		for _, b := range want {
+			wantIDs = append(wantIDs, b.ID)
+		}
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("order %s: pages give %v, want %v", order, got, wantIDs)
+		}
 	}
 }

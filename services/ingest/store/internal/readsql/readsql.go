@@ -24,6 +24,9 @@ type SQL struct {
 	param func(n int) string
 	ilike func(column, pattern string) string
 	day   func(column string) string
+	// timeArg is a parameter holding a store.UpdatedKey text as a time comparable with the
+	// time columns.
+	timeArg func(param string) string
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -45,12 +48,13 @@ type SQL struct {
 // New writes the statements with param as the placeholder of the nth parameter (from 1),
 // ilike as the condition that column matches a rows.Contains pattern, ignoring case, and
 // day as the UTC date (YYYY-MM-DD) of a time column.
-func New(param func(n int) string, ilike func(column, pattern string) string, day func(column string) string) *SQL {
+func New(param func(n int) string, ilike func(column, pattern string) string, day func(column string) string, timeArg func(param string) string) *SQL {
 	p1, p2 := param(1), param(2)
 	return &SQL{
 		param:        param,
 		ilike:        ilike,
 		day:          day,
+		timeArg:      timeArg,
 		MatrixCounts: matrixCounts(p1),
 		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,
 		BuildExists:  `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
@@ -187,10 +191,43 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
 		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
 	}
-	if q.AfterID > 0 {
-		w.add("b.id < ?", q.AfterID)
+	column, desc := orderColumn(q.Order)
+	if column == "" {
+		if q.AfterID > 0 {
+			w.add("b.id < ?", q.AfterID)
+		}
+		return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
 	}
-	return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
+	if q.AfterID > 0 {
+		key := w.arg(q.AfterKey)
+		if q.Order == store.OrderUpdated {
+			key = s.timeArg(key)
+		}
+		past := " > "
+		if desc {
+			past = " < "
+		}
+		w.conds = append(w.conds, "("+column+past+key+" OR ("+column+" = "+key+" AND b.id < "+w.arg(q.AfterID)+"))")
+	}
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	return w.query(rows.BuildColumns, " ORDER BY "+column+dir+", b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
+}
+
+// orderColumn is the column a ListBuilds order sorts by, and whether it sorts descending;
+// "" for newest first by id.
+func orderColumn(order string) (string, bool) {
+	switch order {
+	case store.OrderUpdated:
+		return "b.updated_at", true
+	case store.OrderName:
+		return "s.name", false
+	case store.OrderStatus:
+		return "b.status", false
+	}
+	return "", false
 }
 
 // ListSpecs is the query of ListSpecs (rows.Specs): by id, after q.AfterID.
