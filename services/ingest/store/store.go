@@ -284,7 +284,8 @@ type BuildQuery struct {
 	SpackVersion string
 	// SpecID keeps the builds of one spec (any when 0).
 	SpecID int64
-	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
+	// Text matches spec name, version, full hash, hostname, compiler (name@version) or tag
+	// (case-insensitive substring).
 	Text    string
 	AfterID int64
 	Limit   int
