@@ -129,7 +129,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 // failedBuild stores a build whose build phase logged lines lines with one compiler error at
 // errorLine, and marks it FAILED.
-func failedBuild(t *testing.T, srv *testServer, lines, errorLine int) int64 {
+func failedBuild(t testing.TB, srv *testServer, lines, errorLine int) int64 {
 	t.Helper()
 	id := newBuild(t, srv)
 	var log strings.Builder

@@ -51,6 +51,9 @@ type Options struct {
 	CallContext func(r *http.Request) context.Context
 	// Viewer, when set, names the person looking at the page, shown in the header.
 	Viewer func(r *http.Request) string
+	// Register, when set, adds more pages (Handle, HandleFunc) after the built-in ones; their
+	// templates go in this package's templates folder like any page's.
+	Register func(u *UI)
 }
 
 // Page is what a handler wants shown.
@@ -107,6 +110,9 @@ func New(c Clients, log *slog.Logger, opts Options) (*UI, error) {
 	}
 	u.mux.Handle("GET /static/{name}", assets)
 	registerPages(u)
+	if opts.Register != nil {
+		opts.Register(u)
+	}
 	return u, nil
 }
 
