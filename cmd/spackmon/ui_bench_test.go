@@ -39,7 +39,7 @@ var seedPagesSQL = []string{
 	 SELECT p.id, CASE WHEN k <= 5 THEN 'error' ELSE 'warning' END, k * 10, 'error: something went wrong ' || k,
 	        'src/file' || k || '.c', k, 'before', 'after', k * 10 - 3, k * 10 + 3
 	 FROM phases p CROSS JOIN generate_series(1, 10) AS k`,
-	`ANALYZE`,
+	`VACUUM ANALYZE`,
 }
 
 // BenchmarkPages measures each page's answer through the gateway (HTTP, gRPC, service and
@@ -60,6 +60,10 @@ func BenchmarkPages(b *testing.B) {
 	id := failedBuild(b, srv, 100000, 60000)
 	midID, spec := int64(50000), "fh"+strings.Repeat("0", 27)+"500"
 	pages := []struct{ name, path string }{
+		{"api-build-counts", "/api/v1/build-counts"},
+		{"api-builds", "/api/v1/builds?page_size=50"},
+		{"api-builds-failed", "/api/v1/builds?page_size=50&status=FAILED"},
+		{"api-builds-search", "/api/v1/builds?page_size=50&q=pkg-42"},
 		{"dashboard", "/"},
 		{"dashboard-failed", "/?status=FAILED"},
 		{"dashboard-owner-tag", "/?owner=user-1&tag=nightly"},

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -39,6 +42,10 @@ func (s *Server) CountBuildsByDay(ctx context.Context, req *ingestv1.CountBuilds
 	}
 	y, m, d := time.Now().UTC().Date()
 	first := time.Date(y, m, d-days+1, 0, 0, 0, 0, time.UTC)
+	key := dayCountKey{first: first, days: days, owner: req.GetOwner()}
+	if resp, ok := s.dayCounts.get(key); ok {
+		return resp, nil
+	}
 	counts, err := s.store.BuildCountsByDay(ctx, first, req.GetOwner())
 	if err != nil {
 		return nil, err
@@ -66,7 +73,55 @@ func (s *Server) CountBuildsByDay(ctx context.Context, req *ingestv1.CountBuilds
 			dc.Notrun += c.Count
 		}
 	}
+	s.dayCounts.put(key, resp)
 	return resp, nil
+}
+
+// dayCountTTL is how long a count of builds by day is answered again without counting: the
+// dashboard asks on every view, and a month of builds is every build of that month read.
+const dayCountTTL = 10 * time.Second
+
+// maxDayCounts bounds the answers kept (one per range and owner asked).
+const maxDayCounts = 256
+
+type dayCountKey struct {
+	first time.Time
+	days  int
+	owner string
+}
+
+type dayCountEntry struct {
+	resp    *ingestv1.BuildCountsByDay
+	expires time.Time
+}
+
+// dayCountCache keeps recent answers of CountBuildsByDay, for a few seconds each.
+type dayCountCache struct {
+	mu      sync.Mutex
+	entries map[dayCountKey]dayCountEntry
+}
+
+func newDayCountCache() *dayCountCache {
+	return &dayCountCache{entries: map[dayCountKey]dayCountEntry{}}
+}
+
+func (c *dayCountCache) get(k dayCountKey) (*ingestv1.BuildCountsByDay, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return proto.CloneOf(e.resp), true
+}
+
+func (c *dayCountCache) put(k dayCountKey, resp *ingestv1.BuildCountsByDay) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxDayCounts {
+		clear(c.entries)
+	}
+	c.entries[k] = dayCountEntry{resp: proto.CloneOf(resp), expires: time.Now().Add(dayCountTTL)}
 }
 
 // ListSpecBuilds gives the newest builds of each asked spec, in the order asked.
