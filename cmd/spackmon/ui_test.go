@@ -197,3 +197,28 @@ func TestBuildPageInBrowser(t *testing.T) {
 	b.Run("load to the top", chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L160")),
 		chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L1")), chromedp.WaitNotPresent(chromedp.CSS("#load-before")))
 }
+
+// At phone width nothing makes the page wider than the screen (tables scroll in their own
+// box), and with the system in dark mode the pages are dark.
+func TestPagesAtPhoneWidthAndInDarkMode(t *testing.T) {
+	b := browsertest.New(t)
+	srv := startServe(t, backends[0].database(t), nil)
+	id := failedBuild(t, srv, 300, 200)
+	for _, p := range []string{"/", fmt.Sprintf("/builds/%d", id), fmt.Sprintf("/builds/%d/phases/build", id), "/specs/" + singularityHash} {
+		b.Run("phone "+p, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(srv.URL+p), chromedp.WaitReady(chromedp.CSS("footer")))
+		if w := browsertest.Eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s is %d px wide on a 390 px screen", p, w)
+		}
+	}
+	background := func() string {
+		return browsertest.Eval[string](b, `getComputedStyle(document.body).backgroundColor`)
+	}
+	b.Run("light", chromedp.ResetViewport(), browsertest.DarkMode(false), chromedp.Navigate(srv.URL+"/"), chromedp.WaitReady(chromedp.CSS("footer")))
+	if bg := background(); bg != "rgb(255, 255, 255)" {
+		t.Errorf("light background %s", bg)
+	}
+	b.Run("dark", browsertest.DarkMode(true), chromedp.Navigate(srv.URL+"/"), chromedp.WaitReady(chromedp.CSS("footer")))
+	if bg := background(); bg != "rgb(13, 17, 23)" {
+		t.Errorf("dark background %s", bg)
+	}
+}
