@@ -37,7 +37,8 @@ func seedTour(t *testing.T, srv *testServer) tourFixture {
 	manifest := readTestdata(t, "dummy-tar-spack", "install_manifest.json")
 	env := spackBuildEnv(t)
 	configArgs := string(readTestdata(t, "dummy-tar-spack", "spack-configure-args.txt"))
-	if a := analyze(t, srv, f.failed, map[string]any{"install_files": json.RawMessage(manifest), "environment_variables": env, "config_args": configArgs}); a.Status != http.StatusOK {
+	if a := analyze(t, srv, f.failed, map[string]any{"install_files": json.RawMessage(manifest), "environment_variables": env, "config_args": configArgs,
+		"libabigail": []any{map[string]any{"install_file": "bin/tar", "name": "abidw-xml", "value": "<abi-corpus path='bin/tar'/>"}}}); a.Status != http.StatusOK {
 		t.Fatalf("analyze: %d %s", a.Status, a.Body)
 	}
 	env["SPACK_CC"] = "/usr/bin/clang"
@@ -179,6 +180,9 @@ func TestTourInBrowser(t *testing.T) {
 	}
 	if n := count("table.files tbody tr"); n != 155 {
 		t.Errorf("%d install files, want 155", n)
+	}
+	if v := b.Text("table.attrs code.preview"); v != "<abi-corpus path='bin/tar'/>" {
+		t.Errorf("attribute value shown as %q", v)
 	}
 	b.Run("analysis diff", chromedp.Navigate(fmt.Sprintf("%s/analysis/diff?a=%d&b=%d", srv.URL, f.failed, f.ok)), chromedp.WaitVisible(chromedp.CSS("table.env-diff")))
 	if txt := b.Text("table.env-diff tbody"); !strings.Contains(txt, "SPACK_CC") || !strings.Contains(txt, "/usr/bin/clang") {

@@ -51,6 +51,9 @@ type Options struct {
 	CallContext func(r *http.Request) context.Context
 	// Viewer, when set, names the person looking at the page, shown in the header.
 	Viewer func(r *http.Request) string
+	// ProtocolPrefix is the Spack Monitor protocol's path prefix ("ms1"), for links to its
+	// downloads.
+	ProtocolPrefix string
 	// Register, when set, adds more pages (Handle, HandleFunc) after the built-in ones; their
 	// templates go in this package's templates folder like any page's.
 	Register func(u *UI)

@@ -817,9 +817,14 @@ type Attribute struct {
 	Id      int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	BuildId int64                  `protobuf:"varint,2,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
 	// install_file is the path of the file the result is about; empty for the whole build.
-	InstallFile   string `protobuf:"bytes,3,opt,name=install_file,json=installFile,proto3" json:"install_file,omitempty"`
-	Analyzer      string `protobuf:"bytes,4,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
-	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	InstallFile string `protobuf:"bytes,3,opt,name=install_file,json=installFile,proto3" json:"install_file,omitempty"`
+	Analyzer    string `protobuf:"bytes,4,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
+	Name        string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// preview is the start of the text or JSON value (at most 256 characters, then "…");
+	// binary is set for a binary value, which has no preview. GetAttributeValue reads the
+	// whole value.
+	Preview       string `protobuf:"bytes,20,opt,name=preview,proto3" json:"preview,omitempty"`
+	Binary        bool   `protobuf:"varint,21,opt,name=binary,proto3" json:"binary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -887,6 +892,20 @@ func (x *Attribute) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *Attribute) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
+func (x *Attribute) GetBinary() bool {
+	if x != nil {
+		return x.Binary
+	}
+	return false
 }
 
 type GetAttributeValueRequest struct {
@@ -1360,13 +1379,15 @@ const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x1f.spackmon.analysis.v1.AttributeR\n" +
 	"attributes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x89\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbb\x01\n" +
 	"\tAttribute\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
 	"\bbuild_id\x18\x02 \x01(\x03R\abuildId\x12!\n" +
 	"\finstall_file\x18\x03 \x01(\tR\vinstallFile\x12\x1a\n" +
 	"\banalyzer\x18\x04 \x01(\tR\banalyzer\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\"*\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x18\n" +
+	"\apreview\x18\x14 \x01(\tR\apreview\x12\x16\n" +
+	"\x06binary\x18\x15 \x01(\bR\x06binary\"*\n" +
 	"\x18GetAttributeValueRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\xb1\x01\n" +
 	"\x0eAttributeValue\x12\x0e\n" +
