@@ -54,6 +54,9 @@ type Options struct {
 	// ProtocolPrefix is the Spack Monitor protocol's path prefix ("ms1"), for links to its
 	// downloads.
 	ProtocolPrefix string
+	// Intercept, when set, sees every request for a page first and may answer it itself
+	// (a redirect to a login page, say), returning true when it did.
+	Intercept func(w http.ResponseWriter, r *http.Request) bool
 	// Register, when set, adds more pages (Handle, HandleFunc) after the built-in ones; their
 	// templates go in this package's templates folder like any page's.
 	Register func(u *UI)
@@ -138,6 +141,9 @@ func (u *UI) HandleFunc(pattern string, h http.HandlerFunc) { u.mux.HandleFunc(p
 // ServeHTTP serves a page, an asset, or the not-found page.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
+	if u.opts.Intercept != nil && u.opts.Intercept(w, r) {
+		return
+	}
 	if _, pattern := u.mux.Handler(r); pattern == "" {
 		if u.anyMethodMatches(r) {
 			u.renderError(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: "Method " + r.Method + " is not allowed here."})
