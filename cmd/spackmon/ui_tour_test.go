@@ -164,6 +164,10 @@ func TestTourInBrowser(t *testing.T) {
 	if cell := b.Text("table.matrix td a.cell"); !strings.Contains(cell, "1✓") || !strings.Contains(cell, "1✗") {
 		t.Errorf("matrix cell %q", cell)
 	}
+	b.Run("matrix cell to its builds", chromedp.Click(chromedp.CSS("table.matrix td a.cell")), chromedp.WaitVisible(chromedp.CSS(`li.chip.on[data-filter="compiler"]`)))
+	if n := count("tr[data-build]"); n != 2 {
+		t.Errorf("the cell's link lists %d builds, want its 2", n)
+	}
 
 	// Grep the log, then follow the hit to its line.
 	b.Run("grep", chromedp.Navigate(fmt.Sprintf("%s/builds/%d/phases/build", srv.URL, f.failed)), chromedp.WaitVisible(chromedp.CSS("#grep")),

@@ -14,7 +14,7 @@ const dashboardPageSize = 50
 
 // dashboardFilters are the query parameters of / that filter the builds, each shown as a
 // chip that removes it.
-var dashboardFilters = []string{"status", "tag", "owner", "spack_version", "host", "package"}
+var dashboardFilters = []string{"status", "tag", "owner", "spack_version", "host", "package", "version", "compiler"}
 
 // dashboardSorts are the orders the table's headers offer (the sort parameter).
 var dashboardSorts = []string{"updated", "name", "status"}
@@ -58,6 +58,8 @@ func dashboard(r *http.Request, c Clients) (*Page, error) {
 		SpackVersion: q.Get("spack_version"),
 		Hostname:     q.Get("host"),
 		SpecName:     q.Get("package"),
+		Version:      q.Get("version"),
+		Compiler:     q.Get("compiler"),
 		Q:            q.Get("q"),
 		PageSize:     dashboardPageSize,
 		PageToken:    q.Get("page"),

@@ -65,6 +65,6 @@ func newMatrixCell(pkg string, c *ingestv1.MatrixCell) matrixCell {
 	}
 	mc.Title = fmt.Sprintf("%d builds: %d succeeded, %d failed, %d cancelled, %d not run; %d failed concretizations",
 		total, c.GetSuccess(), c.GetFailed(), c.GetCancelled(), c.GetNotrun(), c.GetFailedConcretization())
-	mc.Link = "/?" + url.Values{"package": {pkg}, "q": {c.GetVersion()}}.Encode()
+	mc.Link = "/?" + url.Values{"package": {pkg}, "version": {c.GetVersion()}, "compiler": {c.GetCompiler()}}.Encode()
 	return mc
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -50,6 +51,10 @@ func afterEvent(token string) (store.EventKey, error) {
 	return store.EventKey{}, page.Invalid()
 }
 
+// maxFilterLength bounds each filter of ListBuilds: a name, hash or version is at most
+// 250 characters, a compiler or platform-os two of them.
+const maxFilterLength = 501
+
 // ListBuilds lists builds, newest first or in the order asked.
 func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest) (*ingestv1.ListBuildsResponse, error) {
 	order := req.GetOrderBy()
@@ -58,6 +63,15 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 	}
 	if order != "" && order != store.OrderUpdated && order != store.OrderName && order != store.OrderStatus {
 		return nil, errs.New(errs.BadRequest, "order_by must be id, updated, name or status.")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"status", req.GetStatus()}, {"tag", req.GetTag()}, {"spec_name", req.GetSpecName()}, {"owner", req.GetOwner()},
+		{"hostname", req.GetHostname()}, {"spack_version", req.GetSpackVersion()}, {"q", req.GetQ()},
+		{"version", req.GetVersion()}, {"compiler", req.GetCompiler()},
+	} {
+		if utf8.RuneCountInString(f.value) > maxFilterLength {
+			return nil, errs.New(errs.BadRequest, "%s is longer than %d characters.", f.name, maxFilterLength)
+		}
 	}
 	afterKey, after, err := buildPagePlace(req.GetPageToken(), order)
 	if err != nil {
@@ -68,6 +82,7 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
 		SpecID: req.GetSpecId(), AfterID: after, Limit: limit, Order: order, AfterKey: afterKey,
+		Version: req.GetVersion(), Compiler: req.GetCompiler(),
 	})
 	if err != nil {
 		return nil, err

@@ -284,6 +284,9 @@ type BuildQuery struct {
 	SpackVersion string
 	// SpecID keeps the builds of one spec (any when 0).
 	SpecID int64
+	// Version keeps specs of that version, Compiler those of that compiler (name@version).
+	Version  string
+	Compiler string
 	// Text matches spec name, version, full hash, hostname, compiler (name@version) or tag
 	// (case-insensitive substring).
 	Text    string

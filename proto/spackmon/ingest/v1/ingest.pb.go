@@ -722,7 +722,11 @@ type ListBuildsRequest struct {
 	// order_by sorts the builds: "" or "id" newest first, "updated" most recently updated
 	// first, "name" by spec name, "status" by status (each then newest first). The page
 	// token belongs to the order it was given with.
-	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// version keeps the builds of specs of that version; compiler those built with that
+	// compiler (name@version): the build matrix's cells.
+	Version       string `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
+	Compiler      string `protobuf:"bytes,13,opt,name=compiler,proto3" json:"compiler,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -830,6 +834,20 @@ func (x *ListBuildsRequest) GetSpecId() int64 {
 func (x *ListBuildsRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetCompiler() string {
+	if x != nil {
+		return x.Compiler
 	}
 	return ""
 }
@@ -3380,7 +3398,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xaf\x02\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xe5\x02\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -3394,7 +3412,9 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"page_token\x18\t \x01(\tR\tpageToken\x12\x17\n" +
 	"\aspec_id\x18\n" +
 	" \x01(\x03R\x06specId\x12\x19\n" +
-	"\border_by\x18\v \x01(\tR\aorderBy\"o\n" +
+	"\border_by\x18\v \x01(\tR\aorderBy\x12\x18\n" +
+	"\aversion\x18\f \x01(\tR\aversion\x12\x1a\n" +
+	"\bcompiler\x18\r \x01(\tR\bcompiler\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +

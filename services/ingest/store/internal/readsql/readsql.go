@@ -176,6 +176,12 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.SpecID > 0 {
 		w.add("b.spec_id = ?", q.SpecID)
 	}
+	if q.Version != "" {
+		w.add("s.version = ?", q.Version)
+	}
+	if q.Compiler != "" {
+		w.add("(c.name || CASE WHEN c.version = '' THEN '' ELSE '@' || c.version END) = ?", q.Compiler)
+	}
 	if q.Owner != "" {
 		w.add("b.owner = ?", q.Owner)
 	}
