@@ -158,6 +158,15 @@ func TestTourInBrowser(t *testing.T) {
 	if n := count("table.deps-diff tr.added"); n == 0 {
 		t.Error("no dependency only cryptsetup has")
 	}
+	// With only A given, the page offers the other specs of its package as B: here the same
+	// package under another spack version.
+	if a := srv.post(t, "/ms1/specs/new/", map[string]any{"spec": json.RawMessage(readTestdata(t, "specs", "singularity-3.8.0.json")), "spack_version": "2.0.0"}); a.Status != http.StatusCreated {
+		t.Fatalf("spec under another spack version: %d %s", a.Status, a.Body)
+	}
+	b.Run("spec diff choices", chromedp.Navigate(srv.URL+"/specs/diff?a="+singularityHash), chromedp.WaitVisible(chromedp.CSS("ul.diff-choices")))
+	if n := count("ul.diff-choices li"); n != 1 {
+		t.Errorf("%d specs offered as B, want the other singularity", n)
+	}
 
 	// The matrix: one version, one compiler, one success and one failure.
 	b.Run("matrix", chromedp.Navigate(srv.URL+"/matrix?package=singularity"), chromedp.WaitVisible(chromedp.CSS("table.matrix")))
