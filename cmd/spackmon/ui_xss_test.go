@@ -109,6 +109,7 @@ func TestPagesEscapeEverything(t *testing.T) {
 		"/specs/xssroothash",
 		"/specs/xssdephash",
 		"/specs/diff?a=xssroothash&b=xssdephash",
+		"/specs/diff?a=xssroothash",
 		"/matrix?package=" + url.QueryEscape("xss"+xssImg),
 		"/matrix?package=" + url.QueryEscape(xssBoth),
 		fmt.Sprintf("/analysis?build=%d", id),
