@@ -79,6 +79,15 @@ func BenchmarkPages(b *testing.B) {
 		{"matrix", "/matrix?package=pkg-42"},
 		{"analysis", fmt.Sprintf("/analysis?build=%d", midID)},
 	}
+	// The chart's count of a month of builds, each time a range not counted before (the
+	// service keeps an answer 10 s): what a dashboard view costs when it is not kept.
+	b.Run("api-build-counts-uncounted", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if a := srv.get(b, fmt.Sprintf("/api/v1/build-counts?days=%d", 31+i%300)); a.Status != http.StatusOK {
+				b.Fatalf("build counts: %d %s", a.Status, a.Body)
+			}
+		}
+	})
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {

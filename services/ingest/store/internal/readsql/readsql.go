@@ -23,7 +23,6 @@ import (
 type SQL struct {
 	param func(n int) string
 	ilike func(column, pattern string) string
-	day   func(column string) string
 	// timeArg is a parameter holding a store.UpdatedKey text as a time comparable with the
 	// time columns.
 	timeArg func(param string) string
@@ -47,13 +46,12 @@ type SQL struct {
 
 // New writes the statements with param as the placeholder of the nth parameter (from 1),
 // ilike as the condition that column matches a rows.Contains pattern, ignoring case, and
-// day as the UTC date (YYYY-MM-DD) of a time column.
-func New(param func(n int) string, ilike func(column, pattern string) string, day func(column string) string, timeArg func(param string) string) *SQL {
+// timeArg as a parameter holding a store.UpdatedKey compared with a time column.
+func New(param func(n int) string, ilike func(column, pattern string) string, timeArg func(param string) string) *SQL {
 	p1, p2 := param(1), param(2)
 	return &SQL{
 		param:        param,
 		ilike:        ilike,
-		day:          day,
 		timeArg:      timeArg,
 		MatrixCounts: matrixCounts(p1),
 		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,
@@ -97,18 +95,6 @@ LEFT JOIN compilers c ON c.id = s.compiler_id
 LEFT JOIN architectures a ON a.id = s.arch_id
 WHERE s.name = ` + name + ` AND s.failed_concretization
 GROUP BY 1, 2, 3`
-}
-
-// BuildCountsByDay is the query of BuildCountsByDay (rows.DayCounts): builds created at or
-// after since (in the store's time form), of owner unless that is "".
-func (s *SQL) BuildCountsByDay(since any, owner string) (string, []any) {
-	w := where{sql: s}
-	w.add("b.created_at >= ?", since)
-	if owner != "" {
-		w.add("b.owner = ?", owner)
-	}
-	day := s.day("b.created_at")
-	return w.query("SELECT "+day+", b.status, COUNT(*) FROM builds b", " GROUP BY 1, 2 ORDER BY 1, 2"), w.args
 }
 
 // SpecBuildsOf is the query of SpecBuilds (rows.SpecBuilds): hashSet is the dialect's set
