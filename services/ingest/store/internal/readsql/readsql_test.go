@@ -15,7 +15,8 @@ import (
 
 var (
 	dollar = New(func(n int) string { return "$" + strconv.Itoa(n) },
-		func(column, pattern string) string { return column + " ILIKE " + pattern })
+		func(column, pattern string) string { return column + " ILIKE " + pattern },
+		func(param string) string { return "time(" + param + ")" })
 	placeholder = regexp.MustCompile(`\$(\d+)`)
 )
 
