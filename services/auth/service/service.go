@@ -30,8 +30,8 @@ type Config struct {
 	Clock func() time.Time
 }
 
-// Service implements authv1.AuthServiceServer.
-type Service struct {
+// Server implements authv1.AuthServiceServer.
+type Server struct {
 	authv1.UnimplementedAuthServiceServer
 	users   *Users
 	keys    *signing.KeySet
@@ -44,12 +44,12 @@ type Service struct {
 }
 
 // New returns the service on st, signing with keys.
-func New(st store.Store, keys *signing.KeySet, cfg Config, log *slog.Logger) *Service {
+func New(st store.Store, keys *signing.KeySet, cfg Config, log *slog.Logger) *Server {
 	now := cfg.Clock
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{users: NewUsers(st), keys: keys, cfg: cfg, log: log, limiter: newFailureLimiter(), now: now}
+	return &Server{users: NewUsers(st), keys: keys, cfg: cfg, log: log, limiter: newFailureLimiter(), now: now}
 }
 
 // Methods is what each method asks of its caller, for authn.Guard.
@@ -65,7 +65,7 @@ var Methods = map[string]authn.Requirement{
 }
 
 // GetJWKS returns the keys that sign, or signed, tokens still valid.
-func (s *Service) GetJWKS(context.Context, *authv1.GetJWKSRequest) (*authv1.JWKS, error) {
+func (s *Server) GetJWKS(context.Context, *authv1.GetJWKSRequest) (*authv1.JWKS, error) {
 	set := s.keys.JWKS(s.now())
 	out := &authv1.JWKS{Keys: make([]*authv1.JWK, len(set.Keys))}
 	for i, k := range set.Keys {

@@ -34,7 +34,7 @@ type refusal string
 func (r refusal) Error() string { return string(r) }
 
 // IssueToken checks the Basic credentials of the call and signs a realm token for them.
-func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
+func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
 	service, err := s.audience(req.GetService())
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 // checkCredentials returns the user whose API token the Basic header carried, and that API
 // token (parseErr is why it could not be read). Every refusal is a refusal error; other
 // errors are failures of the store.
-func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
+func (s *Server) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
 	refuse := func(why string) (store.User, store.Token, error) { return store.User{}, store.Token{}, refusal(why) }
 	if parseErr != nil {
 		return refuse(parseErr.Error())
@@ -131,7 +131,7 @@ func grant(u store.User, scope string) []signing.Access {
 }
 
 // audience is the service the token is for: the one asked for, else the realm's own.
-func (s *Service) audience(asked string) (string, error) {
+func (s *Server) audience(asked string) (string, error) {
 	if asked == "" {
 		return s.cfg.Service, nil
 	}
@@ -152,7 +152,7 @@ func authorization(ctx context.Context) string {
 // clientAddress is who the failure limit counts against: for the gateway, the address it saw
 // (the last X-Forwarded-For entry, which it appends); for any other caller, the gRPC peer,
 // whatever it claims to forward.
-func (s *Service) clientAddress(ctx context.Context) string {
+func (s *Server) clientAddress(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && s.fromGateway(md) {
 		hops := strings.Split(fwd[len(fwd)-1], ",")
@@ -170,7 +170,7 @@ func (s *Service) clientAddress(ctx context.Context) string {
 }
 
 // fromGateway reports whether the call shows the gateway's secret, once.
-func (s *Service) fromGateway(md metadata.MD) bool {
+func (s *Server) fromGateway(md metadata.MD) bool {
 	shown := md.Get(authn.GatewaySecretHeader)
 	return s.cfg.GatewaySecret != "" && len(shown) == 1 &&
 		subtle.ConstantTimeCompare([]byte(shown[0]), []byte(s.cfg.GatewaySecret)) == 1

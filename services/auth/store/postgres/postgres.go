@@ -45,9 +45,6 @@ const tokenColumns = "id, user_id, prefix, hash, created_at, expires_at, last_us
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
-	if err := check.UserName(nu.Name); err != nil {
-		return store.User{}, err
-	}
 	u, err := scanUser(s.pool.QueryRow(ctx,
 		"INSERT INTO auth_users (name, admin, created_at) VALUES ($1, $2, $3) "+
 			"ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,

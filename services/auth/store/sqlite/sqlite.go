@@ -52,9 +52,6 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
-	if err := check.UserName(nu.Name); err != nil {
-		return store.User{}, err
-	}
 	var u store.User
 	err := s.write(ctx, "create user", func(tx *sql.Tx) error {
 		var err error
