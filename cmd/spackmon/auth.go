@@ -49,6 +49,7 @@ func runAuth(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	guard.GatewaySecret = cfg.GatewaySecret
 	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, log)
 	if err != nil {
 		return err

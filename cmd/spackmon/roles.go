@@ -130,6 +130,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
+	guard.GatewaySecret = cfg.GatewaySecret
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,

@@ -124,7 +124,8 @@ type Principal struct {
 
 // Identity is the caller as services see it.
 func (p *Principal) Identity() Identity {
-	return Identity{Name: p.Name, UserID: p.Claims.UserID, Admin: p.Claims.CanAdmin()}
+	return Identity{Name: p.Name, UserID: p.Claims.UserID, Admin: p.Claims.CanAdmin(),
+		APITokenID: p.Claims.APITokenID, WebSession: p.Claims.IsWebSession()}
 }
 
 // Allows reports whether the token grants action on resource typ/name.

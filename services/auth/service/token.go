@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net"
 	"slices"
@@ -154,7 +153,7 @@ func authorization(ctx context.Context) string {
 // whatever it claims to forward.
 func (s *Server) clientAddress(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && s.fromGateway(md) {
+	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && authn.ShowsGatewaySecret(ctx, s.cfg.GatewaySecret) {
 		hops := strings.Split(fwd[len(fwd)-1], ",")
 		if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
 			return last
@@ -167,11 +166,4 @@ func (s *Server) clientAddress(ctx context.Context) string {
 		return p.Addr.String()
 	}
 	return "unknown"
-}
-
-// fromGateway reports whether the call shows the gateway's secret, once.
-func (s *Server) fromGateway(md metadata.MD) bool {
-	shown := md.Get(authn.GatewaySecretHeader)
-	return s.cfg.GatewaySecret != "" && len(shown) == 1 &&
-		subtle.ConstantTimeCompare([]byte(shown[0]), []byte(s.cfg.GatewaySecret)) == 1
 }

@@ -52,3 +52,8 @@ func NewToken(t store.NewToken) error {
 	}
 	return nil
 }
+
+// NoFreeName is the error for a new identity's user when every name tried is taken.
+func NoFreeName() error {
+	return errs.New(errs.BadRequest, "No free user name was found for this identity.")
+}
