@@ -60,13 +60,14 @@ func runAuth(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
-	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.GatewayTrust, nil), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, nil), log))
 	return serveRole(ctx, "auth", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
 }
 
-func authServiceConfig(a config.Auth, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
-	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock}
+func authServiceConfig(a config.Auth, r Realm, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
+	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock,
+		WebSessionTTL: time.Duration(r.WebSessionTTL)}
 }
 
 // newGatewaySecret is the secret of a process that runs the gateway and the auth service

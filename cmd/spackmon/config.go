@@ -49,6 +49,7 @@ type authConfig struct {
 type Realm struct {
 	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir, also with PostgreSQL"`
 	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"600" desc:"lifetime of a realm token, in seconds"`
+	WebSessionTTL  config.Seconds `envconfig:"WEB_SESSION_TTL" default:"28800" desc:"lifetime of a web login (the session cookie's token), in seconds"`
 }
 
 // gatewayConfig configures the gateway role.

@@ -5,6 +5,7 @@ package authn
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -30,6 +31,8 @@ type Identity struct {
 	APITokenID int64
 	// WebSession is whether the token is a web session token.
 	WebSession bool
+	// ExpiresAt is when the token expires; zero when unknown.
+	ExpiresAt time.Time
 }
 
 type identityKey struct{}

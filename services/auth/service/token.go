@@ -42,25 +42,11 @@ func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) 
 	if len(scope) > maxScopeLength {
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
-	addr := s.clientAddress(ctx)
-	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
-	// No user has a longer name; the limiter keeps its keys small.
-	claimed := name[:min(len(name), store.MaxNameLength)]
-	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
-	if !ok {
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
-		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
-	}
-	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
-	var r refusal
-	settle(errors.As(err, &r))
+	user, apiToken, err := s.authenticate(ctx)
 	if err != nil {
-		if !errors.As(err, &r) {
-			return nil, err
-		}
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
-		return nil, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
+		return nil, err
 	}
+	addr := s.clientAddress(ctx)
 	now := s.now()
 	access := grant(user, scope)
 	who := signing.Subject{Name: user.Name, UserID: user.ID, APITokenID: apiToken.ID}
@@ -75,6 +61,31 @@ func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) 
 		ExpiresIn:   int64(s.keys.TTL().Seconds()),
 		IssuedAt:    timestamppb.New(claims.IssuedAt.Time),
 	}, nil
+}
+
+// authenticate returns the user whose Basic credentials the call carries, and the API token
+// they named, counting failures against the client's address and the name tried.
+func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, error) {
+	addr := s.clientAddress(ctx)
+	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
+	// No user has a longer name; the limiter keeps its keys small.
+	claimed := name[:min(len(name), store.MaxNameLength)]
+	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
+	if !ok {
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
+		return store.User{}, store.Token{}, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
+	}
+	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
+	var r refusal
+	settle(errors.As(err, &r))
+	if err != nil {
+		if !errors.As(err, &r) {
+			return store.User{}, store.Token{}, err
+		}
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
+		return store.User{}, store.Token{}, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
+	}
+	return user, apiToken, nil
 }
 
 // checkCredentials returns the user whose API token the Basic header carried, and that API
