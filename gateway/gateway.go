@@ -17,6 +17,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 
+	"github.com/spackmon/spackmon/gateway/ui"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -38,6 +39,8 @@ type Config struct {
 	// GatewaySecret, when set, is shown to the auth service with every call to it, so that it
 	// believes the client address the gateway forwards.
 	GatewaySecret string
+	// Pages adjusts how the web UI's pages call the services.
+	Pages ui.Options
 }
 
 // Gateway is the HTTP handler.
@@ -49,14 +52,22 @@ type Gateway struct {
 	// backends follow each backing service's health.
 	backends []*backendHealth
 	started  time.Time
+	// pages serves the web UI: every path outside the JSON routes' prefixes.
+	pages *ui.UI
 }
 
-// reservedPrefixes are first path segments the gateway serves itself.
-var reservedPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true}
+// reservedPrefixes are first path segments the gateway serves itself; jsonPrefixes those
+// of them that answer JSON. Every other path is a page of the web UI.
+var (
+	reservedPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true,
+		"builds": true, "specs": true, "matrix": true, "analysis": true, "static": true,
+		"login": true, "logout": true, "token": true, "profile": true}
+	jsonPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true, "ms1": true}
+)
 
 func (c Config) validate() error {
 	if c.APIPrefix == "" || reservedPrefixes[c.APIPrefix] || strings.ContainsAny(c.APIPrefix, "/?#%") || c.APIPrefix != url.PathEscape(c.APIPrefix) {
-		return fmt.Errorf("API prefix %q: want one path segment such as ms1, not one of api, auth, .well-known, metrics", c.APIPrefix)
+		return fmt.Errorf("API prefix %q: want one path segment such as ms1, not one the gateway serves itself (api, auth, .well-known, metrics, or a page's)", c.APIPrefix)
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("maximum body size %d: want a positive number of bytes", c.MaxBodyBytes)
@@ -121,6 +132,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 			return nil, err
 		}
 	}
+	pages, err := ui.New(ui.NewClients(b.Ingest, b.Auth, b.Analysis), log, cfg.Pages)
+	if err != nil {
+		return nil, err
+	}
+	g.pages = pages
 	g.handler = g.limitBodies(g.mux)
 	for _, b := range g.backends {
 		go b.watch(ctx)
@@ -151,6 +167,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		// Answered as the GET it stands for; net/http drops the body.
 		r.Method = http.MethodGet
+	}
+	if !jsonPrefixes[firstSegment(path)] {
+		// A page takes at most a small form.
+		r.Body = http.MaxBytesReader(w, r.Body, pageBodyLimit)
+		g.pages.ServeHTTP(w, r)
+		return
 	}
 	g.handler.ServeHTTP(w, r)
 }
@@ -207,4 +229,13 @@ func serviceFromHeader(r *http.Request) {
 	}
 	q.Set("service", svc)
 	r.URL.RawQuery = q.Encode()
+}
+
+// pageBodyLimit bounds what a page's form may post.
+const pageBodyLimit = 64 << 10
+
+// firstSegment is the first segment of a path: "builds" for /builds/1, "" for /.
+func firstSegment(path string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return first
 }
