@@ -72,6 +72,7 @@ type HTTPEdge struct {
 	// Challenge is what the gateway answers a protocol write without a token with, from
 	// the auth settings; empty when writes need none.
 	Challenge string `ignored:"true"`
+	config.WebLogin
 }
 
 // serveConfig configures every role in one process.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spackmon/spackmon/gateway"
+	"github.com/spackmon/spackmon/gateway/ui"
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
@@ -85,6 +86,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
 		return err
 	}
+	if err := cfg.WebLogin.Validate(); err != nil {
+		return err
+	}
 	if err := cfg.GatewayTrust.Validate(); err != nil {
 		return err
 	}
@@ -149,7 +153,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, s, grpcLis) })
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
+		return serveGateway(ctx, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 	})
 	return waitStopped(ctx, log, "spackmon", g)
 }
@@ -240,6 +244,9 @@ func runGateway(ctx context.Context, args []string) error {
 	if err == nil {
 		err = cfg.GatewayTrust.Validate()
 	}
+	if err == nil {
+		err = cfg.WebLogin.Validate()
+	}
 	if err != nil {
 		lis.Close()
 		return err
@@ -253,7 +260,7 @@ func runGateway(ctx context.Context, args []string) error {
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, tel.Metrics,
+		return serveGateway(ctx, log, cfg.HTTPEdge, auth, cfg.Limits, tel.Metrics,
 			backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}, lis)
 	})
 	return waitStopped(ctx, log, "gateway", g)
@@ -331,7 +338,7 @@ func grpcServer(ctx context.Context, limits config.Limits, guard *authn.Guard, c
 // backendAddrs are the gRPC addresses the gateway dials.
 type backendAddrs struct{ ingest, auth, analysis string }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
 	// One connection per address: in one process every service shares a server.
 	conns := map[string]*grpc.ClientConn{}
 	defer func() {
@@ -363,6 +370,8 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits co
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
 		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
+		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
+			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},
 	}, log, b)
 	if err != nil {
 		return err
