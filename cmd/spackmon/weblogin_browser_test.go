@@ -139,15 +139,35 @@ func TestWebLoginInBrowser(t *testing.T) {
 	if ids := b.Text("table.identities"); !strings.Contains(ids, idp.issuer()) || !strings.Contains(ids, "not verified") {
 		t.Errorf("identities: %q", ids)
 	}
-	b.Run("delete with a wrong name", chromedp.SendKeys(chromedp.CSS("#confirm"), "octo"), chromedp.Click(chromedp.CSS("#delete")),
+	logOutInBrowser(t, b, base)
+
+	// octo deletes the account: the builds stay, shown under the tombstone name, and the
+	// name octo owns nothing any more.
+	idp.logInAs(fakeAccount{ID: 4242, Login: "octo", Email: "octo@example.org", EmailVerified: true})
+	b.Run("log in as octo again", chromedp.Navigate(base+"/profile"), chromedp.WaitVisible(chromedp.CSS("#login-github")),
+		chromedp.Click(chromedp.CSS("#login-github")), chromedp.WaitVisible(chromedp.CSS("#delete-form")))
+	b.Run("delete with a wrong name", chromedp.SendKeys(chromedp.CSS("#confirm"), "dana"), chromedp.Click(chromedp.CSS("#delete")),
 		chromedp.WaitVisible(chromedp.CSS("#profile-message")))
-	b.Run("delete the account", chromedp.SendKeys(chromedp.CSS("#confirm"), "dana"), chromedp.Click(chromedp.CSS("#delete")),
+	b.Run("delete the account", chromedp.SendKeys(chromedp.CSS("#confirm"), "octo"), chromedp.Click(chromedp.CSS("#delete")),
 		chromedp.WaitVisible(chromedp.CSS("#deleted")))
+	tomb := b.Text("#tombstone")
+	if !strings.HasPrefix(tomb, "deleted-user-") || !strings.Contains(b.Text("#deleted"), "build") {
+		t.Errorf("deleted page: %q", b.Text("#deleted"))
+	}
 	if c := sessionCookieIn(b, base); c != nil {
 		t.Errorf("after deleting the account the browser keeps %+v", c)
 	}
-	if a := srv.do(t, "GET", "/auth/token/", nil, basic("dana", "smt_x")); a.Status != 401 {
+	if a := srv.do(t, "GET", "/auth/token/", nil, basic("octo", tok)); a.Status != 401 {
 		t.Errorf("realm for the deleted user: %d", a.Status)
+	}
+	b.Run("the tombstone's builds", chromedp.Click(chromedp.CSS("#tombstone")), chromedp.WaitVisible(chromedp.CSS("table.builds tbody tr[data-build]")))
+	owners = browsertest.Eval[[]string](b, `[...document.querySelectorAll("table.builds tbody tr[data-build] td:nth-child(7)")].map(e => e.textContent.trim())`)
+	if len(owners) == 0 || strings.Join(owners, "") != strings.Repeat(tomb, len(owners)) {
+		t.Errorf("owners of the builds on /?owner=%s: %q", tomb, owners)
+	}
+	b.Run("octo owns nothing now", chromedp.Navigate(base+"/?owner=octo"), chromedp.WaitVisible(chromedp.CSS("table.builds")))
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("table.builds tbody tr[data-build]").length`); n != 0 {
+		t.Errorf("%d builds still shown as octo's", n)
 	}
 
 	// Private reads: a page sends the visitor through the login and back.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
 // Longest user name and API token the login form takes, in bytes.
@@ -41,7 +42,12 @@ type profilePage struct {
 	Message    string
 }
 
-type deletedPage struct{ Name string }
+type deletedPage struct {
+	Name string
+	// Owner is the tombstone name the account's builds are now shown under.
+	Owner  string
+	Builds int64
+}
 
 // registerLogin maps the login's pages. Every POST is refused when it comes from another
 // site (http.CrossOriginProtection): a page elsewhere cannot log someone out, rotate their
@@ -238,11 +244,18 @@ func (u *UI) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		u.renderProfile(w, r, http.StatusBadRequest, "Type your user name exactly to delete your account.")
 		return
 	}
+	// The builds are shown under the tombstone name first: once the user is gone, its
+	// session can no longer ask.
+	tomb, err := u.clients.Ingest.TombstoneOwnBuilds(withSession(r.Context(), r), &ingestv1.TombstoneOwnBuildsRequest{})
+	if err != nil {
+		u.renderError(w, r, err)
+		return
+	}
 	if _, err := u.clients.Auth.DeleteOwnAccount(withSession(r.Context(), r), &authv1.DeleteOwnAccountRequest{ConfirmName: confirm}); err != nil {
 		u.renderError(w, r, err)
 		return
 	}
 	u.clearSessionCookie(w)
 	r = r.WithContext(withoutViewer(r))
-	u.render(w, r, &Page{Template: "deleted", Title: "Account deleted", Data: deletedPage{Name: v.Name}})
+	u.render(w, r, &Page{Template: "deleted", Title: "Account deleted", Data: deletedPage{Name: v.Name, Owner: tomb.GetOwner(), Builds: tomb.GetBuilds()}})
 }

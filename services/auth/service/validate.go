@@ -10,6 +10,10 @@ import (
 	"github.com/spackmon/spackmon/services/auth/store"
 )
 
+// DeletedUserPrefix starts the names the builds of a deleted account are shown under
+// (deleted-user-ID, given by the ingest service); no user may take one.
+const DeletedUserPrefix = "deleted-user-"
+
 // checkNewUserName refuses a name no user could sign in with: empty, too long, not UTF-8,
 // with spaces or control characters, or with a colon (Basic credentials are "user:token",
 // so a name with a colon could never sign in), and the name reserved for anonymous writes.
@@ -17,6 +21,10 @@ func checkNewUserName(name string) error {
 	if name == authn.AnonymousUser {
 		return errs.New(errs.BadRequest,
 			"The name %s is reserved: it owns what is written while authentication is disabled.", name)
+	}
+	if strings.HasPrefix(name, DeletedUserPrefix) {
+		return errs.New(errs.BadRequest,
+			"Names starting with %s are reserved: they show the builds of deleted accounts.", DeletedUserPrefix)
 	}
 	switch {
 	case name == "":

@@ -54,7 +54,8 @@ func TestAddRefusesUnusableNames(t *testing.T) {
 		"nul\x00":   "A user name cannot contain spaces or control characters.",
 		"\xff\xfe":  "A user name must be valid UTF-8.",
 		strings.Repeat("a", store.MaxNameLength+1): "A user name is at most 150 bytes long.",
-		"anonymous": "The name anonymous is reserved: it owns what is written while authentication is disabled.",
+		"deleted-user-7": "Names starting with deleted-user- are reserved: they show the builds of deleted accounts.",
+		"anonymous":      "The name anonymous is reserved: it owns what is written while authentication is disabled.",
 	} {
 		_, _, err := s.users.Add(ctx, name, false)
 		if !errs.Is(err, errs.BadRequest) || err.Error() != want {

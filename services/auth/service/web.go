@@ -233,7 +233,7 @@ func candidateNames(preferred, email string) ([]string, error) {
 	if len(base) > maxBaseNameLength {
 		base = base[:maxBaseNameLength]
 	}
-	if base == "" {
+	if base == "" || checkNewUserName(base) != nil {
 		base = "user"
 	}
 	var suffix [4]byte

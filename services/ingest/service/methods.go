@@ -8,15 +8,16 @@ import (
 // Methods is what each method asks of its caller, for authn.Guard: the protocol's writes
 // need the build scope; reads are public unless the deployment makes them private.
 var Methods = map[string]authn.Requirement{
-	ingestv1.IngestService_NewSpec_FullMethodName:           authn.Build,
-	ingestv1.IngestService_NewBuild_FullMethodName:          authn.Build,
-	ingestv1.IngestService_UpdateBuildStatus_FullMethodName: authn.Build,
-	ingestv1.IngestService_UpdatePhase_FullMethodName:       authn.Build,
-	ingestv1.IngestService_ListBuilds_FullMethodName:        authn.Read,
-	ingestv1.IngestService_GetBuild_FullMethodName:          authn.Read,
-	ingestv1.IngestService_GetPhaseOutput_FullMethodName:    authn.Read,
-	ingestv1.IngestService_ListBuildEvents_FullMethodName:   authn.Read,
-	ingestv1.IngestService_ListSpecs_FullMethodName:         authn.Read,
-	ingestv1.IngestService_GetSpec_FullMethodName:           authn.Read,
-	ingestv1.IngestService_ListSpecsByName_FullMethodName:   authn.Read,
+	ingestv1.IngestService_NewSpec_FullMethodName:            authn.Build,
+	ingestv1.IngestService_NewBuild_FullMethodName:           authn.Build,
+	ingestv1.IngestService_UpdateBuildStatus_FullMethodName:  authn.Build,
+	ingestv1.IngestService_UpdatePhase_FullMethodName:        authn.Build,
+	ingestv1.IngestService_ListBuilds_FullMethodName:         authn.Read,
+	ingestv1.IngestService_GetBuild_FullMethodName:           authn.Read,
+	ingestv1.IngestService_GetPhaseOutput_FullMethodName:     authn.Read,
+	ingestv1.IngestService_ListBuildEvents_FullMethodName:    authn.Read,
+	ingestv1.IngestService_ListSpecs_FullMethodName:          authn.Read,
+	ingestv1.IngestService_GetSpec_FullMethodName:            authn.Read,
+	ingestv1.IngestService_ListSpecsByName_FullMethodName:    authn.Read,
+	ingestv1.IngestService_TombstoneOwnBuilds_FullMethodName: authn.Session,
 }

@@ -2250,6 +2250,95 @@ func (x *SpecsByName) GetNextPageToken() string {
 	return ""
 }
 
+type TombstoneOwnBuildsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TombstoneOwnBuildsRequest) Reset() {
+	*x = TombstoneOwnBuildsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TombstoneOwnBuildsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TombstoneOwnBuildsRequest) ProtoMessage() {}
+
+func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TombstoneOwnBuildsRequest.ProtoReflect.Descriptor instead.
+func (*TombstoneOwnBuildsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
+}
+
+type TombstoneOwnBuildsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// owner is the name the builds are now shown as owned by.
+	Owner         string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Builds        int64  `protobuf:"varint,2,opt,name=builds,proto3" json:"builds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TombstoneOwnBuildsResponse) Reset() {
+	*x = TombstoneOwnBuildsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TombstoneOwnBuildsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TombstoneOwnBuildsResponse) ProtoMessage() {}
+
+func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TombstoneOwnBuildsResponse.ProtoReflect.Descriptor instead.
+func (*TombstoneOwnBuildsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TombstoneOwnBuildsResponse) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *TombstoneOwnBuildsResponse) GetBuilds() int64 {
+	if x != nil {
+		return x.Builds
+	}
+	return 0
+}
+
 var File_spackmon_ingest_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
@@ -2457,7 +2546,11 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"e\n" +
 	"\vSpecsByName\x12.\n" +
 	"\x05specs\x18\x01 \x03(\v2\x18.spackmon.ingest.v1.SpecR\x05specs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x82\b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x1b\n" +
+	"\x19TombstoneOwnBuildsRequest\"J\n" +
+	"\x1aTombstoneOwnBuildsResponse\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06builds\x18\x02 \x01(\x03R\x06builds2\xf7\b\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -2470,7 +2563,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0fListBuildEvents\x12*.spackmon.ingest.v1.ListBuildEventsRequest\x1a+.spackmon.ingest.v1.ListBuildEventsResponse\x12X\n" +
 	"\tListSpecs\x12$.spackmon.ingest.v1.ListSpecsRequest\x1a%.spackmon.ingest.v1.ListSpecsResponse\x12G\n" +
 	"\aGetSpec\x12\".spackmon.ingest.v1.GetSpecRequest\x1a\x18.spackmon.ingest.v1.Spec\x12^\n" +
-	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByNameB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByName\x12s\n" +
+	"\x12TombstoneOwnBuilds\x12-.spackmon.ingest.v1.TombstoneOwnBuildsRequest\x1a..spackmon.ingest.v1.TombstoneOwnBuildsResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -2484,44 +2578,46 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
-	(*NewSpecRequest)(nil),            // 0: spackmon.ingest.v1.NewSpecRequest
-	(*NewSpecResponse)(nil),           // 1: spackmon.ingest.v1.NewSpecResponse
-	(*SpecSummary)(nil),               // 2: spackmon.ingest.v1.SpecSummary
-	(*NewBuildRequest)(nil),           // 3: spackmon.ingest.v1.NewBuildRequest
-	(*NewBuildResponse)(nil),          // 4: spackmon.ingest.v1.NewBuildResponse
-	(*BuildRef)(nil),                  // 5: spackmon.ingest.v1.BuildRef
-	(*UpdateBuildStatusRequest)(nil),  // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
-	(*UpdateBuildStatusResponse)(nil), // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
-	(*UpdatePhaseRequest)(nil),        // 8: spackmon.ingest.v1.UpdatePhaseRequest
-	(*UpdatePhaseResponse)(nil),       // 9: spackmon.ingest.v1.UpdatePhaseResponse
-	(*BuildPhase)(nil),                // 10: spackmon.ingest.v1.BuildPhase
-	(*ListBuildsRequest)(nil),         // 11: spackmon.ingest.v1.ListBuildsRequest
-	(*ListBuildsResponse)(nil),        // 12: spackmon.ingest.v1.ListBuildsResponse
-	(*GetBuildRequest)(nil),           // 13: spackmon.ingest.v1.GetBuildRequest
-	(*Build)(nil),                     // 14: spackmon.ingest.v1.Build
-	(*BuildSpec)(nil),                 // 15: spackmon.ingest.v1.BuildSpec
-	(*BuildEnvironment)(nil),          // 16: spackmon.ingest.v1.BuildEnvironment
-	(*PhaseSummary)(nil),              // 17: spackmon.ingest.v1.PhaseSummary
-	(*GetPhaseOutputRequest)(nil),     // 18: spackmon.ingest.v1.GetPhaseOutputRequest
-	(*PhaseOutput)(nil),               // 19: spackmon.ingest.v1.PhaseOutput
-	(*ListBuildEventsRequest)(nil),    // 20: spackmon.ingest.v1.ListBuildEventsRequest
-	(*ListBuildEventsResponse)(nil),   // 21: spackmon.ingest.v1.ListBuildEventsResponse
-	(*BuildEvent)(nil),                // 22: spackmon.ingest.v1.BuildEvent
-	(*ListSpecsRequest)(nil),          // 23: spackmon.ingest.v1.ListSpecsRequest
-	(*ListSpecsResponse)(nil),         // 24: spackmon.ingest.v1.ListSpecsResponse
-	(*GetSpecRequest)(nil),            // 25: spackmon.ingest.v1.GetSpecRequest
-	(*Spec)(nil),                      // 26: spackmon.ingest.v1.Spec
-	(*SpecLink)(nil),                  // 27: spackmon.ingest.v1.SpecLink
-	(*ListSpecsByNameRequest)(nil),    // 28: spackmon.ingest.v1.ListSpecsByNameRequest
-	(*SpecsByName)(nil),               // 29: spackmon.ingest.v1.SpecsByName
-	nil,                               // 30: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
+	(*NewSpecRequest)(nil),             // 0: spackmon.ingest.v1.NewSpecRequest
+	(*NewSpecResponse)(nil),            // 1: spackmon.ingest.v1.NewSpecResponse
+	(*SpecSummary)(nil),                // 2: spackmon.ingest.v1.SpecSummary
+	(*NewBuildRequest)(nil),            // 3: spackmon.ingest.v1.NewBuildRequest
+	(*NewBuildResponse)(nil),           // 4: spackmon.ingest.v1.NewBuildResponse
+	(*BuildRef)(nil),                   // 5: spackmon.ingest.v1.BuildRef
+	(*UpdateBuildStatusRequest)(nil),   // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
+	(*UpdateBuildStatusResponse)(nil),  // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
+	(*UpdatePhaseRequest)(nil),         // 8: spackmon.ingest.v1.UpdatePhaseRequest
+	(*UpdatePhaseResponse)(nil),        // 9: spackmon.ingest.v1.UpdatePhaseResponse
+	(*BuildPhase)(nil),                 // 10: spackmon.ingest.v1.BuildPhase
+	(*ListBuildsRequest)(nil),          // 11: spackmon.ingest.v1.ListBuildsRequest
+	(*ListBuildsResponse)(nil),         // 12: spackmon.ingest.v1.ListBuildsResponse
+	(*GetBuildRequest)(nil),            // 13: spackmon.ingest.v1.GetBuildRequest
+	(*Build)(nil),                      // 14: spackmon.ingest.v1.Build
+	(*BuildSpec)(nil),                  // 15: spackmon.ingest.v1.BuildSpec
+	(*BuildEnvironment)(nil),           // 16: spackmon.ingest.v1.BuildEnvironment
+	(*PhaseSummary)(nil),               // 17: spackmon.ingest.v1.PhaseSummary
+	(*GetPhaseOutputRequest)(nil),      // 18: spackmon.ingest.v1.GetPhaseOutputRequest
+	(*PhaseOutput)(nil),                // 19: spackmon.ingest.v1.PhaseOutput
+	(*ListBuildEventsRequest)(nil),     // 20: spackmon.ingest.v1.ListBuildEventsRequest
+	(*ListBuildEventsResponse)(nil),    // 21: spackmon.ingest.v1.ListBuildEventsResponse
+	(*BuildEvent)(nil),                 // 22: spackmon.ingest.v1.BuildEvent
+	(*ListSpecsRequest)(nil),           // 23: spackmon.ingest.v1.ListSpecsRequest
+	(*ListSpecsResponse)(nil),          // 24: spackmon.ingest.v1.ListSpecsResponse
+	(*GetSpecRequest)(nil),             // 25: spackmon.ingest.v1.GetSpecRequest
+	(*Spec)(nil),                       // 26: spackmon.ingest.v1.Spec
+	(*SpecLink)(nil),                   // 27: spackmon.ingest.v1.SpecLink
+	(*ListSpecsByNameRequest)(nil),     // 28: spackmon.ingest.v1.ListSpecsByNameRequest
+	(*SpecsByName)(nil),                // 29: spackmon.ingest.v1.SpecsByName
+	(*TombstoneOwnBuildsRequest)(nil),  // 30: spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	(*TombstoneOwnBuildsResponse)(nil), // 31: spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	nil,                                // 32: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	30, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	32, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
@@ -2529,14 +2625,14 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
 	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
 	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	31, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	31, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	33, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	33, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	33, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
 	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
 	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
 	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
 	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	31, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	33, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
 	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
 	0,  // 18: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
 	3,  // 19: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
@@ -2549,19 +2645,21 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	23, // 26: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
 	25, // 27: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
 	28, // 28: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
-	1,  // 29: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 30: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 31: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 32: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 33: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 34: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 35: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 36: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 37: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 38: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	29, // 39: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
+	30, // 29: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	1,  // 30: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 31: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 32: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 33: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 34: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 35: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	19, // 36: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	21, // 37: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	24, // 38: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	26, // 39: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	29, // 40: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	31, // 41: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	30, // [30:42] is the sub-list for method output_type
+	18, // [18:30] is the sub-list for method input_type
 	18, // [18:18] is the sub-list for extension type_name
 	18, // [18:18] is the sub-list for extension extendee
 	0,  // [0:18] is the sub-list for field type_name
@@ -2579,7 +2677,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

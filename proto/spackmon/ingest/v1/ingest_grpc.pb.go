@@ -22,17 +22,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IngestService_NewSpec_FullMethodName           = "/spackmon.ingest.v1.IngestService/NewSpec"
-	IngestService_NewBuild_FullMethodName          = "/spackmon.ingest.v1.IngestService/NewBuild"
-	IngestService_UpdateBuildStatus_FullMethodName = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
-	IngestService_UpdatePhase_FullMethodName       = "/spackmon.ingest.v1.IngestService/UpdatePhase"
-	IngestService_ListBuilds_FullMethodName        = "/spackmon.ingest.v1.IngestService/ListBuilds"
-	IngestService_GetBuild_FullMethodName          = "/spackmon.ingest.v1.IngestService/GetBuild"
-	IngestService_GetPhaseOutput_FullMethodName    = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
-	IngestService_ListBuildEvents_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
-	IngestService_ListSpecs_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListSpecs"
-	IngestService_GetSpec_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetSpec"
-	IngestService_ListSpecsByName_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
+	IngestService_NewSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/NewSpec"
+	IngestService_NewBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/NewBuild"
+	IngestService_UpdateBuildStatus_FullMethodName  = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
+	IngestService_UpdatePhase_FullMethodName        = "/spackmon.ingest.v1.IngestService/UpdatePhase"
+	IngestService_ListBuilds_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListBuilds"
+	IngestService_GetBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetBuild"
+	IngestService_GetPhaseOutput_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
+	IngestService_ListBuildEvents_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
+	IngestService_ListSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/ListSpecs"
+	IngestService_GetSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/GetSpec"
+	IngestService_ListSpecsByName_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
+	IngestService_TombstoneOwnBuilds_FullMethodName = "/spackmon.ingest.v1.IngestService/TombstoneOwnBuilds"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -57,6 +58,11 @@ type IngestServiceClient interface {
 	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
 	// up to 1,000 by default.
 	ListSpecsByName(ctx context.Context, in *ListSpecsByNameRequest, opts ...grpc.CallOption) (*SpecsByName, error)
+	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
+	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
+	// web pages delete that user: the builds stay, and a later user who takes the name is not
+	// shown as their owner. Not mapped to an HTTP route.
+	TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -177,6 +183,16 @@ func (c *ingestServiceClient) ListSpecsByName(ctx context.Context, in *ListSpecs
 	return out, nil
 }
 
+func (c *ingestServiceClient) TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TombstoneOwnBuildsResponse)
+	err := c.cc.Invoke(ctx, IngestService_TombstoneOwnBuilds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -199,6 +215,11 @@ type IngestServiceServer interface {
 	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
 	// up to 1,000 by default.
 	ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error)
+	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
+	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
+	// web pages delete that user: the builds stay, and a later user who takes the name is not
+	// shown as their owner. Not mapped to an HTTP route.
+	TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -241,6 +262,9 @@ func (UnimplementedIngestServiceServer) GetSpec(context.Context, *GetSpecRequest
 }
 func (UnimplementedIngestServiceServer) ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSpecsByName not implemented")
+}
+func (UnimplementedIngestServiceServer) TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TombstoneOwnBuilds not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -461,6 +485,24 @@ func _IngestService_ListSpecsByName_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_TombstoneOwnBuilds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TombstoneOwnBuildsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).TombstoneOwnBuilds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_TombstoneOwnBuilds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).TombstoneOwnBuilds(ctx, req.(*TombstoneOwnBuildsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -511,6 +553,10 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSpecsByName",
 			Handler:    _IngestService_ListSpecsByName_Handler,
+		},
+		{
+			MethodName: "TombstoneOwnBuilds",
+			Handler:    _IngestService_TombstoneOwnBuilds_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
