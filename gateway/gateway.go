@@ -132,7 +132,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 			return nil, err
 		}
 	}
-	pages, err := ui.New(ui.NewClients(b.Ingest, b.Auth, b.Analysis), log, cfg.Pages)
+	pageOpts := cfg.Pages
+	pageOpts.ProtocolPrefix = cfg.APIPrefix
+	pages, err := ui.New(ui.NewClients(b.Ingest, b.Auth, b.Analysis), log, pageOpts)
 	if err != nil {
 		return nil, err
 	}

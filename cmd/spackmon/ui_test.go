@@ -65,6 +65,8 @@ func TestPagesOverHTTP(t *testing.T) {
 		{"/", http.StatusOK, "mon-top@"},
 		{"/?status=FAILED", http.StatusOK, "mon-fail@"},
 		{"/?status=NOPE", http.StatusBadRequest, "status"},
+		{"/?sort=owner", http.StatusBadRequest, "sorted by"},
+		{"/?sort=status&page=bm9wZQ", http.StatusBadRequest, "page_token"},
 		{"/no/such/page", http.StatusNotFound, "There is no page at /no/such/page."},
 	} {
 		a := srv.get(t, c.path)
@@ -112,6 +114,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	if len(names) == 0 || slices.ContainsFunc(names, func(s string) bool { return !strings.HasPrefix(s, "mon-top@") }) {
 		t.Errorf("builds found by searching mon-top: %q", names)
 	}
+	// Sorting by spec name from the column header, across pages of the JSON API too.
+	b.Run("sort by name", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")),
+		chromedp.Click(chromedp.CSS(`th a[href*="sort=name"]`)), chromedp.WaitVisible(chromedp.CSS(`th[aria-sort] a[href*="sort=name"]`)))
+	names = browsertest.Eval[[]string](b, `[...document.querySelectorAll("a.build-link")].map(e => e.textContent)`)
+	if !slices.IsSorted(names) || len(names) < 2 {
+		t.Errorf("builds sorted by name: %q", names)
+	}
 	if dir := screenshotDir(); dir != "" {
 		b.Run("dashboard for the README", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.builds")))
 		b.Screenshot(dir, "dashboard")
@@ -120,7 +129,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 // failedBuild stores a build whose build phase logged lines lines with one compiler error at
 // errorLine, and marks it FAILED.
-func failedBuild(t *testing.T, srv *testServer, lines, errorLine int) int64 {
+func failedBuild(t testing.TB, srv *testServer, lines, errorLine int) int64 {
 	t.Helper()
 	id := newBuild(t, srv)
 	var log strings.Builder
@@ -187,4 +196,29 @@ func TestBuildPageInBrowser(t *testing.T) {
 	// Loading up to the first line removes the link.
 	b.Run("load to the top", chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L160")),
 		chromedp.Click(chromedp.CSS("#load-before")), chromedp.WaitVisible(chromedp.CSS("#L1")), chromedp.WaitNotPresent(chromedp.CSS("#load-before")))
+}
+
+// At phone width nothing makes the page wider than the screen (tables scroll in their own
+// box), and with the system in dark mode the pages are dark.
+func TestPagesAtPhoneWidthAndInDarkMode(t *testing.T) {
+	b := browsertest.New(t)
+	srv := startServe(t, backends[0].database(t), nil)
+	id := failedBuild(t, srv, 300, 200)
+	for _, p := range []string{"/", fmt.Sprintf("/builds/%d", id), fmt.Sprintf("/builds/%d/phases/build", id), "/specs/" + singularityHash} {
+		b.Run("phone "+p, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(srv.URL+p), chromedp.WaitReady(chromedp.CSS("footer")))
+		if w := browsertest.Eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s is %d px wide on a 390 px screen", p, w)
+		}
+	}
+	background := func() string {
+		return browsertest.Eval[string](b, `getComputedStyle(document.body).backgroundColor`)
+	}
+	b.Run("light", chromedp.ResetViewport(), browsertest.DarkMode(false), chromedp.Navigate(srv.URL+"/"), chromedp.WaitReady(chromedp.CSS("footer")))
+	if bg := background(); bg != "rgb(255, 255, 255)" {
+		t.Errorf("light background %s", bg)
+	}
+	b.Run("dark", browsertest.DarkMode(true), chromedp.Navigate(srv.URL+"/"), chromedp.WaitReady(chromedp.CSS("footer")))
+	if bg := background(); bg != "rgb(13, 17, 23)" {
+		t.Errorf("dark background %s", bg)
+	}
 }

@@ -13,6 +13,10 @@ const (
 	pinnedErrors = 5
 	// eventListSize is how many errors, and how many warnings, the build page lists.
 	eventListSize = 100
+	// badgesPerSpec is how many builds of a linked spec a table shows.
+	badgesPerSpec = 5
+	// maxLinkedSpecs is how many dependents a spec page lists.
+	maxLinkedSpecs = 500
 )
 
 type buildData struct {
@@ -27,10 +31,10 @@ type buildData struct {
 	Running                  bool
 }
 
-// depBuilds is a direct dependency of the build's spec with the builds made of it.
+// depBuilds is a spec linked to the one shown, with its newest builds.
 type depBuilds struct {
 	Link   *ingestv1.SpecLink
-	Builds []*ingestv1.Build
+	Builds []*ingestv1.BuildStatus
 }
 
 // pathID reads a positive numeric id from the path value name.
@@ -79,9 +83,29 @@ func dependencyBuilds(r *http.Request, c Clients, s *ingestv1.BuildSpec) ([]depB
 	if err != nil {
 		return nil, err
 	}
-	deps := make([]depBuilds, len(spec.GetDependencies()))
-	for i, l := range spec.GetDependencies() {
-		deps[i] = depBuilds{Link: l}
+	return withBuilds(r, c, spec.GetDependencies())
+}
+
+// withBuilds gives each linked spec its newest builds, read in one call.
+func withBuilds(r *http.Request, c Clients, links []*ingestv1.SpecLink) ([]depBuilds, error) {
+	if len(links) == 0 {
+		return nil, nil
 	}
-	return deps, nil
+	hashes := make([]string, len(links))
+	for i, l := range links {
+		hashes[i] = l.GetFullHash()
+	}
+	resp, err := c.Ingest.ListSpecBuilds(r.Context(), &ingestv1.ListSpecBuildsRequest{FullHashes: hashes, PerSpec: badgesPerSpec})
+	if err != nil {
+		return nil, err
+	}
+	byHash := map[string][]*ingestv1.BuildStatus{}
+	for _, sb := range resp.GetSpecs() {
+		byHash[sb.GetFullHash()] = sb.GetBuilds()
+	}
+	out := make([]depBuilds, len(links))
+	for i, l := range links {
+		out[i] = depBuilds{Link: l, Builds: byHash[l.GetFullHash()]}
+	}
+	return out, nil
 }

@@ -16,6 +16,9 @@ const dashboardPageSize = 50
 // chip that removes it.
 var dashboardFilters = []string{"status", "tag", "owner", "spack_version", "host", "package"}
 
+// dashboardSorts are the orders the table's headers offer (the sort parameter).
+var dashboardSorts = []string{"updated", "name", "status"}
+
 // filterChip is one active filter.
 type filterChip struct {
 	Key, Value string
@@ -27,11 +30,13 @@ type dashboardData struct {
 	Query    url.Values
 	Q        string
 	Status   string
+	Sort     string
 	Chips    []filterChip
 	Statuses []string
 	Builds   []*ingestv1.Build
 	// Next is the URL of the next page, "" on the last.
-	Next string
+	Next  string
+	Chart chart
 }
 
 // buildStatuses are the statuses a build can have, in the order the chips show them.
@@ -39,6 +44,10 @@ var buildStatuses = []string{"SUCCESS", "FAILED", "CANCELLED", "NOTRUN"}
 
 func dashboard(r *http.Request, c Clients) (*Page, error) {
 	q := r.URL.Query()
+	sort := q.Get("sort")
+	if sort != "" && !slices.Contains(dashboardSorts, sort) {
+		return nil, BadRequest("The builds can be sorted by %s, not %q.", strings.Join(dashboardSorts, ", "), sort)
+	}
 	if s := q.Get("status"); s != "" && !slices.Contains(buildStatuses, s) {
 		return nil, BadRequest("There is no build status %q; a build is one of %s.", s, strings.Join(buildStatuses, ", "))
 	}
@@ -52,12 +61,17 @@ func dashboard(r *http.Request, c Clients) (*Page, error) {
 		Q:            q.Get("q"),
 		PageSize:     dashboardPageSize,
 		PageToken:    q.Get("page"),
+		OrderBy:      sort,
 	}
 	resp, err := c.Ingest.ListBuilds(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
-	d := dashboardData{Query: q, Q: q.Get("q"), Status: q.Get("status"), Builds: resp.GetBuilds(),
+	counts, err := c.Ingest.CountBuildsByDay(r.Context(), &ingestv1.CountBuildsByDayRequest{Days: chartDays, Owner: q.Get("owner")})
+	if err != nil {
+		return nil, err
+	}
+	d := dashboardData{Chart: newChart(counts.GetDays()), Query: q, Q: q.Get("q"), Status: q.Get("status"), Sort: sort, Builds: resp.GetBuilds(),
 		Statuses: buildStatuses}
 	for _, k := range dashboardFilters {
 		if v := q.Get(k); v != "" {

@@ -27,6 +27,7 @@ func (u *UI) funcs() template.FuncMap {
 		"without":     withoutParam,
 		"add":         func(a, b int) int { return a + b },
 		"eventList":   newEventList,
+		"protocol":    func() string { return "/" + u.protocolPrefix() },
 	}
 }
 
@@ -135,4 +136,11 @@ type eventList struct {
 
 func newEventList(id int64, events []*ingestv1.BuildEvent, more bool, kind string) eventList {
 	return eventList{BuildID: id, Events: events, More: more, Kind: kind}
+}
+
+func (u *UI) protocolPrefix() string {
+	if u.opts.ProtocolPrefix == "" {
+		return "ms1"
+	}
+	return u.opts.ProtocolPrefix
 }

@@ -156,3 +156,41 @@ func joinLines(kinds map[int64]string, kind string) string {
 	}
 	return strings.Join(nos, ",")
 }
+
+type grepData struct {
+	Build *ingestv1.Build
+	Phase string
+	Text  string
+	Lines []*ingestv1.LogLine
+	Next  string
+}
+
+// grepPage lists the lines of a phase's log that contain a text, found by the service
+// over the whole log.
+func grepPage(r *http.Request, c Clients) (*Page, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	b, err := c.Ingest.GetBuild(ctx, &ingestv1.GetBuildRequest{Id: id})
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	d := grepData{Build: b, Phase: r.PathValue("name"), Text: q.Get("q")}
+	if d.Text == "" {
+		return nil, BadRequest("Say what to find in the log (q).")
+	}
+	resp, err := c.Ingest.GrepPhaseOutput(ctx, &ingestv1.GrepPhaseOutputRequest{BuildId: id, Name: d.Phase, Text: d.Text, PageToken: q.Get("page")})
+	if err != nil {
+		return nil, err
+	}
+	d.Lines = resp.GetLines()
+	if tok := resp.GetNextPageToken(); tok != "" {
+		next := cloneQuery(q)
+		next.Set("page", tok)
+		d.Next = "?" + next.Encode()
+	}
+	return &Page{Template: "grep", Title: "Find in the " + d.Phase + " log of build " + strconv.FormatInt(id, 10), Data: d}, nil
+}

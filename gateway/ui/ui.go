@@ -54,6 +54,12 @@ type Options struct {
 	Viewer func(r *http.Request) string
 	// Login configures the web login (login.go).
 	Login LoginOptions
+	// ProtocolPrefix is the Spack Monitor protocol's path prefix ("ms1"), for links to its
+	// downloads.
+	ProtocolPrefix string
+	// Register, when set, adds more pages (Handle, HandleFunc) after the built-in ones; their
+	// templates go in this package's templates folder like any page's.
+	Register func(u *UI)
 }
 
 // Page is what a handler wants shown.
@@ -114,6 +120,9 @@ func New(c Clients, log *slog.Logger, opts Options) (*UI, error) {
 	registerPages(u)
 	if err := u.registerLogin(); err != nil {
 		return nil, err
+	}
+	if opts.Register != nil {
+		opts.Register(u)
 	}
 	return u, nil
 }

@@ -17,10 +17,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -45,6 +48,8 @@ func Find() (string, bool) {
 	return "", false
 }
 
+var announceMissing sync.Once
+
 // Browser is one headless browser with one tab, closed when its test ends.
 type Browser struct {
 	t   testing.TB
@@ -66,7 +71,9 @@ func New(t testing.TB) *Browser {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		// One loud line for the whole run, not one per test.
+		announceMissing.Do(func() { fmt.Fprintln(os.Stderr, msg) })
+		t.Skip("no Chromium")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
@@ -100,6 +107,20 @@ func New(t testing.TB) *Browser {
 		cancelAlloc()
 	})
 	return b
+}
+
+// DarkMode makes the page's prefers-color-scheme dark (true) or light.
+func DarkMode(dark bool) chromedp.Action[chromedp.Void] {
+	scheme := "light"
+	if dark {
+		scheme = "dark"
+	}
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return chromedp.Void{}, err
+	}
 }
 
 // Context is the tab's context, for chromedp calls the helpers here do not cover.

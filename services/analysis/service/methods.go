@@ -15,4 +15,5 @@ var Methods = map[string]authn.Requirement{
 	analysisv1.AnalysisService_GetConfigArgs_FullMethodName:     authn.Read,
 	analysisv1.AnalysisService_ListAttributes_FullMethodName:    authn.Read,
 	analysisv1.AnalysisService_GetAttributeValue_FullMethodName: authn.Read,
+	analysisv1.AnalysisService_DiffAnalysis_FullMethodName:      authn.Read,
 }

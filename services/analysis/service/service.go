@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -206,7 +207,8 @@ func (s *Server) ListAttributes(ctx context.Context, req *analysisv1.ListAttribu
 	}
 	resp := &analysisv1.ListAttributesResponse{Attributes: make([]*analysisv1.Attribute, len(attrs))}
 	for i, a := range attrs {
-		resp.Attributes[i] = &analysisv1.Attribute{Id: a.ID, BuildId: a.BuildID, InstallFile: a.InstallFile, Analyzer: a.Analyzer, Name: a.Name}
+		resp.Attributes[i] = &analysisv1.Attribute{Id: a.ID, BuildId: a.BuildID, InstallFile: a.InstallFile, Analyzer: a.Analyzer, Name: a.Name,
+			Preview: preview(a.Preview), Binary: a.Binary}
 	}
 	if len(attrs) == limit {
 		resp.NextPageToken = page.IDToken(attrs[len(attrs)-1].ID)
@@ -247,4 +249,13 @@ func (s *Server) GetAttributeValue(ctx context.Context, req *analysisv1.GetAttri
 		return nil, errs.New(errs.NotFound, "This attribute does not have an associated value.")
 	}
 	return &analysisv1.AttributeValue{Id: a.ID, Value: a.Value, BinaryValue: a.BinaryValue, JsonValue: a.JSONValue}, nil
+}
+
+// preview cuts a value's start to store.PreviewLength characters, marking a cut value.
+func preview(start string) string {
+	if utf8.RuneCountInString(start) <= store.PreviewLength {
+		return start
+	}
+	r := []rune(start)
+	return string(r[:store.PreviewLength]) + "…"
 }

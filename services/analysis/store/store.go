@@ -26,8 +26,8 @@ type Store interface {
 	// GetConfigArgs returns the build's configure arguments, and false when none were
 	// recorded.
 	GetConfigArgs(ctx context.Context, buildID int64) (string, bool, error)
-	// ListAttributes returns a page of the attributes of the given builds, by id, without
-	// their values.
+	// ListAttributes returns a page of the attributes of the given builds, by id, with the
+	// start of their values only.
 	ListAttributes(ctx context.Context, q AttributeQuery) ([]AttributeRef, error)
 	// GetAttribute returns one attribute with its value (errs.NotFound for an unknown id).
 	GetAttribute(ctx context.Context, id int64) (Attribute, error)
@@ -108,7 +108,15 @@ type AttributeRef struct {
 	InstallFile string
 	Analyzer    string
 	Name        string
+	// Preview is the start of the text or JSON value: its first PreviewLength+1
+	// characters, so that a longer value can be told from one of exactly PreviewLength.
+	Preview string
+	// Binary is set when the value is binary.
+	Binary bool
 }
+
+// PreviewLength is how many characters of a value ListAttributes previews.
+const PreviewLength = 256
 
 // InstallFileQuery asks ListInstallFiles for a page of build BuildID's files: those of
 // Type (any when ""), whose path starts with PathPrefix (a plain string prefix, not a

@@ -19,5 +19,10 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_ListSpecs_FullMethodName:          authn.Read,
 	ingestv1.IngestService_GetSpec_FullMethodName:            authn.Read,
 	ingestv1.IngestService_ListSpecsByName_FullMethodName:    authn.Read,
+	ingestv1.IngestService_CountBuildsByDay_FullMethodName:   authn.Read,
+	ingestv1.IngestService_ListSpecBuilds_FullMethodName:     authn.Read,
+	ingestv1.IngestService_GetBuildMatrix_FullMethodName:     authn.Read,
+	ingestv1.IngestService_GrepPhaseOutput_FullMethodName:    authn.Read,
+	ingestv1.IngestService_DiffSpecs_FullMethodName:          authn.Read,
 	ingestv1.IngestService_TombstoneOwnBuilds_FullMethodName: authn.Session,
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,9 +50,16 @@ func afterEvent(token string) (store.EventKey, error) {
 	return store.EventKey{}, page.Invalid()
 }
 
-// ListBuilds lists builds, newest first.
+// ListBuilds lists builds, newest first or in the order asked.
 func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest) (*ingestv1.ListBuildsResponse, error) {
-	after, err := page.AfterID(req.GetPageToken())
+	order := req.GetOrderBy()
+	if order == "id" {
+		order = ""
+	}
+	if order != "" && order != store.OrderUpdated && order != store.OrderName && order != store.OrderStatus {
+		return nil, errs.New(errs.BadRequest, "order_by must be id, updated, name or status.")
+	}
+	afterKey, after, err := buildPagePlace(req.GetPageToken(), order)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +67,7 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
-		SpecID: req.GetSpecId(), AfterID: after, Limit: limit,
+		SpecID: req.GetSpecId(), AfterID: after, Limit: limit, Order: order, AfterKey: afterKey,
 	})
 	if err != nil {
 		return nil, err
@@ -69,9 +77,43 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		resp.Builds[i] = buildMessage(b)
 	}
 	if len(builds) == limit {
-		resp.NextPageToken = page.IDToken(builds[len(builds)-1].ID)
+		last := builds[len(builds)-1]
+		if order == "" {
+			resp.NextPageToken = page.IDToken(last.ID)
+		} else {
+			resp.NextPageToken = orderedPageToken(order, last.OrderKey(order), last.ID)
+		}
 	}
 	return resp, nil
+}
+
+// An ordered page token holds the order, the last build's key in it and its id, so that a
+// token is never read in another order than its own.
+func orderedPageToken(order, key string, id int64) string {
+	data, _ := json.Marshal([]any{order, key, id})
+	return page.Token(string(data))
+}
+
+// buildPagePlace reads a page token of ListBuilds in order: the key and id to continue
+// after.
+func buildPagePlace(token, order string) (string, int64, error) {
+	if order == "" {
+		id, err := page.AfterID(token)
+		return "", id, err
+	}
+	text, err := page.After(token)
+	if err != nil || text == "" {
+		return "", 0, err
+	}
+	var place []json.RawMessage
+	var gotOrder, key string
+	var id int64
+	if json.Unmarshal([]byte(text), &place) != nil || len(place) != 3 ||
+		json.Unmarshal(place[0], &gotOrder) != nil || json.Unmarshal(place[1], &key) != nil ||
+		json.Unmarshal(place[2], &id) != nil || gotOrder != order || id <= 0 {
+		return "", 0, page.Invalid()
+	}
+	return key, id, nil
 }
 
 // GetBuild returns one build.

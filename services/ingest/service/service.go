@@ -34,11 +34,13 @@ const (
 type Server struct {
 	ingestv1.UnimplementedIngestServiceServer
 	store store.Store
+	// dayCounts keeps CountBuildsByDay's answers for a few seconds.
+	dayCounts *dayCountCache
 }
 
 // New returns the service over st.
 func New(st store.Store) *Server {
-	return &Server{store: st}
+	return &Server{store: st, dayCounts: newDayCountCache()}
 }
 
 // actor is the caller the interceptors established (authn.Caller), as the store knows it.

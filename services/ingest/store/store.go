@@ -116,6 +116,17 @@ type Store interface {
 	GetSpec(ctx context.Context, hash, spackVersion string) (Spec, error)
 	ListSpecs(ctx context.Context, q SpecQuery) ([]Spec, error)
 
+	// BuildCountsByDay counts the builds created at or after since by UTC day and status;
+	// owner, when not "", counts only that owner's.
+	BuildCountsByDay(ctx context.Context, since time.Time, owner string) ([]DayCount, error)
+	// SpecBuilds gives the newest perSpec builds of each spec whose full hash is one of
+	// hashes (of any spack version), newest first within a hash.
+	SpecBuilds(ctx context.Context, hashes []string, perSpec int) ([]SpecBuild, error)
+	// MatrixCounts counts the builds of the specs of package name by version, compiler,
+	// platform-os and status, and their failed concretizations under the status
+	// FailedConcretization.
+	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -277,10 +288,40 @@ type BuildQuery struct {
 	SpackVersion string
 	// SpecID keeps the builds of one spec (any when 0).
 	SpecID int64
-	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
+	// Text matches spec name, version, full hash, hostname, compiler (name@version) or tag
+	// (case-insensitive substring).
 	Text    string
 	AfterID int64
 	Limit   int
+	// Order sorts by OrderUpdated, OrderName or OrderStatus, then newest first; "" sorts
+	// by id alone. With an order, a page continues after (AfterKey, AfterID), AfterKey being
+	// the last build's OrderKey.
+	Order    string
+	AfterKey string
+}
+
+// The orders of ListBuilds besides newest first.
+const (
+	OrderUpdated = "updated"
+	OrderName    = "name"
+	OrderStatus  = "status"
+)
+
+// UpdatedKey is the key of a build's update time in the OrderUpdated order: UTC, to the
+// microsecond, in a fixed-width form both stores compare exactly.
+const UpdatedKey = "2006-01-02T15:04:05.000000Z"
+
+// OrderKey is the key of b in order.
+func (b Build) OrderKey(order string) string {
+	switch order {
+	case OrderUpdated:
+		return b.UpdatedAt.UTC().Format(UpdatedKey)
+	case OrderName:
+		return b.Spec.Name
+	case OrderStatus:
+		return b.Status
+	}
+	return ""
 }
 
 // Spec is the read model of a spec.
@@ -324,4 +365,32 @@ type SpecQuery struct {
 	SpackVersion string
 	AfterID      int64
 	Limit        int
+}
+
+// DayCount is how many builds of one status were created on one UTC day (YYYY-MM-DD).
+type DayCount struct {
+	Day    string
+	Status string
+	Count  int64
+}
+
+// SpecBuild is a build of the spec FullHash.
+type SpecBuild struct {
+	FullHash string
+	ID       int64
+	Status   string
+}
+
+// FailedConcretization is the status MatrixCounts gives the specs Spack could not
+// concretize.
+const FailedConcretization = "FAILED_CONCRETIZATION"
+
+// MatrixCount is how many builds of one status the specs of one version, compiler
+// (name@version, "" when none) and architecture (platform-os, "" when none) have.
+type MatrixCount struct {
+	Version  string
+	Compiler string
+	Arch     string
+	Status   string
+	Count    int64
 }

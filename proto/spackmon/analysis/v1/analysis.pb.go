@@ -817,9 +817,14 @@ type Attribute struct {
 	Id      int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	BuildId int64                  `protobuf:"varint,2,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
 	// install_file is the path of the file the result is about; empty for the whole build.
-	InstallFile   string `protobuf:"bytes,3,opt,name=install_file,json=installFile,proto3" json:"install_file,omitempty"`
-	Analyzer      string `protobuf:"bytes,4,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
-	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	InstallFile string `protobuf:"bytes,3,opt,name=install_file,json=installFile,proto3" json:"install_file,omitempty"`
+	Analyzer    string `protobuf:"bytes,4,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
+	Name        string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// preview is the start of the text or JSON value (at most 256 characters, then "…");
+	// binary is set for a binary value, which has no preview. GetAttributeValue reads the
+	// whole value.
+	Preview       string `protobuf:"bytes,20,opt,name=preview,proto3" json:"preview,omitempty"`
+	Binary        bool   `protobuf:"varint,21,opt,name=binary,proto3" json:"binary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -887,6 +892,20 @@ func (x *Attribute) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *Attribute) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
+func (x *Attribute) GetBinary() bool {
+	if x != nil {
+		return x.Binary
+	}
+	return false
 }
 
 type GetAttributeValueRequest struct {
@@ -1002,6 +1021,294 @@ func (x *AttributeValue) GetJsonValue() string {
 	return ""
 }
 
+type DiffAnalysisRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// a and b are the build ids.
+	A int64 `protobuf:"varint,1,opt,name=a,proto3" json:"a,omitempty"`
+	B int64 `protobuf:"varint,2,opt,name=b,proto3" json:"b,omitempty"`
+	// page_size bounds the install-file changes of one answer; page_token continues after
+	// the last path of the previous answer, which carries the other differences only on
+	// the first page.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiffAnalysisRequest) Reset() {
+	*x = DiffAnalysisRequest{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiffAnalysisRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiffAnalysisRequest) ProtoMessage() {}
+
+func (x *DiffAnalysisRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiffAnalysisRequest.ProtoReflect.Descriptor instead.
+func (*DiffAnalysisRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DiffAnalysisRequest) GetA() int64 {
+	if x != nil {
+		return x.A
+	}
+	return 0
+}
+
+func (x *DiffAnalysisRequest) GetB() int64 {
+	if x != nil {
+		return x.B
+	}
+	return 0
+}
+
+func (x *DiffAnalysisRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *DiffAnalysisRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type AnalysisDiff struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InstallFiles  []*InstallFileChange   `protobuf:"bytes,1,rep,name=install_files,json=installFiles,proto3" json:"install_files,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	Environment   []*VariableChange      `protobuf:"bytes,3,rep,name=environment,proto3" json:"environment,omitempty"`
+	// config_args_removed are the arguments only a has, config_args_added those only b has.
+	ConfigArgsRemoved []string `protobuf:"bytes,4,rep,name=config_args_removed,json=configArgsRemoved,proto3" json:"config_args_removed,omitempty"`
+	ConfigArgsAdded   []string `protobuf:"bytes,5,rep,name=config_args_added,json=configArgsAdded,proto3" json:"config_args_added,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *AnalysisDiff) Reset() {
+	*x = AnalysisDiff{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalysisDiff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalysisDiff) ProtoMessage() {}
+
+func (x *AnalysisDiff) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalysisDiff.ProtoReflect.Descriptor instead.
+func (*AnalysisDiff) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AnalysisDiff) GetInstallFiles() []*InstallFileChange {
+	if x != nil {
+		return x.InstallFiles
+	}
+	return nil
+}
+
+func (x *AnalysisDiff) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *AnalysisDiff) GetEnvironment() []*VariableChange {
+	if x != nil {
+		return x.Environment
+	}
+	return nil
+}
+
+func (x *AnalysisDiff) GetConfigArgsRemoved() []string {
+	if x != nil {
+		return x.ConfigArgsRemoved
+	}
+	return nil
+}
+
+func (x *AnalysisDiff) GetConfigArgsAdded() []string {
+	if x != nil {
+		return x.ConfigArgsAdded
+	}
+	return nil
+}
+
+type InstallFileChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// change is "added" (only in b), "removed" (only in a) or "changed" (type, mode, owner,
+	// group, hash or size).
+	Change        string       `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`
+	A             *InstallFile `protobuf:"bytes,3,opt,name=a,proto3" json:"a,omitempty"`
+	B             *InstallFile `protobuf:"bytes,4,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstallFileChange) Reset() {
+	*x = InstallFileChange{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstallFileChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstallFileChange) ProtoMessage() {}
+
+func (x *InstallFileChange) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstallFileChange.ProtoReflect.Descriptor instead.
+func (*InstallFileChange) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *InstallFileChange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *InstallFileChange) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *InstallFileChange) GetA() *InstallFile {
+	if x != nil {
+		return x.A
+	}
+	return nil
+}
+
+func (x *InstallFileChange) GetB() *InstallFile {
+	if x != nil {
+		return x.B
+	}
+	return nil
+}
+
+type VariableChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// change is "added", "removed" or "changed"; a and b are the values.
+	Change        string `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`
+	A             string `protobuf:"bytes,3,opt,name=a,proto3" json:"a,omitempty"`
+	B             string `protobuf:"bytes,4,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VariableChange) Reset() {
+	*x = VariableChange{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VariableChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VariableChange) ProtoMessage() {}
+
+func (x *VariableChange) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VariableChange.ProtoReflect.Descriptor instead.
+func (*VariableChange) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *VariableChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VariableChange) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *VariableChange) GetA() string {
+	if x != nil {
+		return x.A
+	}
+	return ""
+}
+
+func (x *VariableChange) GetB() string {
+	if x != nil {
+		return x.B
+	}
+	return ""
+}
+
 var File_spackmon_analysis_v1_analysis_proto protoreflect.FileDescriptor
 
 const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
@@ -1072,13 +1379,15 @@ const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x1f.spackmon.analysis.v1.AttributeR\n" +
 	"attributes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x89\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbb\x01\n" +
 	"\tAttribute\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
 	"\bbuild_id\x18\x02 \x01(\x03R\abuildId\x12!\n" +
 	"\finstall_file\x18\x03 \x01(\tR\vinstallFile\x12\x1a\n" +
 	"\banalyzer\x18\x04 \x01(\tR\banalyzer\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\"*\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x18\n" +
+	"\apreview\x18\x14 \x01(\tR\apreview\x12\x16\n" +
+	"\x06binary\x18\x15 \x01(\bR\x06binary\"*\n" +
 	"\x18GetAttributeValueRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\xb1\x01\n" +
 	"\x0eAttributeValue\x12\x0e\n" +
@@ -1089,14 +1398,37 @@ const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
 	"json_value\x18\x04 \x01(\tH\x02R\tjsonValue\x88\x01\x01B\b\n" +
 	"\x06_valueB\x0f\n" +
 	"\r_binary_valueB\r\n" +
-	"\v_json_value2\x8a\x05\n" +
+	"\v_json_value\"m\n" +
+	"\x13DiffAnalysisRequest\x12\f\n" +
+	"\x01a\x18\x01 \x01(\x03R\x01a\x12\f\n" +
+	"\x01b\x18\x02 \x01(\x03R\x01b\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xa8\x02\n" +
+	"\fAnalysisDiff\x12L\n" +
+	"\rinstall_files\x18\x01 \x03(\v2'.spackmon.analysis.v1.InstallFileChangeR\finstallFiles\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12F\n" +
+	"\venvironment\x18\x03 \x03(\v2$.spackmon.analysis.v1.VariableChangeR\venvironment\x12.\n" +
+	"\x13config_args_removed\x18\x04 \x03(\tR\x11configArgsRemoved\x12*\n" +
+	"\x11config_args_added\x18\x05 \x03(\tR\x0fconfigArgsAdded\"\xa1\x01\n" +
+	"\x11InstallFileChange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\tR\x06change\x12/\n" +
+	"\x01a\x18\x03 \x01(\v2!.spackmon.analysis.v1.InstallFileR\x01a\x12/\n" +
+	"\x01b\x18\x04 \x01(\v2!.spackmon.analysis.v1.InstallFileR\x01b\"X\n" +
+	"\x0eVariableChange\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\tR\x06change\x12\f\n" +
+	"\x01a\x18\x03 \x01(\tR\x01a\x12\f\n" +
+	"\x01b\x18\x04 \x01(\tR\x01b2\xe9\x05\n" +
 	"\x0fAnalysisService\x12k\n" +
 	"\x0eRecordAnalysis\x12+.spackmon.analysis.v1.RecordAnalysisRequest\x1a,.spackmon.analysis.v1.RecordAnalysisResponse\x12q\n" +
 	"\x10ListInstallFiles\x12-.spackmon.analysis.v1.ListInstallFilesRequest\x1a..spackmon.analysis.v1.ListInstallFilesResponse\x12`\n" +
 	"\x0eGetEnvironment\x12+.spackmon.analysis.v1.GetEnvironmentRequest\x1a!.spackmon.analysis.v1.Environment\x12]\n" +
 	"\rGetConfigArgs\x12*.spackmon.analysis.v1.GetConfigArgsRequest\x1a .spackmon.analysis.v1.ConfigArgs\x12k\n" +
 	"\x0eListAttributes\x12+.spackmon.analysis.v1.ListAttributesRequest\x1a,.spackmon.analysis.v1.ListAttributesResponse\x12i\n" +
-	"\x11GetAttributeValue\x12..spackmon.analysis.v1.GetAttributeValueRequest\x1a$.spackmon.analysis.v1.AttributeValueBDZBgithub.com/spackmon/spackmon/proto/spackmon/analysis/v1;analysisv1b\x06proto3"
+	"\x11GetAttributeValue\x12..spackmon.analysis.v1.GetAttributeValueRequest\x1a$.spackmon.analysis.v1.AttributeValue\x12]\n" +
+	"\fDiffAnalysis\x12).spackmon.analysis.v1.DiffAnalysisRequest\x1a\".spackmon.analysis.v1.AnalysisDiffBDZBgithub.com/spackmon/spackmon/proto/spackmon/analysis/v1;analysisv1b\x06proto3"
 
 var (
 	file_spackmon_analysis_v1_analysis_proto_rawDescOnce sync.Once
@@ -1110,7 +1442,7 @@ func file_spackmon_analysis_v1_analysis_proto_rawDescGZIP() []byte {
 	return file_spackmon_analysis_v1_analysis_proto_rawDescData
 }
 
-var file_spackmon_analysis_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_spackmon_analysis_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_spackmon_analysis_v1_analysis_proto_goTypes = []any{
 	(*RecordAnalysisRequest)(nil),    // 0: spackmon.analysis.v1.RecordAnalysisRequest
 	(*RecordAnalysisResponse)(nil),   // 1: spackmon.analysis.v1.RecordAnalysisResponse
@@ -1128,29 +1460,39 @@ var file_spackmon_analysis_v1_analysis_proto_goTypes = []any{
 	(*Attribute)(nil),                // 13: spackmon.analysis.v1.Attribute
 	(*GetAttributeValueRequest)(nil), // 14: spackmon.analysis.v1.GetAttributeValueRequest
 	(*AttributeValue)(nil),           // 15: spackmon.analysis.v1.AttributeValue
+	(*DiffAnalysisRequest)(nil),      // 16: spackmon.analysis.v1.DiffAnalysisRequest
+	(*AnalysisDiff)(nil),             // 17: spackmon.analysis.v1.AnalysisDiff
+	(*InstallFileChange)(nil),        // 18: spackmon.analysis.v1.InstallFileChange
+	(*VariableChange)(nil),           // 19: spackmon.analysis.v1.VariableChange
 }
 var file_spackmon_analysis_v1_analysis_proto_depIdxs = []int32{
 	2,  // 0: spackmon.analysis.v1.RecordAnalysisResponse.build:type_name -> spackmon.analysis.v1.BuildRef
 	5,  // 1: spackmon.analysis.v1.ListInstallFilesResponse.install_files:type_name -> spackmon.analysis.v1.InstallFile
 	8,  // 2: spackmon.analysis.v1.Environment.variables:type_name -> spackmon.analysis.v1.EnvironmentVariable
 	13, // 3: spackmon.analysis.v1.ListAttributesResponse.attributes:type_name -> spackmon.analysis.v1.Attribute
-	0,  // 4: spackmon.analysis.v1.AnalysisService.RecordAnalysis:input_type -> spackmon.analysis.v1.RecordAnalysisRequest
-	3,  // 5: spackmon.analysis.v1.AnalysisService.ListInstallFiles:input_type -> spackmon.analysis.v1.ListInstallFilesRequest
-	6,  // 6: spackmon.analysis.v1.AnalysisService.GetEnvironment:input_type -> spackmon.analysis.v1.GetEnvironmentRequest
-	9,  // 7: spackmon.analysis.v1.AnalysisService.GetConfigArgs:input_type -> spackmon.analysis.v1.GetConfigArgsRequest
-	11, // 8: spackmon.analysis.v1.AnalysisService.ListAttributes:input_type -> spackmon.analysis.v1.ListAttributesRequest
-	14, // 9: spackmon.analysis.v1.AnalysisService.GetAttributeValue:input_type -> spackmon.analysis.v1.GetAttributeValueRequest
-	1,  // 10: spackmon.analysis.v1.AnalysisService.RecordAnalysis:output_type -> spackmon.analysis.v1.RecordAnalysisResponse
-	4,  // 11: spackmon.analysis.v1.AnalysisService.ListInstallFiles:output_type -> spackmon.analysis.v1.ListInstallFilesResponse
-	7,  // 12: spackmon.analysis.v1.AnalysisService.GetEnvironment:output_type -> spackmon.analysis.v1.Environment
-	10, // 13: spackmon.analysis.v1.AnalysisService.GetConfigArgs:output_type -> spackmon.analysis.v1.ConfigArgs
-	12, // 14: spackmon.analysis.v1.AnalysisService.ListAttributes:output_type -> spackmon.analysis.v1.ListAttributesResponse
-	15, // 15: spackmon.analysis.v1.AnalysisService.GetAttributeValue:output_type -> spackmon.analysis.v1.AttributeValue
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	18, // 4: spackmon.analysis.v1.AnalysisDiff.install_files:type_name -> spackmon.analysis.v1.InstallFileChange
+	19, // 5: spackmon.analysis.v1.AnalysisDiff.environment:type_name -> spackmon.analysis.v1.VariableChange
+	5,  // 6: spackmon.analysis.v1.InstallFileChange.a:type_name -> spackmon.analysis.v1.InstallFile
+	5,  // 7: spackmon.analysis.v1.InstallFileChange.b:type_name -> spackmon.analysis.v1.InstallFile
+	0,  // 8: spackmon.analysis.v1.AnalysisService.RecordAnalysis:input_type -> spackmon.analysis.v1.RecordAnalysisRequest
+	3,  // 9: spackmon.analysis.v1.AnalysisService.ListInstallFiles:input_type -> spackmon.analysis.v1.ListInstallFilesRequest
+	6,  // 10: spackmon.analysis.v1.AnalysisService.GetEnvironment:input_type -> spackmon.analysis.v1.GetEnvironmentRequest
+	9,  // 11: spackmon.analysis.v1.AnalysisService.GetConfigArgs:input_type -> spackmon.analysis.v1.GetConfigArgsRequest
+	11, // 12: spackmon.analysis.v1.AnalysisService.ListAttributes:input_type -> spackmon.analysis.v1.ListAttributesRequest
+	14, // 13: spackmon.analysis.v1.AnalysisService.GetAttributeValue:input_type -> spackmon.analysis.v1.GetAttributeValueRequest
+	16, // 14: spackmon.analysis.v1.AnalysisService.DiffAnalysis:input_type -> spackmon.analysis.v1.DiffAnalysisRequest
+	1,  // 15: spackmon.analysis.v1.AnalysisService.RecordAnalysis:output_type -> spackmon.analysis.v1.RecordAnalysisResponse
+	4,  // 16: spackmon.analysis.v1.AnalysisService.ListInstallFiles:output_type -> spackmon.analysis.v1.ListInstallFilesResponse
+	7,  // 17: spackmon.analysis.v1.AnalysisService.GetEnvironment:output_type -> spackmon.analysis.v1.Environment
+	10, // 18: spackmon.analysis.v1.AnalysisService.GetConfigArgs:output_type -> spackmon.analysis.v1.ConfigArgs
+	12, // 19: spackmon.analysis.v1.AnalysisService.ListAttributes:output_type -> spackmon.analysis.v1.ListAttributesResponse
+	15, // 20: spackmon.analysis.v1.AnalysisService.GetAttributeValue:output_type -> spackmon.analysis.v1.AttributeValue
+	17, // 21: spackmon.analysis.v1.AnalysisService.DiffAnalysis:output_type -> spackmon.analysis.v1.AnalysisDiff
+	15, // [15:22] is the sub-list for method output_type
+	8,  // [8:15] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_analysis_v1_analysis_proto_init() }
@@ -1166,7 +1508,7 @@ func file_spackmon_analysis_v1_analysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_analysis_v1_analysis_proto_rawDesc), len(file_spackmon_analysis_v1_analysis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	AnalysisService_GetConfigArgs_FullMethodName     = "/spackmon.analysis.v1.AnalysisService/GetConfigArgs"
 	AnalysisService_ListAttributes_FullMethodName    = "/spackmon.analysis.v1.AnalysisService/ListAttributes"
 	AnalysisService_GetAttributeValue_FullMethodName = "/spackmon.analysis.v1.AnalysisService/GetAttributeValue"
+	AnalysisService_DiffAnalysis_FullMethodName      = "/spackmon.analysis.v1.AnalysisService/DiffAnalysis"
 )
 
 // AnalysisServiceClient is the client API for AnalysisService service.
@@ -43,6 +44,9 @@ type AnalysisServiceClient interface {
 	// build of one spec.
 	ListAttributes(ctx context.Context, in *ListAttributesRequest, opts ...grpc.CallOption) (*ListAttributesResponse, error)
 	GetAttributeValue(ctx context.Context, in *GetAttributeValueRequest, opts ...grpc.CallOption) (*AttributeValue, error)
+	// DiffAnalysis compares the results of two builds: install files added, removed or
+	// changed (a page at a time, by path), environment variables and configure arguments.
+	DiffAnalysis(ctx context.Context, in *DiffAnalysisRequest, opts ...grpc.CallOption) (*AnalysisDiff, error)
 }
 
 type analysisServiceClient struct {
@@ -113,6 +117,16 @@ func (c *analysisServiceClient) GetAttributeValue(ctx context.Context, in *GetAt
 	return out, nil
 }
 
+func (c *analysisServiceClient) DiffAnalysis(ctx context.Context, in *DiffAnalysisRequest, opts ...grpc.CallOption) (*AnalysisDiff, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AnalysisDiff)
+	err := c.cc.Invoke(ctx, AnalysisService_DiffAnalysis_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnalysisServiceServer is the server API for AnalysisService service.
 // All implementations must embed UnimplementedAnalysisServiceServer
 // for forward compatibility.
@@ -126,6 +140,9 @@ type AnalysisServiceServer interface {
 	// build of one spec.
 	ListAttributes(context.Context, *ListAttributesRequest) (*ListAttributesResponse, error)
 	GetAttributeValue(context.Context, *GetAttributeValueRequest) (*AttributeValue, error)
+	// DiffAnalysis compares the results of two builds: install files added, removed or
+	// changed (a page at a time, by path), environment variables and configure arguments.
+	DiffAnalysis(context.Context, *DiffAnalysisRequest) (*AnalysisDiff, error)
 	mustEmbedUnimplementedAnalysisServiceServer()
 }
 
@@ -153,6 +170,9 @@ func (UnimplementedAnalysisServiceServer) ListAttributes(context.Context, *ListA
 }
 func (UnimplementedAnalysisServiceServer) GetAttributeValue(context.Context, *GetAttributeValueRequest) (*AttributeValue, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAttributeValue not implemented")
+}
+func (UnimplementedAnalysisServiceServer) DiffAnalysis(context.Context, *DiffAnalysisRequest) (*AnalysisDiff, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiffAnalysis not implemented")
 }
 func (UnimplementedAnalysisServiceServer) mustEmbedUnimplementedAnalysisServiceServer() {}
 func (UnimplementedAnalysisServiceServer) testEmbeddedByValue()                         {}
@@ -283,6 +303,24 @@ func _AnalysisService_GetAttributeValue_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalysisService_DiffAnalysis_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiffAnalysisRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalysisServiceServer).DiffAnalysis(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalysisService_DiffAnalysis_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalysisServiceServer).DiffAnalysis(ctx, req.(*DiffAnalysisRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnalysisService_ServiceDesc is the grpc.ServiceDesc for AnalysisService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -313,6 +351,10 @@ var AnalysisService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAttributeValue",
 			Handler:    _AnalysisService_GetAttributeValue_Handler,
+		},
+		{
+			MethodName: "DiffAnalysis",
+			Handler:    _AnalysisService_DiffAnalysis_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

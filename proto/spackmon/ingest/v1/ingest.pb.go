@@ -713,12 +713,16 @@ type ListBuildsRequest struct {
 	Owner        string                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
 	Hostname     string                 `protobuf:"bytes,5,opt,name=hostname,proto3" json:"hostname,omitempty"`
 	SpackVersion string                 `protobuf:"bytes,6,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
-	// q matches spec name, version, full hash, hostname or tag.
+	// q matches spec name, version, full hash, hostname, compiler (name@version) or tag.
 	Q         string `protobuf:"bytes,7,opt,name=q,proto3" json:"q,omitempty"`
 	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// spec_id keeps the builds of one spec.
-	SpecId        int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	SpecId int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	// order_by sorts the builds: "" or "id" newest first, "updated" most recently updated
+	// first, "name" by spec name, "status" by status (each then newest first). The page
+	// token belongs to the order it was given with.
+	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +825,13 @@ func (x *ListBuildsRequest) GetSpecId() int64 {
 		return x.SpecId
 	}
 	return 0
+}
+
+func (x *ListBuildsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListBuildsResponse struct {
@@ -2250,6 +2261,1066 @@ func (x *SpecsByName) GetNextPageToken() string {
 	return ""
 }
 
+type CountBuildsByDayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// days is how many days back to count, today included: 1 to 366, 30 when 0.
+	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
+	// owner, when set, counts only that owner's builds.
+	Owner         string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountBuildsByDayRequest) Reset() {
+	*x = CountBuildsByDayRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountBuildsByDayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountBuildsByDayRequest) ProtoMessage() {}
+
+func (x *CountBuildsByDayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountBuildsByDayRequest.ProtoReflect.Descriptor instead.
+func (*CountBuildsByDayRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CountBuildsByDayRequest) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CountBuildsByDayRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+type BuildCountsByDay struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// days lists every day of the range, oldest first, including the days without builds.
+	Days          []*DayCounts `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildCountsByDay) Reset() {
+	*x = BuildCountsByDay{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildCountsByDay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildCountsByDay) ProtoMessage() {}
+
+func (x *BuildCountsByDay) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildCountsByDay.ProtoReflect.Descriptor instead.
+func (*BuildCountsByDay) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *BuildCountsByDay) GetDays() []*DayCounts {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+type DayCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// day is the UTC date, YYYY-MM-DD.
+	Day           string `protobuf:"bytes,1,opt,name=day,proto3" json:"day,omitempty"`
+	Success       int64  `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
+	Failed        int64  `protobuf:"varint,3,opt,name=failed,proto3" json:"failed,omitempty"`
+	Cancelled     int64  `protobuf:"varint,4,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	Notrun        int64  `protobuf:"varint,5,opt,name=notrun,proto3" json:"notrun,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DayCounts) Reset() {
+	*x = DayCounts{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DayCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DayCounts) ProtoMessage() {}
+
+func (x *DayCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DayCounts.ProtoReflect.Descriptor instead.
+func (*DayCounts) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DayCounts) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *DayCounts) GetSuccess() int64 {
+	if x != nil {
+		return x.Success
+	}
+	return 0
+}
+
+func (x *DayCounts) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *DayCounts) GetCancelled() int64 {
+	if x != nil {
+		return x.Cancelled
+	}
+	return 0
+}
+
+func (x *DayCounts) GetNotrun() int64 {
+	if x != nil {
+		return x.Notrun
+	}
+	return 0
+}
+
+type ListSpecBuildsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// full_hashes are the specs, at most 500.
+	FullHashes []string `protobuf:"bytes,1,rep,name=full_hashes,json=fullHashes,proto3" json:"full_hashes,omitempty"`
+	// per_spec is how many of each spec's newest builds to give: 1 to 20, 5 when 0.
+	PerSpec       int32 `protobuf:"varint,2,opt,name=per_spec,json=perSpec,proto3" json:"per_spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSpecBuildsRequest) Reset() {
+	*x = ListSpecBuildsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSpecBuildsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSpecBuildsRequest) ProtoMessage() {}
+
+func (x *ListSpecBuildsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSpecBuildsRequest.ProtoReflect.Descriptor instead.
+func (*ListSpecBuildsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListSpecBuildsRequest) GetFullHashes() []string {
+	if x != nil {
+		return x.FullHashes
+	}
+	return nil
+}
+
+func (x *ListSpecBuildsRequest) GetPerSpec() int32 {
+	if x != nil {
+		return x.PerSpec
+	}
+	return 0
+}
+
+type ListSpecBuildsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// specs has one entry per asked hash that has builds, in the order asked.
+	Specs         []*SpecBuilds `protobuf:"bytes,1,rep,name=specs,proto3" json:"specs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSpecBuildsResponse) Reset() {
+	*x = ListSpecBuildsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSpecBuildsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSpecBuildsResponse) ProtoMessage() {}
+
+func (x *ListSpecBuildsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSpecBuildsResponse.ProtoReflect.Descriptor instead.
+func (*ListSpecBuildsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListSpecBuildsResponse) GetSpecs() []*SpecBuilds {
+	if x != nil {
+		return x.Specs
+	}
+	return nil
+}
+
+type SpecBuilds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FullHash      string                 `protobuf:"bytes,1,opt,name=full_hash,json=fullHash,proto3" json:"full_hash,omitempty"`
+	Builds        []*BuildStatus         `protobuf:"bytes,2,rep,name=builds,proto3" json:"builds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecBuilds) Reset() {
+	*x = SpecBuilds{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecBuilds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecBuilds) ProtoMessage() {}
+
+func (x *SpecBuilds) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecBuilds.ProtoReflect.Descriptor instead.
+func (*SpecBuilds) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SpecBuilds) GetFullHash() string {
+	if x != nil {
+		return x.FullHash
+	}
+	return ""
+}
+
+func (x *SpecBuilds) GetBuilds() []*BuildStatus {
+	if x != nil {
+		return x.Builds
+	}
+	return nil
+}
+
+type BuildStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildStatus) Reset() {
+	*x = BuildStatus{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildStatus) ProtoMessage() {}
+
+func (x *BuildStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildStatus.ProtoReflect.Descriptor instead.
+func (*BuildStatus) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *BuildStatus) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *BuildStatus) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type GetBuildMatrixRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// package is the spec name.
+	Package string `protobuf:"bytes,1,opt,name=package,proto3" json:"package,omitempty"`
+	// arch keeps the builds of specs of one platform-os ("linux-ubuntu20.04"); all when "" or
+	// "all".
+	Arch          string `protobuf:"bytes,2,opt,name=arch,proto3" json:"arch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBuildMatrixRequest) Reset() {
+	*x = GetBuildMatrixRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBuildMatrixRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBuildMatrixRequest) ProtoMessage() {}
+
+func (x *GetBuildMatrixRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBuildMatrixRequest.ProtoReflect.Descriptor instead.
+func (*GetBuildMatrixRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetBuildMatrixRequest) GetPackage() string {
+	if x != nil {
+		return x.Package
+	}
+	return ""
+}
+
+func (x *GetBuildMatrixRequest) GetArch() string {
+	if x != nil {
+		return x.Arch
+	}
+	return ""
+}
+
+type BuildMatrix struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// versions are sorted as versions (1.10 after 1.9), newest first; compilers by name
+	// and version.
+	Versions  []string      `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	Compilers []string      `protobuf:"bytes,2,rep,name=compilers,proto3" json:"compilers,omitempty"`
+	Cells     []*MatrixCell `protobuf:"bytes,3,rep,name=cells,proto3" json:"cells,omitempty"`
+	// archs lists the platform-os values the package has specs for, to choose from.
+	Archs         []string `protobuf:"bytes,4,rep,name=archs,proto3" json:"archs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildMatrix) Reset() {
+	*x = BuildMatrix{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildMatrix) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildMatrix) ProtoMessage() {}
+
+func (x *BuildMatrix) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildMatrix.ProtoReflect.Descriptor instead.
+func (*BuildMatrix) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *BuildMatrix) GetVersions() []string {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *BuildMatrix) GetCompilers() []string {
+	if x != nil {
+		return x.Compilers
+	}
+	return nil
+}
+
+func (x *BuildMatrix) GetCells() []*MatrixCell {
+	if x != nil {
+		return x.Cells
+	}
+	return nil
+}
+
+func (x *BuildMatrix) GetArchs() []string {
+	if x != nil {
+		return x.Archs
+	}
+	return nil
+}
+
+type MatrixCell struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// compiler is name@version, "" for specs without one.
+	Compiler  string `protobuf:"bytes,2,opt,name=compiler,proto3" json:"compiler,omitempty"`
+	Success   int64  `protobuf:"varint,3,opt,name=success,proto3" json:"success,omitempty"`
+	Failed    int64  `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
+	Cancelled int64  `protobuf:"varint,5,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	Notrun    int64  `protobuf:"varint,6,opt,name=notrun,proto3" json:"notrun,omitempty"`
+	// failed_concretization counts the specs of this version and compiler that Spack could
+	// not concretize.
+	FailedConcretization int64 `protobuf:"varint,7,opt,name=failed_concretization,json=failedConcretization,proto3" json:"failed_concretization,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MatrixCell) Reset() {
+	*x = MatrixCell{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatrixCell) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatrixCell) ProtoMessage() {}
+
+func (x *MatrixCell) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatrixCell.ProtoReflect.Descriptor instead.
+func (*MatrixCell) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *MatrixCell) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *MatrixCell) GetCompiler() string {
+	if x != nil {
+		return x.Compiler
+	}
+	return ""
+}
+
+func (x *MatrixCell) GetSuccess() int64 {
+	if x != nil {
+		return x.Success
+	}
+	return 0
+}
+
+func (x *MatrixCell) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *MatrixCell) GetCancelled() int64 {
+	if x != nil {
+		return x.Cancelled
+	}
+	return 0
+}
+
+func (x *MatrixCell) GetNotrun() int64 {
+	if x != nil {
+		return x.Notrun
+	}
+	return 0
+}
+
+func (x *MatrixCell) GetFailedConcretization() int64 {
+	if x != nil {
+		return x.FailedConcretization
+	}
+	return 0
+}
+
+type GrepPhaseOutputRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	Name    string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// text is looked for in every line, ignoring case; 1 to 200 characters.
+	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrepPhaseOutputRequest) Reset() {
+	*x = GrepPhaseOutputRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrepPhaseOutputRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrepPhaseOutputRequest) ProtoMessage() {}
+
+func (x *GrepPhaseOutputRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrepPhaseOutputRequest.ProtoReflect.Descriptor instead.
+func (*GrepPhaseOutputRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GrepPhaseOutputRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *GrepPhaseOutputRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GrepPhaseOutputRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *GrepPhaseOutputRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GrepPhaseOutputRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type GrepPhaseOutputResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*LogLine             `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrepPhaseOutputResponse) Reset() {
+	*x = GrepPhaseOutputResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrepPhaseOutputResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrepPhaseOutputResponse) ProtoMessage() {}
+
+func (x *GrepPhaseOutputResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrepPhaseOutputResponse.ProtoReflect.Descriptor instead.
+func (*GrepPhaseOutputResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GrepPhaseOutputResponse) GetLines() []*LogLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *GrepPhaseOutputResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type LogLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// line_no counts from 1.
+	LineNo int64 `protobuf:"varint,1,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
+	// text is the line, cut at 1 KiB.
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogLine) Reset() {
+	*x = LogLine{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogLine) ProtoMessage() {}
+
+func (x *LogLine) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
+func (*LogLine) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *LogLine) GetLineNo() int64 {
+	if x != nil {
+		return x.LineNo
+	}
+	return 0
+}
+
+func (x *LogLine) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type DiffSpecsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// a and b are full hashes (or DAG hashes); the spack versions narrow them when set.
+	A             string `protobuf:"bytes,1,opt,name=a,proto3" json:"a,omitempty"`
+	B             string `protobuf:"bytes,2,opt,name=b,proto3" json:"b,omitempty"`
+	SpackVersionA string `protobuf:"bytes,3,opt,name=spack_version_a,json=spackVersionA,proto3" json:"spack_version_a,omitempty"`
+	SpackVersionB string `protobuf:"bytes,4,opt,name=spack_version_b,json=spackVersionB,proto3" json:"spack_version_b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiffSpecsRequest) Reset() {
+	*x = DiffSpecsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiffSpecsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiffSpecsRequest) ProtoMessage() {}
+
+func (x *DiffSpecsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiffSpecsRequest.ProtoReflect.Descriptor instead.
+func (*DiffSpecsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *DiffSpecsRequest) GetA() string {
+	if x != nil {
+		return x.A
+	}
+	return ""
+}
+
+func (x *DiffSpecsRequest) GetB() string {
+	if x != nil {
+		return x.B
+	}
+	return ""
+}
+
+func (x *DiffSpecsRequest) GetSpackVersionA() string {
+	if x != nil {
+		return x.SpackVersionA
+	}
+	return ""
+}
+
+func (x *DiffSpecsRequest) GetSpackVersionB() string {
+	if x != nil {
+		return x.SpackVersionB
+	}
+	return ""
+}
+
+type SpecDiff struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	A     *Spec                  `protobuf:"bytes,1,opt,name=a,proto3" json:"a,omitempty"`
+	B     *Spec                  `protobuf:"bytes,2,opt,name=b,proto3" json:"b,omitempty"`
+	// fields lists the top-level differences: version, compiler, arch, namespace.
+	Fields []*FieldChange `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	// variants lists the parameters that differ.
+	Variants      []*FieldChange      `protobuf:"bytes,4,rep,name=variants,proto3" json:"variants,omitempty"`
+	Dependencies  []*DependencyChange `protobuf:"bytes,5,rep,name=dependencies,proto3" json:"dependencies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecDiff) Reset() {
+	*x = SpecDiff{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecDiff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecDiff) ProtoMessage() {}
+
+func (x *SpecDiff) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecDiff.ProtoReflect.Descriptor instead.
+func (*SpecDiff) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SpecDiff) GetA() *Spec {
+	if x != nil {
+		return x.A
+	}
+	return nil
+}
+
+func (x *SpecDiff) GetB() *Spec {
+	if x != nil {
+		return x.B
+	}
+	return nil
+}
+
+func (x *SpecDiff) GetFields() []*FieldChange {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *SpecDiff) GetVariants() []*FieldChange {
+	if x != nil {
+		return x.Variants
+	}
+	return nil
+}
+
+func (x *SpecDiff) GetDependencies() []*DependencyChange {
+	if x != nil {
+		return x.Dependencies
+	}
+	return nil
+}
+
+type FieldChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// a and b are the values, "" when one side has none.
+	A             string `protobuf:"bytes,2,opt,name=a,proto3" json:"a,omitempty"`
+	B             string `protobuf:"bytes,3,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldChange) Reset() {
+	*x = FieldChange{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldChange) ProtoMessage() {}
+
+func (x *FieldChange) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldChange.ProtoReflect.Descriptor instead.
+func (*FieldChange) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *FieldChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FieldChange) GetA() string {
+	if x != nil {
+		return x.A
+	}
+	return ""
+}
+
+func (x *FieldChange) GetB() string {
+	if x != nil {
+		return x.B
+	}
+	return ""
+}
+
+type DependencyChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// change is "added" (only in b), "removed" (only in a) or "changed".
+	Change        string    `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`
+	A             *SpecLink `protobuf:"bytes,3,opt,name=a,proto3" json:"a,omitempty"`
+	B             *SpecLink `protobuf:"bytes,4,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DependencyChange) Reset() {
+	*x = DependencyChange{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DependencyChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DependencyChange) ProtoMessage() {}
+
+func (x *DependencyChange) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DependencyChange.ProtoReflect.Descriptor instead.
+func (*DependencyChange) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DependencyChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DependencyChange) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *DependencyChange) GetA() *SpecLink {
+	if x != nil {
+		return x.A
+	}
+	return nil
+}
+
+func (x *DependencyChange) GetB() *SpecLink {
+	if x != nil {
+		return x.B
+	}
+	return nil
+}
+
 type TombstoneOwnBuildsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2258,7 +3329,7 @@ type TombstoneOwnBuildsRequest struct {
 
 func (x *TombstoneOwnBuildsRequest) Reset() {
 	*x = TombstoneOwnBuildsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +3341,7 @@ func (x *TombstoneOwnBuildsRequest) String() string {
 func (*TombstoneOwnBuildsRequest) ProtoMessage() {}
 
 func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +3354,7 @@ func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TombstoneOwnBuildsRequest.ProtoReflect.Descriptor instead.
 func (*TombstoneOwnBuildsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{47}
 }
 
 type TombstoneOwnBuildsResponse struct {
@@ -2297,7 +3368,7 @@ type TombstoneOwnBuildsResponse struct {
 
 func (x *TombstoneOwnBuildsResponse) Reset() {
 	*x = TombstoneOwnBuildsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2309,7 +3380,7 @@ func (x *TombstoneOwnBuildsResponse) String() string {
 func (*TombstoneOwnBuildsResponse) ProtoMessage() {}
 
 func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2322,7 +3393,7 @@ func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TombstoneOwnBuildsResponse.ProtoReflect.Descriptor instead.
 func (*TombstoneOwnBuildsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TombstoneOwnBuildsResponse) GetOwner() string {
@@ -2398,7 +3469,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x94\x02\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xaf\x02\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -2411,7 +3482,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\t \x01(\tR\tpageToken\x12\x17\n" +
 	"\aspec_id\x18\n" +
-	" \x01(\x03R\x06specId\"o\n" +
+	" \x01(\x03R\x06specId\x12\x19\n" +
+	"\border_by\x18\v \x01(\tR\aorderBy\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
@@ -2546,11 +3618,85 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"e\n" +
 	"\vSpecsByName\x12.\n" +
 	"\x05specs\x18\x01 \x03(\v2\x18.spackmon.ingest.v1.SpecR\x05specs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x1b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x17CountBuildsByDayRequest\x12\x12\n" +
+	"\x04days\x18\x01 \x01(\x05R\x04days\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\"E\n" +
+	"\x10BuildCountsByDay\x121\n" +
+	"\x04days\x18\x01 \x03(\v2\x1d.spackmon.ingest.v1.DayCountsR\x04days\"\x85\x01\n" +
+	"\tDayCounts\x12\x10\n" +
+	"\x03day\x18\x01 \x01(\tR\x03day\x12\x18\n" +
+	"\asuccess\x18\x02 \x01(\x03R\asuccess\x12\x16\n" +
+	"\x06failed\x18\x03 \x01(\x03R\x06failed\x12\x1c\n" +
+	"\tcancelled\x18\x04 \x01(\x03R\tcancelled\x12\x16\n" +
+	"\x06notrun\x18\x05 \x01(\x03R\x06notrun\"S\n" +
+	"\x15ListSpecBuildsRequest\x12\x1f\n" +
+	"\vfull_hashes\x18\x01 \x03(\tR\n" +
+	"fullHashes\x12\x19\n" +
+	"\bper_spec\x18\x02 \x01(\x05R\aperSpec\"N\n" +
+	"\x16ListSpecBuildsResponse\x124\n" +
+	"\x05specs\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.SpecBuildsR\x05specs\"b\n" +
+	"\n" +
+	"SpecBuilds\x12\x1b\n" +
+	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x127\n" +
+	"\x06builds\x18\x02 \x03(\v2\x1f.spackmon.ingest.v1.BuildStatusR\x06builds\"5\n" +
+	"\vBuildStatus\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\"E\n" +
+	"\x15GetBuildMatrixRequest\x12\x18\n" +
+	"\apackage\x18\x01 \x01(\tR\apackage\x12\x12\n" +
+	"\x04arch\x18\x02 \x01(\tR\x04arch\"\x93\x01\n" +
+	"\vBuildMatrix\x12\x1a\n" +
+	"\bversions\x18\x01 \x03(\tR\bversions\x12\x1c\n" +
+	"\tcompilers\x18\x02 \x03(\tR\tcompilers\x124\n" +
+	"\x05cells\x18\x03 \x03(\v2\x1e.spackmon.ingest.v1.MatrixCellR\x05cells\x12\x14\n" +
+	"\x05archs\x18\x04 \x03(\tR\x05archs\"\xdf\x01\n" +
+	"\n" +
+	"MatrixCell\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1a\n" +
+	"\bcompiler\x18\x02 \x01(\tR\bcompiler\x12\x18\n" +
+	"\asuccess\x18\x03 \x01(\x03R\asuccess\x12\x16\n" +
+	"\x06failed\x18\x04 \x01(\x03R\x06failed\x12\x1c\n" +
+	"\tcancelled\x18\x05 \x01(\x03R\tcancelled\x12\x16\n" +
+	"\x06notrun\x18\x06 \x01(\x03R\x06notrun\x123\n" +
+	"\x15failed_concretization\x18\a \x01(\x03R\x14failedConcretization\"\x97\x01\n" +
+	"\x16GrepPhaseOutputRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"t\n" +
+	"\x17GrepPhaseOutputResponse\x121\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1b.spackmon.ingest.v1.LogLineR\x05lines\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\aLogLine\x12\x17\n" +
+	"\aline_no\x18\x01 \x01(\x03R\x06lineNo\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"~\n" +
+	"\x10DiffSpecsRequest\x12\f\n" +
+	"\x01a\x18\x01 \x01(\tR\x01a\x12\f\n" +
+	"\x01b\x18\x02 \x01(\tR\x01b\x12&\n" +
+	"\x0fspack_version_a\x18\x03 \x01(\tR\rspackVersionA\x12&\n" +
+	"\x0fspack_version_b\x18\x04 \x01(\tR\rspackVersionB\"\x9a\x02\n" +
+	"\bSpecDiff\x12&\n" +
+	"\x01a\x18\x01 \x01(\v2\x18.spackmon.ingest.v1.SpecR\x01a\x12&\n" +
+	"\x01b\x18\x02 \x01(\v2\x18.spackmon.ingest.v1.SpecR\x01b\x127\n" +
+	"\x06fields\x18\x03 \x03(\v2\x1f.spackmon.ingest.v1.FieldChangeR\x06fields\x12;\n" +
+	"\bvariants\x18\x04 \x03(\v2\x1f.spackmon.ingest.v1.FieldChangeR\bvariants\x12H\n" +
+	"\fdependencies\x18\x05 \x03(\v2$.spackmon.ingest.v1.DependencyChangeR\fdependencies\"=\n" +
+	"\vFieldChange\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\f\n" +
+	"\x01a\x18\x02 \x01(\tR\x01a\x12\f\n" +
+	"\x01b\x18\x03 \x01(\tR\x01b\"\x96\x01\n" +
+	"\x10DependencyChange\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\tR\x06change\x12*\n" +
+	"\x01a\x18\x03 \x01(\v2\x1c.spackmon.ingest.v1.SpecLinkR\x01a\x12*\n" +
+	"\x01b\x18\x04 \x01(\v2\x1c.spackmon.ingest.v1.SpecLinkR\x01b\"\x1b\n" +
 	"\x19TombstoneOwnBuildsRequest\"J\n" +
 	"\x1aTombstoneOwnBuildsResponse\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
-	"\x06builds\x18\x02 \x01(\x03R\x06builds2\xf7\b\n" +
+	"\x06builds\x18\x02 \x01(\x03R\x06builds2\xe2\f\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -2563,7 +3709,12 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0fListBuildEvents\x12*.spackmon.ingest.v1.ListBuildEventsRequest\x1a+.spackmon.ingest.v1.ListBuildEventsResponse\x12X\n" +
 	"\tListSpecs\x12$.spackmon.ingest.v1.ListSpecsRequest\x1a%.spackmon.ingest.v1.ListSpecsResponse\x12G\n" +
 	"\aGetSpec\x12\".spackmon.ingest.v1.GetSpecRequest\x1a\x18.spackmon.ingest.v1.Spec\x12^\n" +
-	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByName\x12s\n" +
+	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByName\x12e\n" +
+	"\x10CountBuildsByDay\x12+.spackmon.ingest.v1.CountBuildsByDayRequest\x1a$.spackmon.ingest.v1.BuildCountsByDay\x12g\n" +
+	"\x0eListSpecBuilds\x12).spackmon.ingest.v1.ListSpecBuildsRequest\x1a*.spackmon.ingest.v1.ListSpecBuildsResponse\x12\\\n" +
+	"\x0eGetBuildMatrix\x12).spackmon.ingest.v1.GetBuildMatrixRequest\x1a\x1f.spackmon.ingest.v1.BuildMatrix\x12j\n" +
+	"\x0fGrepPhaseOutput\x12*.spackmon.ingest.v1.GrepPhaseOutputRequest\x1a+.spackmon.ingest.v1.GrepPhaseOutputResponse\x12O\n" +
+	"\tDiffSpecs\x12$.spackmon.ingest.v1.DiffSpecsRequest\x1a\x1c.spackmon.ingest.v1.SpecDiff\x12s\n" +
 	"\x12TombstoneOwnBuilds\x12-.spackmon.ingest.v1.TombstoneOwnBuildsRequest\x1a..spackmon.ingest.v1.TombstoneOwnBuildsResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
@@ -2578,7 +3729,7 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*NewSpecRequest)(nil),             // 0: spackmon.ingest.v1.NewSpecRequest
 	(*NewSpecResponse)(nil),            // 1: spackmon.ingest.v1.NewSpecResponse
@@ -2610,14 +3761,31 @@ var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*SpecLink)(nil),                   // 27: spackmon.ingest.v1.SpecLink
 	(*ListSpecsByNameRequest)(nil),     // 28: spackmon.ingest.v1.ListSpecsByNameRequest
 	(*SpecsByName)(nil),                // 29: spackmon.ingest.v1.SpecsByName
-	(*TombstoneOwnBuildsRequest)(nil),  // 30: spackmon.ingest.v1.TombstoneOwnBuildsRequest
-	(*TombstoneOwnBuildsResponse)(nil), // 31: spackmon.ingest.v1.TombstoneOwnBuildsResponse
-	nil,                                // 32: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
+	(*CountBuildsByDayRequest)(nil),    // 30: spackmon.ingest.v1.CountBuildsByDayRequest
+	(*BuildCountsByDay)(nil),           // 31: spackmon.ingest.v1.BuildCountsByDay
+	(*DayCounts)(nil),                  // 32: spackmon.ingest.v1.DayCounts
+	(*ListSpecBuildsRequest)(nil),      // 33: spackmon.ingest.v1.ListSpecBuildsRequest
+	(*ListSpecBuildsResponse)(nil),     // 34: spackmon.ingest.v1.ListSpecBuildsResponse
+	(*SpecBuilds)(nil),                 // 35: spackmon.ingest.v1.SpecBuilds
+	(*BuildStatus)(nil),                // 36: spackmon.ingest.v1.BuildStatus
+	(*GetBuildMatrixRequest)(nil),      // 37: spackmon.ingest.v1.GetBuildMatrixRequest
+	(*BuildMatrix)(nil),                // 38: spackmon.ingest.v1.BuildMatrix
+	(*MatrixCell)(nil),                 // 39: spackmon.ingest.v1.MatrixCell
+	(*GrepPhaseOutputRequest)(nil),     // 40: spackmon.ingest.v1.GrepPhaseOutputRequest
+	(*GrepPhaseOutputResponse)(nil),    // 41: spackmon.ingest.v1.GrepPhaseOutputResponse
+	(*LogLine)(nil),                    // 42: spackmon.ingest.v1.LogLine
+	(*DiffSpecsRequest)(nil),           // 43: spackmon.ingest.v1.DiffSpecsRequest
+	(*SpecDiff)(nil),                   // 44: spackmon.ingest.v1.SpecDiff
+	(*FieldChange)(nil),                // 45: spackmon.ingest.v1.FieldChange
+	(*DependencyChange)(nil),           // 46: spackmon.ingest.v1.DependencyChange
+	(*TombstoneOwnBuildsRequest)(nil),  // 47: spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	(*TombstoneOwnBuildsResponse)(nil), // 48: spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	nil,                                // 49: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),      // 50: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	32, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	49, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
@@ -2625,44 +3793,66 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
 	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
 	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	33, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	33, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	33, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	50, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	50, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	50, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
 	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
 	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
 	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
 	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	33, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	50, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
 	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
-	0,  // 18: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
-	3,  // 19: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
-	6,  // 20: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
-	8,  // 21: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
-	11, // 22: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
-	13, // 23: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
-	18, // 24: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
-	20, // 25: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
-	23, // 26: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
-	25, // 27: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
-	28, // 28: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
-	30, // 29: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
-	1,  // 30: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 31: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 32: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 33: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 34: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 35: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 36: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 37: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 38: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 39: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	29, // 40: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	31, // 41: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
-	30, // [30:42] is the sub-list for method output_type
-	18, // [18:30] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	32, // 18: spackmon.ingest.v1.BuildCountsByDay.days:type_name -> spackmon.ingest.v1.DayCounts
+	35, // 19: spackmon.ingest.v1.ListSpecBuildsResponse.specs:type_name -> spackmon.ingest.v1.SpecBuilds
+	36, // 20: spackmon.ingest.v1.SpecBuilds.builds:type_name -> spackmon.ingest.v1.BuildStatus
+	39, // 21: spackmon.ingest.v1.BuildMatrix.cells:type_name -> spackmon.ingest.v1.MatrixCell
+	42, // 22: spackmon.ingest.v1.GrepPhaseOutputResponse.lines:type_name -> spackmon.ingest.v1.LogLine
+	26, // 23: spackmon.ingest.v1.SpecDiff.a:type_name -> spackmon.ingest.v1.Spec
+	26, // 24: spackmon.ingest.v1.SpecDiff.b:type_name -> spackmon.ingest.v1.Spec
+	45, // 25: spackmon.ingest.v1.SpecDiff.fields:type_name -> spackmon.ingest.v1.FieldChange
+	45, // 26: spackmon.ingest.v1.SpecDiff.variants:type_name -> spackmon.ingest.v1.FieldChange
+	46, // 27: spackmon.ingest.v1.SpecDiff.dependencies:type_name -> spackmon.ingest.v1.DependencyChange
+	27, // 28: spackmon.ingest.v1.DependencyChange.a:type_name -> spackmon.ingest.v1.SpecLink
+	27, // 29: spackmon.ingest.v1.DependencyChange.b:type_name -> spackmon.ingest.v1.SpecLink
+	0,  // 30: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
+	3,  // 31: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
+	6,  // 32: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
+	8,  // 33: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
+	11, // 34: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
+	13, // 35: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
+	18, // 36: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	20, // 37: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
+	23, // 38: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
+	25, // 39: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
+	28, // 40: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
+	30, // 41: spackmon.ingest.v1.IngestService.CountBuildsByDay:input_type -> spackmon.ingest.v1.CountBuildsByDayRequest
+	33, // 42: spackmon.ingest.v1.IngestService.ListSpecBuilds:input_type -> spackmon.ingest.v1.ListSpecBuildsRequest
+	37, // 43: spackmon.ingest.v1.IngestService.GetBuildMatrix:input_type -> spackmon.ingest.v1.GetBuildMatrixRequest
+	40, // 44: spackmon.ingest.v1.IngestService.GrepPhaseOutput:input_type -> spackmon.ingest.v1.GrepPhaseOutputRequest
+	43, // 45: spackmon.ingest.v1.IngestService.DiffSpecs:input_type -> spackmon.ingest.v1.DiffSpecsRequest
+	47, // 46: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	1,  // 47: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 48: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 49: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 50: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 51: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 52: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	19, // 53: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	21, // 54: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	24, // 55: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	26, // 56: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	29, // 57: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	31, // 58: spackmon.ingest.v1.IngestService.CountBuildsByDay:output_type -> spackmon.ingest.v1.BuildCountsByDay
+	34, // 59: spackmon.ingest.v1.IngestService.ListSpecBuilds:output_type -> spackmon.ingest.v1.ListSpecBuildsResponse
+	38, // 60: spackmon.ingest.v1.IngestService.GetBuildMatrix:output_type -> spackmon.ingest.v1.BuildMatrix
+	41, // 61: spackmon.ingest.v1.IngestService.GrepPhaseOutput:output_type -> spackmon.ingest.v1.GrepPhaseOutputResponse
+	44, // 62: spackmon.ingest.v1.IngestService.DiffSpecs:output_type -> spackmon.ingest.v1.SpecDiff
+	48, // 63: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	47, // [47:64] is the sub-list for method output_type
+	30, // [30:47] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_ingest_v1_ingest_proto_init() }
@@ -2677,7 +3867,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

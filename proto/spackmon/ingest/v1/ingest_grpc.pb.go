@@ -33,6 +33,11 @@ const (
 	IngestService_ListSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/ListSpecs"
 	IngestService_GetSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/GetSpec"
 	IngestService_ListSpecsByName_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
+	IngestService_CountBuildsByDay_FullMethodName   = "/spackmon.ingest.v1.IngestService/CountBuildsByDay"
+	IngestService_ListSpecBuilds_FullMethodName     = "/spackmon.ingest.v1.IngestService/ListSpecBuilds"
+	IngestService_GetBuildMatrix_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetBuildMatrix"
+	IngestService_GrepPhaseOutput_FullMethodName    = "/spackmon.ingest.v1.IngestService/GrepPhaseOutput"
+	IngestService_DiffSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/DiffSpecs"
 	IngestService_TombstoneOwnBuilds_FullMethodName = "/spackmon.ingest.v1.IngestService/TombstoneOwnBuilds"
 )
 
@@ -58,6 +63,19 @@ type IngestServiceClient interface {
 	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
 	// up to 1,000 by default.
 	ListSpecsByName(ctx context.Context, in *ListSpecsByNameRequest, opts ...grpc.CallOption) (*SpecsByName, error)
+	// CountBuildsByDay counts the builds created in each of the last days (UTC), by status:
+	// the dashboard's chart.
+	CountBuildsByDay(ctx context.Context, in *CountBuildsByDayRequest, opts ...grpc.CallOption) (*BuildCountsByDay, error)
+	// ListSpecBuilds gives the newest builds of each of a set of specs, by full hash: the
+	// status badges of dependency and dependent tables.
+	ListSpecBuilds(ctx context.Context, in *ListSpecBuildsRequest, opts ...grpc.CallOption) (*ListSpecBuildsResponse, error)
+	// GetBuildMatrix counts the builds of a package by version and compiler.
+	GetBuildMatrix(ctx context.Context, in *GetBuildMatrixRequest, opts ...grpc.CallOption) (*BuildMatrix, error)
+	// GrepPhaseOutput finds the lines of a phase's log that contain a text.
+	GrepPhaseOutput(ctx context.Context, in *GrepPhaseOutputRequest, opts ...grpc.CallOption) (*GrepPhaseOutputResponse, error)
+	// DiffSpecs compares two specs: version, compiler, architecture, variants and the
+	// direct dependencies.
+	DiffSpecs(ctx context.Context, in *DiffSpecsRequest, opts ...grpc.CallOption) (*SpecDiff, error)
 	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
 	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
 	// web pages delete that user: the builds stay, and a later user who takes the name is not
@@ -183,6 +201,56 @@ func (c *ingestServiceClient) ListSpecsByName(ctx context.Context, in *ListSpecs
 	return out, nil
 }
 
+func (c *ingestServiceClient) CountBuildsByDay(ctx context.Context, in *CountBuildsByDayRequest, opts ...grpc.CallOption) (*BuildCountsByDay, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BuildCountsByDay)
+	err := c.cc.Invoke(ctx, IngestService_CountBuildsByDay_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) ListSpecBuilds(ctx context.Context, in *ListSpecBuildsRequest, opts ...grpc.CallOption) (*ListSpecBuildsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSpecBuildsResponse)
+	err := c.cc.Invoke(ctx, IngestService_ListSpecBuilds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) GetBuildMatrix(ctx context.Context, in *GetBuildMatrixRequest, opts ...grpc.CallOption) (*BuildMatrix, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BuildMatrix)
+	err := c.cc.Invoke(ctx, IngestService_GetBuildMatrix_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) GrepPhaseOutput(ctx context.Context, in *GrepPhaseOutputRequest, opts ...grpc.CallOption) (*GrepPhaseOutputResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrepPhaseOutputResponse)
+	err := c.cc.Invoke(ctx, IngestService_GrepPhaseOutput_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) DiffSpecs(ctx context.Context, in *DiffSpecsRequest, opts ...grpc.CallOption) (*SpecDiff, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SpecDiff)
+	err := c.cc.Invoke(ctx, IngestService_DiffSpecs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ingestServiceClient) TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TombstoneOwnBuildsResponse)
@@ -215,6 +283,19 @@ type IngestServiceServer interface {
 	// ListSpecsByName returns the specs of one package name: the upstream look-up, a page of
 	// up to 1,000 by default.
 	ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error)
+	// CountBuildsByDay counts the builds created in each of the last days (UTC), by status:
+	// the dashboard's chart.
+	CountBuildsByDay(context.Context, *CountBuildsByDayRequest) (*BuildCountsByDay, error)
+	// ListSpecBuilds gives the newest builds of each of a set of specs, by full hash: the
+	// status badges of dependency and dependent tables.
+	ListSpecBuilds(context.Context, *ListSpecBuildsRequest) (*ListSpecBuildsResponse, error)
+	// GetBuildMatrix counts the builds of a package by version and compiler.
+	GetBuildMatrix(context.Context, *GetBuildMatrixRequest) (*BuildMatrix, error)
+	// GrepPhaseOutput finds the lines of a phase's log that contain a text.
+	GrepPhaseOutput(context.Context, *GrepPhaseOutputRequest) (*GrepPhaseOutputResponse, error)
+	// DiffSpecs compares two specs: version, compiler, architecture, variants and the
+	// direct dependencies.
+	DiffSpecs(context.Context, *DiffSpecsRequest) (*SpecDiff, error)
 	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
 	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
 	// web pages delete that user: the builds stay, and a later user who takes the name is not
@@ -262,6 +343,21 @@ func (UnimplementedIngestServiceServer) GetSpec(context.Context, *GetSpecRequest
 }
 func (UnimplementedIngestServiceServer) ListSpecsByName(context.Context, *ListSpecsByNameRequest) (*SpecsByName, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSpecsByName not implemented")
+}
+func (UnimplementedIngestServiceServer) CountBuildsByDay(context.Context, *CountBuildsByDayRequest) (*BuildCountsByDay, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountBuildsByDay not implemented")
+}
+func (UnimplementedIngestServiceServer) ListSpecBuilds(context.Context, *ListSpecBuildsRequest) (*ListSpecBuildsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSpecBuilds not implemented")
+}
+func (UnimplementedIngestServiceServer) GetBuildMatrix(context.Context, *GetBuildMatrixRequest) (*BuildMatrix, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBuildMatrix not implemented")
+}
+func (UnimplementedIngestServiceServer) GrepPhaseOutput(context.Context, *GrepPhaseOutputRequest) (*GrepPhaseOutputResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GrepPhaseOutput not implemented")
+}
+func (UnimplementedIngestServiceServer) DiffSpecs(context.Context, *DiffSpecsRequest) (*SpecDiff, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiffSpecs not implemented")
 }
 func (UnimplementedIngestServiceServer) TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TombstoneOwnBuilds not implemented")
@@ -485,6 +581,96 @@ func _IngestService_ListSpecsByName_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_CountBuildsByDay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountBuildsByDayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).CountBuildsByDay(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_CountBuildsByDay_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).CountBuildsByDay(ctx, req.(*CountBuildsByDayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_ListSpecBuilds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSpecBuildsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).ListSpecBuilds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_ListSpecBuilds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).ListSpecBuilds(ctx, req.(*ListSpecBuildsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_GetBuildMatrix_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBuildMatrixRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).GetBuildMatrix(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_GetBuildMatrix_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).GetBuildMatrix(ctx, req.(*GetBuildMatrixRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_GrepPhaseOutput_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrepPhaseOutputRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).GrepPhaseOutput(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_GrepPhaseOutput_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).GrepPhaseOutput(ctx, req.(*GrepPhaseOutputRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_DiffSpecs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiffSpecsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).DiffSpecs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_DiffSpecs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).DiffSpecs(ctx, req.(*DiffSpecsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IngestService_TombstoneOwnBuilds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TombstoneOwnBuildsRequest)
 	if err := dec(in); err != nil {
@@ -553,6 +739,26 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSpecsByName",
 			Handler:    _IngestService_ListSpecsByName_Handler,
+		},
+		{
+			MethodName: "CountBuildsByDay",
+			Handler:    _IngestService_CountBuildsByDay_Handler,
+		},
+		{
+			MethodName: "ListSpecBuilds",
+			Handler:    _IngestService_ListSpecBuilds_Handler,
+		},
+		{
+			MethodName: "GetBuildMatrix",
+			Handler:    _IngestService_GetBuildMatrix_Handler,
+		},
+		{
+			MethodName: "GrepPhaseOutput",
+			Handler:    _IngestService_GrepPhaseOutput_Handler,
+		},
+		{
+			MethodName: "DiffSpecs",
+			Handler:    _IngestService_DiffSpecs_Handler,
 		},
 		{
 			MethodName: "TombstoneOwnBuilds",

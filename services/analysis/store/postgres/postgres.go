@@ -11,6 +11,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -240,7 +241,8 @@ func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]s
 	if len(q.BuildIDs) == 0 {
 		return []store.AttributeRef{}, nil
 	}
-	rs, err := s.pool.Query(ctx, "SELECT id, build_id, path, analyzer, name FROM analysis_attributes "+
+	rs, err := s.pool.Query(ctx, "SELECT id, build_id, path, analyzer, name, "+
+		"substr(COALESCE(value, json_value, ''), 1, "+strconv.Itoa(store.PreviewLength+1)+"), binary_value IS NOT NULL FROM analysis_attributes "+
 		"WHERE build_id = ANY($1::bigint[]) AND ($2 = '' OR analyzer = $2) AND ($3 = '' OR name = $3) AND id > $4 "+
 		"ORDER BY id LIMIT $5",
 		q.BuildIDs, q.Analyzer, q.Name, q.AfterID, page.Size(q.Limit))

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/page"
@@ -220,7 +221,8 @@ func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]s
 	if err != nil {
 		return nil, err
 	}
-	rs, err := s.db.Read.QueryContext(ctx, "SELECT id, build_id, path, analyzer, name FROM analysis_attributes "+
+	rs, err := s.db.Read.QueryContext(ctx, "SELECT id, build_id, path, analyzer, name, "+
+		"substr(COALESCE(value, json_value, ''), 1, "+strconv.Itoa(store.PreviewLength+1)+"), binary_value IS NOT NULL FROM analysis_attributes "+
 		"WHERE build_id IN (SELECT value FROM json_each(?1)) AND (?2 = '' OR analyzer = ?2) AND (?3 = '' OR name = ?3) AND id > ?4 "+
 		"ORDER BY id LIMIT ?5",
 		string(ids), q.Analyzer, q.Name, q.AfterID, page.Size(q.Limit))
@@ -231,7 +233,7 @@ func (s *Store) ListAttributes(ctx context.Context, q store.AttributeQuery) ([]s
 	refs := []store.AttributeRef{}
 	for rs.Next() {
 		var a store.AttributeRef
-		if err := rs.Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name); err != nil {
+		if err := rs.Scan(&a.ID, &a.BuildID, &a.InstallFile, &a.Analyzer, &a.Name, &a.Preview, &a.Binary); err != nil {
 			return nil, wrap("list attributes", err)
 		}
 		refs = append(refs, a)

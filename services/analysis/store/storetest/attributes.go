@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -14,6 +15,31 @@ var attributeTests = []namedTest{
 	{Name: "ValueKindsRoundTrip", Fn: testValueKinds},
 	{Name: "AttributeFileJoinsInstallFiles", Fn: testAttributeFile},
 	{Name: "UnknownAttributeNotFound", Fn: testUnknownAttribute},
+	{Name: "ListPreviewsValues", Fn: testPreviews},
+}
+
+// ListAttributes gives the start of each text or JSON value, one character past the
+// preview length so that a cut can be told, and marks binary values.
+func testPreviews(t *testing.T, st store.Store) {
+	long := strings.Repeat("é", store.PreviewLength+50)
+	record(t, st, 1, store.Analysis{Attributes: []store.Attribute{
+		{Analyzer: "a", Name: "text", Value: ptr(long)},
+		{Analyzer: "a", Name: "json", JSONValue: ptr(`{"k": 1}`)},
+		{Analyzer: "a", Name: "bin", BinaryValue: []byte{0, 1}},
+	}})
+	got := map[string]store.AttributeRef{}
+	for _, r := range listAttributes(t, st, store.AttributeQuery{BuildIDs: []int64{1}}) {
+		got[r.Name] = r
+	}
+	if p := got["text"].Preview; p != strings.Repeat("é", store.PreviewLength+1) || got["text"].Binary {
+		t.Errorf("text preview %d characters %q", len([]rune(p)), p)
+	}
+	if got["json"].Preview != `{"k": 1}` || got["json"].Binary {
+		t.Errorf("json preview %+v", got["json"])
+	}
+	if got["bin"].Preview != "" || !got["bin"].Binary {
+		t.Errorf("binary preview %+v", got["bin"])
+	}
 }
 
 // Re-running an analyzer with different output replaces the attribute (upstream: 500).
@@ -24,7 +50,7 @@ func testRerecordReplaces(t *testing.T, st store.Store) {
 	if len(refs) != 1 {
 		t.Fatalf("attributes = %+v", refs)
 	}
-	want := store.AttributeRef{ID: refs[0].ID, BuildID: 1, InstallFile: "lib/libz.so.1.2.11", Analyzer: "libabigail", Name: "abidw-xml"}
+	want := store.AttributeRef{ID: refs[0].ID, BuildID: 1, InstallFile: "lib/libz.so.1.2.11", Analyzer: "libabigail", Name: "abidw-xml", Preview: "<abi-corpus v1/>"}
 	if refs[0] != want {
 		t.Errorf("ref = %+v, want %+v", refs[0], want)
 	}

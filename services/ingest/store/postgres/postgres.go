@@ -46,6 +46,8 @@ func (s *Store) Close() error {
 var reads = readsql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(column, pattern string) string { return column + " ILIKE " + pattern },
+	func(column string) string { return "CAST(CAST(" + column + " AT TIME ZONE 'UTC' AS date) AS text)" },
+	func(param string) string { return "CAST(" + param + " AS timestamptz)" },
 )
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.

@@ -45,6 +45,10 @@ func (s *Store) Close() error { return s.db.Close() }
 var reads = readsql.New(
 	func(n int) string { return "?" + strconv.Itoa(n) },
 	func(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` },
+	// Times are stored as fixed-width UTC text: the date is its first ten characters.
+	func(column string) string { return "substr(" + column + ", 1, 10)" },
+	// store.UpdatedKey is the stored form itself.
+	func(param string) string { return param },
 )
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.

@@ -77,6 +77,7 @@ func testListBuildFilters(t *testing.T, st store.Store) {
 		{store.BuildQuery{Text: "left-f"}, []int64{f.leftAlice}},                   // full hash
 		{store.BuildQuery{Text: "3.0"}, []int64{f.rightAliceHost2}},                // version
 		{store.BuildQuery{Text: "ightl"}, []int64{f.rightAliceHost2, f.rootAlice}}, // tag
+		{store.BuildQuery{Text: "GCC@12"}, all},                                    // compiler
 		{store.BuildQuery{Text: "100%"}, []int64{f.leftAlice}},
 		{store.BuildQuery{Text: "%"}, []int64{f.leftAlice}}, // wildcards are literal
 		{store.BuildQuery{Text: "_"}, []int64{f.leftAlice}},

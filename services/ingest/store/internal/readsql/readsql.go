@@ -23,6 +23,10 @@ import (
 type SQL struct {
 	param func(n int) string
 	ilike func(column, pattern string) string
+	day   func(column string) string
+	// timeArg is a parameter holding a store.UpdatedKey text as a time comparable with the
+	// time columns.
+	timeArg func(param string) string
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -36,17 +40,24 @@ type SQL struct {
 	// SpecDeps and SpecDependents read the links (rows.Links) of spec $1: its
 	// dependencies in document order, and the specs that depend on it.
 	SpecDeps, SpecDependents string
+	// MatrixCounts counts the builds and failed concretizations of package $1
+	// (rows.MatrixCounts).
+	MatrixCounts string
 }
 
-// New writes the statements with param as the placeholder of the nth parameter (from 1)
-// and ilike as the condition that column matches a rows.Contains pattern, ignoring case.
-func New(param func(n int) string, ilike func(column, pattern string) string) *SQL {
+// New writes the statements with param as the placeholder of the nth parameter (from 1),
+// ilike as the condition that column matches a rows.Contains pattern, ignoring case, and
+// day as the UTC date (YYYY-MM-DD) of a time column.
+func New(param func(n int) string, ilike func(column, pattern string) string, day func(column string) string, timeArg func(param string) string) *SQL {
 	p1, p2 := param(1), param(2)
 	return &SQL{
-		param:       param,
-		ilike:       ilike,
-		Build:       rows.BuildColumns + ` WHERE b.id = ` + p1,
-		BuildExists: `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
+		param:        param,
+		ilike:        ilike,
+		day:          day,
+		timeArg:      timeArg,
+		MatrixCounts: matrixCounts(p1),
+		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,
+		BuildExists:  `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
 		BuildSpec: `
 SELECT id, full_hash, name FROM specs
 WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 + `
@@ -62,6 +73,55 @@ SELECT p.name, p.full_hash, p.version, d.types
 FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
 WHERE d.dep_id = ` + p1 + ` ORDER BY p.id`,
 	}
+}
+
+// matrixSpecColumns are the version, compiler and platform-os of specs s with compilers c
+// and architectures a.
+const matrixSpecColumns = `s.version,
+       COALESCE(c.name || CASE WHEN c.version = '' THEN '' ELSE '@' || c.version END, ''),
+       COALESCE(a.platform || '-' || a.platform_os, '')`
+
+func matrixCounts(name string) string {
+	return `
+SELECT ` + matrixSpecColumns + `, b.status, COUNT(*)
+FROM builds b
+JOIN specs s ON s.id = b.spec_id
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+WHERE s.name = ` + name + `
+GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT ` + matrixSpecColumns + `, '` + store.FailedConcretization + `', COUNT(*)
+FROM specs s
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+WHERE s.name = ` + name + ` AND s.failed_concretization
+GROUP BY 1, 2, 3`
+}
+
+// BuildCountsByDay is the query of BuildCountsByDay (rows.DayCounts): builds created at or
+// after since (in the store's time form), of owner unless that is "".
+func (s *SQL) BuildCountsByDay(since any, owner string) (string, []any) {
+	w := where{sql: s}
+	w.add("b.created_at >= ?", since)
+	if owner != "" {
+		w.add("b.owner = ?", owner)
+	}
+	day := s.day("b.created_at")
+	return w.query("SELECT "+day+", b.status, COUNT(*) FROM builds b", " GROUP BY 1, 2 ORDER BY 1, 2"), w.args
+}
+
+// SpecBuildsOf is the query of SpecBuilds (rows.SpecBuilds): hashSet is the dialect's set
+// of the full hashes, perSpec the placeholder of how many builds of each to give.
+func SpecBuildsOf(hashSet, perSpec string) string {
+	return `
+SELECT full_hash, id, status FROM (
+  SELECT s.full_hash, b.id, b.status, ROW_NUMBER() OVER (PARTITION BY s.full_hash ORDER BY b.id DESC) AS n
+  FROM specs s JOIN builds b ON b.spec_id = s.id
+  WHERE s.full_hash IN (` + hashSet + `)
+) newest
+WHERE n <= ` + perSpec + `
+ORDER BY full_hash, id DESC`
 }
 
 // SpecDepsOf reads the dependencies (rows.OwnedLinks) of every spec whose id idSet yields,
@@ -127,14 +187,48 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	}
 	if q.Text != "" {
 		m := func(column string) string { return s.ilike(column, "?") }
-		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+`
+		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+
+			" OR "+m("(c.name || '@' || c.version)")+`
 		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
 		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
 	}
-	if q.AfterID > 0 {
-		w.add("b.id < ?", q.AfterID)
+	column, desc := orderColumn(q.Order)
+	if column == "" {
+		if q.AfterID > 0 {
+			w.add("b.id < ?", q.AfterID)
+		}
+		return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
 	}
-	return w.query(rows.BuildColumns, " ORDER BY b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
+	if q.AfterID > 0 {
+		key := w.arg(q.AfterKey)
+		if q.Order == store.OrderUpdated {
+			key = s.timeArg(key)
+		}
+		past := " > "
+		if desc {
+			past = " < "
+		}
+		w.conds = append(w.conds, "("+column+past+key+" OR ("+column+" = "+key+" AND b.id < "+w.arg(q.AfterID)+"))")
+	}
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	return w.query(rows.BuildColumns, " ORDER BY "+column+dir+", b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
+}
+
+// orderColumn is the column a ListBuilds order sorts by, and whether it sorts descending;
+// "" for newest first by id.
+func orderColumn(order string) (string, bool) {
+	switch order {
+	case store.OrderUpdated:
+		return "b.updated_at", true
+	case store.OrderName:
+		return "s.name", false
+	case store.OrderStatus:
+		return "b.status", false
+	}
+	return "", false
 }
 
 // ListSpecs is the query of ListSpecs (rows.Specs): by id, after q.AfterID.

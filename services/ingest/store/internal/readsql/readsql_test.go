@@ -15,7 +15,9 @@ import (
 
 var (
 	dollar = New(func(n int) string { return "$" + strconv.Itoa(n) },
-		func(column, pattern string) string { return column + " ILIKE " + pattern })
+		func(column, pattern string) string { return column + " ILIKE " + pattern },
+		func(column string) string { return "day(" + column + ")" },
+		func(param string) string { return "time(" + param + ")" })
 	placeholder = regexp.MustCompile(`\$(\d+)`)
 )
 

@@ -360,3 +360,22 @@ func Keys() Reader[specplan.Key] {
 		value: func() (specplan.Key, error) { return *k, nil },
 	}
 }
+
+// DayCounts reads day, status and count.
+func DayCounts() Reader[store.DayCount] {
+	v := new(store.DayCount)
+	return Reader[store.DayCount]{dest: []any{&v.Day, &v.Status, &v.Count}, value: func() (store.DayCount, error) { return *v, nil }}
+}
+
+// SpecBuilds reads full hash, build id and status.
+func SpecBuilds() Reader[store.SpecBuild] {
+	v := new(store.SpecBuild)
+	return Reader[store.SpecBuild]{dest: []any{&v.FullHash, &v.ID, &v.Status}, value: func() (store.SpecBuild, error) { return *v, nil }}
+}
+
+// MatrixCounts reads version, compiler, arch, status and count.
+func MatrixCounts() Reader[store.MatrixCount] {
+	v := new(store.MatrixCount)
+	return Reader[store.MatrixCount]{dest: []any{&v.Version, &v.Compiler, &v.Arch, &v.Status, &v.Count},
+		value: func() (store.MatrixCount, error) { return *v, nil }}
+}

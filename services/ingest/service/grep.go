@@ -1,0 +1,90 @@
+package service
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/page"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
+)
+
+const (
+	maxGrepText = 200
+	// grepLineBytes is how much of a matching line an answer carries.
+	grepLineBytes = 1024
+	// grepChunk is the longest piece of a line matched at once: a longer line is matched
+	// piece by piece, so that memory stays bounded whatever the log holds.
+	grepChunk = 64 << 10
+)
+
+// GrepPhaseOutput finds the lines of a phase's log that contain a text, ignoring case,
+// reading the log as a stream from the line after the page token.
+func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOutputRequest) (*ingestv1.GrepPhaseOutputResponse, error) {
+	text := req.GetText()
+	if text == "" || utf8.RuneCountInString(text) > maxGrepText || strings.ContainsAny(text, "\n\r") {
+		return nil, errs.New(errs.BadRequest, "text must be 1 to %d characters on one line.", maxGrepText)
+	}
+	after, err := page.AfterID(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	limit := page.Size(req.GetPageSize())
+	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	resp := &ingestv1.GrepPhaseOutputResponse{}
+	if out.Null {
+		return resp, nil
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(out.Compressed), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	needle := bytes.ToLower([]byte(text))
+	r := bufio.NewReaderSize(zr, grepChunk)
+	var lineNo int64 = 1
+	matched := false // whether the current line has matched already
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		chunk, err := r.ReadSlice('\n')
+		if lineNo > after && !matched && len(chunk) > 0 && bytes.Contains(bytes.ToLower(chunk), needle) {
+			matched = true
+			if len(resp.Lines) == limit {
+				resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
+				return resp, nil
+			}
+			resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: lineText(chunk)})
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue // the same line goes on
+		case errors.Is(err, io.EOF):
+			return resp, nil
+		case err != nil:
+			return nil, err
+		}
+		lineNo++
+		matched = false
+	}
+}
+
+// lineText is the start of a line as valid text, without its line end.
+func lineText(b []byte) string {
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) > grepLineBytes {
+		b = b[:grepLineBytes]
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
