@@ -130,14 +130,19 @@ func TestWebLoginInBrowser(t *testing.T) {
 	logOutInBrowser(t, b, base)
 
 	// OpenID Connect with an address the provider has not verified: a user of its own.
-	idp.logInAs(fakeAccount{ID: 9, Login: "dana", Email: "octo@example.org"})
+	// Its address is a payload: the provider's word is shown, never run.
+	const payload = `"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>@example.org`
+	idp.logInAs(fakeAccount{ID: 9, Login: "dana", Email: payload})
 	b.Run("log in with OIDC", chromedp.Navigate(base+"/profile"), chromedp.WaitVisible(chromedp.CSS("#login-oidc")),
 		chromedp.Click(chromedp.CSS("#login-oidc")), chromedp.WaitVisible(chromedp.CSS("#delete-form")))
 	if h := b.Text("main h1"); h != "dana" {
 		t.Errorf("profile of %q, want dana (an unverified address links nothing)", h)
 	}
-	if ids := b.Text("table.identities"); !strings.Contains(ids, idp.issuer()) || !strings.Contains(ids, "not verified") {
+	if ids := b.Text("table.identities"); !strings.Contains(ids, idp.issuer()) || !strings.Contains(ids, "not verified") || !strings.Contains(ids, payload) {
 		t.Errorf("identities: %q", ids)
+	}
+	if ran := browsertest.Eval[bool](b, `window.__xss !== undefined || document.querySelector("main img, main script") !== null`); ran {
+		t.Error("the e-mail payload became markup on the profile page")
 	}
 	logOutInBrowser(t, b, base)
 
