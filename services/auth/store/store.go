@@ -27,7 +27,8 @@ type Store interface {
 	DeleteUser(ctx context.Context, name string) error
 
 	// AddToken stores a new API token of the user. A prefix that is taken (by any token,
-	// revoked ones included) is errs.BadRequest.
+	// revoked ones included) is errs.BadRequest. Adding a session removes the user's
+	// sessions that have expired.
 	AddToken(ctx context.Context, user string, t NewToken) (Token, error)
 	// ListTokens returns the user's tokens, revoked and expired ones included, oldest
 	// first.

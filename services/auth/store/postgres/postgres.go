@@ -108,6 +108,13 @@ func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (s
 		if err != nil {
 			return err
 		}
+		if nt.Session {
+			// The user's expired sessions go as a new one starts: nothing accepts their
+			// tokens any more, and they would pile up.
+			if _, err := tx.Exec(ctx, "DELETE FROM auth_tokens WHERE user_id = $1 AND session AND expires_at <= $2", id, now()); err != nil {
+				return err
+			}
+		}
 		t, err = insertToken(ctx, tx, id, nt)
 		return err
 	})

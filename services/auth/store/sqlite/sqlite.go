@@ -140,6 +140,13 @@ func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (s
 		if err != nil {
 			return err
 		}
+		if nt.Session {
+			// The user's expired sessions go as a new one starts: nothing accepts their
+			// tokens any more, and they would pile up.
+			if _, err := tx.ExecContext(ctx, "DELETE FROM auth_tokens WHERE user_id = ?1 AND session AND expires_at <= ?2", u.ID, now()); err != nil {
+				return err
+			}
+		}
 		t, err = insertToken(ctx, tx, u.ID, nt)
 		return err
 	})

@@ -3,6 +3,7 @@ package storetest
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/auth/store"
@@ -15,6 +16,33 @@ var identityTests = []namedTest{
 	{Name: "DeleteUserDropsIdentities", Fn: testDeleteUserDropsIdentities},
 	{Name: "ConcurrentFirstLogins", Fn: testConcurrentFirstLogins},
 	{Name: "SessionsAreNotAPITokens", Fn: testSessionsAreNotAPITokens},
+	{Name: "ExpiredSessionsGo", Fn: testExpiredSessionsGo},
+}
+
+// A new session removes the user's expired ones, and only those.
+func testExpiredSessionsGo(t *testing.T, st store.Store) {
+	createUser(t, st, "hal", false)
+	createUser(t, st, "ida", false)
+	session := func(user string, expires time.Time) string {
+		t.Helper()
+		_, nt := newToken(t)
+		nt.Session, nt.ExpiresAt = true, expires
+		if _, err := st.AddToken(ctx(t), user, nt); err != nil {
+			t.Fatal(err)
+		}
+		return nt.Prefix
+	}
+	expired := session("hal", time.Now().Add(-time.Minute))
+	live := session("hal", time.Now().Add(time.Hour))
+	others := session("ida", time.Now().Add(-time.Minute))
+	_, apiToken := addToken(t, st, "hal")
+	session("hal", time.Now().Add(time.Hour))
+	if _, _, err := st.FindToken(ctx(t), expired); !errs.Is(err, errs.NotFound) {
+		t.Errorf("the expired session: %v, want it gone", err)
+	}
+	for _, prefix := range []string{live, others, apiToken.Prefix} {
+		findToken(t, st, prefix)
+	}
 }
 
 func login(t testing.TB, st store.Store, id store.NewIdentity, names ...string) (store.User, bool) {
