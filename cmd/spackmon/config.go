@@ -47,6 +47,7 @@ type authConfig struct {
 type Realm struct {
 	SigningKeyFile string         `envconfig:"AUTH_SIGNING_KEY_FILE" desc:"PEM signing key (Ed25519 or P-256), re-read when it changes; empty: one generated in the data dir, also with PostgreSQL"`
 	TokenTTL       config.Seconds `envconfig:"TOKEN_TTL" default:"600" desc:"lifetime of a realm token, in seconds"`
+	WebSessionTTL  config.Seconds `envconfig:"WEB_SESSION_TTL" default:"28800" desc:"lifetime of a web login (the session cookie's token), in seconds"`
 }
 
 // gatewayConfig configures the gateway role.
@@ -69,6 +70,7 @@ type HTTPEdge struct {
 	// Challenge is what the gateway answers a protocol write without a token with, from
 	// the auth settings; empty when writes need none.
 	Challenge string `ignored:"true"`
+	config.WebLogin
 }
 
 // serveConfig configures every role in one process.

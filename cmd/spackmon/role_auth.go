@@ -43,6 +43,7 @@ func runAuth(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	guard.GatewaySecret = cfg.GatewaySecret
 	keys, err := realmKeys(ctx, cfg.Realm, cfg.Database, b.log)
 	if err != nil {
 		return err
@@ -53,13 +54,14 @@ func runAuth(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, config.Limits{MaxBodyBytes: authMaxMessage}, guard, map[string]server.Check{authv1.AuthService_ServiceDesc.ServiceName: st.Ping})
-	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.GatewayTrust, nil), b.log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(st, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, nil), b.log))
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"realm", auth.AuthServer, "kid", keys.Current().KID())
 }
 
-func authServiceConfig(a config.Auth, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
-	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock}
+func authServiceConfig(a config.Auth, r Realm, trust config.GatewayTrust, clock func() time.Time) authservice.Config {
+	return authservice.Config{Issuer: a.Issuer(), Service: a.Service(), GatewaySecret: trust.GatewaySecret, Clock: clock,
+		WebSessionTTL: time.Duration(r.WebSessionTTL)}
 }
 
 // realmKeys is the key set tokens are signed with: the key file, re-read for rotation until

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spackmon/spackmon/gateway"
+	"github.com/spackmon/spackmon/gateway/ui"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
 	"github.com/spackmon/spackmon/pkg/version"
@@ -42,18 +43,21 @@ func runGateway(ctx context.Context, args []string) error {
 	if err := cfg.GatewayTrust.Validate(); err != nil {
 		return err
 	}
+	if err := cfg.WebLogin.Validate(); err != nil {
+		return err
+	}
 	b.log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	addrs := backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}
 	return serveUntilStopped(ctx, b.log, "gateway", func(ctx context.Context) error {
-		return serveGateway(ctx, b.log, cfg.HTTPEdge, cfg.Limits, b.tel.Metrics, addrs, lis)
+		return serveGateway(ctx, b.log, cfg.HTTPEdge, auth, cfg.Limits, b.tel.Metrics, addrs, lis)
 	})
 }
 
 // backendAddrs are the gRPC addresses the gateway dials.
 type backendAddrs struct{ ingest, auth, analysis string }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
+func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
 	// One connection per address: in one process every service shares a server.
 	conns := map[string]*grpc.ClientConn{}
 	defer func() {
@@ -85,6 +89,8 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, limits co
 	gw, err := gateway.New(ctx, gateway.Config{
 		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
 		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
+		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
+			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},
 	}, log, b)
 	if err != nil {
 		return err

@@ -65,6 +65,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
 		return err
 	}
+	if err := cfg.WebLogin.Validate(); err != nil {
+		return err
+	}
 	if err := cfg.GatewayTrust.Validate(); err != nil {
 		return err
 	}
@@ -110,6 +113,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
+	guard.GatewaySecret = cfg.GatewaySecret
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
@@ -117,7 +121,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
-	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.GatewayTrust, cfg.Clock), log))
+	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	return serveUntilStopped(ctx, log, "spackmon",
 		func(ctx context.Context) error { return server.Serve(ctx, s, grpcLis) },
 		func(ctx context.Context) error {
-			return serveGateway(ctx, log, cfg.HTTPEdge, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
+			return serveGateway(ctx, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 		})
 }
 

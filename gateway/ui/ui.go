@@ -49,8 +49,11 @@ type Options struct {
 	// for example with the credentials of a web session. By default the request's own
 	// Authorization header is passed on.
 	CallContext func(r *http.Request) context.Context
-	// Viewer, when set, names the person looking at the page, shown in the header.
+	// Viewer, when set, names the person looking at the page, shown in the header. By
+	// default it is the user of the web session.
 	Viewer func(r *http.Request) string
+	// Login configures the web login (login.go).
+	Login LoginOptions
 	// ProtocolPrefix is the Spack Monitor protocol's path prefix ("ms1"), for links to its
 	// downloads.
 	ProtocolPrefix string
@@ -102,6 +105,8 @@ type UI struct {
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
 	assets  *assetSet
+	// login holds the identity providers of the web login.
+	login *providers
 }
 
 // New loads the templates and assets and registers every page.
@@ -116,6 +121,9 @@ func New(c Clients, log *slog.Logger, opts Options) (*UI, error) {
 	}
 	u.mux.Handle("GET /static/{name}", assets)
 	registerPages(u)
+	if err := u.registerLogin(); err != nil {
+		return nil, err
+	}
 	if opts.Register != nil {
 		opts.Register(u)
 	}
@@ -141,6 +149,10 @@ func (u *UI) HandleFunc(pattern string, h http.HandlerFunc) { u.mux.HandleFunc(p
 // ServeHTTP serves a page, an asset, or the not-found page.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
+	r, ok := u.admit(w, r)
+	if !ok {
+		return
+	}
 	if u.opts.Intercept != nil && u.opts.Intercept(w, r) {
 		return
 	}
@@ -188,7 +200,7 @@ func (u *UI) callContext(r *http.Request) context.Context {
 	if a := r.Header.Get("Authorization"); a != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", a)
 	}
-	return ctx
+	return withSession(ctx, r)
 }
 
 // layout is what the shared layout reads besides the page's own data.
@@ -223,6 +235,8 @@ func (u *UI) layoutFor(r *http.Request, title string, data any) layout {
 	l := layout{Title: title, Path: r.URL.Path, Page: data}
 	if u.opts.Viewer != nil {
 		l.Viewer = u.opts.Viewer(r)
+	} else {
+		l.Viewer = viewerName(r)
 	}
 	return l
 }

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,12 @@ const (
 	Build
 	// Admin methods need a token with the admin scope, whether auth is disabled or not.
 	Admin
+	// Gateway methods need the gateway's secret (GatewaySecretHeader) or an admin token,
+	// whether auth is disabled or not: only the gateway's login pages call them.
+	Gateway
+	// Session methods need a web session token (signing.AudienceWeb), whether auth is
+	// disabled or not: they act on the user it names.
+	Session
 )
 
 // MessageNoToken is the answer to a call that needs a token and has none.
@@ -59,7 +66,9 @@ type Guard struct {
 	Disabled bool
 	// PrivateReads makes Read methods need a token (SPACKMON_PRIVATE_READS).
 	PrivateReads bool
-	Log          *slog.Logger
+	// GatewaySecret, when set, admits a call to a Gateway method that shows it.
+	GatewaySecret string
+	Log           *slog.Logger
 }
 
 // CheckServices reports the methods of the registered services that the table misses, so
@@ -123,7 +132,10 @@ func (g *Guard) admit(ctx context.Context, method string) (context.Context, stri
 	if need == Public || (need == Read && !g.PrivateReads) {
 		return ctx, "", nil
 	}
-	if g.Disabled && need != Admin {
+	if need == Gateway && ShowsGatewaySecret(ctx, g.GatewaySecret) {
+		return WithIdentity(ctx, Identity{Name: GatewayCaller}), "", nil
+	}
+	if g.Disabled && need != Admin && need != Gateway && need != Session {
 		return WithIdentity(ctx, Identity{Name: AnonymousUser}), "", nil
 	}
 	raw, ok := bearer(ctx)
@@ -138,7 +150,10 @@ func (g *Guard) admit(ctx context.Context, method string) (context.Context, stri
 	if err != nil {
 		return ctx, "", errs.WithCause(errs.Unavailable, err, "Tokens cannot be verified right now.")
 	}
-	if (need == Build && !p.CanBuild()) || (need == Admin && !p.Claims.CanAdmin()) {
+	if need == Session && !p.Claims.IsWebSession() {
+		return ctx, "", errs.New(errs.Forbidden, "This needs a web session: log in on the web pages.")
+	}
+	if (need == Build && !p.CanBuild()) || ((need == Admin || need == Gateway) && !p.Claims.CanAdmin()) {
 		scope := scopeOf(need)
 		return ctx, g.challenge(need, InsufficientScope), errs.New(errs.Forbidden, "The token does not grant the %s scope.", scope)
 	}
@@ -152,7 +167,7 @@ func (g *Guard) challenge(need Requirement, errorCode string) string {
 }
 
 func scopeOf(need Requirement) string {
-	if need == Admin {
+	if need == Admin || need == Gateway {
 		return signing.ScopeAdmin
 	}
 	return signing.ScopeBuild
@@ -174,4 +189,12 @@ func bearer(ctx context.Context) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ShowsGatewaySecret reports whether the call shows secret, once, in GatewaySecretHeader. An
+// empty secret is never shown.
+func ShowsGatewaySecret(ctx context.Context, secret string) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	shown := md.Get(GatewaySecretHeader)
+	return secret != "" && len(shown) == 1 && subtle.ConstantTimeCompare([]byte(shown[0]), []byte(secret)) == 1
 }

@@ -204,3 +204,60 @@ func TestCheckServices(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Gateway methods need the gateway's secret, shown once, or an admin token; Session methods
+// a web session token. Neither opens up when auth is disabled.
+func TestGuardGatewayAndSession(t *testing.T) {
+	key, _ := mustKey(t)
+	r := newRealm(t, key)
+	const secret = "the-gateway-secret-of-the-test-realm"
+	admin, _, err := r.keys.Issue(issuer, signing.Subject{Name: "root"}, audience, []signing.Access{signing.AdminAccess()}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _, err := r.keys.IssueWebSession(issuer, signing.Subject{Name: "alice", UserID: 3, APITokenID: 9}, audience, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	showing := func(values ...string) context.Context {
+		pairs := []string{}
+		for _, v := range values {
+			pairs = append(pairs, authn.GatewaySecretHeader, v)
+		}
+		return metadata.AppendToOutgoingContext(context.Background(), pairs...)
+	}
+	for _, tc := range []struct {
+		name     string
+		need     authn.Requirement
+		disabled bool
+		ctx      context.Context
+		want     codes.Code
+	}{
+		{"gateway with the secret", authn.Gateway, false, showing(secret), codes.OK},
+		{"gateway with a wrong secret", authn.Gateway, false, showing("not-the-secret-but-as-long-as-it"), codes.Unauthenticated},
+		{"gateway with the secret twice", authn.Gateway, false, showing(secret, secret), codes.Unauthenticated},
+		{"gateway with a build token", authn.Gateway, false, withBearer(r.token("alice")), codes.PermissionDenied},
+		{"gateway with a web session", authn.Gateway, false, withBearer(web), codes.PermissionDenied},
+		{"gateway with an admin token", authn.Gateway, false, withBearer(admin), codes.OK},
+		{"gateway, auth disabled, nothing shown", authn.Gateway, true, context.Background(), codes.Unauthenticated},
+		{"session with a web session", authn.Session, false, withBearer(web), codes.OK},
+		{"session with a build token", authn.Session, false, withBearer(r.token("alice")), codes.PermissionDenied},
+		{"session with an admin token", authn.Session, false, withBearer(admin), codes.PermissionDenied},
+		{"session, auth disabled, no token", authn.Session, true, context.Background(), codes.Unauthenticated},
+		{"session with the gateway secret", authn.Session, false, showing(secret), codes.Unauthenticated},
+		{"build with a web session", authn.Build, false, withBearer(web), codes.PermissionDenied},
+		{"private read with a web session", authn.Read, false, withBearer(web), codes.OK},
+	} {
+		c := guarded(t, r, func(g *authn.Guard) {
+			g.Methods[checkMethod], g.Disabled, g.GatewaySecret, g.PrivateReads = tc.need, tc.disabled, secret, true
+		})
+		if code, _ := call(t, c, tc.ctx); code != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, code, tc.want)
+		}
+	}
+	// Without a configured secret nothing shown passes for it.
+	c := guarded(t, r, func(g *authn.Guard) { g.Methods[checkMethod] = authn.Gateway })
+	if code, _ := call(t, c, showing("")); code != codes.Unauthenticated {
+		t.Errorf("an empty secret shown to a guard without one: %v", code)
+	}
+}

@@ -5,6 +5,7 @@ package authn
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -14,6 +15,9 @@ import (
 // AnonymousUser owns what is written while authentication is disabled.
 const AnonymousUser = "anonymous"
 
+// GatewayCaller is the caller of a Gateway method that showed the gateway's secret.
+const GatewayCaller = "gateway"
+
 // Identity is the authenticated caller.
 type Identity struct {
 	// Name is the user name, which a later user may take again.
@@ -22,6 +26,13 @@ type Identity struct {
 	// disabled auth and for tokens of an external realm that sets none.
 	UserID int64
 	Admin  bool
+	// APITokenID is the API token the token was issued for; for a web session token, the
+	// session's own id.
+	APITokenID int64
+	// WebSession is whether the token is a web session token.
+	WebSession bool
+	// ExpiresAt is when the token expires; zero when unknown.
+	ExpiresAt time.Time
 }
 
 type identityKey struct{}

@@ -124,7 +124,12 @@ type Principal struct {
 
 // Identity is the caller as services see it.
 func (p *Principal) Identity() Identity {
-	return Identity{Name: p.Name, UserID: p.Claims.UserID, Admin: p.Claims.CanAdmin()}
+	id := Identity{Name: p.Name, UserID: p.Claims.UserID, Admin: p.Claims.CanAdmin(),
+		APITokenID: p.Claims.APITokenID, WebSession: p.Claims.IsWebSession()}
+	if p.Claims.ExpiresAt != nil {
+		id.ExpiresAt = p.Claims.ExpiresAt.Time
+	}
+	return id
 }
 
 // Allows reports whether the token grants action on resource typ/name.

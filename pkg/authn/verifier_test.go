@@ -163,8 +163,12 @@ func TestVerifyGoodToken(t *testing.T) {
 	r := newRealm(t, key)
 	v := verifier(t, r.url())
 	p := mustVerify(t, v, r.token("alice"))
-	if p.Name != "alice" || p.Identity() != (authn.Identity{Name: "alice"}) {
-		t.Fatalf("principal %+v", p)
+	id := p.Identity()
+	if p.Name != "alice" || id.ExpiresAt.IsZero() || id.WebSession {
+		t.Fatalf("principal %+v, identity %+v", p, id)
+	}
+	if id.ExpiresAt = (time.Time{}); id != (authn.Identity{Name: "alice"}) {
+		t.Fatalf("identity %+v", id)
 	}
 	if !p.CanBuild() || !p.Allows(signing.TypeBuild, "any", signing.ActionBuild) || p.Allows("build", "*", "delete") {
 		t.Fatal("scopes not as granted")

@@ -112,6 +112,14 @@ func (c *Claims) Allows(typ, name, action string) bool {
 // CanBuild reports whether the token carries the "build" scope.
 func (c *Claims) CanBuild() bool { return c.Allows(TypeBuild, AnyName, ActionBuild) }
 
+// AudienceWeb is the second audience of a web session token, beside the realm's service: the
+// services accept such a token wherever any valid token does (private reads), and only the
+// methods of the web pages' self-service ask for it.
+const AudienceWeb = "web"
+
+// IsWebSession reports whether the token is a web session token.
+func (c *Claims) IsWebSession() bool { return slices.Contains(c.Audience, AudienceWeb) }
+
 // CanAdmin reports whether the token carries the "admin" scope.
 func (c *Claims) CanAdmin() bool { return c.Allows(TypeAdmin, AnyName, ActionAdmin) }
 

@@ -123,6 +123,22 @@ func (s *KeySet) Sign(c *Claims) (string, error) {
 	return e.key.Sign(c)
 }
 
+// IssueWebSession signs a web session token for who: audiences service and AudienceWeb, no
+// access, valid for ttl.
+func (s *KeySet) IssueWebSession(issuer string, who Subject, service string, now time.Time, ttl time.Duration) (string, *Claims, error) {
+	c, err := NewClaims(issuer, who.Name, service, []Access{}, now, ttl)
+	if err != nil {
+		return "", nil, err
+	}
+	c.Audience = append(c.Audience, AudienceWeb)
+	c.UserID, c.APITokenID = who.UserID, who.APITokenID
+	tok, err := s.Sign(c)
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, c, nil
+}
+
 // Issue builds the claims of a token for who with NewClaims and the set's TTL and signs them
 // with the current key.
 func (s *KeySet) Issue(issuer string, who Subject, audience string, access []Access, now time.Time) (string, *Claims, error) {

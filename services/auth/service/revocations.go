@@ -15,10 +15,10 @@ import (
 const pruneEvery = time.Minute
 
 // GetRevocations returns the revocations that may still revoke a valid token: those made
-// within the last token lifetime plus the verifiers' leeway. Older ones are pruned.
-func (s *Service) GetRevocations(ctx context.Context, _ *authv1.GetRevocationsRequest) (*authv1.Revocations, error) {
+// within the longest token lifetime (realm or web session) plus the verifiers' leeway. Older ones are pruned.
+func (s *Server) GetRevocations(ctx context.Context, _ *authv1.GetRevocationsRequest) (*authv1.Revocations, error) {
 	now := s.now()
-	since := now.Add(-s.keys.TTL() - signing.Leeway)
+	since := now.Add(-max(s.keys.TTL(), s.cfg.WebSessionTTL) - signing.Leeway)
 	if last := s.pruned.Load(); now.UnixNano()-last >= int64(pruneEvery) && s.pruned.CompareAndSwap(last, now.UnixNano()) {
 		if _, err := s.users.st.PruneRevocations(ctx, since); err != nil {
 			s.log.WarnContext(ctx, "pruning revocations failed", "error", err)

@@ -35,7 +35,10 @@ func TestGetRevocationsWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(st, keys, Config{Issuer: "http://realm/auth/token/", Service: "http://realm"}, slog.New(slog.DiscardHandler))
+	// Web sessions last 20 minutes here, longer than realm tokens: a revocation is published
+	// as long as the longer of the two may still be valid.
+	s := New(st, keys, Config{Issuer: "http://realm/auth/token/", Service: "http://realm", WebSessionTTL: 20 * time.Minute},
+		slog.New(slog.DiscardHandler))
 	u, _, err := s.users.Add(ctx, "carol", false)
 	if err != nil {
 		t.Fatal(err)
@@ -55,11 +58,11 @@ func TestGetRevocationsWindow(t *testing.T) {
 		t.Fatalf("after a disable: %v", rs)
 	}
 	// Within the lifetime and leeway it is still listed; past them it is gone, and pruned.
-	s.now = func() time.Time { return time.Now().Add(10*time.Minute + signing.Leeway - 5*time.Second) }
+	s.now = func() time.Time { return time.Now().Add(20*time.Minute + signing.Leeway - 5*time.Second) }
 	if rs := list(); len(rs) != 1 {
 		t.Errorf("within the window: %v", rs)
 	}
-	s.now = func() time.Time { return time.Now().Add(10*time.Minute + signing.Leeway + pruneEvery) }
+	s.now = func() time.Time { return time.Now().Add(20*time.Minute + signing.Leeway + pruneEvery) }
 	if rs := list(); len(rs) != 0 {
 		t.Errorf("past the window: %v", rs)
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net"
 	"slices"
@@ -34,7 +33,7 @@ type refusal string
 func (r refusal) Error() string { return string(r) }
 
 // IssueToken checks the Basic credentials of the call and signs a realm token for them.
-func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
+func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
 	service, err := s.audience(req.GetService())
 	if err != nil {
 		return nil, err
@@ -43,25 +42,11 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	if len(scope) > maxScopeLength {
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
-	addr := s.clientAddress(ctx)
-	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
-	// No user has a longer name; the limiter keeps its keys small.
-	claimed := name[:min(len(name), store.MaxNameLength)]
-	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
-	if !ok {
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
-		return nil, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
-	}
-	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
-	var r refusal
-	settle(errors.As(err, &r))
+	user, apiToken, err := s.authenticate(ctx)
 	if err != nil {
-		if !errors.As(err, &r) {
-			return nil, err
-		}
-		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
-		return nil, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
+		return nil, err
 	}
+	addr := s.clientAddress(ctx)
 	now := s.now()
 	access := grant(user, scope)
 	who := signing.Subject{Name: user.Name, UserID: user.ID, APITokenID: apiToken.ID}
@@ -78,10 +63,35 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}, nil
 }
 
+// authenticate returns the user whose Basic credentials the call carries, and the API token
+// they named, counting failures against the client's address and the name tried.
+func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, error) {
+	addr := s.clientAddress(ctx)
+	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
+	// No user has a longer name; the limiter keeps its keys small.
+	claimed := name[:min(len(name), store.MaxNameLength)]
+	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
+	if !ok {
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
+		return store.User{}, store.Token{}, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
+	}
+	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
+	var r refusal
+	settle(errors.As(err, &r))
+	if err != nil {
+		if !errors.As(err, &r) {
+			return store.User{}, store.Token{}, err
+		}
+		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
+		return store.User{}, store.Token{}, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
+	}
+	return user, apiToken, nil
+}
+
 // checkCredentials returns the user whose API token the Basic header carried, and that API
 // token (parseErr is why it could not be read). Every refusal is a refusal error; other
 // errors are failures of the store.
-func (s *Service) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
+func (s *Server) checkCredentials(ctx context.Context, name, secret string, parseErr error) (store.User, store.Token, error) {
 	refuse := func(why string) (store.User, store.Token, error) { return store.User{}, store.Token{}, refusal(why) }
 	if parseErr != nil {
 		return refuse(parseErr.Error())
@@ -131,7 +141,7 @@ func grant(u store.User, scope string) []signing.Access {
 }
 
 // audience is the service the token is for: the one asked for, else the realm's own.
-func (s *Service) audience(asked string) (string, error) {
+func (s *Server) audience(asked string) (string, error) {
 	if asked == "" {
 		return s.cfg.Service, nil
 	}
@@ -152,9 +162,9 @@ func authorization(ctx context.Context) string {
 // clientAddress is who the failure limit counts against: for the gateway, the address it saw
 // (the last X-Forwarded-For entry, which it appends); for any other caller, the gRPC peer,
 // whatever it claims to forward.
-func (s *Service) clientAddress(ctx context.Context) string {
+func (s *Server) clientAddress(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && s.fromGateway(md) {
+	if fwd := md.Get("x-forwarded-for"); len(fwd) > 0 && authn.ShowsGatewaySecret(ctx, s.cfg.GatewaySecret) {
 		hops := strings.Split(fwd[len(fwd)-1], ",")
 		if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
 			return last
@@ -167,11 +177,4 @@ func (s *Service) clientAddress(ctx context.Context) string {
 		return p.Addr.String()
 	}
 	return "unknown"
-}
-
-// fromGateway reports whether the call shows the gateway's secret, once.
-func (s *Service) fromGateway(md metadata.MD) bool {
-	shown := md.Get(authn.GatewaySecretHeader)
-	return s.cfg.GatewaySecret != "" && len(shown) == 1 &&
-		subtle.ConstantTimeCompare([]byte(shown[0]), []byte(s.cfg.GatewaySecret)) == 1
 }

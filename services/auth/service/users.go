@@ -21,9 +21,8 @@ func NewUsers(st store.Store) *Users { return &Users{st: st} }
 
 // Add creates a user with a first API token and returns the token, which is shown this once.
 func (u *Users) Add(ctx context.Context, name string, admin bool) (store.User, apitoken.Token, error) {
-	if name == authn.AnonymousUser {
-		return store.User{}, apitoken.Token{}, errs.New(errs.BadRequest,
-			"The name %s is reserved: it owns what is written while authentication is disabled.", name)
+	if err := checkNewUserName(name); err != nil {
+		return store.User{}, apitoken.Token{}, err
 	}
 	tok, err := apitoken.New()
 	if err != nil {
@@ -41,6 +40,9 @@ func (u *Users) Add(ctx context.Context, name string, admin bool) (store.User, a
 
 // Rotate revokes every API token of the user and returns a new one.
 func (u *Users) Rotate(ctx context.Context, name string) (apitoken.Token, error) {
+	if err := checkUserName(name); err != nil {
+		return apitoken.Token{}, err
+	}
 	tok, err := apitoken.New()
 	if err != nil {
 		return apitoken.Token{}, err
@@ -56,14 +58,22 @@ func (u *Users) List(ctx context.Context) ([]store.User, error) { return u.st.Li
 
 // SetDisabled disables or re-enables a user; a disabled user's tokens are refused.
 func (u *Users) SetDisabled(ctx context.Context, name string, disabled bool) (store.User, error) {
+	if err := checkUserName(name); err != nil {
+		return store.User{}, err
+	}
 	return u.st.SetDisabled(ctx, name, disabled)
 }
 
 // Delete removes a user and its tokens.
-func (u *Users) Delete(ctx context.Context, name string) error { return u.st.DeleteUser(ctx, name) }
+func (u *Users) Delete(ctx context.Context, name string) error {
+	if err := checkUserName(name); err != nil {
+		return err
+	}
+	return u.st.DeleteUser(ctx, name)
+}
 
 // CreateUser creates a user and returns its first API token.
-func (s *Service) CreateUser(ctx context.Context, req *authv1.CreateUserRequest) (*authv1.CreateUserResponse, error) {
+func (s *Server) CreateUser(ctx context.Context, req *authv1.CreateUserRequest) (*authv1.CreateUserResponse, error) {
 	if err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -76,7 +86,7 @@ func (s *Service) CreateUser(ctx context.Context, req *authv1.CreateUserRequest)
 }
 
 // ListUsers lists every user.
-func (s *Service) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*authv1.ListUsersResponse, error) {
+func (s *Server) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*authv1.ListUsersResponse, error) {
 	if err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -92,7 +102,7 @@ func (s *Service) ListUsers(ctx context.Context, _ *authv1.ListUsersRequest) (*a
 }
 
 // RotateToken replaces the user's API tokens with a new one.
-func (s *Service) RotateToken(ctx context.Context, req *authv1.RotateTokenRequest) (*authv1.RotateTokenResponse, error) {
+func (s *Server) RotateToken(ctx context.Context, req *authv1.RotateTokenRequest) (*authv1.RotateTokenResponse, error) {
 	if err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -105,7 +115,7 @@ func (s *Service) RotateToken(ctx context.Context, req *authv1.RotateTokenReques
 }
 
 // SetUserDisabled disables or re-enables a user.
-func (s *Service) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabledRequest) (*authv1.User, error) {
+func (s *Server) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabledRequest) (*authv1.User, error) {
 	if err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -118,7 +128,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, req *authv1.SetUserDisabl
 }
 
 // DeleteUser removes a user.
-func (s *Service) DeleteUser(ctx context.Context, req *authv1.DeleteUserRequest) (*authv1.DeleteUserResponse, error) {
+func (s *Server) DeleteUser(ctx context.Context, req *authv1.DeleteUserRequest) (*authv1.DeleteUserResponse, error) {
 	if err := s.requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -131,7 +141,7 @@ func (s *Service) DeleteUser(ctx context.Context, req *authv1.DeleteUserRequest)
 
 // requireAdmin checks, beyond the token's admin scope, that the caller is still an enabled
 // admin: a token outlives a demotion, a disable or a delete by up to its lifetime.
-func (s *Service) requireAdmin(ctx context.Context) error {
+func (s *Server) requireAdmin(ctx context.Context) error {
 	id, ok := authn.FromContext(ctx)
 	if !ok {
 		return errs.New(errs.Unauthenticated, "User administration needs an admin token.")
@@ -144,7 +154,7 @@ func (s *Service) requireAdmin(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) audit(ctx context.Context, what, user string, args ...any) {
+func (s *Server) audit(ctx context.Context, what, user string, args ...any) {
 	by := "unknown"
 	if id, ok := authn.FromContext(ctx); ok {
 		by = id.Name

@@ -27,7 +27,8 @@ type Store interface {
 	DeleteUser(ctx context.Context, name string) error
 
 	// AddToken stores a new API token of the user. A prefix that is taken (by any token,
-	// revoked ones included) is errs.BadRequest.
+	// revoked ones included) is errs.BadRequest. Adding a session removes the user's
+	// sessions that have expired.
 	AddToken(ctx context.Context, user string, t NewToken) (Token, error)
 	// ListTokens returns the user's tokens, revoked and expired ones included, oldest
 	// first.
@@ -53,6 +54,14 @@ type Store interface {
 	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
 	// PruneRevocations forgets the revocations made before before and returns how many.
 	PruneRevocations(ctx context.Context, before time.Time) (int, error)
+
+	// LoginIdentity returns the user an external identity is linked to, linking it first when
+	// it is new, in one transaction: to the user of another identity with the same address
+	// when both addresses are verified, else to a new user named by the first of names that
+	// is free. created reports a new user. None free is errs.BadRequest.
+	LoginIdentity(ctx context.Context, id NewIdentity, names []string) (u User, created bool, err error)
+	// ListIdentities returns the identities linked to the user, oldest first.
+	ListIdentities(ctx context.Context, userID int64) ([]Identity, error)
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -83,6 +92,27 @@ type NewToken struct {
 	Hash   []byte
 	// ExpiresAt is when the token stops working; zero for never.
 	ExpiresAt time.Time
+	// Session makes it a web session's row rather than an API token: rotating and revoking
+	// a user's API tokens and listing them leave it out.
+	Session bool
+}
+
+// NewIdentity is an external identity as its provider vouched for it.
+type NewIdentity struct {
+	Provider      string
+	Subject       string
+	Email         string
+	EmailVerified bool
+}
+
+// Identity is an external identity linked to a user.
+type Identity struct {
+	UserID        int64
+	Provider      string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	CreatedAt     time.Time
 }
 
 // Token is a stored API token. Times that have not happened are zero.

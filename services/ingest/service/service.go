@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -50,6 +51,27 @@ func actor(ctx context.Context) (store.Actor, error) {
 	}
 	return store.Actor{Name: id.Name, UserID: id.UserID, Admin: id.Admin}, nil
 }
+
+// TombstoneOwnBuilds shows the web session user's builds as owned by deleted-user-ID, the
+// name no user can take back, before that user is deleted.
+func (s *Server) TombstoneOwnBuilds(ctx context.Context, _ *ingestv1.TombstoneOwnBuildsRequest) (*ingestv1.TombstoneOwnBuildsResponse, error) {
+	id, err := authn.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !id.WebSession || id.UserID <= 0 {
+		return nil, errs.New(errs.Forbidden, "Only a logged-in user's web session may do this.")
+	}
+	name := TombstoneName(id.UserID)
+	n, err := s.store.RenameOwner(ctx, id.UserID, name)
+	if err != nil {
+		return nil, err
+	}
+	return &ingestv1.TombstoneOwnBuildsResponse{Owner: name, Builds: int64(n)}, nil
+}
+
+// TombstoneName is the owner shown for the builds of a user who deleted their account.
+func TombstoneName(userID int64) string { return "deleted-user-" + strconv.FormatInt(userID, 10) }
 
 // NewSpec stores a spec document.
 func (s *Server) NewSpec(ctx context.Context, req *ingestv1.NewSpecRequest) (*ingestv1.NewSpecResponse, error) {

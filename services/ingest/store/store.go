@@ -99,6 +99,10 @@ type Store interface {
 	// made at or after its Since, and returns how many builds changed hands.
 	AdoptOwners(ctx context.Context, adoptions []Adoption) (int, error)
 
+	// RenameOwner shows every build the user owns (by id) as owned by name, and returns how
+	// many builds it renamed. Ownership does not change: only the name shown and listed.
+	RenameOwner(ctx context.Context, userID int64, name string) (int, error)
+
 	GetBuild(ctx context.Context, id int64) (Build, error)
 	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
 	// PhaseOutput returns the stored (compressed) output of a phase.

@@ -938,6 +938,629 @@ func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
 	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{17}
 }
 
+type LoginWithIdentityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// provider names the identity provider: "github", or the OpenID Connect issuer URL.
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// subject is the provider's stable id of the account (GitHub's numeric id, the ID token's
+	// sub), not a name the account may change.
+	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Email   string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// email_verified is whether the provider says the address is the account's: only then may
+	// it link the identity to an existing user with the same verified address.
+	EmailVerified bool `protobuf:"varint,4,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
+	// preferred_name is the name a new user is given when it is free (GitHub login,
+	// preferred_username); otherwise a free variant of it.
+	PreferredName string `protobuf:"bytes,5,opt,name=preferred_name,json=preferredName,proto3" json:"preferred_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginWithIdentityRequest) Reset() {
+	*x = LoginWithIdentityRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginWithIdentityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginWithIdentityRequest) ProtoMessage() {}
+
+func (x *LoginWithIdentityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginWithIdentityRequest.ProtoReflect.Descriptor instead.
+func (*LoginWithIdentityRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LoginWithIdentityRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *LoginWithIdentityRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *LoginWithIdentityRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *LoginWithIdentityRequest) GetEmailVerified() bool {
+	if x != nil {
+		return x.EmailVerified
+	}
+	return false
+}
+
+func (x *LoginWithIdentityRequest) GetPreferredName() string {
+	if x != nil {
+		return x.PreferredName
+	}
+	return ""
+}
+
+type LoginWithAPITokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginWithAPITokenRequest) Reset() {
+	*x = LoginWithAPITokenRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginWithAPITokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginWithAPITokenRequest) ProtoMessage() {}
+
+func (x *LoginWithAPITokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginWithAPITokenRequest.ProtoReflect.Descriptor instead.
+func (*LoginWithAPITokenRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{19}
+}
+
+// WebSession is a token for the web pages: it names the user, grants no scope, and is refused
+// wherever a build or admin scope is needed.
+type WebSession struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Token     string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	User      *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// created is true when the login made a new user.
+	Created       bool `protobuf:"varint,4,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebSession) Reset() {
+	*x = WebSession{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSession) ProtoMessage() {}
+
+func (x *WebSession) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSession.ProtoReflect.Descriptor instead.
+func (*WebSession) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WebSession) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *WebSession) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *WebSession) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *WebSession) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+type GetSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSessionRequest) Reset() {
+	*x = GetSessionRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSessionRequest) ProtoMessage() {}
+
+func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
+func (*GetSessionRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{21}
+}
+
+type Session struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Session) Reset() {
+	*x = Session{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Session) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Session) ProtoMessage() {}
+
+func (x *Session) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Session.ProtoReflect.Descriptor instead.
+func (*Session) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Session) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *Session) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type EndSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndSessionRequest) Reset() {
+	*x = EndSessionRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndSessionRequest) ProtoMessage() {}
+
+func (x *EndSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndSessionRequest.ProtoReflect.Descriptor instead.
+func (*EndSessionRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{23}
+}
+
+type EndSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndSessionResponse) Reset() {
+	*x = EndSessionResponse{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndSessionResponse) ProtoMessage() {}
+
+func (x *EndSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndSessionResponse.ProtoReflect.Descriptor instead.
+func (*EndSessionResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{24}
+}
+
+type ListIdentitiesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIdentitiesRequest) Reset() {
+	*x = ListIdentitiesRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIdentitiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIdentitiesRequest) ProtoMessage() {}
+
+func (x *ListIdentitiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIdentitiesRequest.ProtoReflect.Descriptor instead.
+func (*ListIdentitiesRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{25}
+}
+
+type Identity struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      string                 `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Subject       string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	EmailVerified bool                   `protobuf:"varint,4,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Identity) Reset() {
+	*x = Identity{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Identity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Identity) ProtoMessage() {}
+
+func (x *Identity) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Identity.ProtoReflect.Descriptor instead.
+func (*Identity) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Identity) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *Identity) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Identity) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Identity) GetEmailVerified() bool {
+	if x != nil {
+		return x.EmailVerified
+	}
+	return false
+}
+
+func (x *Identity) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type ListIdentitiesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Identities    []*Identity            `protobuf:"bytes,1,rep,name=identities,proto3" json:"identities,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIdentitiesResponse) Reset() {
+	*x = ListIdentitiesResponse{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIdentitiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIdentitiesResponse) ProtoMessage() {}
+
+func (x *ListIdentitiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIdentitiesResponse.ProtoReflect.Descriptor instead.
+func (*ListIdentitiesResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListIdentitiesResponse) GetIdentities() []*Identity {
+	if x != nil {
+		return x.Identities
+	}
+	return nil
+}
+
+type RotateOwnTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateOwnTokenRequest) Reset() {
+	*x = RotateOwnTokenRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateOwnTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateOwnTokenRequest) ProtoMessage() {}
+
+func (x *RotateOwnTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateOwnTokenRequest.ProtoReflect.Descriptor instead.
+func (*RotateOwnTokenRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{28}
+}
+
+type DeleteOwnAccountRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// confirm_name must repeat the user's name: a deletion cannot be undone.
+	ConfirmName   string `protobuf:"bytes,1,opt,name=confirm_name,json=confirmName,proto3" json:"confirm_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteOwnAccountRequest) Reset() {
+	*x = DeleteOwnAccountRequest{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteOwnAccountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteOwnAccountRequest) ProtoMessage() {}
+
+func (x *DeleteOwnAccountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteOwnAccountRequest.ProtoReflect.Descriptor instead.
+func (*DeleteOwnAccountRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DeleteOwnAccountRequest) GetConfirmName() string {
+	if x != nil {
+		return x.ConfirmName
+	}
+	return ""
+}
+
+type DeleteOwnAccountResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteOwnAccountResponse) Reset() {
+	*x = DeleteOwnAccountResponse{}
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteOwnAccountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteOwnAccountResponse) ProtoMessage() {}
+
+func (x *DeleteOwnAccountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_auth_v1_auth_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteOwnAccountResponse.ProtoReflect.Descriptor instead.
+func (*DeleteOwnAccountResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_auth_v1_auth_proto_rawDescGZIP(), []int{30}
+}
+
 var File_spackmon_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_spackmon_auth_v1_auth_proto_rawDesc = "" +
@@ -997,7 +1620,45 @@ const file_spackmon_auth_v1_auth_proto_rawDesc = "" +
 	"\bdisabled\x18\x02 \x01(\bR\bdisabled\"'\n" +
 	"\x11DeleteUserRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x14\n" +
-	"\x12DeleteUserResponse2\xbe\x05\n" +
+	"\x12DeleteUserResponse\"\xb4\x01\n" +
+	"\x18LoginWithIdentityRequest\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12%\n" +
+	"\x0eemail_verified\x18\x04 \x01(\bR\remailVerified\x12%\n" +
+	"\x0epreferred_name\x18\x05 \x01(\tR\rpreferredName\"\x1a\n" +
+	"\x18LoginWithAPITokenRequest\"\xa3\x01\n" +
+	"\n" +
+	"WebSession\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12*\n" +
+	"\x04user\x18\x03 \x01(\v2\x16.spackmon.auth.v1.UserR\x04user\x12\x18\n" +
+	"\acreated\x18\x04 \x01(\bR\acreated\"\x13\n" +
+	"\x11GetSessionRequest\"p\n" +
+	"\aSession\x12*\n" +
+	"\x04user\x18\x01 \x01(\v2\x16.spackmon.auth.v1.UserR\x04user\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x13\n" +
+	"\x11EndSessionRequest\"\x14\n" +
+	"\x12EndSessionResponse\"\x17\n" +
+	"\x15ListIdentitiesRequest\"\xb8\x01\n" +
+	"\bIdentity\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12%\n" +
+	"\x0eemail_verified\x18\x04 \x01(\bR\remailVerified\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"T\n" +
+	"\x16ListIdentitiesResponse\x12:\n" +
+	"\n" +
+	"identities\x18\x01 \x03(\v2\x1a.spackmon.auth.v1.IdentityR\n" +
+	"identities\"\x17\n" +
+	"\x15RotateOwnTokenRequest\"<\n" +
+	"\x17DeleteOwnAccountRequest\x12!\n" +
+	"\fconfirm_name\x18\x01 \x01(\tR\vconfirmName\"\x1a\n" +
+	"\x18DeleteOwnAccountResponse2\xd5\n" +
+	"\n" +
 	"\vAuthService\x12W\n" +
 	"\n" +
 	"IssueToken\x12#.spackmon.auth.v1.IssueTokenRequest\x1a$.spackmon.auth.v1.IssueTokenResponse\x12C\n" +
@@ -1009,7 +1670,16 @@ const file_spackmon_auth_v1_auth_proto_rawDesc = "" +
 	"\vRotateToken\x12$.spackmon.auth.v1.RotateTokenRequest\x1a%.spackmon.auth.v1.RotateTokenResponse\x12S\n" +
 	"\x0fSetUserDisabled\x12(.spackmon.auth.v1.SetUserDisabledRequest\x1a\x16.spackmon.auth.v1.User\x12W\n" +
 	"\n" +
-	"DeleteUser\x12#.spackmon.auth.v1.DeleteUserRequest\x1a$.spackmon.auth.v1.DeleteUserResponseB<Z:github.com/spackmon/spackmon/proto/spackmon/auth/v1;authv1b\x06proto3"
+	"DeleteUser\x12#.spackmon.auth.v1.DeleteUserRequest\x1a$.spackmon.auth.v1.DeleteUserResponse\x12]\n" +
+	"\x11LoginWithIdentity\x12*.spackmon.auth.v1.LoginWithIdentityRequest\x1a\x1c.spackmon.auth.v1.WebSession\x12]\n" +
+	"\x11LoginWithAPIToken\x12*.spackmon.auth.v1.LoginWithAPITokenRequest\x1a\x1c.spackmon.auth.v1.WebSession\x12L\n" +
+	"\n" +
+	"GetSession\x12#.spackmon.auth.v1.GetSessionRequest\x1a\x19.spackmon.auth.v1.Session\x12W\n" +
+	"\n" +
+	"EndSession\x12#.spackmon.auth.v1.EndSessionRequest\x1a$.spackmon.auth.v1.EndSessionResponse\x12c\n" +
+	"\x0eListIdentities\x12'.spackmon.auth.v1.ListIdentitiesRequest\x1a(.spackmon.auth.v1.ListIdentitiesResponse\x12`\n" +
+	"\x0eRotateOwnToken\x12'.spackmon.auth.v1.RotateOwnTokenRequest\x1a%.spackmon.auth.v1.RotateTokenResponse\x12i\n" +
+	"\x10DeleteOwnAccount\x12).spackmon.auth.v1.DeleteOwnAccountRequest\x1a*.spackmon.auth.v1.DeleteOwnAccountResponseB<Z:github.com/spackmon/spackmon/proto/spackmon/auth/v1;authv1b\x06proto3"
 
 var (
 	file_spackmon_auth_v1_auth_proto_rawDescOnce sync.Once
@@ -1023,57 +1693,90 @@ func file_spackmon_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_spackmon_auth_v1_auth_proto_rawDescData
 }
 
-var file_spackmon_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_spackmon_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_spackmon_auth_v1_auth_proto_goTypes = []any{
-	(*IssueTokenRequest)(nil),      // 0: spackmon.auth.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),     // 1: spackmon.auth.v1.IssueTokenResponse
-	(*GetJWKSRequest)(nil),         // 2: spackmon.auth.v1.GetJWKSRequest
-	(*JWKS)(nil),                   // 3: spackmon.auth.v1.JWKS
-	(*JWK)(nil),                    // 4: spackmon.auth.v1.JWK
-	(*GetRevocationsRequest)(nil),  // 5: spackmon.auth.v1.GetRevocationsRequest
-	(*Revocations)(nil),            // 6: spackmon.auth.v1.Revocations
-	(*Revocation)(nil),             // 7: spackmon.auth.v1.Revocation
-	(*User)(nil),                   // 8: spackmon.auth.v1.User
-	(*CreateUserRequest)(nil),      // 9: spackmon.auth.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),     // 10: spackmon.auth.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),       // 11: spackmon.auth.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 12: spackmon.auth.v1.ListUsersResponse
-	(*RotateTokenRequest)(nil),     // 13: spackmon.auth.v1.RotateTokenRequest
-	(*RotateTokenResponse)(nil),    // 14: spackmon.auth.v1.RotateTokenResponse
-	(*SetUserDisabledRequest)(nil), // 15: spackmon.auth.v1.SetUserDisabledRequest
-	(*DeleteUserRequest)(nil),      // 16: spackmon.auth.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),     // 17: spackmon.auth.v1.DeleteUserResponse
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(*IssueTokenRequest)(nil),        // 0: spackmon.auth.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),       // 1: spackmon.auth.v1.IssueTokenResponse
+	(*GetJWKSRequest)(nil),           // 2: spackmon.auth.v1.GetJWKSRequest
+	(*JWKS)(nil),                     // 3: spackmon.auth.v1.JWKS
+	(*JWK)(nil),                      // 4: spackmon.auth.v1.JWK
+	(*GetRevocationsRequest)(nil),    // 5: spackmon.auth.v1.GetRevocationsRequest
+	(*Revocations)(nil),              // 6: spackmon.auth.v1.Revocations
+	(*Revocation)(nil),               // 7: spackmon.auth.v1.Revocation
+	(*User)(nil),                     // 8: spackmon.auth.v1.User
+	(*CreateUserRequest)(nil),        // 9: spackmon.auth.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),       // 10: spackmon.auth.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),         // 11: spackmon.auth.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),        // 12: spackmon.auth.v1.ListUsersResponse
+	(*RotateTokenRequest)(nil),       // 13: spackmon.auth.v1.RotateTokenRequest
+	(*RotateTokenResponse)(nil),      // 14: spackmon.auth.v1.RotateTokenResponse
+	(*SetUserDisabledRequest)(nil),   // 15: spackmon.auth.v1.SetUserDisabledRequest
+	(*DeleteUserRequest)(nil),        // 16: spackmon.auth.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),       // 17: spackmon.auth.v1.DeleteUserResponse
+	(*LoginWithIdentityRequest)(nil), // 18: spackmon.auth.v1.LoginWithIdentityRequest
+	(*LoginWithAPITokenRequest)(nil), // 19: spackmon.auth.v1.LoginWithAPITokenRequest
+	(*WebSession)(nil),               // 20: spackmon.auth.v1.WebSession
+	(*GetSessionRequest)(nil),        // 21: spackmon.auth.v1.GetSessionRequest
+	(*Session)(nil),                  // 22: spackmon.auth.v1.Session
+	(*EndSessionRequest)(nil),        // 23: spackmon.auth.v1.EndSessionRequest
+	(*EndSessionResponse)(nil),       // 24: spackmon.auth.v1.EndSessionResponse
+	(*ListIdentitiesRequest)(nil),    // 25: spackmon.auth.v1.ListIdentitiesRequest
+	(*Identity)(nil),                 // 26: spackmon.auth.v1.Identity
+	(*ListIdentitiesResponse)(nil),   // 27: spackmon.auth.v1.ListIdentitiesResponse
+	(*RotateOwnTokenRequest)(nil),    // 28: spackmon.auth.v1.RotateOwnTokenRequest
+	(*DeleteOwnAccountRequest)(nil),  // 29: spackmon.auth.v1.DeleteOwnAccountRequest
+	(*DeleteOwnAccountResponse)(nil), // 30: spackmon.auth.v1.DeleteOwnAccountResponse
+	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
 }
 var file_spackmon_auth_v1_auth_proto_depIdxs = []int32{
-	18, // 0: spackmon.auth.v1.IssueTokenResponse.issued_at:type_name -> google.protobuf.Timestamp
+	31, // 0: spackmon.auth.v1.IssueTokenResponse.issued_at:type_name -> google.protobuf.Timestamp
 	4,  // 1: spackmon.auth.v1.JWKS.keys:type_name -> spackmon.auth.v1.JWK
 	7,  // 2: spackmon.auth.v1.Revocations.revocations:type_name -> spackmon.auth.v1.Revocation
-	18, // 3: spackmon.auth.v1.Revocation.revoked_at:type_name -> google.protobuf.Timestamp
-	18, // 4: spackmon.auth.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	31, // 3: spackmon.auth.v1.Revocation.revoked_at:type_name -> google.protobuf.Timestamp
+	31, // 4: spackmon.auth.v1.User.created_at:type_name -> google.protobuf.Timestamp
 	8,  // 5: spackmon.auth.v1.CreateUserResponse.user:type_name -> spackmon.auth.v1.User
 	8,  // 6: spackmon.auth.v1.ListUsersResponse.users:type_name -> spackmon.auth.v1.User
-	0,  // 7: spackmon.auth.v1.AuthService.IssueToken:input_type -> spackmon.auth.v1.IssueTokenRequest
-	2,  // 8: spackmon.auth.v1.AuthService.GetJWKS:input_type -> spackmon.auth.v1.GetJWKSRequest
-	5,  // 9: spackmon.auth.v1.AuthService.GetRevocations:input_type -> spackmon.auth.v1.GetRevocationsRequest
-	9,  // 10: spackmon.auth.v1.AuthService.CreateUser:input_type -> spackmon.auth.v1.CreateUserRequest
-	11, // 11: spackmon.auth.v1.AuthService.ListUsers:input_type -> spackmon.auth.v1.ListUsersRequest
-	13, // 12: spackmon.auth.v1.AuthService.RotateToken:input_type -> spackmon.auth.v1.RotateTokenRequest
-	15, // 13: spackmon.auth.v1.AuthService.SetUserDisabled:input_type -> spackmon.auth.v1.SetUserDisabledRequest
-	16, // 14: spackmon.auth.v1.AuthService.DeleteUser:input_type -> spackmon.auth.v1.DeleteUserRequest
-	1,  // 15: spackmon.auth.v1.AuthService.IssueToken:output_type -> spackmon.auth.v1.IssueTokenResponse
-	3,  // 16: spackmon.auth.v1.AuthService.GetJWKS:output_type -> spackmon.auth.v1.JWKS
-	6,  // 17: spackmon.auth.v1.AuthService.GetRevocations:output_type -> spackmon.auth.v1.Revocations
-	10, // 18: spackmon.auth.v1.AuthService.CreateUser:output_type -> spackmon.auth.v1.CreateUserResponse
-	12, // 19: spackmon.auth.v1.AuthService.ListUsers:output_type -> spackmon.auth.v1.ListUsersResponse
-	14, // 20: spackmon.auth.v1.AuthService.RotateToken:output_type -> spackmon.auth.v1.RotateTokenResponse
-	8,  // 21: spackmon.auth.v1.AuthService.SetUserDisabled:output_type -> spackmon.auth.v1.User
-	17, // 22: spackmon.auth.v1.AuthService.DeleteUser:output_type -> spackmon.auth.v1.DeleteUserResponse
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	31, // 7: spackmon.auth.v1.WebSession.expires_at:type_name -> google.protobuf.Timestamp
+	8,  // 8: spackmon.auth.v1.WebSession.user:type_name -> spackmon.auth.v1.User
+	8,  // 9: spackmon.auth.v1.Session.user:type_name -> spackmon.auth.v1.User
+	31, // 10: spackmon.auth.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	31, // 11: spackmon.auth.v1.Identity.created_at:type_name -> google.protobuf.Timestamp
+	26, // 12: spackmon.auth.v1.ListIdentitiesResponse.identities:type_name -> spackmon.auth.v1.Identity
+	0,  // 13: spackmon.auth.v1.AuthService.IssueToken:input_type -> spackmon.auth.v1.IssueTokenRequest
+	2,  // 14: spackmon.auth.v1.AuthService.GetJWKS:input_type -> spackmon.auth.v1.GetJWKSRequest
+	5,  // 15: spackmon.auth.v1.AuthService.GetRevocations:input_type -> spackmon.auth.v1.GetRevocationsRequest
+	9,  // 16: spackmon.auth.v1.AuthService.CreateUser:input_type -> spackmon.auth.v1.CreateUserRequest
+	11, // 17: spackmon.auth.v1.AuthService.ListUsers:input_type -> spackmon.auth.v1.ListUsersRequest
+	13, // 18: spackmon.auth.v1.AuthService.RotateToken:input_type -> spackmon.auth.v1.RotateTokenRequest
+	15, // 19: spackmon.auth.v1.AuthService.SetUserDisabled:input_type -> spackmon.auth.v1.SetUserDisabledRequest
+	16, // 20: spackmon.auth.v1.AuthService.DeleteUser:input_type -> spackmon.auth.v1.DeleteUserRequest
+	18, // 21: spackmon.auth.v1.AuthService.LoginWithIdentity:input_type -> spackmon.auth.v1.LoginWithIdentityRequest
+	19, // 22: spackmon.auth.v1.AuthService.LoginWithAPIToken:input_type -> spackmon.auth.v1.LoginWithAPITokenRequest
+	21, // 23: spackmon.auth.v1.AuthService.GetSession:input_type -> spackmon.auth.v1.GetSessionRequest
+	23, // 24: spackmon.auth.v1.AuthService.EndSession:input_type -> spackmon.auth.v1.EndSessionRequest
+	25, // 25: spackmon.auth.v1.AuthService.ListIdentities:input_type -> spackmon.auth.v1.ListIdentitiesRequest
+	28, // 26: spackmon.auth.v1.AuthService.RotateOwnToken:input_type -> spackmon.auth.v1.RotateOwnTokenRequest
+	29, // 27: spackmon.auth.v1.AuthService.DeleteOwnAccount:input_type -> spackmon.auth.v1.DeleteOwnAccountRequest
+	1,  // 28: spackmon.auth.v1.AuthService.IssueToken:output_type -> spackmon.auth.v1.IssueTokenResponse
+	3,  // 29: spackmon.auth.v1.AuthService.GetJWKS:output_type -> spackmon.auth.v1.JWKS
+	6,  // 30: spackmon.auth.v1.AuthService.GetRevocations:output_type -> spackmon.auth.v1.Revocations
+	10, // 31: spackmon.auth.v1.AuthService.CreateUser:output_type -> spackmon.auth.v1.CreateUserResponse
+	12, // 32: spackmon.auth.v1.AuthService.ListUsers:output_type -> spackmon.auth.v1.ListUsersResponse
+	14, // 33: spackmon.auth.v1.AuthService.RotateToken:output_type -> spackmon.auth.v1.RotateTokenResponse
+	8,  // 34: spackmon.auth.v1.AuthService.SetUserDisabled:output_type -> spackmon.auth.v1.User
+	17, // 35: spackmon.auth.v1.AuthService.DeleteUser:output_type -> spackmon.auth.v1.DeleteUserResponse
+	20, // 36: spackmon.auth.v1.AuthService.LoginWithIdentity:output_type -> spackmon.auth.v1.WebSession
+	20, // 37: spackmon.auth.v1.AuthService.LoginWithAPIToken:output_type -> spackmon.auth.v1.WebSession
+	22, // 38: spackmon.auth.v1.AuthService.GetSession:output_type -> spackmon.auth.v1.Session
+	24, // 39: spackmon.auth.v1.AuthService.EndSession:output_type -> spackmon.auth.v1.EndSessionResponse
+	27, // 40: spackmon.auth.v1.AuthService.ListIdentities:output_type -> spackmon.auth.v1.ListIdentitiesResponse
+	14, // 41: spackmon.auth.v1.AuthService.RotateOwnToken:output_type -> spackmon.auth.v1.RotateTokenResponse
+	30, // 42: spackmon.auth.v1.AuthService.DeleteOwnAccount:output_type -> spackmon.auth.v1.DeleteOwnAccountResponse
+	28, // [28:43] is the sub-list for method output_type
+	13, // [13:28] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_auth_v1_auth_proto_init() }
@@ -1087,7 +1790,7 @@ func file_spackmon_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_auth_v1_auth_proto_rawDesc), len(file_spackmon_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,14 +22,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuthService_IssueToken_FullMethodName      = "/spackmon.auth.v1.AuthService/IssueToken"
-	AuthService_GetJWKS_FullMethodName         = "/spackmon.auth.v1.AuthService/GetJWKS"
-	AuthService_GetRevocations_FullMethodName  = "/spackmon.auth.v1.AuthService/GetRevocations"
-	AuthService_CreateUser_FullMethodName      = "/spackmon.auth.v1.AuthService/CreateUser"
-	AuthService_ListUsers_FullMethodName       = "/spackmon.auth.v1.AuthService/ListUsers"
-	AuthService_RotateToken_FullMethodName     = "/spackmon.auth.v1.AuthService/RotateToken"
-	AuthService_SetUserDisabled_FullMethodName = "/spackmon.auth.v1.AuthService/SetUserDisabled"
-	AuthService_DeleteUser_FullMethodName      = "/spackmon.auth.v1.AuthService/DeleteUser"
+	AuthService_IssueToken_FullMethodName        = "/spackmon.auth.v1.AuthService/IssueToken"
+	AuthService_GetJWKS_FullMethodName           = "/spackmon.auth.v1.AuthService/GetJWKS"
+	AuthService_GetRevocations_FullMethodName    = "/spackmon.auth.v1.AuthService/GetRevocations"
+	AuthService_CreateUser_FullMethodName        = "/spackmon.auth.v1.AuthService/CreateUser"
+	AuthService_ListUsers_FullMethodName         = "/spackmon.auth.v1.AuthService/ListUsers"
+	AuthService_RotateToken_FullMethodName       = "/spackmon.auth.v1.AuthService/RotateToken"
+	AuthService_SetUserDisabled_FullMethodName   = "/spackmon.auth.v1.AuthService/SetUserDisabled"
+	AuthService_DeleteUser_FullMethodName        = "/spackmon.auth.v1.AuthService/DeleteUser"
+	AuthService_LoginWithIdentity_FullMethodName = "/spackmon.auth.v1.AuthService/LoginWithIdentity"
+	AuthService_LoginWithAPIToken_FullMethodName = "/spackmon.auth.v1.AuthService/LoginWithAPIToken"
+	AuthService_GetSession_FullMethodName        = "/spackmon.auth.v1.AuthService/GetSession"
+	AuthService_EndSession_FullMethodName        = "/spackmon.auth.v1.AuthService/EndSession"
+	AuthService_ListIdentities_FullMethodName    = "/spackmon.auth.v1.AuthService/ListIdentities"
+	AuthService_RotateOwnToken_FullMethodName    = "/spackmon.auth.v1.AuthService/RotateOwnToken"
+	AuthService_DeleteOwnAccount_FullMethodName  = "/spackmon.auth.v1.AuthService/DeleteOwnAccount"
 )
 
 // AuthServiceClient is the client API for AuthService service.
@@ -52,6 +59,28 @@ type AuthServiceClient interface {
 	RotateToken(ctx context.Context, in *RotateTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error)
 	SetUserDisabled(ctx context.Context, in *SetUserDisabledRequest, opts ...grpc.CallOption) (*User, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error)
+	// Web login. None of these is mapped to an HTTP route: the gateway's login pages call them.
+	//
+	// LoginWithIdentity finds or creates the user of an external identity the gateway has
+	// checked with its provider (GitHub, an OpenID Connect issuer) and issues a web session for
+	// it. It needs the gateway's secret or an admin token: whoever may call it can log in as
+	// anyone.
+	LoginWithIdentity(ctx context.Context, in *LoginWithIdentityRequest, opts ...grpc.CallOption) (*WebSession, error)
+	// LoginWithAPIToken issues a web session for the Basic credentials in the `authorization`
+	// metadata (user:api_token), as IssueToken checks them.
+	LoginWithAPIToken(ctx context.Context, in *LoginWithAPITokenRequest, opts ...grpc.CallOption) (*WebSession, error)
+	// Self-service of the user of the web session token in the `authorization` metadata.
+	//
+	// GetSession returns that user.
+	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// EndSession revokes the web session token: it is refused from then on.
+	EndSession(ctx context.Context, in *EndSessionRequest, opts ...grpc.CallOption) (*EndSessionResponse, error)
+	// ListIdentities lists the external identities linked to the user.
+	ListIdentities(ctx context.Context, in *ListIdentitiesRequest, opts ...grpc.CallOption) (*ListIdentitiesResponse, error)
+	// RotateOwnToken revokes the user's API tokens and returns a new one, shown this once.
+	RotateOwnToken(ctx context.Context, in *RotateOwnTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error)
+	// DeleteOwnAccount deletes the user, its API tokens, sessions and identities.
+	DeleteOwnAccount(ctx context.Context, in *DeleteOwnAccountRequest, opts ...grpc.CallOption) (*DeleteOwnAccountResponse, error)
 }
 
 type authServiceClient struct {
@@ -142,6 +171,76 @@ func (c *authServiceClient) DeleteUser(ctx context.Context, in *DeleteUserReques
 	return out, nil
 }
 
+func (c *authServiceClient) LoginWithIdentity(ctx context.Context, in *LoginWithIdentityRequest, opts ...grpc.CallOption) (*WebSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebSession)
+	err := c.cc.Invoke(ctx, AuthService_LoginWithIdentity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) LoginWithAPIToken(ctx context.Context, in *LoginWithAPITokenRequest, opts ...grpc.CallOption) (*WebSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebSession)
+	err := c.cc.Invoke(ctx, AuthService_LoginWithAPIToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, AuthService_GetSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) EndSession(ctx context.Context, in *EndSessionRequest, opts ...grpc.CallOption) (*EndSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EndSessionResponse)
+	err := c.cc.Invoke(ctx, AuthService_EndSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) ListIdentities(ctx context.Context, in *ListIdentitiesRequest, opts ...grpc.CallOption) (*ListIdentitiesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIdentitiesResponse)
+	err := c.cc.Invoke(ctx, AuthService_ListIdentities_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) RotateOwnToken(ctx context.Context, in *RotateOwnTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateTokenResponse)
+	err := c.cc.Invoke(ctx, AuthService_RotateOwnToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) DeleteOwnAccount(ctx context.Context, in *DeleteOwnAccountRequest, opts ...grpc.CallOption) (*DeleteOwnAccountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteOwnAccountResponse)
+	err := c.cc.Invoke(ctx, AuthService_DeleteOwnAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthServiceServer is the server API for AuthService service.
 // All implementations must embed UnimplementedAuthServiceServer
 // for forward compatibility.
@@ -162,6 +261,28 @@ type AuthServiceServer interface {
 	RotateToken(context.Context, *RotateTokenRequest) (*RotateTokenResponse, error)
 	SetUserDisabled(context.Context, *SetUserDisabledRequest) (*User, error)
 	DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error)
+	// Web login. None of these is mapped to an HTTP route: the gateway's login pages call them.
+	//
+	// LoginWithIdentity finds or creates the user of an external identity the gateway has
+	// checked with its provider (GitHub, an OpenID Connect issuer) and issues a web session for
+	// it. It needs the gateway's secret or an admin token: whoever may call it can log in as
+	// anyone.
+	LoginWithIdentity(context.Context, *LoginWithIdentityRequest) (*WebSession, error)
+	// LoginWithAPIToken issues a web session for the Basic credentials in the `authorization`
+	// metadata (user:api_token), as IssueToken checks them.
+	LoginWithAPIToken(context.Context, *LoginWithAPITokenRequest) (*WebSession, error)
+	// Self-service of the user of the web session token in the `authorization` metadata.
+	//
+	// GetSession returns that user.
+	GetSession(context.Context, *GetSessionRequest) (*Session, error)
+	// EndSession revokes the web session token: it is refused from then on.
+	EndSession(context.Context, *EndSessionRequest) (*EndSessionResponse, error)
+	// ListIdentities lists the external identities linked to the user.
+	ListIdentities(context.Context, *ListIdentitiesRequest) (*ListIdentitiesResponse, error)
+	// RotateOwnToken revokes the user's API tokens and returns a new one, shown this once.
+	RotateOwnToken(context.Context, *RotateOwnTokenRequest) (*RotateTokenResponse, error)
+	// DeleteOwnAccount deletes the user, its API tokens, sessions and identities.
+	DeleteOwnAccount(context.Context, *DeleteOwnAccountRequest) (*DeleteOwnAccountResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }
 
@@ -195,6 +316,27 @@ func (UnimplementedAuthServiceServer) SetUserDisabled(context.Context, *SetUserD
 }
 func (UnimplementedAuthServiceServer) DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteUser not implemented")
+}
+func (UnimplementedAuthServiceServer) LoginWithIdentity(context.Context, *LoginWithIdentityRequest) (*WebSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoginWithIdentity not implemented")
+}
+func (UnimplementedAuthServiceServer) LoginWithAPIToken(context.Context, *LoginWithAPITokenRequest) (*WebSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoginWithAPIToken not implemented")
+}
+func (UnimplementedAuthServiceServer) GetSession(context.Context, *GetSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSession not implemented")
+}
+func (UnimplementedAuthServiceServer) EndSession(context.Context, *EndSessionRequest) (*EndSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EndSession not implemented")
+}
+func (UnimplementedAuthServiceServer) ListIdentities(context.Context, *ListIdentitiesRequest) (*ListIdentitiesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIdentities not implemented")
+}
+func (UnimplementedAuthServiceServer) RotateOwnToken(context.Context, *RotateOwnTokenRequest) (*RotateTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateOwnToken not implemented")
+}
+func (UnimplementedAuthServiceServer) DeleteOwnAccount(context.Context, *DeleteOwnAccountRequest) (*DeleteOwnAccountResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteOwnAccount not implemented")
 }
 func (UnimplementedAuthServiceServer) mustEmbedUnimplementedAuthServiceServer() {}
 func (UnimplementedAuthServiceServer) testEmbeddedByValue()                     {}
@@ -361,6 +503,132 @@ func _AuthService_DeleteUser_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_LoginWithIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoginWithIdentityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).LoginWithIdentity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_LoginWithIdentity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).LoginWithIdentity(ctx, req.(*LoginWithIdentityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_LoginWithAPIToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoginWithAPITokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).LoginWithAPIToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_LoginWithAPIToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).LoginWithAPIToken(ctx, req.(*LoginWithAPITokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_GetSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).GetSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_GetSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).GetSession(ctx, req.(*GetSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_EndSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).EndSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_EndSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).EndSession(ctx, req.(*EndSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_ListIdentities_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIdentitiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).ListIdentities(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_ListIdentities_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).ListIdentities(ctx, req.(*ListIdentitiesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_RotateOwnToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateOwnTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).RotateOwnToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_RotateOwnToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).RotateOwnToken(ctx, req.(*RotateOwnTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_DeleteOwnAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteOwnAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).DeleteOwnAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_DeleteOwnAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).DeleteOwnAccount(ctx, req.(*DeleteOwnAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthService_ServiceDesc is the grpc.ServiceDesc for AuthService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -399,6 +667,34 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteUser",
 			Handler:    _AuthService_DeleteUser_Handler,
+		},
+		{
+			MethodName: "LoginWithIdentity",
+			Handler:    _AuthService_LoginWithIdentity_Handler,
+		},
+		{
+			MethodName: "LoginWithAPIToken",
+			Handler:    _AuthService_LoginWithAPIToken_Handler,
+		},
+		{
+			MethodName: "GetSession",
+			Handler:    _AuthService_GetSession_Handler,
+		},
+		{
+			MethodName: "EndSession",
+			Handler:    _AuthService_EndSession_Handler,
+		},
+		{
+			MethodName: "ListIdentities",
+			Handler:    _AuthService_ListIdentities_Handler,
+		},
+		{
+			MethodName: "RotateOwnToken",
+			Handler:    _AuthService_RotateOwnToken_Handler,
+		},
+		{
+			MethodName: "DeleteOwnAccount",
+			Handler:    _AuthService_DeleteOwnAccount_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -3339,6 +3339,95 @@ func (x *DependencyChange) GetB() *SpecLink {
 	return nil
 }
 
+type TombstoneOwnBuildsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TombstoneOwnBuildsRequest) Reset() {
+	*x = TombstoneOwnBuildsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TombstoneOwnBuildsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TombstoneOwnBuildsRequest) ProtoMessage() {}
+
+func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TombstoneOwnBuildsRequest.ProtoReflect.Descriptor instead.
+func (*TombstoneOwnBuildsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{47}
+}
+
+type TombstoneOwnBuildsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// owner is the name the builds are now shown as owned by.
+	Owner         string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Builds        int64  `protobuf:"varint,2,opt,name=builds,proto3" json:"builds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TombstoneOwnBuildsResponse) Reset() {
+	*x = TombstoneOwnBuildsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TombstoneOwnBuildsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TombstoneOwnBuildsResponse) ProtoMessage() {}
+
+func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TombstoneOwnBuildsResponse.ProtoReflect.Descriptor instead.
+func (*TombstoneOwnBuildsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *TombstoneOwnBuildsResponse) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *TombstoneOwnBuildsResponse) GetBuilds() int64 {
+	if x != nil {
+		return x.Builds
+	}
+	return 0
+}
+
 var File_spackmon_ingest_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
@@ -3623,7 +3712,11 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06change\x18\x02 \x01(\tR\x06change\x12*\n" +
 	"\x01a\x18\x03 \x01(\v2\x1c.spackmon.ingest.v1.SpecLinkR\x01a\x12*\n" +
-	"\x01b\x18\x04 \x01(\v2\x1c.spackmon.ingest.v1.SpecLinkR\x01b2\xed\v\n" +
+	"\x01b\x18\x04 \x01(\v2\x1c.spackmon.ingest.v1.SpecLinkR\x01b\"\x1b\n" +
+	"\x19TombstoneOwnBuildsRequest\"J\n" +
+	"\x1aTombstoneOwnBuildsResponse\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06builds\x18\x02 \x01(\x03R\x06builds2\xe2\f\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -3641,7 +3734,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0eListSpecBuilds\x12).spackmon.ingest.v1.ListSpecBuildsRequest\x1a*.spackmon.ingest.v1.ListSpecBuildsResponse\x12\\\n" +
 	"\x0eGetBuildMatrix\x12).spackmon.ingest.v1.GetBuildMatrixRequest\x1a\x1f.spackmon.ingest.v1.BuildMatrix\x12j\n" +
 	"\x0fGrepPhaseOutput\x12*.spackmon.ingest.v1.GrepPhaseOutputRequest\x1a+.spackmon.ingest.v1.GrepPhaseOutputResponse\x12O\n" +
-	"\tDiffSpecs\x12$.spackmon.ingest.v1.DiffSpecsRequest\x1a\x1c.spackmon.ingest.v1.SpecDiffB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\tDiffSpecs\x12$.spackmon.ingest.v1.DiffSpecsRequest\x1a\x1c.spackmon.ingest.v1.SpecDiff\x12s\n" +
+	"\x12TombstoneOwnBuilds\x12-.spackmon.ingest.v1.TombstoneOwnBuildsRequest\x1a..spackmon.ingest.v1.TombstoneOwnBuildsResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -3655,61 +3749,63 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
-	(*NewSpecRequest)(nil),            // 0: spackmon.ingest.v1.NewSpecRequest
-	(*NewSpecResponse)(nil),           // 1: spackmon.ingest.v1.NewSpecResponse
-	(*SpecSummary)(nil),               // 2: spackmon.ingest.v1.SpecSummary
-	(*NewBuildRequest)(nil),           // 3: spackmon.ingest.v1.NewBuildRequest
-	(*NewBuildResponse)(nil),          // 4: spackmon.ingest.v1.NewBuildResponse
-	(*BuildRef)(nil),                  // 5: spackmon.ingest.v1.BuildRef
-	(*UpdateBuildStatusRequest)(nil),  // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
-	(*UpdateBuildStatusResponse)(nil), // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
-	(*UpdatePhaseRequest)(nil),        // 8: spackmon.ingest.v1.UpdatePhaseRequest
-	(*UpdatePhaseResponse)(nil),       // 9: spackmon.ingest.v1.UpdatePhaseResponse
-	(*BuildPhase)(nil),                // 10: spackmon.ingest.v1.BuildPhase
-	(*ListBuildsRequest)(nil),         // 11: spackmon.ingest.v1.ListBuildsRequest
-	(*ListBuildsResponse)(nil),        // 12: spackmon.ingest.v1.ListBuildsResponse
-	(*GetBuildRequest)(nil),           // 13: spackmon.ingest.v1.GetBuildRequest
-	(*Build)(nil),                     // 14: spackmon.ingest.v1.Build
-	(*BuildSpec)(nil),                 // 15: spackmon.ingest.v1.BuildSpec
-	(*BuildEnvironment)(nil),          // 16: spackmon.ingest.v1.BuildEnvironment
-	(*PhaseSummary)(nil),              // 17: spackmon.ingest.v1.PhaseSummary
-	(*GetPhaseOutputRequest)(nil),     // 18: spackmon.ingest.v1.GetPhaseOutputRequest
-	(*PhaseOutput)(nil),               // 19: spackmon.ingest.v1.PhaseOutput
-	(*ListBuildEventsRequest)(nil),    // 20: spackmon.ingest.v1.ListBuildEventsRequest
-	(*ListBuildEventsResponse)(nil),   // 21: spackmon.ingest.v1.ListBuildEventsResponse
-	(*BuildEvent)(nil),                // 22: spackmon.ingest.v1.BuildEvent
-	(*ListSpecsRequest)(nil),          // 23: spackmon.ingest.v1.ListSpecsRequest
-	(*ListSpecsResponse)(nil),         // 24: spackmon.ingest.v1.ListSpecsResponse
-	(*GetSpecRequest)(nil),            // 25: spackmon.ingest.v1.GetSpecRequest
-	(*Spec)(nil),                      // 26: spackmon.ingest.v1.Spec
-	(*SpecLink)(nil),                  // 27: spackmon.ingest.v1.SpecLink
-	(*ListSpecsByNameRequest)(nil),    // 28: spackmon.ingest.v1.ListSpecsByNameRequest
-	(*SpecsByName)(nil),               // 29: spackmon.ingest.v1.SpecsByName
-	(*CountBuildsByDayRequest)(nil),   // 30: spackmon.ingest.v1.CountBuildsByDayRequest
-	(*BuildCountsByDay)(nil),          // 31: spackmon.ingest.v1.BuildCountsByDay
-	(*DayCounts)(nil),                 // 32: spackmon.ingest.v1.DayCounts
-	(*ListSpecBuildsRequest)(nil),     // 33: spackmon.ingest.v1.ListSpecBuildsRequest
-	(*ListSpecBuildsResponse)(nil),    // 34: spackmon.ingest.v1.ListSpecBuildsResponse
-	(*SpecBuilds)(nil),                // 35: spackmon.ingest.v1.SpecBuilds
-	(*BuildStatus)(nil),               // 36: spackmon.ingest.v1.BuildStatus
-	(*GetBuildMatrixRequest)(nil),     // 37: spackmon.ingest.v1.GetBuildMatrixRequest
-	(*BuildMatrix)(nil),               // 38: spackmon.ingest.v1.BuildMatrix
-	(*MatrixCell)(nil),                // 39: spackmon.ingest.v1.MatrixCell
-	(*GrepPhaseOutputRequest)(nil),    // 40: spackmon.ingest.v1.GrepPhaseOutputRequest
-	(*GrepPhaseOutputResponse)(nil),   // 41: spackmon.ingest.v1.GrepPhaseOutputResponse
-	(*LogLine)(nil),                   // 42: spackmon.ingest.v1.LogLine
-	(*DiffSpecsRequest)(nil),          // 43: spackmon.ingest.v1.DiffSpecsRequest
-	(*SpecDiff)(nil),                  // 44: spackmon.ingest.v1.SpecDiff
-	(*FieldChange)(nil),               // 45: spackmon.ingest.v1.FieldChange
-	(*DependencyChange)(nil),          // 46: spackmon.ingest.v1.DependencyChange
-	nil,                               // 47: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),     // 48: google.protobuf.Timestamp
+	(*NewSpecRequest)(nil),             // 0: spackmon.ingest.v1.NewSpecRequest
+	(*NewSpecResponse)(nil),            // 1: spackmon.ingest.v1.NewSpecResponse
+	(*SpecSummary)(nil),                // 2: spackmon.ingest.v1.SpecSummary
+	(*NewBuildRequest)(nil),            // 3: spackmon.ingest.v1.NewBuildRequest
+	(*NewBuildResponse)(nil),           // 4: spackmon.ingest.v1.NewBuildResponse
+	(*BuildRef)(nil),                   // 5: spackmon.ingest.v1.BuildRef
+	(*UpdateBuildStatusRequest)(nil),   // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
+	(*UpdateBuildStatusResponse)(nil),  // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
+	(*UpdatePhaseRequest)(nil),         // 8: spackmon.ingest.v1.UpdatePhaseRequest
+	(*UpdatePhaseResponse)(nil),        // 9: spackmon.ingest.v1.UpdatePhaseResponse
+	(*BuildPhase)(nil),                 // 10: spackmon.ingest.v1.BuildPhase
+	(*ListBuildsRequest)(nil),          // 11: spackmon.ingest.v1.ListBuildsRequest
+	(*ListBuildsResponse)(nil),         // 12: spackmon.ingest.v1.ListBuildsResponse
+	(*GetBuildRequest)(nil),            // 13: spackmon.ingest.v1.GetBuildRequest
+	(*Build)(nil),                      // 14: spackmon.ingest.v1.Build
+	(*BuildSpec)(nil),                  // 15: spackmon.ingest.v1.BuildSpec
+	(*BuildEnvironment)(nil),           // 16: spackmon.ingest.v1.BuildEnvironment
+	(*PhaseSummary)(nil),               // 17: spackmon.ingest.v1.PhaseSummary
+	(*GetPhaseOutputRequest)(nil),      // 18: spackmon.ingest.v1.GetPhaseOutputRequest
+	(*PhaseOutput)(nil),                // 19: spackmon.ingest.v1.PhaseOutput
+	(*ListBuildEventsRequest)(nil),     // 20: spackmon.ingest.v1.ListBuildEventsRequest
+	(*ListBuildEventsResponse)(nil),    // 21: spackmon.ingest.v1.ListBuildEventsResponse
+	(*BuildEvent)(nil),                 // 22: spackmon.ingest.v1.BuildEvent
+	(*ListSpecsRequest)(nil),           // 23: spackmon.ingest.v1.ListSpecsRequest
+	(*ListSpecsResponse)(nil),          // 24: spackmon.ingest.v1.ListSpecsResponse
+	(*GetSpecRequest)(nil),             // 25: spackmon.ingest.v1.GetSpecRequest
+	(*Spec)(nil),                       // 26: spackmon.ingest.v1.Spec
+	(*SpecLink)(nil),                   // 27: spackmon.ingest.v1.SpecLink
+	(*ListSpecsByNameRequest)(nil),     // 28: spackmon.ingest.v1.ListSpecsByNameRequest
+	(*SpecsByName)(nil),                // 29: spackmon.ingest.v1.SpecsByName
+	(*CountBuildsByDayRequest)(nil),    // 30: spackmon.ingest.v1.CountBuildsByDayRequest
+	(*BuildCountsByDay)(nil),           // 31: spackmon.ingest.v1.BuildCountsByDay
+	(*DayCounts)(nil),                  // 32: spackmon.ingest.v1.DayCounts
+	(*ListSpecBuildsRequest)(nil),      // 33: spackmon.ingest.v1.ListSpecBuildsRequest
+	(*ListSpecBuildsResponse)(nil),     // 34: spackmon.ingest.v1.ListSpecBuildsResponse
+	(*SpecBuilds)(nil),                 // 35: spackmon.ingest.v1.SpecBuilds
+	(*BuildStatus)(nil),                // 36: spackmon.ingest.v1.BuildStatus
+	(*GetBuildMatrixRequest)(nil),      // 37: spackmon.ingest.v1.GetBuildMatrixRequest
+	(*BuildMatrix)(nil),                // 38: spackmon.ingest.v1.BuildMatrix
+	(*MatrixCell)(nil),                 // 39: spackmon.ingest.v1.MatrixCell
+	(*GrepPhaseOutputRequest)(nil),     // 40: spackmon.ingest.v1.GrepPhaseOutputRequest
+	(*GrepPhaseOutputResponse)(nil),    // 41: spackmon.ingest.v1.GrepPhaseOutputResponse
+	(*LogLine)(nil),                    // 42: spackmon.ingest.v1.LogLine
+	(*DiffSpecsRequest)(nil),           // 43: spackmon.ingest.v1.DiffSpecsRequest
+	(*SpecDiff)(nil),                   // 44: spackmon.ingest.v1.SpecDiff
+	(*FieldChange)(nil),                // 45: spackmon.ingest.v1.FieldChange
+	(*DependencyChange)(nil),           // 46: spackmon.ingest.v1.DependencyChange
+	(*TombstoneOwnBuildsRequest)(nil),  // 47: spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	(*TombstoneOwnBuildsResponse)(nil), // 48: spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	nil,                                // 49: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),      // 50: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	47, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	49, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
@@ -3717,14 +3813,14 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
 	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
 	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	48, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	48, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	48, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	50, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	50, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	50, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
 	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
 	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
 	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
 	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	48, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	50, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
 	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
 	32, // 18: spackmon.ingest.v1.BuildCountsByDay.days:type_name -> spackmon.ingest.v1.DayCounts
 	35, // 19: spackmon.ingest.v1.ListSpecBuildsResponse.specs:type_name -> spackmon.ingest.v1.SpecBuilds
@@ -3754,24 +3850,26 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	37, // 43: spackmon.ingest.v1.IngestService.GetBuildMatrix:input_type -> spackmon.ingest.v1.GetBuildMatrixRequest
 	40, // 44: spackmon.ingest.v1.IngestService.GrepPhaseOutput:input_type -> spackmon.ingest.v1.GrepPhaseOutputRequest
 	43, // 45: spackmon.ingest.v1.IngestService.DiffSpecs:input_type -> spackmon.ingest.v1.DiffSpecsRequest
-	1,  // 46: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 47: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 48: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 49: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 50: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 51: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 52: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 53: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 54: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 55: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	29, // 56: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	31, // 57: spackmon.ingest.v1.IngestService.CountBuildsByDay:output_type -> spackmon.ingest.v1.BuildCountsByDay
-	34, // 58: spackmon.ingest.v1.IngestService.ListSpecBuilds:output_type -> spackmon.ingest.v1.ListSpecBuildsResponse
-	38, // 59: spackmon.ingest.v1.IngestService.GetBuildMatrix:output_type -> spackmon.ingest.v1.BuildMatrix
-	41, // 60: spackmon.ingest.v1.IngestService.GrepPhaseOutput:output_type -> spackmon.ingest.v1.GrepPhaseOutputResponse
-	44, // 61: spackmon.ingest.v1.IngestService.DiffSpecs:output_type -> spackmon.ingest.v1.SpecDiff
-	46, // [46:62] is the sub-list for method output_type
-	30, // [30:46] is the sub-list for method input_type
+	47, // 46: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	1,  // 47: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 48: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 49: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 50: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 51: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 52: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	19, // 53: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	21, // 54: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	24, // 55: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	26, // 56: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	29, // 57: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	31, // 58: spackmon.ingest.v1.IngestService.CountBuildsByDay:output_type -> spackmon.ingest.v1.BuildCountsByDay
+	34, // 59: spackmon.ingest.v1.IngestService.ListSpecBuilds:output_type -> spackmon.ingest.v1.ListSpecBuildsResponse
+	38, // 60: spackmon.ingest.v1.IngestService.GetBuildMatrix:output_type -> spackmon.ingest.v1.BuildMatrix
+	41, // 61: spackmon.ingest.v1.IngestService.GrepPhaseOutput:output_type -> spackmon.ingest.v1.GrepPhaseOutputResponse
+	44, // 62: spackmon.ingest.v1.IngestService.DiffSpecs:output_type -> spackmon.ingest.v1.SpecDiff
+	48, // 63: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	47, // [47:64] is the sub-list for method output_type
+	30, // [30:47] is the sub-list for method input_type
 	30, // [30:30] is the sub-list for extension type_name
 	30, // [30:30] is the sub-list for extension extendee
 	0,  // [0:30] is the sub-list for field type_name
@@ -3789,7 +3887,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   48,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

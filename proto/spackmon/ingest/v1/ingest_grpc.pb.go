@@ -22,22 +22,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IngestService_NewSpec_FullMethodName           = "/spackmon.ingest.v1.IngestService/NewSpec"
-	IngestService_NewBuild_FullMethodName          = "/spackmon.ingest.v1.IngestService/NewBuild"
-	IngestService_UpdateBuildStatus_FullMethodName = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
-	IngestService_UpdatePhase_FullMethodName       = "/spackmon.ingest.v1.IngestService/UpdatePhase"
-	IngestService_ListBuilds_FullMethodName        = "/spackmon.ingest.v1.IngestService/ListBuilds"
-	IngestService_GetBuild_FullMethodName          = "/spackmon.ingest.v1.IngestService/GetBuild"
-	IngestService_GetPhaseOutput_FullMethodName    = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
-	IngestService_ListBuildEvents_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
-	IngestService_ListSpecs_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListSpecs"
-	IngestService_GetSpec_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetSpec"
-	IngestService_ListSpecsByName_FullMethodName   = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
-	IngestService_CountBuildsByDay_FullMethodName  = "/spackmon.ingest.v1.IngestService/CountBuildsByDay"
-	IngestService_ListSpecBuilds_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListSpecBuilds"
-	IngestService_GetBuildMatrix_FullMethodName    = "/spackmon.ingest.v1.IngestService/GetBuildMatrix"
-	IngestService_GrepPhaseOutput_FullMethodName   = "/spackmon.ingest.v1.IngestService/GrepPhaseOutput"
-	IngestService_DiffSpecs_FullMethodName         = "/spackmon.ingest.v1.IngestService/DiffSpecs"
+	IngestService_NewSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/NewSpec"
+	IngestService_NewBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/NewBuild"
+	IngestService_UpdateBuildStatus_FullMethodName  = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
+	IngestService_UpdatePhase_FullMethodName        = "/spackmon.ingest.v1.IngestService/UpdatePhase"
+	IngestService_ListBuilds_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListBuilds"
+	IngestService_GetBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetBuild"
+	IngestService_GetPhaseOutput_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
+	IngestService_ListBuildEvents_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
+	IngestService_ListSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/ListSpecs"
+	IngestService_GetSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/GetSpec"
+	IngestService_ListSpecsByName_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
+	IngestService_CountBuildsByDay_FullMethodName   = "/spackmon.ingest.v1.IngestService/CountBuildsByDay"
+	IngestService_ListSpecBuilds_FullMethodName     = "/spackmon.ingest.v1.IngestService/ListSpecBuilds"
+	IngestService_GetBuildMatrix_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetBuildMatrix"
+	IngestService_GrepPhaseOutput_FullMethodName    = "/spackmon.ingest.v1.IngestService/GrepPhaseOutput"
+	IngestService_DiffSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/DiffSpecs"
+	IngestService_TombstoneOwnBuilds_FullMethodName = "/spackmon.ingest.v1.IngestService/TombstoneOwnBuilds"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -75,6 +76,11 @@ type IngestServiceClient interface {
 	// DiffSpecs compares two specs: version, compiler, architecture, variants and the
 	// direct dependencies.
 	DiffSpecs(ctx context.Context, in *DiffSpecsRequest, opts ...grpc.CallOption) (*SpecDiff, error)
+	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
+	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
+	// web pages delete that user: the builds stay, and a later user who takes the name is not
+	// shown as their owner. Not mapped to an HTTP route.
+	TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -245,6 +251,16 @@ func (c *ingestServiceClient) DiffSpecs(ctx context.Context, in *DiffSpecsReques
 	return out, nil
 }
 
+func (c *ingestServiceClient) TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TombstoneOwnBuildsResponse)
+	err := c.cc.Invoke(ctx, IngestService_TombstoneOwnBuilds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -280,6 +296,11 @@ type IngestServiceServer interface {
 	// DiffSpecs compares two specs: version, compiler, architecture, variants and the
 	// direct dependencies.
 	DiffSpecs(context.Context, *DiffSpecsRequest) (*SpecDiff, error)
+	// TombstoneOwnBuilds shows the builds of the user of the web session token in the
+	// `authorization` metadata as owned by a tombstone name (deleted-user-ID), before the
+	// web pages delete that user: the builds stay, and a later user who takes the name is not
+	// shown as their owner. Not mapped to an HTTP route.
+	TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -337,6 +358,9 @@ func (UnimplementedIngestServiceServer) GrepPhaseOutput(context.Context, *GrepPh
 }
 func (UnimplementedIngestServiceServer) DiffSpecs(context.Context, *DiffSpecsRequest) (*SpecDiff, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiffSpecs not implemented")
+}
+func (UnimplementedIngestServiceServer) TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TombstoneOwnBuilds not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -647,6 +671,24 @@ func _IngestService_DiffSpecs_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_TombstoneOwnBuilds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TombstoneOwnBuildsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).TombstoneOwnBuilds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_TombstoneOwnBuilds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).TombstoneOwnBuilds(ctx, req.(*TombstoneOwnBuildsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -717,6 +759,10 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiffSpecs",
 			Handler:    _IngestService_DiffSpecs_Handler,
+		},
+		{
+			MethodName: "TombstoneOwnBuilds",
+			Handler:    _IngestService_TombstoneOwnBuilds_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -10,6 +10,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,9 +46,6 @@ const tokenColumns = "id, user_id, prefix, hash, created_at, expires_at, last_us
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
-	if err := check.UserName(nu.Name); err != nil {
-		return store.User{}, err
-	}
 	u, err := scanUser(s.pool.QueryRow(ctx,
 		"INSERT INTO auth_users (name, admin, created_at) VALUES ($1, $2, $3) "+
 			"ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,
@@ -110,6 +108,13 @@ func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (s
 		if err != nil {
 			return err
 		}
+		if nt.Session {
+			// The user's expired sessions go as a new one starts: nothing accepts their
+			// tokens any more, and they would pile up.
+			if _, err := tx.Exec(ctx, "DELETE FROM auth_tokens WHERE user_id = $1 AND session AND expires_at <= $2", id, now()); err != nil {
+				return err
+			}
+		}
 		t, err = insertToken(ctx, tx, id, nt)
 		return err
 	})
@@ -122,7 +127,7 @@ func (s *Store) ListTokens(ctx context.Context, user string) ([]store.Token, err
 	// joined to its tokens.
 	rs, err := s.pool.Query(ctx,
 		"SELECT u.id, t.id, t.user_id, t.prefix, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "+
-			"FROM auth_users u LEFT JOIN auth_tokens t ON t.user_id = u.id WHERE u.name = $1 ORDER BY t.id", user)
+			"FROM auth_users u LEFT JOIN auth_tokens t ON t.user_id = u.id AND NOT t.session WHERE u.name = $1 ORDER BY t.id", user)
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
@@ -256,9 +261,9 @@ func insertToken(ctx context.Context, tx pgx.Tx, userID int64, nt store.NewToken
 		expires = &e
 	}
 	t, err := scanToken(tx.QueryRow(ctx,
-		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) "+
+		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at, session) VALUES ($1, $2, $3, $4, $5, $6) "+
 			"ON CONFLICT (prefix) DO NOTHING RETURNING "+tokenColumns,
-		userID, nt.Prefix, nt.Hash, now(), expires))
+		userID, nt.Prefix, nt.Hash, now(), expires, nt.Session))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Token{}, check.PrefixTaken()
 	}
@@ -266,7 +271,7 @@ func insertToken(ctx context.Context, tx pgx.Tx, userID int64, nt store.NewToken
 }
 
 func revokeAll(ctx context.Context, tx pgx.Tx, userID int64) (int, error) {
-	tag, err := tx.Exec(ctx, "UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", userID, now())
+	tag, err := tx.Exec(ctx, "UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND NOT session", userID, now())
 	return int(tag.RowsAffected()), err
 }
 
@@ -293,6 +298,92 @@ func (s *Store) PruneRevocations(ctx context.Context, before time.Time) (int, er
 		return 0, wrap("prune revocations", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// LoginIdentity returns the identity's user, linking the identity first when it is new. Two
+// first logins of one identity at once take turns on a transaction lock of its key, so that
+// the second finds what the first linked.
+func (s *Store) LoginIdentity(ctx context.Context, id store.NewIdentity, names []string) (store.User, bool, error) {
+	var u store.User
+	var created bool
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 0))", id.Provider, id.Subject); err != nil {
+			return err
+		}
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, "SELECT u."+userColumnsOf("u")+
+			" FROM auth_identities i JOIN auth_users u ON u.id = i.user_id WHERE i.provider = $1 AND i.subject = $2",
+			id.Provider, id.Subject))
+		if err == nil {
+			_, err = tx.Exec(ctx, "UPDATE auth_identities SET email = $3, email_verified = $4 WHERE provider = $1 AND subject = $2",
+				id.Provider, id.Subject, id.Email, id.EmailVerified)
+			return err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if u, err = verifiedEmailUser(ctx, tx, id); err != nil {
+			return err
+		}
+		if u.ID == 0 {
+			if u, err = createFirstFree(ctx, tx, names); err != nil {
+				return err
+			}
+			created = true
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO auth_identities (user_id, provider, subject, email, email_verified, created_at) "+
+			"VALUES ($1, $2, $3, $4, $5, $6)", u.ID, id.Provider, id.Subject, id.Email, id.EmailVerified, now())
+		return err
+	})
+	return u, created, wrap("login identity", err)
+}
+
+// verifiedEmailUser is the user of another identity with the identity's verified address;
+// the zero user when there is none or the address is not verified.
+func verifiedEmailUser(ctx context.Context, tx pgx.Tx, id store.NewIdentity) (store.User, error) {
+	if !id.EmailVerified || id.Email == "" {
+		return store.User{}, nil
+	}
+	u, err := scanUser(tx.QueryRow(ctx, "SELECT u."+userColumnsOf("u")+
+		" FROM auth_identities i JOIN auth_users u ON u.id = i.user_id WHERE i.email = $1 AND i.email_verified ORDER BY i.id LIMIT 1",
+		id.Email))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.User{}, nil
+	}
+	return u, err
+}
+
+func createFirstFree(ctx context.Context, tx pgx.Tx, names []string) (store.User, error) {
+	for _, name := range names {
+		u, err := scanUser(tx.QueryRow(ctx,
+			"INSERT INTO auth_users (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,
+			name, now()))
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return u, err
+		}
+	}
+	return store.User{}, check.NoFreeName()
+}
+
+// ListIdentities returns the identities linked to the user, oldest first.
+func (s *Store) ListIdentities(ctx context.Context, userID int64) ([]store.Identity, error) {
+	rs, err := s.pool.Query(ctx, "SELECT user_id, provider, subject, email, email_verified, created_at "+
+		"FROM auth_identities WHERE user_id = $1 ORDER BY id", userID)
+	if err != nil {
+		return nil, wrap("list identities", err)
+	}
+	out, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.Identity, error) {
+		var i store.Identity
+		err := r.Scan(&i.UserID, &i.Provider, &i.Subject, &i.Email, &i.EmailVerified, &i.CreatedAt)
+		i.CreatedAt = i.CreatedAt.UTC()
+		return i, err
+	})
+	return out, wrap("list identities", err)
+}
+
+// userColumnsOf is userColumns qualified by a table alias, without the first alias.
+func userColumnsOf(alias string) string {
+	return strings.ReplaceAll(userColumns, ", ", ", "+alias+".")
 }
 
 func scanUser(r pgx.Row) (store.User, error) {

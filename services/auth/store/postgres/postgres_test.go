@@ -47,7 +47,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 	st := postgres.New(pool)
 	defer st.Close()
 	var version int64
-	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 2 {
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 3 {
 		t.Fatalf("auth_schema_version = %d, %v", version, err)
 	}
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice"}); err != nil {

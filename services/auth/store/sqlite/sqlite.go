@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -52,9 +53,6 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
-	if err := check.UserName(nu.Name); err != nil {
-		return store.User{}, err
-	}
 	var u store.User
 	err := s.write(ctx, "create user", func(tx *sql.Tx) error {
 		var err error
@@ -142,6 +140,13 @@ func (s *Store) AddToken(ctx context.Context, user string, nt store.NewToken) (s
 		if err != nil {
 			return err
 		}
+		if nt.Session {
+			// The user's expired sessions go as a new one starts: nothing accepts their
+			// tokens any more, and they would pile up.
+			if _, err := tx.ExecContext(ctx, "DELETE FROM auth_tokens WHERE user_id = ?1 AND session AND expires_at <= ?2", u.ID, now()); err != nil {
+				return err
+			}
+		}
 		t, err = insertToken(ctx, tx, u.ID, nt)
 		return err
 	})
@@ -160,7 +165,7 @@ func (s *Store) ListTokens(ctx context.Context, user string) ([]store.Token, err
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
-	rs, err := tx.QueryContext(ctx, "SELECT "+tokenColumns+" FROM auth_tokens WHERE user_id = ?1 ORDER BY id", u.ID)
+	rs, err := tx.QueryContext(ctx, "SELECT "+tokenColumns+" FROM auth_tokens WHERE user_id = ?1 AND NOT session ORDER BY id", u.ID)
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
@@ -271,9 +276,9 @@ func insertToken(ctx context.Context, tx *sql.Tx, userID int64, nt store.NewToke
 		expires = nt.ExpiresAt.UTC().Format(timeLayout)
 	}
 	t, err := scanToken(tx.QueryRowContext(ctx,
-		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "+
+		"INSERT INTO auth_tokens (user_id, prefix, hash, created_at, expires_at, session) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "+
 			"ON CONFLICT (prefix) DO NOTHING RETURNING "+tokenColumns,
-		userID, nt.Prefix, nt.Hash, now(), expires))
+		userID, nt.Prefix, nt.Hash, now(), expires, nt.Session))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, check.PrefixTaken()
 	}
@@ -281,7 +286,7 @@ func insertToken(ctx context.Context, tx *sql.Tx, userID int64, nt store.NewToke
 }
 
 func revokeAll(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
-	res, err := tx.ExecContext(ctx, "UPDATE auth_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", userID, now())
+	res, err := tx.ExecContext(ctx, "UPDATE auth_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL AND NOT session", userID, now())
 	if err != nil {
 		return 0, err
 	}
@@ -324,6 +329,94 @@ func (s *Store) PruneRevocations(ctx context.Context, before time.Time) (int, er
 		return err
 	})
 	return int(n), err
+}
+
+// LoginIdentity returns the identity's user, linking the identity first when it is new.
+func (s *Store) LoginIdentity(ctx context.Context, id store.NewIdentity, names []string) (store.User, bool, error) {
+	var u store.User
+	var created bool
+	err := s.write(ctx, "login identity", func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, "SELECT u."+userColumnsOf("u")+
+			" FROM auth_identities i JOIN auth_users u ON u.id = i.user_id WHERE i.provider = ?1 AND i.subject = ?2",
+			id.Provider, id.Subject))
+		if err == nil {
+			_, err = tx.ExecContext(ctx, "UPDATE auth_identities SET email = ?3, email_verified = ?4 WHERE provider = ?1 AND subject = ?2",
+				id.Provider, id.Subject, id.Email, id.EmailVerified)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if u, err = verifiedEmailUser(ctx, tx, id); err != nil {
+			return err
+		}
+		if u.ID == 0 {
+			if u, err = createFirstFree(ctx, tx, names); err != nil {
+				return err
+			}
+			created = true
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO auth_identities (user_id, provider, subject, email, email_verified, created_at) "+
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", u.ID, id.Provider, id.Subject, id.Email, id.EmailVerified, now())
+		return err
+	})
+	return u, created, err
+}
+
+// verifiedEmailUser is the user of another identity with the identity's verified address;
+// the zero user when there is none or the address is not verified.
+func verifiedEmailUser(ctx context.Context, tx *sql.Tx, id store.NewIdentity) (store.User, error) {
+	if !id.EmailVerified || id.Email == "" {
+		return store.User{}, nil
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, "SELECT u."+userColumnsOf("u")+
+		" FROM auth_identities i JOIN auth_users u ON u.id = i.user_id WHERE i.email = ?1 AND i.email_verified = 1 ORDER BY i.id LIMIT 1",
+		id.Email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, nil
+	}
+	return u, err
+}
+
+func createFirstFree(ctx context.Context, tx *sql.Tx, names []string) (store.User, error) {
+	for _, name := range names {
+		u, err := scanUser(tx.QueryRowContext(ctx,
+			"INSERT INTO auth_users (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING RETURNING "+userColumns,
+			name, now()))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return u, err
+		}
+	}
+	return store.User{}, check.NoFreeName()
+}
+
+// ListIdentities returns the identities linked to the user, oldest first.
+func (s *Store) ListIdentities(ctx context.Context, userID int64) ([]store.Identity, error) {
+	rs, err := s.db.Read.QueryContext(ctx, "SELECT user_id, provider, subject, email, email_verified, created_at "+
+		"FROM auth_identities WHERE user_id = ?1 ORDER BY id", userID)
+	if err != nil {
+		return nil, wrap("list identities", err)
+	}
+	defer rs.Close()
+	out := []store.Identity{}
+	for rs.Next() {
+		var i store.Identity
+		var created string
+		if err := rs.Scan(&i.UserID, &i.Provider, &i.Subject, &i.Email, &i.EmailVerified, &created); err != nil {
+			return nil, wrap("list identities", err)
+		}
+		if err := parseTime(created, &i.CreatedAt); err != nil {
+			return nil, wrap("list identities", err)
+		}
+		out = append(out, i)
+	}
+	return out, wrap("list identities", rs.Err())
+}
+
+// userColumnsOf is userColumns qualified by a table alias, without the first alias.
+func userColumnsOf(alias string) string {
+	return strings.ReplaceAll(userColumns, ", ", ", "+alias+".")
 }
 
 type scanner interface{ Scan(dest ...any) error }

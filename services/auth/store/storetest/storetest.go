@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "Tokens", Tests: tokenTests},
 		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
 		contract.Group[store.Store]{Name: "Revocations", Tests: revocationTests},
+		contract.Group[store.Store]{Name: "Identities", Tests: identityTests},
 	)
 }
 

@@ -62,11 +62,10 @@ func testDuplicateName(t *testing.T, st store.Store) {
 	}
 }
 
+// The service refuses names no user could sign in with; the store's schema still refuses
+// those it cannot hold.
 func testInvalidNames(t *testing.T, st store.Store) {
-	for _, name := range []string{
-		"", "a:b", "a b", " alice", "alice\n", "tab\there", "nul\x00", "\xff\xfe",
-		strings.Repeat("a", store.MaxNameLength+1),
-	} {
+	for _, name := range []string{"", strings.Repeat("a", store.MaxNameLength+1)} {
 		_, err := st.CreateUser(ctx(t), store.NewUser{Name: name})
 		wantErr(t, "CreateUser("+name+")", err, errs.BadRequest, "")
 	}

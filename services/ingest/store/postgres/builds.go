@@ -168,6 +168,17 @@ func (s *Store) AdoptOwners(ctx context.Context, adoptions []store.Adoption) (in
 	return n, err
 }
 
+// RenameOwner shows the user's builds as owned by name.
+func (s *Store) RenameOwner(ctx context.Context, userID int64, name string) (int, error) {
+	n := 0
+	err := s.write(ctx, "rename owner", func() error {
+		tag, err := s.pool.Exec(ctx, `UPDATE builds SET owner = $1 WHERE owner_key = $2`, name, store.OwnerKey(name, userID))
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
+}
+
 // whyNotUpdated tells a missing build from one the actor does not own.
 func (s *Store) whyNotUpdated(ctx context.Context, buildID int64) error {
 	var exists bool

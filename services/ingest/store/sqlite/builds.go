@@ -186,6 +186,19 @@ func (s *Store) AdoptOwners(ctx context.Context, adoptions []store.Adoption) (in
 	return int(n), err
 }
 
+// RenameOwner shows the user's builds as owned by name.
+func (s *Store) RenameOwner(ctx context.Context, userID int64, name string) (int, error) {
+	var n int64
+	err := s.write(ctx, "rename owner", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE builds SET owner = ?1 WHERE owner_key = ?2`, name, store.OwnerKey(name, userID))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	return int(n), err
+}
+
 // checkOwner tells whether actor may change the build.
 func checkOwner(ctx context.Context, q querier, actor store.Actor, buildID int64) error {
 	var owner string

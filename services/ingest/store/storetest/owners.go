@@ -11,6 +11,31 @@ import (
 var ownerTests = []namedTest{
 	{Name: "ByUserIDNotName", Fn: testOwnerByUserID},
 	{Name: "AdoptNameOwnedBuilds", Fn: testAdoptOwners},
+	{Name: "RenameOwner", Fn: testRenameOwner},
+}
+
+// Renaming a user's owner shows that user's builds under the new name and no one else's;
+// the user still owns them by id.
+func testRenameOwner(t *testing.T, st store.Store) {
+	putSpec(t, st, diamond(""))
+	oldCarol, newCarol := store.Actor{Name: "carol", UserID: 1}, store.Actor{Name: "carol", UserID: 2}
+	old, mine := buildBy(t, st, oldCarol), buildBy(t, st, newCarol)
+	n, err := st.RenameOwner(ctx(t), 1, "deleted-user-1")
+	if err != nil || n != 1 {
+		t.Fatalf("RenameOwner = %d, %v; want the old carol's one build", n, err)
+	}
+	if b := getBuild(t, st, old.Build.ID); b.Owner != "deleted-user-1" || b.OwnerID != 1 {
+		t.Errorf("renamed build owned by %q (%d)", b.Owner, b.OwnerID)
+	}
+	if b := getBuild(t, st, mine.Build.ID); b.Owner != "carol" || b.OwnerID != 2 {
+		t.Errorf("the other carol's build owned by %q (%d)", b.Owner, b.OwnerID)
+	}
+	if builds, err := st.ListBuilds(ctx(t), store.BuildQuery{Owner: "carol"}); err != nil || len(builds) != 1 || builds[0].ID != mine.Build.ID {
+		t.Errorf("carol's builds after the rename: %v, %v", builds, err)
+	}
+	if n, err := st.RenameOwner(ctx(t), 99, "deleted-user-99"); err != nil || n != 0 {
+		t.Errorf("RenameOwner of a user without builds = %d, %v", n, err)
+	}
 }
 
 func buildBy(t *testing.T, st store.Store, who store.Actor) store.BuildResult {
