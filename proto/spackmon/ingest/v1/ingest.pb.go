@@ -718,7 +718,13 @@ type ListBuildsRequest struct {
 	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// spec_id keeps the builds of one spec.
-	SpecId        int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	SpecId int64 `protobuf:"varint,10,opt,name=spec_id,json=specId,proto3" json:"spec_id,omitempty"`
+	// source keeps the builds reported one way: "ms1" (the Spack Monitor protocol), "cdash"
+	// or "junit".
+	Source string `protobuf:"bytes,40,opt,name=source,proto3" json:"source,omitempty"`
+	// project and site keep the builds of one CDash project or site.
+	Project       string `protobuf:"bytes,41,opt,name=project,proto3" json:"project,omitempty"`
+	Site          string `protobuf:"bytes,42,opt,name=site,proto3" json:"site,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +827,27 @@ func (x *ListBuildsRequest) GetSpecId() int64 {
 		return x.SpecId
 	}
 	return 0
+}
+
+func (x *ListBuildsRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
 }
 
 type ListBuildsResponse struct {
@@ -935,7 +962,15 @@ type Build struct {
 	// name does not); 0 for a build owned by name alone.
 	OwnerId int64 `protobuf:"varint,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// events_capped is set when a phase kept only the first of its errors or warnings.
-	EventsCapped  bool `protobuf:"varint,12,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
+	EventsCapped bool `protobuf:"varint,12,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
+	// source is how the build was reported: "ms1", "cdash" or "junit".
+	Source string `protobuf:"bytes,40,opt,name=source,proto3" json:"source,omitempty"`
+	// cdash is set for a build reported through submit.php or a JUnit file.
+	Cdash *CDashBuild `protobuf:"bytes,41,opt,name=cdash,proto3" json:"cdash,omitempty"`
+	// The build's tests by status.
+	TestsPassed   int64 `protobuf:"varint,42,opt,name=tests_passed,json=testsPassed,proto3" json:"tests_passed,omitempty"`
+	TestsFailed   int64 `protobuf:"varint,43,opt,name=tests_failed,json=testsFailed,proto3" json:"tests_failed,omitempty"`
+	TestsNotrun   int64 `protobuf:"varint,44,opt,name=tests_notrun,json=testsNotrun,proto3" json:"tests_notrun,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1054,6 +1089,202 @@ func (x *Build) GetEventsCapped() bool {
 	return false
 }
 
+func (x *Build) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Build) GetCdash() *CDashBuild {
+	if x != nil {
+		return x.Cdash
+	}
+	return nil
+}
+
+func (x *Build) GetTestsPassed() int64 {
+	if x != nil {
+		return x.TestsPassed
+	}
+	return 0
+}
+
+func (x *Build) GetTestsFailed() int64 {
+	if x != nil {
+		return x.TestsFailed
+	}
+	return 0
+}
+
+func (x *Build) GetTestsNotrun() int64 {
+	if x != nil {
+		return x.TestsNotrun
+	}
+	return 0
+}
+
+// CDashBuild is what a CDash client said about a build.
+type CDashBuild struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Project   string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	Site      string                 `protobuf:"bytes,2,opt,name=site,proto3" json:"site,omitempty"`
+	BuildName string                 `protobuf:"bytes,3,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Stamp     string                 `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	// track is the group the stamp names (the part after its last '-').
+	Track           string `protobuf:"bytes,5,opt,name=track,proto3" json:"track,omitempty"`
+	Generator       string `protobuf:"bytes,6,opt,name=generator,proto3" json:"generator,omitempty"`
+	CompilerName    string `protobuf:"bytes,7,opt,name=compiler_name,json=compilerName,proto3" json:"compiler_name,omitempty"`
+	CompilerVersion string `protobuf:"bytes,8,opt,name=compiler_version,json=compilerVersion,proto3" json:"compiler_version,omitempty"`
+	OsName          string `protobuf:"bytes,9,opt,name=os_name,json=osName,proto3" json:"os_name,omitempty"`
+	OsRelease       string `protobuf:"bytes,10,opt,name=os_release,json=osRelease,proto3" json:"os_release,omitempty"`
+	OsVersion       string `protobuf:"bytes,11,opt,name=os_version,json=osVersion,proto3" json:"os_version,omitempty"`
+	OsPlatform      string `protobuf:"bytes,12,opt,name=os_platform,json=osPlatform,proto3" json:"os_platform,omitempty"`
+	// revision is the Update part's revision (for Spack, Spack's own commit).
+	Revision string `protobuf:"bytes,13,opt,name=revision,proto3" json:"revision,omitempty"`
+	// update_status is the Update part's error (for Spack, a concretization error).
+	UpdateStatus string `protobuf:"bytes,14,opt,name=update_status,json=updateStatus,proto3" json:"update_status,omitempty"`
+	// package is the Spack package the build is of, when it came from Spack.
+	Package       string `protobuf:"bytes,15,opt,name=package,proto3" json:"package,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CDashBuild) Reset() {
+	*x = CDashBuild{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CDashBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CDashBuild) ProtoMessage() {}
+
+func (x *CDashBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CDashBuild.ProtoReflect.Descriptor instead.
+func (*CDashBuild) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CDashBuild) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetTrack() string {
+	if x != nil {
+		return x.Track
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetGenerator() string {
+	if x != nil {
+		return x.Generator
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetCompilerName() string {
+	if x != nil {
+		return x.CompilerName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetCompilerVersion() string {
+	if x != nil {
+		return x.CompilerVersion
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsName() string {
+	if x != nil {
+		return x.OsName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsRelease() string {
+	if x != nil {
+		return x.OsRelease
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsVersion() string {
+	if x != nil {
+		return x.OsVersion
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsPlatform() string {
+	if x != nil {
+		return x.OsPlatform
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetUpdateStatus() string {
+	if x != nil {
+		return x.UpdateStatus
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetPackage() string {
+	if x != nil {
+		return x.Package
+	}
+	return ""
+}
+
 type BuildSpec struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	FullHash     string                 `protobuf:"bytes,1,opt,name=full_hash,json=fullHash,proto3" json:"full_hash,omitempty"`
@@ -1070,7 +1301,7 @@ type BuildSpec struct {
 
 func (x *BuildSpec) Reset() {
 	*x = BuildSpec{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1313,7 @@ func (x *BuildSpec) String() string {
 func (*BuildSpec) ProtoMessage() {}
 
 func (x *BuildSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1326,7 @@ func (x *BuildSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildSpec.ProtoReflect.Descriptor instead.
 func (*BuildSpec) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{15}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BuildSpec) GetFullHash() string {
@@ -1160,7 +1391,7 @@ type BuildEnvironment struct {
 
 func (x *BuildEnvironment) Reset() {
 	*x = BuildEnvironment{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1403,7 @@ func (x *BuildEnvironment) String() string {
 func (*BuildEnvironment) ProtoMessage() {}
 
 func (x *BuildEnvironment) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1416,7 @@ func (x *BuildEnvironment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildEnvironment.ProtoReflect.Descriptor instead.
 func (*BuildEnvironment) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{16}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BuildEnvironment) GetHostname() string {
@@ -1242,7 +1473,7 @@ type PhaseSummary struct {
 
 func (x *PhaseSummary) Reset() {
 	*x = PhaseSummary{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1485,7 @@ func (x *PhaseSummary) String() string {
 func (*PhaseSummary) ProtoMessage() {}
 
 func (x *PhaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1498,7 @@ func (x *PhaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseSummary.ProtoReflect.Descriptor instead.
 func (*PhaseSummary) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{17}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PhaseSummary) GetName() string {
@@ -1341,7 +1572,7 @@ type GetPhaseOutputRequest struct {
 
 func (x *GetPhaseOutputRequest) Reset() {
 	*x = GetPhaseOutputRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1584,7 @@ func (x *GetPhaseOutputRequest) String() string {
 func (*GetPhaseOutputRequest) ProtoMessage() {}
 
 func (x *GetPhaseOutputRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1597,7 @@ func (x *GetPhaseOutputRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPhaseOutputRequest.ProtoReflect.Descriptor instead.
 func (*GetPhaseOutputRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{18}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetPhaseOutputRequest) GetBuildId() int64 {
@@ -1417,7 +1648,7 @@ type PhaseOutput struct {
 
 func (x *PhaseOutput) Reset() {
 	*x = PhaseOutput{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1660,7 @@ func (x *PhaseOutput) String() string {
 func (*PhaseOutput) ProtoMessage() {}
 
 func (x *PhaseOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1673,7 @@ func (x *PhaseOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseOutput.ProtoReflect.Descriptor instead.
 func (*PhaseOutput) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{19}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PhaseOutput) GetData() []byte {
@@ -1481,7 +1712,7 @@ type ListBuildEventsRequest struct {
 
 func (x *ListBuildEventsRequest) Reset() {
 	*x = ListBuildEventsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1724,7 @@ func (x *ListBuildEventsRequest) String() string {
 func (*ListBuildEventsRequest) ProtoMessage() {}
 
 func (x *ListBuildEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1737,7 @@ func (x *ListBuildEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBuildEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListBuildEventsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{20}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListBuildEventsRequest) GetBuildId() int64 {
@@ -1551,7 +1782,7 @@ type ListBuildEventsResponse struct {
 
 func (x *ListBuildEventsResponse) Reset() {
 	*x = ListBuildEventsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1563,7 +1794,7 @@ func (x *ListBuildEventsResponse) String() string {
 func (*ListBuildEventsResponse) ProtoMessage() {}
 
 func (x *ListBuildEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1576,7 +1807,7 @@ func (x *ListBuildEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBuildEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListBuildEventsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{21}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListBuildEventsResponse) GetEvents() []*BuildEvent {
@@ -1618,7 +1849,7 @@ type BuildEvent struct {
 
 func (x *BuildEvent) Reset() {
 	*x = BuildEvent{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +1861,7 @@ func (x *BuildEvent) String() string {
 func (*BuildEvent) ProtoMessage() {}
 
 func (x *BuildEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +1874,7 @@ func (x *BuildEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildEvent.ProtoReflect.Descriptor instead.
 func (*BuildEvent) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{22}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BuildEvent) GetPhase() string {
@@ -1729,7 +1960,7 @@ type ListSpecsRequest struct {
 
 func (x *ListSpecsRequest) Reset() {
 	*x = ListSpecsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1972,7 @@ func (x *ListSpecsRequest) String() string {
 func (*ListSpecsRequest) ProtoMessage() {}
 
 func (x *ListSpecsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1985,7 @@ func (x *ListSpecsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsRequest.ProtoReflect.Descriptor instead.
 func (*ListSpecsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{23}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListSpecsRequest) GetName() string {
@@ -1802,7 +2033,7 @@ type ListSpecsResponse struct {
 
 func (x *ListSpecsResponse) Reset() {
 	*x = ListSpecsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1814,7 +2045,7 @@ func (x *ListSpecsResponse) String() string {
 func (*ListSpecsResponse) ProtoMessage() {}
 
 func (x *ListSpecsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1827,7 +2058,7 @@ func (x *ListSpecsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsResponse.ProtoReflect.Descriptor instead.
 func (*ListSpecsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{24}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListSpecsResponse) GetSpecs() []*Spec {
@@ -1854,7 +2085,7 @@ type GetSpecRequest struct {
 
 func (x *GetSpecRequest) Reset() {
 	*x = GetSpecRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2097,7 @@ func (x *GetSpecRequest) String() string {
 func (*GetSpecRequest) ProtoMessage() {}
 
 func (x *GetSpecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +2110,7 @@ func (x *GetSpecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSpecRequest.ProtoReflect.Descriptor instead.
 func (*GetSpecRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{25}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetSpecRequest) GetFullHash() string {
@@ -1923,7 +2154,7 @@ type Spec struct {
 
 func (x *Spec) Reset() {
 	*x = Spec{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +2166,7 @@ func (x *Spec) String() string {
 func (*Spec) ProtoMessage() {}
 
 func (x *Spec) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +2179,7 @@ func (x *Spec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Spec.ProtoReflect.Descriptor instead.
 func (*Spec) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{26}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Spec) GetId() int64 {
@@ -2082,7 +2313,7 @@ type SpecLink struct {
 
 func (x *SpecLink) Reset() {
 	*x = SpecLink{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2325,7 @@ func (x *SpecLink) String() string {
 func (*SpecLink) ProtoMessage() {}
 
 func (x *SpecLink) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2338,7 @@ func (x *SpecLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecLink.ProtoReflect.Descriptor instead.
 func (*SpecLink) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{27}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SpecLink) GetName() string {
@@ -2149,7 +2380,7 @@ type ListSpecsByNameRequest struct {
 
 func (x *ListSpecsByNameRequest) Reset() {
 	*x = ListSpecsByNameRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2392,7 @@ func (x *ListSpecsByNameRequest) String() string {
 func (*ListSpecsByNameRequest) ProtoMessage() {}
 
 func (x *ListSpecsByNameRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2405,7 @@ func (x *ListSpecsByNameRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsByNameRequest.ProtoReflect.Descriptor instead.
 func (*ListSpecsByNameRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{28}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListSpecsByNameRequest) GetName() string {
@@ -2208,7 +2439,7 @@ type SpecsByName struct {
 
 func (x *SpecsByName) Reset() {
 	*x = SpecsByName{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2220,7 +2451,7 @@ func (x *SpecsByName) String() string {
 func (*SpecsByName) ProtoMessage() {}
 
 func (x *SpecsByName) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2464,7 @@ func (x *SpecsByName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecsByName.ProtoReflect.Descriptor instead.
 func (*SpecsByName) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{29}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SpecsByName) GetSpecs() []*Spec {
@@ -2248,6 +2479,950 @@ func (x *SpecsByName) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+type SubmitCDashPartRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Project string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	// build_name, site and stamp come from the query; when empty, from the part.
+	BuildName string `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Site      string `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	Stamp     string `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	// file_name is ctest's FileName parameter, "" from Spack.
+	FileName string `protobuf:"bytes,5,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// md5, when set, is the hex MD5 the client computed of part.
+	Md5 string `protobuf:"bytes,6,opt,name=md5,proto3" json:"md5,omitempty"`
+	// part is the XML file exactly as sent.
+	Part          []byte `protobuf:"bytes,7,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitCDashPartRequest) Reset() {
+	*x = SubmitCDashPartRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitCDashPartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitCDashPartRequest) ProtoMessage() {}
+
+func (x *SubmitCDashPartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitCDashPartRequest.ProtoReflect.Descriptor instead.
+func (*SubmitCDashPartRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SubmitCDashPartRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetPart() []byte {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+type SubmitCDashPartResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// md5 is the hex MD5 of the part received.
+	Md5 string `protobuf:"bytes,2,opt,name=md5,proto3" json:"md5,omitempty"`
+	// kind names the part: Update, Configure, Build, Test, Notes, Upload or Done.
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	BuildCreated  bool   `protobuf:"varint,4,opt,name=build_created,json=buildCreated,proto3" json:"build_created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitCDashPartResponse) Reset() {
+	*x = SubmitCDashPartResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitCDashPartResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitCDashPartResponse) ProtoMessage() {}
+
+func (x *SubmitCDashPartResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitCDashPartResponse.ProtoReflect.Descriptor instead.
+func (*SubmitCDashPartResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SubmitCDashPartResponse) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *SubmitCDashPartResponse) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartResponse) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartResponse) GetBuildCreated() bool {
+	if x != nil {
+		return x.BuildCreated
+	}
+	return false
+}
+
+type OpenCDashBuildRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	BuildName     string                 `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Site          string                 `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	Stamp         string                 `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	Track         string                 `protobuf:"bytes,5,opt,name=track,proto3" json:"track,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenCDashBuildRequest) Reset() {
+	*x = OpenCDashBuildRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenCDashBuildRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenCDashBuildRequest) ProtoMessage() {}
+
+func (x *OpenCDashBuildRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenCDashBuildRequest.ProtoReflect.Descriptor instead.
+func (*OpenCDashBuildRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *OpenCDashBuildRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetTrack() string {
+	if x != nil {
+		return x.Track
+	}
+	return ""
+}
+
+type OpenCDashBuildResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	BuildCreated  bool                   `protobuf:"varint,2,opt,name=build_created,json=buildCreated,proto3" json:"build_created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenCDashBuildResponse) Reset() {
+	*x = OpenCDashBuildResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenCDashBuildResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenCDashBuildResponse) ProtoMessage() {}
+
+func (x *OpenCDashBuildResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenCDashBuildResponse.ProtoReflect.Descriptor instead.
+func (*OpenCDashBuildResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *OpenCDashBuildResponse) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *OpenCDashBuildResponse) GetBuildCreated() bool {
+	if x != nil {
+		return x.BuildCreated
+	}
+	return false
+}
+
+type AttachCDashFileRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// type is ctest's upload type (for example "Notes"); file_name the file's base name.
+	Type     string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// md5, when set, is the hex MD5 of content.
+	Md5           string `protobuf:"bytes,4,opt,name=md5,proto3" json:"md5,omitempty"`
+	Content       []byte `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachCDashFileRequest) Reset() {
+	*x = AttachCDashFileRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachCDashFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachCDashFileRequest) ProtoMessage() {}
+
+func (x *AttachCDashFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachCDashFileRequest.ProtoReflect.Descriptor instead.
+func (*AttachCDashFileRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *AttachCDashFileRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *AttachCDashFileRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type AttachCDashFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AttachmentId  int64                  `protobuf:"varint,1,opt,name=attachment_id,json=attachmentId,proto3" json:"attachment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachCDashFileResponse) Reset() {
+	*x = AttachCDashFileResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachCDashFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachCDashFileResponse) ProtoMessage() {}
+
+func (x *AttachCDashFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachCDashFileResponse.ProtoReflect.Descriptor instead.
+func (*AttachCDashFileResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AttachCDashFileResponse) GetAttachmentId() int64 {
+	if x != nil {
+		return x.AttachmentId
+	}
+	return 0
+}
+
+type ListBuildTestsRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// status keeps the tests of one status: "passed", "failed" or "notrun".
+	Status        string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildTestsRequest) Reset() {
+	*x = ListBuildTestsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildTestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildTestsRequest) ProtoMessage() {}
+
+func (x *ListBuildTestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildTestsRequest.ProtoReflect.Descriptor instead.
+func (*ListBuildTestsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListBuildTestsRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *ListBuildTestsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type ListBuildTestsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tests         []*BuildTest           `protobuf:"bytes,1,rep,name=tests,proto3" json:"tests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildTestsResponse) Reset() {
+	*x = ListBuildTestsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildTestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildTestsResponse) ProtoMessage() {}
+
+func (x *ListBuildTestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildTestsResponse.ProtoReflect.Descriptor instead.
+func (*ListBuildTestsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListBuildTestsResponse) GetTests() []*BuildTest {
+	if x != nil {
+		return x.Tests
+	}
+	return nil
+}
+
+type BuildTest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Path     string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	FullName string                 `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	Command  string                 `protobuf:"bytes,4,opt,name=command,proto3" json:"command,omitempty"`
+	// status is "passed", "failed" or "notrun".
+	Status          string  `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	DurationSeconds float64 `protobuf:"fixed64,6,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// exit_code is ctest's word for how the test ended ("Failed"); exit_value its exit status.
+	ExitCode         string             `protobuf:"bytes,7,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	ExitValue        string             `protobuf:"bytes,8,opt,name=exit_value,json=exitValue,proto3" json:"exit_value,omitempty"`
+	CompletionStatus string             `protobuf:"bytes,9,opt,name=completion_status,json=completionStatus,proto3" json:"completion_status,omitempty"`
+	Measurements     []*TestMeasurement `protobuf:"bytes,10,rep,name=measurements,proto3" json:"measurements,omitempty"`
+	// output is the test's output (decoded when ctest compressed it), cut at 64 KiB;
+	// output_bytes is its whole size.
+	Output          string `protobuf:"bytes,11,opt,name=output,proto3" json:"output,omitempty"`
+	OutputBytes     int64  `protobuf:"varint,12,opt,name=output_bytes,json=outputBytes,proto3" json:"output_bytes,omitempty"`
+	OutputTruncated bool   `protobuf:"varint,13,opt,name=output_truncated,json=outputTruncated,proto3" json:"output_truncated,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *BuildTest) Reset() {
+	*x = BuildTest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildTest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildTest) ProtoMessage() {}
+
+func (x *BuildTest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildTest.ProtoReflect.Descriptor instead.
+func (*BuildTest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *BuildTest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BuildTest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *BuildTest) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *BuildTest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *BuildTest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *BuildTest) GetDurationSeconds() float64 {
+	if x != nil {
+		return x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *BuildTest) GetExitCode() string {
+	if x != nil {
+		return x.ExitCode
+	}
+	return ""
+}
+
+func (x *BuildTest) GetExitValue() string {
+	if x != nil {
+		return x.ExitValue
+	}
+	return ""
+}
+
+func (x *BuildTest) GetCompletionStatus() string {
+	if x != nil {
+		return x.CompletionStatus
+	}
+	return ""
+}
+
+func (x *BuildTest) GetMeasurements() []*TestMeasurement {
+	if x != nil {
+		return x.Measurements
+	}
+	return nil
+}
+
+func (x *BuildTest) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *BuildTest) GetOutputBytes() int64 {
+	if x != nil {
+		return x.OutputBytes
+	}
+	return 0
+}
+
+func (x *BuildTest) GetOutputTruncated() bool {
+	if x != nil {
+		return x.OutputTruncated
+	}
+	return false
+}
+
+type TestMeasurement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestMeasurement) Reset() {
+	*x = TestMeasurement{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestMeasurement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestMeasurement) ProtoMessage() {}
+
+func (x *TestMeasurement) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestMeasurement.ProtoReflect.Descriptor instead.
+func (*TestMeasurement) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TestMeasurement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TestMeasurement) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TestMeasurement) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type ListBuildAttachmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildAttachmentsRequest) Reset() {
+	*x = ListBuildAttachmentsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildAttachmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildAttachmentsRequest) ProtoMessage() {}
+
+func (x *ListBuildAttachmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildAttachmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListBuildAttachmentsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListBuildAttachmentsRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+type ListBuildAttachmentsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attachments   []*BuildAttachment     `protobuf:"bytes,1,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildAttachmentsResponse) Reset() {
+	*x = ListBuildAttachmentsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildAttachmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildAttachmentsResponse) ProtoMessage() {}
+
+func (x *ListBuildAttachmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildAttachmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListBuildAttachmentsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListBuildAttachmentsResponse) GetAttachments() []*BuildAttachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+// BuildAttachment is a notes file or an uploaded file of a build.
+type BuildAttachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// kind is "note" or "file".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Size int64  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	// content is set only by GetBuildAttachment.
+	Content       []byte                 `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildAttachment) Reset() {
+	*x = BuildAttachment{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildAttachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildAttachment) ProtoMessage() {}
+
+func (x *BuildAttachment) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildAttachment.ProtoReflect.Descriptor instead.
+func (*BuildAttachment) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *BuildAttachment) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *BuildAttachment) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *BuildAttachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BuildAttachment) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BuildAttachment) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *BuildAttachment) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type GetBuildAttachmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	Id            int64                  `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBuildAttachmentRequest) Reset() {
+	*x = GetBuildAttachmentRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBuildAttachmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBuildAttachmentRequest) ProtoMessage() {}
+
+func (x *GetBuildAttachmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBuildAttachmentRequest.ProtoReflect.Descriptor instead.
+func (*GetBuildAttachmentRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetBuildAttachmentRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *GetBuildAttachmentRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
 }
 
 var File_spackmon_ingest_v1_ingest_proto protoreflect.FileDescriptor
@@ -2309,7 +3484,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x94\x02\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xda\x02\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -2322,12 +3497,15 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\t \x01(\tR\tpageToken\x12\x17\n" +
 	"\aspec_id\x18\n" +
-	" \x01(\x03R\x06specId\"o\n" +
+	" \x01(\x03R\x06specId\x12\x16\n" +
+	"\x06source\x18( \x01(\tR\x06source\x12\x18\n" +
+	"\aproject\x18) \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18* \x01(\tR\x04site\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
 	"\x0fGetBuildRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\x81\x04\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\xb8\x05\n" +
 	"\x05Build\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x121\n" +
@@ -2344,7 +3522,34 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12\x19\n" +
 	"\bowner_id\x18\v \x01(\x03R\aownerId\x12#\n" +
-	"\revents_capped\x18\f \x01(\bR\feventsCapped\"\xbf\x01\n" +
+	"\revents_capped\x18\f \x01(\bR\feventsCapped\x12\x16\n" +
+	"\x06source\x18( \x01(\tR\x06source\x124\n" +
+	"\x05cdash\x18) \x01(\v2\x1e.spackmon.ingest.v1.CDashBuildR\x05cdash\x12!\n" +
+	"\ftests_passed\x18* \x01(\x03R\vtestsPassed\x12!\n" +
+	"\ftests_failed\x18+ \x01(\x03R\vtestsFailed\x12!\n" +
+	"\ftests_notrun\x18, \x01(\x03R\vtestsNotrun\"\xc6\x03\n" +
+	"\n" +
+	"CDashBuild\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18\x02 \x01(\tR\x04site\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x03 \x01(\tR\tbuildName\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x14\n" +
+	"\x05track\x18\x05 \x01(\tR\x05track\x12\x1c\n" +
+	"\tgenerator\x18\x06 \x01(\tR\tgenerator\x12#\n" +
+	"\rcompiler_name\x18\a \x01(\tR\fcompilerName\x12)\n" +
+	"\x10compiler_version\x18\b \x01(\tR\x0fcompilerVersion\x12\x17\n" +
+	"\aos_name\x18\t \x01(\tR\x06osName\x12\x1d\n" +
+	"\n" +
+	"os_release\x18\n" +
+	" \x01(\tR\tosRelease\x12\x1d\n" +
+	"\n" +
+	"os_version\x18\v \x01(\tR\tosVersion\x12\x1f\n" +
+	"\vos_platform\x18\f \x01(\tR\n" +
+	"osPlatform\x12\x1a\n" +
+	"\brevision\x18\r \x01(\tR\brevision\x12#\n" +
+	"\rupdate_status\x18\x0e \x01(\tR\fupdateStatus\x12\x18\n" +
+	"\apackage\x18\x0f \x01(\tR\apackage\"\xbf\x01\n" +
 	"\tBuildSpec\x12\x1b\n" +
 	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -2457,7 +3662,79 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"e\n" +
 	"\vSpecsByName\x12.\n" +
 	"\x05specs\x18\x01 \x03(\v2\x18.spackmon.ingest.v1.SpecR\x05specs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x82\b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbe\x01\n" +
+	"\x16SubmitCDashPartRequest\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x1b\n" +
+	"\tfile_name\x18\x05 \x01(\tR\bfileName\x12\x10\n" +
+	"\x03md5\x18\x06 \x01(\tR\x03md5\x12\x12\n" +
+	"\x04part\x18\a \x01(\fR\x04part\"\x7f\n" +
+	"\x17SubmitCDashPartResponse\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x10\n" +
+	"\x03md5\x18\x02 \x01(\tR\x03md5\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12#\n" +
+	"\rbuild_created\x18\x04 \x01(\bR\fbuildCreated\"\x90\x01\n" +
+	"\x15OpenCDashBuildRequest\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x14\n" +
+	"\x05track\x18\x05 \x01(\tR\x05track\"X\n" +
+	"\x16OpenCDashBuildResponse\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12#\n" +
+	"\rbuild_created\x18\x02 \x01(\bR\fbuildCreated\"\x90\x01\n" +
+	"\x16AttachCDashFileRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1b\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x10\n" +
+	"\x03md5\x18\x04 \x01(\tR\x03md5\x12\x18\n" +
+	"\acontent\x18\x05 \x01(\fR\acontent\">\n" +
+	"\x17AttachCDashFileResponse\x12#\n" +
+	"\rattachment_id\x18\x01 \x01(\x03R\fattachmentId\"J\n" +
+	"\x15ListBuildTestsRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\"M\n" +
+	"\x16ListBuildTestsResponse\x123\n" +
+	"\x05tests\x18\x01 \x03(\v2\x1d.spackmon.ingest.v1.BuildTestR\x05tests\"\xc5\x03\n" +
+	"\tBuildTest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1b\n" +
+	"\tfull_name\x18\x03 \x01(\tR\bfullName\x12\x18\n" +
+	"\acommand\x18\x04 \x01(\tR\acommand\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12)\n" +
+	"\x10duration_seconds\x18\x06 \x01(\x01R\x0fdurationSeconds\x12\x1b\n" +
+	"\texit_code\x18\a \x01(\tR\bexitCode\x12\x1d\n" +
+	"\n" +
+	"exit_value\x18\b \x01(\tR\texitValue\x12+\n" +
+	"\x11completion_status\x18\t \x01(\tR\x10completionStatus\x12G\n" +
+	"\fmeasurements\x18\n" +
+	" \x03(\v2#.spackmon.ingest.v1.TestMeasurementR\fmeasurements\x12\x16\n" +
+	"\x06output\x18\v \x01(\tR\x06output\x12!\n" +
+	"\foutput_bytes\x18\f \x01(\x03R\voutputBytes\x12)\n" +
+	"\x10output_truncated\x18\r \x01(\bR\x0foutputTruncated\"O\n" +
+	"\x0fTestMeasurement\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"8\n" +
+	"\x1bListBuildAttachmentsRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\"e\n" +
+	"\x1cListBuildAttachmentsResponse\x12E\n" +
+	"\vattachments\x18\x01 \x03(\v2#.spackmon.ingest.v1.BuildAttachmentR\vattachments\"\xb2\x01\n" +
+	"\x0fBuildAttachment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x18\n" +
+	"\acontent\x18\x05 \x01(\fR\acontent\x129\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"F\n" +
+	"\x19GetBuildAttachmentRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\x03R\x02id2\x91\r\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -2470,7 +3747,13 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0fListBuildEvents\x12*.spackmon.ingest.v1.ListBuildEventsRequest\x1a+.spackmon.ingest.v1.ListBuildEventsResponse\x12X\n" +
 	"\tListSpecs\x12$.spackmon.ingest.v1.ListSpecsRequest\x1a%.spackmon.ingest.v1.ListSpecsResponse\x12G\n" +
 	"\aGetSpec\x12\".spackmon.ingest.v1.GetSpecRequest\x1a\x18.spackmon.ingest.v1.Spec\x12^\n" +
-	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByNameB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\x0fListSpecsByName\x12*.spackmon.ingest.v1.ListSpecsByNameRequest\x1a\x1f.spackmon.ingest.v1.SpecsByName\x12j\n" +
+	"\x0fSubmitCDashPart\x12*.spackmon.ingest.v1.SubmitCDashPartRequest\x1a+.spackmon.ingest.v1.SubmitCDashPartResponse\x12g\n" +
+	"\x0eOpenCDashBuild\x12).spackmon.ingest.v1.OpenCDashBuildRequest\x1a*.spackmon.ingest.v1.OpenCDashBuildResponse\x12j\n" +
+	"\x0fAttachCDashFile\x12*.spackmon.ingest.v1.AttachCDashFileRequest\x1a+.spackmon.ingest.v1.AttachCDashFileResponse\x12g\n" +
+	"\x0eListBuildTests\x12).spackmon.ingest.v1.ListBuildTestsRequest\x1a*.spackmon.ingest.v1.ListBuildTestsResponse\x12y\n" +
+	"\x14ListBuildAttachments\x12/.spackmon.ingest.v1.ListBuildAttachmentsRequest\x1a0.spackmon.ingest.v1.ListBuildAttachmentsResponse\x12h\n" +
+	"\x12GetBuildAttachment\x12-.spackmon.ingest.v1.GetBuildAttachmentRequest\x1a#.spackmon.ingest.v1.BuildAttachmentB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -2484,87 +3767,119 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
-	(*NewSpecRequest)(nil),            // 0: spackmon.ingest.v1.NewSpecRequest
-	(*NewSpecResponse)(nil),           // 1: spackmon.ingest.v1.NewSpecResponse
-	(*SpecSummary)(nil),               // 2: spackmon.ingest.v1.SpecSummary
-	(*NewBuildRequest)(nil),           // 3: spackmon.ingest.v1.NewBuildRequest
-	(*NewBuildResponse)(nil),          // 4: spackmon.ingest.v1.NewBuildResponse
-	(*BuildRef)(nil),                  // 5: spackmon.ingest.v1.BuildRef
-	(*UpdateBuildStatusRequest)(nil),  // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
-	(*UpdateBuildStatusResponse)(nil), // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
-	(*UpdatePhaseRequest)(nil),        // 8: spackmon.ingest.v1.UpdatePhaseRequest
-	(*UpdatePhaseResponse)(nil),       // 9: spackmon.ingest.v1.UpdatePhaseResponse
-	(*BuildPhase)(nil),                // 10: spackmon.ingest.v1.BuildPhase
-	(*ListBuildsRequest)(nil),         // 11: spackmon.ingest.v1.ListBuildsRequest
-	(*ListBuildsResponse)(nil),        // 12: spackmon.ingest.v1.ListBuildsResponse
-	(*GetBuildRequest)(nil),           // 13: spackmon.ingest.v1.GetBuildRequest
-	(*Build)(nil),                     // 14: spackmon.ingest.v1.Build
-	(*BuildSpec)(nil),                 // 15: spackmon.ingest.v1.BuildSpec
-	(*BuildEnvironment)(nil),          // 16: spackmon.ingest.v1.BuildEnvironment
-	(*PhaseSummary)(nil),              // 17: spackmon.ingest.v1.PhaseSummary
-	(*GetPhaseOutputRequest)(nil),     // 18: spackmon.ingest.v1.GetPhaseOutputRequest
-	(*PhaseOutput)(nil),               // 19: spackmon.ingest.v1.PhaseOutput
-	(*ListBuildEventsRequest)(nil),    // 20: spackmon.ingest.v1.ListBuildEventsRequest
-	(*ListBuildEventsResponse)(nil),   // 21: spackmon.ingest.v1.ListBuildEventsResponse
-	(*BuildEvent)(nil),                // 22: spackmon.ingest.v1.BuildEvent
-	(*ListSpecsRequest)(nil),          // 23: spackmon.ingest.v1.ListSpecsRequest
-	(*ListSpecsResponse)(nil),         // 24: spackmon.ingest.v1.ListSpecsResponse
-	(*GetSpecRequest)(nil),            // 25: spackmon.ingest.v1.GetSpecRequest
-	(*Spec)(nil),                      // 26: spackmon.ingest.v1.Spec
-	(*SpecLink)(nil),                  // 27: spackmon.ingest.v1.SpecLink
-	(*ListSpecsByNameRequest)(nil),    // 28: spackmon.ingest.v1.ListSpecsByNameRequest
-	(*SpecsByName)(nil),               // 29: spackmon.ingest.v1.SpecsByName
-	nil,                               // 30: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
+	(*NewSpecRequest)(nil),               // 0: spackmon.ingest.v1.NewSpecRequest
+	(*NewSpecResponse)(nil),              // 1: spackmon.ingest.v1.NewSpecResponse
+	(*SpecSummary)(nil),                  // 2: spackmon.ingest.v1.SpecSummary
+	(*NewBuildRequest)(nil),              // 3: spackmon.ingest.v1.NewBuildRequest
+	(*NewBuildResponse)(nil),             // 4: spackmon.ingest.v1.NewBuildResponse
+	(*BuildRef)(nil),                     // 5: spackmon.ingest.v1.BuildRef
+	(*UpdateBuildStatusRequest)(nil),     // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
+	(*UpdateBuildStatusResponse)(nil),    // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
+	(*UpdatePhaseRequest)(nil),           // 8: spackmon.ingest.v1.UpdatePhaseRequest
+	(*UpdatePhaseResponse)(nil),          // 9: spackmon.ingest.v1.UpdatePhaseResponse
+	(*BuildPhase)(nil),                   // 10: spackmon.ingest.v1.BuildPhase
+	(*ListBuildsRequest)(nil),            // 11: spackmon.ingest.v1.ListBuildsRequest
+	(*ListBuildsResponse)(nil),           // 12: spackmon.ingest.v1.ListBuildsResponse
+	(*GetBuildRequest)(nil),              // 13: spackmon.ingest.v1.GetBuildRequest
+	(*Build)(nil),                        // 14: spackmon.ingest.v1.Build
+	(*CDashBuild)(nil),                   // 15: spackmon.ingest.v1.CDashBuild
+	(*BuildSpec)(nil),                    // 16: spackmon.ingest.v1.BuildSpec
+	(*BuildEnvironment)(nil),             // 17: spackmon.ingest.v1.BuildEnvironment
+	(*PhaseSummary)(nil),                 // 18: spackmon.ingest.v1.PhaseSummary
+	(*GetPhaseOutputRequest)(nil),        // 19: spackmon.ingest.v1.GetPhaseOutputRequest
+	(*PhaseOutput)(nil),                  // 20: spackmon.ingest.v1.PhaseOutput
+	(*ListBuildEventsRequest)(nil),       // 21: spackmon.ingest.v1.ListBuildEventsRequest
+	(*ListBuildEventsResponse)(nil),      // 22: spackmon.ingest.v1.ListBuildEventsResponse
+	(*BuildEvent)(nil),                   // 23: spackmon.ingest.v1.BuildEvent
+	(*ListSpecsRequest)(nil),             // 24: spackmon.ingest.v1.ListSpecsRequest
+	(*ListSpecsResponse)(nil),            // 25: spackmon.ingest.v1.ListSpecsResponse
+	(*GetSpecRequest)(nil),               // 26: spackmon.ingest.v1.GetSpecRequest
+	(*Spec)(nil),                         // 27: spackmon.ingest.v1.Spec
+	(*SpecLink)(nil),                     // 28: spackmon.ingest.v1.SpecLink
+	(*ListSpecsByNameRequest)(nil),       // 29: spackmon.ingest.v1.ListSpecsByNameRequest
+	(*SpecsByName)(nil),                  // 30: spackmon.ingest.v1.SpecsByName
+	(*SubmitCDashPartRequest)(nil),       // 31: spackmon.ingest.v1.SubmitCDashPartRequest
+	(*SubmitCDashPartResponse)(nil),      // 32: spackmon.ingest.v1.SubmitCDashPartResponse
+	(*OpenCDashBuildRequest)(nil),        // 33: spackmon.ingest.v1.OpenCDashBuildRequest
+	(*OpenCDashBuildResponse)(nil),       // 34: spackmon.ingest.v1.OpenCDashBuildResponse
+	(*AttachCDashFileRequest)(nil),       // 35: spackmon.ingest.v1.AttachCDashFileRequest
+	(*AttachCDashFileResponse)(nil),      // 36: spackmon.ingest.v1.AttachCDashFileResponse
+	(*ListBuildTestsRequest)(nil),        // 37: spackmon.ingest.v1.ListBuildTestsRequest
+	(*ListBuildTestsResponse)(nil),       // 38: spackmon.ingest.v1.ListBuildTestsResponse
+	(*BuildTest)(nil),                    // 39: spackmon.ingest.v1.BuildTest
+	(*TestMeasurement)(nil),              // 40: spackmon.ingest.v1.TestMeasurement
+	(*ListBuildAttachmentsRequest)(nil),  // 41: spackmon.ingest.v1.ListBuildAttachmentsRequest
+	(*ListBuildAttachmentsResponse)(nil), // 42: spackmon.ingest.v1.ListBuildAttachmentsResponse
+	(*BuildAttachment)(nil),              // 43: spackmon.ingest.v1.BuildAttachment
+	(*GetBuildAttachmentRequest)(nil),    // 44: spackmon.ingest.v1.GetBuildAttachmentRequest
+	nil,                                  // 45: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),        // 46: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	30, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	45, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
 	14, // 5: spackmon.ingest.v1.ListBuildsResponse.builds:type_name -> spackmon.ingest.v1.Build
-	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
-	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
-	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	31, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	31, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
-	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
-	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
-	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
-	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	31, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
-	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
-	0,  // 18: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
-	3,  // 19: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
-	6,  // 20: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
-	8,  // 21: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
-	11, // 22: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
-	13, // 23: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
-	18, // 24: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
-	20, // 25: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
-	23, // 26: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
-	25, // 27: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
-	28, // 28: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
-	1,  // 29: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 30: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 31: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 32: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 33: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 34: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 35: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 36: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 37: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 38: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	29, // 39: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
+	17, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
+	18, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
+	46, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	46, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	46, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	15, // 12: spackmon.ingest.v1.Build.cdash:type_name -> spackmon.ingest.v1.CDashBuild
+	23, // 13: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
+	27, // 14: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
+	28, // 15: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
+	28, // 16: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
+	46, // 17: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	27, // 18: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
+	39, // 19: spackmon.ingest.v1.ListBuildTestsResponse.tests:type_name -> spackmon.ingest.v1.BuildTest
+	40, // 20: spackmon.ingest.v1.BuildTest.measurements:type_name -> spackmon.ingest.v1.TestMeasurement
+	43, // 21: spackmon.ingest.v1.ListBuildAttachmentsResponse.attachments:type_name -> spackmon.ingest.v1.BuildAttachment
+	46, // 22: spackmon.ingest.v1.BuildAttachment.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
+	3,  // 24: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
+	6,  // 25: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
+	8,  // 26: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
+	11, // 27: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
+	13, // 28: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
+	19, // 29: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	21, // 30: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
+	24, // 31: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
+	26, // 32: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
+	29, // 33: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
+	31, // 34: spackmon.ingest.v1.IngestService.SubmitCDashPart:input_type -> spackmon.ingest.v1.SubmitCDashPartRequest
+	33, // 35: spackmon.ingest.v1.IngestService.OpenCDashBuild:input_type -> spackmon.ingest.v1.OpenCDashBuildRequest
+	35, // 36: spackmon.ingest.v1.IngestService.AttachCDashFile:input_type -> spackmon.ingest.v1.AttachCDashFileRequest
+	37, // 37: spackmon.ingest.v1.IngestService.ListBuildTests:input_type -> spackmon.ingest.v1.ListBuildTestsRequest
+	41, // 38: spackmon.ingest.v1.IngestService.ListBuildAttachments:input_type -> spackmon.ingest.v1.ListBuildAttachmentsRequest
+	44, // 39: spackmon.ingest.v1.IngestService.GetBuildAttachment:input_type -> spackmon.ingest.v1.GetBuildAttachmentRequest
+	1,  // 40: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 41: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 42: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 43: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 44: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 45: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	20, // 46: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	22, // 47: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	25, // 48: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	27, // 49: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	30, // 50: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	32, // 51: spackmon.ingest.v1.IngestService.SubmitCDashPart:output_type -> spackmon.ingest.v1.SubmitCDashPartResponse
+	34, // 52: spackmon.ingest.v1.IngestService.OpenCDashBuild:output_type -> spackmon.ingest.v1.OpenCDashBuildResponse
+	36, // 53: spackmon.ingest.v1.IngestService.AttachCDashFile:output_type -> spackmon.ingest.v1.AttachCDashFileResponse
+	38, // 54: spackmon.ingest.v1.IngestService.ListBuildTests:output_type -> spackmon.ingest.v1.ListBuildTestsResponse
+	42, // 55: spackmon.ingest.v1.IngestService.ListBuildAttachments:output_type -> spackmon.ingest.v1.ListBuildAttachmentsResponse
+	43, // 56: spackmon.ingest.v1.IngestService.GetBuildAttachment:output_type -> spackmon.ingest.v1.BuildAttachment
+	40, // [40:57] is the sub-list for method output_type
+	23, // [23:40] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_ingest_v1_ingest_proto_init() }
@@ -2579,7 +3894,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
