@@ -112,6 +112,8 @@ type Store interface {
 	GetSpec(ctx context.Context, hash, spackVersion string) (Spec, error)
 	ListSpecs(ctx context.Context, q SpecQuery) ([]Spec, error)
 
+	CDashStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -236,6 +238,12 @@ type Build struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	FinishedAt *time.Time
+	// Source is how the build was reported (SourceMS1, SourceCDash, SourceJUnit); CDash is
+	// set for the last two.
+	Source string
+	CDash  *CDashBuild
+	// Its tests by status.
+	TestsPassed, TestsFailed, TestsNotRun int64
 }
 
 // SpecInfo is the part of a spec a build shows.
@@ -273,6 +281,11 @@ type BuildQuery struct {
 	SpackVersion string
 	// SpecID keeps the builds of one spec (any when 0).
 	SpecID int64
+	// Source, Project and Site keep the builds reported one way, or of one CDash project
+	// or site.
+	Source  string
+	Project string
+	Site    string
 	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
 	Text    string
 	AfterID int64

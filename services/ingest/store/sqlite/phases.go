@@ -17,12 +17,22 @@ func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.Phas
 		if err := checkOwner(ctx, tx, actor, p.BuildID); err != nil {
 			return err
 		}
-		t := now()
-		if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
-			return err
-		}
-		n := rows.CountEvents(p)
-		err := tx.QueryRowContext(ctx, `
+		var err error
+		phase, err = upsertPhase(ctx, tx, p)
+		return err
+	})
+	return phase, err
+}
+
+// upsertPhase replaces the phase's status, output and events in tx.
+func upsertPhase(ctx context.Context, tx *sql.Tx, p store.PhaseUpdate) (store.Phase, error) {
+	var phase store.Phase
+	t := now()
+	if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
+		return phase, err
+	}
+	n := rows.CountEvents(p)
+	err := tx.QueryRowContext(ctx, `
 INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count,
                     errors_total, warnings_total, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -32,16 +42,14 @@ SET status = excluded.status, output = excluded.output, output_null = excluded.o
     warning_count = excluded.warning_count, errors_total = excluded.errors_total,
     warnings_total = excluded.warnings_total, updated_at = excluded.updated_at
 RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
-			n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t).Scan(&phase.ID, &phase.Name, &phase.Status)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, phase.ID, p.Events)
-	})
-	return phase, err
+		n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t).Scan(&phase.ID, &phase.Name, &phase.Status)
+	if err != nil {
+		return phase, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
+		return phase, err
+	}
+	return phase, insertEvents(ctx, tx, phase.ID, p.Events)
 }
 
 // eventRow is an event as the JSON parameter of insertEvents.

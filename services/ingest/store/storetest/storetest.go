@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "Lists", Tests: listTests},
 		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
 		contract.Group[store.Store]{Name: "Owners", Tests: ownerTests},
+		contract.Group[store.Store]{Name: "CDash", Tests: cdashTests},
 	)
 }
 

@@ -119,6 +119,19 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.Owner != "" {
 		w.add("b.owner = ?", q.Owner)
 	}
+	switch q.Source {
+	case "":
+	case store.SourceMS1:
+		w.conds = append(w.conds, "cb.build_id IS NULL")
+	default:
+		w.add("cb.source = ?", q.Source)
+	}
+	if q.Project != "" {
+		w.add("cb.project = ?", q.Project)
+	}
+	if q.Site != "" {
+		w.add("cb.site = ?", q.Site)
+	}
 	if q.Hostname != "" {
 		w.add("e.hostname = ?", q.Hostname)
 	}
