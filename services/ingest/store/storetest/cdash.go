@@ -45,7 +45,7 @@ func warningPhase(name, status string, texts ...string) *store.PhaseUpdate {
 
 func testCDashOneBuildPerKey(t *testing.T, st store.Store) {
 	first := putPart(t, st, alice, store.CDashPart{Key: demoKey, Env: store.BuildEnv{Hostname: "vm", HostOS: "Linux"},
-		Info: store.CDashInfo{Generator: "ctest-3.25.1", OSName: "Linux", Track: "Experimental"},
+		Info:  store.CDashInfo{Generator: "ctest-3.25.1", OSName: "Linux", Track: "Experimental"},
 		Phase: &store.PhaseUpdate{Name: "configure", Status: store.StatusSuccess, Output: []byte{}, OutputBytes: 0}})
 	if !first.Created || first.BuildID == 0 {
 		t.Fatalf("first part: %+v", first)
