@@ -19,4 +19,12 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_ListSpecs_FullMethodName:         authn.Read,
 	ingestv1.IngestService_GetSpec_FullMethodName:           authn.Read,
 	ingestv1.IngestService_ListSpecsByName_FullMethodName:   authn.Read,
+	// CDash clients send a token only when their user gave one: the method itself lets the
+	// open projects take parts without one.
+	ingestv1.IngestService_SubmitCDashPart_FullMethodName:      authn.Submit,
+	ingestv1.IngestService_OpenCDashBuild_FullMethodName:       authn.Submit,
+	ingestv1.IngestService_AttachCDashFile_FullMethodName:      authn.Submit,
+	ingestv1.IngestService_ListBuildTests_FullMethodName:       authn.Read,
+	ingestv1.IngestService_ListBuildAttachments_FullMethodName: authn.Read,
+	ingestv1.IngestService_GetBuildAttachment_FullMethodName:   authn.Read,
 }

@@ -56,10 +56,16 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		return nil, err
 	}
 	limit := page.Size(req.GetPageSize())
+	switch req.GetSource() {
+	case "", store.SourceMS1, store.SourceCDash, store.SourceJUnit:
+	default:
+		return nil, errs.New(errs.BadRequest, "Invalid source. Choices are ms1,cdash,junit")
+	}
 	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
-		SpecID: req.GetSpecId(), AfterID: after, Limit: limit,
+		SpecID: req.GetSpecId(), Source: req.GetSource(), Project: req.GetProject(), Site: req.GetSite(),
+		AfterID: after, Limit: limit,
 	})
 	if err != nil {
 		return nil, err
@@ -104,6 +110,13 @@ func buildMessage(b store.Build) *ingestv1.Build {
 	}
 	if b.FinishedAt != nil {
 		m.FinishedAt = timestamp(*b.FinishedAt)
+	}
+	m.Source, m.TestsPassed, m.TestsFailed, m.TestsNotrun = b.Source, b.TestsPassed, b.TestsFailed, b.TestsNotRun
+	if c := b.CDash; c != nil {
+		m.Cdash = &ingestv1.CDashBuild{Project: c.Project, Site: c.Site, BuildName: c.BuildName, Stamp: c.Stamp,
+			Track: c.Track, Generator: c.Generator, CompilerName: c.CompilerName, CompilerVersion: c.CompilerVersion,
+			OsName: c.OSName, OsRelease: c.OSRelease, OsVersion: c.OSVersion, OsPlatform: c.OSPlatform,
+			Revision: c.Revision, UpdateStatus: c.UpdateStatus, Package: c.Package}
 	}
 	for i, p := range b.Phases {
 		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
