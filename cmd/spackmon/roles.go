@@ -135,7 +135,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
-	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt))
+	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
@@ -190,7 +190,7 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
-	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st))
+	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
 	return serveRole(ctx, "ingest", log, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }
 

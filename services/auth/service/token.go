@@ -44,7 +44,7 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 		return nil, errs.New(errs.BadRequest, "The scope is longer than %d bytes.", maxScopeLength)
 	}
 	addr := s.clientAddress(ctx)
-	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
+	name, secret, parseErr := credentials(authorization(ctx))
 	// No user has a longer name; the limiter keeps its keys small.
 	claimed := name[:min(len(name), store.MaxNameLength)]
 	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
@@ -78,6 +78,20 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	}, nil
 }
 
+// credentials reads the user name and API token of Basic credentials, or the API token
+// alone of a Bearer one (CDash clients, which send nothing else; the token names its user),
+// with an empty name.
+func credentials(header string) (name, secret string, err error) {
+	if tok, ok := authn.BearerToken(header); ok {
+		return "", tok, nil
+	}
+	name, secret, err = authn.ParseBasic(header)
+	if err == nil && name == "" {
+		err = errors.New("empty user name")
+	}
+	return name, secret, err
+}
+
 // checkCredentials returns the user whose API token the Basic header carried, and that API
 // token (parseErr is why it could not be read). Every refusal is a refusal error; other
 // errors are failures of the store.
@@ -98,7 +112,7 @@ func (s *Service) checkCredentials(ctx context.Context, name, secret string, par
 		return store.User{}, store.Token{}, err
 	case !tok.Verify(t.Hash):
 		return refuse("wrong API token")
-	case u.Name != name:
+	case name != "" && u.Name != name:
 		return refuse("API token of another user")
 	case u.Disabled:
 		return refuse("user disabled")

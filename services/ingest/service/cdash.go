@@ -57,8 +57,8 @@ func cdashKey(project, buildName, site, stamp string, p *cdash.Part) (store.CDas
 	for _, f := range []struct{ name, value string }{
 		{"project", k.Project}, {"build", k.BuildName}, {"site", k.Site}, {"stamp", k.Stamp},
 	} {
-		if strings.TrimSpace(f.value) == "" && f.name != "site" {
-			return k, errs.New(errs.BadRequest, "The %s name is missing: set it in the query or the part (CTEST_BUILD_NAME, CTEST_SITE).", f.name)
+		if strings.TrimSpace(f.value) == "" && (f.name == "build" || f.name == "stamp") {
+			return k, errs.New(errs.BadRequest, "The %s is missing: set it in the query or the part (CTEST_BUILD_NAME for the build name).", f.name)
 		}
 		if problem := textProblem(f.value, maxCDashName); problem != "" || !utf8.ValidString(f.value) {
 			return k, errs.New(errs.BadRequest, "The %s name %s.", f.name, cmp(problem, "is not UTF-8"))
