@@ -115,10 +115,14 @@ func (g *Gateway) cdashPart(w http.ResponseWriter, r *http.Request, query url.Va
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
+	buildID := ""
+	if res.GetBuildId() > 0 {
+		buildID = fmt.Sprintf("<buildId>%d</buildId>", res.GetBuildId())
+	}
 	// The message stays empty: ctest takes the words "error" or "warning" anywhere in an
 	// answer for a failure and sends the part again.
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><cdash version="%s"><status>OK</status><message></message><md5>%s</md5><buildId>%d</buildId></cdash>`,
-		cdashVersion, res.GetMd5(), res.GetBuildId())
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><cdash version="%s"><status>OK</status><message></message><md5>%s</md5>%s</cdash>`,
+		cdashVersion, res.GetMd5(), buildID)
 }
 
 // cdashUploadRequest is the first step of ctest's upload API: it opens the build and asks

@@ -93,6 +93,12 @@ func (s *Server) SubmitCDashPart(ctx context.Context, req *ingestv1.SubmitCDashP
 	if err != nil {
 		return nil, errs.New(errs.BadRequest, "Invalid part: %s", strings.TrimPrefix(err.Error(), cdash.ErrMalformed.Error()+": "))
 	}
+	if part.Kind == cdash.Done && req.GetBuildName() == "" {
+		// Done only repeats the build id ctest was given; without names (ctest -S without
+		// CTEST_BUILD_NAME, whose other parts named the build in their Site) it names no
+		// build, and has nothing to store.
+		return &ingestv1.SubmitCDashPartResponse{Md5: got, Kind: string(part.Kind)}, nil
+	}
 	key, err := cdashKey(req.GetProject(), req.GetBuildName(), req.GetSite(), req.GetStamp(), part)
 	if err != nil {
 		return nil, err
