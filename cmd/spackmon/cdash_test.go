@@ -367,10 +367,10 @@ func checkCTestScript(t *testing.T, srv *testServer, r *cdashReplay) {
 	if strings.Join(names, " ") != "note:notes.txt file:demo.c file:notes.txt" {
 		t.Fatalf("attachments %v", names)
 	}
-	note := getJSON(t, srv, fmt.Sprintf("/api/v1/builds/%d/attachments/%d", id, num(t, list[0]["id"])))
-	content, _ := base64.StdEncoding.DecodeString(fmt.Sprint(note["content"]))
-	if !strings.Contains(string(content), `<tag> & "quotes"`) {
-		t.Errorf("note content %q", content)
+	note := srv.do(t, http.MethodGet, fmt.Sprintf("/api/v1/builds/%d/attachments/%d", id, num(t, list[0]["id"])), nil, http.Header{"Authorization": nil})
+	if note.Status != http.StatusOK || !strings.Contains(string(note.Body), `<tag> & "quotes"`) ||
+		note.Header.Get("Content-Type") != "application/octet-stream" || note.Header.Get("Content-Disposition") != `attachment; filename=notes.txt` {
+		t.Errorf("note download: %d %v %q", note.Status, note.Header, note.Body)
 	}
 	// The special names arrive escaped two ways (%20 in build, '(' bare in FileName).
 	special := r.build("Demo", "gcc 12 (demo) a+b&c/d=e%f", "site name.example", "20261205-0732-Experimental")
