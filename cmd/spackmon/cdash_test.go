@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
 // cdashRequest is one request of a CDash client capture (testdata/cdash-client).
@@ -492,4 +494,78 @@ func putPart(t testing.TB, srv *testServer, project, part string) cdashAnswer {
 	raw := fmt.Sprintf("PUT /submit.php?%s HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n%s",
 		q.Encode(), len(part), part)
 	return sendRaw(t, strings.TrimPrefix(srv.URL, "http://"), []byte(raw), "")
+}
+
+// zeros is an endless stream of 'a' bytes, to a limit: a huge body never held in memory.
+type zeros struct{ left int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), z.left)
+	for i := range p[:n] {
+		p[i] = 'a'
+	}
+	z.left -= n
+	return int(n), nil
+}
+
+// What the server may cost at its peak while it refuses 300 MB parts: it reads at most
+// 32 MiB of one (a declared one not at all).
+const maxCDashPeakRSS = 512 << 20
+
+// A 300 MB part, declared or streamed, is refused with 413 without being held: declared,
+// before its body is asked for (no 100 Continue); streamed in chunks, once it passes the
+// limit. The server's peak memory stays bounded, and nothing is stored.
+func TestCDashHugePartMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and streams 300 MB")
+	}
+	srv, proc := startMeasuredServe(t, proctest.Build(t))
+	const size = 300 << 20
+	query := "/submit.php?project=Demo&build=b&site=s&stamp=20261205-0723-Experimental"
+
+	// Declared: the headers alone, as ctest sends them before waiting for 100 Continue.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", query, size)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	conn.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "<status>ERROR</status>") {
+		t.Errorf("declared 300 MB: %d %s", resp.StatusCode, body)
+	}
+
+	// Streamed without a length (chunked).
+	req, err := http.NewRequest(http.MethodPut, srv.URL+query, io.MultiReader(strings.NewReader(`<Site Name="s"><Notes><Note Name="n"><Text>`), &zeros{left: size}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = -1
+	start := time.Now()
+	resp, err = srv.client.Do(req)
+	took := time.Since(start)
+	if err != nil {
+		t.Logf("streamed 300 MB: the server closed the connection before the client read its answer: %v", err)
+	} else {
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "larger than") {
+			t.Errorf("streamed 300 MB: %d %s", resp.StatusCode, body)
+		}
+	}
+	if builds := items(srv.get(t, "/api/v1/builds").JSON(t)["builds"]); len(builds) != 0 {
+		t.Errorf("a refused part stored builds: %v", builds)
+	}
+	rss := proc.Stop(t)
+	t.Logf("300 MB parts refused (streamed one in %v); peak RSS of serve %d MiB", took.Round(time.Millisecond), rss>>20)
+	if rss > maxCDashPeakRSS {
+		t.Errorf("peak RSS %d MiB, want at most %d MiB", rss>>20, maxCDashPeakRSS>>20)
+	}
 }
