@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -19,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -568,4 +571,21 @@ func TestCDashHugePartMemoryBounded(t *testing.T) {
 	if rss > maxCDashPeakRSS {
 		t.Errorf("peak RSS %d MiB, want at most %d MiB", rss>>20, maxCDashPeakRSS>>20)
 	}
+}
+
+// The same replay against the roles as separate processes of the real binary on
+// PostgreSQL: the gateway exchanges API tokens through the auth role and passes parts to
+// the ingest role over gRPC.
+func TestCDashReplaySeparateRoles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := proctest.Build(t)
+	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=warn",
+		"SPACKMON_CDASH_OPEN_PROJECTS=Demo,Spack"))
+	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
+	srv.user = "ctestuser"
+	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	replayAllCDash(t, srv)
 }
