@@ -1,3 +1,7 @@
+// Package cdash reads the XML parts that CDash clients (ctest, Spack's CDash reporter)
+// submit to submit.php: Update, Configure, Build (the plain Warning/Error form and the
+// launcher Failure form), Testing and Spack's Test, Notes, Upload and Done, read with
+// xmltree's limits.
 package cdash
 
 import (
@@ -8,7 +12,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/spackmon/spackmon/services/ingest/xmltree"
 )
+
+// ErrMalformed wraps every reason a part is refused.
+var ErrMalformed = xmltree.ErrMalformed
 
 // Kind names a part by what it reports.
 type Kind string
@@ -130,71 +139,71 @@ type File struct {
 
 // Parse reads one part.
 func Parse(data []byte) (*Part, error) {
-	root, err := readTree(data)
+	root, err := xmltree.Read(data)
 	if err != nil {
 		return nil, err
 	}
-	switch root.name {
+	switch root.Name {
 	case "Update":
 		return parseUpdate(root), nil
 	case "Done":
-		return &Part{Kind: Done, DoneBuildID: strings.TrimSpace(root.value("buildId"))}, nil
+		return &Part{Kind: Done, DoneBuildID: strings.TrimSpace(root.Value("buildId"))}, nil
 	case "Site":
 		return parseSite(root)
 	}
-	return nil, malformed("unknown root element <%s>: want Site, Update or Done", root.name)
+	return nil, xmltree.Malformed("unknown root element <%s>: want Site, Update or Done", root.Name)
 }
 
-func parseUpdate(root *element) *Part {
-	p := &Part{Kind: Update, FromSpack: root.attr("Generator") == ""}
+func parseUpdate(root *xmltree.Element) *Part {
+	p := &Part{Kind: Update, FromSpack: root.Attr("Generator") == ""}
 	p.Site = Site{
-		Name:       strings.TrimSpace(root.value("Site")),
-		BuildName:  strings.TrimSpace(root.value("BuildName")),
-		BuildStamp: strings.TrimSpace(root.value("BuildStamp")),
-		Generator:  root.attr("Generator"),
+		Name:       strings.TrimSpace(root.Value("Site")),
+		BuildName:  strings.TrimSpace(root.Value("BuildName")),
+		BuildStamp: strings.TrimSpace(root.Value("BuildStamp")),
+		Generator:  root.Attr("Generator"),
 	}
 	u := &UpdateInfo{
-		Type:          strings.TrimSpace(root.value("UpdateType")),
-		Command:       strings.TrimSpace(root.value("UpdateCommand")),
-		Revision:      strings.TrimSpace(root.value("Revision")),
-		PriorRevision: strings.TrimSpace(root.value("PriorRevision")),
-		Status:        strings.TrimSpace(root.value("UpdateReturnStatus")),
+		Type:          strings.TrimSpace(root.Value("UpdateType")),
+		Command:       strings.TrimSpace(root.Value("UpdateCommand")),
+		Revision:      strings.TrimSpace(root.Value("Revision")),
+		PriorRevision: strings.TrimSpace(root.Value("PriorRevision")),
+		Status:        strings.TrimSpace(root.Value("UpdateReturnStatus")),
 	}
-	for _, d := range root.all("Directory") {
-		u.Files += len(d.all("Updated"))
+	for _, d := range root.All("Directory") {
+		u.Files += len(d.All("Updated"))
 	}
 	p.Update = u
 	return p
 }
 
-func parseSite(root *element) (*Part, error) {
+func parseSite(root *xmltree.Element) (*Part, error) {
 	p := &Part{Site: Site{
-		BuildName: root.attr("BuildName"), BuildStamp: root.attr("BuildStamp"), Name: root.attr("Name"),
-		Generator: root.attr("Generator"), CompilerName: root.attr("CompilerName"),
-		CompilerVersion: root.attr("CompilerVersion"), OSName: root.attr("OSName"),
-		OSRelease: root.attr("OSRelease"), OSVersion: root.attr("OSVersion"),
-		OSPlatform: root.attr("OSPlatform"), Hostname: root.attr("Hostname"),
+		BuildName: root.Attr("BuildName"), BuildStamp: root.Attr("BuildStamp"), Name: root.Attr("Name"),
+		Generator: root.Attr("Generator"), CompilerName: root.Attr("CompilerName"),
+		CompilerVersion: root.Attr("CompilerVersion"), OSName: root.Attr("OSName"),
+		OSRelease: root.Attr("OSRelease"), OSVersion: root.Attr("OSVersion"),
+		OSPlatform: root.Attr("OSPlatform"), Hostname: root.Attr("Hostname"),
 	}}
 	p.FromSpack = p.Site.Generator == ""
-	if len(root.children) != 1 {
-		return nil, malformed("<Site> must hold exactly one part, it holds %d elements", len(root.children))
+	if len(root.Children) != 1 {
+		return nil, xmltree.Malformed("<Site> must hold exactly one part, it holds %d elements", len(root.Children))
 	}
-	body := root.children[0]
-	switch body.name {
+	body := root.Children[0]
+	switch body.Name {
 	case "Configure":
 		p.Kind = Configure
-		status, err := integer(body.value("ConfigureStatus"))
+		status, err := integer(body.Value("ConfigureStatus"))
 		if err != nil {
-			return nil, malformed("ConfigureStatus: %v", err)
+			return nil, xmltree.Malformed("ConfigureStatus: %v", err)
 		}
-		p.Configure = &ConfigureInfo{Command: body.value("ConfigureCommand"), Log: body.value("Log"), Status: status}
+		p.Configure = &ConfigureInfo{Command: body.Value("ConfigureCommand"), Log: body.Value("Log"), Status: status}
 	case "Build":
 		p.Kind = Build
 		events, err := buildEvents(body, "BuildLogLine", p.FromSpack)
 		if err != nil {
 			return nil, err
 		}
-		p.Build = &BuildInfo{Command: body.value("BuildCommand"), Events: events, Log: body.value("Log")}
+		p.Build = &BuildInfo{Command: body.Value("BuildCommand"), Events: events, Log: body.Value("Log")}
 	case "Testing":
 		p.Kind = Test
 		tests, err := testResults(body)
@@ -208,51 +217,51 @@ func parseSite(root *element) (*Part, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.Test = &TestInfo{Command: body.value("TestCommand"), Events: events}
+		p.Test = &TestInfo{Command: body.Value("TestCommand"), Events: events}
 	case "Notes":
 		p.Kind = Notes
-		for _, n := range body.all("Note") {
-			p.Notes = append(p.Notes, Note{Name: n.attr("Name"), Text: n.value("Text")})
+		for _, n := range body.All("Note") {
+			p.Notes = append(p.Notes, Note{Name: n.Attr("Name"), Text: n.Value("Text")})
 		}
 	case "Upload":
 		p.Kind = Upload
-		for _, f := range body.all("File") {
-			content, err := base64.StdEncoding.DecodeString(strings.TrimSpace(f.value("Content")))
+		for _, f := range body.All("File") {
+			content, err := base64.StdEncoding.DecodeString(strings.TrimSpace(f.Value("Content")))
 			if err != nil {
-				return nil, malformed("uploaded file %q: content is not base64", f.attr("filename"))
+				return nil, xmltree.Malformed("uploaded file %q: content is not base64", f.Attr("filename"))
 			}
-			p.Files = append(p.Files, File{Name: f.attr("filename"), Content: content})
+			p.Files = append(p.Files, File{Name: f.Attr("filename"), Content: content})
 		}
 	default:
-		return nil, malformed("unknown part <%s>", body.name)
+		return nil, xmltree.Malformed("unknown part <%s>", body.Name)
 	}
 	return p, nil
 }
 
 // buildEvents reads the Warning and Error elements (the plain form) and the Failure
 // elements (ctest's launchers) of a Build or Test part, in document order.
-func buildEvents(body *element, lineElem string, doubleEscaped bool) ([]Event, error) {
+func buildEvents(body *xmltree.Element, lineElem string, doubleEscaped bool) ([]Event, error) {
 	unescape := func(s string) string { return s }
 	if doubleEscaped {
 		// Spack escapes a log line when it collects it and again when it writes the part.
 		unescape = html.UnescapeString
 	}
 	var events []Event
-	for _, c := range body.children {
-		switch c.name {
+	for _, c := range body.Children {
+		switch c.Name {
 		case "Warning", "Error":
-			e := Event{Kind: strings.ToLower(c.name), Text: unescape(c.value("Text")),
-				SourceFile: c.value("SourceFile"), PreContext: unescape(c.value("PreContext")),
-				PostContext: unescape(c.value("PostContext"))}
+			e := Event{Kind: strings.ToLower(c.Name), Text: unescape(c.Value("Text")),
+				SourceFile: c.Value("SourceFile"), PreContext: unescape(c.Value("PreContext")),
+				PostContext: unescape(c.Value("PostContext"))}
 			var err error
-			if e.LogLine, err = integer(c.value(lineElem)); err != nil {
-				return nil, malformed("%s: %v", lineElem, err)
+			if e.LogLine, err = integer(c.Value(lineElem)); err != nil {
+				return nil, xmltree.Malformed("%s: %v", lineElem, err)
 			}
-			if e.SourceLine, err = integer(c.value("SourceLineNumber")); err != nil {
-				return nil, malformed("SourceLineNumber: %v", err)
+			if e.SourceLine, err = integer(c.Value("SourceLineNumber")); err != nil {
+				return nil, xmltree.Malformed("SourceLineNumber: %v", err)
 			}
-			if e.RepeatCount, err = integer(c.value("RepeatCount")); err != nil {
-				return nil, malformed("RepeatCount: %v", err)
+			if e.RepeatCount, err = integer(c.Value("RepeatCount")); err != nil {
+				return nil, xmltree.Malformed("RepeatCount: %v", err)
 			}
 			events = append(events, e)
 		case "Failure":
@@ -265,14 +274,14 @@ func buildEvents(body *element, lineElem string, doubleEscaped bool) ([]Event, e
 // launcherFailure makes an event of a failed compiler or linker call: its text is the
 // first line of its error output that names a problem, its context the rest of the output
 // and the command.
-func launcherFailure(c *element) Event {
+func launcherFailure(c *xmltree.Element) Event {
 	kind := "error"
-	if strings.EqualFold(c.attr("type"), "Warning") {
+	if strings.EqualFold(c.Attr("type"), "Warning") {
 		kind = "warning"
 	}
-	result := c.child("Result")
-	stderr := strings.ReplaceAll(result.value("StdErr"), "[CTest: warning matched] ", "")
-	stdout := result.value("StdOut")
+	result := c.Child("Result")
+	stderr := strings.ReplaceAll(result.Value("StdErr"), "[CTest: warning matched] ", "")
+	stdout := result.Value("StdOut")
 	output := strings.TrimRight(stdout+stderr, "\n")
 	lines := strings.Split(output, "\n")
 	at := 0
@@ -283,39 +292,39 @@ func launcherFailure(c *element) Event {
 		}
 	}
 	var args []string
-	for _, a := range c.child("Command").all("Argument") {
-		args = append(args, a.text.String())
+	for _, a := range c.Child("Command").All("Argument") {
+		args = append(args, a.Text())
 	}
 	text := lines[at]
 	if text == "" {
-		text = "command failed with exit condition " + strings.TrimSpace(result.value("ExitCondition")) + ": " + strings.Join(args, " ")
+		text = "command failed with exit condition " + strings.TrimSpace(result.Value("ExitCondition")) + ": " + strings.Join(args, " ")
 	}
 	return Event{
 		Kind:        kind,
 		LogLine:     1,
 		Text:        text,
-		SourceFile:  c.child("Action").value("SourceFile"),
+		SourceFile:  c.Child("Action").Value("SourceFile"),
 		PreContext:  strings.Join(append([]string{strings.Join(args, " ")}, lines[:at]...), "\n"),
 		PostContext: strings.Join(lines[at+1:], "\n"),
 	}
 }
 
-func testResults(body *element) ([]TestResult, error) {
+func testResults(body *xmltree.Element) ([]TestResult, error) {
 	var tests []TestResult
-	for _, t := range body.all("Test") {
-		if len(t.children) == 0 {
+	for _, t := range body.All("Test") {
+		if len(t.Children) == 0 {
 			continue // a TestList entry
 		}
-		r := TestResult{Name: t.value("Name"), Path: t.value("Path"), FullName: t.value("FullName"),
-			Command: t.value("FullCommandLine"), Status: t.attr("Status")}
-		results := t.child("Results")
-		for _, m := range results.all("NamedMeasurement") {
-			v := m.child("Value")
+		r := TestResult{Name: t.Value("Name"), Path: t.Value("Path"), FullName: t.Value("FullName"),
+			Command: t.Value("FullCommandLine"), Status: t.Attr("Status")}
+		results := t.Child("Results")
+		for _, m := range results.All("NamedMeasurement") {
+			v := m.Child("Value")
 			value, err := decodeValue(v)
 			if err != nil {
-				return nil, malformed("test %q, measurement %q: %v", r.Name, m.attr("name"), err)
+				return nil, xmltree.Malformed("test %q, measurement %q: %v", r.Name, m.Attr("name"), err)
 			}
-			switch m.attr("name") {
+			switch m.Attr("name") {
 			case "Execution Time":
 				r.Duration, _ = strconv.ParseFloat(strings.TrimSpace(value), 64)
 			case "Exit Code":
@@ -325,11 +334,11 @@ func testResults(body *element) ([]TestResult, error) {
 			case "Completion Status":
 				r.CompletionStatus = value
 			}
-			r.Measurements = append(r.Measurements, Measurement{Name: m.attr("name"), Type: m.attr("type"), Value: value})
+			r.Measurements = append(r.Measurements, Measurement{Name: m.Attr("name"), Type: m.Attr("type"), Value: value})
 		}
-		out, err := decodeValue(results.child("Measurement").child("Value"))
+		out, err := decodeValue(results.Child("Measurement").Child("Value"))
 		if err != nil {
-			return nil, malformed("test %q, output: %v", r.Name, err)
+			return nil, xmltree.Malformed("test %q, output: %v", r.Name, err)
 		}
 		r.Output = out
 		tests = append(tests, r)
@@ -339,32 +348,32 @@ func testResults(body *element) ([]TestResult, error) {
 
 // decodeValue is a Value's text, inflated when ctest compressed it: base64 of a zlib
 // stream, whatever its compression attribute says.
-func decodeValue(v *element) (string, error) {
+func decodeValue(v *xmltree.Element) (string, error) {
 	if v == nil {
 		return "", nil
 	}
-	text := v.text.String()
-	if v.attr("encoding") != "base64" {
+	text := v.Text()
+	if v.Attr("encoding") != "base64" {
 		return text, nil
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
 	if err != nil {
-		return "", malformed("value is not base64")
+		return "", xmltree.Malformed("value is not base64")
 	}
-	if v.attr("compression") == "" {
+	if v.Attr("compression") == "" {
 		return string(raw), nil
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		return "", malformed("compressed value is not a zlib stream")
+		return "", xmltree.Malformed("compressed value is not a zlib stream")
 	}
 	defer zr.Close()
 	out, err := io.ReadAll(io.LimitReader(zr, MaxDecodedOutput+1))
 	if err != nil {
-		return "", malformed("compressed value: %v", err)
+		return "", xmltree.Malformed("compressed value: %v", err)
 	}
 	if len(out) > MaxDecodedOutput {
-		return "", malformed("compressed value inflates beyond %d bytes", MaxDecodedOutput)
+		return "", xmltree.Malformed("compressed value inflates beyond %d bytes", MaxDecodedOutput)
 	}
 	return string(out), nil
 }

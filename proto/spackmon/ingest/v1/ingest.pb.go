@@ -3425,6 +3425,206 @@ func (x *GetBuildAttachmentRequest) GetId() int64 {
 	return 0
 }
 
+type SubmitJUnitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// report is the JUnit XML file as written.
+	Report []byte `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// project, site and build_name name the builds; empty values are taken from the report
+	// (Spack: each package's name; otherwise the test suites' name, else file_name).
+	Project       string `protobuf:"bytes,2,opt,name=project,proto3" json:"project,omitempty"`
+	Site          string `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	BuildName     string `protobuf:"bytes,4,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	FileName      string `protobuf:"bytes,5,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitJUnitRequest) Reset() {
+	*x = SubmitJUnitRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitJUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitJUnitRequest) ProtoMessage() {}
+
+func (x *SubmitJUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitJUnitRequest.ProtoReflect.Descriptor instead.
+func (*SubmitJUnitRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SubmitJUnitRequest) GetReport() []byte {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *SubmitJUnitRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+type SubmitJUnitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Builds        []*JUnitBuild          `protobuf:"bytes,1,rep,name=builds,proto3" json:"builds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitJUnitResponse) Reset() {
+	*x = SubmitJUnitResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitJUnitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitJUnitResponse) ProtoMessage() {}
+
+func (x *SubmitJUnitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitJUnitResponse.ProtoReflect.Descriptor instead.
+func (*SubmitJUnitResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SubmitJUnitResponse) GetBuilds() []*JUnitBuild {
+	if x != nil {
+		return x.Builds
+	}
+	return nil
+}
+
+type JUnitBuild struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	BuildId   int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	BuildName string                 `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Status    string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// spec_full_hash is the stored spec the build was linked to, "" when none was known.
+	SpecFullHash  string `protobuf:"bytes,4,opt,name=spec_full_hash,json=specFullHash,proto3" json:"spec_full_hash,omitempty"`
+	Tests         int64  `protobuf:"varint,5,opt,name=tests,proto3" json:"tests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JUnitBuild) Reset() {
+	*x = JUnitBuild{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JUnitBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JUnitBuild) ProtoMessage() {}
+
+func (x *JUnitBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JUnitBuild.ProtoReflect.Descriptor instead.
+func (*JUnitBuild) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *JUnitBuild) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *JUnitBuild) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetSpecFullHash() string {
+	if x != nil {
+		return x.SpecFullHash
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetTests() int64 {
+	if x != nil {
+		return x.Tests
+	}
+	return 0
+}
+
 var File_spackmon_ingest_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
@@ -3734,7 +3934,24 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"F\n" +
 	"\x19GetBuildAttachmentRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\x03R\x02id2\x91\r\n" +
+	"\x02id\x18\x02 \x01(\x03R\x02id\"\x96\x01\n" +
+	"\x12SubmitJUnitRequest\x12\x16\n" +
+	"\x06report\x18\x01 \x01(\fR\x06report\x12\x18\n" +
+	"\aproject\x18\x02 \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x04 \x01(\tR\tbuildName\x12\x1b\n" +
+	"\tfile_name\x18\x05 \x01(\tR\bfileName\"M\n" +
+	"\x13SubmitJUnitResponse\x126\n" +
+	"\x06builds\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.JUnitBuildR\x06builds\"\x9a\x01\n" +
+	"\n" +
+	"JUnitBuild\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12$\n" +
+	"\x0espec_full_hash\x18\x04 \x01(\tR\fspecFullHash\x12\x14\n" +
+	"\x05tests\x18\x05 \x01(\x03R\x05tests2\xf1\r\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -3753,7 +3970,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0fAttachCDashFile\x12*.spackmon.ingest.v1.AttachCDashFileRequest\x1a+.spackmon.ingest.v1.AttachCDashFileResponse\x12g\n" +
 	"\x0eListBuildTests\x12).spackmon.ingest.v1.ListBuildTestsRequest\x1a*.spackmon.ingest.v1.ListBuildTestsResponse\x12y\n" +
 	"\x14ListBuildAttachments\x12/.spackmon.ingest.v1.ListBuildAttachmentsRequest\x1a0.spackmon.ingest.v1.ListBuildAttachmentsResponse\x12h\n" +
-	"\x12GetBuildAttachment\x12-.spackmon.ingest.v1.GetBuildAttachmentRequest\x1a#.spackmon.ingest.v1.BuildAttachmentB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\x12GetBuildAttachment\x12-.spackmon.ingest.v1.GetBuildAttachmentRequest\x1a#.spackmon.ingest.v1.BuildAttachment\x12^\n" +
+	"\vSubmitJUnit\x12&.spackmon.ingest.v1.SubmitJUnitRequest\x1a'.spackmon.ingest.v1.SubmitJUnitResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -3767,7 +3985,7 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*NewSpecRequest)(nil),               // 0: spackmon.ingest.v1.NewSpecRequest
 	(*NewSpecResponse)(nil),              // 1: spackmon.ingest.v1.NewSpecResponse
@@ -3814,12 +4032,15 @@ var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
 	(*ListBuildAttachmentsResponse)(nil), // 42: spackmon.ingest.v1.ListBuildAttachmentsResponse
 	(*BuildAttachment)(nil),              // 43: spackmon.ingest.v1.BuildAttachment
 	(*GetBuildAttachmentRequest)(nil),    // 44: spackmon.ingest.v1.GetBuildAttachmentRequest
-	nil,                                  // 45: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),        // 46: google.protobuf.Timestamp
+	(*SubmitJUnitRequest)(nil),           // 45: spackmon.ingest.v1.SubmitJUnitRequest
+	(*SubmitJUnitResponse)(nil),          // 46: spackmon.ingest.v1.SubmitJUnitResponse
+	(*JUnitBuild)(nil),                   // 47: spackmon.ingest.v1.JUnitBuild
+	nil,                                  // 48: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),        // 49: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	45, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	48, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
@@ -3827,59 +4048,62 @@ var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	16, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
 	17, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
 	18, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	46, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	46, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	46, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	49, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	49, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	49, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
 	15, // 12: spackmon.ingest.v1.Build.cdash:type_name -> spackmon.ingest.v1.CDashBuild
 	23, // 13: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
 	27, // 14: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
 	28, // 15: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
 	28, // 16: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	46, // 17: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	49, // 17: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
 	27, // 18: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
 	39, // 19: spackmon.ingest.v1.ListBuildTestsResponse.tests:type_name -> spackmon.ingest.v1.BuildTest
 	40, // 20: spackmon.ingest.v1.BuildTest.measurements:type_name -> spackmon.ingest.v1.TestMeasurement
 	43, // 21: spackmon.ingest.v1.ListBuildAttachmentsResponse.attachments:type_name -> spackmon.ingest.v1.BuildAttachment
-	46, // 22: spackmon.ingest.v1.BuildAttachment.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 23: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
-	3,  // 24: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
-	6,  // 25: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
-	8,  // 26: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
-	11, // 27: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
-	13, // 28: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
-	19, // 29: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
-	21, // 30: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
-	24, // 31: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
-	26, // 32: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
-	29, // 33: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
-	31, // 34: spackmon.ingest.v1.IngestService.SubmitCDashPart:input_type -> spackmon.ingest.v1.SubmitCDashPartRequest
-	33, // 35: spackmon.ingest.v1.IngestService.OpenCDashBuild:input_type -> spackmon.ingest.v1.OpenCDashBuildRequest
-	35, // 36: spackmon.ingest.v1.IngestService.AttachCDashFile:input_type -> spackmon.ingest.v1.AttachCDashFileRequest
-	37, // 37: spackmon.ingest.v1.IngestService.ListBuildTests:input_type -> spackmon.ingest.v1.ListBuildTestsRequest
-	41, // 38: spackmon.ingest.v1.IngestService.ListBuildAttachments:input_type -> spackmon.ingest.v1.ListBuildAttachmentsRequest
-	44, // 39: spackmon.ingest.v1.IngestService.GetBuildAttachment:input_type -> spackmon.ingest.v1.GetBuildAttachmentRequest
-	1,  // 40: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 41: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 42: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 43: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 44: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 45: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	20, // 46: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	22, // 47: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	25, // 48: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	27, // 49: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	30, // 50: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	32, // 51: spackmon.ingest.v1.IngestService.SubmitCDashPart:output_type -> spackmon.ingest.v1.SubmitCDashPartResponse
-	34, // 52: spackmon.ingest.v1.IngestService.OpenCDashBuild:output_type -> spackmon.ingest.v1.OpenCDashBuildResponse
-	36, // 53: spackmon.ingest.v1.IngestService.AttachCDashFile:output_type -> spackmon.ingest.v1.AttachCDashFileResponse
-	38, // 54: spackmon.ingest.v1.IngestService.ListBuildTests:output_type -> spackmon.ingest.v1.ListBuildTestsResponse
-	42, // 55: spackmon.ingest.v1.IngestService.ListBuildAttachments:output_type -> spackmon.ingest.v1.ListBuildAttachmentsResponse
-	43, // 56: spackmon.ingest.v1.IngestService.GetBuildAttachment:output_type -> spackmon.ingest.v1.BuildAttachment
-	40, // [40:57] is the sub-list for method output_type
-	23, // [23:40] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	49, // 22: spackmon.ingest.v1.BuildAttachment.created_at:type_name -> google.protobuf.Timestamp
+	47, // 23: spackmon.ingest.v1.SubmitJUnitResponse.builds:type_name -> spackmon.ingest.v1.JUnitBuild
+	0,  // 24: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
+	3,  // 25: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
+	6,  // 26: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
+	8,  // 27: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
+	11, // 28: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
+	13, // 29: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
+	19, // 30: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	21, // 31: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
+	24, // 32: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
+	26, // 33: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
+	29, // 34: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
+	31, // 35: spackmon.ingest.v1.IngestService.SubmitCDashPart:input_type -> spackmon.ingest.v1.SubmitCDashPartRequest
+	33, // 36: spackmon.ingest.v1.IngestService.OpenCDashBuild:input_type -> spackmon.ingest.v1.OpenCDashBuildRequest
+	35, // 37: spackmon.ingest.v1.IngestService.AttachCDashFile:input_type -> spackmon.ingest.v1.AttachCDashFileRequest
+	37, // 38: spackmon.ingest.v1.IngestService.ListBuildTests:input_type -> spackmon.ingest.v1.ListBuildTestsRequest
+	41, // 39: spackmon.ingest.v1.IngestService.ListBuildAttachments:input_type -> spackmon.ingest.v1.ListBuildAttachmentsRequest
+	44, // 40: spackmon.ingest.v1.IngestService.GetBuildAttachment:input_type -> spackmon.ingest.v1.GetBuildAttachmentRequest
+	45, // 41: spackmon.ingest.v1.IngestService.SubmitJUnit:input_type -> spackmon.ingest.v1.SubmitJUnitRequest
+	1,  // 42: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 43: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 44: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 45: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 46: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 47: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	20, // 48: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	22, // 49: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	25, // 50: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	27, // 51: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	30, // 52: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	32, // 53: spackmon.ingest.v1.IngestService.SubmitCDashPart:output_type -> spackmon.ingest.v1.SubmitCDashPartResponse
+	34, // 54: spackmon.ingest.v1.IngestService.OpenCDashBuild:output_type -> spackmon.ingest.v1.OpenCDashBuildResponse
+	36, // 55: spackmon.ingest.v1.IngestService.AttachCDashFile:output_type -> spackmon.ingest.v1.AttachCDashFileResponse
+	38, // 56: spackmon.ingest.v1.IngestService.ListBuildTests:output_type -> spackmon.ingest.v1.ListBuildTestsResponse
+	42, // 57: spackmon.ingest.v1.IngestService.ListBuildAttachments:output_type -> spackmon.ingest.v1.ListBuildAttachmentsResponse
+	43, // 58: spackmon.ingest.v1.IngestService.GetBuildAttachment:output_type -> spackmon.ingest.v1.BuildAttachment
+	46, // 59: spackmon.ingest.v1.IngestService.SubmitJUnit:output_type -> spackmon.ingest.v1.SubmitJUnitResponse
+	42, // [42:60] is the sub-list for method output_type
+	24, // [24:42] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_ingest_v1_ingest_proto_init() }
@@ -3894,7 +4118,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

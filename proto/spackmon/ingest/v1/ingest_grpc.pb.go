@@ -39,6 +39,7 @@ const (
 	IngestService_ListBuildTests_FullMethodName       = "/spackmon.ingest.v1.IngestService/ListBuildTests"
 	IngestService_ListBuildAttachments_FullMethodName = "/spackmon.ingest.v1.IngestService/ListBuildAttachments"
 	IngestService_GetBuildAttachment_FullMethodName   = "/spackmon.ingest.v1.IngestService/GetBuildAttachment"
+	IngestService_SubmitJUnit_FullMethodName          = "/spackmon.ingest.v1.IngestService/SubmitJUnit"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -79,6 +80,11 @@ type IngestServiceClient interface {
 	ListBuildAttachments(ctx context.Context, in *ListBuildAttachmentsRequest, opts ...grpc.CallOption) (*ListBuildAttachmentsResponse, error)
 	// GetBuildAttachment returns one attachment with its content.
 	GetBuildAttachment(ctx context.Context, in *GetBuildAttachmentRequest, opts ...grpc.CallOption) (*BuildAttachment, error)
+	// SubmitJUnit stores a JUnit report. Spack's (one testcase per package, named by its
+	// hash) becomes a build per package, linked to the stored spec when its hash is known,
+	// with the package's log as its install phase; any other report becomes one build with
+	// its tests. Sending the same report again replaces what it stored.
+	SubmitJUnit(ctx context.Context, in *SubmitJUnitRequest, opts ...grpc.CallOption) (*SubmitJUnitResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -259,6 +265,16 @@ func (c *ingestServiceClient) GetBuildAttachment(ctx context.Context, in *GetBui
 	return out, nil
 }
 
+func (c *ingestServiceClient) SubmitJUnit(ctx context.Context, in *SubmitJUnitRequest, opts ...grpc.CallOption) (*SubmitJUnitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitJUnitResponse)
+	err := c.cc.Invoke(ctx, IngestService_SubmitJUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -297,6 +313,11 @@ type IngestServiceServer interface {
 	ListBuildAttachments(context.Context, *ListBuildAttachmentsRequest) (*ListBuildAttachmentsResponse, error)
 	// GetBuildAttachment returns one attachment with its content.
 	GetBuildAttachment(context.Context, *GetBuildAttachmentRequest) (*BuildAttachment, error)
+	// SubmitJUnit stores a JUnit report. Spack's (one testcase per package, named by its
+	// hash) becomes a build per package, linked to the stored spec when its hash is known,
+	// with the package's log as its install phase; any other report becomes one build with
+	// its tests. Sending the same report again replaces what it stored.
+	SubmitJUnit(context.Context, *SubmitJUnitRequest) (*SubmitJUnitResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -357,6 +378,9 @@ func (UnimplementedIngestServiceServer) ListBuildAttachments(context.Context, *L
 }
 func (UnimplementedIngestServiceServer) GetBuildAttachment(context.Context, *GetBuildAttachmentRequest) (*BuildAttachment, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBuildAttachment not implemented")
+}
+func (UnimplementedIngestServiceServer) SubmitJUnit(context.Context, *SubmitJUnitRequest) (*SubmitJUnitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitJUnit not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -685,6 +709,24 @@ func _IngestService_GetBuildAttachment_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_SubmitJUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitJUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).SubmitJUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_SubmitJUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).SubmitJUnit(ctx, req.(*SubmitJUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -759,6 +801,10 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBuildAttachment",
 			Handler:    _IngestService_GetBuildAttachment_Handler,
+		},
+		{
+			MethodName: "SubmitJUnit",
+			Handler:    _IngestService_SubmitJUnit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
