@@ -89,6 +89,9 @@ type CDashPart struct {
 	// of the spec row the build hangs on (the package, else the build name).
 	Env      BuildEnv
 	SpecName string
+	// SpecHash, when set, is the DAG (or full) hash of the stored spec the build is of: the
+	// build hangs on that spec when one is stored, else on its own spec row.
+	SpecHash string
 	// Phase, when set, replaces the phase of that name (its BuildID is ignored).
 	Phase        *PhaseUpdate
 	Tests        []Test
@@ -100,6 +103,8 @@ type CDashPart struct {
 type CDashResult struct {
 	BuildID int64
 	Created bool
+	// SpecFullHash is the full hash of the spec the build hangs on.
+	SpecFullHash string
 }
 
 // Test is one test of a build.

@@ -56,6 +56,8 @@ func (s *Store) PutCDashPart(ctx context.Context, actor store.Actor, p store.CDa
 }
 
 // cdashBuild finds the build of p.Key, checking that actor may change it, or creates it
+// (a build of a stored spec is the one build of that spec, environment and owner: a later
+// report of it under another key takes that build over)
 // with its spec row, environment and cdash_builds row.
 func cdashBuild(ctx context.Context, tx pgx.Tx, actor store.Actor, p store.CDashPart) (store.CDashResult, error) {
 	k := p.Key
@@ -66,9 +68,9 @@ func cdashBuild(ctx context.Context, tx pgx.Tx, actor store.Actor, p store.CDash
 	}
 	var owner string
 	err := tx.QueryRow(ctx, `
-SELECT cb.build_id, b.owner_key FROM cdash_builds cb JOIN builds b ON b.id = cb.build_id
+SELECT cb.build_id, b.owner_key, s.full_hash FROM cdash_builds cb JOIN builds b ON b.id = cb.build_id JOIN specs s ON s.id = b.spec_id
 WHERE cb.source = $1 AND cb.project = $2 AND cb.site = $3 AND cb.build_name = $4 AND cb.stamp = $5`,
-		k.Source, k.Project, k.Site, k.BuildName, k.Stamp).Scan(&res.BuildID, &owner)
+		k.Source, k.Project, k.Site, k.BuildName, k.Stamp).Scan(&res.BuildID, &owner, &res.SpecFullHash)
 	if err == nil {
 		if owner != actor.OwnerKey() && !actor.Admin {
 			return res, rows.NotOwner()
@@ -80,27 +82,47 @@ WHERE cb.source = $1 AND cb.project = $2 AND cb.site = $3 AND cb.build_name = $4
 	}
 	t := now()
 	e := p.Env
+	var specID int64
+	if p.SpecHash != "" {
+		err = tx.QueryRow(ctx, `
+SELECT id, full_hash FROM specs
+WHERE (hash = $1 OR full_hash = $1) AND spack_version NOT IN ('cdash', 'junit')
+ORDER BY created_at DESC, id DESC LIMIT 1`, p.SpecHash).Scan(&specID, &res.SpecFullHash)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return res, err
+		}
+	}
+	if specID == 0 {
+		res.SpecFullHash = hash
+		err = tx.QueryRow(ctx, `
+INSERT INTO specs (name, spack_version, full_hash, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name, full_hash, spack_version) DO UPDATE SET name = EXCLUDED.name
+RETURNING id`, p.SpecName, k.Source, hash, t).Scan(&specID)
+		if err != nil {
+			return res, err
+		}
+	}
 	err = tx.QueryRow(ctx, `
-WITH spec AS (
-    INSERT INTO specs (name, spack_version, full_hash, created_at) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (name, full_hash, spack_version) DO UPDATE SET name = EXCLUDED.name
-    RETURNING id
-), env AS (
+WITH env AS (
     INSERT INTO build_environments (hostname, kernel_version, host_os, host_target, platform)
-    VALUES ($5, $6, $7, $8, $9)
+    VALUES ($3, $4, $5, $6, $7)
     ON CONFLICT (hostname, kernel_version, host_os, host_target, platform) DO UPDATE SET hostname = EXCLUDED.hostname
     RETURNING id
 )
 INSERT INTO builds (spec_id, env_id, owner_key, owner, status, created_at, updated_at)
-SELECT spec.id, env.id, $10, $11, 'NOTRUN', $4, $4 FROM spec, env
-RETURNING id`, p.SpecName, k.Source, hash, t, e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform,
+SELECT $1, env.id, $8, $9, 'NOTRUN', $2, $2 FROM env
+ON CONFLICT (spec_id, env_id, owner_key) DO UPDATE SET updated_at = EXCLUDED.updated_at
+RETURNING id`, specID, t, e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform,
 		actor.OwnerKey(), actor.Name).Scan(&res.BuildID)
 	if err != nil {
 		return res, err
 	}
 	res.Created = true
 	_, err = tx.Exec(ctx, `
-INSERT INTO cdash_builds (build_id, source, project, site, build_name, stamp) VALUES ($1, $2, $3, $4, $5, $6)`,
+INSERT INTO cdash_builds (build_id, source, project, site, build_name, stamp) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (build_id) DO UPDATE
+SET source = EXCLUDED.source, project = EXCLUDED.project, site = EXCLUDED.site,
+    build_name = EXCLUDED.build_name, stamp = EXCLUDED.stamp`,
 		res.BuildID, k.Source, k.Project, k.Site, k.BuildName, k.Stamp)
 	return res, err
 }

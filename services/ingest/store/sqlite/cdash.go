@@ -54,13 +54,16 @@ func (s *Store) PutCDashPart(ctx context.Context, actor store.Actor, p store.CDa
 }
 
 // cdashBuild finds the build of p.Key, checking that actor may change it, or creates it
+// (a build of a stored spec is the one build of that spec, environment and owner: a later
+// report of it under another key takes that build over)
 // with its spec row, environment and cdash_builds row.
 func cdashBuild(ctx context.Context, tx *sql.Tx, actor store.Actor, p store.CDashPart) (store.CDashResult, error) {
 	k := p.Key
 	var res store.CDashResult
 	err := tx.QueryRowContext(ctx, `
-SELECT build_id FROM cdash_builds WHERE source = ? AND project = ? AND site = ? AND build_name = ? AND stamp = ?`,
-		k.Source, k.Project, k.Site, k.BuildName, k.Stamp).Scan(&res.BuildID)
+SELECT cb.build_id, s.full_hash FROM cdash_builds cb JOIN builds b ON b.id = cb.build_id JOIN specs s ON s.id = b.spec_id
+WHERE cb.source = ? AND cb.project = ? AND cb.site = ? AND cb.build_name = ? AND cb.stamp = ?`,
+		k.Source, k.Project, k.Site, k.BuildName, k.Stamp).Scan(&res.BuildID, &res.SpecFullHash)
 	if err == nil {
 		return res, checkOwner(ctx, tx, actor, res.BuildID)
 	}
@@ -68,15 +71,22 @@ SELECT build_id FROM cdash_builds WHERE source = ? AND project = ? AND site = ? 
 		return res, err
 	}
 	t := now()
-	hash := store.PlaceholderHash(k)
-	specArgs := []any{p.SpecName, k.Source, hash}
-	specID, _, err := getOrCreate(ctx, tx, `
-INSERT INTO specs (name, spack_version, full_hash, created_at) VALUES (?, ?, ?, ?)
-ON CONFLICT DO NOTHING RETURNING id`, append(specArgs, t), `
-SELECT id FROM specs WHERE name = ? AND spack_version = ? AND full_hash = ?`, specArgs)
+	specID, fullHash, err := storedSpec(ctx, tx, p.SpecHash)
 	if err != nil {
 		return res, err
 	}
+	if specID == 0 {
+		fullHash = store.PlaceholderHash(k)
+		specArgs := []any{p.SpecName, k.Source, fullHash}
+		specID, _, err = getOrCreate(ctx, tx, `
+INSERT INTO specs (name, spack_version, full_hash, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT DO NOTHING RETURNING id`, append(specArgs, t), `
+SELECT id FROM specs WHERE name = ? AND spack_version = ? AND full_hash = ?`, specArgs)
+		if err != nil {
+			return res, err
+		}
+	}
+	res.SpecFullHash = fullHash
 	e := p.Env
 	env := []any{e.Hostname, e.KernelVersion, e.HostOS, e.HostTarget, e.Platform}
 	envID, _, err := getOrCreate(ctx, tx, `
@@ -89,14 +99,37 @@ WHERE hostname = ? AND kernel_version = ? AND host_os = ? AND host_target = ? AN
 	}
 	if err := tx.QueryRowContext(ctx, `
 INSERT INTO builds (spec_id, env_id, owner_key, owner, status, created_at, updated_at)
-VALUES (?, ?, ?, ?, 'NOTRUN', ?, ?) RETURNING id`, specID, envID, actor.OwnerKey(), actor.Name, t, t).Scan(&res.BuildID); err != nil {
+VALUES (?, ?, ?, ?, 'NOTRUN', ?, ?)
+ON CONFLICT (spec_id, env_id, owner_key) DO UPDATE SET updated_at = excluded.updated_at
+RETURNING id`, specID, envID, actor.OwnerKey(), actor.Name, t, t).Scan(&res.BuildID); err != nil {
 		return res, err
 	}
 	res.Created = true
 	_, err = tx.ExecContext(ctx, `
-INSERT INTO cdash_builds (build_id, source, project, site, build_name, stamp) VALUES (?, ?, ?, ?, ?, ?)`,
+INSERT INTO cdash_builds (build_id, source, project, site, build_name, stamp) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (build_id) DO UPDATE
+SET source = excluded.source, project = excluded.project, site = excluded.site,
+    build_name = excluded.build_name, stamp = excluded.stamp`,
 		res.BuildID, k.Source, k.Project, k.Site, k.BuildName, k.Stamp)
 	return res, err
+}
+
+// storedSpec is the newest stored spec (not a CDash build's own row) whose DAG or full hash
+// is hash; 0 when there is none.
+func storedSpec(ctx context.Context, tx *sql.Tx, hash string) (int64, string, error) {
+	if hash == "" {
+		return 0, "", nil
+	}
+	var id int64
+	var fullHash string
+	err := tx.QueryRowContext(ctx, `
+SELECT id, full_hash FROM specs
+WHERE (hash = ?1 OR full_hash = ?1) AND spack_version NOT IN ('cdash', 'junit')
+ORDER BY created_at DESC, id DESC LIMIT 1`, hash).Scan(&id, &fullHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return id, fullHash, err
 }
 
 func replaceTests(ctx context.Context, tx *sql.Tx, buildID int64, tests []store.Test) error {

@@ -17,6 +17,39 @@ var cdashTests = []namedTest{
 	{Name: "ListFilters", Fn: testCDashListFilters},
 	{Name: "Attachments", Fn: testCDashAttachments},
 	{Name: "ConcurrentFirstParts", Fn: testCDashConcurrentFirstParts},
+	{Name: "LinkedToStoredSpec", Fn: testCDashLinkedToStoredSpec},
+}
+
+func testCDashLinkedToStoredSpec(t *testing.T, st store.Store) {
+	putSpec(t, st, diamond(""))
+	k := store.CDashKey{Source: store.SourceJUnit, Site: "vm", BuildName: "root", Stamp: "Sat, 05 Dec 2026 07:28:51"}
+	env := store.BuildEnv{Hostname: "vm"}
+	// By DAG hash, as Spack's JUnit names a package.
+	res := putPart(t, st, alice, store.CDashPart{Key: k, Env: env, SpecName: "root", SpecHash: "h-root-fh",
+		Phase: warningPhase("install", store.StatusSuccess)})
+	if res.SpecFullHash != "root-fh" {
+		t.Fatalf("linked to %q, want root-fh", res.SpecFullHash)
+	}
+	b := getBuild(t, st, res.BuildID)
+	if b.Spec.FullHash != "root-fh" || b.Spec.Name != "root" || b.Source != store.SourceJUnit || b.Spec.Compiler != "gcc@12.2.0" {
+		t.Fatalf("build %+v", b)
+	}
+	// A later report of the same package takes the build over.
+	k2 := k
+	k2.Stamp = "Sat, 05 Dec 2026 08:00:00"
+	if again := putPart(t, st, alice, store.CDashPart{Key: k2, Env: env, SpecName: "root", SpecHash: "h-root-fh"}); again.BuildID != res.BuildID {
+		t.Fatalf("second report: build %d, want %d", again.BuildID, res.BuildID)
+	}
+	if b := getBuild(t, st, res.BuildID); b.CDash.Stamp != k2.Stamp {
+		t.Fatalf("stamp %q", b.CDash.Stamp)
+	}
+	// An unknown hash: the build's own spec row.
+	k3 := k
+	k3.BuildName = "unknown"
+	other := putPart(t, st, alice, store.CDashPart{Key: k3, Env: env, SpecName: "unknown", SpecHash: "zzzz"})
+	if other.SpecFullHash != store.PlaceholderHash(k3) || getBuild(t, st, other.BuildID).Spec.Name != "unknown" {
+		t.Fatalf("unlinked %+v", other)
+	}
 }
 
 var demoKey = store.CDashKey{Source: store.SourceCDash, Project: "Demo", Site: "vm", BuildName: "Linux-cc", Stamp: "20261205-0723-Experimental"}
