@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -208,10 +209,15 @@ func readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
+// apiTokenScheme starts every spackmon API token (services/auth/apitoken.Scheme): only
+// those are offered to the realm, so that a realm token passed on never counts as a failed
+// sign-in against the client's address.
+const apiTokenScheme = "smt_"
+
 // cdashCall is the context of a call to ingest for r: its bearer token, an API token as
-// both clients send, exchanged for a realm token through the auth service. A token the
-// realm does not take as an API token is passed on as it is (a realm token, or anything
-// while auth is off); ingest decides.
+// both clients send, exchanged for a realm token through the auth service. Any other token
+// is passed on as it is (a realm token, or anything while auth is off), as is an API token
+// the realm refuses; ingest decides.
 func (g *Gateway) cdashCall(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
 	ctx := r.Context()
 	var raw string
@@ -223,6 +229,9 @@ func (g *Gateway) cdashCall(w http.ResponseWriter, r *http.Request) (context.Con
 	}
 	if raw == "" {
 		return ctx, true
+	}
+	if !strings.HasPrefix(raw, apiTokenScheme) {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+raw), true
 	}
 	md := metadata.Pairs("authorization", "Bearer "+raw, "x-forwarded-for", forwardedFor(r))
 	if g.cfg.GatewaySecret != "" {
@@ -280,4 +289,54 @@ func writeCDashJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// junitPath is where JUnit reports are posted.
+const junitPath = "/api/v1/junit"
+
+// serveJUnit passes a posted JUnit report (the raw XML body; project, site, build and
+// file_name in the query) to ingest and answers the builds it made, in JSON. It takes the
+// same bearer tokens as the submit pages, and a refusal carries the realm's challenge so
+// that a Spack Monitor client can fetch a token and retry.
+func (g *Gateway) serveJUnit(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, errorBody{Message: "Post the JUnit report as the body."})
+		return
+	}
+	ctx, ok := g.cdashCall(w, r)
+	if !ok {
+		return
+	}
+	if r.ContentLength > maxCDashPart {
+		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", maxCDashPart)})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCDashPart))
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", maxCDashPart)})
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errorBody{Message: "The report could not be read."})
+		return
+	}
+	q := r.URL.Query()
+	var trailer metadata.MD
+	res, err := g.ingest.SubmitJUnit(ctx, &ingestv1.SubmitJUnitRequest{Report: body, Project: q.Get("project"),
+		Site: q.Get("site"), BuildName: q.Get("build"), FileName: q.Get("file_name")}, grpc.Trailer(&trailer))
+	if err != nil {
+		if c := trailer.Get(authn.ChallengeHeader); len(c) > 0 {
+			w.Header().Set("Www-Authenticate", c[0])
+		}
+		g.cdashFailed(w, r, err, func(w http.ResponseWriter, code int, msg string) { writeError(w, code, errorBody{Message: msg}) })
+		return
+	}
+	builds := make([]map[string]any, len(res.GetBuilds()))
+	for i, b := range res.GetBuilds() {
+		builds[i] = map[string]any{"build_id": b.GetBuildId(), "build_name": b.GetBuildName(), "status": b.GetStatus(),
+			"spec_full_hash": b.GetSpecFullHash(), "tests": b.GetTests()}
+	}
+	writeCDashJSON(w, http.StatusOK, map[string]any{"builds": builds})
 }

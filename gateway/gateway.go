@@ -144,6 +144,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveCDash(w, r, page, pathQuery)
 		return
 	}
+	if strings.TrimSuffix(r.URL.Path, "/") == junitPath {
+		g.serveJUnit(w, r)
+		return
+	}
 	path, ok := g.internalPath(r.URL.Path)
 	if !ok {
 		g.handleRoutingError(r.Context(), g.mux, nil, w, r, http.StatusNotFound)

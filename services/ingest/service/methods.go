@@ -27,4 +27,5 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_ListBuildTests_FullMethodName:       authn.Read,
 	ingestv1.IngestService_ListBuildAttachments_FullMethodName: authn.Read,
 	ingestv1.IngestService_GetBuildAttachment_FullMethodName:   authn.Read,
+	ingestv1.IngestService_SubmitJUnit_FullMethodName:          authn.Build,
 }
