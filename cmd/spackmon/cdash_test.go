@@ -21,8 +21,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
 	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
+	"github.com/spackmon/spackmon/pkg/server"
+	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
 // cdashRequest is one request of a CDash client capture (testdata/cdash-client).
@@ -588,4 +594,47 @@ func TestCDashReplaySeparateRoles(t *testing.T) {
 	srv.user = "ctestuser"
 	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
 	replayAllCDash(t, srv)
+}
+
+// Internal tools reach the CDash and JUnit methods over gRPC with the same rules: a closed
+// project needs a realm token, an open one takes a part without, and the reads are there.
+func TestCDashOverGRPC(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), func(cfg *serveConfig) { cfg.OpenProjects = []string{"Open"} })
+	conn, err := server.Dial(srv.GRPCAddr, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := ingestv1.NewIngestServiceClient(conn)
+	part := loadCDashCapture(t, "ctest-success.jsonl")[2] // Test.xml
+	raw, _ := base64.StdEncoding.DecodeString(part.RawB64)
+	_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	req := &ingestv1.SubmitCDashPartRequest{Project: "Closed", BuildName: "Linux-cc", Site: "vm", Stamp: "20261205-0723-Experimental", Part: body}
+	if _, err := client.SubmitCDashPart(context.Background(), req); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("closed project without a token: %v", err)
+	}
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+	res, err := client.SubmitCDashPart(ctx, req)
+	if err != nil || res.GetKind() != "Test" || res.GetBuildId() == 0 || !res.GetBuildCreated() {
+		t.Fatalf("with a realm token: %v %v", res, err)
+	}
+	req.Project = "Open"
+	open, err := client.SubmitCDashPart(context.Background(), req)
+	if err != nil || open.GetBuildId() == res.GetBuildId() {
+		t.Fatalf("open project: %v %v", open, err)
+	}
+	tests, err := client.ListBuildTests(context.Background(), &ingestv1.ListBuildTestsRequest{BuildId: res.GetBuildId(), Status: "failed"})
+	if err != nil || len(tests.GetTests()) != 1 || tests.GetTests()[0].GetExitValue() != "3" || tests.GetTests()[0].GetOutputTruncated() {
+		t.Fatalf("tests %v %v", tests, err)
+	}
+	b, err := client.GetBuild(context.Background(), &ingestv1.GetBuildRequest{Id: open.GetBuildId()})
+	if err != nil || b.GetOwner() != "anonymous" || b.GetSource() != "cdash" || b.GetCdash().GetProject() != "Open" || b.GetTestsFailed() != 1 {
+		t.Fatalf("open build %v %v", b, err)
+	}
+	if _, err := client.ListBuildTests(context.Background(), &ingestv1.ListBuildTestsRequest{BuildId: res.GetBuildId(), Status: "bogus"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("bad status filter: %v", err)
+	}
+	if _, err := client.SubmitJUnit(context.Background(), &ingestv1.SubmitJUnitRequest{Report: []byte(`<testsuite name="x"><testcase name="a"/></testsuite>`)}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("JUnit without a token: %v", err)
+	}
 }
