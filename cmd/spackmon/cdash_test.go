@@ -476,6 +476,13 @@ func TestCDashRefusals(t *testing.T) {
 	if builds := items(getJSON(t, srv, "/api/v1/builds")["builds"]); len(builds) != 0 {
 		t.Errorf("refused parts stored builds: %v", builds)
 	}
+	// The OpenAPI document lists the new routes, the gateway's own among them.
+	doc := getJSON(t, srv, "/api/docs/openapi.json")
+	for _, p := range []string{"/submit.php", "/buildSummary.php", "/api/v1/junit", "/api/v1/builds/{build_id}/tests", "/api/v1/builds/{build_id}/attachments/{id}"} {
+		if path(doc, "paths", p) == nil {
+			t.Errorf("the OpenAPI document lacks %s", p)
+		}
+	}
 	// The closed project takes the part with the user's API token.
 	if a := sendRaw(t, addr, notOpen, srv.apiToken); a.Status != http.StatusOK || a.buildID() == "" {
 		t.Errorf("closed project with a token: %d %s", a.Status, a.Body)
