@@ -641,6 +641,21 @@ func TestCDashOverGRPC(t *testing.T) {
 	if _, err := client.ListBuildTests(context.Background(), &ingestv1.ListBuildTestsRequest{BuildId: res.GetBuildId(), Status: "bogus"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("bad status filter: %v", err)
 	}
+	// ctest's RepeatCount is kept with the event.
+	build := `<Site BuildName="Linux-cc" BuildStamp="20261205-0723-Experimental" Name="vm" Generator="ctest-3.25.1"><Build>` +
+		`<Warning><BuildLogLine>4</BuildLogLine><Text>a.c:1:1: warning: x</Text><SourceFile>a.c</SourceFile><SourceLineNumber>1</SourceLineNumber>` +
+		`<PreContext>p1` + "\n" + `p2</PreContext><PostContext></PostContext><RepeatCount>3</RepeatCount></Warning></Build></Site>`
+	if _, err := client.SubmitCDashPart(ctx, &ingestv1.SubmitCDashPartRequest{Project: "Closed", BuildName: "Linux-cc", Site: "vm",
+		Stamp: "20261205-0723-Experimental", Part: []byte(build)}); err != nil {
+		t.Fatal(err)
+	}
+	events, err := client.ListBuildEvents(context.Background(), &ingestv1.ListBuildEventsRequest{BuildId: res.GetBuildId()})
+	if err != nil || len(events.GetEvents()) != 1 {
+		t.Fatalf("events %v %v", events, err)
+	}
+	if e := events.GetEvents()[0]; e.GetRepeatCount() != 3 || e.GetLineNo() != 4 || e.GetSourceFile() != "a.c" || e.GetPreContext() != "p1\np2" || e.GetStart() != 2 {
+		t.Errorf("event %v", e)
+	}
 	if _, err := client.SubmitJUnit(context.Background(), &ingestv1.SubmitJUnitRequest{Report: []byte(`<testsuite name="x"><testcase name="a"/></testsuite>`)}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("JUnit without a token: %v", err)
 	}

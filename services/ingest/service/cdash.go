@@ -346,7 +346,7 @@ func eventPhase(name, log string, events []cdash.Event) *store.PhaseUpdate {
 			Kind: kind, LineNo: line, Text: textOf(strings.TrimSpace(e.Text), logparse.MaxTextBytes),
 			SourceFile: textOf(e.SourceFile, logparse.MaxTextBytes), SourceLine: max(e.SourceLine, 0),
 			PreContext: strings.Join(pre, "\n"), PostContext: strings.Join(post, "\n"),
-			Start: max(line-len(pre), 1), End: line + len(post) + 1,
+			Start: max(line-len(pre), 1), End: line + len(post) + 1, RepeatCount: max(e.RepeatCount, 0),
 		})
 	}
 	return p

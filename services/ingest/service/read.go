@@ -261,6 +261,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 			Phase: e.Phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
 			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
 			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
+			RepeatCount: int64(e.RepeatCount),
 		}
 	}
 	if len(events) == limit {

@@ -1832,17 +1832,19 @@ func (x *ListBuildEventsResponse) GetEventsCapped() bool {
 }
 
 type BuildEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Phase         string                 `protobuf:"bytes,1,opt,name=phase,proto3" json:"phase,omitempty"`
-	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	LineNo        int64                  `protobuf:"varint,3,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
-	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
-	SourceFile    string                 `protobuf:"bytes,5,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
-	SourceLine    int64                  `protobuf:"varint,6,opt,name=source_line,json=sourceLine,proto3" json:"source_line,omitempty"`
-	PreContext    string                 `protobuf:"bytes,7,opt,name=pre_context,json=preContext,proto3" json:"pre_context,omitempty"`
-	PostContext   string                 `protobuf:"bytes,8,opt,name=post_context,json=postContext,proto3" json:"post_context,omitempty"`
-	Start         int64                  `protobuf:"varint,9,opt,name=start,proto3" json:"start,omitempty"`
-	End           int64                  `protobuf:"varint,10,opt,name=end,proto3" json:"end,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Phase       string                 `protobuf:"bytes,1,opt,name=phase,proto3" json:"phase,omitempty"`
+	Kind        string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	LineNo      int64                  `protobuf:"varint,3,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
+	Text        string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	SourceFile  string                 `protobuf:"bytes,5,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
+	SourceLine  int64                  `protobuf:"varint,6,opt,name=source_line,json=sourceLine,proto3" json:"source_line,omitempty"`
+	PreContext  string                 `protobuf:"bytes,7,opt,name=pre_context,json=preContext,proto3" json:"pre_context,omitempty"`
+	PostContext string                 `protobuf:"bytes,8,opt,name=post_context,json=postContext,proto3" json:"post_context,omitempty"`
+	Start       int64                  `protobuf:"varint,9,opt,name=start,proto3" json:"start,omitempty"`
+	End         int64                  `protobuf:"varint,10,opt,name=end,proto3" json:"end,omitempty"`
+	// repeat_count is how many more times ctest saw the event (its RepeatCount); 0 otherwise.
+	RepeatCount   int64 `protobuf:"varint,40,opt,name=repeat_count,json=repeatCount,proto3" json:"repeat_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1943,6 +1945,13 @@ func (x *BuildEvent) GetStart() int64 {
 func (x *BuildEvent) GetEnd() int64 {
 	if x != nil {
 		return x.End
+	}
+	return 0
+}
+
+func (x *BuildEvent) GetRepeatCount() int64 {
+	if x != nil {
+		return x.RepeatCount
 	}
 	return 0
 }
@@ -3795,7 +3804,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x17ListBuildEventsResponse\x126\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12#\n" +
-	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\x91\x02\n" +
+	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\xb4\x02\n" +
 	"\n" +
 	"BuildEvent\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x12\n" +
@@ -3811,7 +3820,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\fpost_context\x18\b \x01(\tR\vpostContext\x12\x14\n" +
 	"\x05start\x18\t \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\n" +
-	" \x01(\x03R\x03end\"\xa1\x01\n" +
+	" \x01(\x03R\x03end\x12!\n" +
+	"\frepeat_count\x18( \x01(\x03R\vrepeatCount\"\xa1\x01\n" +
 	"\x10ListSpecsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +

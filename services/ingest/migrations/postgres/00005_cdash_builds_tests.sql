@@ -55,7 +55,11 @@ CREATE TABLE build_attachments (
     UNIQUE (build_id, kind, name)
 );
 
+-- ctest reports how many times it saw an error or warning (RepeatCount).
+ALTER TABLE phase_events ADD COLUMN repeat_count bigint NOT NULL DEFAULT 0 CHECK (repeat_count >= 0);
+
 -- +goose Down
+ALTER TABLE phase_events DROP COLUMN repeat_count;
 DROP TABLE build_attachments;
 DROP TABLE build_tests;
 DROP TABLE cdash_builds;

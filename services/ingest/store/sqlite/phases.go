@@ -63,6 +63,7 @@ type eventRow struct {
 	PostContext string `json:"post"`
 	Start       int    `json:"start"`
 	End         int    `json:"end"`
+	Repeat      int    `json:"repeat"`
 }
 
 func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event) error {
@@ -71,12 +72,13 @@ func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logpa
 	}
 	in := make([]eventRow, len(events))
 	for i, e := range events {
-		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End}
+		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End, e.RepeatCount}
 	}
 	_, err := tx.ExecContext(ctx, `
-INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
+INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
+                          repeat_count)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
-       value->>'pre', value->>'post', value->>'start', value->>'end'
+       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat'
 FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }

@@ -70,7 +70,7 @@ func warningPhase(name, status string, texts ...string) *store.PhaseUpdate {
 	p := &store.PhaseUpdate{Name: name, Status: status, OutputNull: true}
 	for i, text := range texts {
 		p.Events = append(p.Events, logparse.Event{Kind: logparse.Warning, LineNo: i + 1, Text: text, SourceFile: "demo.c", SourceLine: 9,
-			PreContext: "pre", PostContext: "post", Start: i + 1, End: i + 1})
+			PreContext: "pre", PostContext: "post", Start: i + 1, End: i + 1, RepeatCount: i})
 	}
 	p.WarningsTotal = int64(len(texts))
 	return p
@@ -116,6 +116,9 @@ func testCDashPartsReplace(t *testing.T, st store.Store) {
 	events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100})
 	if err != nil || len(events) != 2 {
 		t.Fatalf("events %v %v, want 2", events, err)
+	}
+	if events[1].RepeatCount != 1 || events[1].Text != "w2" || events[1].PreContext != "pre" {
+		t.Fatalf("second event %+v, want repeated once", events[1])
 	}
 	got, err := st.ListTests(ctx(t), id, "")
 	if err != nil || len(got) != 2 || got[0].Name != "demo_passes" || got[1].Name != "demo_fails" || got[1].ExitValue != "3" ||
