@@ -527,9 +527,11 @@ func (z *zeros) Read(p []byte) (int, error) {
 	return int(n), nil
 }
 
-// What the server may cost at its peak while it refuses 300 MB parts: it reads at most
-// 32 MiB of one (a declared one not at all).
-const maxCDashPeakRSS = 512 << 20
+// What the server may cost at its peak while it refuses 300 MB parts (it reads at most
+// 32 MiB of one, a declared one not at all) and stores a 31 MiB one: about 250 MiB on an
+// idle machine (the part's copies between the gateway, ingest, the tree and the store); the
+// margin is for a machine so busy that the collector lags behind the copies.
+const maxCDashPeakRSS = 768 << 20
 
 // A 300 MB part, declared or streamed, is refused with 413 without being held: declared,
 // before its body is asked for (no 100 Continue); streamed in chunks, once it passes the
@@ -579,8 +581,15 @@ func TestCDashHugePartMemoryBounded(t *testing.T) {
 	if builds := items(srv.get(t, "/api/v1/builds").JSON(t)["builds"]); len(builds) != 0 {
 		t.Errorf("a refused part stored builds: %v", builds)
 	}
+	// The largest part taken, a 31 MiB note, is stored within the same bound.
+	note := `<Site BuildName="b" BuildStamp="20261205-0723-Experimental" Name="s"><Notes><Note Name="n"><Text>` +
+		strings.Repeat("a line of notes\n", 31<<20/16) + `</Text></Note></Notes></Site>`
+	a := srv.do(t, http.MethodPut, query, []byte(note), nil)
+	if a.Status != http.StatusOK || !strings.Contains(string(a.Body), "<buildId>") {
+		t.Errorf("31 MiB note: %d %.300s", a.Status, a.Body)
+	}
 	rss := proc.Stop(t)
-	t.Logf("300 MB parts refused (streamed one in %v); peak RSS of serve %d MiB", took.Round(time.Millisecond), rss>>20)
+	t.Logf("300 MB parts refused (streamed one in %v), a 31 MiB part stored; peak RSS of serve %d MiB", took.Round(time.Millisecond), rss>>20)
 	if rss > maxCDashPeakRSS {
 		t.Errorf("peak RSS %d MiB, want at most %d MiB", rss>>20, maxCDashPeakRSS>>20)
 	}

@@ -49,9 +49,9 @@ func (s *Server) cdashActor(ctx context.Context, project string) (store.Actor, e
 // from the part.
 func cdashKey(project, buildName, site, stamp string, p *cdash.Part) (store.CDashKey, error) {
 	if p != nil {
-		buildName = cmp(buildName, p.Site.BuildName)
-		site = cmp(site, p.Site.Name)
-		stamp = cmp(stamp, p.Site.BuildStamp)
+		buildName = orElse(buildName, p.Site.BuildName)
+		site = orElse(site, p.Site.Name)
+		stamp = orElse(stamp, p.Site.BuildStamp)
 	}
 	k := store.CDashKey{Source: store.SourceCDash, Project: project, Site: site, BuildName: buildName, Stamp: stamp}
 	for _, f := range []struct{ name, value string }{
@@ -61,14 +61,14 @@ func cdashKey(project, buildName, site, stamp string, p *cdash.Part) (store.CDas
 			return k, errs.New(errs.BadRequest, "The %s is missing: set it in the query or the part (CTEST_BUILD_NAME for the build name).", f.name)
 		}
 		if problem := textProblem(f.value, maxCDashName); problem != "" || !utf8.ValidString(f.value) {
-			return k, errs.New(errs.BadRequest, "The %s name %s.", f.name, cmp(problem, "is not UTF-8"))
+			return k, errs.New(errs.BadRequest, "The %s name %s.", f.name, orElse(problem, "is not UTF-8"))
 		}
 	}
 	return k, nil
 }
 
-// cmp is a unless it is empty, else b.
-func cmp(a, b string) string {
+// orElse is a unless it is empty, else b.
+func orElse(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -181,7 +181,7 @@ func cdashPut(key store.CDashKey, p *cdash.Part) (store.CDashPart, error) {
 	put := store.CDashPart{
 		Key:      key,
 		SpecName: specName(key.BuildName, p.FromSpack),
-		Env: store.BuildEnv{Hostname: cmp(site.Hostname, key.Site), KernelVersion: site.OSRelease,
+		Env: store.BuildEnv{Hostname: orElse(site.Hostname, key.Site), KernelVersion: site.OSRelease,
 			HostOS: site.OSName, HostTarget: site.OSPlatform},
 		Info: store.CDashInfo{
 			Track: track(key.Stamp), Generator: site.Generator, CompilerName: site.CompilerName,
@@ -222,11 +222,11 @@ func cdashPut(key store.CDashKey, p *cdash.Part) (store.CDashPart, error) {
 		}
 	case cdash.Notes:
 		for _, n := range p.Notes {
-			put.Attachments = append(put.Attachments, attachment(store.AttachmentNote, clip(cmp(n.Name, "notes"), 4096), []byte(n.Text)))
+			put.Attachments = append(put.Attachments, attachment(store.AttachmentNote, clip(orElse(n.Name, "notes"), 4096), []byte(n.Text)))
 		}
 	case cdash.Upload:
 		for _, f := range p.Files {
-			put.Attachments = append(put.Attachments, attachment(store.AttachmentFile, clip(cmp(f.Name, "file"), 4096), f.Content))
+			put.Attachments = append(put.Attachments, attachment(store.AttachmentFile, clip(orElse(f.Name, "file"), 4096), f.Content))
 		}
 	case cdash.Done:
 	}

@@ -85,7 +85,7 @@ func spackJUnit(req *ingestv1.SubmitJUnitRequest, r *junit.Report, sum string) (
 			if req.GetBuildName() != "" {
 				name = req.GetBuildName() + " - " + c.ClassName
 			}
-			key, err := junitKey(req.GetProject(), cmp(req.GetSite(), suite.Hostname), name, cmp(suite.Timestamp, sum))
+			key, err := junitKey(req.GetProject(), orElse(req.GetSite(), suite.Hostname), name, orElse(suite.Timestamp, sum))
 			if err != nil {
 				return nil, err
 			}
@@ -119,9 +119,9 @@ func spackJUnit(req *ingestv1.SubmitJUnitRequest, r *junit.Report, sum string) (
 func genericJUnit(req *ingestv1.SubmitJUnitRequest, r *junit.Report, sum string) ([]store.CDashPart, error) {
 	stamp, host := sum, ""
 	if len(r.Suites) > 0 {
-		stamp, host = cmp(r.Suites[0].Timestamp, sum), r.Suites[0].Hostname
+		stamp, host = orElse(r.Suites[0].Timestamp, sum), r.Suites[0].Hostname
 	}
-	key, err := junitKey(req.GetProject(), cmp(req.GetSite(), host), cmp(req.GetBuildName(), cmp(r.Name, req.GetFileName())), stamp)
+	key, err := junitKey(req.GetProject(), orElse(req.GetSite(), host), orElse(req.GetBuildName(), orElse(r.Name, req.GetFileName())), stamp)
 	if err != nil {
 		return nil, err
 	}
