@@ -286,7 +286,8 @@ type BuildQuery struct {
 	Source  string
 	Project string
 	Site    string
-	// Text matches spec name, version, full hash, hostname or tag (case-insensitive substring).
+	// Text matches spec name, version, full hash, hostname, tag, or a CDash build's name or
+	// project (case-insensitive substring).
 	Text    string
 	AfterID int64
 	Limit   int

@@ -211,6 +211,7 @@ func testCDashListFilters(t *testing.T, st store.Store) {
 		"source junit": {store.BuildQuery{Source: store.SourceJUnit}, nil},
 		"project":      {store.BuildQuery{Project: "Demo"}, []int64{demo}},
 		"site":         {store.BuildQuery{Site: "other"}, []int64{spack}},
+		"text project": {store.BuildQuery{Text: "spac"}, []int64{spack}},
 	} {
 		if got := ids(c.q); !equalIDs(got, c.want) {
 			t.Errorf("%s: %v, want %v", name, got, c.want)

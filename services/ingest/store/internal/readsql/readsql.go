@@ -140,7 +140,8 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	}
 	if q.Text != "" {
 		m := func(column string) string { return s.ilike(column, "?") }
-		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+`
+		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+
+			" OR "+m("cb.build_name")+" OR "+m("cb.project")+`
 		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
 		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
 	}
