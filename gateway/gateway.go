@@ -54,6 +54,9 @@ type Gateway struct {
 	started  time.Time
 	// pages serves the web UI: every path outside the JSON routes' prefixes.
 	pages *ui.UI
+	// ingest and auth serve the CDash pages, which the generated handlers do not.
+	ingest ingestv1.IngestServiceClient
+	auth   authv1.AuthServiceClient
 }
 
 // reservedPrefixes are first path segments the gateway serves itself; jsonPrefixes those
@@ -89,11 +92,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(), backends: []*backendHealth{
-		newBackendHealth(ingestv1.IngestService_ServiceDesc.ServiceName, b.Ingest, log),
-		newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log),
-		newBackendHealth(analysisv1.AnalysisService_ServiceDesc.ServiceName, b.Analysis, log),
-	}}
+	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(),
+		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(b.Auth), backends: []*backendHealth{
+			newBackendHealth(ingestv1.IngestService_ServiceDesc.ServiceName, b.Ingest, log),
+			newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log),
+			newBackendHealth(analysisv1.AnalysisService_ServiceDesc.ServiceName, b.Analysis, log),
+		}}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
 		runtime.WithForwardResponseOption(writeHeader),
@@ -152,6 +156,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !cleanURL(r.URL) {
 		writeError(w, http.StatusBadRequest, errorBody{Message: "The URL must be valid UTF-8 without NUL characters."})
+		return
+	}
+	if page, pathQuery, ok := cdashPage(r.URL); ok {
+		g.serveCDash(w, r, page, pathQuery)
+		return
+	}
+	if strings.TrimSuffix(r.URL.Path, "/") == junitPath {
+		g.serveJUnit(w, r)
 		return
 	}
 	path, ok := g.internalPath(r.URL.Path)

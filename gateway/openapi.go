@@ -10,7 +10,33 @@ import (
 )
 
 //go:embed openapi/spackmon.swagger.json
-var openAPI []byte
+var generatedOpenAPI []byte
+
+// cdashOpenAPI describes the routes the gateway serves itself for CDash clients and JUnit
+// reports, which no gRPC route maps; they are added to the generated document.
+//
+//go:embed cdash_openapi.json
+var cdashOpenAPI []byte
+
+// openAPI is the document served: the generated one with the CDash routes added.
+var openAPI = func() []byte {
+	var doc, extra map[string]any
+	if err := json.Unmarshal(generatedOpenAPI, &doc); err != nil {
+		panic("embedded OpenAPI document: " + err.Error())
+	}
+	if err := json.Unmarshal(cdashOpenAPI, &extra); err != nil {
+		panic("embedded CDash OpenAPI paths: " + err.Error())
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	for p, ops := range extra["paths"].(map[string]any) {
+		paths[p] = ops
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic("OpenAPI document: " + err.Error())
+	}
+	return out
+}()
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"mime"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -63,6 +65,15 @@ var protocol = map[string]rpc{
 	ingestv1.IngestService_GetPhaseOutput_FullMethodName: row(rpcRow[*ingestv1.GetPhaseOutputRequest, *ingestv1.PhaseOutput]{
 		shape:  func(m *ingestv1.PhaseOutput, _ int) any { return rawBody(m.GetData()) },
 		header: func(h http.Header, _ *ingestv1.PhaseOutput) { h.Set("Content-Type", "text/plain; charset=utf-8") },
+	}),
+	// An attachment (a CDash notes file or uploaded file) downloads as the bytes sent,
+	// never shown inline.
+	ingestv1.IngestService_GetBuildAttachment_FullMethodName: row(rpcRow[*ingestv1.GetBuildAttachmentRequest, *ingestv1.BuildAttachment]{
+		shape: func(m *ingestv1.BuildAttachment, _ int) any { return rawBody(m.GetContent()) },
+		header: func(h http.Header, m *ingestv1.BuildAttachment) {
+			h.Set("Content-Type", "application/octet-stream")
+			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(m.GetName())}))
+		},
 	}),
 	authv1.AuthService_IssueToken_FullMethodName: row(rpcRow[*authv1.IssueTokenRequest, *authv1.IssueTokenResponse]{
 		header: func(h http.Header, _ *authv1.IssueTokenResponse) {

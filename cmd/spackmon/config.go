@@ -18,7 +18,13 @@ type ingestConfig struct {
 	config.Log
 	config.Telemetry
 	config.Auth
+	CDash
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
+}
+
+// CDash configures what ingest takes from CDash clients.
+type CDash struct {
+	OpenProjects []string `envconfig:"CDASH_OPEN_PROJECTS" desc:"comma-separated CDash projects that take submissions without a token (owned by anonymous)"`
 }
 
 // analysisConfig configures the analysis role.
@@ -81,6 +87,7 @@ type serveConfig struct {
 	config.Auth
 	Realm
 	HTTPEdge
+	CDash
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
 	// Clock, when set, is the time the realm issues tokens at and the services check them
 	// against: a test moves it past a token's lifetime. Nil is the real clock.

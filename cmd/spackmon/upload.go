@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,7 +20,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/monitorclient"
 )
 
-var errUploadUsage = errors.New("usage: spackmon upload DIR [--url U]")
+var errUploadUsage = errors.New("usage: spackmon upload DIR [--url U]\n       spackmon upload --junit FILE... [--site S] [--build B] [--project P] [--url U]")
 
 // runUpload replays what spack install --monitor-save-local wrote, the way spack monitor
 // upload does, through the HTTP protocol.
@@ -32,9 +33,22 @@ func runUpload(ctx context.Context, args []string) error {
 func uploadCommand(ctx context.Context, out, errOut io.Writer, terminal bool, getenv func(string) string, args []string) (*uploadSummary, error) {
 	fs := flag.NewFlagSet("spackmon upload", flag.ContinueOnError)
 	url := fs.String("url", defaultMonitorURL, "the server")
+	asJUnit := fs.Bool("junit", false, "the arguments are JUnit files (spack install --log-format=junit, pytest, ctest --output-junit)")
+	names := junitNames{
+		site:    fs.String("site", "", "with --junit: the site (host) the tests ran on; default: the report's"),
+		build:   fs.String("build", "", "with --junit: the build name; default: the report's (Spack: each package's)"),
+		project: fs.String("project", "", "with --junit: the project the builds belong to"),
+	}
 	dirs, err := parseArgs(fs, args, out, func(w io.Writer) { clientHelp(w, fs, errUploadUsage) })
 	if err != nil {
 		return nil, err
+	}
+	if *asJUnit {
+		c, err := newCommandClient(*url, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return nil, uploadJUnit(ctx, c, out, errOut, dirs, names)
 	}
 	if len(dirs) != 1 {
 		return nil, fmt.Errorf("want one directory, got %d; %w", len(dirs), errUploadUsage)
@@ -446,4 +460,55 @@ func (u *uploader) sendStatus(ctx context.Context, p string, data []byte, local 
 	}
 	u.sum.Statuses++
 	return nil
+}
+
+// junitNames are the names upload --junit gives the builds.
+type junitNames struct{ site, build, project *string }
+
+// maxJUnitFile is the largest report sent, as the server takes it.
+const maxJUnitFile = 32 << 20
+
+// uploadJUnit posts each JUnit file and prints the builds it made; a file that fails is
+// reported and the others still sent.
+func uploadJUnit(ctx context.Context, c *monitorclient.Client, out, errOut io.Writer, files []string, names junitNames) error {
+	if len(files) == 0 {
+		return fmt.Errorf("no JUnit file given; %w", errUploadUsage)
+	}
+	failed := 0
+	for _, f := range files {
+		builds, err := uploadJUnitFile(ctx, c, f, names)
+		if err != nil {
+			failed++
+			fmt.Fprintf(errOut, "%s: %v\n", f, err)
+			continue
+		}
+		for _, b := range builds {
+			linked := ""
+			if b.SpecFullHash != "" {
+				linked = " spec " + b.SpecFullHash
+			}
+			fmt.Fprintf(out, "%s: build %d %s %s, %d tests%s\n", f, b.BuildID, b.BuildName, b.Status, b.Tests, linked)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files failed", failed, len(files))
+	}
+	return nil
+}
+
+func uploadJUnitFile(ctx context.Context, c *monitorclient.Client, name string, names junitNames) ([]monitorclient.JUnitBuild, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	report, err := io.ReadAll(io.LimitReader(f, maxJUnitFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(report) > maxJUnitFile {
+		return nil, fmt.Errorf("larger than %d bytes", maxJUnitFile)
+	}
+	params := neturl.Values{"site": {*names.site}, "build": {*names.build}, "project": {*names.project}, "file_name": {filepath.Base(name)}}
+	return c.SubmitJUnit(ctx, report, params)
 }

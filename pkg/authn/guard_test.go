@@ -159,6 +159,10 @@ func TestGuardModes(t *testing.T) {
 		{"admin with build token", authn.Admin, false, false, withBearer(r.token("alice")), codes.PermissionDenied},
 		{"admin with admin token", authn.Admin, false, false, withBearer(admin), codes.OK},
 		{"public", authn.Public, false, true, context.Background(), codes.OK},
+		{"submit without token", authn.Submit, false, false, context.Background(), codes.OK},
+		{"submit with bad token", authn.Submit, false, false, withBearer("nonsense"), codes.Unauthenticated},
+		{"submit with token", authn.Submit, false, false, withBearer(r.token("alice")), codes.OK},
+		{"disabled submit", authn.Submit, true, false, context.Background(), codes.OK},
 	} {
 		c := guarded(t, r, func(g *authn.Guard) {
 			g.Methods[checkMethod], g.Disabled, g.PrivateReads = tc.need, tc.disabled, tc.privateReads

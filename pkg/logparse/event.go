@@ -28,4 +28,7 @@ type Event struct {
 	// Start is the line number of the first context line, End one past the last.
 	Start int
 	End   int
+	// RepeatCount is how many more times a client that found the event itself (ctest's
+	// RepeatCount) saw it; 0 for events found in a log.
+	RepeatCount int
 }

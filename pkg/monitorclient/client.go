@@ -361,7 +361,36 @@ func (a *answer) decode(b []byte, v any) error {
 
 // call sends one protocol request, running the realm flow on a 401.
 func (c *Client) call(ctx context.Context, method, route string, body []byte) (*answer, error) {
-	u := c.base + c.prefix + route
+	return c.callURL(ctx, method, c.base+c.prefix+route, body)
+}
+
+// JUnitBuild is a build a JUnit report made.
+type JUnitBuild struct {
+	BuildID      int64  `json:"build_id"`
+	BuildName    string `json:"build_name"`
+	Status       string `json:"status"`
+	SpecFullHash string `json:"spec_full_hash"`
+	Tests        int64  `json:"tests"`
+}
+
+// SubmitJUnit posts a JUnit report to spackmon's /api/v1/junit, with the names in params
+// (project, site, build, file_name), and returns the builds it made.
+func (c *Client) SubmitJUnit(ctx context.Context, report []byte, params url.Values) ([]JUnitBuild, error) {
+	a, err := c.callURL(ctx, http.MethodPost, c.base+"/api/v1/junit?"+params.Encode(), report)
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Builds []JUnitBuild `json:"builds"`
+	}
+	if err := a.decode(a.body, &res); err != nil {
+		return nil, err
+	}
+	return res.Builds, nil
+}
+
+// callURL sends one request to u, running the realm flow on a 401.
+func (c *Client) callURL(ctx context.Context, method, u string, body []byte) (*answer, error) {
 	bearer := c.currentBearer()
 	resp, err := c.send(ctx, method, u, body, bearer)
 	if err != nil {

@@ -67,7 +67,7 @@ func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) 
 // they named, counting failures against the client's address and the name tried.
 func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, error) {
 	addr := s.clientAddress(ctx)
-	name, secret, parseErr := authn.ParseBasic(authorization(ctx))
+	name, secret, parseErr := credentials(authorization(ctx))
 	// No user has a longer name; the limiter keeps its keys small.
 	claimed := name[:min(len(name), store.MaxNameLength)]
 	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
@@ -86,6 +86,20 @@ func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, err
 		return store.User{}, store.Token{}, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
 	}
 	return user, apiToken, nil
+}
+
+// credentials reads the user name and API token of Basic credentials, or the API token
+// alone of a Bearer one (CDash clients, which send nothing else; the token names its user),
+// with an empty name.
+func credentials(header string) (name, secret string, err error) {
+	if tok, ok := authn.BearerToken(header); ok {
+		return "", tok, nil
+	}
+	name, secret, err = authn.ParseBasic(header)
+	if err == nil && name == "" {
+		err = errors.New("empty user name")
+	}
+	return name, secret, err
 }
 
 // checkCredentials returns the user whose API token the Basic header carried, and that API
@@ -108,7 +122,7 @@ func (s *Server) checkCredentials(ctx context.Context, name, secret string, pars
 		return store.User{}, store.Token{}, err
 	case !tok.Verify(t.Hash):
 		return refuse("wrong API token")
-	case u.Name != name:
+	case name != "" && u.Name != name:
 		return refuse("API token of another user")
 	case u.Disabled:
 		return refuse("user disabled")

@@ -25,4 +25,13 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_GrepPhaseOutput_FullMethodName:    authn.Read,
 	ingestv1.IngestService_DiffSpecs_FullMethodName:          authn.Read,
 	ingestv1.IngestService_TombstoneOwnBuilds_FullMethodName: authn.Session,
+	// CDash clients send a token only when their user gave one: the method itself lets the
+	// open projects take parts without one.
+	ingestv1.IngestService_SubmitCDashPart_FullMethodName:      authn.Submit,
+	ingestv1.IngestService_OpenCDashBuild_FullMethodName:       authn.Submit,
+	ingestv1.IngestService_AttachCDashFile_FullMethodName:      authn.Submit,
+	ingestv1.IngestService_ListBuildTests_FullMethodName:       authn.Read,
+	ingestv1.IngestService_ListBuildAttachments_FullMethodName: authn.Read,
+	ingestv1.IngestService_GetBuildAttachment_FullMethodName:   authn.Read,
+	ingestv1.IngestService_SubmitJUnit_FullMethodName:          authn.Build,
 }

@@ -78,11 +78,17 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		return nil, err
 	}
 	limit := page.Size(req.GetPageSize())
+	switch req.GetSource() {
+	case "", store.SourceMS1, store.SourceCDash, store.SourceJUnit:
+	default:
+		return nil, errs.New(errs.BadRequest, "Invalid source. Choices are ms1,cdash,junit")
+	}
 	builds, err := s.store.ListBuilds(ctx, store.BuildQuery{
 		Status: req.GetStatus(), Tag: req.GetTag(), SpecName: req.GetSpecName(), Owner: req.GetOwner(),
 		Hostname: req.GetHostname(), SpackVersion: req.GetSpackVersion(), Text: req.GetQ(),
 		SpecID: req.GetSpecId(), AfterID: after, Limit: limit, Order: order, AfterKey: afterKey,
 		Version: req.GetVersion(), Compiler: req.GetCompiler(),
+		Source: req.GetSource(), Project: req.GetProject(), Site: req.GetSite(),
 	})
 	if err != nil {
 		return nil, err
@@ -161,6 +167,13 @@ func buildMessage(b store.Build) *ingestv1.Build {
 	}
 	if b.FinishedAt != nil {
 		m.FinishedAt = timestamp(*b.FinishedAt)
+	}
+	m.Source, m.TestsPassed, m.TestsFailed, m.TestsNotrun = b.Source, b.TestsPassed, b.TestsFailed, b.TestsNotRun
+	if c := b.CDash; c != nil {
+		m.Cdash = &ingestv1.CDashBuild{Project: c.Project, Site: c.Site, BuildName: c.BuildName, Stamp: c.Stamp,
+			Track: c.Track, Generator: c.Generator, CompilerName: c.CompilerName, CompilerVersion: c.CompilerVersion,
+			OsName: c.OSName, OsRelease: c.OSRelease, OsVersion: c.OSVersion, OsPlatform: c.OSPlatform,
+			Revision: c.Revision, UpdateStatus: c.UpdateStatus, Package: c.Package}
 	}
 	for i, p := range b.Phases {
 		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
@@ -305,6 +318,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 			Phase: e.Phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
 			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
 			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
+			RepeatCount: int64(e.RepeatCount),
 		}
 	}
 	if len(events) == limit {

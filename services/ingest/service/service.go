@@ -36,11 +36,32 @@ type Server struct {
 	store store.Store
 	// dayCounts keeps CountBuildsByDay's answers for a few seconds.
 	dayCounts *dayCountCache
+	// openProjects are the CDash projects that take submissions without a token.
+	openProjects map[string]bool
+}
+
+// Option sets up a Server.
+type Option func(*Server)
+
+// WithOpenCDashProjects names the CDash projects that take submissions without a token,
+// owned by the anonymous user (SPACKMON_CDASH_OPEN_PROJECTS).
+func WithOpenCDashProjects(names []string) Option {
+	return func(s *Server) {
+		for _, n := range names {
+			if n = strings.TrimSpace(n); n != "" {
+				s.openProjects[n] = true
+			}
+		}
+	}
 }
 
 // New returns the service over st.
-func New(st store.Store) *Server {
-	return &Server{store: st, dayCounts: newDayCountCache()}
+func New(st store.Store, opts ...Option) *Server {
+	s := &Server{store: st, dayCounts: newDayCountCache(), openProjects: map[string]bool{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // actor is the caller the interceptors established (authn.Caller), as the store knows it.

@@ -126,6 +126,7 @@ type Store interface {
 	// platform-os and status, and their failed concretizations under the status
 	// FailedConcretization.
 	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
+	CDashStore
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -251,6 +252,12 @@ type Build struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	FinishedAt *time.Time
+	// Source is how the build was reported (SourceMS1, SourceCDash, SourceJUnit); CDash is
+	// set for the last two.
+	Source string
+	CDash  *CDashBuild
+	// Its tests by status.
+	TestsPassed, TestsFailed, TestsNotRun int64
 }
 
 // SpecInfo is the part of a spec a build shows.
@@ -291,8 +298,13 @@ type BuildQuery struct {
 	// Version keeps specs of that version, Compiler those of that compiler (name@version).
 	Version  string
 	Compiler string
-	// Text matches spec name, version, full hash, hostname, compiler (name@version) or tag
-	// (case-insensitive substring).
+	// Source, Project and Site keep the builds reported one way, or of one CDash project
+	// or site.
+	Source  string
+	Project string
+	Site    string
+	// Text matches spec name, version, full hash, hostname, compiler (name@version), tag,
+	// or a CDash build's name or project (case-insensitive substring).
 	Text    string
 	AfterID int64
 	Limit   int

@@ -44,7 +44,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type AuthServiceClient interface {
 	// IssueToken exchanges the Basic credentials in the `authorization` metadata
-	// (user:api_token) for a realm token granting what was asked and the user may do.
+	// (user:api_token), or an API token alone as a Bearer one, for a realm token granting
+	// what was asked and the user may do.
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*IssueTokenResponse, error)
 	// GetJWKS returns the public keys realm tokens are signed with.
 	GetJWKS(ctx context.Context, in *GetJWKSRequest, opts ...grpc.CallOption) (*JWKS, error)
@@ -246,7 +247,8 @@ func (c *authServiceClient) DeleteOwnAccount(ctx context.Context, in *DeleteOwnA
 // for forward compatibility.
 type AuthServiceServer interface {
 	// IssueToken exchanges the Basic credentials in the `authorization` metadata
-	// (user:api_token) for a realm token granting what was asked and the user may do.
+	// (user:api_token), or an API token alone as a Bearer one, for a realm token granting
+	// what was asked and the user may do.
 	IssueToken(context.Context, *IssueTokenRequest) (*IssueTokenResponse, error)
 	// GetJWKS returns the public keys realm tokens are signed with.
 	GetJWKS(context.Context, *GetJWKSRequest) (*JWKS, error)

@@ -713,7 +713,8 @@ type ListBuildsRequest struct {
 	Owner        string                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
 	Hostname     string                 `protobuf:"bytes,5,opt,name=hostname,proto3" json:"hostname,omitempty"`
 	SpackVersion string                 `protobuf:"bytes,6,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
-	// q matches spec name, version, full hash, hostname, compiler (name@version) or tag.
+	// q matches spec name, version, full hash, hostname, compiler (name@version), tag, or a CDash
+	// build's name or project.
 	Q         string `protobuf:"bytes,7,opt,name=q,proto3" json:"q,omitempty"`
 	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -725,8 +726,14 @@ type ListBuildsRequest struct {
 	OrderBy string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// version keeps the builds of specs of that version; compiler those built with that
 	// compiler (name@version): the build matrix's cells.
-	Version       string `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
-	Compiler      string `protobuf:"bytes,13,opt,name=compiler,proto3" json:"compiler,omitempty"`
+	Version  string `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
+	Compiler string `protobuf:"bytes,13,opt,name=compiler,proto3" json:"compiler,omitempty"`
+	// source keeps the builds reported one way: "ms1" (the Spack Monitor protocol), "cdash"
+	// or "junit".
+	Source string `protobuf:"bytes,40,opt,name=source,proto3" json:"source,omitempty"`
+	// project and site keep the builds of one CDash project or site.
+	Project       string `protobuf:"bytes,41,opt,name=project,proto3" json:"project,omitempty"`
+	Site          string `protobuf:"bytes,42,opt,name=site,proto3" json:"site,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -852,6 +859,27 @@ func (x *ListBuildsRequest) GetCompiler() string {
 	return ""
 }
 
+func (x *ListBuildsRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
 type ListBuildsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Builds        []*Build               `protobuf:"bytes,1,rep,name=builds,proto3" json:"builds,omitempty"`
@@ -964,7 +992,15 @@ type Build struct {
 	// name does not); 0 for a build owned by name alone.
 	OwnerId int64 `protobuf:"varint,11,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// events_capped is set when a phase kept only the first of its errors or warnings.
-	EventsCapped  bool `protobuf:"varint,12,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
+	EventsCapped bool `protobuf:"varint,12,opt,name=events_capped,json=eventsCapped,proto3" json:"events_capped,omitempty"`
+	// source is how the build was reported: "ms1", "cdash" or "junit".
+	Source string `protobuf:"bytes,40,opt,name=source,proto3" json:"source,omitempty"`
+	// cdash is set for a build reported through submit.php or a JUnit file.
+	Cdash *CDashBuild `protobuf:"bytes,41,opt,name=cdash,proto3" json:"cdash,omitempty"`
+	// The build's tests by status.
+	TestsPassed   int64 `protobuf:"varint,42,opt,name=tests_passed,json=testsPassed,proto3" json:"tests_passed,omitempty"`
+	TestsFailed   int64 `protobuf:"varint,43,opt,name=tests_failed,json=testsFailed,proto3" json:"tests_failed,omitempty"`
+	TestsNotrun   int64 `protobuf:"varint,44,opt,name=tests_notrun,json=testsNotrun,proto3" json:"tests_notrun,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1083,6 +1119,202 @@ func (x *Build) GetEventsCapped() bool {
 	return false
 }
 
+func (x *Build) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Build) GetCdash() *CDashBuild {
+	if x != nil {
+		return x.Cdash
+	}
+	return nil
+}
+
+func (x *Build) GetTestsPassed() int64 {
+	if x != nil {
+		return x.TestsPassed
+	}
+	return 0
+}
+
+func (x *Build) GetTestsFailed() int64 {
+	if x != nil {
+		return x.TestsFailed
+	}
+	return 0
+}
+
+func (x *Build) GetTestsNotrun() int64 {
+	if x != nil {
+		return x.TestsNotrun
+	}
+	return 0
+}
+
+// CDashBuild is what a CDash client said about a build.
+type CDashBuild struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Project   string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	Site      string                 `protobuf:"bytes,2,opt,name=site,proto3" json:"site,omitempty"`
+	BuildName string                 `protobuf:"bytes,3,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Stamp     string                 `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	// track is the group the stamp names (the part after its last '-').
+	Track           string `protobuf:"bytes,5,opt,name=track,proto3" json:"track,omitempty"`
+	Generator       string `protobuf:"bytes,6,opt,name=generator,proto3" json:"generator,omitempty"`
+	CompilerName    string `protobuf:"bytes,7,opt,name=compiler_name,json=compilerName,proto3" json:"compiler_name,omitempty"`
+	CompilerVersion string `protobuf:"bytes,8,opt,name=compiler_version,json=compilerVersion,proto3" json:"compiler_version,omitempty"`
+	OsName          string `protobuf:"bytes,9,opt,name=os_name,json=osName,proto3" json:"os_name,omitempty"`
+	OsRelease       string `protobuf:"bytes,10,opt,name=os_release,json=osRelease,proto3" json:"os_release,omitempty"`
+	OsVersion       string `protobuf:"bytes,11,opt,name=os_version,json=osVersion,proto3" json:"os_version,omitempty"`
+	OsPlatform      string `protobuf:"bytes,12,opt,name=os_platform,json=osPlatform,proto3" json:"os_platform,omitempty"`
+	// revision is the Update part's revision (for Spack, Spack's own commit).
+	Revision string `protobuf:"bytes,13,opt,name=revision,proto3" json:"revision,omitempty"`
+	// update_status is the Update part's error (for Spack, a concretization error).
+	UpdateStatus string `protobuf:"bytes,14,opt,name=update_status,json=updateStatus,proto3" json:"update_status,omitempty"`
+	// package is the Spack package the build is of, when it came from Spack.
+	Package       string `protobuf:"bytes,15,opt,name=package,proto3" json:"package,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CDashBuild) Reset() {
+	*x = CDashBuild{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CDashBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CDashBuild) ProtoMessage() {}
+
+func (x *CDashBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CDashBuild.ProtoReflect.Descriptor instead.
+func (*CDashBuild) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CDashBuild) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetTrack() string {
+	if x != nil {
+		return x.Track
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetGenerator() string {
+	if x != nil {
+		return x.Generator
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetCompilerName() string {
+	if x != nil {
+		return x.CompilerName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetCompilerVersion() string {
+	if x != nil {
+		return x.CompilerVersion
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsName() string {
+	if x != nil {
+		return x.OsName
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsRelease() string {
+	if x != nil {
+		return x.OsRelease
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsVersion() string {
+	if x != nil {
+		return x.OsVersion
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetOsPlatform() string {
+	if x != nil {
+		return x.OsPlatform
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetUpdateStatus() string {
+	if x != nil {
+		return x.UpdateStatus
+	}
+	return ""
+}
+
+func (x *CDashBuild) GetPackage() string {
+	if x != nil {
+		return x.Package
+	}
+	return ""
+}
+
 type BuildSpec struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	FullHash     string                 `protobuf:"bytes,1,opt,name=full_hash,json=fullHash,proto3" json:"full_hash,omitempty"`
@@ -1099,7 +1331,7 @@ type BuildSpec struct {
 
 func (x *BuildSpec) Reset() {
 	*x = BuildSpec{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1111,7 +1343,7 @@ func (x *BuildSpec) String() string {
 func (*BuildSpec) ProtoMessage() {}
 
 func (x *BuildSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[15]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1124,7 +1356,7 @@ func (x *BuildSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildSpec.ProtoReflect.Descriptor instead.
 func (*BuildSpec) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{15}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BuildSpec) GetFullHash() string {
@@ -1189,7 +1421,7 @@ type BuildEnvironment struct {
 
 func (x *BuildEnvironment) Reset() {
 	*x = BuildEnvironment{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1433,7 @@ func (x *BuildEnvironment) String() string {
 func (*BuildEnvironment) ProtoMessage() {}
 
 func (x *BuildEnvironment) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[16]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1446,7 @@ func (x *BuildEnvironment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildEnvironment.ProtoReflect.Descriptor instead.
 func (*BuildEnvironment) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{16}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BuildEnvironment) GetHostname() string {
@@ -1271,7 +1503,7 @@ type PhaseSummary struct {
 
 func (x *PhaseSummary) Reset() {
 	*x = PhaseSummary{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1515,7 @@ func (x *PhaseSummary) String() string {
 func (*PhaseSummary) ProtoMessage() {}
 
 func (x *PhaseSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[17]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1528,7 @@ func (x *PhaseSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseSummary.ProtoReflect.Descriptor instead.
 func (*PhaseSummary) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{17}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PhaseSummary) GetName() string {
@@ -1370,7 +1602,7 @@ type GetPhaseOutputRequest struct {
 
 func (x *GetPhaseOutputRequest) Reset() {
 	*x = GetPhaseOutputRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1614,7 @@ func (x *GetPhaseOutputRequest) String() string {
 func (*GetPhaseOutputRequest) ProtoMessage() {}
 
 func (x *GetPhaseOutputRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[18]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1627,7 @@ func (x *GetPhaseOutputRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPhaseOutputRequest.ProtoReflect.Descriptor instead.
 func (*GetPhaseOutputRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{18}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetPhaseOutputRequest) GetBuildId() int64 {
@@ -1446,7 +1678,7 @@ type PhaseOutput struct {
 
 func (x *PhaseOutput) Reset() {
 	*x = PhaseOutput{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1458,7 +1690,7 @@ func (x *PhaseOutput) String() string {
 func (*PhaseOutput) ProtoMessage() {}
 
 func (x *PhaseOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[19]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,7 +1703,7 @@ func (x *PhaseOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseOutput.ProtoReflect.Descriptor instead.
 func (*PhaseOutput) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{19}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PhaseOutput) GetData() []byte {
@@ -1510,7 +1742,7 @@ type ListBuildEventsRequest struct {
 
 func (x *ListBuildEventsRequest) Reset() {
 	*x = ListBuildEventsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1522,7 +1754,7 @@ func (x *ListBuildEventsRequest) String() string {
 func (*ListBuildEventsRequest) ProtoMessage() {}
 
 func (x *ListBuildEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[20]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1535,7 +1767,7 @@ func (x *ListBuildEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBuildEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListBuildEventsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{20}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListBuildEventsRequest) GetBuildId() int64 {
@@ -1580,7 +1812,7 @@ type ListBuildEventsResponse struct {
 
 func (x *ListBuildEventsResponse) Reset() {
 	*x = ListBuildEventsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1824,7 @@ func (x *ListBuildEventsResponse) String() string {
 func (*ListBuildEventsResponse) ProtoMessage() {}
 
 func (x *ListBuildEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[21]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1837,7 @@ func (x *ListBuildEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBuildEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListBuildEventsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{21}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListBuildEventsResponse) GetEvents() []*BuildEvent {
@@ -1630,24 +1862,26 @@ func (x *ListBuildEventsResponse) GetEventsCapped() bool {
 }
 
 type BuildEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Phase         string                 `protobuf:"bytes,1,opt,name=phase,proto3" json:"phase,omitempty"`
-	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	LineNo        int64                  `protobuf:"varint,3,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
-	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
-	SourceFile    string                 `protobuf:"bytes,5,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
-	SourceLine    int64                  `protobuf:"varint,6,opt,name=source_line,json=sourceLine,proto3" json:"source_line,omitempty"`
-	PreContext    string                 `protobuf:"bytes,7,opt,name=pre_context,json=preContext,proto3" json:"pre_context,omitempty"`
-	PostContext   string                 `protobuf:"bytes,8,opt,name=post_context,json=postContext,proto3" json:"post_context,omitempty"`
-	Start         int64                  `protobuf:"varint,9,opt,name=start,proto3" json:"start,omitempty"`
-	End           int64                  `protobuf:"varint,10,opt,name=end,proto3" json:"end,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Phase       string                 `protobuf:"bytes,1,opt,name=phase,proto3" json:"phase,omitempty"`
+	Kind        string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	LineNo      int64                  `protobuf:"varint,3,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
+	Text        string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	SourceFile  string                 `protobuf:"bytes,5,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
+	SourceLine  int64                  `protobuf:"varint,6,opt,name=source_line,json=sourceLine,proto3" json:"source_line,omitempty"`
+	PreContext  string                 `protobuf:"bytes,7,opt,name=pre_context,json=preContext,proto3" json:"pre_context,omitempty"`
+	PostContext string                 `protobuf:"bytes,8,opt,name=post_context,json=postContext,proto3" json:"post_context,omitempty"`
+	Start       int64                  `protobuf:"varint,9,opt,name=start,proto3" json:"start,omitempty"`
+	End         int64                  `protobuf:"varint,10,opt,name=end,proto3" json:"end,omitempty"`
+	// repeat_count is how many more times ctest saw the event (its RepeatCount); 0 otherwise.
+	RepeatCount   int64 `protobuf:"varint,40,opt,name=repeat_count,json=repeatCount,proto3" json:"repeat_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BuildEvent) Reset() {
 	*x = BuildEvent{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1893,7 @@ func (x *BuildEvent) String() string {
 func (*BuildEvent) ProtoMessage() {}
 
 func (x *BuildEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[22]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1906,7 @@ func (x *BuildEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildEvent.ProtoReflect.Descriptor instead.
 func (*BuildEvent) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{22}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BuildEvent) GetPhase() string {
@@ -1745,6 +1979,13 @@ func (x *BuildEvent) GetEnd() int64 {
 	return 0
 }
 
+func (x *BuildEvent) GetRepeatCount() int64 {
+	if x != nil {
+		return x.RepeatCount
+	}
+	return 0
+}
+
 type ListSpecsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1758,7 +1999,7 @@ type ListSpecsRequest struct {
 
 func (x *ListSpecsRequest) Reset() {
 	*x = ListSpecsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +2011,7 @@ func (x *ListSpecsRequest) String() string {
 func (*ListSpecsRequest) ProtoMessage() {}
 
 func (x *ListSpecsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[23]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +2024,7 @@ func (x *ListSpecsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsRequest.ProtoReflect.Descriptor instead.
 func (*ListSpecsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{23}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListSpecsRequest) GetName() string {
@@ -1831,7 +2072,7 @@ type ListSpecsResponse struct {
 
 func (x *ListSpecsResponse) Reset() {
 	*x = ListSpecsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1843,7 +2084,7 @@ func (x *ListSpecsResponse) String() string {
 func (*ListSpecsResponse) ProtoMessage() {}
 
 func (x *ListSpecsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[24]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1856,7 +2097,7 @@ func (x *ListSpecsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsResponse.ProtoReflect.Descriptor instead.
 func (*ListSpecsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{24}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListSpecsResponse) GetSpecs() []*Spec {
@@ -1883,7 +2124,7 @@ type GetSpecRequest struct {
 
 func (x *GetSpecRequest) Reset() {
 	*x = GetSpecRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2136,7 @@ func (x *GetSpecRequest) String() string {
 func (*GetSpecRequest) ProtoMessage() {}
 
 func (x *GetSpecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[25]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2149,7 @@ func (x *GetSpecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSpecRequest.ProtoReflect.Descriptor instead.
 func (*GetSpecRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{25}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetSpecRequest) GetFullHash() string {
@@ -1952,7 +2193,7 @@ type Spec struct {
 
 func (x *Spec) Reset() {
 	*x = Spec{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2205,7 @@ func (x *Spec) String() string {
 func (*Spec) ProtoMessage() {}
 
 func (x *Spec) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[26]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2218,7 @@ func (x *Spec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Spec.ProtoReflect.Descriptor instead.
 func (*Spec) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{26}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Spec) GetId() int64 {
@@ -2111,7 +2352,7 @@ type SpecLink struct {
 
 func (x *SpecLink) Reset() {
 	*x = SpecLink{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2364,7 @@ func (x *SpecLink) String() string {
 func (*SpecLink) ProtoMessage() {}
 
 func (x *SpecLink) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[27]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2377,7 @@ func (x *SpecLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecLink.ProtoReflect.Descriptor instead.
 func (*SpecLink) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{27}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SpecLink) GetName() string {
@@ -2178,7 +2419,7 @@ type ListSpecsByNameRequest struct {
 
 func (x *ListSpecsByNameRequest) Reset() {
 	*x = ListSpecsByNameRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2190,7 +2431,7 @@ func (x *ListSpecsByNameRequest) String() string {
 func (*ListSpecsByNameRequest) ProtoMessage() {}
 
 func (x *ListSpecsByNameRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[28]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2203,7 +2444,7 @@ func (x *ListSpecsByNameRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecsByNameRequest.ProtoReflect.Descriptor instead.
 func (*ListSpecsByNameRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{28}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListSpecsByNameRequest) GetName() string {
@@ -2237,7 +2478,7 @@ type SpecsByName struct {
 
 func (x *SpecsByName) Reset() {
 	*x = SpecsByName{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2490,7 @@ func (x *SpecsByName) String() string {
 func (*SpecsByName) ProtoMessage() {}
 
 func (x *SpecsByName) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[29]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2503,7 @@ func (x *SpecsByName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecsByName.ProtoReflect.Descriptor instead.
 func (*SpecsByName) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{29}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SpecsByName) GetSpecs() []*Spec {
@@ -2291,7 +2532,7 @@ type CountBuildsByDayRequest struct {
 
 func (x *CountBuildsByDayRequest) Reset() {
 	*x = CountBuildsByDayRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2544,7 @@ func (x *CountBuildsByDayRequest) String() string {
 func (*CountBuildsByDayRequest) ProtoMessage() {}
 
 func (x *CountBuildsByDayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[30]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2557,7 @@ func (x *CountBuildsByDayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountBuildsByDayRequest.ProtoReflect.Descriptor instead.
 func (*CountBuildsByDayRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{30}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CountBuildsByDayRequest) GetDays() int32 {
@@ -2343,7 +2584,7 @@ type BuildCountsByDay struct {
 
 func (x *BuildCountsByDay) Reset() {
 	*x = BuildCountsByDay{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2355,7 +2596,7 @@ func (x *BuildCountsByDay) String() string {
 func (*BuildCountsByDay) ProtoMessage() {}
 
 func (x *BuildCountsByDay) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[31]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2368,7 +2609,7 @@ func (x *BuildCountsByDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildCountsByDay.ProtoReflect.Descriptor instead.
 func (*BuildCountsByDay) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{31}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BuildCountsByDay) GetDays() []*DayCounts {
@@ -2392,7 +2633,7 @@ type DayCounts struct {
 
 func (x *DayCounts) Reset() {
 	*x = DayCounts{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2404,7 +2645,7 @@ func (x *DayCounts) String() string {
 func (*DayCounts) ProtoMessage() {}
 
 func (x *DayCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[32]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2417,7 +2658,7 @@ func (x *DayCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DayCounts.ProtoReflect.Descriptor instead.
 func (*DayCounts) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{32}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DayCounts) GetDay() string {
@@ -2467,7 +2708,7 @@ type ListSpecBuildsRequest struct {
 
 func (x *ListSpecBuildsRequest) Reset() {
 	*x = ListSpecBuildsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +2720,7 @@ func (x *ListSpecBuildsRequest) String() string {
 func (*ListSpecBuildsRequest) ProtoMessage() {}
 
 func (x *ListSpecBuildsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[33]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +2733,7 @@ func (x *ListSpecBuildsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecBuildsRequest.ProtoReflect.Descriptor instead.
 func (*ListSpecBuildsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{33}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListSpecBuildsRequest) GetFullHashes() []string {
@@ -2519,7 +2760,7 @@ type ListSpecBuildsResponse struct {
 
 func (x *ListSpecBuildsResponse) Reset() {
 	*x = ListSpecBuildsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2531,7 +2772,7 @@ func (x *ListSpecBuildsResponse) String() string {
 func (*ListSpecBuildsResponse) ProtoMessage() {}
 
 func (x *ListSpecBuildsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[34]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2544,7 +2785,7 @@ func (x *ListSpecBuildsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSpecBuildsResponse.ProtoReflect.Descriptor instead.
 func (*ListSpecBuildsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{34}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListSpecBuildsResponse) GetSpecs() []*SpecBuilds {
@@ -2564,7 +2805,7 @@ type SpecBuilds struct {
 
 func (x *SpecBuilds) Reset() {
 	*x = SpecBuilds{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2817,7 @@ func (x *SpecBuilds) String() string {
 func (*SpecBuilds) ProtoMessage() {}
 
 func (x *SpecBuilds) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[35]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2830,7 @@ func (x *SpecBuilds) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecBuilds.ProtoReflect.Descriptor instead.
 func (*SpecBuilds) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{35}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SpecBuilds) GetFullHash() string {
@@ -2616,7 +2857,7 @@ type BuildStatus struct {
 
 func (x *BuildStatus) Reset() {
 	*x = BuildStatus{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2628,7 +2869,7 @@ func (x *BuildStatus) String() string {
 func (*BuildStatus) ProtoMessage() {}
 
 func (x *BuildStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[36]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2641,7 +2882,7 @@ func (x *BuildStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildStatus.ProtoReflect.Descriptor instead.
 func (*BuildStatus) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{36}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BuildStatus) GetId() int64 {
@@ -2671,7 +2912,7 @@ type GetBuildMatrixRequest struct {
 
 func (x *GetBuildMatrixRequest) Reset() {
 	*x = GetBuildMatrixRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2924,7 @@ func (x *GetBuildMatrixRequest) String() string {
 func (*GetBuildMatrixRequest) ProtoMessage() {}
 
 func (x *GetBuildMatrixRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[37]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2937,7 @@ func (x *GetBuildMatrixRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBuildMatrixRequest.ProtoReflect.Descriptor instead.
 func (*GetBuildMatrixRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{37}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetBuildMatrixRequest) GetPackage() string {
@@ -2728,7 +2969,7 @@ type BuildMatrix struct {
 
 func (x *BuildMatrix) Reset() {
 	*x = BuildMatrix{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2740,7 +2981,7 @@ func (x *BuildMatrix) String() string {
 func (*BuildMatrix) ProtoMessage() {}
 
 func (x *BuildMatrix) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[38]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2753,7 +2994,7 @@ func (x *BuildMatrix) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildMatrix.ProtoReflect.Descriptor instead.
 func (*BuildMatrix) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{38}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BuildMatrix) GetVersions() []string {
@@ -2802,7 +3043,7 @@ type MatrixCell struct {
 
 func (x *MatrixCell) Reset() {
 	*x = MatrixCell{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +3055,7 @@ func (x *MatrixCell) String() string {
 func (*MatrixCell) ProtoMessage() {}
 
 func (x *MatrixCell) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[39]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2827,7 +3068,7 @@ func (x *MatrixCell) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatrixCell.ProtoReflect.Descriptor instead.
 func (*MatrixCell) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{39}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MatrixCell) GetVersion() string {
@@ -2893,7 +3134,7 @@ type GrepPhaseOutputRequest struct {
 
 func (x *GrepPhaseOutputRequest) Reset() {
 	*x = GrepPhaseOutputRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2905,7 +3146,7 @@ func (x *GrepPhaseOutputRequest) String() string {
 func (*GrepPhaseOutputRequest) ProtoMessage() {}
 
 func (x *GrepPhaseOutputRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[40]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2918,7 +3159,7 @@ func (x *GrepPhaseOutputRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrepPhaseOutputRequest.ProtoReflect.Descriptor instead.
 func (*GrepPhaseOutputRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{40}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GrepPhaseOutputRequest) GetBuildId() int64 {
@@ -2966,7 +3207,7 @@ type GrepPhaseOutputResponse struct {
 
 func (x *GrepPhaseOutputResponse) Reset() {
 	*x = GrepPhaseOutputResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2978,7 +3219,7 @@ func (x *GrepPhaseOutputResponse) String() string {
 func (*GrepPhaseOutputResponse) ProtoMessage() {}
 
 func (x *GrepPhaseOutputResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[41]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2991,7 +3232,7 @@ func (x *GrepPhaseOutputResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrepPhaseOutputResponse.ProtoReflect.Descriptor instead.
 func (*GrepPhaseOutputResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{41}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GrepPhaseOutputResponse) GetLines() []*LogLine {
@@ -3020,7 +3261,7 @@ type LogLine struct {
 
 func (x *LogLine) Reset() {
 	*x = LogLine{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3032,7 +3273,7 @@ func (x *LogLine) String() string {
 func (*LogLine) ProtoMessage() {}
 
 func (x *LogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[42]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3045,7 +3286,7 @@ func (x *LogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
 func (*LogLine) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{42}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LogLine) GetLineNo() int64 {
@@ -3075,7 +3316,7 @@ type DiffSpecsRequest struct {
 
 func (x *DiffSpecsRequest) Reset() {
 	*x = DiffSpecsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3087,7 +3328,7 @@ func (x *DiffSpecsRequest) String() string {
 func (*DiffSpecsRequest) ProtoMessage() {}
 
 func (x *DiffSpecsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[43]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3100,7 +3341,7 @@ func (x *DiffSpecsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffSpecsRequest.ProtoReflect.Descriptor instead.
 func (*DiffSpecsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{43}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DiffSpecsRequest) GetA() string {
@@ -3146,7 +3387,7 @@ type SpecDiff struct {
 
 func (x *SpecDiff) Reset() {
 	*x = SpecDiff{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3158,7 +3399,7 @@ func (x *SpecDiff) String() string {
 func (*SpecDiff) ProtoMessage() {}
 
 func (x *SpecDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[44]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3171,7 +3412,7 @@ func (x *SpecDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecDiff.ProtoReflect.Descriptor instead.
 func (*SpecDiff) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{44}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SpecDiff) GetA() *Spec {
@@ -3221,7 +3462,7 @@ type FieldChange struct {
 
 func (x *FieldChange) Reset() {
 	*x = FieldChange{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3233,7 +3474,7 @@ func (x *FieldChange) String() string {
 func (*FieldChange) ProtoMessage() {}
 
 func (x *FieldChange) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[45]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3246,7 +3487,7 @@ func (x *FieldChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldChange.ProtoReflect.Descriptor instead.
 func (*FieldChange) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{45}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FieldChange) GetName() string {
@@ -3283,7 +3524,7 @@ type DependencyChange struct {
 
 func (x *DependencyChange) Reset() {
 	*x = DependencyChange{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3536,7 @@ func (x *DependencyChange) String() string {
 func (*DependencyChange) ProtoMessage() {}
 
 func (x *DependencyChange) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[46]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3549,7 @@ func (x *DependencyChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DependencyChange.ProtoReflect.Descriptor instead.
 func (*DependencyChange) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{46}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DependencyChange) GetName() string {
@@ -3347,7 +3588,7 @@ type TombstoneOwnBuildsRequest struct {
 
 func (x *TombstoneOwnBuildsRequest) Reset() {
 	*x = TombstoneOwnBuildsRequest{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3359,7 +3600,7 @@ func (x *TombstoneOwnBuildsRequest) String() string {
 func (*TombstoneOwnBuildsRequest) ProtoMessage() {}
 
 func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[47]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3372,7 +3613,7 @@ func (x *TombstoneOwnBuildsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TombstoneOwnBuildsRequest.ProtoReflect.Descriptor instead.
 func (*TombstoneOwnBuildsRequest) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{47}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{48}
 }
 
 type TombstoneOwnBuildsResponse struct {
@@ -3386,7 +3627,7 @@ type TombstoneOwnBuildsResponse struct {
 
 func (x *TombstoneOwnBuildsResponse) Reset() {
 	*x = TombstoneOwnBuildsResponse{}
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3398,7 +3639,7 @@ func (x *TombstoneOwnBuildsResponse) String() string {
 func (*TombstoneOwnBuildsResponse) ProtoMessage() {}
 
 func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[48]
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3411,7 +3652,7 @@ func (x *TombstoneOwnBuildsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TombstoneOwnBuildsResponse.ProtoReflect.Descriptor instead.
 func (*TombstoneOwnBuildsResponse) Descriptor() ([]byte, []int) {
-	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{48}
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TombstoneOwnBuildsResponse) GetOwner() string {
@@ -3424,6 +3665,1150 @@ func (x *TombstoneOwnBuildsResponse) GetOwner() string {
 func (x *TombstoneOwnBuildsResponse) GetBuilds() int64 {
 	if x != nil {
 		return x.Builds
+	}
+	return 0
+}
+
+type SubmitCDashPartRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Project string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	// build_name, site and stamp come from the query; when empty, from the part.
+	BuildName string `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Site      string `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	Stamp     string `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	// file_name is ctest's FileName parameter, "" from Spack.
+	FileName string `protobuf:"bytes,5,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// md5, when set, is the hex MD5 the client computed of part.
+	Md5 string `protobuf:"bytes,6,opt,name=md5,proto3" json:"md5,omitempty"`
+	// part is the XML file exactly as sent.
+	Part          []byte `protobuf:"bytes,7,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitCDashPartRequest) Reset() {
+	*x = SubmitCDashPartRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitCDashPartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitCDashPartRequest) ProtoMessage() {}
+
+func (x *SubmitCDashPartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitCDashPartRequest.ProtoReflect.Descriptor instead.
+func (*SubmitCDashPartRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SubmitCDashPartRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartRequest) GetPart() []byte {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+type SubmitCDashPartResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// md5 is the hex MD5 of the part received.
+	Md5 string `protobuf:"bytes,2,opt,name=md5,proto3" json:"md5,omitempty"`
+	// kind names the part: Update, Configure, Build, Test, Notes, Upload or Done.
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	BuildCreated  bool   `protobuf:"varint,4,opt,name=build_created,json=buildCreated,proto3" json:"build_created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitCDashPartResponse) Reset() {
+	*x = SubmitCDashPartResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitCDashPartResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitCDashPartResponse) ProtoMessage() {}
+
+func (x *SubmitCDashPartResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitCDashPartResponse.ProtoReflect.Descriptor instead.
+func (*SubmitCDashPartResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *SubmitCDashPartResponse) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *SubmitCDashPartResponse) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartResponse) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SubmitCDashPartResponse) GetBuildCreated() bool {
+	if x != nil {
+		return x.BuildCreated
+	}
+	return false
+}
+
+type OpenCDashBuildRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	BuildName     string                 `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Site          string                 `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	Stamp         string                 `protobuf:"bytes,4,opt,name=stamp,proto3" json:"stamp,omitempty"`
+	Track         string                 `protobuf:"bytes,5,opt,name=track,proto3" json:"track,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenCDashBuildRequest) Reset() {
+	*x = OpenCDashBuildRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenCDashBuildRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenCDashBuildRequest) ProtoMessage() {}
+
+func (x *OpenCDashBuildRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenCDashBuildRequest.ProtoReflect.Descriptor instead.
+func (*OpenCDashBuildRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *OpenCDashBuildRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetStamp() string {
+	if x != nil {
+		return x.Stamp
+	}
+	return ""
+}
+
+func (x *OpenCDashBuildRequest) GetTrack() string {
+	if x != nil {
+		return x.Track
+	}
+	return ""
+}
+
+type OpenCDashBuildResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	BuildCreated  bool                   `protobuf:"varint,2,opt,name=build_created,json=buildCreated,proto3" json:"build_created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenCDashBuildResponse) Reset() {
+	*x = OpenCDashBuildResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenCDashBuildResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenCDashBuildResponse) ProtoMessage() {}
+
+func (x *OpenCDashBuildResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenCDashBuildResponse.ProtoReflect.Descriptor instead.
+func (*OpenCDashBuildResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *OpenCDashBuildResponse) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *OpenCDashBuildResponse) GetBuildCreated() bool {
+	if x != nil {
+		return x.BuildCreated
+	}
+	return false
+}
+
+type AttachCDashFileRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// type is ctest's upload type (for example "Notes"); file_name the file's base name.
+	Type     string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// md5, when set, is the hex MD5 of content.
+	Md5           string `protobuf:"bytes,4,opt,name=md5,proto3" json:"md5,omitempty"`
+	Content       []byte `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachCDashFileRequest) Reset() {
+	*x = AttachCDashFileRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachCDashFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachCDashFileRequest) ProtoMessage() {}
+
+func (x *AttachCDashFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachCDashFileRequest.ProtoReflect.Descriptor instead.
+func (*AttachCDashFileRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *AttachCDashFileRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *AttachCDashFileRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *AttachCDashFileRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type AttachCDashFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AttachmentId  int64                  `protobuf:"varint,1,opt,name=attachment_id,json=attachmentId,proto3" json:"attachment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachCDashFileResponse) Reset() {
+	*x = AttachCDashFileResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachCDashFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachCDashFileResponse) ProtoMessage() {}
+
+func (x *AttachCDashFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachCDashFileResponse.ProtoReflect.Descriptor instead.
+func (*AttachCDashFileResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *AttachCDashFileResponse) GetAttachmentId() int64 {
+	if x != nil {
+		return x.AttachmentId
+	}
+	return 0
+}
+
+type ListBuildTestsRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BuildId int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	// status keeps the tests of one status: "passed", "failed" or "notrun".
+	Status        string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildTestsRequest) Reset() {
+	*x = ListBuildTestsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildTestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildTestsRequest) ProtoMessage() {}
+
+func (x *ListBuildTestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildTestsRequest.ProtoReflect.Descriptor instead.
+func (*ListBuildTestsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListBuildTestsRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *ListBuildTestsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type ListBuildTestsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tests         []*BuildTest           `protobuf:"bytes,1,rep,name=tests,proto3" json:"tests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildTestsResponse) Reset() {
+	*x = ListBuildTestsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildTestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildTestsResponse) ProtoMessage() {}
+
+func (x *ListBuildTestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildTestsResponse.ProtoReflect.Descriptor instead.
+func (*ListBuildTestsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ListBuildTestsResponse) GetTests() []*BuildTest {
+	if x != nil {
+		return x.Tests
+	}
+	return nil
+}
+
+type BuildTest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Path     string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	FullName string                 `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	Command  string                 `protobuf:"bytes,4,opt,name=command,proto3" json:"command,omitempty"`
+	// status is "passed", "failed" or "notrun".
+	Status          string  `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	DurationSeconds float64 `protobuf:"fixed64,6,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// exit_code is ctest's word for how the test ended ("Failed"); exit_value its exit status.
+	ExitCode         string             `protobuf:"bytes,7,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	ExitValue        string             `protobuf:"bytes,8,opt,name=exit_value,json=exitValue,proto3" json:"exit_value,omitempty"`
+	CompletionStatus string             `protobuf:"bytes,9,opt,name=completion_status,json=completionStatus,proto3" json:"completion_status,omitempty"`
+	Measurements     []*TestMeasurement `protobuf:"bytes,10,rep,name=measurements,proto3" json:"measurements,omitempty"`
+	// output is the test's output (decoded when ctest compressed it), cut at 64 KiB;
+	// output_bytes is its whole size.
+	Output          string `protobuf:"bytes,11,opt,name=output,proto3" json:"output,omitempty"`
+	OutputBytes     int64  `protobuf:"varint,12,opt,name=output_bytes,json=outputBytes,proto3" json:"output_bytes,omitempty"`
+	OutputTruncated bool   `protobuf:"varint,13,opt,name=output_truncated,json=outputTruncated,proto3" json:"output_truncated,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *BuildTest) Reset() {
+	*x = BuildTest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildTest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildTest) ProtoMessage() {}
+
+func (x *BuildTest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildTest.ProtoReflect.Descriptor instead.
+func (*BuildTest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *BuildTest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BuildTest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *BuildTest) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *BuildTest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *BuildTest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *BuildTest) GetDurationSeconds() float64 {
+	if x != nil {
+		return x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *BuildTest) GetExitCode() string {
+	if x != nil {
+		return x.ExitCode
+	}
+	return ""
+}
+
+func (x *BuildTest) GetExitValue() string {
+	if x != nil {
+		return x.ExitValue
+	}
+	return ""
+}
+
+func (x *BuildTest) GetCompletionStatus() string {
+	if x != nil {
+		return x.CompletionStatus
+	}
+	return ""
+}
+
+func (x *BuildTest) GetMeasurements() []*TestMeasurement {
+	if x != nil {
+		return x.Measurements
+	}
+	return nil
+}
+
+func (x *BuildTest) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *BuildTest) GetOutputBytes() int64 {
+	if x != nil {
+		return x.OutputBytes
+	}
+	return 0
+}
+
+func (x *BuildTest) GetOutputTruncated() bool {
+	if x != nil {
+		return x.OutputTruncated
+	}
+	return false
+}
+
+type TestMeasurement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestMeasurement) Reset() {
+	*x = TestMeasurement{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestMeasurement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestMeasurement) ProtoMessage() {}
+
+func (x *TestMeasurement) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestMeasurement.ProtoReflect.Descriptor instead.
+func (*TestMeasurement) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *TestMeasurement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TestMeasurement) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TestMeasurement) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type ListBuildAttachmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildAttachmentsRequest) Reset() {
+	*x = ListBuildAttachmentsRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildAttachmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildAttachmentsRequest) ProtoMessage() {}
+
+func (x *ListBuildAttachmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildAttachmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListBuildAttachmentsRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListBuildAttachmentsRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+type ListBuildAttachmentsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attachments   []*BuildAttachment     `protobuf:"bytes,1,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBuildAttachmentsResponse) Reset() {
+	*x = ListBuildAttachmentsResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBuildAttachmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBuildAttachmentsResponse) ProtoMessage() {}
+
+func (x *ListBuildAttachmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBuildAttachmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListBuildAttachmentsResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListBuildAttachmentsResponse) GetAttachments() []*BuildAttachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+// BuildAttachment is a notes file or an uploaded file of a build.
+type BuildAttachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// kind is "note" or "file".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Size int64  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	// content is set only by GetBuildAttachment.
+	Content       []byte                 `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildAttachment) Reset() {
+	*x = BuildAttachment{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildAttachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildAttachment) ProtoMessage() {}
+
+func (x *BuildAttachment) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildAttachment.ProtoReflect.Descriptor instead.
+func (*BuildAttachment) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *BuildAttachment) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *BuildAttachment) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *BuildAttachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BuildAttachment) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BuildAttachment) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *BuildAttachment) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type GetBuildAttachmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BuildId       int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	Id            int64                  `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBuildAttachmentRequest) Reset() {
+	*x = GetBuildAttachmentRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBuildAttachmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBuildAttachmentRequest) ProtoMessage() {}
+
+func (x *GetBuildAttachmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBuildAttachmentRequest.ProtoReflect.Descriptor instead.
+func (*GetBuildAttachmentRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *GetBuildAttachmentRequest) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *GetBuildAttachmentRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type SubmitJUnitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// report is the JUnit XML file as written.
+	Report []byte `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// project, site and build_name name the builds; empty values are taken from the report
+	// (Spack: each package's name; otherwise the test suites' name, else file_name).
+	Project       string `protobuf:"bytes,2,opt,name=project,proto3" json:"project,omitempty"`
+	Site          string `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	BuildName     string `protobuf:"bytes,4,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	FileName      string `protobuf:"bytes,5,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitJUnitRequest) Reset() {
+	*x = SubmitJUnitRequest{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitJUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitJUnitRequest) ProtoMessage() {}
+
+func (x *SubmitJUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitJUnitRequest.ProtoReflect.Descriptor instead.
+func (*SubmitJUnitRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *SubmitJUnitRequest) GetReport() []byte {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *SubmitJUnitRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *SubmitJUnitRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+type SubmitJUnitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Builds        []*JUnitBuild          `protobuf:"bytes,1,rep,name=builds,proto3" json:"builds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitJUnitResponse) Reset() {
+	*x = SubmitJUnitResponse{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitJUnitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitJUnitResponse) ProtoMessage() {}
+
+func (x *SubmitJUnitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitJUnitResponse.ProtoReflect.Descriptor instead.
+func (*SubmitJUnitResponse) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *SubmitJUnitResponse) GetBuilds() []*JUnitBuild {
+	if x != nil {
+		return x.Builds
+	}
+	return nil
+}
+
+type JUnitBuild struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	BuildId   int64                  `protobuf:"varint,1,opt,name=build_id,json=buildId,proto3" json:"build_id,omitempty"`
+	BuildName string                 `protobuf:"bytes,2,opt,name=build_name,json=buildName,proto3" json:"build_name,omitempty"`
+	Status    string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// spec_full_hash is the stored spec the build was linked to, "" when none was known.
+	SpecFullHash  string `protobuf:"bytes,4,opt,name=spec_full_hash,json=specFullHash,proto3" json:"spec_full_hash,omitempty"`
+	Tests         int64  `protobuf:"varint,5,opt,name=tests,proto3" json:"tests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JUnitBuild) Reset() {
+	*x = JUnitBuild{}
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JUnitBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JUnitBuild) ProtoMessage() {}
+
+func (x *JUnitBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_ingest_v1_ingest_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JUnitBuild.ProtoReflect.Descriptor instead.
+func (*JUnitBuild) Descriptor() ([]byte, []int) {
+	return file_spackmon_ingest_v1_ingest_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *JUnitBuild) GetBuildId() int64 {
+	if x != nil {
+		return x.BuildId
+	}
+	return 0
+}
+
+func (x *JUnitBuild) GetBuildName() string {
+	if x != nil {
+		return x.BuildName
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetSpecFullHash() string {
+	if x != nil {
+		return x.SpecFullHash
+	}
+	return ""
+}
+
+func (x *JUnitBuild) GetTests() int64 {
+	if x != nil {
+		return x.Tests
 	}
 	return 0
 }
@@ -3487,7 +4872,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xe5\x02\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xab\x03\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -3503,12 +4888,15 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	" \x01(\x03R\x06specId\x12\x19\n" +
 	"\border_by\x18\v \x01(\tR\aorderBy\x12\x18\n" +
 	"\aversion\x18\f \x01(\tR\aversion\x12\x1a\n" +
-	"\bcompiler\x18\r \x01(\tR\bcompiler\"o\n" +
+	"\bcompiler\x18\r \x01(\tR\bcompiler\x12\x16\n" +
+	"\x06source\x18( \x01(\tR\x06source\x12\x18\n" +
+	"\aproject\x18) \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18* \x01(\tR\x04site\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
 	"\x0fGetBuildRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\x81\x04\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\xb8\x05\n" +
 	"\x05Build\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x121\n" +
@@ -3525,7 +4913,34 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12\x19\n" +
 	"\bowner_id\x18\v \x01(\x03R\aownerId\x12#\n" +
-	"\revents_capped\x18\f \x01(\bR\feventsCapped\"\xbf\x01\n" +
+	"\revents_capped\x18\f \x01(\bR\feventsCapped\x12\x16\n" +
+	"\x06source\x18( \x01(\tR\x06source\x124\n" +
+	"\x05cdash\x18) \x01(\v2\x1e.spackmon.ingest.v1.CDashBuildR\x05cdash\x12!\n" +
+	"\ftests_passed\x18* \x01(\x03R\vtestsPassed\x12!\n" +
+	"\ftests_failed\x18+ \x01(\x03R\vtestsFailed\x12!\n" +
+	"\ftests_notrun\x18, \x01(\x03R\vtestsNotrun\"\xc6\x03\n" +
+	"\n" +
+	"CDashBuild\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18\x02 \x01(\tR\x04site\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x03 \x01(\tR\tbuildName\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x14\n" +
+	"\x05track\x18\x05 \x01(\tR\x05track\x12\x1c\n" +
+	"\tgenerator\x18\x06 \x01(\tR\tgenerator\x12#\n" +
+	"\rcompiler_name\x18\a \x01(\tR\fcompilerName\x12)\n" +
+	"\x10compiler_version\x18\b \x01(\tR\x0fcompilerVersion\x12\x17\n" +
+	"\aos_name\x18\t \x01(\tR\x06osName\x12\x1d\n" +
+	"\n" +
+	"os_release\x18\n" +
+	" \x01(\tR\tosRelease\x12\x1d\n" +
+	"\n" +
+	"os_version\x18\v \x01(\tR\tosVersion\x12\x1f\n" +
+	"\vos_platform\x18\f \x01(\tR\n" +
+	"osPlatform\x12\x1a\n" +
+	"\brevision\x18\r \x01(\tR\brevision\x12#\n" +
+	"\rupdate_status\x18\x0e \x01(\tR\fupdateStatus\x12\x18\n" +
+	"\apackage\x18\x0f \x01(\tR\apackage\"\xbf\x01\n" +
 	"\tBuildSpec\x12\x1b\n" +
 	"\tfull_hash\x18\x01 \x01(\tR\bfullHash\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -3571,7 +4986,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x17ListBuildEventsResponse\x126\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.BuildEventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12#\n" +
-	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\x91\x02\n" +
+	"\revents_capped\x18\x03 \x01(\bR\feventsCapped\"\xb4\x02\n" +
 	"\n" +
 	"BuildEvent\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x12\n" +
@@ -3587,7 +5002,8 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\fpost_context\x18\b \x01(\tR\vpostContext\x12\x14\n" +
 	"\x05start\x18\t \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\n" +
-	" \x01(\x03R\x03end\"\xa1\x01\n" +
+	" \x01(\x03R\x03end\x12!\n" +
+	"\frepeat_count\x18( \x01(\x03R\vrepeatCount\"\xa1\x01\n" +
 	"\x10ListSpecsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
@@ -3716,7 +5132,96 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x19TombstoneOwnBuildsRequest\"J\n" +
 	"\x1aTombstoneOwnBuildsResponse\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
-	"\x06builds\x18\x02 \x01(\x03R\x06builds2\xe2\f\n" +
+	"\x06builds\x18\x02 \x01(\x03R\x06builds\"\xbe\x01\n" +
+	"\x16SubmitCDashPartRequest\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x1b\n" +
+	"\tfile_name\x18\x05 \x01(\tR\bfileName\x12\x10\n" +
+	"\x03md5\x18\x06 \x01(\tR\x03md5\x12\x12\n" +
+	"\x04part\x18\a \x01(\fR\x04part\"\x7f\n" +
+	"\x17SubmitCDashPartResponse\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x10\n" +
+	"\x03md5\x18\x02 \x01(\tR\x03md5\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12#\n" +
+	"\rbuild_created\x18\x04 \x01(\bR\fbuildCreated\"\x90\x01\n" +
+	"\x15OpenCDashBuildRequest\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x14\n" +
+	"\x05stamp\x18\x04 \x01(\tR\x05stamp\x12\x14\n" +
+	"\x05track\x18\x05 \x01(\tR\x05track\"X\n" +
+	"\x16OpenCDashBuildResponse\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12#\n" +
+	"\rbuild_created\x18\x02 \x01(\bR\fbuildCreated\"\x90\x01\n" +
+	"\x16AttachCDashFileRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1b\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x10\n" +
+	"\x03md5\x18\x04 \x01(\tR\x03md5\x12\x18\n" +
+	"\acontent\x18\x05 \x01(\fR\acontent\">\n" +
+	"\x17AttachCDashFileResponse\x12#\n" +
+	"\rattachment_id\x18\x01 \x01(\x03R\fattachmentId\"J\n" +
+	"\x15ListBuildTestsRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\"M\n" +
+	"\x16ListBuildTestsResponse\x123\n" +
+	"\x05tests\x18\x01 \x03(\v2\x1d.spackmon.ingest.v1.BuildTestR\x05tests\"\xc5\x03\n" +
+	"\tBuildTest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1b\n" +
+	"\tfull_name\x18\x03 \x01(\tR\bfullName\x12\x18\n" +
+	"\acommand\x18\x04 \x01(\tR\acommand\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12)\n" +
+	"\x10duration_seconds\x18\x06 \x01(\x01R\x0fdurationSeconds\x12\x1b\n" +
+	"\texit_code\x18\a \x01(\tR\bexitCode\x12\x1d\n" +
+	"\n" +
+	"exit_value\x18\b \x01(\tR\texitValue\x12+\n" +
+	"\x11completion_status\x18\t \x01(\tR\x10completionStatus\x12G\n" +
+	"\fmeasurements\x18\n" +
+	" \x03(\v2#.spackmon.ingest.v1.TestMeasurementR\fmeasurements\x12\x16\n" +
+	"\x06output\x18\v \x01(\tR\x06output\x12!\n" +
+	"\foutput_bytes\x18\f \x01(\x03R\voutputBytes\x12)\n" +
+	"\x10output_truncated\x18\r \x01(\bR\x0foutputTruncated\"O\n" +
+	"\x0fTestMeasurement\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"8\n" +
+	"\x1bListBuildAttachmentsRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\"e\n" +
+	"\x1cListBuildAttachmentsResponse\x12E\n" +
+	"\vattachments\x18\x01 \x03(\v2#.spackmon.ingest.v1.BuildAttachmentR\vattachments\"\xb2\x01\n" +
+	"\x0fBuildAttachment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x18\n" +
+	"\acontent\x18\x05 \x01(\fR\acontent\x129\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"F\n" +
+	"\x19GetBuildAttachmentRequest\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\x03R\x02id\"\x96\x01\n" +
+	"\x12SubmitJUnitRequest\x12\x16\n" +
+	"\x06report\x18\x01 \x01(\fR\x06report\x12\x18\n" +
+	"\aproject\x18\x02 \x01(\tR\aproject\x12\x12\n" +
+	"\x04site\x18\x03 \x01(\tR\x04site\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x04 \x01(\tR\tbuildName\x12\x1b\n" +
+	"\tfile_name\x18\x05 \x01(\tR\bfileName\"M\n" +
+	"\x13SubmitJUnitResponse\x126\n" +
+	"\x06builds\x18\x01 \x03(\v2\x1e.spackmon.ingest.v1.JUnitBuildR\x06builds\"\x9a\x01\n" +
+	"\n" +
+	"JUnitBuild\x12\x19\n" +
+	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x1d\n" +
+	"\n" +
+	"build_name\x18\x02 \x01(\tR\tbuildName\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12$\n" +
+	"\x0espec_full_hash\x18\x04 \x01(\tR\fspecFullHash\x12\x14\n" +
+	"\x05tests\x18\x05 \x01(\x03R\x05tests2\xd1\x12\n" +
 	"\rIngestService\x12R\n" +
 	"\aNewSpec\x12\".spackmon.ingest.v1.NewSpecRequest\x1a#.spackmon.ingest.v1.NewSpecResponse\x12U\n" +
 	"\bNewBuild\x12#.spackmon.ingest.v1.NewBuildRequest\x1a$.spackmon.ingest.v1.NewBuildResponse\x12p\n" +
@@ -3735,7 +5240,14 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x0eGetBuildMatrix\x12).spackmon.ingest.v1.GetBuildMatrixRequest\x1a\x1f.spackmon.ingest.v1.BuildMatrix\x12j\n" +
 	"\x0fGrepPhaseOutput\x12*.spackmon.ingest.v1.GrepPhaseOutputRequest\x1a+.spackmon.ingest.v1.GrepPhaseOutputResponse\x12O\n" +
 	"\tDiffSpecs\x12$.spackmon.ingest.v1.DiffSpecsRequest\x1a\x1c.spackmon.ingest.v1.SpecDiff\x12s\n" +
-	"\x12TombstoneOwnBuilds\x12-.spackmon.ingest.v1.TombstoneOwnBuildsRequest\x1a..spackmon.ingest.v1.TombstoneOwnBuildsResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\x12TombstoneOwnBuilds\x12-.spackmon.ingest.v1.TombstoneOwnBuildsRequest\x1a..spackmon.ingest.v1.TombstoneOwnBuildsResponse\x12j\n" +
+	"\x0fSubmitCDashPart\x12*.spackmon.ingest.v1.SubmitCDashPartRequest\x1a+.spackmon.ingest.v1.SubmitCDashPartResponse\x12g\n" +
+	"\x0eOpenCDashBuild\x12).spackmon.ingest.v1.OpenCDashBuildRequest\x1a*.spackmon.ingest.v1.OpenCDashBuildResponse\x12j\n" +
+	"\x0fAttachCDashFile\x12*.spackmon.ingest.v1.AttachCDashFileRequest\x1a+.spackmon.ingest.v1.AttachCDashFileResponse\x12g\n" +
+	"\x0eListBuildTests\x12).spackmon.ingest.v1.ListBuildTestsRequest\x1a*.spackmon.ingest.v1.ListBuildTestsResponse\x12y\n" +
+	"\x14ListBuildAttachments\x12/.spackmon.ingest.v1.ListBuildAttachmentsRequest\x1a0.spackmon.ingest.v1.ListBuildAttachmentsResponse\x12h\n" +
+	"\x12GetBuildAttachment\x12-.spackmon.ingest.v1.GetBuildAttachmentRequest\x1a#.spackmon.ingest.v1.BuildAttachment\x12^\n" +
+	"\vSubmitJUnit\x12&.spackmon.ingest.v1.SubmitJUnitRequest\x1a'.spackmon.ingest.v1.SubmitJUnitResponseB@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_ingest_proto_rawDescOnce sync.Once
@@ -3749,130 +5261,168 @@ func file_spackmon_ingest_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_spackmon_ingest_v1_ingest_proto_rawDescData
 }
 
-var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_spackmon_ingest_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_spackmon_ingest_v1_ingest_proto_goTypes = []any{
-	(*NewSpecRequest)(nil),             // 0: spackmon.ingest.v1.NewSpecRequest
-	(*NewSpecResponse)(nil),            // 1: spackmon.ingest.v1.NewSpecResponse
-	(*SpecSummary)(nil),                // 2: spackmon.ingest.v1.SpecSummary
-	(*NewBuildRequest)(nil),            // 3: spackmon.ingest.v1.NewBuildRequest
-	(*NewBuildResponse)(nil),           // 4: spackmon.ingest.v1.NewBuildResponse
-	(*BuildRef)(nil),                   // 5: spackmon.ingest.v1.BuildRef
-	(*UpdateBuildStatusRequest)(nil),   // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
-	(*UpdateBuildStatusResponse)(nil),  // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
-	(*UpdatePhaseRequest)(nil),         // 8: spackmon.ingest.v1.UpdatePhaseRequest
-	(*UpdatePhaseResponse)(nil),        // 9: spackmon.ingest.v1.UpdatePhaseResponse
-	(*BuildPhase)(nil),                 // 10: spackmon.ingest.v1.BuildPhase
-	(*ListBuildsRequest)(nil),          // 11: spackmon.ingest.v1.ListBuildsRequest
-	(*ListBuildsResponse)(nil),         // 12: spackmon.ingest.v1.ListBuildsResponse
-	(*GetBuildRequest)(nil),            // 13: spackmon.ingest.v1.GetBuildRequest
-	(*Build)(nil),                      // 14: spackmon.ingest.v1.Build
-	(*BuildSpec)(nil),                  // 15: spackmon.ingest.v1.BuildSpec
-	(*BuildEnvironment)(nil),           // 16: spackmon.ingest.v1.BuildEnvironment
-	(*PhaseSummary)(nil),               // 17: spackmon.ingest.v1.PhaseSummary
-	(*GetPhaseOutputRequest)(nil),      // 18: spackmon.ingest.v1.GetPhaseOutputRequest
-	(*PhaseOutput)(nil),                // 19: spackmon.ingest.v1.PhaseOutput
-	(*ListBuildEventsRequest)(nil),     // 20: spackmon.ingest.v1.ListBuildEventsRequest
-	(*ListBuildEventsResponse)(nil),    // 21: spackmon.ingest.v1.ListBuildEventsResponse
-	(*BuildEvent)(nil),                 // 22: spackmon.ingest.v1.BuildEvent
-	(*ListSpecsRequest)(nil),           // 23: spackmon.ingest.v1.ListSpecsRequest
-	(*ListSpecsResponse)(nil),          // 24: spackmon.ingest.v1.ListSpecsResponse
-	(*GetSpecRequest)(nil),             // 25: spackmon.ingest.v1.GetSpecRequest
-	(*Spec)(nil),                       // 26: spackmon.ingest.v1.Spec
-	(*SpecLink)(nil),                   // 27: spackmon.ingest.v1.SpecLink
-	(*ListSpecsByNameRequest)(nil),     // 28: spackmon.ingest.v1.ListSpecsByNameRequest
-	(*SpecsByName)(nil),                // 29: spackmon.ingest.v1.SpecsByName
-	(*CountBuildsByDayRequest)(nil),    // 30: spackmon.ingest.v1.CountBuildsByDayRequest
-	(*BuildCountsByDay)(nil),           // 31: spackmon.ingest.v1.BuildCountsByDay
-	(*DayCounts)(nil),                  // 32: spackmon.ingest.v1.DayCounts
-	(*ListSpecBuildsRequest)(nil),      // 33: spackmon.ingest.v1.ListSpecBuildsRequest
-	(*ListSpecBuildsResponse)(nil),     // 34: spackmon.ingest.v1.ListSpecBuildsResponse
-	(*SpecBuilds)(nil),                 // 35: spackmon.ingest.v1.SpecBuilds
-	(*BuildStatus)(nil),                // 36: spackmon.ingest.v1.BuildStatus
-	(*GetBuildMatrixRequest)(nil),      // 37: spackmon.ingest.v1.GetBuildMatrixRequest
-	(*BuildMatrix)(nil),                // 38: spackmon.ingest.v1.BuildMatrix
-	(*MatrixCell)(nil),                 // 39: spackmon.ingest.v1.MatrixCell
-	(*GrepPhaseOutputRequest)(nil),     // 40: spackmon.ingest.v1.GrepPhaseOutputRequest
-	(*GrepPhaseOutputResponse)(nil),    // 41: spackmon.ingest.v1.GrepPhaseOutputResponse
-	(*LogLine)(nil),                    // 42: spackmon.ingest.v1.LogLine
-	(*DiffSpecsRequest)(nil),           // 43: spackmon.ingest.v1.DiffSpecsRequest
-	(*SpecDiff)(nil),                   // 44: spackmon.ingest.v1.SpecDiff
-	(*FieldChange)(nil),                // 45: spackmon.ingest.v1.FieldChange
-	(*DependencyChange)(nil),           // 46: spackmon.ingest.v1.DependencyChange
-	(*TombstoneOwnBuildsRequest)(nil),  // 47: spackmon.ingest.v1.TombstoneOwnBuildsRequest
-	(*TombstoneOwnBuildsResponse)(nil), // 48: spackmon.ingest.v1.TombstoneOwnBuildsResponse
-	nil,                                // 49: spackmon.ingest.v1.SpecSummary.SpecsEntry
-	(*timestamppb.Timestamp)(nil),      // 50: google.protobuf.Timestamp
+	(*NewSpecRequest)(nil),               // 0: spackmon.ingest.v1.NewSpecRequest
+	(*NewSpecResponse)(nil),              // 1: spackmon.ingest.v1.NewSpecResponse
+	(*SpecSummary)(nil),                  // 2: spackmon.ingest.v1.SpecSummary
+	(*NewBuildRequest)(nil),              // 3: spackmon.ingest.v1.NewBuildRequest
+	(*NewBuildResponse)(nil),             // 4: spackmon.ingest.v1.NewBuildResponse
+	(*BuildRef)(nil),                     // 5: spackmon.ingest.v1.BuildRef
+	(*UpdateBuildStatusRequest)(nil),     // 6: spackmon.ingest.v1.UpdateBuildStatusRequest
+	(*UpdateBuildStatusResponse)(nil),    // 7: spackmon.ingest.v1.UpdateBuildStatusResponse
+	(*UpdatePhaseRequest)(nil),           // 8: spackmon.ingest.v1.UpdatePhaseRequest
+	(*UpdatePhaseResponse)(nil),          // 9: spackmon.ingest.v1.UpdatePhaseResponse
+	(*BuildPhase)(nil),                   // 10: spackmon.ingest.v1.BuildPhase
+	(*ListBuildsRequest)(nil),            // 11: spackmon.ingest.v1.ListBuildsRequest
+	(*ListBuildsResponse)(nil),           // 12: spackmon.ingest.v1.ListBuildsResponse
+	(*GetBuildRequest)(nil),              // 13: spackmon.ingest.v1.GetBuildRequest
+	(*Build)(nil),                        // 14: spackmon.ingest.v1.Build
+	(*CDashBuild)(nil),                   // 15: spackmon.ingest.v1.CDashBuild
+	(*BuildSpec)(nil),                    // 16: spackmon.ingest.v1.BuildSpec
+	(*BuildEnvironment)(nil),             // 17: spackmon.ingest.v1.BuildEnvironment
+	(*PhaseSummary)(nil),                 // 18: spackmon.ingest.v1.PhaseSummary
+	(*GetPhaseOutputRequest)(nil),        // 19: spackmon.ingest.v1.GetPhaseOutputRequest
+	(*PhaseOutput)(nil),                  // 20: spackmon.ingest.v1.PhaseOutput
+	(*ListBuildEventsRequest)(nil),       // 21: spackmon.ingest.v1.ListBuildEventsRequest
+	(*ListBuildEventsResponse)(nil),      // 22: spackmon.ingest.v1.ListBuildEventsResponse
+	(*BuildEvent)(nil),                   // 23: spackmon.ingest.v1.BuildEvent
+	(*ListSpecsRequest)(nil),             // 24: spackmon.ingest.v1.ListSpecsRequest
+	(*ListSpecsResponse)(nil),            // 25: spackmon.ingest.v1.ListSpecsResponse
+	(*GetSpecRequest)(nil),               // 26: spackmon.ingest.v1.GetSpecRequest
+	(*Spec)(nil),                         // 27: spackmon.ingest.v1.Spec
+	(*SpecLink)(nil),                     // 28: spackmon.ingest.v1.SpecLink
+	(*ListSpecsByNameRequest)(nil),       // 29: spackmon.ingest.v1.ListSpecsByNameRequest
+	(*SpecsByName)(nil),                  // 30: spackmon.ingest.v1.SpecsByName
+	(*CountBuildsByDayRequest)(nil),      // 31: spackmon.ingest.v1.CountBuildsByDayRequest
+	(*BuildCountsByDay)(nil),             // 32: spackmon.ingest.v1.BuildCountsByDay
+	(*DayCounts)(nil),                    // 33: spackmon.ingest.v1.DayCounts
+	(*ListSpecBuildsRequest)(nil),        // 34: spackmon.ingest.v1.ListSpecBuildsRequest
+	(*ListSpecBuildsResponse)(nil),       // 35: spackmon.ingest.v1.ListSpecBuildsResponse
+	(*SpecBuilds)(nil),                   // 36: spackmon.ingest.v1.SpecBuilds
+	(*BuildStatus)(nil),                  // 37: spackmon.ingest.v1.BuildStatus
+	(*GetBuildMatrixRequest)(nil),        // 38: spackmon.ingest.v1.GetBuildMatrixRequest
+	(*BuildMatrix)(nil),                  // 39: spackmon.ingest.v1.BuildMatrix
+	(*MatrixCell)(nil),                   // 40: spackmon.ingest.v1.MatrixCell
+	(*GrepPhaseOutputRequest)(nil),       // 41: spackmon.ingest.v1.GrepPhaseOutputRequest
+	(*GrepPhaseOutputResponse)(nil),      // 42: spackmon.ingest.v1.GrepPhaseOutputResponse
+	(*LogLine)(nil),                      // 43: spackmon.ingest.v1.LogLine
+	(*DiffSpecsRequest)(nil),             // 44: spackmon.ingest.v1.DiffSpecsRequest
+	(*SpecDiff)(nil),                     // 45: spackmon.ingest.v1.SpecDiff
+	(*FieldChange)(nil),                  // 46: spackmon.ingest.v1.FieldChange
+	(*DependencyChange)(nil),             // 47: spackmon.ingest.v1.DependencyChange
+	(*TombstoneOwnBuildsRequest)(nil),    // 48: spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	(*TombstoneOwnBuildsResponse)(nil),   // 49: spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	(*SubmitCDashPartRequest)(nil),       // 50: spackmon.ingest.v1.SubmitCDashPartRequest
+	(*SubmitCDashPartResponse)(nil),      // 51: spackmon.ingest.v1.SubmitCDashPartResponse
+	(*OpenCDashBuildRequest)(nil),        // 52: spackmon.ingest.v1.OpenCDashBuildRequest
+	(*OpenCDashBuildResponse)(nil),       // 53: spackmon.ingest.v1.OpenCDashBuildResponse
+	(*AttachCDashFileRequest)(nil),       // 54: spackmon.ingest.v1.AttachCDashFileRequest
+	(*AttachCDashFileResponse)(nil),      // 55: spackmon.ingest.v1.AttachCDashFileResponse
+	(*ListBuildTestsRequest)(nil),        // 56: spackmon.ingest.v1.ListBuildTestsRequest
+	(*ListBuildTestsResponse)(nil),       // 57: spackmon.ingest.v1.ListBuildTestsResponse
+	(*BuildTest)(nil),                    // 58: spackmon.ingest.v1.BuildTest
+	(*TestMeasurement)(nil),              // 59: spackmon.ingest.v1.TestMeasurement
+	(*ListBuildAttachmentsRequest)(nil),  // 60: spackmon.ingest.v1.ListBuildAttachmentsRequest
+	(*ListBuildAttachmentsResponse)(nil), // 61: spackmon.ingest.v1.ListBuildAttachmentsResponse
+	(*BuildAttachment)(nil),              // 62: spackmon.ingest.v1.BuildAttachment
+	(*GetBuildAttachmentRequest)(nil),    // 63: spackmon.ingest.v1.GetBuildAttachmentRequest
+	(*SubmitJUnitRequest)(nil),           // 64: spackmon.ingest.v1.SubmitJUnitRequest
+	(*SubmitJUnitResponse)(nil),          // 65: spackmon.ingest.v1.SubmitJUnitResponse
+	(*JUnitBuild)(nil),                   // 66: spackmon.ingest.v1.JUnitBuild
+	nil,                                  // 67: spackmon.ingest.v1.SpecSummary.SpecsEntry
+	(*timestamppb.Timestamp)(nil),        // 68: google.protobuf.Timestamp
 }
 var file_spackmon_ingest_v1_ingest_proto_depIdxs = []int32{
 	2,  // 0: spackmon.ingest.v1.NewSpecResponse.spec:type_name -> spackmon.ingest.v1.SpecSummary
-	49, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
+	67, // 1: spackmon.ingest.v1.SpecSummary.specs:type_name -> spackmon.ingest.v1.SpecSummary.SpecsEntry
 	5,  // 2: spackmon.ingest.v1.NewBuildResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	5,  // 3: spackmon.ingest.v1.UpdateBuildStatusResponse.build:type_name -> spackmon.ingest.v1.BuildRef
 	10, // 4: spackmon.ingest.v1.UpdatePhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
 	14, // 5: spackmon.ingest.v1.ListBuildsResponse.builds:type_name -> spackmon.ingest.v1.Build
-	15, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
-	16, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
-	17, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
-	50, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	50, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
-	50, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
-	22, // 12: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
-	26, // 13: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
-	27, // 14: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
-	27, // 15: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
-	50, // 16: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
-	26, // 17: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
-	32, // 18: spackmon.ingest.v1.BuildCountsByDay.days:type_name -> spackmon.ingest.v1.DayCounts
-	35, // 19: spackmon.ingest.v1.ListSpecBuildsResponse.specs:type_name -> spackmon.ingest.v1.SpecBuilds
-	36, // 20: spackmon.ingest.v1.SpecBuilds.builds:type_name -> spackmon.ingest.v1.BuildStatus
-	39, // 21: spackmon.ingest.v1.BuildMatrix.cells:type_name -> spackmon.ingest.v1.MatrixCell
-	42, // 22: spackmon.ingest.v1.GrepPhaseOutputResponse.lines:type_name -> spackmon.ingest.v1.LogLine
-	26, // 23: spackmon.ingest.v1.SpecDiff.a:type_name -> spackmon.ingest.v1.Spec
-	26, // 24: spackmon.ingest.v1.SpecDiff.b:type_name -> spackmon.ingest.v1.Spec
-	45, // 25: spackmon.ingest.v1.SpecDiff.fields:type_name -> spackmon.ingest.v1.FieldChange
-	45, // 26: spackmon.ingest.v1.SpecDiff.variants:type_name -> spackmon.ingest.v1.FieldChange
-	46, // 27: spackmon.ingest.v1.SpecDiff.dependencies:type_name -> spackmon.ingest.v1.DependencyChange
-	27, // 28: spackmon.ingest.v1.DependencyChange.a:type_name -> spackmon.ingest.v1.SpecLink
-	27, // 29: spackmon.ingest.v1.DependencyChange.b:type_name -> spackmon.ingest.v1.SpecLink
-	0,  // 30: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
-	3,  // 31: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
-	6,  // 32: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
-	8,  // 33: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
-	11, // 34: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
-	13, // 35: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
-	18, // 36: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
-	20, // 37: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
-	23, // 38: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
-	25, // 39: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
-	28, // 40: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
-	30, // 41: spackmon.ingest.v1.IngestService.CountBuildsByDay:input_type -> spackmon.ingest.v1.CountBuildsByDayRequest
-	33, // 42: spackmon.ingest.v1.IngestService.ListSpecBuilds:input_type -> spackmon.ingest.v1.ListSpecBuildsRequest
-	37, // 43: spackmon.ingest.v1.IngestService.GetBuildMatrix:input_type -> spackmon.ingest.v1.GetBuildMatrixRequest
-	40, // 44: spackmon.ingest.v1.IngestService.GrepPhaseOutput:input_type -> spackmon.ingest.v1.GrepPhaseOutputRequest
-	43, // 45: spackmon.ingest.v1.IngestService.DiffSpecs:input_type -> spackmon.ingest.v1.DiffSpecsRequest
-	47, // 46: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
-	1,  // 47: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
-	4,  // 48: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
-	7,  // 49: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
-	9,  // 50: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
-	12, // 51: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
-	14, // 52: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
-	19, // 53: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
-	21, // 54: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
-	24, // 55: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
-	26, // 56: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
-	29, // 57: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
-	31, // 58: spackmon.ingest.v1.IngestService.CountBuildsByDay:output_type -> spackmon.ingest.v1.BuildCountsByDay
-	34, // 59: spackmon.ingest.v1.IngestService.ListSpecBuilds:output_type -> spackmon.ingest.v1.ListSpecBuildsResponse
-	38, // 60: spackmon.ingest.v1.IngestService.GetBuildMatrix:output_type -> spackmon.ingest.v1.BuildMatrix
-	41, // 61: spackmon.ingest.v1.IngestService.GrepPhaseOutput:output_type -> spackmon.ingest.v1.GrepPhaseOutputResponse
-	44, // 62: spackmon.ingest.v1.IngestService.DiffSpecs:output_type -> spackmon.ingest.v1.SpecDiff
-	48, // 63: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
-	47, // [47:64] is the sub-list for method output_type
-	30, // [30:47] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	16, // 6: spackmon.ingest.v1.Build.spec:type_name -> spackmon.ingest.v1.BuildSpec
+	17, // 7: spackmon.ingest.v1.Build.environment:type_name -> spackmon.ingest.v1.BuildEnvironment
+	18, // 8: spackmon.ingest.v1.Build.phases:type_name -> spackmon.ingest.v1.PhaseSummary
+	68, // 9: spackmon.ingest.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	68, // 10: spackmon.ingest.v1.Build.updated_at:type_name -> google.protobuf.Timestamp
+	68, // 11: spackmon.ingest.v1.Build.finished_at:type_name -> google.protobuf.Timestamp
+	15, // 12: spackmon.ingest.v1.Build.cdash:type_name -> spackmon.ingest.v1.CDashBuild
+	23, // 13: spackmon.ingest.v1.ListBuildEventsResponse.events:type_name -> spackmon.ingest.v1.BuildEvent
+	27, // 14: spackmon.ingest.v1.ListSpecsResponse.specs:type_name -> spackmon.ingest.v1.Spec
+	28, // 15: spackmon.ingest.v1.Spec.dependencies:type_name -> spackmon.ingest.v1.SpecLink
+	28, // 16: spackmon.ingest.v1.Spec.dependents:type_name -> spackmon.ingest.v1.SpecLink
+	68, // 17: spackmon.ingest.v1.Spec.created_at:type_name -> google.protobuf.Timestamp
+	27, // 18: spackmon.ingest.v1.SpecsByName.specs:type_name -> spackmon.ingest.v1.Spec
+	33, // 19: spackmon.ingest.v1.BuildCountsByDay.days:type_name -> spackmon.ingest.v1.DayCounts
+	36, // 20: spackmon.ingest.v1.ListSpecBuildsResponse.specs:type_name -> spackmon.ingest.v1.SpecBuilds
+	37, // 21: spackmon.ingest.v1.SpecBuilds.builds:type_name -> spackmon.ingest.v1.BuildStatus
+	40, // 22: spackmon.ingest.v1.BuildMatrix.cells:type_name -> spackmon.ingest.v1.MatrixCell
+	43, // 23: spackmon.ingest.v1.GrepPhaseOutputResponse.lines:type_name -> spackmon.ingest.v1.LogLine
+	27, // 24: spackmon.ingest.v1.SpecDiff.a:type_name -> spackmon.ingest.v1.Spec
+	27, // 25: spackmon.ingest.v1.SpecDiff.b:type_name -> spackmon.ingest.v1.Spec
+	46, // 26: spackmon.ingest.v1.SpecDiff.fields:type_name -> spackmon.ingest.v1.FieldChange
+	46, // 27: spackmon.ingest.v1.SpecDiff.variants:type_name -> spackmon.ingest.v1.FieldChange
+	47, // 28: spackmon.ingest.v1.SpecDiff.dependencies:type_name -> spackmon.ingest.v1.DependencyChange
+	28, // 29: spackmon.ingest.v1.DependencyChange.a:type_name -> spackmon.ingest.v1.SpecLink
+	28, // 30: spackmon.ingest.v1.DependencyChange.b:type_name -> spackmon.ingest.v1.SpecLink
+	58, // 31: spackmon.ingest.v1.ListBuildTestsResponse.tests:type_name -> spackmon.ingest.v1.BuildTest
+	59, // 32: spackmon.ingest.v1.BuildTest.measurements:type_name -> spackmon.ingest.v1.TestMeasurement
+	62, // 33: spackmon.ingest.v1.ListBuildAttachmentsResponse.attachments:type_name -> spackmon.ingest.v1.BuildAttachment
+	68, // 34: spackmon.ingest.v1.BuildAttachment.created_at:type_name -> google.protobuf.Timestamp
+	66, // 35: spackmon.ingest.v1.SubmitJUnitResponse.builds:type_name -> spackmon.ingest.v1.JUnitBuild
+	0,  // 36: spackmon.ingest.v1.IngestService.NewSpec:input_type -> spackmon.ingest.v1.NewSpecRequest
+	3,  // 37: spackmon.ingest.v1.IngestService.NewBuild:input_type -> spackmon.ingest.v1.NewBuildRequest
+	6,  // 38: spackmon.ingest.v1.IngestService.UpdateBuildStatus:input_type -> spackmon.ingest.v1.UpdateBuildStatusRequest
+	8,  // 39: spackmon.ingest.v1.IngestService.UpdatePhase:input_type -> spackmon.ingest.v1.UpdatePhaseRequest
+	11, // 40: spackmon.ingest.v1.IngestService.ListBuilds:input_type -> spackmon.ingest.v1.ListBuildsRequest
+	13, // 41: spackmon.ingest.v1.IngestService.GetBuild:input_type -> spackmon.ingest.v1.GetBuildRequest
+	19, // 42: spackmon.ingest.v1.IngestService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	21, // 43: spackmon.ingest.v1.IngestService.ListBuildEvents:input_type -> spackmon.ingest.v1.ListBuildEventsRequest
+	24, // 44: spackmon.ingest.v1.IngestService.ListSpecs:input_type -> spackmon.ingest.v1.ListSpecsRequest
+	26, // 45: spackmon.ingest.v1.IngestService.GetSpec:input_type -> spackmon.ingest.v1.GetSpecRequest
+	29, // 46: spackmon.ingest.v1.IngestService.ListSpecsByName:input_type -> spackmon.ingest.v1.ListSpecsByNameRequest
+	31, // 47: spackmon.ingest.v1.IngestService.CountBuildsByDay:input_type -> spackmon.ingest.v1.CountBuildsByDayRequest
+	34, // 48: spackmon.ingest.v1.IngestService.ListSpecBuilds:input_type -> spackmon.ingest.v1.ListSpecBuildsRequest
+	38, // 49: spackmon.ingest.v1.IngestService.GetBuildMatrix:input_type -> spackmon.ingest.v1.GetBuildMatrixRequest
+	41, // 50: spackmon.ingest.v1.IngestService.GrepPhaseOutput:input_type -> spackmon.ingest.v1.GrepPhaseOutputRequest
+	44, // 51: spackmon.ingest.v1.IngestService.DiffSpecs:input_type -> spackmon.ingest.v1.DiffSpecsRequest
+	48, // 52: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:input_type -> spackmon.ingest.v1.TombstoneOwnBuildsRequest
+	50, // 53: spackmon.ingest.v1.IngestService.SubmitCDashPart:input_type -> spackmon.ingest.v1.SubmitCDashPartRequest
+	52, // 54: spackmon.ingest.v1.IngestService.OpenCDashBuild:input_type -> spackmon.ingest.v1.OpenCDashBuildRequest
+	54, // 55: spackmon.ingest.v1.IngestService.AttachCDashFile:input_type -> spackmon.ingest.v1.AttachCDashFileRequest
+	56, // 56: spackmon.ingest.v1.IngestService.ListBuildTests:input_type -> spackmon.ingest.v1.ListBuildTestsRequest
+	60, // 57: spackmon.ingest.v1.IngestService.ListBuildAttachments:input_type -> spackmon.ingest.v1.ListBuildAttachmentsRequest
+	63, // 58: spackmon.ingest.v1.IngestService.GetBuildAttachment:input_type -> spackmon.ingest.v1.GetBuildAttachmentRequest
+	64, // 59: spackmon.ingest.v1.IngestService.SubmitJUnit:input_type -> spackmon.ingest.v1.SubmitJUnitRequest
+	1,  // 60: spackmon.ingest.v1.IngestService.NewSpec:output_type -> spackmon.ingest.v1.NewSpecResponse
+	4,  // 61: spackmon.ingest.v1.IngestService.NewBuild:output_type -> spackmon.ingest.v1.NewBuildResponse
+	7,  // 62: spackmon.ingest.v1.IngestService.UpdateBuildStatus:output_type -> spackmon.ingest.v1.UpdateBuildStatusResponse
+	9,  // 63: spackmon.ingest.v1.IngestService.UpdatePhase:output_type -> spackmon.ingest.v1.UpdatePhaseResponse
+	12, // 64: spackmon.ingest.v1.IngestService.ListBuilds:output_type -> spackmon.ingest.v1.ListBuildsResponse
+	14, // 65: spackmon.ingest.v1.IngestService.GetBuild:output_type -> spackmon.ingest.v1.Build
+	20, // 66: spackmon.ingest.v1.IngestService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	22, // 67: spackmon.ingest.v1.IngestService.ListBuildEvents:output_type -> spackmon.ingest.v1.ListBuildEventsResponse
+	25, // 68: spackmon.ingest.v1.IngestService.ListSpecs:output_type -> spackmon.ingest.v1.ListSpecsResponse
+	27, // 69: spackmon.ingest.v1.IngestService.GetSpec:output_type -> spackmon.ingest.v1.Spec
+	30, // 70: spackmon.ingest.v1.IngestService.ListSpecsByName:output_type -> spackmon.ingest.v1.SpecsByName
+	32, // 71: spackmon.ingest.v1.IngestService.CountBuildsByDay:output_type -> spackmon.ingest.v1.BuildCountsByDay
+	35, // 72: spackmon.ingest.v1.IngestService.ListSpecBuilds:output_type -> spackmon.ingest.v1.ListSpecBuildsResponse
+	39, // 73: spackmon.ingest.v1.IngestService.GetBuildMatrix:output_type -> spackmon.ingest.v1.BuildMatrix
+	42, // 74: spackmon.ingest.v1.IngestService.GrepPhaseOutput:output_type -> spackmon.ingest.v1.GrepPhaseOutputResponse
+	45, // 75: spackmon.ingest.v1.IngestService.DiffSpecs:output_type -> spackmon.ingest.v1.SpecDiff
+	49, // 76: spackmon.ingest.v1.IngestService.TombstoneOwnBuilds:output_type -> spackmon.ingest.v1.TombstoneOwnBuildsResponse
+	51, // 77: spackmon.ingest.v1.IngestService.SubmitCDashPart:output_type -> spackmon.ingest.v1.SubmitCDashPartResponse
+	53, // 78: spackmon.ingest.v1.IngestService.OpenCDashBuild:output_type -> spackmon.ingest.v1.OpenCDashBuildResponse
+	55, // 79: spackmon.ingest.v1.IngestService.AttachCDashFile:output_type -> spackmon.ingest.v1.AttachCDashFileResponse
+	57, // 80: spackmon.ingest.v1.IngestService.ListBuildTests:output_type -> spackmon.ingest.v1.ListBuildTestsResponse
+	61, // 81: spackmon.ingest.v1.IngestService.ListBuildAttachments:output_type -> spackmon.ingest.v1.ListBuildAttachmentsResponse
+	62, // 82: spackmon.ingest.v1.IngestService.GetBuildAttachment:output_type -> spackmon.ingest.v1.BuildAttachment
+	65, // 83: spackmon.ingest.v1.IngestService.SubmitJUnit:output_type -> spackmon.ingest.v1.SubmitJUnitResponse
+	60, // [60:84] is the sub-list for method output_type
+	36, // [36:60] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_ingest_v1_ingest_proto_init() }
@@ -3887,7 +5437,7 @@ func file_spackmon_ingest_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_ingest_v1_ingest_proto_rawDesc), len(file_spackmon_ingest_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,23 +22,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IngestService_NewSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/NewSpec"
-	IngestService_NewBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/NewBuild"
-	IngestService_UpdateBuildStatus_FullMethodName  = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
-	IngestService_UpdatePhase_FullMethodName        = "/spackmon.ingest.v1.IngestService/UpdatePhase"
-	IngestService_ListBuilds_FullMethodName         = "/spackmon.ingest.v1.IngestService/ListBuilds"
-	IngestService_GetBuild_FullMethodName           = "/spackmon.ingest.v1.IngestService/GetBuild"
-	IngestService_GetPhaseOutput_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
-	IngestService_ListBuildEvents_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
-	IngestService_ListSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/ListSpecs"
-	IngestService_GetSpec_FullMethodName            = "/spackmon.ingest.v1.IngestService/GetSpec"
-	IngestService_ListSpecsByName_FullMethodName    = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
-	IngestService_CountBuildsByDay_FullMethodName   = "/spackmon.ingest.v1.IngestService/CountBuildsByDay"
-	IngestService_ListSpecBuilds_FullMethodName     = "/spackmon.ingest.v1.IngestService/ListSpecBuilds"
-	IngestService_GetBuildMatrix_FullMethodName     = "/spackmon.ingest.v1.IngestService/GetBuildMatrix"
-	IngestService_GrepPhaseOutput_FullMethodName    = "/spackmon.ingest.v1.IngestService/GrepPhaseOutput"
-	IngestService_DiffSpecs_FullMethodName          = "/spackmon.ingest.v1.IngestService/DiffSpecs"
-	IngestService_TombstoneOwnBuilds_FullMethodName = "/spackmon.ingest.v1.IngestService/TombstoneOwnBuilds"
+	IngestService_NewSpec_FullMethodName              = "/spackmon.ingest.v1.IngestService/NewSpec"
+	IngestService_NewBuild_FullMethodName             = "/spackmon.ingest.v1.IngestService/NewBuild"
+	IngestService_UpdateBuildStatus_FullMethodName    = "/spackmon.ingest.v1.IngestService/UpdateBuildStatus"
+	IngestService_UpdatePhase_FullMethodName          = "/spackmon.ingest.v1.IngestService/UpdatePhase"
+	IngestService_ListBuilds_FullMethodName           = "/spackmon.ingest.v1.IngestService/ListBuilds"
+	IngestService_GetBuild_FullMethodName             = "/spackmon.ingest.v1.IngestService/GetBuild"
+	IngestService_GetPhaseOutput_FullMethodName       = "/spackmon.ingest.v1.IngestService/GetPhaseOutput"
+	IngestService_ListBuildEvents_FullMethodName      = "/spackmon.ingest.v1.IngestService/ListBuildEvents"
+	IngestService_ListSpecs_FullMethodName            = "/spackmon.ingest.v1.IngestService/ListSpecs"
+	IngestService_GetSpec_FullMethodName              = "/spackmon.ingest.v1.IngestService/GetSpec"
+	IngestService_ListSpecsByName_FullMethodName      = "/spackmon.ingest.v1.IngestService/ListSpecsByName"
+	IngestService_CountBuildsByDay_FullMethodName     = "/spackmon.ingest.v1.IngestService/CountBuildsByDay"
+	IngestService_ListSpecBuilds_FullMethodName       = "/spackmon.ingest.v1.IngestService/ListSpecBuilds"
+	IngestService_GetBuildMatrix_FullMethodName       = "/spackmon.ingest.v1.IngestService/GetBuildMatrix"
+	IngestService_GrepPhaseOutput_FullMethodName      = "/spackmon.ingest.v1.IngestService/GrepPhaseOutput"
+	IngestService_DiffSpecs_FullMethodName            = "/spackmon.ingest.v1.IngestService/DiffSpecs"
+	IngestService_TombstoneOwnBuilds_FullMethodName   = "/spackmon.ingest.v1.IngestService/TombstoneOwnBuilds"
+	IngestService_SubmitCDashPart_FullMethodName      = "/spackmon.ingest.v1.IngestService/SubmitCDashPart"
+	IngestService_OpenCDashBuild_FullMethodName       = "/spackmon.ingest.v1.IngestService/OpenCDashBuild"
+	IngestService_AttachCDashFile_FullMethodName      = "/spackmon.ingest.v1.IngestService/AttachCDashFile"
+	IngestService_ListBuildTests_FullMethodName       = "/spackmon.ingest.v1.IngestService/ListBuildTests"
+	IngestService_ListBuildAttachments_FullMethodName = "/spackmon.ingest.v1.IngestService/ListBuildAttachments"
+	IngestService_GetBuildAttachment_FullMethodName   = "/spackmon.ingest.v1.IngestService/GetBuildAttachment"
+	IngestService_SubmitJUnit_FullMethodName          = "/spackmon.ingest.v1.IngestService/SubmitJUnit"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -81,6 +88,27 @@ type IngestServiceClient interface {
 	// web pages delete that user: the builds stay, and a later user who takes the name is not
 	// shown as their owner. Not mapped to an HTTP route.
 	TombstoneOwnBuilds(ctx context.Context, in *TombstoneOwnBuildsRequest, opts ...grpc.CallOption) (*TombstoneOwnBuildsResponse, error)
+	// SubmitCDashPart stores one part a CDash client (ctest, Spack's CDash reporter) sent to
+	// submit.php: the build named by project, site, build name and stamp is created on its
+	// first part, and each part replaces what the same part said before. A project listed as
+	// open takes parts without a token, owned by anonymous.
+	SubmitCDashPart(ctx context.Context, in *SubmitCDashPartRequest, opts ...grpc.CallOption) (*SubmitCDashPartResponse, error)
+	// OpenCDashBuild gets or creates the build of a CDash submission without a part: the first
+	// step of ctest's file upload.
+	OpenCDashBuild(ctx context.Context, in *OpenCDashBuildRequest, opts ...grpc.CallOption) (*OpenCDashBuildResponse, error)
+	// AttachCDashFile stores a file sent with ctest's upload API as an attachment of a build.
+	AttachCDashFile(ctx context.Context, in *AttachCDashFileRequest, opts ...grpc.CallOption) (*AttachCDashFileResponse, error)
+	// ListBuildTests returns the tests of a build, each with up to 64 KiB of its output.
+	ListBuildTests(ctx context.Context, in *ListBuildTestsRequest, opts ...grpc.CallOption) (*ListBuildTestsResponse, error)
+	// ListBuildAttachments returns the notes and files attached to a build, without content.
+	ListBuildAttachments(ctx context.Context, in *ListBuildAttachmentsRequest, opts ...grpc.CallOption) (*ListBuildAttachmentsResponse, error)
+	// GetBuildAttachment returns one attachment with its content.
+	GetBuildAttachment(ctx context.Context, in *GetBuildAttachmentRequest, opts ...grpc.CallOption) (*BuildAttachment, error)
+	// SubmitJUnit stores a JUnit report. Spack's (one testcase per package, named by its
+	// hash) becomes a build per package, linked to the stored spec when its hash is known,
+	// with the package's log as its install phase; any other report becomes one build with
+	// its tests. Sending the same report again replaces what it stored.
+	SubmitJUnit(ctx context.Context, in *SubmitJUnitRequest, opts ...grpc.CallOption) (*SubmitJUnitResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -261,6 +289,76 @@ func (c *ingestServiceClient) TombstoneOwnBuilds(ctx context.Context, in *Tombst
 	return out, nil
 }
 
+func (c *ingestServiceClient) SubmitCDashPart(ctx context.Context, in *SubmitCDashPartRequest, opts ...grpc.CallOption) (*SubmitCDashPartResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitCDashPartResponse)
+	err := c.cc.Invoke(ctx, IngestService_SubmitCDashPart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) OpenCDashBuild(ctx context.Context, in *OpenCDashBuildRequest, opts ...grpc.CallOption) (*OpenCDashBuildResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OpenCDashBuildResponse)
+	err := c.cc.Invoke(ctx, IngestService_OpenCDashBuild_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) AttachCDashFile(ctx context.Context, in *AttachCDashFileRequest, opts ...grpc.CallOption) (*AttachCDashFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachCDashFileResponse)
+	err := c.cc.Invoke(ctx, IngestService_AttachCDashFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) ListBuildTests(ctx context.Context, in *ListBuildTestsRequest, opts ...grpc.CallOption) (*ListBuildTestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBuildTestsResponse)
+	err := c.cc.Invoke(ctx, IngestService_ListBuildTests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) ListBuildAttachments(ctx context.Context, in *ListBuildAttachmentsRequest, opts ...grpc.CallOption) (*ListBuildAttachmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBuildAttachmentsResponse)
+	err := c.cc.Invoke(ctx, IngestService_ListBuildAttachments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) GetBuildAttachment(ctx context.Context, in *GetBuildAttachmentRequest, opts ...grpc.CallOption) (*BuildAttachment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BuildAttachment)
+	err := c.cc.Invoke(ctx, IngestService_GetBuildAttachment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) SubmitJUnit(ctx context.Context, in *SubmitJUnitRequest, opts ...grpc.CallOption) (*SubmitJUnitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitJUnitResponse)
+	err := c.cc.Invoke(ctx, IngestService_SubmitJUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -301,6 +399,27 @@ type IngestServiceServer interface {
 	// web pages delete that user: the builds stay, and a later user who takes the name is not
 	// shown as their owner. Not mapped to an HTTP route.
 	TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error)
+	// SubmitCDashPart stores one part a CDash client (ctest, Spack's CDash reporter) sent to
+	// submit.php: the build named by project, site, build name and stamp is created on its
+	// first part, and each part replaces what the same part said before. A project listed as
+	// open takes parts without a token, owned by anonymous.
+	SubmitCDashPart(context.Context, *SubmitCDashPartRequest) (*SubmitCDashPartResponse, error)
+	// OpenCDashBuild gets or creates the build of a CDash submission without a part: the first
+	// step of ctest's file upload.
+	OpenCDashBuild(context.Context, *OpenCDashBuildRequest) (*OpenCDashBuildResponse, error)
+	// AttachCDashFile stores a file sent with ctest's upload API as an attachment of a build.
+	AttachCDashFile(context.Context, *AttachCDashFileRequest) (*AttachCDashFileResponse, error)
+	// ListBuildTests returns the tests of a build, each with up to 64 KiB of its output.
+	ListBuildTests(context.Context, *ListBuildTestsRequest) (*ListBuildTestsResponse, error)
+	// ListBuildAttachments returns the notes and files attached to a build, without content.
+	ListBuildAttachments(context.Context, *ListBuildAttachmentsRequest) (*ListBuildAttachmentsResponse, error)
+	// GetBuildAttachment returns one attachment with its content.
+	GetBuildAttachment(context.Context, *GetBuildAttachmentRequest) (*BuildAttachment, error)
+	// SubmitJUnit stores a JUnit report. Spack's (one testcase per package, named by its
+	// hash) becomes a build per package, linked to the stored spec when its hash is known,
+	// with the package's log as its install phase; any other report becomes one build with
+	// its tests. Sending the same report again replaces what it stored.
+	SubmitJUnit(context.Context, *SubmitJUnitRequest) (*SubmitJUnitResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -361,6 +480,27 @@ func (UnimplementedIngestServiceServer) DiffSpecs(context.Context, *DiffSpecsReq
 }
 func (UnimplementedIngestServiceServer) TombstoneOwnBuilds(context.Context, *TombstoneOwnBuildsRequest) (*TombstoneOwnBuildsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TombstoneOwnBuilds not implemented")
+}
+func (UnimplementedIngestServiceServer) SubmitCDashPart(context.Context, *SubmitCDashPartRequest) (*SubmitCDashPartResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitCDashPart not implemented")
+}
+func (UnimplementedIngestServiceServer) OpenCDashBuild(context.Context, *OpenCDashBuildRequest) (*OpenCDashBuildResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OpenCDashBuild not implemented")
+}
+func (UnimplementedIngestServiceServer) AttachCDashFile(context.Context, *AttachCDashFileRequest) (*AttachCDashFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AttachCDashFile not implemented")
+}
+func (UnimplementedIngestServiceServer) ListBuildTests(context.Context, *ListBuildTestsRequest) (*ListBuildTestsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBuildTests not implemented")
+}
+func (UnimplementedIngestServiceServer) ListBuildAttachments(context.Context, *ListBuildAttachmentsRequest) (*ListBuildAttachmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBuildAttachments not implemented")
+}
+func (UnimplementedIngestServiceServer) GetBuildAttachment(context.Context, *GetBuildAttachmentRequest) (*BuildAttachment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBuildAttachment not implemented")
+}
+func (UnimplementedIngestServiceServer) SubmitJUnit(context.Context, *SubmitJUnitRequest) (*SubmitJUnitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitJUnit not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -689,6 +829,132 @@ func _IngestService_TombstoneOwnBuilds_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_SubmitCDashPart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitCDashPartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).SubmitCDashPart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_SubmitCDashPart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).SubmitCDashPart(ctx, req.(*SubmitCDashPartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_OpenCDashBuild_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenCDashBuildRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).OpenCDashBuild(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_OpenCDashBuild_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).OpenCDashBuild(ctx, req.(*OpenCDashBuildRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_AttachCDashFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachCDashFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).AttachCDashFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_AttachCDashFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).AttachCDashFile(ctx, req.(*AttachCDashFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_ListBuildTests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBuildTestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).ListBuildTests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_ListBuildTests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).ListBuildTests(ctx, req.(*ListBuildTestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_ListBuildAttachments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBuildAttachmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).ListBuildAttachments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_ListBuildAttachments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).ListBuildAttachments(ctx, req.(*ListBuildAttachmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_GetBuildAttachment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBuildAttachmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).GetBuildAttachment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_GetBuildAttachment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).GetBuildAttachment(ctx, req.(*GetBuildAttachmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_SubmitJUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitJUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).SubmitJUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_SubmitJUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).SubmitJUnit(ctx, req.(*SubmitJUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -763,6 +1029,34 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TombstoneOwnBuilds",
 			Handler:    _IngestService_TombstoneOwnBuilds_Handler,
+		},
+		{
+			MethodName: "SubmitCDashPart",
+			Handler:    _IngestService_SubmitCDashPart_Handler,
+		},
+		{
+			MethodName: "OpenCDashBuild",
+			Handler:    _IngestService_OpenCDashBuild_Handler,
+		},
+		{
+			MethodName: "AttachCDashFile",
+			Handler:    _IngestService_AttachCDashFile_Handler,
+		},
+		{
+			MethodName: "ListBuildTests",
+			Handler:    _IngestService_ListBuildTests_Handler,
+		},
+		{
+			MethodName: "ListBuildAttachments",
+			Handler:    _IngestService_ListBuildAttachments_Handler,
+		},
+		{
+			MethodName: "GetBuildAttachment",
+			Handler:    _IngestService_GetBuildAttachment_Handler,
+		},
+		{
+			MethodName: "SubmitJUnit",
+			Handler:    _IngestService_SubmitJUnit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,6 +37,19 @@ func (s *Store) updatePhase(ctx context.Context, actor store.Actor, p store.Phas
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE builds SET updated_at = $4 WHERE id = $1 AND (owner_key = $2 OR $3)`, slices.Concat(owned, []any{t})...)
 
+	queuePhase(b, owned, p, t, &phase, &found)
+	if err := s.sendBatch(ctx, b); err != nil {
+		return store.Phase{}, err
+	}
+	if !found {
+		return store.Phase{}, s.whyNotUpdated(ctx, p.BuildID)
+	}
+	return phase, nil
+}
+
+// queuePhase queues the replacement of the phase's row and events on b, for a build that
+// owned names; the phase written is read into phase, and found is set when there was one.
+func queuePhase(b *pgx.Batch, owned []any, p store.PhaseUpdate, t time.Time, phase *store.Phase, found *bool) {
 	n := rows.CountEvents(p)
 	b.Queue(`
 INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count,
@@ -49,7 +63,7 @@ SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.o
 RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
 		n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t})...).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
-			found = true
+			*found = true
 			if err := rs.Scan(&phase.ID, &phase.Name, &phase.Status); err != nil {
 				return err
 			}
@@ -63,31 +77,26 @@ WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN 
 	if len(p.Events) > 0 {
 		queueEvents(b, owned, p.Name, p.Events)
 	}
-	if err := s.sendBatch(ctx, b); err != nil {
-		return store.Phase{}, err
-	}
-	if !found {
-		return store.Phase{}, s.whyNotUpdated(ctx, p.BuildID)
-	}
-	return phase, nil
 }
 
 func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.Event) {
 	n := len(events)
 	kinds, texts, files, pre, post := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	lineNos, sourceLines, starts, ends := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	lineNos, sourceLines, starts, ends, repeats := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
 	for i, e := range events {
 		kinds[i], texts[i], files[i], pre[i], post[i] = string(e.Kind), e.Text, e.SourceFile, e.PreContext, e.PostContext
-		lineNos[i], sourceLines[i], starts[i], ends[i] = int32(e.LineNo), int32(e.SourceLine), int32(e.Start), int32(e.End)
+		lineNos[i], sourceLines[i], starts[i], ends[i], repeats[i] = int32(e.LineNo), int32(e.SourceLine), int32(e.Start), int32(e.End), int32(e.RepeatCount)
 	}
 	b.Queue(`
-INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
-SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line
+INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
+                          repeat_count)
+SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line,
+       e.repeat_count
 FROM phases p,
-     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[])
-     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, ord)
+     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[])
+     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count, ord)
 WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
-ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends})...)
+ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats})...)
 }
 
 // PhaseOutput reads a phase's stored log.

@@ -17,12 +17,22 @@ func (s *Store) UpdatePhase(ctx context.Context, actor store.Actor, p store.Phas
 		if err := checkOwner(ctx, tx, actor, p.BuildID); err != nil {
 			return err
 		}
-		t := now()
-		if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
-			return err
-		}
-		n := rows.CountEvents(p)
-		err := tx.QueryRowContext(ctx, `
+		var err error
+		phase, err = upsertPhase(ctx, tx, p)
+		return err
+	})
+	return phase, err
+}
+
+// upsertPhase replaces the phase's status, output and events in tx.
+func upsertPhase(ctx context.Context, tx *sql.Tx, p store.PhaseUpdate) (store.Phase, error) {
+	var phase store.Phase
+	t := now()
+	if _, err := tx.ExecContext(ctx, `UPDATE builds SET updated_at = ? WHERE id = ?`, t, p.BuildID); err != nil {
+		return phase, err
+	}
+	n := rows.CountEvents(p)
+	err := tx.QueryRowContext(ctx, `
 INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, error_count, warning_count,
                     errors_total, warnings_total, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -32,16 +42,14 @@ SET status = excluded.status, output = excluded.output, output_null = excluded.o
     warning_count = excluded.warning_count, errors_total = excluded.errors_total,
     warnings_total = excluded.warnings_total, updated_at = excluded.updated_at
 RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.OutputNull, p.OutputBytes,
-			n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t).Scan(&phase.ID, &phase.Name, &phase.Status)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, phase.ID, p.Events)
-	})
-	return phase, err
+		n.Errors, n.Warnings, n.ErrorsTotal, n.WarningsTotal, t).Scan(&phase.ID, &phase.Name, &phase.Status)
+	if err != nil {
+		return phase, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
+		return phase, err
+	}
+	return phase, insertEvents(ctx, tx, phase.ID, p.Events)
 }
 
 // eventRow is an event as the JSON parameter of insertEvents.
@@ -55,6 +63,7 @@ type eventRow struct {
 	PostContext string `json:"post"`
 	Start       int    `json:"start"`
 	End         int    `json:"end"`
+	Repeat      int    `json:"repeat"`
 }
 
 func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event) error {
@@ -63,12 +72,13 @@ func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logpa
 	}
 	in := make([]eventRow, len(events))
 	for i, e := range events {
-		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End}
+		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End, e.RepeatCount}
 	}
 	_, err := tx.ExecContext(ctx, `
-INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
+INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
+                          repeat_count)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
-       value->>'pre', value->>'post', value->>'start', value->>'end'
+       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat'
 FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "Concurrency", Tests: concurrencyTests},
 		contract.Group[store.Store]{Name: "Owners", Tests: ownerTests},
 		contract.Group[store.Store]{Name: "Overview", Tests: overviewTests},
+		contract.Group[store.Store]{Name: "CDash", Tests: cdashTests},
 	)
 }
 

@@ -171,6 +171,19 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.Owner != "" {
 		w.add("b.owner = ?", q.Owner)
 	}
+	switch q.Source {
+	case "":
+	case store.SourceMS1:
+		w.conds = append(w.conds, "cb.build_id IS NULL")
+	default:
+		w.add("cb.source = ?", q.Source)
+	}
+	if q.Project != "" {
+		w.add("cb.project = ?", q.Project)
+	}
+	if q.Site != "" {
+		w.add("cb.site = ?", q.Site)
+	}
 	if q.Hostname != "" {
 		w.add("e.hostname = ?", q.Hostname)
 	}
@@ -180,7 +193,7 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.Text != "" {
 		m := func(column string) string { return s.ilike(column, "?") }
 		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+
-			" OR "+m("(c.name || '@' || c.version)")+`
+			" OR "+m("(c.name || '@' || c.version)")+" OR "+m("cb.build_name")+" OR "+m("cb.project")+`
 		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
 		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
 	}

@@ -115,3 +115,42 @@ func SpecNotFound(hash, spackVersion string) error {
 func NoSpec(hash string) error {
 	return errs.New(errs.NotFound, "There is no spec with hash %s.", hash)
 }
+
+// AttachmentNotFound is the error for an unknown attachment of an existing build.
+func AttachmentNotFound(buildID, id int64) error {
+	return errs.New(errs.NotFound, "Build %d has no attachment %d.", buildID, id)
+}
+
+// BuildStatusSQL sets the status of build ?1 (written with param) from what it holds:
+// FAILED when a phase failed, a test failed or its update reported an error, else SUCCESS;
+// the first time sets finished_at to ?2.
+func BuildStatusSQL(param func(int) string) string {
+	id, t := param(1), param(2)
+	return `
+UPDATE builds
+SET status = CASE WHEN EXISTS (SELECT 1 FROM phases p WHERE p.build_id = builds.id AND p.status = 'ERROR')
+                    OR EXISTS (SELECT 1 FROM build_tests bt WHERE bt.build_id = builds.id AND bt.status = 'failed')
+                    OR EXISTS (SELECT 1 FROM cdash_builds cb WHERE cb.build_id = builds.id AND cb.update_status <> '')
+                  THEN 'FAILED' ELSE 'SUCCESS' END,
+    updated_at = ` + t + `, finished_at = COALESCE(finished_at, ` + t + `)
+WHERE id = ` + id
+}
+
+// CDashInfoSQL replaces the non-empty fields of the cdash_builds row of build ?1 with
+// ?2 … ?12 (track, generator, compiler name and version, OS name, release, version and
+// platform, revision, update status, package).
+func CDashInfoSQL(param func(int) string) string {
+	cols := []string{"track", "generator", "compiler_name", "compiler_version", "os_name", "os_release",
+		"os_version", "os_platform", "revision", "update_status", "package"}
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = COALESCE(NULLIF(" + param(i+2) + ", ''), " + c + ")"
+	}
+	return "UPDATE cdash_builds SET " + strings.Join(set, ", ") + " WHERE build_id = " + param(1)
+}
+
+// CDashInfoArgs are the arguments of CDashInfoSQL after the build id.
+func CDashInfoArgs(i store.CDashInfo) []any {
+	return []any{i.Track, i.Generator, i.CompilerName, i.CompilerVersion, i.OSName, i.OSRelease,
+		i.OSVersion, i.OSPlatform, i.Revision, i.UpdateStatus, i.Package}
+}

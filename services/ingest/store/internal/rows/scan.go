@@ -40,13 +40,23 @@ const BuildColumns = `
 SELECT b.id, b.status, b.owner, b.owner_key, b.created_at, b.updated_at, b.finished_at,
        s.full_hash, s.hash, s.name, s.version, s.spack_version,
        c.name, c.version, a.platform, a.platform_os, t.name,
-       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform
+       e.hostname, e.kernel_version, e.host_os, e.host_target, e.platform,
+       COALESCE(cb.source, 'ms1'), COALESCE(cb.project, ''), COALESCE(cb.site, ''),
+       COALESCE(cb.build_name, ''), COALESCE(cb.stamp, ''), COALESCE(cb.track, ''),
+       COALESCE(cb.generator, ''), COALESCE(cb.compiler_name, ''), COALESCE(cb.compiler_version, ''),
+       COALESCE(cb.os_name, ''), COALESCE(cb.os_release, ''), COALESCE(cb.os_version, ''),
+       COALESCE(cb.os_platform, ''), COALESCE(cb.revision, ''), COALESCE(cb.update_status, ''),
+       COALESCE(cb.package, ''),
+       (SELECT count(*) FROM build_tests bt WHERE bt.build_id = b.id AND bt.status = 'passed'),
+       (SELECT count(*) FROM build_tests bt WHERE bt.build_id = b.id AND bt.status = 'failed'),
+       (SELECT count(*) FROM build_tests bt WHERE bt.build_id = b.id AND bt.status = 'notrun')
 FROM builds b
 JOIN specs s ON s.id = b.spec_id
 JOIN build_environments e ON e.id = b.env_id
 LEFT JOIN compilers c ON c.id = s.compiler_id
 LEFT JOIN architectures a ON a.id = s.arch_id
-LEFT JOIN targets t ON t.id = a.target_id`
+LEFT JOIN targets t ON t.id = a.target_id
+LEFT JOIN cdash_builds cb ON cb.build_id = b.id`
 
 // Builds reads rows of BuildColumns; Tags and Phases are empty, not nil. T is what the
 // driver reads a stored time as (time.Time from a PostgreSQL timestamptz, string from
@@ -58,14 +68,24 @@ func Builds[T any](toTime func(T) (time.Time, error)) Reader[store.Build] {
 		created, updated                                        T
 		finished                                                *T
 		ownerKey                                                string
+		cdash                                                   store.CDashBuild
 	})
 	return Reader[store.Build]{
 		dest: []any{&v.b.ID, &v.b.Status, &v.b.Owner, &v.ownerKey, &v.created, &v.updated, &v.finished,
 			&v.b.Spec.FullHash, &v.b.Spec.Hash, &v.b.Spec.Name, &v.b.Spec.Version, &v.b.Spec.SpackVersion,
 			&v.compiler, &v.compilerVersion, &v.platform, &v.platformOS, &v.target,
-			&v.b.Env.Hostname, &v.b.Env.KernelVersion, &v.b.Env.HostOS, &v.b.Env.HostTarget, &v.b.Env.Platform},
+			&v.b.Env.Hostname, &v.b.Env.KernelVersion, &v.b.Env.HostOS, &v.b.Env.HostTarget, &v.b.Env.Platform,
+			&v.b.Source, &v.cdash.Project, &v.cdash.Site, &v.cdash.BuildName, &v.cdash.Stamp, &v.cdash.Track,
+			&v.cdash.Generator, &v.cdash.CompilerName, &v.cdash.CompilerVersion, &v.cdash.OSName, &v.cdash.OSRelease,
+			&v.cdash.OSVersion, &v.cdash.OSPlatform, &v.cdash.Revision, &v.cdash.UpdateStatus, &v.cdash.Package,
+			&v.b.TestsPassed, &v.b.TestsFailed, &v.b.TestsNotRun},
 		value: func() (store.Build, error) {
 			b := v.b
+			if b.Source != store.SourceMS1 {
+				c := v.cdash
+				c.Source = b.Source
+				b.CDash = &c
+			}
 			b.OwnerID = store.OwnerIDOf(v.ownerKey)
 			b.Spec.Compiler = Compiler(v.compiler, v.compilerVersion)
 			b.Spec.Arch = Arch(v.platform, v.platformOS, v.target)
@@ -258,7 +278,7 @@ func AttachDeps(specs []store.Spec, deps []OwnedLink) {
 // EventColumns selects events, for Events: from phase_events e.
 const EventColumns = `
 SELECT e.phase_id, e.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,
-       e.post_context, e.start_line, e.end_line
+       e.post_context, e.start_line, e.end_line, e.repeat_count
 FROM phase_events e`
 
 // Events reads rows of EventColumns of the phase named phase.
@@ -270,7 +290,7 @@ func Events(phase string) Reader[store.PhaseEvent] {
 	v.e.Phase = phase
 	return Reader[store.PhaseEvent]{
 		dest: []any{&v.e.Key.PhaseID, &v.e.Key.ID, &v.kind, &v.e.LineNo, &v.e.Text, &v.e.SourceFile, &v.e.SourceLine,
-			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End},
+			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End, &v.e.RepeatCount},
 		value: func() (store.PhaseEvent, error) {
 			e := v.e
 			e.Kind = logparse.Kind(v.kind)
@@ -378,4 +398,38 @@ func MatrixCounts() Reader[store.MatrixCount] {
 	v := new(store.MatrixCount)
 	return Reader[store.MatrixCount]{dest: []any{&v.Version, &v.Compiler, &v.Arch, &v.Status, &v.Count},
 		value: func() (store.MatrixCount, error) { return *v, nil }}
+}
+
+// Tests reads rows of name, path, full_name, command, status, duration, exit_code,
+// exit_value, completion_status, measurements, output, output_bytes from build_tests.
+func Tests() Reader[store.Test] {
+	v := new(store.Test)
+	return Reader[store.Test]{
+		dest: []any{&v.Name, &v.Path, &v.FullName, &v.Command, &v.Status, &v.Duration, &v.ExitCode, &v.ExitValue,
+			&v.CompletionStatus, &v.Measurements, &v.Output, &v.OutputBytes},
+		value: func() (store.Test, error) {
+			t := *v
+			t.Output = append([]byte(nil), v.Output...)
+			return t, nil
+		},
+	}
+}
+
+// Attachments reads rows of id, kind, name, content (NULL when not read), size and
+// created_at from build_attachments.
+func Attachments[T any](toTime func(T) (time.Time, error)) Reader[store.Attachment] {
+	v := new(struct {
+		a       store.Attachment
+		created T
+	})
+	return Reader[store.Attachment]{
+		dest: []any{&v.a.ID, &v.a.Kind, &v.a.Name, &v.a.Content, &v.a.Size, &v.created},
+		value: func() (store.Attachment, error) {
+			a := v.a
+			a.Content = append([]byte(nil), v.a.Content...)
+			var err error
+			a.CreatedAt, err = toTime(v.created)
+			return a, err
+		},
+	}
 }
