@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -57,6 +58,9 @@ type Gateway struct {
 	// ingest and auth serve the CDash pages, which the generated handlers do not.
 	ingest ingestv1.IngestServiceClient
 	auth   authv1.AuthServiceClient
+	// draining is set when the process is stopping: readiness fails first, so that a load
+	// balancer stops sending requests before the listener closes.
+	draining atomic.Bool
 }
 
 // reservedPrefixes are first path segments the gateway serves itself; jsonPrefixes those
@@ -64,7 +68,7 @@ type Gateway struct {
 var (
 	reservedPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true,
 		"builds": true, "specs": true, "matrix": true, "analysis": true, "static": true,
-		"login": true, "logout": true, "token": true, "profile": true}
+		"login": true, "logout": true, "token": true, "profile": true, "healthz": true, "readyz": true}
 	jsonPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true, "ms1": true}
 )
 
@@ -156,6 +160,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !cleanURL(r.URL) {
 		writeError(w, http.StatusBadRequest, errorBody{Message: "The URL must be valid UTF-8 without NUL characters."})
+		return
+	}
+	if probe, ok := probes[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		probe(g, w, r)
 		return
 	}
 	if page, pathQuery, ok := cdashPage(r.URL); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,3 +112,32 @@ func (g *Gateway) backendsServing(ctx context.Context) bool {
 	}
 	return true
 }
+
+// probes answer the orchestrator's questions on the gateway's own port: /healthz whether
+// the process serves HTTP at all (restart it when not), /readyz whether it should be sent
+// requests (its backends serve and it is not stopping).
+var probes = map[string]func(*Gateway, http.ResponseWriter, *http.Request){
+	"/healthz": func(_ *Gateway, w http.ResponseWriter, _ *http.Request) { writeProbe(w, true, "serving") },
+	"/readyz": func(g *Gateway, w http.ResponseWriter, r *http.Request) {
+		switch {
+		case g.draining.Load():
+			writeProbe(w, false, "stopping")
+		case !g.backendsServing(r.Context()):
+			writeProbe(w, false, "a backing service does not serve")
+		default:
+			writeProbe(w, true, "ready")
+		}
+	},
+}
+
+func writeProbe(w http.ResponseWriter, ok bool, why string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	fmt.Fprintln(w, why)
+}
+
+// Drain makes /readyz fail from now on: the process is stopping and finishes what it has.
+func (g *Gateway) Drain() { g.draining.Store(true) }

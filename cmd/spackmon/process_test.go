@@ -68,9 +68,10 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 }
 
-// Service info follows the backends as they come and go: a killed role turns it 503 within
-// moments (the gateway's health watch breaks with the connection), and the role started
-// again turns it back to 200, with no restart of the gateway.
+// Service info and the gateway's readiness probe follow the backends as they come and go: a
+// killed role turns them 503 within moments (the gateway's health watch breaks with the
+// connection), and the role started again turns them back to 200, with no restart of the
+// gateway. Liveness stays 200 throughout: the gateway itself is fine.
 func TestServiceInfoFollowsBackends(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -81,29 +82,31 @@ func TestServiceInfoFollowsBackends(t *testing.T) {
 	for _, role := range []string{"ingest", "auth", "analysis"} {
 		killed := time.Now()
 		d.Roles[role].Kill()
-		waitServiceInfo(t, d.URL, http.StatusServiceUnavailable, role+" killed")
+		waitStatus(t, d.URL+"/ms1/", http.StatusServiceUnavailable, role+" killed")
+		waitStatus(t, d.URL+"/readyz", http.StatusServiceUnavailable, role+" killed")
+		waitStatus(t, d.URL+"/healthz", http.StatusOK, role+" killed")
 		started := time.Now()
 		d.Roles[role].Restart()
-		waitServiceInfo(t, d.URL, http.StatusOK, role+" started again")
+		waitStatus(t, d.URL+"/ms1/", http.StatusOK, role+" started again")
+		waitStatus(t, d.URL+"/readyz", http.StatusOK, role+" started again")
 		t.Logf("%s: 503 %v after the kill, 200 %v after the restart", role, started.Sub(killed).Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	}
 }
 
-// waitServiceInfo polls GET /ms1/ until it answers want; the deadline only bounds a failing
-// test.
-func waitServiceInfo(t *testing.T, url string, want int, what string) {
+// waitStatus polls GET url until it answers want; the deadline only bounds a failing test.
+func waitStatus(t *testing.T, url string, want int, what string) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
 	got := 0
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, err := client.Get(url + "/ms1/")
+		resp, err := client.Get(url)
 		if err != nil {
-			t.Fatalf("%s: service info: %v", what, err)
+			t.Fatalf("%s: %s: %v", what, url, err)
 		}
 		resp.Body.Close()
 		if got = resp.StatusCode; got == want {
 			return
 		}
 	}
-	t.Fatalf("%s: service info still %d, want %d", what, got, want)
+	t.Fatalf("%s: %s still %d, want %d", what, url, got, want)
 }

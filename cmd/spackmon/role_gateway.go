@@ -111,6 +111,7 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth conf
 		return err
 	case <-ctx.Done():
 	}
+	gw.Drain()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {

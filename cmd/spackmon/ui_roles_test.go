@@ -41,7 +41,7 @@ func TestPagesOnSeparateRoles(t *testing.T) {
 	b.Run("its spec", chromedp.Click(chromedp.CSS(".facts a[href^='/specs/']")), chromedp.WaitVisible(chromedp.CSS("table.spec-builds")))
 
 	d.Roles["ingest"].Kill()
-	waitServiceInfo(t, d.URL, http.StatusServiceUnavailable, "ingest killed")
+	waitStatus(t, d.URL+"/ms1/", http.StatusServiceUnavailable, "ingest killed")
 	b.Run("dashboard without ingest", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".error-page")))
 	if s := b.Text(".error-page h1"); !strings.HasPrefix(s, "503") {
 		t.Errorf("with ingest gone the dashboard says %q, want 503", s)
