@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spackmon/spackmon/gateway/ui"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -115,6 +116,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		// the query, and a header may change the method: neither is part of the protocol.
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithMiddlewares(nameRoute),
 	)
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err
@@ -163,14 +165,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if probe, ok := probes[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		telemetry.SetRoute(r.Context(), r.URL.Path)
 		probe(g, w, r)
 		return
 	}
 	if page, pathQuery, ok := cdashPage(r.URL); ok {
+		telemetry.SetRoute(r.Context(), page)
 		g.serveCDash(w, r, page, pathQuery)
 		return
 	}
 	if strings.TrimSuffix(r.URL.Path, "/") == junitPath {
+		telemetry.SetRoute(r.Context(), junitPath)
 		g.serveJUnit(w, r)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spackmon/spackmon/gateway/ui"
 	"github.com/spackmon/spackmon/pkg/config"
 	"github.com/spackmon/spackmon/pkg/server"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	"github.com/spackmon/spackmon/pkg/version"
 )
 
@@ -96,7 +97,7 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth conf
 		return err
 	}
 	srv := &http.Server{
-		Handler:           otelhttp.NewHandler(gw, "gateway"),
+		Handler:           otelhttp.NewHandler(telemetry.HTTPMetrics(gw), "gateway"),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bounds how long a client may take to send a body (a 256 MiB log on a slow link
 		// fits), so connections that trickle bytes cannot pile up.

@@ -30,14 +30,16 @@ type schema struct {
 	postgres, sqlite fs.FS
 	versionTable     string
 	sqliteFile       string
+	// service names the database's pools in the metrics.
+	service string
 }
 
 // The services share a PostgreSQL database (each with its own tables and version table);
 // on SQLite each has its own file, so that one service's writes never wait for another's.
 var (
-	ingestSchema   = schema{migrations.Postgres, migrations.SQLite, migrations.VersionTable, "spackmon.db"}
-	authSchema     = schema{authmigrations.Postgres, authmigrations.SQLite, authmigrations.VersionTable, "auth.db"}
-	analysisSchema = schema{analysismigrations.Postgres, analysismigrations.SQLite, analysismigrations.VersionTable, "analysis.db"}
+	ingestSchema   = schema{migrations.Postgres, migrations.SQLite, migrations.VersionTable, "spackmon.db", "ingest"}
+	authSchema     = schema{authmigrations.Postgres, authmigrations.SQLite, authmigrations.VersionTable, "auth.db", "auth"}
+	analysisSchema = schema{analysismigrations.Postgres, analysismigrations.SQLite, analysismigrations.VersionTable, "analysis.db", "analysis"}
 )
 
 func storeName(d config.Database) string {
@@ -58,6 +60,9 @@ func openDB(ctx context.Context, d config.Database, sc schema, migrate bool) (*p
 			}
 		}
 		pool, err := db.OpenPostgres(ctx, d.URL)
+		if err == nil {
+			observePostgres(sc.service, pool)
+		}
 		return pool, nil, err
 	}
 	if err := os.MkdirAll(d.DataDir, 0o750); err != nil {
@@ -71,6 +76,7 @@ func openDB(ctx context.Context, d config.Database, sc schema, migrate bool) (*p
 		sq.Close()
 		return nil, nil, err
 	}
+	observeSQLite(sc.service, sq)
 	return nil, sq, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -156,7 +157,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if u.opts.Intercept != nil && u.opts.Intercept(w, r) {
 		return
 	}
-	if _, pattern := u.mux.Handler(r); pattern == "" {
+	_, pattern := u.mux.Handler(r)
+	if pattern == "" {
 		if u.anyMethodMatches(r) {
 			u.renderError(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: "Method " + r.Method + " is not allowed here."})
 			return
@@ -164,6 +166,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, NotFound("There is no page at %s.", r.URL.Path))
 		return
 	}
+	telemetry.SetRoute(r.Context(), pattern)
 	u.mux.ServeHTTP(w, r)
 }
 

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
 // AnonymousUser owns what is written while authentication is disabled.
@@ -39,6 +40,7 @@ type identityKey struct{}
 
 // WithIdentity returns ctx carrying id.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
+	telemetry.SetUser(ctx, id.Name)
 	return context.WithValue(ctx, identityKey{}, id)
 }
 

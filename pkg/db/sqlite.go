@@ -8,8 +8,24 @@ import (
 	"net/url"
 	"runtime"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
+
+// sqliteTracer makes a span of each SQLite transaction, the unit a request waits for on
+// the single writer (the statements inside run on the same connection, one after another).
+var sqliteTracer = otel.Tracer("github.com/spackmon/spackmon/pkg/db")
+
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "transaction failed")
+	}
+	span.End()
+}
 
 // SQLite is one database file opened twice: Write has a single connection, because SQLite
 // lets one writer in at a time and queuing writers in Go is cheaper than having them spin
@@ -71,7 +87,10 @@ func (s *SQLite) Close() error {
 // InSQLTx runs fn in a transaction on db, committing when fn returns nil and rolling back
 // otherwise (a panic included, so that SQLite's single writer connection is never left
 // inside an open transaction).
-func InSQLTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+func InSQLTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) (err error) {
+	ctx, span := sqliteTracer.Start(ctx, "sqlite.tx", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "sqlite")))
+	defer func() { endSpan(span, err) }()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
 // messageOverhead is room for the fields around the largest payload (a phase log).
@@ -50,8 +52,8 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.MaxRecvMsgSize(size),
 		grpc.MaxSendMsgSize(size),
-		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{logFailures(opts.Log)}, opts.Unary...)...),
-		grpc.ChainStreamInterceptor(opts.Stream...),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{telemetry.UnaryServerMetrics(), logFailures(opts.Log)}, opts.Unary...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics()}, opts.Stream...)...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
 	)
 	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))

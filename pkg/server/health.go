@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
 const (
@@ -88,6 +90,7 @@ func (h *health) runChecks(ctx context.Context) map[string]error {
 func (h *health) update(results map[string]error) {
 	serving := map[string]bool{"": true}
 	for service, err := range results {
+		telemetry.DatabaseUp(service, err == nil)
 		serving[service] = err == nil
 		serving[""] = serving[""] && err == nil
 	}

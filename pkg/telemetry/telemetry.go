@@ -37,6 +37,7 @@ func Setup(ctx context.Context, role string) (*Telemetry, error) {
 	res := resource.NewSchemaless(semconv.ServiceName("spackmon-"+role), semconv.ServiceNamespace("spackmon"))
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerMetrics(registry)
 	exporter, err := otelprom.New(otelprom.WithRegisterer(registry))
 	if err != nil {
 		return nil, err

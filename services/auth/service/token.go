@@ -15,6 +15,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/signing"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
 	"github.com/spackmon/spackmon/services/auth/apitoken"
 	"github.com/spackmon/spackmon/services/auth/store"
@@ -31,6 +32,17 @@ const (
 type refusal string
 
 func (r refusal) Error() string { return string(r) }
+
+// label is the reason's word in the metrics: one of a fixed set, since the reasons of
+// credentials that cannot be read quote the parser.
+func (r refusal) label() string {
+	switch r {
+	case "malformed API token", "unknown API token", "wrong API token", "API token of another user",
+		"user disabled", "API token revoked", "API token expired":
+		return strings.ReplaceAll(strings.ToLower(string(r)), " ", "_")
+	}
+	return "malformed_credentials"
+}
 
 // IssueToken checks the Basic credentials of the call and signs a realm token for them.
 func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) (*authv1.IssueTokenResponse, error) {
@@ -54,6 +66,7 @@ func (s *Server) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest) 
 	if err != nil {
 		return nil, err
 	}
+	telemetry.TokenIssued()
 	s.log.InfoContext(ctx, "token issued", "client", addr, "user", user.Name, "service", service, "jti", claims.ID)
 	return &authv1.IssueTokenResponse{
 		Token:       tok,
@@ -73,6 +86,7 @@ func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, err
 	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
 	if !ok {
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
+		telemetry.TokenRefused("rate_limited")
 		return store.User{}, store.Token{}, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
 	}
 	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
@@ -83,6 +97,7 @@ func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, err
 			return store.User{}, store.Token{}, err
 		}
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", string(r))
+		telemetry.TokenRefused(r.label())
 		return store.User{}, store.Token{}, errs.New(errs.Unauthenticated, "Invalid credentials: send Basic base64(user:api_token) with a valid API token.")
 	}
 	return user, apiToken, nil

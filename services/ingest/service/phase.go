@@ -9,6 +9,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -60,6 +61,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	if err != nil {
 		return nil, err
 	}
+	telemetry.PhaseIngested(p.OutputBytes, countKind(p.Events, logparse.Error), countKind(p.Events, logparse.Warning))
 	return &ingestv1.UpdatePhaseResponse{BuildPhase: &ingestv1.BuildPhase{Id: phase.ID, Status: phase.Status, Name: phase.Name}}, nil
 }
 
@@ -79,4 +81,15 @@ func compressAndParse(output []byte) ([]byte, logparse.Found) {
 	found := logparse.Parse(output)
 	wg.Wait()
 	return compressed, found
+}
+
+// countKind counts the events of kind.
+func countKind(events []logparse.Event, kind logparse.Kind) int {
+	n := 0
+	for _, e := range events {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
 }
