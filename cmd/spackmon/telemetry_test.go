@@ -111,6 +111,11 @@ func TestTracesAndMetrics(t *testing.T) {
 		t.Fatalf("a forged token: %d %s", a.Status, a.Body)
 	}
 
+	// A web page, counted by its pattern.
+	if a := srv.get(t, fmt.Sprintf("/builds/%d", id)); a.Status != http.StatusOK {
+		t.Fatalf("build page: %d", a.Status)
+	}
+
 	families := map[string]map[string]*dto.MetricFamily{"gateway": scrape(t, d.URL+"/metrics")}
 	for role, url := range d.Metrics {
 		families[role] = scrape(t, url)
@@ -126,6 +131,7 @@ func TestTracesAndMetrics(t *testing.T) {
 	}{
 		{"gateway", "spackmon_http_requests_total", map[string]string{"route": "/ms1/builds/phases/update", "method": "POST", "code": "200"}, equals(1), "1"},
 		{"gateway", "spackmon_http_requests_total", map[string]string{"route": "/ms1/builds/phases/update", "method": "POST", "code": "401"}, equals(1), "1"},
+		{"gateway", "spackmon_http_requests_total", map[string]string{"route": "GET /builds/{id}", "method": "GET", "code": "200"}, equals(1), "1"},
 		{"gateway", "spackmon_http_request_duration_seconds", map[string]string{"route": "/ms1/builds/phases/update", "method": "POST"}, equals(2), "2 observations"},
 		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_service": "spackmon.ingest.v1.IngestService", "grpc_method": "UpdatePhase", "grpc_code": "OK"}, equals(1), "1"},
 		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_method": "UpdatePhase", "grpc_code": "Unauthenticated"}, equals(1), "1"},
