@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -80,11 +82,23 @@ func TokenIssued() { tokensIssued.Inc() }
 // set of words.
 func TokenRefused(reason string) { tokensRefused.WithLabelValues(reason).Inc() }
 
-// DatabaseUp records whether service's health check reached its database.
-func DatabaseUp(service string, up bool) {
+// DatabaseUp records whether the health check of the gRPC service (spackmon.ingest.v1.IngestService)
+// reached its database, labelled by the service's short name (ingest), as the pools are.
+func DatabaseUp(grpcService string, up bool) {
 	v := 0.0
 	if up {
 		v = 1
 	}
-	databaseUp.WithLabelValues(service).Set(v)
+	databaseUp.WithLabelValues(shortService(grpcService)).Set(v)
+}
+
+// shortService is the role a spackmon gRPC service belongs to: "ingest" for
+// spackmon.ingest.v1.IngestService; other names stay as they are.
+func shortService(grpcService string) string {
+	rest, ok := strings.CutPrefix(grpcService, "spackmon.")
+	if !ok {
+		return grpcService
+	}
+	role, _, _ := strings.Cut(rest, ".")
+	return role
 }

@@ -125,3 +125,13 @@ func TestDatabasePoolGauges(t *testing.T) {
 	wantLine(t, m, `spackmon_db_pool_max_connections{pool="pgx",service="ingest"} 8`)
 	wantLine(t, m, `spackmon_db_pool_wait_seconds_total{pool="pgx",service="ingest"} 0.5`)
 }
+
+// A service's database is labelled by the service's short name, as its pools are.
+func TestDatabaseUp(t *testing.T) {
+	tel := setup(t)
+	telemetry.DatabaseUp("spackmon.analysis.v1.AnalysisService", false)
+	telemetry.DatabaseUp("spackmon.auth.v1.AuthService", true)
+	m := scrape(t, tel)
+	wantLine(t, m, `spackmon_database_up{service="analysis"} 0`)
+	wantLine(t, m, `spackmon_database_up{service="auth"} 1`)
+}
