@@ -1,0 +1,3 @@
+module github.com/spackmon/spackmon/tools/load
+
+go 1.26.7
