@@ -42,8 +42,8 @@ func loadPhaseText(path string) (phaseText, error) {
 	return text, nil
 }
 
-// Bounds of a phase log's size; sizes are drawn uniformly on a log scale between them, as
-// build logs are: most small, a few near the top.
+// The default bounds of a phase log's size; sizes are drawn uniformly on a log scale between
+// them, as build logs are: most small, a few near the top.
 const (
 	minLogBytes = 4 << 10
 	maxLogBytes = 1 << 20
@@ -52,8 +52,8 @@ const (
 	bytesPerWarning = 4 << 10
 )
 
-func logSize(rng *rand.Rand) int {
-	lo, hi := math.Log(minLogBytes), math.Log(maxLogBytes)
+func logSize(rng *rand.Rand, smallest, largest int) int {
+	lo, hi := math.Log(float64(smallest)), math.Log(float64(largest))
 	return int(math.Exp(lo + rng.Float64()*(hi-lo)))
 }
 

@@ -33,7 +33,7 @@ func TestSmokeAgainstServe(t *testing.T) {
 	proctest.WaitReady(t, url)
 
 	cfg := config{url: url, user: "load", token: token, clients: []int{1, 3}, specs: 6, failRate: 0.3, seed: 7,
-		testdata: fixtures.Path(t), pid: serve.Pid(), dataDir: dataDir, spackVersion: "0.17.2"}
+		testdata: fixtures.Path(t), pids: []int{serve.Pid()}, logMin: minLogBytes, logMax: maxLogBytes, dataDir: dataDir, spackVersion: "0.17.2"}
 	var out bytes.Buffer
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

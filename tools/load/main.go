@@ -29,7 +29,9 @@ type config struct {
 	failRate     float64
 	seed         uint64
 	testdata     string
-	pid          int    // the server's, to measure; 0 for none
+	pids         []int // the server's processes, to measure; none for none
+	logMin       int   // bounds of a phase log's size, in bytes
+	logMax       int
 	dataDir      string // the server's, to measure; "" for none
 	spackVersion string
 }
@@ -63,7 +65,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.failRate, "fail", 0.1, "share of builds whose build phase fails")
 	fs.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "random seed: the same seed sends the same workload")
 	fs.StringVar(&cfg.testdata, "testdata", "", "the repository's testdata folder (default: the one beside go.work above the working directory)")
-	fs.IntVar(&cfg.pid, "pid", 0, "the server's process id, to measure its CPU and peak memory")
+	pids := fs.String("pid", "", "the server's process ids, comma-separated (the roles, a database), to measure their CPU and peak memory, summed")
+	fs.IntVar(&cfg.logMin, "log-min", minLogBytes, "smallest phase log, in bytes")
+	fs.IntVar(&cfg.logMax, "log-max", maxLogBytes, "largest phase log, in bytes (sizes are log-uniform in between)")
 	fs.StringVar(&cfg.dataDir, "data-dir", "", "the server's data directory, to measure bytes on disk per spec")
 	fs.StringVar(&cfg.spackVersion, "spack-version", "0.17.2", "the Spack version the clients report")
 	fs.Usage = func() {
@@ -77,8 +81,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("no arguments expected, got %q", fs.Args())
 	}
 	var err error
-	if cfg.clients, err = parseClients(*clients); err != nil {
+	if cfg.clients, err = parseCounts("-clients", *clients, 1, maxClients); err != nil {
 		return cfg, err
+	}
+	if *pids != "" {
+		if cfg.pids, err = parseCounts("-pid", *pids, 1, 1<<22); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.logMin < 1 || cfg.logMax < cfg.logMin || cfg.logMax > maxLogLimit {
+		return cfg, fmt.Errorf("-log-min and -log-max: 1 <= min <= max <= %d", maxLogLimit)
 	}
 	if cfg.specs < 0 || cfg.duration < 0 || cfg.failRate < 0 || cfg.failRate > 1 {
 		return cfg, errors.New("-specs and -duration must not be negative, -fail is between 0 and 1")
@@ -101,12 +113,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 // The most concurrent clients a step may have: each holds a phase log of up to 1 MiB.
 const maxClients = 1024
 
-func parseClients(s string) ([]int, error) {
+// The largest phase log a client makes: each client holds its log and the request's JSON.
+const maxLogLimit = 16 << 20
+
+// parseCounts reads a comma-separated list of numbers from lo to hi.
+func parseCounts(flag, s string, lo, hi int) ([]int, error) {
 	var out []int
 	for f := range strings.SplitSeq(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > maxClients {
-			return nil, fmt.Errorf("-clients: %q is not a count from 1 to %d", f, maxClients)
+		if err != nil || n < lo || n > hi {
+			return nil, fmt.Errorf("%s: %q is not a number from %d to %d", flag, f, lo, hi)
 		}
 		out = append(out, n)
 	}
@@ -135,6 +151,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	w.logMin, w.logMax = cfg.logMin, cfg.logMax
 	var steps []stepResult
 	for i, n := range cfg.clients {
 		res, err := runStep(ctx, cfg, w, n, uint64(i))

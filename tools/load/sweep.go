@@ -82,8 +82,8 @@ func runStep(ctx context.Context, cfg config, w *workload, n int, step uint64) (
 }
 
 func measureBefore(cfg config) (cpu time.Duration, disk int64, err error) {
-	if cfg.pid > 0 {
-		if cpu, err = processCPU(cfg.pid); err != nil {
+	if len(cfg.pids) > 0 {
+		if cpu, err = sum(cfg.pids, processCPU); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -96,13 +96,13 @@ func measureBefore(cfg config) (cpu time.Duration, disk int64, err error) {
 }
 
 func measureAfter(cfg config, res *stepResult, cpu0 time.Duration, disk0 int64) error {
-	if cfg.pid > 0 {
-		cpu, err := processCPU(cfg.pid)
+	if len(cfg.pids) > 0 {
+		cpu, err := sum(cfg.pids, processCPU)
 		if err != nil {
 			return err
 		}
 		res.cpu = cpu - cpu0
-		if res.peakRSS, err = peakRSS(cfg.pid); err != nil {
+		if res.peakRSS, err = sum(cfg.pids, peakRSS); err != nil {
 			return err
 		}
 	}
@@ -114,6 +114,19 @@ func measureAfter(cfg config, res *stepResult, cpu0 time.Duration, disk0 int64) 
 		res.diskAdded = disk - disk0
 	}
 	return nil
+}
+
+// sum adds up a measure of each process.
+func sum[T time.Duration | int64](pids []int, measure func(int) (T, error)) (T, error) {
+	var total T
+	for _, pid := range pids {
+		v, err := measure(pid)
+		if err != nil {
+			return 0, err
+		}
+		total += v
+	}
+	return total, nil
 }
 
 // perSpec divides a step's figure by its specs; -1 when unknown.

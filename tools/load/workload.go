@@ -15,6 +15,8 @@ type workload struct {
 	logs         phaseText
 	install      *installTemplate
 	failRate     float64 // the share of builds whose build phase fails
+	logMin       int     // bounds of a phase log's size
+	logMax       int
 	spackVersion string
 }
 
@@ -31,7 +33,8 @@ func loadWorkload(testdata string, failRate float64, spackVersion string) (*work
 	if err != nil {
 		return nil, err
 	}
-	return &workload{specs: u, logs: logs, install: install, failRate: failRate, spackVersion: spackVersion}, nil
+	return &workload{specs: u, logs: logs, install: install, failRate: failRate, spackVersion: spackVersion,
+		logMin: minLogBytes, logMax: maxLogBytes}, nil
 }
 
 // Bounds of a spec DAG's node count.
@@ -99,7 +102,7 @@ func (w *workload) specRun(ctx context.Context, c *spackClient, rng *rand.Rand, 
 		if fail {
 			status = "ERROR"
 		}
-		out := w.logs.phaseLog(rng, d.rootName, phase, logSize(rng), fail)
+		out := w.logs.phaseLog(rng, d.rootName, phase, logSize(rng, w.logMin, w.logMax), fail)
 		if _, err := c.post(ctx, "/ms1/builds/phases/update/", phaseUpdate{buildID, status, out, phase}, http.StatusOK); err != nil {
 			return err
 		}

@@ -81,7 +81,7 @@ func TestPhaseLogs(t *testing.T) {
 	warning := regexp.MustCompile(`(?m)^\S+\.c:\d+:\d+: warning: .* \[-W[a-z-]+\]$`)
 	var warnings, bytes int
 	for range 40 {
-		size := logSize(rng)
+		size := logSize(rng, minLogBytes, maxLogBytes)
 		if size < minLogBytes || size > maxLogBytes {
 			t.Fatalf("log size %d", size)
 		}
