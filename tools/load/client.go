@@ -141,7 +141,7 @@ func (c *spackClient) challenged(h http.Header) string {
 // failure for each login in progress), answering 429; clients that start together then
 // wait and ask again, at most this many times. Spack itself would give up: reported with the
 // load's results, and counted on a line of its own.
-const tokenAttempts = 8
+const tokenAttempts = 20
 
 // fetchToken asks the challenge's realm for a token, as Spack does: basic credentials of the
 // user's API token and the Service header.
@@ -156,7 +156,7 @@ func (c *spackClient) fetchToken(ctx context.Context, challenge http.Header) err
 		if err == nil && status == http.StatusTooManyRequests && attempt < tokenAttempts {
 			c.rec.record("(rate limited) GET /auth/token/", took, 0, int64(len(answer)), nil)
 			select {
-			case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+			case <-time.After(min(time.Duration(attempt)*500*time.Millisecond, 3*time.Second)):
 				continue
 			case <-ctx.Done():
 				return ctx.Err()
