@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/spackmon/spackmon/pkg/version.Version=$(VERSION)
 # throw-away cluster with initdb.
 export SPACKMON_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable')
 
-.PHONY: build run test test-short fuzz generate check-generate lint bench tools clean
+.PHONY: build run test test-short fuzz generate check-generate lint bench load tools clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/spackmon ./cmd/spackmon
@@ -34,6 +34,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLogText$$' -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./services/ingest/cdash
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./services/ingest/junit
+
+# Realistic Spack traffic against a fresh `serve` (SQLite in a temporary directory, auth on):
+# a sweep of 1, 16 and 64 concurrent clients, a table per endpoint and a SUMMARY line with the
+# server's CPU per spec, peak RSS and bytes on disk per spec (tools/load).
+LOAD_FLAGS ?= -clients 1,16,64 -duration 30s
+load: build
+	$(GO) build -o bin/load ./tools/load
+	tools/load/serve-and-load.sh bin/spackmon bin/load $(LOAD_FLAGS)
 
 # The plugins are Go tools pinned in proto/go.mod, built locally: generation needs no network.
 tools:

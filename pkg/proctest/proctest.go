@@ -185,6 +185,9 @@ func (p *Process) Stop() {
 	}
 }
 
+// Pid is the running process's id, for a test that reads its resource use in /proc.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Kill ends the process at once, as a crash or an OOM kill would.
 func (p *Process) Kill() {
 	p.t.Helper()
