@@ -259,7 +259,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	if refused == 0 {
 		t.Errorf("none of the burst was refused: the signal did not fall in the middle of it")
 	}
-	t.Logf("burst of %d: %d acknowledged and stored, %d refused and not stored; %d in flight at the signal finished", burst, acked, refused, inFlight)
+	t.Logf("burst of %d: %d acknowledged and stored, %d refused and not stored; the %d in flight at the signal were answered 200", burst, acked, refused, inFlight)
 }
 
 // halfSent is a phase post whose body is sent in two halves, the second when the test says.
