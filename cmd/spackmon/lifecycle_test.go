@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -341,4 +342,94 @@ func waitRefused(t *testing.T, addr string) {
 		c.Close()
 	}
 	t.Fatalf("%s still takes connections a minute after SIGTERM", addr)
+}
+
+// PostgreSQL stopped and started again under a steady stream of phase posts: in the gap the
+// posts get 503 with the protocol's envelope and Retry-After (never a 500 or a dropped
+// connection), the same spackmon process serves again once the database is back, and every
+// post acknowledged before, during or after is stored.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts a PostgreSQL cluster")
+	}
+	bin := proctest.Build(t)
+	cluster := pgtest.NewCluster(t)
+	p := startServeProcess(t, bin, "SPACKMON_DATA_DIR="+t.TempDir(), "SPACKMON_DATABASE_URL="+cluster.URL())
+	build := newBuild(t, p.testServer)
+
+	// Phases posted by workers until told to stop; acks, refusals and answers since the
+	// restart are counted as they come, to move the test on.
+	var mu sync.Mutex
+	var outcomes []outcome
+	var refusedSeen, ackedSinceStart atomic.Int64
+	var restarted atomic.Bool
+	progress := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	var next atomic.Int64
+	client := &http.Client{Timeout: time.Minute}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				o := p.postPhase(client, build, fmt.Sprintf("pg-%04d", next.Add(1)), 8<<10)
+				mu.Lock()
+				outcomes = append(outcomes, o)
+				mu.Unlock()
+				switch {
+				case o.status == http.StatusServiceUnavailable:
+					refusedSeen.Add(1)
+				case o.err == nil && o.status/100 == 2 && restarted.Load():
+					ackedSinceStart.Add(1)
+				}
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
+	// waitFor waits, answer by answer, until cond holds; the deadline bounds a failing test.
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.After(2 * time.Minute)
+		for !cond() {
+			select {
+			case <-progress:
+			case <-deadline:
+				close(stop)
+				wg.Wait()
+				t.Fatalf("waiting for %s", what)
+			}
+		}
+	}
+	waitFor("posts acknowledged before the stop", func() bool { mu.Lock(); defer mu.Unlock(); return len(outcomes) >= 20 })
+	cluster.Stop()
+	waitFor("refusals while the database is down", func() bool { return refusedSeen.Load() >= 5 })
+	cluster.Start()
+	restarted.Store(true)
+	waitFor("acknowledgements after the database is back", func() bool { return ackedSinceStart.Load() >= 20 })
+	close(stop)
+	wg.Wait()
+
+	stored := p.phaseNames(t, build)
+	var acked, refused int
+	for _, o := range outcomes {
+		switch {
+		case o.err == nil && o.status/100 == 2:
+			acked++
+			if !stored[o.name] {
+				t.Errorf("%s acknowledged %d but not stored", o.name, o.status)
+			}
+		case o.err == nil && o.status == http.StatusServiceUnavailable && o.envelope:
+			refused++
+		default:
+			t.Errorf("%s: %d %v (envelope and Retry-After: %v), want 2xx or 503 with the envelope and Retry-After", o.name, o.status, o.err, o.envelope)
+		}
+	}
+	t.Logf("%d posts: %d acknowledged and stored, %d refused with 503 while PostgreSQL was down", len(outcomes), acked, refused)
 }
