@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
+	"github.com/spackmon/spackmon/pkg/signing"
 )
 
 // serveProcess is spackmon serve running as its own process of the binary, with a user
@@ -432,4 +435,89 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d posts: %d acknowledged and stored, %d refused with 503 while PostgreSQL was down", len(outcomes), acked, refused)
+}
+
+// spackmon backup while serve on SQLite takes phase posts: serve --data-dir on the copy
+// has every write acknowledged before the backup started (phases, the analysis, the user),
+// and accepts the realm tokens of the original, whose key was copied too.
+func TestBackupWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := proctest.Build(t)
+	dataDir := t.TempDir()
+	p := startServeProcess(t, bin, "SPACKMON_DATA_DIR="+dataDir)
+	build := newBuild(t, p.testServer)
+	wantEnvelope(t, analyze(t, p.testServer, build, map[string]any{"environment_variables": map[string]string{"SPACK_CC": "gcc"}}), http.StatusOK, "")
+
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	stop := make(chan struct{})
+	var next atomic.Int64
+	client := &http.Client{Timeout: time.Minute}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				o := p.postPhase(client, build, fmt.Sprintf("b-%04d", next.Add(1)), 16<<10)
+				if o.err != nil || o.status != http.StatusOK {
+					t.Errorf("%s: %d %v", o.name, o.status, o.err)
+					return
+				}
+				mu.Lock()
+				acked[o.name] = true
+				mu.Unlock()
+			}
+		})
+	}
+	// Some writes first, then the backup while they go on.
+	for deadline, ready := time.Now().Add(2*time.Minute), false; !ready; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		ready = len(acked) >= 20
+		mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the writes before the backup were not acknowledged")
+		}
+	}
+	mu.Lock()
+	before := maps.Clone(acked)
+	mu.Unlock()
+	backupDir := filepath.Join(t.TempDir(), "backup")
+	proctest.Run(t, bin, p.env, "backup", backupDir)
+	close(stop)
+	wg.Wait()
+
+	sockets := proctest.Listen(t, "http", "grpc")
+	proctest.Start(t, bin, p.env, sockets, "serve", "--data-dir", backupDir)
+	cp := *p.testServer
+	cp.URL = "http://" + sockets.Addr("http")
+	proctest.WaitReady(t, cp.URL)
+	copied := &serveProcess{testServer: &cp}
+	stored := copied.phaseNames(t, build)
+	for name := range before {
+		if !stored[name] {
+			t.Errorf("%s, acknowledged before the backup, is not in the copy", name)
+		}
+	}
+	a := cp.get(t, fmt.Sprintf("/api/v1/builds/%d/environment", build))
+	if vars, _ := a.JSON(t)["variables"].([]any); len(vars) != 1 || path(vars[0], "value") != "gcc" {
+		t.Errorf("environment in the copy: %s", a.Body)
+	}
+	// The user's API token gets a realm token from the copy, which writes.
+	cp.bearer = cp.token(t, cp.user, cp.apiToken, "")
+	if o := copied.postPhase(client, build, "after-restore", 1<<10); o.err != nil || o.status != http.StatusOK {
+		t.Errorf("a write to the copy: %d %v", o.status, o.err)
+	}
+	// The realm signs with the same key as before.
+	orig, err1 := os.ReadFile(filepath.Join(dataDir, signing.KeyFileName))
+	keyCopy, err2 := os.ReadFile(filepath.Join(backupDir, signing.KeyFileName))
+	if err1 != nil || err2 != nil || !bytes.Equal(orig, keyCopy) {
+		t.Errorf("the copy's signing key is not the original's (%v, %v)", err1, err2)
+	}
+	t.Logf("%d phases acknowledged before the backup, %d in the copy, %d acknowledged in all", len(before), len(stored), len(acked))
 }
