@@ -31,26 +31,40 @@ type bootstrap struct {
 	role string
 	log  *slog.Logger
 	tel  *telemetry.Telemetry
+	proc config.Process
 	// listeners are closed by close when the role fails before serving them.
 	listeners []net.Listener
 }
 
-// bootRole loads the configuration of role into cfg (flags adds its flags; log is cfg's
-// log settings) and boots the role.
-func bootRole(ctx context.Context, role string, cfg any, log *config.Log, args []string, flags func(*flag.FlagSet)) (*bootstrap, error) {
+// bootRole loads the configuration of role into cfg (flags adds its flags; log and proc are
+// cfg's log and process settings) and boots the role.
+func bootRole(ctx context.Context, role string, cfg any, log *config.Log, proc *config.Process, args []string, flags func(*flag.FlagSet)) (*bootstrap, error) {
 	if err := load(role, cfg, args, flags); err != nil {
 		return nil, err
 	}
-	return boot(ctx, role, *log)
+	return boot(ctx, role, *log, *proc)
 }
 
-// boot makes role's logger and telemetry; close undoes it.
-func boot(ctx context.Context, role string, lc config.Log) (*bootstrap, error) {
+// boot makes role's logger and telemetry, and serves pprof when asked; close undoes it.
+func boot(ctx context.Context, role string, lc config.Log, proc config.Process) (*bootstrap, error) {
 	tel, err := telemetry.Setup(ctx, role)
 	if err != nil {
 		return nil, err
 	}
-	return &bootstrap{role: role, log: newLogger(lc), tel: tel}, nil
+	b := &bootstrap{role: role, log: newLogger(lc), tel: tel, proc: proc}
+	if proc.PprofAddr != "" {
+		if err := b.servePprof(ctx, proc.PprofAddr); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// gracePeriod is the context that ends when the role, told to stop by the end of ctx, has
+// given its requests in flight all the time it may.
+func (b *bootstrap) gracePeriod(ctx context.Context) (context.Context, context.CancelFunc) {
+	return server.GracePeriod(ctx, b.proc.Shutdown())
 }
 
 // close shuts the telemetry down and closes the listeners, which are closed already when
@@ -150,7 +164,9 @@ func (b *bootstrap) serveService(ctx context.Context, grpcAddr string, tc config
 	if err != nil {
 		return err
 	}
-	servers := []func(context.Context) error{func(ctx context.Context) error { return server.Serve(ctx, s, lis) }}
+	cutoff, cancel := b.gracePeriod(ctx)
+	defer cancel()
+	servers := []func(context.Context) error{func(ctx context.Context) error { return server.ServeGraceful(ctx, cutoff, s, lis) }}
 	if tc.MetricsAddr != "" {
 		mlis, err := b.listen("metrics", tc.MetricsAddr)
 		if err != nil {
@@ -167,7 +183,12 @@ func (b *bootstrap) serveService(ctx context.Context, grpcAddr string, tc config
 func serveMetrics(ctx context.Context, metrics http.Handler, lis net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return serveSide(ctx, mux, lis)
+}
+
+// serveSide serves h, an operator's side port (metrics, profiles), on lis until ctx ends.
+func serveSide(ctx context.Context, h http.Handler, lis net.Listener) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

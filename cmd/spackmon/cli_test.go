@@ -127,7 +127,7 @@ func TestBackendUnavailable(t *testing.T) {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
-		done <- serveGateway(ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Auth{}, config.Limits{MaxBodyBytes: 1 << 20}, nil, backendAddrs{ingest: dead, auth: dead}, lis)
+		done <- serveGateway(ctx, ctx, log, HTTPEdge{APIPrefix: "ms1"}, config.Auth{}, config.Limits{MaxBodyBytes: 1 << 20}, nil, backendAddrs{ingest: dead, auth: dead}, lis)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	srv := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
@@ -190,7 +190,7 @@ func TestServiceInfoAsksEveryBackend(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- serveGateway(ctx, slog.New(slog.DiscardHandler), HTTPEdge{APIPrefix: "ms1"}, config.Auth{}, config.Limits{MaxBodyBytes: 1 << 20}, nil, c.addrs, lis)
+			done <- serveGateway(ctx, ctx, slog.New(slog.DiscardHandler), HTTPEdge{APIPrefix: "ms1"}, config.Auth{}, config.Limits{MaxBodyBytes: 1 << 20}, nil, c.addrs, lis)
 		}()
 		gw := &testServer{URL: "http://" + lis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
 		if a := gw.get(t, "/ms1/"); a.Status != c.want {

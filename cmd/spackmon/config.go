@@ -16,6 +16,7 @@ type ingestConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Process
 	config.Telemetry
 	config.Auth
 	CDash
@@ -32,6 +33,7 @@ type analysisConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Process
 	config.Telemetry
 	config.Auth
 	GRPCAddr   string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9092" desc:"address the analysis gRPC service listens on"`
@@ -42,6 +44,7 @@ type analysisConfig struct {
 type authConfig struct {
 	config.Database
 	config.Log
+	config.Process
 	config.Telemetry
 	config.Auth
 	config.GatewayTrust
@@ -60,6 +63,7 @@ type Realm struct {
 type gatewayConfig struct {
 	config.Limits
 	config.Log
+	config.Process
 	config.Auth
 	HTTPEdge
 	IngestAddr   string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
@@ -84,6 +88,7 @@ type serveConfig struct {
 	config.Database
 	config.Limits
 	config.Log
+	config.Process
 	config.Auth
 	Realm
 	HTTPEdge

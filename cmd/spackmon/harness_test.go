@@ -80,6 +80,7 @@ func testConfig(d config.Database) serveConfig {
 		Database: d,
 		Limits:   config.Limits{MaxBodyBytes: 256 << 20},
 		Log:      config.Log{Level: "error"},
+		Process:  config.Process{ShutdownTimeout: config.Seconds(25 * time.Second)},
 		Realm:    Realm{TokenTTL: config.Seconds(signing.DefaultTTL)},
 		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test"},
 	}

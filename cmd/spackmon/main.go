@@ -36,6 +36,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate, &migrateConfig{}},
 		{"import", "load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
 		{"upload", "replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
+		{"backup", "copy serve's SQLite data dir while it serves: DIR [--data-dir D] (then serve --data-dir DIR runs on the copy)", runBackup, &backupConfig{}},
 		{"user", "add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
 		{"version", "print the version", runVersion, nil},
 		{"help", "list the commands and every configuration variable with its default", runHelp, nil},

@@ -12,7 +12,7 @@ import (
 // runAnalysis serves the analysis gRPC service, which asks ingest about builds.
 func runAnalysis(ctx context.Context, args []string) error {
 	var cfg analysisConfig
-	b, err := bootRole(ctx, "analysis", &cfg, &cfg.Log, args, nil)
+	b, err := bootRole(ctx, "analysis", &cfg, &cfg.Log, &cfg.Process, args, nil)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ const keyFileCheck = 30 * time.Second
 // runAuth serves the auth gRPC service: the realm, its users, API tokens and signing keys.
 func runAuth(ctx context.Context, args []string) error {
 	var cfg authConfig
-	b, err := bootRole(ctx, "auth", &cfg, &cfg.Log, args, nil)
+	b, err := bootRole(ctx, "auth", &cfg, &cfg.Log, &cfg.Process, args, nil)
 	if err != nil {
 		return err
 	}

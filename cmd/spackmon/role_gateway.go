@@ -23,7 +23,7 @@ import (
 // runGateway serves the HTTP edge in front of the gRPC services.
 func runGateway(ctx context.Context, args []string) error {
 	var cfg gatewayConfig
-	b, err := bootRole(ctx, "gateway", &cfg, &cfg.Log, args, func(fs *flag.FlagSet) {
+	b, err := bootRole(ctx, "gateway", &cfg, &cfg.Log, &cfg.Process, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 	})
 	if err != nil {
@@ -50,15 +50,19 @@ func runGateway(ctx context.Context, args []string) error {
 	b.log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
 	addrs := backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}
+	cutoff, cancel := b.gracePeriod(ctx)
+	defer cancel()
 	return serveUntilStopped(ctx, b.log, "gateway", func(ctx context.Context) error {
-		return serveGateway(ctx, b.log, cfg.HTTPEdge, auth, cfg.Limits, b.tel.Metrics, addrs, lis)
+		return serveGateway(ctx, cutoff, b.log, cfg.HTTPEdge, auth, cfg.Limits, b.tel.Metrics, addrs, lis)
 	})
 }
 
 // backendAddrs are the gRPC addresses the gateway dials.
 type backendAddrs struct{ ingest, auth, analysis string }
 
-func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
+// serveGateway serves the gateway on lis until ctx ends, then drains: readiness fails, no new
+// connection is taken, and the requests in flight finish until cutoff ends, which cuts them.
+func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
 	// One connection per address: in one process every service shares a server.
 	conns := map[string]*grpc.ClientConn{}
 	defer func() {
@@ -113,10 +117,10 @@ func serveGateway(ctx context.Context, log *slog.Logger, cfg HTTPEdge, auth conf
 	case <-ctx.Done():
 	}
 	gw.Drain()
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+	if err := srv.Shutdown(cutoff); err != nil {
+		// The grace period is over: what is still running is cut, as configured.
+		log.Warn("gateway stopping: requests still in flight at the end of the shutdown timeout are cut", "error", err)
+		srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -11,7 +11,7 @@ import (
 // runIngest serves the ingest gRPC service: specs, builds, phases and their events.
 func runIngest(ctx context.Context, args []string) error {
 	var cfg ingestConfig
-	b, err := bootRole(ctx, "ingest", &cfg, &cfg.Log, args, nil)
+	b, err := bootRole(ctx, "ingest", &cfg, &cfg.Log, &cfg.Process, args, nil)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 // runServe runs every role in one process.
 func runServe(ctx context.Context, args []string) error {
 	var cfg serveConfig
-	b, err := bootRole(ctx, "serve", &cfg, &cfg.Log, args, func(fs *flag.FlagSet) {
+	b, err := bootRole(ctx, "serve", &cfg, &cfg.Log, &cfg.Process, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP address")
 		fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "gRPC address")
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "SQLite data directory")
@@ -129,10 +129,17 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
 	hintFirstUser(ctx, log, authSt, cfg.Database, auth)
 	grpcAddr := grpcLis.Addr().String()
+	cutoff, cancelCutoff := server.GracePeriod(ctx, cfg.Shutdown())
+	defer cancelCutoff()
+	// The gateway's requests in flight call the services of this process: those stop only
+	// once the gateway has finished them (or failed).
+	grpcCtx, stopGRPC := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopGRPC()
 	return serveUntilStopped(ctx, log, "spackmon",
-		func(ctx context.Context) error { return server.Serve(ctx, s, grpcLis) },
+		func(context.Context) error { return server.ServeGraceful(grpcCtx, cutoff, s, grpcLis) },
 		func(ctx context.Context) error {
-			return serveGateway(ctx, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
+			defer stopGRPC()
+			return serveGateway(ctx, cutoff, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
 		})
 }
 

@@ -21,6 +21,7 @@ type localCluster struct {
 	url      string
 	pgCtl    string
 	cred     *syscall.Credential // who runs the server: nil means this process's user
+	opts     string              // the server's settings, for each start
 	watchdog *exec.Cmd
 }
 
@@ -58,7 +59,7 @@ func (c *localCluster) start(bin string) error {
 		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"); err != nil {
 		return fmt.Errorf("initdb: %w", err)
 	}
-	opts := strings.Join([]string{
+	c.opts = strings.Join([]string{
 		"-c listen_addresses=''",
 		"-c unix_socket_directories=" + c.dir,
 		"-c fsync=off",
@@ -67,9 +68,8 @@ func (c *localCluster) start(bin string) error {
 		"-c max_connections=200",
 		"-c shared_buffers=32MB",
 	}, " ")
-	if err := c.run(c.pgCtl, "start", "-D", data, "-w", "-t", "60",
-		"-l", filepath.Join(c.dir, "server.log"), "-o", opts); err != nil {
-		return fmt.Errorf("pg_ctl start: %w (server log in %s)", err, c.dir)
+	if err := c.startServer(); err != nil {
+		return err
 	}
 	c.url = (&url.URL{
 		Scheme:   "postgres",
@@ -78,6 +78,24 @@ func (c *localCluster) start(bin string) error {
 		RawQuery: url.Values{"host": {c.dir}, "sslmode": {"disable"}}.Encode(),
 	}).String()
 	c.startWatchdog(data)
+	return nil
+}
+
+// startServer starts the server on the cluster's data directory.
+func (c *localCluster) startServer() error {
+	if err := c.run(c.pgCtl, "start", "-D", filepath.Join(c.dir, "data"), "-w", "-t", "60",
+		"-l", filepath.Join(c.dir, "server.log"), "-o", c.opts); err != nil {
+		return fmt.Errorf("pg_ctl start: %w (server log in %s)", err, c.dir)
+	}
+	return nil
+}
+
+// stopServer stops the server (fast: the sessions are ended, what was committed stays),
+// keeping the data directory for the next start.
+func (c *localCluster) stopServer() error {
+	if err := c.run(c.pgCtl, "stop", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w", err)
+	}
 	return nil
 }
 
@@ -127,9 +145,8 @@ func (c *localCluster) stop() error {
 		_ = c.watchdog.Process.Kill()
 		_ = c.watchdog.Wait()
 	}
-	err := c.run(c.pgCtl, "stop", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w")
-	if err != nil {
-		return fmt.Errorf("pg_ctl stop: %w", err)
+	if err := c.stopServer(); err != nil {
+		return err
 	}
 	return os.RemoveAll(c.dir)
 }

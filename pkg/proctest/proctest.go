@@ -327,3 +327,25 @@ func (m *Measured) Stop(t testing.TB) int64 {
 	}
 	return usage.Maxrss << 10
 }
+
+// Pid is the process's id while it runs.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Terminate sends SIGTERM, as an orchestrator stopping the process does, and returns how it
+// exited (nil: status 0). wait bounds only a process that does not stop: it is then killed.
+func (p *Process) Terminate(wait time.Duration) error {
+	p.t.Helper()
+	cmd := p.cmd
+	p.cmd = nil
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(wait):
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%s did not stop within %v of SIGTERM", p.args[0], wait)
+	}
+}

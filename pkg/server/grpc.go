@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -80,8 +81,16 @@ func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
 	)
 }
 
-// Serve runs s on lis until ctx ends, then stops it gracefully (bounded by a deadline).
+// Serve runs s on lis until ctx ends, then stops it gracefully within ten seconds.
 func Serve(ctx context.Context, s *grpc.Server, lis net.Listener) error {
+	cutoff, cancel := GracePeriod(ctx, 10*time.Second)
+	defer cancel()
+	return ServeGraceful(ctx, cutoff, s, lis)
+}
+
+// ServeGraceful runs s on lis until ctx ends, then stops it gracefully: it takes no new
+// calls and lets the calls in flight finish, until cutoff ends, when it cuts the ones left.
+func ServeGraceful(ctx, cutoff context.Context, s *grpc.Server, lis net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(lis) }()
 	select {
@@ -93,13 +102,35 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener) error {
 	go func() { s.GracefulStop(); close(stopped) }()
 	select {
 	case <-stopped:
-	case <-time.After(10 * time.Second):
+	case <-cutoff.Done():
 		s.Stop()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return err
 	}
 	return nil
+}
+
+// GracePeriod returns a context that ends grace after ctx ends (or when cancel is called):
+// the time a stopping server gives the requests in flight.
+func GracePeriod(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	cutoff, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return cutoff, func() {
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+		cancel()
+	}
 }
 
 // Check tells whether a service can do its work (typically: its database answers).

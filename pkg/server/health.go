@@ -125,6 +125,9 @@ func (h *health) status(service string) (grpc_health_v1.HealthCheckResponse_Serv
 	defer h.mu.Unlock()
 	ok, known := h.serving[service]
 	switch {
+	case known && h.stopping():
+		// Readiness goes first when the server stops, before it refuses calls.
+		return grpc_health_v1.HealthCheckResponse_NOT_SERVING, h.changed
 	case !known:
 		return grpc_health_v1.HealthCheckResponse_SERVICE_UNKNOWN, h.changed
 	case ok:
@@ -161,5 +164,15 @@ func (h *health) Watch(req *grpc_health_v1.HealthCheckRequest, stream grpc_healt
 			_ = stream.Send(&grpc_health_v1.HealthCheckResponse{Status: grpc_health_v1.HealthCheckResponse_NOT_SERVING})
 			return status.Error(codes.Unavailable, "the server is stopping")
 		}
+	}
+}
+
+// stopping reports whether the server has been told to stop.
+func (h *health) stopping() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
 	}
 }
