@@ -3,6 +3,8 @@ package proof
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"net/http"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -104,6 +106,11 @@ type deployment struct {
 // run, then the roles, until every probe passes. edge adds the ways in the overlay
 // documents that have no Ingress (a port-forward).
 func runOverlay(t *testing.T, bin string, m *Manifests, secrets map[string]map[string]string, edge map[string]Target, wait time.Duration) (*deployment, error) {
+	return runOverlayWith(t, bin, m, secrets, edge, wait, nil)
+}
+
+// runOverlayWith is runOverlay with hosts outside the deployment (host:port -> loopback).
+func runOverlayWith(t *testing.T, bin string, m *Manifests, secrets map[string]map[string]string, edge map[string]Target, wait time.Duration, external map[string]string) (*deployment, error) {
 	units, jobs, err := KubeUnits(m, secrets)
 	if err != nil {
 		return nil, err
@@ -118,6 +125,7 @@ func runOverlay(t *testing.T, bin string, m *Manifests, secrets map[string]map[s
 	for k, v := range edge {
 		net.Edge[k] = v
 	}
+	net.External = external
 	r, err := NewRunner(bin, net, units)
 	if err != nil {
 		return nil, err
@@ -223,6 +231,22 @@ func TestWithTheBinary(t *testing.T) {
 			if err := replaySession(t, base, "spacker", token, "v0.18-install.jsonl", func(u string) string { return d.runner.Translate(nil, "", u) }); err != nil {
 				t.Fatalf("replay through %s: %v\n%s", base, err, d.runner.Logs())
 			}
+			wantBuilds(t, base, 2)
 		})
+	}
+}
+
+// wantBuilds checks that the read API lists n builds: what the replay sent was stored.
+func wantBuilds(t *testing.T, base string, n int) {
+	t.Helper()
+	status, body, _, err := send(http.MethodGet, base+"/api/v1/builds", "", "")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("GET /api/v1/builds: %d %s %v", status, body, err)
+	}
+	var got struct {
+		Builds []json.RawMessage `json:"builds"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || len(got.Builds) != n {
+		t.Fatalf("GET /api/v1/builds: %d builds, want %d (%v): %s", len(got.Builds), n, err, body)
 	}
 }

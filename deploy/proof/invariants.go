@@ -97,7 +97,9 @@ func CheckInvariants(m *Manifests, scaled bool) error {
 			fail("%s: no HorizontalPodAutoscaler", d.Name)
 		}
 	}
-	if !slices.ContainsFunc(m.Jobs, func(j *batchv1.Job) bool { return slices.Equal(j.Spec.Template.Spec.Containers[0].Args, []string{"migrate"}) }) {
+	if !slices.ContainsFunc(m.Jobs, func(j *batchv1.Job) bool {
+		return slices.Equal(j.Spec.Template.Spec.Containers[0].Args, []string{"migrate"})
+	}) {
 		fail("no migration Job")
 	}
 	errs = append(errs, checkNetwork(m)...)
