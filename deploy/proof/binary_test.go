@@ -3,11 +3,11 @@ package proof
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"net/http"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,6 +217,7 @@ func TestWithTheBinary(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.overlay, func(t *testing.T) {
+			t.Parallel()
 			m := build(t, c.overlay)
 			secrets := operatorSecrets(t, "")
 			if c.overlay == "production" {
@@ -249,4 +250,60 @@ func wantBuilds(t *testing.T, base string, n int) {
 	if err := json.Unmarshal(body, &got); err != nil || len(got.Builds) != n {
 		t.Fatalf("GET /api/v1/builds: %d builds, want %d (%v): %s", len(got.Builds), n, err, body)
 	}
+}
+
+// TestWithTheBinaryCatchesMistakes breaks the dev overlay's decoded objects one way at a
+// time and expects running them to fail: a misspelt variable, a port that does not match.
+func TestWithTheBinaryCatchesMistakes(t *testing.T) {
+	bin := binary(t)
+	setEnv := func(m *Manifests, deployment, name, newName, value string) {
+		for _, d := range m.Deployments {
+			if d.Name != deployment {
+				continue
+			}
+			c := &d.Spec.Template.Spec.Containers[0]
+			for i := range c.Env {
+				if c.Env[i].Name == name {
+					c.Env[i].Name, c.Env[i].Value = newName, value
+					return
+				}
+			}
+		}
+		t.Fatalf("%s sets no %s", deployment, name)
+	}
+	mutations := map[string]func(m *Manifests){
+		"misspelt variable": func(m *Manifests) {
+			setEnv(m, "spackmon-gateway", "SPACKMON_INGEST_ADDR", "SPACKMON_INGEST_ADRESS", "dns:///spackmon-ingest:9090")
+		},
+		"gateway dials a wrong port": func(m *Manifests) {
+			setEnv(m, "spackmon-gateway", "SPACKMON_ANALYSIS_ADDR", "SPACKMON_ANALYSIS_ADDR", "dns:///spackmon-analysis:9091")
+		},
+		"service listens off its container port": func(m *Manifests) {
+			setEnv(m, "spackmon-ingest", "SPACKMON_GRPC_ADDR", "SPACKMON_GRPC_ADDR", "0.0.0.0:9095")
+		},
+		"probe on a path the gateway does not serve": func(m *Manifests) {
+			for _, d := range m.Deployments {
+				if d.Name == "spackmon-gateway" {
+					d.Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path = "/ready"
+				}
+			}
+		},
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m := build(t, "dev")
+			mutate(m)
+			_, err := runOverlay(t, bin, m, operatorSecrets(t, ""), devPortForward, 8*time.Second)
+			if err == nil {
+				t.Fatal("the broken overlay ran")
+			}
+			t.Log(firstLine(err.Error()))
+		})
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

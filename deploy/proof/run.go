@@ -307,7 +307,12 @@ func (r *Runner) AwaitProbes(ctx context.Context) error {
 		for _, p := range u.Probes {
 			var last error
 			for {
-				if last = r.probe(ctx, u, p); last == nil || ctx.Err() != nil {
+				err := r.probe(ctx, u, p)
+				if err == nil || last == nil || ctx.Err() == nil {
+					// The failure that explains, not the deadline that ended the wait.
+					last = err
+				}
+				if err == nil || ctx.Err() != nil {
 					break
 				}
 				select {
