@@ -85,7 +85,8 @@ func (c Config) validate() error {
 
 // Backends are the connections to the services the gateway maps.
 type Backends struct {
-	Ingest   *grpc.ClientConn
+	Ingest *grpc.ClientConn
+	// Auth is nil when the realm is external and no auth service is deployed.
 	Auth     *grpc.ClientConn
 	Analysis *grpc.ClientConn
 }
@@ -97,12 +98,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	var authConn grpc.ClientConnInterface = externalRealm{}
+	backends := []*backendHealth{
+		newBackendHealth(ingestv1.IngestService_ServiceDesc.ServiceName, b.Ingest, log),
+		newBackendHealth(analysisv1.AnalysisService_ServiceDesc.ServiceName, b.Analysis, log),
+	}
+	if b.Auth != nil {
+		authConn = b.Auth
+		backends = append(backends, newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log))
+	}
 	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(),
-		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(b.Auth), backends: []*backendHealth{
-			newBackendHealth(ingestv1.IngestService_ServiceDesc.ServiceName, b.Ingest, log),
-			newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log),
-			newBackendHealth(analysisv1.AnalysisService_ServiceDesc.ServiceName, b.Analysis, log),
-		}}
+		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(authConn), backends: backends}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
 		runtime.WithForwardResponseOption(writeHeader),
@@ -121,7 +127,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err
 	}
-	if err := authv1.RegisterAuthServiceHandler(ctx, g.mux, b.Auth); err != nil {
+	if err := authv1.RegisterAuthServiceHandlerClient(ctx, g.mux, g.auth); err != nil {
 		return nil, err
 	}
 	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
@@ -144,7 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	}
 	pageOpts := cfg.Pages
 	pageOpts.ProtocolPrefix = cfg.APIPrefix
-	pages, err := ui.New(ui.NewClients(b.Ingest, b.Auth, b.Analysis), log, pageOpts)
+	pages, err := ui.New(ui.NewClients(b.Ingest, authConn, b.Analysis), log, pageOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ type gatewayConfig struct {
 	config.Auth
 	HTTPEdge
 	IngestAddr   string `envconfig:"INGEST_ADDR" default:"127.0.0.1:9090" desc:"address of the ingest gRPC service"`
-	AuthAddr     string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service"`
+	AuthAddr     string `envconfig:"AUTH_ADDR" default:"127.0.0.1:9091" desc:"address of the auth gRPC service; none: there is none, the realm is external (SPACKMON_AUTH_SERVER elsewhere)"`
 	AnalysisAddr string `envconfig:"ANALYSIS_ADDR" default:"127.0.0.1:9092" desc:"address of the analysis gRPC service"`
 }
 

@@ -38,6 +38,7 @@ func commands() []command {
 		{"upload", "replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
 		{"backup", "copy serve's SQLite data dir while it serves: DIR [--data-dir D] (then serve --data-dir DIR runs on the copy)", runBackup, &backupConfig{}},
 		{"user", "add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
+		{"probe", "ask a role whether it serves: http://HOST:PORT/PATH (2xx) or grpc://HOST:PORT[/SERVICE] (grpc.health.v1 SERVING); for health checks", runProbe, nil},
 		{"version", "print the version", runVersion, nil},
 		{"help", "list the commands and every configuration variable with its default", runHelp, nil},
 	}

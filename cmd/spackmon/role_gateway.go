@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,6 +45,9 @@ func runGateway(ctx context.Context, args []string) error {
 	if err := cfg.GatewayTrust.Validate(); err != nil {
 		return err
 	}
+	if err := checkNoAuthRole(cfg.AuthAddr, auth); err != nil {
+		return err
+	}
 	if err := cfg.WebLogin.Validate(); err != nil {
 		return err
 	}
@@ -55,6 +59,18 @@ func runGateway(ctx context.Context, args []string) error {
 	return serveUntilStopped(ctx, b.log, "gateway", func(ctx context.Context) error {
 		return serveGateway(ctx, cutoff, b.log, cfg.HTTPEdge, auth, cfg.Limits, b.tel.Metrics, addrs, lis)
 	})
+}
+
+// noAuthRole is the auth address of a gateway with no auth service: the realm is external.
+const noAuthRole = "none"
+
+// checkNoAuthRole refuses a gateway with no auth service in front of its own realm, whose
+// tokens nothing would then issue.
+func checkNoAuthRole(authAddr string, auth config.Auth) error {
+	if authAddr == noAuthRole && auth.AuthServer == auth.PublicURL+"/auth/token/" {
+		return fmt.Errorf("configuration: %s_AUTH_ADDR=%s needs an external realm: set %s_AUTH_SERVER and %s_JWKS_URL to it", config.Prefix, noAuthRole, config.Prefix, config.Prefix)
+	}
+	return nil
 }
 
 // backendAddrs are the gRPC addresses the gateway dials.
@@ -85,6 +101,9 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		conn **grpc.ClientConn
 		addr string
 	}{{&b.Ingest, addrs.ingest}, {&b.Auth, addrs.auth}, {&b.Analysis, addrs.analysis}} {
+		if d.addr == noAuthRole {
+			continue
+		}
 		c, err := dial(d.addr)
 		if err != nil {
 			return err

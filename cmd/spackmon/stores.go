@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -115,8 +116,14 @@ func openAnalysisStore(ctx context.Context, d config.Database, migrate bool) (an
 
 func runMigrate(ctx context.Context, args []string) error {
 	var cfg migrateConfig
-	if err := load("migrate", &cfg, args, nil); err != nil {
+	var wait bool
+	if err := load("migrate", &cfg, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&wait, "wait", false, "migrate nothing: wait until another process has brought the PostgreSQL schema to this binary's version (a Kubernetes init container)")
+	}); err != nil {
 		return err
+	}
+	if wait {
+		return waitForSchema(ctx, cfg.Database, os.Stdout)
 	}
 	for _, sc := range []schema{ingestSchema, authSchema, analysisSchema} {
 		pool, sq, err := openDB(ctx, cfg.Database, sc, true)
