@@ -328,9 +328,6 @@ func (m *Measured) Stop(t testing.TB) int64 {
 	return usage.Maxrss << 10
 }
 
-// Pid is the process's id while it runs.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
 // Terminate sends SIGTERM, as an orchestrator stopping the process does, and returns how it
 // exited (nil: status 0). wait bounds only a process that does not stop: it is then killed.
 func (p *Process) Terminate(wait time.Duration) error {
