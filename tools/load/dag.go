@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -186,13 +187,7 @@ func (u *universe) newDAG(rng *rand.Rand, size int, id string) *dag {
 	root["dependencies"] = rootDeps
 	rootHashes.set(root)
 	nodes = append(nodes, root)
-	order := slices.SortedFunc(func(yield func(*pkgTemplate) bool) {
-		for p := range chosen {
-			if !yield(p) {
-				return
-			}
-		}
-	}, func(a, b *pkgTemplate) int { return strings.Compare(a.name, b.name) })
+	order := slices.SortedFunc(maps.Keys(chosen), func(a, b *pkgTemplate) int { return strings.Compare(a.name, b.name) })
 	for _, p := range order {
 		nodes = append(nodes, c.node(p))
 	}

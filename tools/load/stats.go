@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"text/tabwriter"
@@ -78,23 +79,13 @@ func (r *recorder) writeTable(w io.Writer) {
 	defer r.mu.Unlock()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "endpoint\tcount\terrors\tp50 ms\tp95 ms\tp99 ms\tsent MB\treceived MB\t")
-	for _, name := range slices.Sorted(mapKeys(r.endpoints)) {
+	for _, name := range slices.Sorted(maps.Keys(r.endpoints)) {
 		e := r.endpoints[name]
 		l := slices.Sorted(slices.Values(e.latencies))
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", name, len(l), e.errors,
 			ms(percentile(l, 50)), ms(percentile(l, 95)), ms(percentile(l, 99)), mb(e.sent), mb(e.received))
 	}
 	tw.Flush()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // percentile of sorted latencies, by the nearest-rank method; zero for none.
