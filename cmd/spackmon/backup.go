@@ -84,39 +84,14 @@ func backupDataDir(ctx context.Context, src, dst string) error {
 	if err := copyKey(filepath.Join(src, signing.KeyFileName), filepath.Join(dst, signing.KeyFileName)); err != nil {
 		return err
 	}
-	return syncDir(dst)
+	return db.SyncPath(dst) // the renames
 }
 
-// copyKey copies the realm's generated signing key, when there is one, keeping it private.
+// copyKey copies the realm's generated signing key, when there is one.
 func copyKey(src, dst string) error {
-	data, err := os.ReadFile(src)
+	err := signing.CopyFile(src, dst)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // the realm signs with SPACKMON_AUTH_SIGNING_KEY_FILE, kept elsewhere
 	}
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir makes the renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return err
 }

@@ -368,34 +368,22 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	var restarted atomic.Bool
 	progress := make(chan struct{}, 1)
 	stop := make(chan struct{})
-	var next atomic.Int64
-	client := &http.Client{Timeout: time.Minute}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				o := p.postPhase(client, build, fmt.Sprintf("pg-%04d", next.Add(1)), 8<<10)
-				mu.Lock()
-				outcomes = append(outcomes, o)
-				mu.Unlock()
-				switch {
-				case o.status == http.StatusServiceUnavailable:
-					refusedSeen.Add(1)
-				case o.err == nil && o.status/100 == 2 && restarted.Load():
-					ackedSinceStart.Add(1)
-				}
-				select {
-				case progress <- struct{}{}:
-				default:
-				}
-			}
-		})
-	}
+	wait := p.postPhasesUntil(stop, build, "pg", 8<<10, func(o outcome) bool {
+		mu.Lock()
+		outcomes = append(outcomes, o)
+		mu.Unlock()
+		switch {
+		case o.status == http.StatusServiceUnavailable:
+			refusedSeen.Add(1)
+		case o.err == nil && o.status/100 == 2 && restarted.Load():
+			ackedSinceStart.Add(1)
+		}
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+		return true
+	})
 	// waitFor waits, answer by answer, until cond holds; the deadline bounds a failing test.
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -405,7 +393,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			case <-progress:
 			case <-deadline:
 				close(stop)
-				wg.Wait()
+				wait()
 				t.Fatalf("waiting for %s", what)
 			}
 		}
@@ -417,7 +405,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	restarted.Store(true)
 	waitFor("acknowledgements after the database is back", func() bool { return ackedSinceStart.Load() >= 20 })
 	close(stop)
-	wg.Wait()
+	wait()
 
 	stored := p.phaseNames(t, build)
 	var acked, refused int
@@ -453,28 +441,16 @@ func TestBackupWhileServing(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	stop := make(chan struct{})
-	var next atomic.Int64
-	client := &http.Client{Timeout: time.Minute}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				o := p.postPhase(client, build, fmt.Sprintf("b-%04d", next.Add(1)), 16<<10)
-				if o.err != nil || o.status != http.StatusOK {
-					t.Errorf("%s: %d %v", o.name, o.status, o.err)
-					return
-				}
-				mu.Lock()
-				acked[o.name] = true
-				mu.Unlock()
-			}
-		})
-	}
+	wait := p.postPhasesUntil(stop, build, "b", 16<<10, func(o outcome) bool {
+		if o.err != nil || o.status != http.StatusOK {
+			t.Errorf("%s: %d %v", o.name, o.status, o.err)
+			return false
+		}
+		mu.Lock()
+		acked[o.name] = true
+		mu.Unlock()
+		return true
+	})
 	// Some writes first, then the backup while they go on.
 	for deadline, ready := time.Now().Add(2*time.Minute), false; !ready; time.Sleep(10 * time.Millisecond) {
 		mu.Lock()
@@ -490,7 +466,7 @@ func TestBackupWhileServing(t *testing.T) {
 	backupDir := filepath.Join(t.TempDir(), "backup")
 	proctest.Run(t, bin, p.env, "backup", backupDir)
 	close(stop)
-	wg.Wait()
+	wait()
 
 	sockets := proctest.Listen(t, "http", "grpc")
 	proctest.Start(t, bin, p.env, sockets, "serve", "--data-dir", backupDir)
@@ -510,7 +486,7 @@ func TestBackupWhileServing(t *testing.T) {
 	}
 	// The user's API token gets a realm token from the copy, which writes.
 	cp.bearer = cp.token(t, cp.user, cp.apiToken, "")
-	if o := copied.postPhase(client, build, "after-restore", 1<<10); o.err != nil || o.status != http.StatusOK {
+	if o := copied.postPhase(&http.Client{Timeout: time.Minute}, build, "after-restore", 1<<10); o.err != nil || o.status != http.StatusOK {
 		t.Errorf("a write to the copy: %d %v", o.status, o.err)
 	}
 	// The realm signs with the same key as before.
@@ -520,4 +496,27 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Errorf("the copy's signing key is not the original's (%v, %v)", err1, err2)
 	}
 	t.Logf("%d phases acknowledged before the backup, %d in the copy, %d acknowledged in all", len(before), len(stored), len(acked))
+}
+
+// postPhasesUntil posts phases named prefix-0001, prefix-0002... from four workers until
+// stop is closed or record, told how each ended, returns false; wait waits for them.
+func (p *serveProcess) postPhasesUntil(stop <-chan struct{}, build int64, prefix string, size int, record func(outcome) bool) (wait func()) {
+	client := &http.Client{Timeout: time.Minute}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !record(p.postPhase(client, build, fmt.Sprintf("%s-%04d", prefix, next.Add(1)), size)) {
+					return
+				}
+			}
+		})
+	}
+	return wg.Wait
 }

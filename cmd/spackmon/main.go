@@ -47,6 +47,10 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := realMain(ctx, os.Args[1:])
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Stopped as asked while still starting (migrating, say): nothing failed.
+		err = nil
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spackmon:", err)

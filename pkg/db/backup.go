@@ -30,11 +30,11 @@ func BackupSQLite(ctx context.Context, src, dst string) error {
 	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
 		return fmt.Errorf("backup of %s: %w", src, err)
 	}
-	return syncFile(dst)
+	return SyncPath(dst)
 }
 
-// syncFile flushes the file at path to disk.
-func syncFile(path string) error {
+// SyncPath flushes the file at path to disk; for a directory, the names made in it.
+func SyncPath(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -169,19 +169,8 @@ func (p *Process) start() {
 // Stop stops the process with SIGINT and expects a clean exit.
 func (p *Process) Stop() {
 	p.t.Helper()
-	cmd := p.cmd
-	p.cmd = nil
-	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			p.t.Errorf("%s exited with %v", p.args[0], err)
-		}
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		p.t.Errorf("%s did not stop on SIGINT", p.args[0])
+	if err := p.signal(os.Interrupt, 15*time.Second); err != nil {
+		p.t.Error(err)
 	}
 }
 
@@ -331,18 +320,26 @@ func (m *Measured) Stop(t testing.TB) int64 {
 // Terminate sends SIGTERM, as an orchestrator stopping the process does, and returns how it
 // exited (nil: status 0). wait bounds only a process that does not stop: it is then killed.
 func (p *Process) Terminate(wait time.Duration) error {
-	p.t.Helper()
+	return p.signal(syscall.SIGTERM, wait)
+}
+
+// signal sends sig and waits for the process to exit, killing it after wait; it returns
+// what went wrong (nil: exit status 0).
+func (p *Process) signal(sig os.Signal, wait time.Duration) error {
 	cmd := p.cmd
 	p.cmd = nil
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(sig)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		return err
+		if err != nil {
+			return fmt.Errorf("%s exited with %w after %v", p.args[0], err, sig)
+		}
+		return nil
 	case <-time.After(wait):
 		_ = cmd.Process.Kill()
 		<-done
-		return fmt.Errorf("%s did not stop within %v of SIGTERM", p.args[0], wait)
+		return fmt.Errorf("%s did not stop within %v of %v", p.args[0], wait, sig)
 	}
 }

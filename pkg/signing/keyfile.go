@@ -111,3 +111,17 @@ func WatchFile(ctx context.Context, path string, set *KeySet, interval, ahead ti
 		}
 	}
 }
+
+// CopyFile copies the key file at src to dst, a new file private to its owner, synced to
+// disk (a backup of the realm's key). A missing src is an fs.ErrNotExist error.
+func CopyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return writeAndSync(f, data)
+}
