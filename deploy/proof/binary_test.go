@@ -14,14 +14,34 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/pgtest"
-	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "spackmon-proof-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	defer os.RemoveAll(dir)
+	pgtest.Main(m)
+}
+
+// binDir holds the binary, built once for every test of the process.
+var binDir string
+
+var buildOnce = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(binDir, "spackmon")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
 
 // binary is the spackmon binary the manifests run, built once per test process.
 func binary(t *testing.T) string {
@@ -29,7 +49,11 @@ func binary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("starts the binary's processes")
 	}
-	return proctest.Build(t)
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // emptyDatabase is a new PostgreSQL database with no tables: the manifests' migration makes
@@ -206,6 +230,7 @@ func lastLine(s string) string {
 var devPortForward = map[string]Target{"localhost:8080": {"spackmon-gateway", 8080}}
 
 func TestWithTheBinary(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	cases := []struct {
 		overlay string
@@ -255,6 +280,7 @@ func wantBuilds(t *testing.T, base string, n int) {
 // TestWithTheBinaryCatchesMistakes breaks the dev overlay's decoded objects one way at a
 // time and expects running them to fail: a misspelt variable, a port that does not match.
 func TestWithTheBinaryCatchesMistakes(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	setEnv := func(m *Manifests, deployment, name, newName, value string) {
 		for _, d := range m.Deployments {

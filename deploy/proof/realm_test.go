@@ -47,6 +47,7 @@ func externalRealm(t *testing.T, user, token string) *httptest.Server {
 }
 
 func TestWithAnExternalRealm(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	m := build(t, "production-external-realm")
 	for _, d := range m.Deployments {
