@@ -314,12 +314,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	}
 	resp := &ingestv1.ListBuildEventsResponse{Events: make([]*ingestv1.BuildEvent, len(events))}
 	for i, e := range events {
-		resp.Events[i] = &ingestv1.BuildEvent{
-			Phase: e.Phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
-			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
-			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
-			RepeatCount: int64(e.RepeatCount),
-		}
+		resp.Events[i] = buildEvent(e.Phase, e.Event)
 	}
 	if len(events) == limit {
 		resp.NextPageToken = eventPageToken(events[len(events)-1].Key)
@@ -401,4 +396,14 @@ func links(ls []store.SpecLink) []*ingestv1.SpecLink {
 		out[i] = &ingestv1.SpecLink{Name: l.Name, FullHash: l.FullHash, Version: l.Version, Type: l.Types}
 	}
 	return out
+}
+
+// buildEvent is an event of the named phase on the wire.
+func buildEvent(phase string, e logparse.Event) *ingestv1.BuildEvent {
+	return &ingestv1.BuildEvent{
+		Phase: phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
+		SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
+		PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
+		RepeatCount: int64(e.RepeatCount),
+	}
 }
