@@ -58,6 +58,8 @@ type Gateway struct {
 	// ingest and auth serve the CDash pages, which the generated handlers do not.
 	ingest ingestv1.IngestServiceClient
 	auth   authv1.AuthServiceClient
+	// watch streams builds' changes as Server-Sent Events.
+	watch ingestv1.BuildWatchServiceClient
 	// draining is set when the process is stopping: readiness fails first, so that a load
 	// balancer stops sending requests before the listener closes.
 	draining atomic.Bool
@@ -123,6 +125,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		return nil, err
 	}
 	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
+		return nil, err
+	}
+	g.watch = ingestv1.NewBuildWatchServiceClient(b.Ingest)
+	if err := g.mux.HandlePath(http.MethodGet, buildEventsPath, g.serveBuildEvents); err != nil {
 		return nil, err
 	}
 	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {

@@ -19,6 +19,17 @@ type Watch struct {
 	WatchersPerBuild   int `envconfig:"WATCHERS_PER_BUILD" default:"100" desc:"most watchers of one build one ingest process serves at once"`
 }
 
+// withDefaults fills in what a configuration made in code left zero.
+func (w Watch) withDefaults() Watch {
+	if w.WatchersPerProcess == 0 {
+		w.WatchersPerProcess = 1000
+	}
+	if w.WatchersPerBuild == 0 {
+		w.WatchersPerBuild = 100
+	}
+	return w
+}
+
 func (w Watch) validate() error {
 	if w.WatchersPerProcess < 1 || w.WatchersPerBuild < 1 {
 		return fmt.Errorf("watchers per process %d and per build %d: want at least 1 each", w.WatchersPerProcess, w.WatchersPerBuild)
@@ -30,6 +41,7 @@ func (w Watch) validate() error {
 // own writes and, when the store hears them (PostgreSQL), by every other replica's, until
 // ctx ends.
 func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch, opts ...ingestservice.Option) error {
+	w = w.withDefaults()
 	if err := w.validate(); err != nil {
 		return err
 	}

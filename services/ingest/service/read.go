@@ -194,6 +194,9 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 
 // GetPhaseOutput returns a phase's output, whole or a window of it.
 func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, error) {
+	if req.GetGrep() != "" || req.GetContext() != 0 {
+		return s.grepPhaseOutput(ctx, req)
+	}
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
 		return nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
 	}

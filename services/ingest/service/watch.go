@@ -1,6 +1,8 @@
 package service
 
 import (
+	"google.golang.org/grpc/metadata"
+
 	"github.com/spackmon/spackmon/pkg/errs"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -53,9 +55,15 @@ func (w *WatchServer) WatchBuild(req *ingestv1.WatchBuildRequest, stream ingestv
 	}
 	defer watcher.Close()
 	cursor := req.GetAfterRevision()
-	for {
+	for first := true; ; first = false {
 		if cursor, err = w.sendChanges(stream, req.GetBuildId(), cursor); err != nil {
 			return err
+		}
+		if first {
+			// The header tells the caller the watch is on, before any change: a gateway
+			// answers 200 then, and a test knows a write from now on will be seen.
+			// After a change was sent the header has gone with it: the error says so.
+			_ = stream.SendHeader(metadata.MD{})
 		}
 		select {
 		case <-ctx.Done():

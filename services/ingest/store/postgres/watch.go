@@ -68,17 +68,18 @@ func (s *Store) ListenChanges(ctx context.Context, changed func(buildID int64), 
 }
 
 func (s *Store) listen(ctx context.Context, changed func(buildID int64)) error {
-	conn, err := s.pool.Acquire(ctx)
+	pooled, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	// The session keeps listening: the connection goes back to no one else.
-	defer conn.Hijack().Close(context.Background())
+	conn := pooled.Hijack()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
 		return err
 	}
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
