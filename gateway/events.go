@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -46,10 +49,7 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", auth)
 	}
-	stream, err := g.watch.WatchBuild(ctx, &ingestv1.WatchBuildRequest{BuildId: id, AfterRevision: after})
-	if err == nil {
-		_, err = stream.Header() // the service checked the build and registered the watch
-	}
+	stream, first, err := g.openWatch(ctx, id, after)
 	if err != nil {
 		g.handleError(r.Context(), g.mux, nil, w, r, err)
 		return
@@ -67,6 +67,13 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 	changes := make(chan *ingestv1.BuildChange)
 	go func() {
 		defer close(changes)
+		if first != nil {
+			select {
+			case changes <- first:
+			case <-ctx.Done():
+				return
+			}
+		}
 		for {
 			m, err := stream.Recv()
 			if err != nil {
@@ -87,6 +94,8 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 			if !ok || writeChange(w, m) != nil {
 				return
 			}
+		case <-g.stopping:
+			return
 		case <-keepAlive.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
@@ -126,4 +135,28 @@ func writeChange(w http.ResponseWriter, m *ingestv1.BuildChange) error {
 	}
 	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.GetRevision(), kind, data)
 	return err
+}
+
+// openWatch starts a watch and waits until the service has checked the build and
+// registered the watch: its header says so. A watch refused ends without a header, and
+// its first Recv gives the reason; a message there would be the first change.
+func (g *Gateway) openWatch(ctx context.Context, id, after int64) (grpc.ServerStreamingClient[ingestv1.BuildChange], *ingestv1.BuildChange, error) {
+	stream, err := g.watch.WatchBuild(ctx, &ingestv1.WatchBuildRequest{BuildId: id, AfterRevision: after})
+	if err != nil {
+		return nil, nil, err
+	}
+	md, err := stream.Header()
+	if err != nil || md != nil {
+		return stream, nil, err
+	}
+	first, err := stream.Recv()
+	if errors.Is(err, io.EOF) {
+		err = errs.New(errs.Unavailable, "The watch of build %d ended at once; try again.", id)
+	}
+	return stream, first, err
+}
+
+// endStreams ends every event stream, once.
+func (g *Gateway) endStreams() {
+	g.closeOnce.Do(func() { close(g.stopping) })
 }

@@ -115,7 +115,7 @@ func checkWatch(t *testing.T, bearer string, writer ingestv1.IngestServiceClient
 	second := recv(t, w)
 	errs := second.GetPhase().GetErrors()
 	if second.GetPhase().GetPhase().GetName() != "build" || second.GetPhase().GetPhase().GetStatus() != "ERROR" ||
-		second.GetRevision() <= first.GetRevision() || len(errs) != 1 || errs[0].GetLineNo() != 2 {
+		second.GetRevision() <= first.GetRevision() || len(errs) != 2 || errs[0].GetLineNo() != 2 || errs[1].GetLineNo() != 3 {
 		t.Fatalf("second change: %v", second)
 	}
 	if _, err := writer.UpdateBuildStatus(auth, &ingestv1.UpdateBuildStatusRequest{BuildId: id, Status: "FAILED"}); err != nil {
