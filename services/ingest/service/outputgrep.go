@@ -142,12 +142,21 @@ func (g *grepper) line(lineNo int64, line []byte) (done bool) {
 		return true // the last match's context is written: read no further
 	}
 	if g.context > 0 {
-		if len(g.before) == g.context {
-			g.before = append(g.before[:0], g.before[1:]...)
-		}
-		g.before = append(g.before, []byte(lineText(text)))
+		g.keepBefore(text)
 	}
 	return false
+}
+
+// keepBefore keeps the start of a line that may be a later match's context, in the buffer
+// of the line it pushes out: a long search allocates nothing per line.
+func (g *grepper) keepBefore(text []byte) {
+	var buf []byte
+	if len(g.before) == g.context {
+		buf = g.before[0]
+		copy(g.before, g.before[1:])
+		g.before = g.before[:len(g.before)-1]
+	}
+	g.before = append(g.before, append(buf[:0], text[:min(len(text), grepLineBytes)]...))
 }
 
 // write adds a numbered line, with "--" first when lines were skipped since the last.
