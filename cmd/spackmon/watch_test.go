@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -26,28 +23,7 @@ const failingLog = "checking for gcc... gcc\nmain.c:3:1: error: expected ';' bef
 // its own pool, its own watchers, and its own LISTEN connection.
 func startSecondServe(t *testing.T, srv *testServer) string {
 	t.Helper()
-	cfg := testConfig(srv.db)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	go func() { done <- serveOn(ctx, cfg, log, testTelemetry(t).Metrics, httpLis, grpcLis) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("second serve: %v", err)
-		}
-	})
-	second := &testServer{URL: "http://" + httpLis.Addr().String(), prefix: "/ms1", client: &http.Client{Timeout: time.Minute}}
-	second.waitReady(t)
-	return grpcLis.Addr().String()
+	return runTestServe(t, testConfig(srv.db), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))).GRPCAddr
 }
 
 // grpcClients dials addr for the ingest and watch services.

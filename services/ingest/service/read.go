@@ -176,13 +176,18 @@ func buildMessage(b store.Build) *ingestv1.Build {
 			Revision: c.Revision, UpdateStatus: c.UpdateStatus, Package: c.Package}
 	}
 	for i, p := range b.Phases {
-		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
-		m.Phases[i] = &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
-			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
-			ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal, EventsCapped: capped}
-		m.EventsCapped = m.EventsCapped || capped
+		m.Phases[i] = phaseSummary(p)
+		m.EventsCapped = m.EventsCapped || m.Phases[i].GetEventsCapped()
 	}
 	return m
+}
+
+// phaseSummary is a phase on the wire; it is capped when it kept fewer events than it found.
+func phaseSummary(p store.PhaseInfo) *ingestv1.PhaseSummary {
+	return &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
+		ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
+		ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal,
+		EventsCapped: p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount}
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp {

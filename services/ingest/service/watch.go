@@ -114,12 +114,7 @@ func changeMessages(buildID, cursor int64, c store.BuildChanges, complete bool) 
 }
 
 func phaseChange(p store.PhaseChange) *ingestv1.PhaseChange {
-	pc := &ingestv1.PhaseChange{Phase: &ingestv1.PhaseSummary{
-		Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
-		ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
-		ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal,
-		EventsCapped: p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount,
-	}}
+	pc := &ingestv1.PhaseChange{Phase: phaseSummary(p.PhaseInfo)}
 	for _, e := range p.Errors {
 		pc.Errors = append(pc.Errors, buildEvent(p.Name, e))
 	}

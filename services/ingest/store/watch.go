@@ -30,15 +30,10 @@ type BuildChanges struct {
 	Phases         []PhaseChange
 }
 
-// PhaseChange is a phase as it is now, with the revision that last stored it.
+// PhaseChange is a phase as it is now, with the revision that last stored it and its
+// error events.
 type PhaseChange struct {
-	Revision      int64
-	Name          string
-	Status        string
-	OutputBytes   int64
-	ErrorCount    int64
-	WarningCount  int64
-	ErrorsTotal   int64
-	WarningsTotal int64
-	Errors        []logparse.Event
+	Revision int64
+	PhaseInfo
+	Errors []logparse.Event
 }
