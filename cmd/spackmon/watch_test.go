@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -27,7 +28,7 @@ func startSecondServe(t *testing.T, srv *testServer) string {
 }
 
 // grpcClients dials addr for the ingest and watch services.
-func grpcClients(t *testing.T, addr string) (ingestv1.IngestServiceClient, ingestv1.BuildWatchServiceClient) {
+func grpcClients(t testing.TB, addr string) (ingestv1.IngestServiceClient, ingestv1.BuildWatchServiceClient) {
 	t.Helper()
 	conn, err := server.Dial(addr, 1<<20)
 	if err != nil {
@@ -38,14 +39,20 @@ func grpcClients(t *testing.T, addr string) (ingestv1.IngestServiceClient, inges
 }
 
 // newWatchedBuild makes a build of the singularity spec through client.
-func newWatchedBuild(t *testing.T, ctx context.Context, client ingestv1.IngestServiceClient) int64 {
+func newWatchedBuild(t testing.TB, ctx context.Context, client ingestv1.IngestServiceClient) int64 {
+	t.Helper()
+	return newBuildOnHost(t, ctx, client, "h")
+}
+
+// newBuildOnHost makes a build of the singularity spec on host: another host, another build.
+func newBuildOnHost(t testing.TB, ctx context.Context, client ingestv1.IngestServiceClient, host string) int64 {
 	t.Helper()
 	spec, err := client.NewSpec(ctx, &ingestv1.NewSpecRequest{Spec: readTestdata(t, "specs", "singularity-3.6.4.json"), SpackVersion: "0.16.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := client.NewBuild(ctx, &ingestv1.NewBuildRequest{FullHash: spec.GetSpec().GetFullHash(), SpackVersion: "0.16.0",
-		Hostname: "h", KernelVersion: "k", HostOs: "o", HostTarget: "t", Platform: "linux"})
+		Hostname: host, KernelVersion: "k", HostOs: "o", HostTarget: "t", Platform: "linux"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +60,7 @@ func newWatchedBuild(t *testing.T, ctx context.Context, client ingestv1.IngestSe
 }
 
 // recv takes the next change of a watch; the test's deadline bounds the wait.
-func recv(t *testing.T, w grpc.ServerStreamingClient[ingestv1.BuildChange]) *ingestv1.BuildChange {
+func recv(t testing.TB, w grpc.ServerStreamingClient[ingestv1.BuildChange]) *ingestv1.BuildChange {
 	t.Helper()
 	m, err := w.Recv()
 	if err != nil {
@@ -178,5 +185,46 @@ func TestWatchBuildCaps(t *testing.T) {
 			t.Fatalf("a watcher after the first left: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// BenchmarkWatchBuild times a phase stored through one server until its watcher has it,
+// against the store alone (UpdatePhase with no watcher): on PostgreSQL the watcher is on a
+// second replica, woken by NOTIFY.
+func BenchmarkWatchBuild(b *testing.B) {
+	for _, be := range backends {
+		srv := startServe(b, be.database(b), nil)
+		watchAddr := srv.GRPCAddr
+		if be.name == "postgres" {
+			watchAddr = runTestServe(b, testConfig(srv.db), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))).GRPCAddr
+		}
+		writer, _ := grpcClients(b, srv.GRPCAddr)
+		_, watcher := grpcClients(b, watchAddr)
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+		phase := func(b *testing.B, id int64, i int) {
+			if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: fmt.Sprint("p", i%50), Status: "SUCCESS", Output: []byte(failingLog)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(be.name+"/store-only", func(b *testing.B) {
+			id := newWatchedBuild(b, ctx, writer)
+			for i := 0; b.Loop(); i++ {
+				phase(b, id, i)
+			}
+		})
+		b.Run(be.name+"/stored-and-watched", func(b *testing.B) {
+			id := newBuildOnHost(b, ctx, writer, "watched")
+			w, err := watcher.WatchBuild(ctx, &ingestv1.WatchBuildRequest{BuildId: id})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Header(); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; b.Loop(); i++ {
+				phase(b, id, i)
+				recv(b, w)
+			}
+		})
 	}
 }
