@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -59,6 +60,11 @@ type Gateway struct {
 	// ingest and auth serve the CDash pages, which the generated handlers do not.
 	ingest ingestv1.IngestServiceClient
 	auth   authv1.AuthServiceClient
+	// watch streams builds' changes as Server-Sent Events; stopping ends the streams when
+	// the process drains, since they would otherwise hold the shutdown until its timeout.
+	watch     ingestv1.BuildWatchServiceClient
+	stopping  chan struct{}
+	closeOnce sync.Once
 	// draining is set when the process is stopping: readiness fails first, so that a load
 	// balancer stops sending requests before the listener closes.
 	draining atomic.Bool
@@ -131,6 +137,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		return nil, err
 	}
 	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
+		return nil, err
+	}
+	g.watch, g.stopping = ingestv1.NewBuildWatchServiceClient(b.Ingest), make(chan struct{})
+	if err := g.mux.HandlePath(http.MethodGet, buildEventsPath, g.serveBuildEvents); err != nil {
 		return nil, err
 	}
 	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {

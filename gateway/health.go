@@ -139,5 +139,9 @@ func writeProbe(w http.ResponseWriter, ok bool, why string) {
 	fmt.Fprintln(w, why)
 }
 
-// Drain makes /readyz fail from now on: the process is stopping and finishes what it has.
-func (g *Gateway) Drain() { g.draining.Store(true) }
+// Drain makes /readyz fail from now on: the process is stopping and finishes what it has;
+// the event streams end, and their clients resume on another replica.
+func (g *Gateway) Drain() {
+	g.draining.Store(true)
+	g.endStreams()
+}

@@ -18,18 +18,26 @@ var generatedOpenAPI []byte
 //go:embed cdash_openapi.json
 var cdashOpenAPI []byte
 
+// eventsOpenAPI describes the build event stream the gateway serves itself.
+//
+//go:embed events_openapi.json
+var eventsOpenAPI []byte
+
 // openAPI is the document served: the generated one with the CDash routes added.
 var openAPI = func() []byte {
-	var doc, extra map[string]any
+	var doc map[string]any
 	if err := json.Unmarshal(generatedOpenAPI, &doc); err != nil {
 		panic("embedded OpenAPI document: " + err.Error())
 	}
-	if err := json.Unmarshal(cdashOpenAPI, &extra); err != nil {
-		panic("embedded CDash OpenAPI paths: " + err.Error())
-	}
 	paths, _ := doc["paths"].(map[string]any)
-	for p, ops := range extra["paths"].(map[string]any) {
-		paths[p] = ops
+	for _, extraDoc := range [][]byte{cdashOpenAPI, eventsOpenAPI} {
+		var extra map[string]any
+		if err := json.Unmarshal(extraDoc, &extra); err != nil {
+			panic("embedded OpenAPI paths: " + err.Error())
+		}
+		for p, ops := range extra["paths"].(map[string]any) {
+			paths[p] = ops
+		}
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {

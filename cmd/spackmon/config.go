@@ -20,6 +20,7 @@ type ingestConfig struct {
 	config.Telemetry
 	config.Auth
 	CDash
+	Watch
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the ingest gRPC service listens on"`
 }
 
@@ -93,6 +94,7 @@ type serveConfig struct {
 	Realm
 	HTTPEdge
 	CDash
+	Watch
 	GRPCAddr string `envconfig:"GRPC_ADDR" default:"127.0.0.1:9090" desc:"address the gRPC services listen on"`
 	// Clock, when set, is the time the realm issues tokens at and the services check them
 	// against: a test moves it past a token's lifetime. Nil is the real clock.

@@ -112,6 +112,16 @@ func startServeLogging(t testing.TB, d config.Database, adjust func(*serveConfig
 	if adjust != nil {
 		adjust(&cfg)
 	}
+	srv := runTestServe(t, cfg, log)
+	srv.user, srv.apiToken = srv.addUser(t, "alice", false)
+	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
+	return srv
+}
+
+// runTestServe runs serve with cfg on loopback ports until the test ends, and waits until it
+// answers.
+func runTestServe(t testing.TB, cfg serveConfig, log *slog.Logger) *testServer {
+	t.Helper()
 	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -131,13 +141,11 @@ func startServeLogging(t testing.TB, d config.Database, adjust func(*serveConfig
 		}
 	})
 	srv := &testServer{URL: "http://" + httpLis.Addr().String(), GRPCAddr: grpcLis.Addr().String(),
-		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}, db: d, realm: cfg.AuthServer}
+		prefix: "/" + cfg.APIPrefix, client: &http.Client{Timeout: time.Minute}, db: cfg.Database, realm: cfg.AuthServer}
 	if srv.realm == "" {
 		srv.realm = srv.URL + "/auth/token/"
 	}
 	srv.waitReady(t)
-	srv.user, srv.apiToken = srv.addUser(t, "alice", false)
-	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
 	return srv
 }
 

@@ -26,6 +26,8 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
-	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	if err := registerIngest(ctx, s, st, cfg.Watch, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+		return err
+	}
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }

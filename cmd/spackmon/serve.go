@@ -119,7 +119,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
-	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+		return err
+	}
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {

@@ -123,7 +123,7 @@ func TestPagesEscapeEverything(t *testing.T) {
 		got := browsertest.Eval[map[string]any](b, `({
 			pwned: window.pwned || "",
 			imgs: document.querySelectorAll('img[src="x"]').length,
-			scripts: [...document.scripts].filter(s => !s.src.includes("/static/app.js")).length,
+			scripts: [...document.scripts].filter(s => !s.src.includes("/static/app.js") && !s.src.includes("/static/live.js")).length,
 			text: document.body.innerText.includes("onerror=") || document.body.innerText.includes("<script>"),
 		})`)
 		if got["pwned"] != "" || got["imgs"] != float64(0) || got["scripts"] != float64(0) {

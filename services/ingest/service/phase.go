@@ -62,6 +62,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 		return nil, err
 	}
 	telemetry.PhaseIngested(p.OutputBytes, countKind(p.Events, logparse.Error), countKind(p.Events, logparse.Warning))
+	s.changed(p.BuildID)
 	return &ingestv1.UpdatePhaseResponse{BuildPhase: &ingestv1.BuildPhase{Id: phase.ID, Status: phase.Status, Name: phase.Name}}, nil
 }
 

@@ -176,13 +176,18 @@ func buildMessage(b store.Build) *ingestv1.Build {
 			Revision: c.Revision, UpdateStatus: c.UpdateStatus, Package: c.Package}
 	}
 	for i, p := range b.Phases {
-		capped := p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount
-		m.Phases[i] = &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
-			ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
-			ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal, EventsCapped: capped}
-		m.EventsCapped = m.EventsCapped || capped
+		m.Phases[i] = phaseSummary(p)
+		m.EventsCapped = m.EventsCapped || m.Phases[i].GetEventsCapped()
 	}
 	return m
+}
+
+// phaseSummary is a phase on the wire; it is capped when it kept fewer events than it found.
+func phaseSummary(p store.PhaseInfo) *ingestv1.PhaseSummary {
+	return &ingestv1.PhaseSummary{Name: p.Name, Status: p.Status, OutputBytes: p.OutputBytes,
+		ErrorCount: p.ErrorCount, WarningCount: p.WarningCount,
+		ErrorsTotal: p.ErrorsTotal, WarningsTotal: p.WarningsTotal,
+		EventsCapped: p.ErrorsTotal > p.ErrorCount || p.WarningsTotal > p.WarningCount}
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp {
@@ -194,6 +199,9 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 
 // GetPhaseOutput returns a phase's output, whole or a window of it.
 func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, error) {
+	if req.GetGrep() != "" || req.GetContext() != 0 {
+		return s.grepPhaseOutput(ctx, req)
+	}
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
 		return nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
 	}
@@ -314,12 +322,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	}
 	resp := &ingestv1.ListBuildEventsResponse{Events: make([]*ingestv1.BuildEvent, len(events))}
 	for i, e := range events {
-		resp.Events[i] = &ingestv1.BuildEvent{
-			Phase: e.Phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
-			SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
-			PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
-			RepeatCount: int64(e.RepeatCount),
-		}
+		resp.Events[i] = buildEvent(e.Phase, e.Event)
 	}
 	if len(events) == limit {
 		resp.NextPageToken = eventPageToken(events[len(events)-1].Key)
@@ -401,4 +404,14 @@ func links(ls []store.SpecLink) []*ingestv1.SpecLink {
 		out[i] = &ingestv1.SpecLink{Name: l.Name, FullHash: l.FullHash, Version: l.Version, Type: l.Types}
 	}
 	return out
+}
+
+// buildEvent is an event of the named phase on the wire.
+func buildEvent(phase string, e logparse.Event) *ingestv1.BuildEvent {
+	return &ingestv1.BuildEvent{
+		Phase: phase, Kind: string(e.Kind), LineNo: int64(e.LineNo), Text: e.Text,
+		SourceFile: e.SourceFile, SourceLine: int64(e.SourceLine),
+		PreContext: e.PreContext, PostContext: e.PostContext, Start: int64(e.Start), End: int64(e.End),
+		RepeatCount: int64(e.RepeatCount),
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/tags"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/watch"
 )
 
 // Field limits: generous for real Spack values, small enough that a client cannot make
@@ -38,6 +39,8 @@ type Server struct {
 	dayCounts *dayCountCache
 	// openProjects are the CDash projects that take submissions without a token.
 	openProjects map[string]bool
+	// changes, when set, hears of each build this process changes (WithChanges).
+	changes *watch.Hub
 }
 
 // Option sets up a Server.
@@ -388,6 +391,7 @@ func (s *Server) UpdateBuildStatus(ctx context.Context, req *ingestv1.UpdateBuil
 	if err != nil {
 		return nil, err
 	}
+	s.changed(ref.ID)
 	return &ingestv1.UpdateBuildStatusResponse{Build: buildRef(ref)}, nil
 }
 

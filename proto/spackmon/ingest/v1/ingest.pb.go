@@ -1593,9 +1593,14 @@ type GetPhaseOutputRequest struct {
 	Name    string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// offset and limit select a window of the output, counted in bytes, or in lines when
 	// unit is "lines". limit 0 means to the end.
-	Offset        int64  `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
-	Limit         int64  `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
-	Unit          string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	Offset int64  `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	Limit  int64  `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	Unit   string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	// grep, when set, answers the lines that match this RE2 expression (at most 500
+	// characters) instead of a window: as grep -n does, "N:line" for a match and "N-line"
+	// for its context, "--" between groups; context is the lines around each (0 to 20).
+	Grep          string `protobuf:"bytes,50,opt,name=grep,proto3" json:"grep,omitempty"`
+	Context       int32  `protobuf:"varint,51,opt,name=context,proto3" json:"context,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1665,13 +1670,31 @@ func (x *GetPhaseOutputRequest) GetUnit() string {
 	return ""
 }
 
+func (x *GetPhaseOutputRequest) GetGrep() string {
+	if x != nil {
+		return x.Grep
+	}
+	return ""
+}
+
+func (x *GetPhaseOutputRequest) GetContext() int32 {
+	if x != nil {
+		return x.Context
+	}
+	return 0
+}
+
 type PhaseOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
 	// total_bytes is the size of the whole output.
 	TotalBytes int64 `protobuf:"varint,2,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
 	// null is set when the client posted no output at all.
-	Null          bool `protobuf:"varint,3,opt,name=null,proto3" json:"null,omitempty"`
+	Null bool `protobuf:"varint,3,opt,name=null,proto3" json:"null,omitempty"`
+	// With grep: matches counts the matching lines answered; matches_capped is set when the
+	// search stopped at the cap on matches or on time before the end of the log.
+	Matches       int64 `protobuf:"varint,50,opt,name=matches,proto3" json:"matches,omitempty"`
+	MatchesCapped bool  `protobuf:"varint,51,opt,name=matches_capped,json=matchesCapped,proto3" json:"matches_capped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1723,6 +1746,20 @@ func (x *PhaseOutput) GetTotalBytes() int64 {
 func (x *PhaseOutput) GetNull() bool {
 	if x != nil {
 		return x.Null
+	}
+	return false
+}
+
+func (x *PhaseOutput) GetMatches() int64 {
+	if x != nil {
+		return x.Matches
+	}
+	return 0
+}
+
+func (x *PhaseOutput) GetMatchesCapped() bool {
+	if x != nil {
+		return x.MatchesCapped
 	}
 	return false
 }
@@ -4965,18 +5002,22 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\rwarning_count\x18\x05 \x01(\x03R\fwarningCount\x12!\n" +
 	"\ferrors_total\x18\x06 \x01(\x03R\verrorsTotal\x12%\n" +
 	"\x0ewarnings_total\x18\a \x01(\x03R\rwarningsTotal\x12#\n" +
-	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\x88\x01\n" +
+	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\xb6\x01\n" +
 	"\x15GetPhaseOutputRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x03R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x12\n" +
-	"\x04unit\x18\x05 \x01(\tR\x04unit\"V\n" +
+	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x12\n" +
+	"\x04grep\x182 \x01(\tR\x04grep\x12\x18\n" +
+	"\acontext\x183 \x01(\x05R\acontext\"\x97\x01\n" +
 	"\vPhaseOutput\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1f\n" +
 	"\vtotal_bytes\x18\x02 \x01(\x03R\n" +
 	"totalBytes\x12\x12\n" +
-	"\x04null\x18\x03 \x01(\bR\x04null\"\x83\x01\n" +
+	"\x04null\x18\x03 \x01(\bR\x04null\x12\x18\n" +
+	"\amatches\x182 \x01(\x03R\amatches\x12%\n" +
+	"\x0ematches_capped\x183 \x01(\bR\rmatchesCapped\"\x83\x01\n" +
 	"\x16ListBuildEventsRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +

@@ -1,0 +1,40 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// BuildChanges reads the build's row before its phases: a phase stored in between has a
+// revision above the build's read, so it is either read now or announced later, never
+// passed over by a watcher's cursor.
+func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit int) (store.BuildChanges, error) {
+	var c store.BuildChanges
+	err := rows.ScanBuildRevision(s.db.Read.QueryRowContext(ctx, reads.BuildRevision(), buildID), &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, rows.BuildNotFound(buildID)
+	}
+	if err != nil {
+		return c, wrap("build changes", err)
+	}
+	rs, err := s.db.Read.QueryContext(ctx, reads.ChangedPhases(), buildID, after, limit)
+	if err != nil {
+		return c, wrap("build changes", err)
+	}
+	phases, err := collect(rs, rows.ChangedPhases())
+	if err != nil {
+		return c, wrap("build changes", err)
+	}
+	err = rows.AddPhaseChanges(&c, phases, func(phaseID int64) ([]store.PhaseEvent, error) {
+		rs, err := s.db.Read.QueryContext(ctx, reads.PhaseErrors(), phaseID)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rs, rows.Events(""))
+	})
+	return c, wrap("build changes", err)
+}
