@@ -127,6 +127,7 @@ type Store interface {
 	// FailedConcretization.
 	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
 	CDashStore
+	FailureStore
 
 	Ping(ctx context.Context) error
 	Close() error
