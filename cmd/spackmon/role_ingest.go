@@ -16,7 +16,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer b.close()
-	auth, guard, err := roleGuard(ctx, cfg.Auth, b.log, ingestservice.Methods)
+	auth, guard, err := roleGuard(ctx, cfg.Auth, b.log, ingestservice.Methods, ingestservice.FailureMethods)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,12 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
+		ingestv1.IngestService_ServiceDesc.ServiceName:  st.Ping,
+		ingestv1.FailureService_ServiceDesc.ServiceName: st.Ping,
+	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	ingestv1.RegisterFailureServiceServer(s, ingestservice.NewFailures(st))
+	go ingestservice.BackfillFingerprints(ctx, st, b.log)
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }

@@ -109,17 +109,20 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	guard, err := newGuard(ctx, auth, log, cfg.Clock, ingestservice.Methods, authservice.Methods, analysisservice.Methods)
+	guard, err := newGuard(ctx, auth, log, cfg.Clock, ingestservice.Methods, ingestservice.FailureMethods, authservice.Methods, analysisservice.Methods)
 	if err != nil {
 		return err
 	}
 	guard.GatewaySecret = cfg.GatewaySecret
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
+		ingestv1.FailureService_ServiceDesc.ServiceName:    ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	ingestv1.RegisterFailureServiceServer(s, ingestservice.NewFailures(ingestSt))
+	go ingestservice.BackfillFingerprints(ctx, ingestSt, log)
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
