@@ -21,17 +21,23 @@ var failures = failuresql.New(
 )
 
 // queuePrints queues, before the events of a phase are written, the upsert of their
-// fingerprints, for a build that owned names (its parameters $1 to $3).
+// fingerprints, for a build that owned names (its parameters $1 to $3); with owned nil,
+// whatever the build.
 func queuePrints(b *pgx.Batch, owned []any, prints []fingerprint.Print, t time.Time) {
 	if len(prints) == 0 {
 		return
 	}
 	hashes, kinds, classes, normals := failuresql.Columns(prints)
+	guard := `EXISTS (` + ownedBuildSQL + `)`
+	if owned == nil {
+		// Parameters $1 to $3 stay, typed, so that the statement is numbered the same.
+		owned, guard = []any{int64(0), "", true}, `$1 >= 0 AND $2 = '' AND $3`
+	}
 	b.Queue(`
 INSERT INTO fingerprints (hash, kind, class, normal, first_seen, last_seen)
 SELECT f.hash, f.kind, f.class, f.normal, $8, $8
 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS f(hash, kind, class, normal)
-WHERE EXISTS (`+ownedBuildSQL+`)
+WHERE `+guard+`
 ORDER BY f.hash
 ON CONFLICT (hash) DO UPDATE SET last_seen = EXCLUDED.last_seen WHERE fingerprints.last_seen < EXCLUDED.last_seen`,
 		slices.Concat(owned, []any{hashes, kinds, classes, normals, t})...)
@@ -59,7 +65,7 @@ func (s *Store) BackfillFingerprints(ctx context.Context, limit int) (int, error
 			}
 			ids, hashes, prints, builds := failuresql.BackfillBatch(events)
 			b := &pgx.Batch{}
-			queuePrints(b, []any{int64(0), "", true}, prints, now())
+			queuePrints(b, nil, prints, now())
 			b.Queue(`
 UPDATE phase_events e SET fingerprint = u.hash
 FROM unnest($1::bigint[], $2::text[]) AS u(id, hash) WHERE e.id = u.id`, ids, hashes)
