@@ -22,23 +22,32 @@ const (
 	newLine      = "STAGE/cmd/starter.c:12:7: error: 'struct stat' has no member named 'st_birthtim'"
 )
 
+// twoFailingBuilds stores two failed builds of the same spec on two hosts, under other
+// stage paths: the second fixed the first's collect2 error and has a new one.
+func twoFailingBuilds(t *testing.T, srv *testServer) (first, second int64) {
+	t.Helper()
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	build := func(host, log string) int64 {
+		env := maps.Clone(buildEnv)
+		env["hostname"] = host
+		id := num(t, path(srv.post(t, "/ms1/builds/new/", env).JSON(t), "data", "build", "build_id"))
+		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+			"build_id": id, "phase_name": "build", "status": "ERROR", "output": log}), http.StatusOK, "")
+		wantEnvelope(t, srv.post(t, "/ms1/builds/update/", map[string]any{"build_id": id, "status": "FAILED"}), http.StatusOK, "")
+		return id
+	}
+	first = build("quartz1", failingLog("/tmp", "vanessa", "36u22fm5i3w2tqyiyje22j6x55emekjw", ompLine, collect2Line))
+	second = build("ci-runner-7", failingLog("/var/tmp/builds", "runner", "q4rbxmyz2w6x7jakq3s5cfgnmvbeqd3h", ompLine, newLine))
+	return first, second
+}
+
 // Two builds of the same spec on two hosts, under other stage paths: the failure list counts
 // the shared failure once per build and host, the second build's delta against the first
 // tells the new, fixed and outstanding errors, and a known cause an admin adds shows on the
 // failures it matches. Only admins manage the causes.
 func TestFailuresAndDelta(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, srv *testServer) {
-		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
-		build := func(host, log string) int64 {
-			env := maps.Clone(buildEnv)
-			env["hostname"] = host
-			id := num(t, path(srv.post(t, "/ms1/builds/new/", env).JSON(t), "data", "build", "build_id"))
-			wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
-				"build_id": id, "phase_name": "build", "status": "ERROR", "output": log}), http.StatusOK, "")
-			return id
-		}
-		first := build("quartz1", failingLog("/tmp", "vanessa", "36u22fm5i3w2tqyiyje22j6x55emekjw", ompLine, collect2Line))
-		second := build("ci-runner-7", failingLog("/var/tmp/builds", "runner", "q4rbxmyz2w6x7jakq3s5cfgnmvbeqd3h", ompLine, newLine))
+		first, second := twoFailingBuilds(t, srv)
 
 		list := srv.get(t, "/api/v1/failures?since=7d")
 		if list.Status != http.StatusOK {
