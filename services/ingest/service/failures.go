@@ -115,7 +115,7 @@ func (f *Failures) ListFailures(ctx context.Context, req *ingestv1.ListFailuresR
 
 // ListBuildFingerprints answers a build's fingerprints.
 func (f *Failures) ListBuildFingerprints(ctx context.Context, req *ingestv1.ListBuildFingerprintsRequest) (*ingestv1.ListBuildFingerprintsResponse, error) {
-	list, err := f.store.BuildFingerprints(ctx, req.GetBuildId())
+	list, err := f.store.BuildFingerprints(ctx, req.GetBuildId(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (f *Failures) GetBuildDelta(ctx context.Context, req *ingestv1.GetBuildDelt
 // when 0): which errors and warnings are new, fixed and outstanding. It is the error delta
 // of any two builds, for other services of ingest to reuse.
 func (f *Failures) DeltaBetween(ctx context.Context, build, reference int64) (*ingestv1.BuildDelta, error) {
-	mine, err := f.store.BuildFingerprints(ctx, build)
+	mine, err := f.store.BuildFingerprints(ctx, build, false)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (f *Failures) DeltaBetween(ctx context.Context, build, reference int64) (*i
 			return nil, err
 		}
 		out.Reference = &ingestv1.BuildReference{BuildId: b.ID, Status: b.Status, SpecName: b.Spec.Name, SpecFullHash: b.Spec.FullHash}
-		if theirs, err = f.store.BuildFingerprints(ctx, reference); err != nil {
+		if theirs, err = f.store.BuildFingerprints(ctx, reference, false); err != nil {
 			return nil, err
 		}
 	}

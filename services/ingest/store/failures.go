@@ -21,8 +21,9 @@ type FailureStore interface {
 	// after Since that reported them, most first.
 	ListFailures(ctx context.Context, q FailureQuery) ([]Failure, error)
 	// BuildFingerprints is a build's fingerprints, errors first then in log order, each
-	// with how many other builds reported it (errs.NotFound for an unknown build).
-	BuildFingerprints(ctx context.Context, buildID int64) ([]BuildFingerprint, error)
+	// with how many other builds reported it when countOthers is set, which costs an index
+	// range per fingerprint (errs.NotFound for an unknown build).
+	BuildFingerprints(ctx context.Context, buildID int64, countOthers bool) ([]BuildFingerprint, error)
 	// FindReference finds the build q.BuildID is compared with (errs.NotFound for an
 	// unknown build); found is false when it has none.
 	FindReference(ctx context.Context, q ReferenceQuery) (ref BuildRef, status string, found bool, err error)

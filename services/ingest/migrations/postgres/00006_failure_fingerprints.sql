@@ -32,7 +32,7 @@ CREATE TABLE build_fingerprints (
     PRIMARY KEY (build_id, fingerprint)
 );
 CREATE INDEX build_fingerprints_print_idx ON build_fingerprints (fingerprint, build_id);
-CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint);
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint, build_id);
 
 -- A known cause matches a fingerprint, or the normalised text of failures by a regular
 -- expression (RE2), never both.

@@ -26,7 +26,7 @@ CREATE TABLE build_fingerprints (
     PRIMARY KEY (build_id, fingerprint)
 ) STRICT;
 CREATE INDEX build_fingerprints_print_idx ON build_fingerprints (fingerprint, build_id);
-CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint);
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint, build_id);
 
 CREATE TABLE known_causes (
     id          INTEGER PRIMARY KEY,

@@ -90,8 +90,8 @@ func (s *Store) ListFailures(ctx context.Context, q store.FailureQuery) ([]store
 }
 
 // BuildFingerprints reads a build's fingerprints.
-func (s *Store) BuildFingerprints(ctx context.Context, buildID int64) ([]store.BuildFingerprint, error) {
-	rs, err := s.pool.Query(ctx, failures.BuildPrints, buildID, store.MaxBuildFingerprints)
+func (s *Store) BuildFingerprints(ctx context.Context, buildID int64, countOthers bool) ([]store.BuildFingerprint, error) {
+	rs, err := s.pool.Query(ctx, failures.BuildPrintsFor(countOthers), buildID, store.MaxBuildFingerprints)
 	if err != nil {
 		return nil, wrap("build fingerprints", err)
 	}

@@ -45,7 +45,7 @@ func failingBuilds(t *testing.T, st store.Store) (b1, b2, b3 int64) {
 
 func buildPrints(t *testing.T, st store.Store, id int64) []store.BuildFingerprint {
 	t.Helper()
-	list, err := st.BuildFingerprints(ctx(t), id)
+	list, err := st.BuildFingerprints(ctx(t), id, true)
 	if err != nil {
 		t.Fatalf("BuildFingerprints(%d): %v", id, err)
 	}
@@ -66,6 +66,9 @@ func testFingerprintsAtIngest(t *testing.T, st store.Store) {
 	}
 	if got[1].Hash != fingerprint.Of(logparse.Error, newError).Hash || got[1].OtherBuilds != 0 || got[1].Normal != "b.c:<n>: error: 'x' undeclared (first use in this function)" {
 		t.Errorf("second fingerprint of build 2 = %+v", got[1])
+	}
+	if bare, err := st.BuildFingerprints(ctx(t), b2, false); err != nil || len(bare) != 2 || bare[0].Hash != omp.Hash || bare[0].OtherBuilds != 0 {
+		t.Errorf("fingerprints of build 2 without the counts = %+v, %v", bare, err)
 	}
 	// Errors come first, then warnings, each in log order.
 	first := buildPrints(t, st, b1)
@@ -178,7 +181,7 @@ func testKnownCauses(t *testing.T, st store.Store) {
 }
 
 func testFailuresNotFound(t *testing.T, st store.Store) {
-	if _, err := st.BuildFingerprints(ctx(t), 987654); !errs.Is(err, errs.NotFound) {
+	if _, err := st.BuildFingerprints(ctx(t), 987654, false); !errs.Is(err, errs.NotFound) {
 		t.Errorf("BuildFingerprints(unknown) = %v, want NotFound", err)
 	}
 	if _, _, _, err := st.FindReference(ctx(t), store.ReferenceQuery{BuildID: 987654}); !errs.Is(err, errs.NotFound) {

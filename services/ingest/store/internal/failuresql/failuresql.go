@@ -20,8 +20,9 @@ type SQL struct {
 	ClearBuild, FillBuild string
 	// Failures is the failure list: $1 kind, $2 the start of the window, $3 the limit.
 	Failures string
-	// BuildPrints is the fingerprints of build $1, $2 the limit.
-	BuildPrints string
+	// BuildPrints is the fingerprints of build $1, $2 the limit, and BuildPrintsCounted the
+	// same with the number of other builds of each.
+	BuildPrints, BuildPrintsCounted string
 	// Reference, ReferenceBySpec and ReferenceByTag find the reference of build $1 ($2 the
 	// folded tag of the last).
 	Reference, ReferenceBySpec, ReferenceByTag string
@@ -34,12 +35,6 @@ type SQL struct {
 func New(param func(n int) string, timeArg func(param string) string) *SQL {
 	p1, p2, p3 := param(1), param(2), param(3)
 	since := timeArg(p2)
-	// inWindow counts the distinct values of what over the builds in the window that
-	// reported fingerprint t.fingerprint, joined with the table of join.
-	inWindow := func(what, join string) string {
-		return `(SELECT count(DISTINCT ` + what + `) FROM build_fingerprints x JOIN builds b ON b.id = x.build_id ` + join + `
-        WHERE x.fingerprint = t.fingerprint AND x.seen_at >= ` + since + `)`
-	}
 	return &SQL{
 		ClearBuild: `DELETE FROM build_fingerprints WHERE build_id = ` + p1,
 		FillBuild: `
@@ -48,43 +43,62 @@ SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.create
 FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
 WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
 GROUP BY p.build_id, e.fingerprint`,
-		// The top fingerprints are found from build_fingerprints alone; only they are then
-		// joined with the builds for the distinct counts and with their example event.
+		// One pass over the window's build fingerprints (an index-only scan of
+		// build_fingerprints_seen_idx) finds the top fingerprints; only their rows are then
+		// joined with the builds for the distinct counts, and with their example event.
 		Failures: `
-WITH t AS (
+WITH w AS (
+    SELECT fingerprint, build_id FROM build_fingerprints
+    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + `),
+t AS (
     SELECT fingerprint, count(*) AS builds, max(build_id) AS last_build
-    FROM build_fingerprints
-    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + `
-    GROUP BY fingerprint
+    FROM w GROUP BY fingerprint
     ORDER BY builds DESC, fingerprint
-    LIMIT ` + p3 + `)
-SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds,
-       ` + inWindow("s.name", "JOIN specs s ON s.id = b.spec_id") + `,
-       ` + inWindow("s.compiler_id", "JOIN specs s ON s.id = b.spec_id") + `,
-       ` + inWindow("e.hostname", "JOIN build_environments e ON e.id = b.env_id") + `,
+    LIMIT ` + p3 + `),
+c AS (
+    SELECT w.fingerprint, count(DISTINCT s.name) AS packages, count(DISTINCT s.compiler_id) AS compilers,
+           count(DISTINCT e.hostname) AS hosts
+    FROM w JOIN t ON t.fingerprint = w.fingerprint
+    JOIN builds b ON b.id = w.build_id JOIN specs s ON s.id = b.spec_id JOIN build_environments e ON e.id = b.env_id
+    GROUP BY w.fingerprint)
+SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds, c.packages, c.compilers, c.hosts,
        t.last_build, pe.id, p.name, pe.line_no, pe.text
-FROM t JOIN fingerprints f ON f.hash = t.fingerprint
+FROM t JOIN c ON c.fingerprint = t.fingerprint JOIN fingerprints f ON f.hash = t.fingerprint
 JOIN build_fingerprints bf ON bf.build_id = t.last_build AND bf.fingerprint = t.fingerprint
 JOIN phase_events pe ON pe.id = bf.example_event
 JOIN phases p ON p.id = pe.phase_id
 ORDER BY t.builds DESC, t.fingerprint`,
-		BuildPrints: `
-SELECT bf.fingerprint, f.kind, f.class, f.normal, bf.events,
-       (SELECT count(*) FROM build_fingerprints o WHERE o.fingerprint = bf.fingerprint) - 1,
+		BuildPrints:        buildPrints(p1, p2, "0"),
+		BuildPrintsCounted: buildPrints(p1, p2, "(SELECT count(*) FROM build_fingerprints o WHERE o.fingerprint = bf.fingerprint) - 1"),
+		Reference:          reference(p1, `s.name = ms.name AND `+same("s.compiler_id", "ms.compiler_id")+` AND `+same("s.arch_id", "ms.arch_id")),
+		ReferenceBySpec:    reference(p1, `b.spec_id = me.spec_id`),
+		ReferenceByTag: reference(p1, `s.name = ms.name AND EXISTS (
+    SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id WHERE bt.build_id = b.id AND tg.folded = `+p2+`)`),
+		Causes: `
+SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
+	}
+}
+
+// buildPrints reads the fingerprints of build p1, at most p2, with others as the number of
+// other builds of each.
+func buildPrints(p1, p2, others string) string {
+	return `
+SELECT bf.fingerprint, f.kind, f.class, f.normal, bf.events, ` + others + `,
        bf.build_id, pe.id, p.name, pe.line_no, pe.text
 FROM build_fingerprints bf JOIN fingerprints f ON f.hash = bf.fingerprint
 JOIN phase_events pe ON pe.id = bf.example_event
 JOIN phases p ON p.id = pe.phase_id
 WHERE bf.build_id = ` + p1 + `
 ORDER BY f.kind, bf.example_event
-LIMIT ` + p2,
-		Reference:       reference(p1, `s.name = ms.name AND `+same("s.compiler_id", "ms.compiler_id")+` AND `+same("s.arch_id", "ms.arch_id")),
-		ReferenceBySpec: reference(p1, `b.spec_id = me.spec_id`),
-		ReferenceByTag: reference(p1, `s.name = ms.name AND EXISTS (
-    SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id WHERE bt.build_id = b.id AND tg.folded = `+p2+`)`),
-		Causes: `
-SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
+LIMIT ` + p2
+}
+
+// BuildPrintsFor is the statement reading a build's fingerprints.
+func (s *SQL) BuildPrintsFor(countOthers bool) string {
+	if countOthers {
+		return s.BuildPrintsCounted
 	}
+	return s.BuildPrints
 }
 
 // same is the condition that two nullable columns hold the same value, in both dialects.
