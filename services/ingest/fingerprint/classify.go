@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
 )
@@ -27,40 +28,71 @@ const (
 	Other             Class = "other"
 )
 
+// A classRule matches a lower-cased text that contains one of its words, or that its
+// pattern matches; the pattern is only tried on a text holding one of its gate words, so
+// that most lines cost a few substring searches rather than a regular expression each.
 type classRule struct {
 	class Class
+	words []string
+	gate  []string
 	re    *regexp.Regexp
 }
 
+func (r classRule) matches(lower string) bool {
+	for _, w := range r.words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	if r.re == nil {
+		return false
+	}
+	for _, g := range r.gate {
+		if strings.Contains(lower, g) {
+			return r.re.MatchString(lower)
+		}
+	}
+	return len(r.gate) == 0 && r.re.MatchString(lower)
+}
+
 var classRules = []classRule{
-	{UndefinedSymbol, regexp.MustCompile(`(?i)undefined reference to|undefined symbol|Undefined symbols for architecture|unresolved external symbol|relocation .* against undefined`)},
-	{MissingLibrary, regexp.MustCompile(`(?i)cannot find -l|library not found for|cannot open shared object file|No such file or directory.*\.(so|a|dylib)\b`)},
-	{LinkerError, regexp.MustCompile(`(?i)\bld returned|\bld: |linker command failed|collect2:|multiple definition of`)},
-	{MissingHeader, regexp.MustCompile(`(?i)\.(h|hh|hpp|hxx|inc|mod)['"]?: No such file or directory|cannot open (include|source) file|file not found|Can't find module file`)},
-	{MissingDependency, regexp.MustCompile(`(?i)Could NOT find|No package '[^']+' found|Package '[^']+'.* not found|command not found|ModuleNotFoundError|No module named|not found in PATH|cannot find package|Unable to locate|required dependency|is required but`)},
-	{ConfigureCheck, regexp.MustCompile(`(?i)^configure: error|CMake Error|meson\.build:.*ERROR|checking .*\.\.\. no\b`)},
-	{CompilerOption, regexp.MustCompile(`(?i)unrecognized (command[- ]line )?option|unknown argument|unknown option|invalid option|no input files|unsupported option|argument unused`)},
-	{TestFailure, regexp.MustCompile(`(?i)\btests? (have )?failed|\bFAIL(ED)?\b|AssertionError|assert(ion)? failed|Test #\d+|\bFAIL:`)},
-	{CompilerError, regexp.MustCompile(`(?i)(fatal )?error:|error [A-Z]+\d+:|internal compiler error|Error: `)},
-	{BuildTool, regexp.MustCompile(`(?i)(make|gmake|ninja)(\[<n>\])?: \*\*\*|ninja: build stopped|\bError \d+\b|FAILED: `)},
-	{SpackError, regexp.MustCompile(`==> Error|InstallError|ProcessError|spack\.`)},
+	{class: UndefinedSymbol, words: []string{"undefined reference to", "undefined symbol", "unresolved external symbol", "against undefined"}},
+	{class: MissingLibrary, words: []string{"cannot find -l", "library not found for", "cannot open shared object file"},
+		gate: []string{"no such file or directory"}, re: regexp.MustCompile(`no such file or directory.*\.(so|a|dylib)\b`)},
+	{class: LinkerError, words: []string{"linker command failed", "collect2:", "multiple definition of"},
+		gate: []string{"ld"}, re: regexp.MustCompile(`\bld( returned|: )`)},
+	{class: MissingHeader, words: []string{"cannot open include file", "cannot open source file", "file not found", "can't find module file"},
+		gate: []string{"no such file or directory"}, re: regexp.MustCompile(`\.(h|hh|hpp|hxx|inc|mod)['"]?: no such file or directory`)},
+	{class: MissingDependency, words: []string{"could not find", "command not found", "modulenotfounderror", "no module named",
+		"not found in path", "cannot find package", "unable to locate", "required dependency", "is required but"},
+		gate: []string{"package '"}, re: regexp.MustCompile(`no package '[^']+' found|package '[^']+'.* not found`)},
+	{class: ConfigureCheck, words: []string{"configure: error", "cmake error"},
+		gate: []string{"meson.build", "checking "}, re: regexp.MustCompile(`meson\.build:.*error|checking .*\.\.\. no\b`)},
+	{class: CompilerOption, words: []string{"unrecognized command line option", "unrecognized command-line option", "unrecognized option",
+		"unknown argument", "unknown option", "invalid option", "no input files", "unsupported option", "argument unused"}},
+	{class: TestFailure, words: []string{"assertionerror"},
+		gate: []string{"fail", "assert", "test #"}, re: regexp.MustCompile(`\btests? (have )?failed|\bfail(ed)?\b|assert(ion)? failed|test #\d+|\bfail:`)},
+	{class: CompilerError, words: []string{"error:", "internal compiler error"},
+		gate: []string{"error "}, re: regexp.MustCompile(`error [a-z]+\d+:`)},
+	{class: BuildTool, words: []string{": ***", "ninja: build stopped", "failed: "},
+		gate: []string{"error "}, re: regexp.MustCompile(`\berror \d+\b`)},
+	{class: SpackError, words: []string{"==> error", "installerror", "processerror", "spack."}},
 }
 
 // Classify says what kind of failure the normalised text of an event of kind reports.
 // Warnings from a compiler are CompilerWarning; other warnings are classed like errors.
 func Classify(kind logparse.Kind, normal string) Class {
+	lower := strings.ToLower(normal)
 	for _, r := range classRules {
-		if r.re.MatchString(normal) {
+		if r.matches(lower) {
 			if kind == logparse.Warning && (r.class == CompilerError || r.class == ConfigureCheck) {
 				return CompilerWarning
 			}
 			return r.class
 		}
 	}
-	if kind == logparse.Warning && warningLine.MatchString(normal) {
+	if kind == logparse.Warning && strings.Contains(lower, "warning:") {
 		return CompilerWarning
 	}
 	return Other
 }
-
-var warningLine = regexp.MustCompile(`(?i)warning:`)

@@ -64,10 +64,24 @@ func ValidHash(s string) bool {
 }
 
 // A rule replaces what its pattern matches; rules run in order, so that the prefixes are
-// cut before the generic path rule sees what is left.
+// cut before the generic path rule sees what is left. A rule with gate words only runs on
+// a text that holds one of them: most lines then cost a substring search, not a pattern.
 type rule struct {
 	re   *regexp.Regexp
 	with string
+	gate []string
+}
+
+func (r rule) apply(text string) string {
+	if len(r.gate) == 0 {
+		return r.re.ReplaceAllString(text, r.with)
+	}
+	for _, g := range r.gate {
+		if strings.Contains(text, g) {
+			return r.re.ReplaceAllString(text, r.with)
+		}
+	}
+	return text
 }
 
 // Placeholders stand for what was normalised away.
@@ -84,37 +98,35 @@ const (
 var rules = []rule{
 	// The stage: everything up to spack-src/ or spack-build-<hash>/ of a path under a
 	// spack-stage directory, whoever's and wherever it is.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage},
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}},
 	// An install prefix: everything up to the directory named <name>-<version>-<hash>.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}},
 	// Spack hashes elsewhere: full ones, and the 7-character short form after a '/' or '-'.
-	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash},
+	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil},
 	// Temporary names: compiler temporaries and mktemp's.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1"},
-	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}},
+	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}},
 	// Other absolute paths keep their last element: the directory a tool or a file sits in
 	// differs between machines, its name does not.
-	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2"},
+	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", []string{"/"}},
 	// Timestamps, before the numbers inside them are taken one by one.
-	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime},
-	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime},
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, []string{":"}},
+	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, []string{":"}},
 	// Addresses.
-	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr},
+	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}},
 	// Line and column numbers: file:12:34:, file(12):, "line 12", make[2].
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum},
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")"},
-	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum},
-	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]"},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", []string{"("}},
+	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}},
+	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"["}},
 	// Numbers in compiler-generated names: GCC's clones, lambdas, local labels, anonymous
 	// namespaces and temporaries.
-	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum},
-	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}"},
-	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum},
-	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum},
-	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum},
-	// Runs of white space.
-	{regexp.MustCompile(`\s+`), " "},
+	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{"."}},
+	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}},
+	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}},
+	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}},
+	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}},
 }
 
 // Normalize is text with the parts that vary between machines and runs replaced by
@@ -124,7 +136,8 @@ func Normalize(text string) string {
 		text = text[:MaxTextBytes]
 	}
 	for _, r := range rules {
-		text = r.re.ReplaceAllString(text, r.with)
+		text = r.apply(text)
 	}
-	return strings.TrimSpace(text)
+	// Runs of white space become one space.
+	return strings.Join(strings.Fields(text), " ")
 }

@@ -176,3 +176,16 @@ func TestCompare(t *testing.T) {
 		t.Errorf("Compare = %+v", d)
 	}
 }
+
+// BenchmarkOfConfigLog fingerprints every error and warning of config.log (107 events), as
+// ingest does when the log is posted.
+func BenchmarkOfConfigLog(b *testing.B) {
+	found := logparse.Parse(fixtures.Read(b, "dummy-tar-spack", "config.log"))
+	b.ReportAllocs()
+	for range b.N {
+		for _, e := range found.Events {
+			fingerprint.Of(e.Kind, e.Text)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(found.Events)), "ns/event")
+}
