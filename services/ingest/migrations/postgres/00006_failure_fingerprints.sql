@@ -21,7 +21,8 @@ CREATE INDEX phase_events_unprinted_idx ON phase_events (id) WHERE fingerprint I
 
 -- One row per build and fingerprint, rewritten with the build's events: the failure list,
 -- the "seen in N other builds" counts and the delta read these instead of every event.
--- seen_at is the build's creation time, so that a time window needs no join.
+-- seen_at is the build's creation time, spec_id and env_id the build's, so that the failure
+-- list reads a window and its distinct packages, compilers and hosts without the builds.
 CREATE TABLE build_fingerprints (
     build_id      bigint NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
     fingerprint   text NOT NULL REFERENCES fingerprints (hash),
@@ -29,10 +30,12 @@ CREATE TABLE build_fingerprints (
     events        integer NOT NULL CHECK (events > 0),
     example_event bigint NOT NULL,
     seen_at       timestamptz NOT NULL,
+    spec_id       bigint NOT NULL,
+    env_id        bigint NOT NULL,
     PRIMARY KEY (build_id, fingerprint)
 );
 CREATE INDEX build_fingerprints_print_idx ON build_fingerprints (fingerprint, build_id);
-CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint, build_id);
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at) INCLUDE (fingerprint, build_id, spec_id, env_id);
 
 -- A known cause matches a fingerprint, or the normalised text of failures by a regular
 -- expression (RE2), never both.

@@ -23,10 +23,12 @@ CREATE TABLE build_fingerprints (
     events        INTEGER NOT NULL CHECK (events > 0),
     example_event INTEGER NOT NULL,
     seen_at       TEXT NOT NULL,
+    spec_id       INTEGER NOT NULL,
+    env_id        INTEGER NOT NULL,
     PRIMARY KEY (build_id, fingerprint)
 ) STRICT;
 CREATE INDEX build_fingerprints_print_idx ON build_fingerprints (fingerprint, build_id);
-CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint, build_id);
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at, fingerprint, build_id, spec_id, env_id);
 
 CREATE TABLE known_causes (
     id          INTEGER PRIMARY KEY,

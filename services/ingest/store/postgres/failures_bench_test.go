@@ -57,13 +57,13 @@ func seedFailures(tb testing.TB, pool *pgxpool.Pool) {
 		`INSERT INTO phase_events (phase_id, kind, line_no, text, start_line, end_line, fingerprint)
 		 SELECT p.id, 'error', n, 'src/file' || f || '.c:' || n || ': error: failure ' || f, n, n + 1, lpad(to_hex(f), 16, '0')
 		 FROM phases p, generate_series(1, ` + itoa(eventsPerBuild) + `) n,
-		      -- naming p.id makes the draw one per event, not one for the whole statement
-		      LATERAL (SELECT floor(power(random(), 3) * ` + itoa(distinctPrints) + ` + p.id * 0)::int AS f) r`,
-		`INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at)
-		 SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at)
+		      -- naming p.id and n makes the draw one per event, not one for the whole statement
+		      LATERAL (SELECT floor(power(random(), 3) * ` + itoa(distinctPrints) + ` + p.id * 0 + n * 0)::int AS f) r`,
+		`INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+		 SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
 		 FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
 		 GROUP BY p.build_id, e.fingerprint`,
-		`ANALYZE`,
+		`VACUUM ANALYZE`,
 	}
 	start := time.Now()
 	for _, q := range steps {

@@ -38,17 +38,18 @@ func New(param func(n int) string, timeArg func(param string) string) *SQL {
 	return &SQL{
 		ClearBuild: `DELETE FROM build_fingerprints WHERE build_id = ` + p1,
 		FillBuild: `
-INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at)
-SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at)
+INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
 FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
 WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
 GROUP BY p.build_id, e.fingerprint`,
 		// One pass over the window's build fingerprints (an index-only scan of
 		// build_fingerprints_seen_idx) finds the top fingerprints; only their rows are then
-		// joined with the builds for the distinct counts, and with their example event.
+		// joined with specs and environments for the distinct counts, and with their
+		// example event.
 		Failures: `
 WITH w AS (
-    SELECT fingerprint, build_id FROM build_fingerprints
+    SELECT fingerprint, build_id, spec_id, env_id FROM build_fingerprints
     WHERE kind = ` + p1 + ` AND seen_at >= ` + since + `),
 t AS (
     SELECT fingerprint, count(*) AS builds, max(build_id) AS last_build
@@ -59,13 +60,13 @@ c AS (
     SELECT w.fingerprint, count(DISTINCT s.name) AS packages, count(DISTINCT s.compiler_id) AS compilers,
            count(DISTINCT e.hostname) AS hosts
     FROM w JOIN t ON t.fingerprint = w.fingerprint
-    JOIN builds b ON b.id = w.build_id JOIN specs s ON s.id = b.spec_id JOIN build_environments e ON e.id = b.env_id
+    JOIN specs s ON s.id = w.spec_id JOIN build_environments e ON e.id = w.env_id
     GROUP BY w.fingerprint)
 SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds, c.packages, c.compilers, c.hosts,
        t.last_build, pe.id, p.name, pe.line_no, pe.text
 FROM t JOIN c ON c.fingerprint = t.fingerprint JOIN fingerprints f ON f.hash = t.fingerprint
-JOIN build_fingerprints bf ON bf.build_id = t.last_build AND bf.fingerprint = t.fingerprint
-JOIN phase_events pe ON pe.id = bf.example_event
+JOIN phase_events pe ON pe.id = (
+    SELECT x.example_event FROM build_fingerprints x WHERE x.build_id = t.last_build AND x.fingerprint = t.fingerprint)
 JOIN phases p ON p.id = pe.phase_id
 ORDER BY t.builds DESC, t.fingerprint`,
 		BuildPrints:        buildPrints(p1, p2, "0"),
