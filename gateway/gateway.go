@@ -133,6 +133,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err
 	}
+	if err := ingestv1.RegisterFailureServiceHandler(ctx, g.mux, b.Ingest); err != nil {
+		return nil, err
+	}
 	if err := authv1.RegisterAuthServiceHandlerClient(ctx, g.mux, g.auth); err != nil {
 		return nil, err
 	}

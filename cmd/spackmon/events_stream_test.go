@@ -82,7 +82,7 @@ func TestBuildEventStream(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 			t.Fatalf("event stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		if _, err := writer.UpdatePhase(auth, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: "build", Status: "ERROR", Output: []byte(failingLog)}); err != nil {
+		if _, err := writer.UpdatePhase(auth, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: "build", Status: "ERROR", Output: []byte(compileErrorLog)}); err != nil {
 			t.Fatal(err)
 		}
 		phase := nextEvent(t, events)
@@ -202,7 +202,7 @@ func TestBuildPageLive(t *testing.T) {
 	// Posted while the page is open: whether its stream is connected yet or not, the phase
 	// arrives, since the page's stream starts from revision 0 and shows what it lacks.
 	phase := "build<b>" + "&amp;"
-	if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: phase, Status: "ERROR", Output: []byte(failingLog)}); err != nil {
+	if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: phase, Status: "ERROR", Output: []byte(compileErrorLog)}); err != nil {
 		t.Fatal(err)
 	}
 	sel := `#phases tr[data-phase="build<b>&amp;"]`

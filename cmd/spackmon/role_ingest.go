@@ -16,7 +16,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer b.close()
-	auth, guard, err := roleGuard(ctx, cfg.Auth, b.log, ingestservice.Methods)
+	auth, guard, err := roleGuard(ctx, cfg.Auth, b.log, ingestservice.Methods, ingestservice.FailureMethods)
 	if err != nil {
 		return err
 	}
@@ -25,8 +25,11 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
-	if err := registerIngest(ctx, s, st, cfg.Watch, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
+		ingestv1.IngestService_ServiceDesc.ServiceName:  st.Ping,
+		ingestv1.FailureService_ServiceDesc.ServiceName: st.Ping,
+	})
+	if err := registerIngest(ctx, s, st, cfg.Watch, b.log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
 		return err
 	}
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))

@@ -109,17 +109,18 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err != nil {
 		return err
 	}
-	guard, err := newGuard(ctx, auth, log, cfg.Clock, ingestservice.Methods, authservice.Methods, analysisservice.Methods)
+	guard, err := newGuard(ctx, auth, log, cfg.Clock, ingestservice.Methods, ingestservice.FailureMethods, authservice.Methods, analysisservice.Methods)
 	if err != nil {
 		return err
 	}
 	guard.GatewaySecret = cfg.GatewaySecret
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{
 		ingestv1.IngestService_ServiceDesc.ServiceName:     ingestSt.Ping,
+		ingestv1.FailureService_ServiceDesc.ServiceName:    ingestSt.Ping,
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
-	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
 		return err
 	}
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"google.golang.org/grpc"
 
@@ -40,7 +41,7 @@ func (w Watch) validate() error {
 // registerIngest registers ingest's services on s. Watchers are woken by this process's
 // own writes and, when the store hears them (PostgreSQL), by every other replica's, until
 // ctx ends.
-func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch, opts ...ingestservice.Option) error {
+func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch, log *slog.Logger, opts ...ingestservice.Option) error {
 	w = w.withDefaults()
 	if err := w.validate(); err != nil {
 		return err
@@ -51,5 +52,7 @@ func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch
 	}
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, append(opts, ingestservice.WithChanges(hub))...))
 	ingestv1.RegisterBuildWatchServiceServer(s, ingestservice.NewWatch(st, hub))
+	ingestv1.RegisterFailureServiceServer(s, ingestservice.NewFailures(st))
+	go ingestservice.BackfillFingerprints(ctx, st, log)
 	return nil
 }

@@ -17,8 +17,8 @@ import (
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
-// failingLog is a phase log with one compiler error in it.
-const failingLog = "checking for gcc... gcc\nmain.c:3:1: error: expected ';' before '}' token\nmake: *** [all] Error 1\n"
+// compileErrorLog is a phase log with one compiler error in it.
+const compileErrorLog = "checking for gcc... gcc\nmain.c:3:1: error: expected ';' before '}' token\nmake: *** [all] Error 1\n"
 
 // startSecondServe runs another spackmon serve on the database of srv, as a second replica:
 // its own pool, its own watchers, and its own LISTEN connection.
@@ -92,7 +92,7 @@ func checkWatch(t *testing.T, bearer string, writer ingestv1.IngestServiceClient
 	if first.GetPhase().GetPhase().GetName() != "configure" || first.GetRevision() <= 0 || len(first.GetPhase().GetErrors()) != 0 {
 		t.Fatalf("first change: %v", first)
 	}
-	if _, err := writer.UpdatePhase(auth, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: "build", Status: "ERROR", Output: []byte(failingLog)}); err != nil {
+	if _, err := writer.UpdatePhase(auth, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: "build", Status: "ERROR", Output: []byte(compileErrorLog)}); err != nil {
 		t.Fatal(err)
 	}
 	second := recv(t, w)
@@ -202,7 +202,7 @@ func BenchmarkWatchBuild(b *testing.B) {
 		_, watcher := grpcClients(b, watchAddr)
 		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
 		phase := func(b *testing.B, id int64, i int) {
-			if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: fmt.Sprint("p", i%50), Status: "SUCCESS", Output: []byte(failingLog)}); err != nil {
+			if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: fmt.Sprint("p", i%50), Status: "SUCCESS", Output: []byte(compileErrorLog)}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -29,6 +29,7 @@ type buildData struct {
 	Deps                     []depBuilds
 	Duration                 string
 	Running                  bool
+	Failures                 buildFailures
 }
 
 // depBuilds is a spec linked to the one shown, with its newest builds.
@@ -71,6 +72,9 @@ func buildPage(r *http.Request, c Clients) (*Page, error) {
 		return nil, err
 	}
 	d.Warnings, d.MoreWarnings = warns.GetEvents(), warns.GetNextPageToken() != "" || warns.GetEventsCapped()
+	if d.Failures, err = readBuildFailures(ctx, c, id); err != nil {
+		return nil, err
+	}
 	if d.Deps, err = dependencyBuilds(r, c, b.GetSpec()); err != nil {
 		return nil, err
 	}

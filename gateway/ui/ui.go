@@ -31,6 +31,7 @@ import (
 // Clients are the services the pages read from.
 type Clients struct {
 	Ingest   ingestv1.IngestServiceClient
+	Failures ingestv1.FailureServiceClient
 	Analysis analysisv1.AnalysisServiceClient
 	Auth     authv1.AuthServiceClient
 }
@@ -39,6 +40,7 @@ type Clients struct {
 func NewClients(ingest, auth, analysis grpc.ClientConnInterface) Clients {
 	return Clients{
 		Ingest:   ingestv1.NewIngestServiceClient(ingest),
+		Failures: ingestv1.NewFailureServiceClient(ingest),
 		Auth:     authv1.NewAuthServiceClient(auth),
 		Analysis: analysisv1.NewAnalysisServiceClient(analysis),
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -75,11 +76,15 @@ DELETE FROM phase_events
 WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`))`,
 		slices.Concat(owned, []any{p.Name})...)
 	if len(p.Events) > 0 {
-		queueEvents(b, owned, p.Name, p.Events)
+		hashes, prints := failuresql.Prints(p.Events)
+		queuePrints(b, owned, prints, t)
+		queueEvents(b, owned, p.Name, p.Events, hashes)
 	}
+	queueBuildPrints(b, p.BuildID)
 }
 
-func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.Event) {
+// queueEvents queues the insert of a phase's events with their fingerprints' hashes.
+func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.Event, hashes []string) {
 	n := len(events)
 	kinds, texts, files, pre, post := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lineNos, sourceLines, starts, ends, repeats := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
@@ -89,14 +94,16 @@ func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.
 	}
 	b.Queue(`
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count)
+                          repeat_count, fingerprint)
 SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line,
-       e.repeat_count
+       e.repeat_count, e.fingerprint
 FROM phases p,
-     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[])
-     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count, ord)
+     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[],
+            $15::text[])
+     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count,
+                          fingerprint, ord)
 WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
-ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats})...)
+ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes})...)
 }
 
 // PhaseOutput reads a phase's stored log.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -49,7 +50,14 @@ RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.Outp
 	if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
 		return phase, err
 	}
-	return phase, insertEvents(ctx, tx, phase.ID, p.Events)
+	hashes, prints := failuresql.Prints(p.Events)
+	if err := upsertPrints(ctx, tx, prints, t); err != nil {
+		return phase, err
+	}
+	if err := insertEvents(ctx, tx, phase.ID, p.Events, hashes); err != nil {
+		return phase, err
+	}
+	return phase, rewriteBuildPrints(ctx, tx, p.BuildID)
 }
 
 // eventRow is an event as the JSON parameter of insertEvents.
@@ -64,21 +72,23 @@ type eventRow struct {
 	Start       int    `json:"start"`
 	End         int    `json:"end"`
 	Repeat      int    `json:"repeat"`
+	Fingerprint string `json:"fingerprint"`
 }
 
-func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event) error {
+// insertEvents writes a phase's events with their fingerprints' hashes.
+func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event, hashes []string) error {
 	if len(events) == 0 {
 		return nil
 	}
 	in := make([]eventRow, len(events))
 	for i, e := range events {
-		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End, e.RepeatCount}
+		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End, e.RepeatCount, hashes[i]}
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count)
+                          repeat_count, fingerprint)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
-       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat'
+       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat', value->>'fingerprint'
 FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }

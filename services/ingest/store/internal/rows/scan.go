@@ -433,3 +433,9 @@ func Attachments[T any](toTime func(T) (time.Time, error)) Reader[store.Attachme
 		},
 	}
 }
+
+// NewReader is a Reader scanning rows into dest and answering value() for each: for the
+// readers of other packages of the store.
+func NewReader[T any](dest []any, value func() (T, error)) Reader[T] {
+	return Reader[T]{dest: dest, value: value}
+}

@@ -1,0 +1,143 @@
+// Package fingerprint names the failure an error or warning line stands for, so that the
+// same failure on another machine, in another prefix or on another day gets the same name:
+// the line's text with what varies between runs normalised away, a class from a small
+// classifier, and a stable hash of both.
+package fingerprint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strings"
+
+	"github.com/spackmon/spackmon/pkg/logparse"
+)
+
+// MaxTextBytes bounds the text a fingerprint is computed from and keeps: logparse already
+// cuts event texts to this size, and a caller's text is cut the same way.
+const MaxTextBytes = logparse.MaxTextBytes
+
+// HashLen is the length of a fingerprint's hash: 64 bits in hex, enough that two failures
+// of one installation never share one.
+const HashLen = 16
+
+// Print is the fingerprint of one event.
+type Print struct {
+	// Hash names the fingerprint: the same for the same kind, class and normal text.
+	Hash string
+	// Kind is the event's kind (error or warning).
+	Kind logparse.Kind
+	// Class is what the classifier made of the text (see the Class constants).
+	Class Class
+	// Normal is the text with the varying parts replaced by placeholders.
+	Normal string
+}
+
+// Of fingerprints an event of kind with text.
+func Of(kind logparse.Kind, text string) Print {
+	normal := Normalize(text)
+	class := Classify(kind, normal)
+	return Print{Hash: hashOf(kind, class, normal), Kind: kind, Class: class, Normal: normal}
+}
+
+func hashOf(kind logparse.Kind, class Class, normal string) string {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(class))
+	h.Write([]byte{0})
+	h.Write([]byte(normal))
+	return hex.EncodeToString(h.Sum(nil))[:HashLen]
+}
+
+// ValidHash tells whether s has the form of a fingerprint hash.
+func ValidHash(s string) bool {
+	if len(s) != HashLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789abcdef", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// A rule replaces what its pattern matches; rules run in order, so that the prefixes are
+// cut before the generic path rule sees what is left. A rule with gate words only runs on
+// a text that holds one of them: most lines then cost a substring search, not a pattern.
+type rule struct {
+	re   *regexp.Regexp
+	with string
+	gate []string
+}
+
+func (r rule) apply(text string) string {
+	if len(r.gate) == 0 {
+		return r.re.ReplaceAllString(text, r.with)
+	}
+	for _, g := range r.gate {
+		if strings.Contains(text, g) {
+			return r.re.ReplaceAllString(text, r.with)
+		}
+	}
+	return text
+}
+
+// Placeholders stand for what was normalised away.
+const (
+	placeStage  = "<stage>/"
+	placePrefix = "<prefix>/"
+	placeHash   = "<hash>"
+	placeTmp    = "<tmp>"
+	placeNum    = "<n>"
+	placeAddr   = "0x<addr>"
+	placeTime   = "<time>"
+)
+
+var rules = []rule{
+	// The stage: everything up to spack-src/ or spack-build-<hash>/ of a path under a
+	// spack-stage directory, whoever's and wherever it is.
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}},
+	// An install prefix: everything up to the directory named <name>-<version>-<hash>.
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}},
+	// Spack hashes elsewhere: full ones, and the 7-character short form after a '/' or '-'.
+	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil},
+	// Temporary names: compiler temporaries and mktemp's.
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}},
+	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}},
+	// Other absolute paths keep their last element: the directory a tool or a file sits in
+	// differs between machines, its name does not.
+	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", []string{"/"}},
+	// Timestamps, before the numbers inside them are taken one by one.
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, []string{":"}},
+	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, []string{":"}},
+	// Addresses.
+	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}},
+	// Line and column numbers: file:12:34:, file(12):, "line 12", make[2].
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", []string{"("}},
+	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}},
+	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"["}},
+	// Numbers in compiler-generated names: GCC's clones, lambdas, local labels, anonymous
+	// namespaces and temporaries.
+	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{"."}},
+	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}},
+	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}},
+	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}},
+	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}},
+}
+
+// Normalize is text with the parts that vary between machines and runs replaced by
+// placeholders.
+func Normalize(text string) string {
+	if len(text) > MaxTextBytes {
+		text = text[:MaxTextBytes]
+	}
+	for _, r := range rules {
+		text = r.apply(text)
+	}
+	// Runs of white space become one space.
+	return strings.Join(strings.Fields(text), " ")
+}

@@ -1,0 +1,193 @@
+// Package failuresql writes the statements of the failure fingerprints (store.FailureStore)
+// that are the same on PostgreSQL and SQLite but for their parameters and time values, and
+// reads the rows they return.
+package failuresql
+
+import (
+	"time"
+
+	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/pkg/tags"
+	"github.com/spackmon/spackmon/services/ingest/fingerprint"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// SQL holds the statements in one dialect.
+type SQL struct {
+	// ClearBuild and FillBuild rewrite the build fingerprints of build $1 from its events.
+	ClearBuild, FillBuild string
+	// Failures is the failure list: $1 kind, $2 the start of the window, $3 the limit.
+	Failures string
+	// BuildPrints is the fingerprints of build $1, $2 the limit, and BuildPrintsCounted the
+	// same with the number of other builds of each.
+	BuildPrints, BuildPrintsCounted string
+	// Reference, ReferenceBySpec and ReferenceByTag find the reference of build $1 ($2 the
+	// folded tag of the last).
+	Reference, ReferenceBySpec, ReferenceByTag string
+	// Causes lists the known causes, $1 the limit.
+	Causes string
+}
+
+// New writes the statements with param as the placeholder of the nth parameter and timeArg
+// as a parameter holding a time, as the store passes times, compared with a time column.
+func New(param func(n int) string, timeArg func(param string) string) *SQL {
+	p1, p2, p3 := param(1), param(2), param(3)
+	since := timeArg(p2)
+	return &SQL{
+		ClearBuild: `DELETE FROM build_fingerprints WHERE build_id = ` + p1,
+		FillBuild: `
+INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
+WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
+GROUP BY p.build_id, e.fingerprint`,
+		// One pass over the window's build fingerprints (an index-only scan of
+		// build_fingerprints_seen_idx) finds the top fingerprints; only their rows are then
+		// joined with specs and environments for the distinct counts, and with their
+		// example event.
+		Failures: `
+WITH w AS (
+    SELECT fingerprint, build_id, spec_id, env_id FROM build_fingerprints
+    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + `),
+t AS (
+    SELECT fingerprint, count(*) AS builds, max(build_id) AS last_build
+    FROM w GROUP BY fingerprint
+    ORDER BY builds DESC, fingerprint
+    LIMIT ` + p3 + `),
+c AS (
+    SELECT w.fingerprint, count(DISTINCT s.name) AS packages, count(DISTINCT s.compiler_id) AS compilers,
+           count(DISTINCT e.hostname) AS hosts
+    FROM w JOIN t ON t.fingerprint = w.fingerprint
+    JOIN specs s ON s.id = w.spec_id JOIN build_environments e ON e.id = w.env_id
+    GROUP BY w.fingerprint)
+SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds, c.packages, c.compilers, c.hosts,
+       t.last_build, pe.id, p.name, pe.line_no, pe.text
+FROM t JOIN c ON c.fingerprint = t.fingerprint JOIN fingerprints f ON f.hash = t.fingerprint
+JOIN phase_events pe ON pe.id = (
+    SELECT x.example_event FROM build_fingerprints x WHERE x.build_id = t.last_build AND x.fingerprint = t.fingerprint)
+JOIN phases p ON p.id = pe.phase_id
+ORDER BY t.builds DESC, t.fingerprint`,
+		BuildPrints:        buildPrints(p1, p2, "0"),
+		BuildPrintsCounted: buildPrints(p1, p2, "(SELECT count(*) FROM build_fingerprints o WHERE o.fingerprint = bf.fingerprint) - 1"),
+		Reference:          reference(p1, `s.name = ms.name AND `+same("s.compiler_id", "ms.compiler_id")+` AND `+same("s.arch_id", "ms.arch_id")),
+		ReferenceBySpec:    reference(p1, `b.spec_id = me.spec_id`),
+		ReferenceByTag: reference(p1, `s.name = ms.name AND EXISTS (
+    SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id WHERE bt.build_id = b.id AND tg.folded = `+p2+`)`),
+		Causes: `
+SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
+	}
+}
+
+// buildPrints reads the fingerprints of build p1, at most p2, with others as the number of
+// other builds of each.
+func buildPrints(p1, p2, others string) string {
+	return `
+SELECT bf.fingerprint, f.kind, f.class, f.normal, bf.events, ` + others + `,
+       bf.build_id, pe.id, p.name, pe.line_no, pe.text
+FROM build_fingerprints bf JOIN fingerprints f ON f.hash = bf.fingerprint
+JOIN phase_events pe ON pe.id = bf.example_event
+JOIN phases p ON p.id = pe.phase_id
+WHERE bf.build_id = ` + p1 + `
+ORDER BY f.kind, bf.example_event
+LIMIT ` + p2
+}
+
+// BuildPrintsFor is the statement reading a build's fingerprints.
+func (s *SQL) BuildPrintsFor(countOthers bool) string {
+	if countOthers {
+		return s.BuildPrintsCounted
+	}
+	return s.BuildPrints
+}
+
+// same is the condition that two nullable columns hold the same value, in both dialects.
+func same(a, b string) string {
+	return `(` + a + ` = ` + b + ` OR (` + a + ` IS NULL AND ` + b + ` IS NULL))`
+}
+
+// reference is the latest build earlier than build p1 for which cond holds, b being the
+// candidate with spec s and me the build with spec ms.
+func reference(p1, cond string) string {
+	return `
+SELECT b.id, s.full_hash, s.name, b.status
+FROM builds me JOIN specs ms ON ms.id = me.spec_id, builds b JOIN specs s ON s.id = b.spec_id
+WHERE me.id = ` + p1 + ` AND b.id < me.id AND ` + cond + `
+ORDER BY b.id DESC
+LIMIT 1`
+}
+
+// Failures reads the rows of SQL.Failures.
+func Failures[T any](toTime func(T) (time.Time, error)) rows.Reader[store.Failure] {
+	v := new(struct {
+		f           store.Failure
+		kind, class string
+		first, last T
+	})
+	return rows.NewReader([]any{&v.f.Hash, &v.kind, &v.class, &v.f.Normal, &v.first, &v.last, &v.f.Builds,
+		&v.f.Packages, &v.f.Compilers, &v.f.Hosts, &v.f.Example.BuildID, &v.f.Example.EventID, &v.f.Example.Phase,
+		&v.f.Example.LineNo, &v.f.Example.Text},
+		func() (store.Failure, error) {
+			f := v.f
+			f.Kind, f.Class = logparse.Kind(v.kind), fingerprint.Class(v.class)
+			var err error
+			if f.FirstSeen, err = toTime(v.first); err != nil {
+				return f, err
+			}
+			f.LastSeen, err = toTime(v.last)
+			return f, err
+		})
+}
+
+// BuildPrints reads the rows of SQL.BuildPrints.
+func BuildPrints() rows.Reader[store.BuildFingerprint] {
+	v := new(struct {
+		f           store.BuildFingerprint
+		kind, class string
+	})
+	return rows.NewReader([]any{&v.f.Hash, &v.kind, &v.class, &v.f.Normal, &v.f.Events, &v.f.OtherBuilds,
+		&v.f.Example.BuildID, &v.f.Example.EventID, &v.f.Example.Phase, &v.f.Example.LineNo, &v.f.Example.Text},
+		func() (store.BuildFingerprint, error) {
+			f := v.f
+			f.Kind, f.Class = logparse.Kind(v.kind), fingerprint.Class(v.class)
+			return f, nil
+		})
+}
+
+// Causes reads the rows of SQL.Causes.
+func Causes[T any](toTime func(T) (time.Time, error)) rows.Reader[store.KnownCause] {
+	v := new(struct {
+		c       store.KnownCause
+		created T
+	})
+	return rows.NewReader([]any{&v.c.ID, &v.c.Title, &v.c.Link, &v.c.Pattern, &v.c.Fingerprint, &v.c.CreatedBy, &v.created},
+		func() (store.KnownCause, error) {
+			c := v.c
+			var err error
+			c.CreatedAt, err = toTime(v.created)
+			return c, err
+		})
+}
+
+// Unprinted reads the rows of the Unprinted statement.
+func UnprintedRows() rows.Reader[Stored] {
+	v := new(Stored)
+	return rows.NewReader([]any{&v.ID, &v.Kind, &v.Text, &v.BuildID}, func() (Stored, error) { return *v, nil })
+}
+
+// ReferenceFor is the statement and arguments that find the reference q asks for.
+func (s *SQL) ReferenceFor(q store.ReferenceQuery) (string, []any) {
+	switch q.By {
+	case store.ReferenceSameSpec:
+		return s.ReferenceBySpec, []any{q.BuildID}
+	case store.ReferenceSameTag:
+		return s.ReferenceByTag, []any{q.BuildID, tags.Fold(q.Tag)}
+	}
+	return s.Reference, []any{q.BuildID}
+}
+
+// TooManyCauses is the error of a known cause beyond store.MaxKnownCauses.
+func TooManyCauses() error {
+	return errs.New(errs.BadRequest, "There are already %d known causes: delete some first.", store.MaxKnownCauses)
+}
