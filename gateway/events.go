@@ -25,6 +25,9 @@ const buildEventsPath = "/api/v1/builds/{build_id}/events/stream"
 const (
 	eventsRetry     = 2 * time.Second
 	eventsKeepAlive = 25 * time.Second
+	// eventsWriteTimeout drops a client that takes no bytes for this long: it holds a
+	// watcher's place, and when it connects again it resumes from its last event.
+	eventsWriteTimeout = 30 * time.Second
 )
 
 // changeJSON writes a change as the /api/v1 answers write messages.
@@ -89,22 +92,38 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 	keepAlive := time.NewTicker(eventsKeepAlive)
 	defer keepAlive.Stop()
 	for {
+		var m *ingestv1.BuildChange
 		select {
-		case m, ok := <-changes:
-			if !ok || writeChange(w, m) != nil {
+		case change, ok := <-changes:
+			if !ok {
 				return
 			}
+			m = change
 		case <-g.stopping:
 			return
 		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
-				return
-			}
 		}
-		if rc.Flush() != nil {
+		if sendEvent(rc, w, m) != nil {
 			return
 		}
 	}
+}
+
+// sendEvent writes a change, or a keep-alive comment for nil, within eventsWriteTimeout.
+func sendEvent(rc *http.ResponseController, w http.ResponseWriter, m *ingestv1.BuildChange) error {
+	if err := rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	var err error
+	if m == nil {
+		_, err = fmt.Fprint(w, ": keep-alive\n\n")
+	} else {
+		err = writeChange(w, m)
+	}
+	if err != nil {
+		return err
+	}
+	return rc.Flush()
 }
 
 // lastEventID is the revision the client saw last: Last-Event-ID, else ?after=, else 0.

@@ -111,6 +111,7 @@ func (s *Server) SubmitCDashPart(ctx context.Context, req *ingestv1.SubmitCDashP
 	if err != nil {
 		return nil, err
 	}
+	s.changed(res.BuildID)
 	return &ingestv1.SubmitCDashPartResponse{BuildId: res.BuildID, Md5: got, Kind: string(part.Kind), BuildCreated: res.Created}, nil
 }
 

@@ -42,6 +42,7 @@ func (s *Server) SubmitJUnit(ctx context.Context, req *ingestv1.SubmitJUnitReque
 		if err != nil {
 			return nil, err
 		}
+		s.changed(res.BuildID)
 		b, err := s.store.GetBuild(ctx, res.BuildID)
 		if err != nil {
 			return nil, err
