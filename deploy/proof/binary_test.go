@@ -76,7 +76,7 @@ func settingsOf(t *testing.T, bin, command string) []string {
 // until then the binary does not list them.
 var pendingSettings = []string{"SPACKMON_SHUTDOWN_TIMEOUT"}
 
-// CheckSettings fails on a SPACKMON_* variable a unit sets that its command does not read:
+// checkSettings fails on a SPACKMON_* variable a unit sets that its command does not read:
 // a misspelt name would be ignored and the default used.
 func checkSettings(t *testing.T, bin string, units []*Unit) error {
 	known := map[string][]string{}
@@ -159,22 +159,6 @@ func runOverlayWith(t *testing.T, bin string, m *Manifests, secrets map[string]m
 	r.DatabaseURL = emptyDatabase(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); r.Stop() })
-	var run []*Unit
-	for _, u := range units {
-		if u.Spackmon {
-			run = append(run, u)
-		}
-	}
-	r.units = map[string]*Unit{}
-	for _, u := range run {
-		r.units[u.Name] = u
-	}
-	for _, u := range units {
-		if !u.Spackmon {
-			r.units[u.Name] = u
-			u.Init = nil
-		}
-	}
 	initsDone := r.StartInits(ctx)
 	for _, j := range jobs {
 		if err := r.RunToEnd(ctx, j); err != nil {
@@ -184,7 +168,10 @@ func runOverlayWith(t *testing.T, bin string, m *Manifests, secrets map[string]m
 	if err := initsDone(); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, r.Logs())
 	}
-	for _, u := range run {
+	for _, u := range units {
+		if !u.Spackmon {
+			continue // the test's database stands for it
+		}
 		if err := r.Start(ctx, u); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -16,25 +17,11 @@ import (
 // spackmonImage tells the containers of spackmon's image from others (PostgreSQL in dev):
 // the base names the image "spackmon" and an overlay gives it a registry and tag.
 func spackmonImage(image string) bool {
-	name := image
-	if i := lastIndexAny(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	if i := lastIndexAny(name, ":"); i >= 0 {
+	name := image[strings.LastIndex(image, "/")+1:]
+	if i := strings.LastIndex(name, ":"); i >= 0 {
 		name = name[:i]
 	}
 	return name == "spackmon"
-}
-
-func lastIndexAny(s, chars string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		for j := 0; j < len(chars); j++ {
-			if s[i] == chars[j] {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // role is the spackmon subcommand a Deployment runs ("gateway", "ingest"...), "" for others.
