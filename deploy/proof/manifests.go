@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -30,6 +31,9 @@ type Manifests struct {
 	Budgets         []*policyv1.PodDisruptionBudget
 	NetworkPolicies []*networkingv1.NetworkPolicy
 	Ingresses       []*networkingv1.Ingress
+	// Custom are objects of custom resource kinds (the Prometheus operator's), which
+	// k8s.io/api has no type for: kept as kind/name, not decoded.
+	Custom []string
 }
 
 // Build builds the kustomization in dir as kubectl apply -k would and decodes every object.
@@ -44,6 +48,10 @@ func Build(dir string) (*Manifests, error) {
 		y, err := r.AsYAML()
 		if err != nil {
 			return nil, err
+		}
+		if strings.HasSuffix(r.GetGvk().Group, "monitoring.coreos.com") {
+			m.Custom = append(m.Custom, r.GetKind()+"/"+r.GetName())
+			continue
 		}
 		if err := m.add(r.GetKind(), y); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.GetKind(), r.GetName(), err)
