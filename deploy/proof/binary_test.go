@@ -72,10 +72,6 @@ func settingsOf(t *testing.T, bin, command string) []string {
 	return regexp.MustCompile(`(?m)^\s+(SPACKMON_[A-Z0-9_]+)\s`).FindAllString(string(out), -1)
 }
 
-// pendingSettings are read by a role once another branch is merged (the shutdown work);
-// until then the binary does not list them.
-var pendingSettings = []string{"SPACKMON_SHUTDOWN_TIMEOUT"}
-
 // checkSettings fails on a SPACKMON_* variable a unit sets that its command does not read:
 // a misspelt name would be ignored and the default used.
 func checkSettings(t *testing.T, bin string, units []*Unit) error {
@@ -93,7 +89,7 @@ func checkSettings(t *testing.T, bin string, units []*Unit) error {
 				}
 			}
 			for name := range unit.Env {
-				if strings.HasPrefix(name, "SPACKMON_") && !slices.Contains(known[cmd], name) && !slices.Contains(pendingSettings, name) {
+				if strings.HasPrefix(name, "SPACKMON_") && !slices.Contains(known[cmd], name) {
 					errs = append(errs, fmt.Sprintf("%s sets %s, which spackmon %s does not read", unit.Name, name, cmd))
 				}
 			}
