@@ -303,6 +303,10 @@ type BuildQuery struct {
 	Source  string
 	Project string
 	Site    string
+	// Dependency keeps the builds of specs that depend, at any depth, on a spec satisfying
+	// it; DependencyIDs are those specs, found by the store.
+	Dependency    *spackspec.Constraint
+	DependencyIDs []int64
 	// Text matches spec name, version, full hash, hostname, compiler (name@version), tag,
 	// or a CDash build's name or project (case-insensitive substring).
 	Text    string
@@ -378,6 +382,10 @@ type SpecQuery struct {
 	Name         string
 	Version      string
 	SpackVersion string
+	// DependsOn keeps the specs that depend, at any depth, on a spec satisfying it;
+	// DependsOnIDs are those specs, found by the store.
+	DependsOn    *spackspec.Constraint
+	DependsOnIDs []int64
 	AfterID      int64
 	Limit        int
 }

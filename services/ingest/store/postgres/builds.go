@@ -226,6 +226,9 @@ WHERE build_id = ANY($1) ORDER BY build_id, id`, ids).Query(func(rs pgx.Rows) er
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	if ok, err := s.resolveDependency(ctx, &q); !ok || err != nil {
+		return nil, err
+	}
 	sql, args := reads.ListBuilds(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {

@@ -229,6 +229,9 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	if ok, err := s.resolveDependency(ctx, &q); !ok || err != nil {
+		return nil, err
+	}
 	query, args := reads.ListBuilds(q)
 	builds, err := s.readBuilds(ctx, query, args...)
 	return builds, wrap("list builds", err)

@@ -26,6 +26,9 @@ type SQL struct {
 	// timeArg is a parameter holding a store.UpdatedKey text as a time comparable with the
 	// time columns.
 	timeArg func(param string) string
+	// idSet and encodeIDs pass a set of ids as one parameter (WithIDSet).
+	idSet     func(param string) string
+	encodeIDs func(ids []int64) any
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -184,6 +187,9 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.Site != "" {
 		w.add("cb.site = ?", q.Site)
 	}
+	if q.Dependency != nil {
+		w.dependentsOf("b.spec_id", q.DependencyIDs)
+	}
 	if q.Hostname != "" {
 		w.add("e.hostname = ?", q.Hostname)
 	}
@@ -247,6 +253,9 @@ func (s *SQL) ListSpecs(q store.SpecQuery) (string, []any) {
 	}
 	if q.SpackVersion != "" {
 		w.add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.DependsOn != nil {
+		w.dependentsOf("s.id", q.DependsOnIDs)
 	}
 	if q.AfterID > 0 {
 		w.add("s.id > ?", q.AfterID)

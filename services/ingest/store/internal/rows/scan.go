@@ -433,3 +433,19 @@ func Attachments[T any](toTime func(T) (time.Time, error)) Reader[store.Attachme
 		},
 	}
 }
+
+// Candidate is a stored spec a constraint is matched against.
+type Candidate struct {
+	ID                            int64
+	Version, Parameters           string
+	CompilerName, CompilerVersion string
+}
+
+// Candidates reads the rows of readsql's ConstraintCandidates.
+func Candidates() Reader[Candidate] {
+	var c Candidate
+	return Reader[Candidate]{
+		dest:  []any{&c.ID, &c.Version, &c.Parameters, &c.CompilerName, &c.CompilerVersion},
+		value: func() (Candidate, error) { return c, nil },
+	}
+}
