@@ -127,6 +127,7 @@ type Store interface {
 	// FailedConcretization.
 	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
 	CDashStore
+	Pruner
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -210,6 +211,8 @@ type PhaseOutput struct {
 	Compressed []byte
 	Null       bool
 	Bytes      int64
+	// Pruned is set when retention dropped the log (Null is then set too).
+	Pruned bool
 }
 
 // PhaseEvent is an extracted event with the phase it belongs to.

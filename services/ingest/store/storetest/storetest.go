@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "Overview", Tests: overviewTests},
 		contract.Group[store.Store]{Name: "CDash", Tests: cdashTests},
 		contract.Group[store.Store]{Name: "DAG", Tests: dagTests},
+		contract.Group[store.Store]{Name: "Retention", Tests: retentionTests},
 	)
 }
 
