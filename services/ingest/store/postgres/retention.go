@@ -84,4 +84,3 @@ func prunedPhaseIDs(logs []store.PrunedLog) []int64 {
 	}
 	return ids
 }
-
