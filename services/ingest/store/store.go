@@ -128,6 +128,7 @@ type Store interface {
 	MatrixCounts(ctx context.Context, name string) ([]MatrixCount, error)
 	CDashStore
 	Pruner
+	DAGReader
 
 	Ping(ctx context.Context) error
 	Close() error

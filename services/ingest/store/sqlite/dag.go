@@ -45,3 +45,21 @@ func (s *Store) resolveDependsOn(ctx context.Context, q *store.SpecQuery) (bool,
 	q.DependsOnIDs, err = s.matchConstraint(ctx, q.DependsOn)
 	return len(q.DependsOnIDs) > 0, err
 }
+
+var buildDAG = reads.BuildDAG()
+
+// BuildDAG reads the DAG of a build's spec in one statement.
+func (s *Store) BuildDAG(ctx context.Context, buildID int64) ([]store.DAGNode, error) {
+	rs, err := s.db.Read.QueryContext(ctx, buildDAG, buildID)
+	if err != nil {
+		return nil, wrap("build dag", err)
+	}
+	nodes, err := collect(rs, rows.DAGNodes())
+	if err != nil {
+		return nil, wrap("build dag", err)
+	}
+	if len(nodes) == 0 {
+		return nil, rows.BuildNotFound(buildID)
+	}
+	return nodes, nil
+}

@@ -1,9 +1,11 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -11,6 +13,7 @@ import (
 var dagTests = []namedTest{
 	{Name: "BuildsByDependency", Fn: testBuildsByDependency},
 	{Name: "SpecsDependingOn", Fn: testSpecsDependingOn},
+	{Name: "BuildDAG", Fn: testBuildDAG},
 }
 
 // stackNode is a node with its own compiler and variants.
@@ -139,5 +142,34 @@ func testSpecsDependingOn(t *testing.T, st store.Store) {
 	}
 	if got := names(store.SpecQuery{Name: "hdf5", DependsOn: constraint(t, "openmpi%clang")}); !slices.Equal(got, []string{"hdf5@1.12.2"}) {
 		t.Errorf("hdf5 specs depending on openmpi%%clang = %v", got)
+	}
+}
+
+func testBuildDAG(t *testing.T, st store.Store) {
+	s := seedStack(t, st)
+	nodes, err := st.BuildDAG(ctx(t), s.netcdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range nodes {
+		got = append(got, fmt.Sprintf("%d %s@%s %s %s", n.Depth, n.Name, n.Version, n.Compiler, n.FullHash))
+	}
+	// zlib is two edges down through hdf5 and four through openmpi and hwloc: it counts once.
+	want := []string{
+		"0 netcdf-c@4.8.1 gcc@11.3.0 netcdf-fh",
+		"1 hdf5@1.12.2 gcc@11.3.0 hdf5-new-fh",
+		"2 openmpi@4.1.1 gcc@11.3.0 openmpi-fh",
+		"2 zlib@1.2.11 gcc@11.3.0 zlib-fh",
+		"3 hwloc@2.7.0 gcc@11.3.0 hwloc-fh",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("BuildDAG = %q, want %q", got, want)
+	}
+	if nodes[1].Parameters != `{"mpi":true,"shared":true}` {
+		t.Errorf("hdf5's parameters = %s", nodes[1].Parameters)
+	}
+	if _, err := st.BuildDAG(ctx(t), 999999); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("BuildDAG(unknown) = %v, want NotFound", err)
 	}
 }

@@ -1,8 +1,11 @@
 package readsql
 
 import (
+	"strconv"
+
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -54,4 +57,23 @@ func (w *where) dependentsOf(column string, ids []int64) {
     SELECT d.spec_id FROM spec_dependencies d JOIN up ON d.dep_id = up.id
   )
   SELECT id FROM up)`)
+}
+
+// BuildDAG reads the DAG of build $1's spec (rows.DAGNodes): every node once, at its
+// fewest edges from the root, cut at store.MaxDAGNodes+1 nodes. The walk stops at 100 edges,
+// deeper than any Spack DAG, so that a cycle in bad data cannot run away.
+func (s *SQL) BuildDAG() string {
+	return `
+WITH RECURSIVE down(id, depth) AS (
+  SELECT spec_id, 0 FROM builds WHERE id = ` + s.param(1) + `
+  UNION
+  SELECT d.dep_id, down.depth + 1 FROM spec_dependencies d JOIN down ON d.spec_id = down.id
+  WHERE down.depth < 100
+), nearest AS (SELECT id, MIN(depth) AS depth FROM down GROUP BY id)
+SELECT sp.name, sp.version, sp.full_hash,
+       COALESCE(c.name || CASE WHEN c.version = '' THEN '' ELSE '@' || c.version END, ''),
+       COALESCE(sp.parameters, ''), n.depth
+FROM nearest n JOIN specs sp ON sp.id = n.id LEFT JOIN compilers c ON c.id = sp.compiler_id
+ORDER BY n.depth, sp.name, sp.id
+LIMIT ` + strconv.Itoa(store.MaxDAGNodes+1)
 }

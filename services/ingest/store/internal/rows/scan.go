@@ -472,3 +472,16 @@ func PrunedLogs() Reader[store.PrunedLog] {
 		value: func() (store.PrunedLog, error) { return l, nil },
 	}
 }
+
+// DAGNodes reads the rows of readsql's BuildDAG.
+func DAGNodes() Reader[store.DAGNode] {
+	var n store.DAGNode
+	var depth int64
+	return Reader[store.DAGNode]{
+		dest: []any{&n.Name, &n.Version, &n.FullHash, &n.Compiler, &n.Parameters, &depth},
+		value: func() (store.DAGNode, error) {
+			n.Depth = int(depth)
+			return n, nil
+		},
+	}
+}
