@@ -119,6 +119,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err
 	}
+	if err := ingestv1.RegisterCompareServiceHandler(ctx, g.mux, b.Ingest); err != nil {
+		return nil, err
+	}
 	if err := authv1.RegisterAuthServiceHandler(ctx, g.mux, b.Auth); err != nil {
 		return nil, err
 	}

@@ -27,5 +27,6 @@ func runIngest(ctx context.Context, args []string) error {
 	defer st.Close()
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{ingestv1.IngestService_ServiceDesc.ServiceName: st.Ping})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	ingestv1.RegisterCompareServiceServer(s, ingestservice.NewCompare(st))
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))
 }

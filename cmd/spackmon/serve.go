@@ -120,6 +120,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
 	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(ingestSt, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)))
+	ingestv1.RegisterCompareServiceServer(s, ingestservice.NewCompare(ingestSt))
 	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
