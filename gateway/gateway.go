@@ -128,6 +128,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
 		return nil, err
 	}
+	if err := analysisv1.RegisterSpliceServiceHandler(ctx, g.mux, b.Analysis); err != nil {
+		return nil, err
+	}
 	if err := g.mux.HandlePath(http.MethodGet, "/ms1", g.serviceInfo); err != nil {
 		return nil, err
 	}
