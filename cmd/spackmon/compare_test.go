@@ -92,6 +92,11 @@ func TestCompareBuilds(t *testing.T) {
 		if len(cmp.Phases) != 3 || cmp.Phases[2].Name != "install" {
 			t.Errorf("phases %+v", cmp.Phases)
 		}
+		page := srv.get(t, fmt.Sprintf("/compare?a=%d&b=%d", a, b))
+		if page.Status != http.StatusOK || !strings.Contains(string(page.Body), `<p class="culprits"><strong>zlib</strong></p>`) ||
+			!strings.Contains(string(page.Body), "undefined reference to `inflateReset2&#39;") {
+			t.Errorf("compare page: %d %s", page.Status, page.Body)
+		}
 		// Nothing differs between a build and itself.
 		self := srv.get(t, fmt.Sprintf("/api/v1/compare?a=%d&b=%d", a, a)).JSON(t)
 		if p, c := self["packages"].([]any), self["likely_culprits"].([]any); len(p) != 0 || len(c) != 0 {

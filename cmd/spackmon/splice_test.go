@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -109,6 +110,11 @@ func TestPredictSplice(t *testing.T) {
 		if p.Compatible || len(p.Missing) != 1 || p.Missing[0].Symbol != "demo_scale" ||
 			p.Missing[0].Library != "lib/libdemo.so" || p.Missing[0].NeededBy != "bin/app" || !slices.Equal(p.Libraries, []string{"libdemo.so"}) {
 			t.Errorf("splicing v2 into the program's build: %+v, want demo_scale missing", p)
+		}
+		page := srv.get(t, fmt.Sprintf("/splice?a=%d&b=%d", a, b))
+		if page.Status != http.StatusOK || !strings.Contains(string(page.Body), "Not compatible: 1 symbols would go missing.") ||
+			!strings.Contains(string(page.Body), `<td class="mono">demo_scale</td>`) {
+			t.Errorf("splice page: %d %s", page.Status, page.Body)
 		}
 		// v1 defines everything v2 did: it can replace v2, and a build its own libraries.
 		if p := predict(b, a); !p.Compatible || len(p.Missing) != 0 {

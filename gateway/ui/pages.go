@@ -12,4 +12,6 @@ func registerPages(u *UI) {
 	u.Handle("GET /matrix", matrixPage)
 	u.Handle("GET /analysis", analysisPage)
 	u.Handle("GET /analysis/diff", analysisDiffPage)
+	u.Handle("GET /compare", comparePage)
+	u.Handle("GET /splice", splicePage)
 }

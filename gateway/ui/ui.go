@@ -32,6 +32,8 @@ type Clients struct {
 	Ingest   ingestv1.IngestServiceClient
 	Analysis analysisv1.AnalysisServiceClient
 	Auth     authv1.AuthServiceClient
+	Compare  ingestv1.CompareServiceClient
+	Splice   analysisv1.SpliceServiceClient
 }
 
 // NewClients makes the clients of the services reached through the connections.
@@ -40,6 +42,8 @@ func NewClients(ingest, auth, analysis grpc.ClientConnInterface) Clients {
 		Ingest:   ingestv1.NewIngestServiceClient(ingest),
 		Auth:     authv1.NewAuthServiceClient(auth),
 		Analysis: analysisv1.NewAnalysisServiceClient(analysis),
+		Compare:  ingestv1.NewCompareServiceClient(ingest),
+		Splice:   analysisv1.NewSpliceServiceClient(analysis),
 	}
 }
 
