@@ -8,6 +8,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -229,7 +230,7 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
-	if ok, err := s.resolveDependency(ctx, &q); !ok || err != nil {
+	if ok, err := readsql.ResolveDependency(ctx, &q, s.matchConstraint); !ok || err != nil {
 		return nil, err
 	}
 	query, args := reads.ListBuilds(q)

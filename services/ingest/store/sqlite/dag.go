@@ -25,27 +25,6 @@ func (s *Store) matchConstraint(ctx context.Context, c *spackspec.Constraint) ([
 	return readsql.MatchConstraint(c, candidates)
 }
 
-// resolveDependency fills q.DependencyIDs; false when no stored spec satisfies the
-// constraint, so that no build can match.
-func (s *Store) resolveDependency(ctx context.Context, q *store.BuildQuery) (bool, error) {
-	if q.Dependency == nil {
-		return true, nil
-	}
-	var err error
-	q.DependencyIDs, err = s.matchConstraint(ctx, q.Dependency)
-	return len(q.DependencyIDs) > 0, err
-}
-
-// resolveDependsOn fills q.DependsOnIDs, like resolveDependency.
-func (s *Store) resolveDependsOn(ctx context.Context, q *store.SpecQuery) (bool, error) {
-	if q.DependsOn == nil {
-		return true, nil
-	}
-	var err error
-	q.DependsOnIDs, err = s.matchConstraint(ctx, q.DependsOn)
-	return len(q.DependsOnIDs) > 0, err
-}
-
 var buildDAG = reads.BuildDAG()
 
 // BuildDAG reads the DAG of a build's spec in one statement.

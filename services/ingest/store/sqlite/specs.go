@@ -237,7 +237,7 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 
 // ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
-	if ok, err := s.resolveDependsOn(ctx, &q); !ok || err != nil {
+	if ok, err := readsql.ResolveDependsOn(ctx, &q, s.matchConstraint); !ok || err != nil {
 		return nil, err
 	}
 	query, args := reads.ListSpecs(q)

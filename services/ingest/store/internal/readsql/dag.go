@@ -1,6 +1,7 @@
 package readsql
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -76,4 +77,28 @@ SELECT sp.name, sp.version, sp.full_hash,
 FROM nearest n JOIN specs sp ON sp.id = n.id LEFT JOIN compilers c ON c.id = sp.compiler_id
 ORDER BY n.depth, sp.name, sp.id
 LIMIT ` + strconv.Itoa(store.MaxDAGNodes+1)
+}
+
+// Matcher finds the stored specs that satisfy a constraint, the dialect's way.
+type Matcher func(ctx context.Context, c *spackspec.Constraint) ([]int64, error)
+
+// ResolveDependency fills q.DependencyIDs with match; false when no stored spec satisfies
+// the constraint, so that no build can match.
+func ResolveDependency(ctx context.Context, q *store.BuildQuery, match Matcher) (bool, error) {
+	if q.Dependency == nil {
+		return true, nil
+	}
+	var err error
+	q.DependencyIDs, err = match(ctx, q.Dependency)
+	return len(q.DependencyIDs) > 0, err
+}
+
+// ResolveDependsOn fills q.DependsOnIDs, like ResolveDependency.
+func ResolveDependsOn(ctx context.Context, q *store.SpecQuery, match Matcher) (bool, error) {
+	if q.DependsOn == nil {
+		return true, nil
+	}
+	var err error
+	q.DependsOnIDs, err = match(ctx, q.DependsOn)
+	return len(q.DependsOnIDs) > 0, err
 }
