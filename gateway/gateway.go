@@ -136,10 +136,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := ingestv1.RegisterFailureServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err
 	}
+	if err := ingestv1.RegisterCompareServiceHandler(ctx, g.mux, b.Ingest); err != nil {
+		return nil, err
+	}
 	if err := authv1.RegisterAuthServiceHandlerClient(ctx, g.mux, g.auth); err != nil {
 		return nil, err
 	}
 	if err := analysisv1.RegisterAnalysisServiceHandler(ctx, g.mux, b.Analysis); err != nil {
+		return nil, err
+	}
+	if err := analysisv1.RegisterSpliceServiceHandler(ctx, g.mux, b.Analysis); err != nil {
 		return nil, err
 	}
 	g.watch, g.stopping = ingestv1.NewBuildWatchServiceClient(b.Ingest), make(chan struct{})

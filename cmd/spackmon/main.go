@@ -34,6 +34,7 @@ func commands() []command {
 		{"analysis", "run the analysis gRPC service (spack analyze results; asks ingest about builds)", runAnalysis, &analysisConfig{}},
 		{"gateway", "run the HTTP gateway in front of the gRPC services", runGateway, &gatewayConfig{}},
 		{"migrate", "apply database migrations and exit", runMigrate, &migrateConfig{}},
+		{"prune", "remove builds and logs past the retention policy (SPACKMON_RETENTION) [--dry-run] [-v]", runPrune, &pruneConfig{}},
 		{"import", "load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
 		{"upload", "replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
 		{"backup", "copy serve's SQLite data dir while it serves: DIR [--data-dir D] (then serve --data-dir DIR runs on the copy)", runBackup, &backupConfig{}},

@@ -32,7 +32,9 @@ func runAnalysis(ctx context.Context, args []string) error {
 	}
 	defer ingest.Close()
 	s := grpcServer(ctx, cfg.Limits, guard, map[string]server.Check{analysisv1.AnalysisService_ServiceDesc.ServiceName: st.Ping})
-	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest)))
+	analysisSvc := analysisservice.New(st, ingestv1.NewIngestServiceClient(ingest))
+	analysisv1.RegisterAnalysisServiceServer(s, analysisSvc)
+	analysisv1.RegisterSpliceServiceServer(s, analysisservice.NewSplice(analysisSvc))
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database),
 		"ingest", cfg.IngestAddr, "auth", authMode(auth))
 }

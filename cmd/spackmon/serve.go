@@ -123,7 +123,9 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
 		return err
 	}
-	analysisv1.RegisterAnalysisServiceServer(s, analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self)))
+	analysisSvc := analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self))
+	analysisv1.RegisterAnalysisServiceServer(s, analysisSvc)
+	analysisv1.RegisterSpliceServiceServer(s, analysisservice.NewSplice(analysisSvc))
 	authv1.RegisterAuthServiceServer(s, authservice.New(authSt, keys, authServiceConfig(auth, cfg.Realm, cfg.GatewayTrust, cfg.Clock), log))
 	if err := guard.CheckServices(s.GetServiceInfo()); err != nil {
 		return err

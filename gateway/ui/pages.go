@@ -14,4 +14,6 @@ func registerPages(u *UI) {
 	u.Handle("GET /analysis/diff", analysisDiffPage)
 	u.Handle("GET /failures", failuresPage)
 	u.registerCauses()
+	u.Handle("GET /compare", comparePage)
+	u.Handle("GET /splice", splicePage)
 }

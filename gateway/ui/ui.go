@@ -34,6 +34,8 @@ type Clients struct {
 	Failures ingestv1.FailureServiceClient
 	Analysis analysisv1.AnalysisServiceClient
 	Auth     authv1.AuthServiceClient
+	Compare  ingestv1.CompareServiceClient
+	Splice   analysisv1.SpliceServiceClient
 }
 
 // NewClients makes the clients of the services reached through the connections.
@@ -43,6 +45,8 @@ func NewClients(ingest, auth, analysis grpc.ClientConnInterface) Clients {
 		Failures: ingestv1.NewFailureServiceClient(ingest),
 		Auth:     authv1.NewAuthServiceClient(auth),
 		Analysis: analysisv1.NewAnalysisServiceClient(analysis),
+		Compare:  ingestv1.NewCompareServiceClient(ingest),
+		Splice:   analysisv1.NewSpliceServiceClient(analysis),
 	}
 }
 

@@ -35,4 +35,5 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_GetBuildAttachment_FullMethodName:   authn.Read,
 	ingestv1.IngestService_SubmitJUnit_FullMethodName:          authn.Build,
 	ingestv1.BuildWatchService_WatchBuild_FullMethodName:       authn.Read,
+	ingestv1.CompareService_CompareBuilds_FullMethodName:       authn.Read,
 }

@@ -77,6 +77,10 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 	if err != nil {
 		return nil, err
 	}
+	dependency, err := optionalConstraint("dependency", req.GetDependency())
+	if err != nil {
+		return nil, err
+	}
 	limit := page.Size(req.GetPageSize())
 	switch req.GetSource() {
 	case "", store.SourceMS1, store.SourceCDash, store.SourceJUnit:
@@ -89,6 +93,7 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 		SpecID: req.GetSpecId(), AfterID: after, Limit: limit, Order: order, AfterKey: afterKey,
 		Version: req.GetVersion(), Compiler: req.GetCompiler(),
 		Source: req.GetSource(), Project: req.GetProject(), Site: req.GetSite(),
+		Dependency: dependency,
 	})
 	if err != nil {
 		return nil, err
@@ -345,9 +350,13 @@ func (s *Server) ListSpecs(ctx context.Context, req *ingestv1.ListSpecsRequest) 
 	if err != nil {
 		return nil, err
 	}
+	dependsOn, err := optionalConstraint("depends_on", req.GetDependsOn())
+	if err != nil {
+		return nil, err
+	}
 	limit := page.Size(req.GetPageSize())
 	specs, err := s.store.ListSpecs(ctx, store.SpecQuery{Name: req.GetName(), Version: req.GetVersion(),
-		SpackVersion: req.GetSpackVersion(), AfterID: after, Limit: limit})
+		SpackVersion: req.GetSpackVersion(), DependsOn: dependsOn, AfterID: after, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

@@ -129,6 +129,8 @@ type Store interface {
 	CDashStore
 	WatchStore
 	FailureStore
+	Pruner
+	DAGReader
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -212,6 +214,8 @@ type PhaseOutput struct {
 	Compressed []byte
 	Null       bool
 	Bytes      int64
+	// Pruned is set when retention dropped the log (Null is then set too).
+	Pruned bool
 }
 
 // PhaseEvent is an extracted event with the phase it belongs to.
@@ -305,6 +309,10 @@ type BuildQuery struct {
 	Source  string
 	Project string
 	Site    string
+	// Dependency keeps the builds of specs that depend, at any depth, on a spec satisfying
+	// it; DependencyIDs are those specs, found by the store.
+	Dependency    *spackspec.Constraint
+	DependencyIDs []int64
 	// Text matches spec name, version, full hash, hostname, compiler (name@version), tag,
 	// or a CDash build's name or project (case-insensitive substring).
 	Text    string
@@ -380,6 +388,10 @@ type SpecQuery struct {
 	Name         string
 	Version      string
 	SpackVersion string
+	// DependsOn keeps the specs that depend, at any depth, on a spec satisfying it;
+	// DependsOnIDs are those specs, found by the store.
+	DependsOn    *spackspec.Constraint
+	DependsOnIDs []int64
 	AfterID      int64
 	Limit        int
 }

@@ -732,8 +732,12 @@ type ListBuildsRequest struct {
 	// or "junit".
 	Source string `protobuf:"bytes,40,opt,name=source,proto3" json:"source,omitempty"`
 	// project and site keep the builds of one CDash project or site.
-	Project       string `protobuf:"bytes,41,opt,name=project,proto3" json:"project,omitempty"`
-	Site          string `protobuf:"bytes,42,opt,name=site,proto3" json:"site,omitempty"`
+	Project string `protobuf:"bytes,41,opt,name=project,proto3" json:"project,omitempty"`
+	Site    string `protobuf:"bytes,42,opt,name=site,proto3" json:"site,omitempty"`
+	// dependency keeps the builds of specs that depend, at any depth of the DAG, on a spec
+	// satisfying this constraint, written as Spack does: "openmpi@4.1.1", "openmpi@4.1:",
+	// "hdf5+mpi", "zlib%gcc@11".
+	Dependency    string `protobuf:"bytes,60,opt,name=dependency,proto3" json:"dependency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -876,6 +880,13 @@ func (x *ListBuildsRequest) GetProject() string {
 func (x *ListBuildsRequest) GetSite() string {
 	if x != nil {
 		return x.Site
+	}
+	return ""
+}
+
+func (x *ListBuildsRequest) GetDependency() string {
+	if x != nil {
+		return x.Dependency
 	}
 	return ""
 }
@@ -2024,12 +2035,15 @@ func (x *BuildEvent) GetRepeatCount() int64 {
 }
 
 type ListSpecsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	SpackVersion  string                 `protobuf:"bytes,3,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
-	PageSize      int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version      string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	SpackVersion string                 `protobuf:"bytes,3,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
+	PageSize     int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken    string                 `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// depends_on keeps the specs that depend, at any depth of the DAG, on a spec satisfying
+	// this constraint ("zlib@1.2.11"), written as for ListBuildsRequest.dependency.
+	DependsOn     string `protobuf:"bytes,60,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2095,6 +2109,13 @@ func (x *ListSpecsRequest) GetPageSize() int32 {
 func (x *ListSpecsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSpecsRequest) GetDependsOn() string {
+	if x != nil {
+		return x.DependsOn
 	}
 	return ""
 }
@@ -4909,7 +4930,7 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"BuildPhase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xab\x03\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xcb\x03\n" +
 	"\x11ListBuildsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x1b\n" +
@@ -4928,7 +4949,10 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\bcompiler\x18\r \x01(\tR\bcompiler\x12\x16\n" +
 	"\x06source\x18( \x01(\tR\x06source\x12\x18\n" +
 	"\aproject\x18) \x01(\tR\aproject\x12\x12\n" +
-	"\x04site\x18* \x01(\tR\x04site\"o\n" +
+	"\x04site\x18* \x01(\tR\x04site\x12\x1e\n" +
+	"\n" +
+	"dependency\x18< \x01(\tR\n" +
+	"dependency\"o\n" +
 	"\x12ListBuildsResponse\x121\n" +
 	"\x06builds\x18\x01 \x03(\v2\x19.spackmon.ingest.v1.BuildR\x06builds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
@@ -5044,14 +5068,16 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x05start\x18\t \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\n" +
 	" \x01(\x03R\x03end\x12!\n" +
-	"\frepeat_count\x18( \x01(\x03R\vrepeatCount\"\xa1\x01\n" +
+	"\frepeat_count\x18( \x01(\x03R\vrepeatCount\"\xc0\x01\n" +
 	"\x10ListSpecsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
 	"\rspack_version\x18\x03 \x01(\tR\fspackVersion\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"k\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"depends_on\x18< \x01(\tR\tdependsOn\"k\n" +
 	"\x11ListSpecsResponse\x12.\n" +
 	"\x05specs\x18\x01 \x03(\v2\x18.spackmon.ingest.v1.SpecR\x05specs\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -226,6 +227,9 @@ WHERE build_id = ANY($1) ORDER BY build_id, id`, ids).Query(func(rs pgx.Rows) er
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	if ok, err := readsql.ResolveDependency(ctx, &q, s.matchConstraint); !ok || err != nil {
+		return nil, err
+	}
 	sql, args := reads.ListBuilds(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {

@@ -57,7 +57,7 @@ INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, e
                     errors_total, warnings_total, updated_at)
 SELECT o.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM (`+ownedBuildSQL+`) o
 ON CONFLICT (build_id, name) DO UPDATE
-SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null,
+SET status = EXCLUDED.status, output = EXCLUDED.output, output_null = EXCLUDED.output_null, output_pruned = false,
     output_bytes = EXCLUDED.output_bytes, error_count = EXCLUDED.error_count,
     warning_count = EXCLUDED.warning_count, errors_total = EXCLUDED.errors_total,
     warnings_total = EXCLUDED.warnings_total, updated_at = EXCLUDED.updated_at

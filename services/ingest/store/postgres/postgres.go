@@ -47,6 +47,9 @@ var reads = readsql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(column, pattern string) string { return column + " ILIKE " + pattern },
 	func(param string) string { return "CAST(" + param + " AS timestamptz)" },
+).WithIDSet(
+	func(param string) string { return "SELECT unnest(CAST(" + param + " AS bigint[]))" },
+	func(ids []int64) any { return ids },
 )
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.

@@ -306,6 +306,9 @@ func collectLinks(out *[]store.SpecLink) func(pgx.Rows) error {
 
 // ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
+	if ok, err := readsql.ResolveDependsOn(ctx, &q, s.matchConstraint); !ok || err != nil {
+		return nil, err
+	}
 	sql, args := reads.ListSpecs(q)
 	rs, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/tags"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
@@ -229,6 +230,9 @@ func (s *Store) GetBuild(ctx context.Context, id int64) (store.Build, error) {
 
 // ListBuilds reads a page of builds, then the tags and phases of that page.
 func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Build, error) {
+	if ok, err := readsql.ResolveDependency(ctx, &q, s.matchConstraint); !ok || err != nil {
+		return nil, err
+	}
 	query, args := reads.ListBuilds(q)
 	builds, err := s.readBuilds(ctx, query, args...)
 	return builds, wrap("list builds", err)

@@ -38,7 +38,7 @@ INSERT INTO phases (build_id, name, status, output, output_null, output_bytes, e
                     errors_total, warnings_total, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (build_id, name) DO UPDATE
-SET status = excluded.status, output = excluded.output, output_null = excluded.output_null,
+SET status = excluded.status, output = excluded.output, output_null = excluded.output_null, output_pruned = 0,
     output_bytes = excluded.output_bytes, error_count = excluded.error_count,
     warning_count = excluded.warning_count, errors_total = excluded.errors_total,
     warnings_total = excluded.warnings_total, updated_at = excluded.updated_at

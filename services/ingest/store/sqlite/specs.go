@@ -237,6 +237,9 @@ func (s *Store) links(ctx context.Context, query string, id int64) ([]store.Spec
 
 // ListSpecs lists specs by id, each with its dependencies.
 func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec, error) {
+	if ok, err := readsql.ResolveDependsOn(ctx, &q, s.matchConstraint); !ok || err != nil {
+		return nil, err
+	}
 	query, args := reads.ListSpecs(q)
 	rs, err := s.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -47,6 +47,9 @@ var reads = readsql.New(
 	func(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` },
 	// store.UpdatedKey is the stored form itself.
 	func(param string) string { return param },
+).WithIDSet(
+	func(param string) string { return "SELECT value FROM json_each(" + param + ")" },
+	func(ids []int64) any { return jsonText(ids) },
 )
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "CDash", Tests: cdashTests},
 		contract.Group[store.Store]{Name: "Watch", Tests: watchTests},
 		contract.Group[store.Store]{Name: "Failures", Tests: failureTests},
+		contract.Group[store.Store]{Name: "DAG", Tests: dagTests},
+		contract.Group[store.Store]{Name: "Retention", Tests: retentionTests},
 	)
 }
 

@@ -26,6 +26,9 @@ type SQL struct {
 	// timeArg is a parameter holding a store.UpdatedKey text as a time comparable with the
 	// time columns.
 	timeArg func(param string) string
+	// idSet and encodeIDs pass a set of ids as one parameter (WithIDSet).
+	idSet     func(param string) string
+	encodeIDs func(ids []int64) any
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -34,7 +37,7 @@ type SQL struct {
 	// BuildSpec finds the spec a build is asked for: $1 its full hash or, failing that,
 	// its DAG hash, $2 the spack version; id, full_hash and name of the oldest match.
 	BuildSpec string
-	// PhaseOutput reads output, output_null and output_bytes of phase $2 of build $1.
+	// PhaseOutput reads output, output_null, output_bytes and output_pruned of phase $2 of build $1.
 	PhaseOutput string
 	// SpecDeps and SpecDependents read the links (rows.Links) of spec $1: its
 	// dependencies in document order, and the specs that depend on it.
@@ -61,7 +64,7 @@ SELECT id, full_hash, name FROM specs
 WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 + `
 ORDER BY full_hash = ` + p1 + ` DESC, id
 LIMIT 1`,
-		PhaseOutput: `SELECT output, output_null, output_bytes FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
+		PhaseOutput: `SELECT output, output_null, output_bytes, output_pruned FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
 		SpecDeps: `
 SELECT c.name, c.full_hash, c.version, d.types
 FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
@@ -184,6 +187,9 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 	if q.Site != "" {
 		w.add("cb.site = ?", q.Site)
 	}
+	if q.Dependency != nil {
+		w.dependentsOf("b.spec_id", q.DependencyIDs)
+	}
 	if q.Hostname != "" {
 		w.add("e.hostname = ?", q.Hostname)
 	}
@@ -247,6 +253,9 @@ func (s *SQL) ListSpecs(q store.SpecQuery) (string, []any) {
 	}
 	if q.SpackVersion != "" {
 		w.add("s.spack_version = ?", q.SpackVersion)
+	}
+	if q.DependsOn != nil {
+		w.dependentsOf("s.id", q.DependsOnIDs)
 	}
 	if q.AfterID > 0 {
 		w.add("s.id > ?", q.AfterID)

@@ -355,7 +355,7 @@ func BuildExists(r Scanner, id int64) error {
 // back as nil, which only a null log does here.
 func ScanOutput(r Scanner) (store.PhaseOutput, error) {
 	var out store.PhaseOutput
-	err := r.Scan(&out.Compressed, &out.Null, &out.Bytes)
+	err := r.Scan(&out.Compressed, &out.Null, &out.Bytes, &out.Pruned)
 	if err == nil && out.Compressed == nil && !out.Null {
 		out.Compressed = []byte{}
 	}
@@ -438,4 +438,56 @@ func Attachments[T any](toTime func(T) (time.Time, error)) Reader[store.Attachme
 // readers of other packages of the store.
 func NewReader[T any](dest []any, value func() (T, error)) Reader[T] {
 	return Reader[T]{dest: dest, value: value}
+}
+
+// Candidate is a stored spec a constraint is matched against.
+type Candidate struct {
+	ID                            int64
+	Version, Parameters           string
+	CompilerName, CompilerVersion string
+}
+
+// Candidates reads the rows of readsql's ConstraintCandidates.
+func Candidates() Reader[Candidate] {
+	var c Candidate
+	return Reader[Candidate]{
+		dest:  []any{&c.ID, &c.Version, &c.Parameters, &c.CompilerName, &c.CompilerVersion},
+		value: func() (Candidate, error) { return c, nil },
+	}
+}
+
+// PrunedBuilds reads the rows of readsql's PrunableBuilds; parse reads the creation time.
+func PrunedBuilds[T any](parse func(T) (time.Time, error)) Reader[store.PrunedBuild] {
+	var b store.PrunedBuild
+	var created T
+	return Reader[store.PrunedBuild]{
+		dest: []any{&b.ID, &b.SpecName, &b.FullHash, &b.Status, &created},
+		value: func() (store.PrunedBuild, error) {
+			var err error
+			b.CreatedAt, err = parse(created)
+			return b, err
+		},
+	}
+}
+
+// PrunedLogs reads the rows of readsql's PrunableLogs.
+func PrunedLogs() Reader[store.PrunedLog] {
+	var l store.PrunedLog
+	return Reader[store.PrunedLog]{
+		dest:  []any{&l.PhaseID, &l.BuildID, &l.Phase, &l.Bytes},
+		value: func() (store.PrunedLog, error) { return l, nil },
+	}
+}
+
+// DAGNodes reads the rows of readsql's BuildDAG.
+func DAGNodes() Reader[store.DAGNode] {
+	var n store.DAGNode
+	var depth int64
+	return Reader[store.DAGNode]{
+		dest: []any{&n.Name, &n.Version, &n.FullHash, &n.Compiler, &n.Parameters, &depth},
+		value: func() (store.DAGNode, error) {
+			n.Depth = int(depth)
+			return n, nil
+		},
+	}
 }
