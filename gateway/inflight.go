@@ -66,10 +66,22 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// bodyRefusedBusy reports whether the read of r's body was cut off by the bound.
+// bodyRefusedBusy reports whether the read of r's body was cut off by the bound, and then
+// reads the rest of it.
 func bodyRefusedBusy(r *http.Request) bool {
 	b, ok := r.Context().Value(busyKey{}).(*countedBody)
-	return ok && b.refused
+	if !ok || !b.refused {
+		return false
+	}
+	drain(b.ReadCloser)
+	return true
+}
+
+// drain reads a refused body to its end (at most the body limit), holding none of it: a
+// client that is still sending, as Spack does, would otherwise see its connection closed
+// under it instead of the answer.
+func drain(body io.Reader) {
+	_, _ = io.Copy(io.Discard, body)
 }
 
 // limitInflight answers 503 with Retry-After to a body that would take the bytes in flight
@@ -86,6 +98,7 @@ func (g *Gateway) limitInflight(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		case r.ContentLength > 0:
 			if !sem.tryAcquire(r.ContentLength, 0) {
+				drain(r.Body)
 				writeBusy(w)
 				return
 			}
