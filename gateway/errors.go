@@ -41,6 +41,10 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 		g.writeTooLarge(w)
 		return
 	}
+	if bodyRefusedBusy(r) {
+		writeBusy(w)
+		return
+	}
 	st := status.Convert(err)
 	code := errs.HTTPStatus(st)
 	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {

@@ -31,6 +31,8 @@ type Config struct {
 	// APIPrefix is the protocol's path prefix without slashes ("ms1").
 	APIPrefix    string
 	MaxBodyBytes int64
+	// InflightBodyBytes bounds the bytes of the request bodies held at once (0: no bound).
+	InflightBodyBytes int64
 	// Environment is shown in the service info (for example "production").
 	Environment string
 	// Metrics, when set, is served on /metrics.
@@ -85,6 +87,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("maximum body size %d: want a positive number of bytes", c.MaxBodyBytes)
+	}
+	if c.InflightBodyBytes < 0 {
+		return fmt.Errorf("body bytes in flight %d: want a number of bytes, or 0 for no bound", c.InflightBodyBytes)
 	}
 	return nil
 }
@@ -174,7 +179,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		return nil, err
 	}
 	g.pages = pages
-	g.handler = g.limitBodies(g.mux)
+	g.handler = g.limitBodies(g.limitInflight(g.mux))
 	for _, b := range g.backends {
 		go b.watch(ctx)
 	}

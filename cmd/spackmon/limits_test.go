@@ -14,12 +14,13 @@ import (
 
 // startMeasuredServe runs spackmon serve on SQLite as its own process, writes open, so that
 // the test can read the process's peak memory when it stops it.
-func startMeasuredServe(t *testing.T, bin string) (*testServer, *proctest.Measured) {
+func startMeasuredServe(t *testing.T, bin string, more ...string) (*testServer, *proctest.Measured) {
 	t.Helper()
 	sockets := proctest.Listen(t, "http", "grpc")
 	addr := sockets.Addr("http")
 	env := append(os.Environ(), "SPACKMON_DATA_DIR="+t.TempDir(), "SPACKMON_ADDR="+addr,
 		"SPACKMON_GRPC_ADDR="+sockets.Addr("grpc"), "SPACKMON_DISABLE_AUTH=true", "SPACKMON_LOG_LEVEL=warn")
+	env = append(env, more...)
 	proc := proctest.StartMeasured(t, bin, env, sockets, "serve")
 	srv := &testServer{URL: "http://" + addr, prefix: "/ms1", client: &http.Client{Timeout: 5 * time.Minute}}
 	proctest.WaitReady(t, srv.URL)

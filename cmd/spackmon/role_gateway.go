@@ -74,7 +74,11 @@ func checkNoAuthRole(authAddr string, auth config.Auth) error {
 }
 
 // backendAddrs are the gRPC addresses the gateway dials.
-type backendAddrs struct{ ingest, auth, analysis string }
+type backendAddrs struct {
+	ingest, auth, analysis string
+	// inProcess, when set, serves the addresses equal to its own in this process.
+	inProcess *server.InProcess
+}
 
 // serveGateway serves the gateway on lis until ctx ends, then drains: readiness fails, no new
 // connection is taken, and the requests in flight finish until cutoff ends, which cuts them.
@@ -90,7 +94,13 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		if c, ok := conns[addr]; ok {
 			return c, nil
 		}
-		c, err := server.Dial(addr, limits.MaxBodyBytes)
+		var c *grpc.ClientConn
+		var err error
+		if addrs.inProcess != nil && addr == addrs.inProcess.Addr().String() {
+			c, err = server.DialInProcess(addrs.inProcess, limits.MaxBodyBytes)
+		} else {
+			c, err = server.Dial(addr, limits.MaxBodyBytes)
+		}
 		if err == nil {
 			conns[addr] = c
 		}
@@ -111,7 +121,7 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		*d.conn = c
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
-		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, Environment: cfg.Environment, Metrics: metrics,
+		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, InflightBodyBytes: limits.InflightBodyBytes, Environment: cfg.Environment, Metrics: metrics,
 		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
 		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
 			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},

@@ -97,8 +97,11 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		log.Info("builds owned by a user name are now owned by that user's id", "builds", n)
 	}
 	// Analysis asks ingest about builds over gRPC even in one process, so that it applies
-	// ingest's rules to the caller exactly as a separate deployment does.
-	self, err := server.Dial(grpcLis.Addr().String(), cfg.MaxBodyBytes)
+	// ingest's rules to the caller exactly as a separate deployment does; it and the gateway
+	// call the services through the same gRPC server as outside callers, in process.
+	inProcess := server.NewInProcess()
+	defer inProcess.Close()
+	self, err := server.DialInProcess(inProcess, cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -133,7 +136,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpAddr,
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
 	hintFirstUser(ctx, log, authSt, cfg.Database, auth)
-	grpcAddr := grpcLis.Addr().String()
+	selfAddr := inProcess.Addr().String()
 	cutoff, cancelCutoff := server.GracePeriod(ctx, cfg.Shutdown())
 	defer cancelCutoff()
 	// The gateway's requests in flight call the services of this process: those stop only
@@ -141,10 +144,14 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	grpcCtx, stopGRPC := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGRPC()
 	return serveUntilStopped(ctx, log, "spackmon",
-		func(context.Context) error { return server.ServeGraceful(grpcCtx, cutoff, s, grpcLis) },
+		func(context.Context) error {
+			// Stopping s closes both listeners, which ends this Serve.
+			go func() { _ = s.Serve(inProcess) }()
+			return server.ServeGraceful(grpcCtx, cutoff, s, grpcLis)
+		},
 		func(ctx context.Context) error {
 			defer stopGRPC()
-			return serveGateway(ctx, cutoff, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: grpcAddr, auth: grpcAddr, analysis: grpcAddr}, httpLis)
+			return serveGateway(ctx, cutoff, log, cfg.HTTPEdge, auth, cfg.Limits, metrics, backendAddrs{ingest: selfAddr, auth: selfAddr, analysis: selfAddr, inProcess: inProcess}, httpLis)
 		})
 }
 

@@ -174,13 +174,19 @@ func TestRevocationsFetchedWhenMissing(t *testing.T) {
 	eventually(t, "the list fetched on demand", func() bool { _, err := v.Verify(t.Context(), tok); return err == nil })
 }
 
-// What the revocation check adds to a verification, with a list of 10,000 revocations.
+// What the revocation check adds to a verification, with a list of 10,000 revocations, and
+// what the cache of verified tokens saves.
 func BenchmarkVerify(b *testing.B) {
 	key, _ := mustKey(b)
-	for _, withList := range []bool{false, true} {
-		b.Run(map[bool]string{false: "no revocations", true: "10000 revocations"}[withList], func(b *testing.B) {
+	for _, c := range []struct {
+		withList  bool
+		cacheSize int
+	}{{false, 0}, {false, authn.DefaultTokenCacheSize}, {true, 0}, {true, authn.DefaultTokenCacheSize}} {
+		withList := c.withList
+		name := map[bool]string{false: "no revocations", true: "10000 revocations"}[withList] + map[bool]string{false: "/uncached", true: "/cached"}[c.cacheSize > 0]
+		b.Run(name, func(b *testing.B) {
 			r := newRealm(b, key)
-			var opts []authn.VerifierOption
+			opts := []authn.VerifierOption{authn.WithTokenCache(c.cacheSize)}
 			if withList {
 				rs := newRevocationServer(b)
 				for i := range 10000 {

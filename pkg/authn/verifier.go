@@ -46,6 +46,7 @@ type verifierConfig struct {
 	revocationURL        string
 	revocationRefresh    time.Duration
 	revocationStaleAfter time.Duration
+	cacheSize            int
 }
 
 // WithRevocations makes the verifier refuse tokens the realm revoked: it fetches the
@@ -112,6 +113,9 @@ type Verifier struct {
 	unknown chan struct{}
 	// revoked is nil when revocations are not checked.
 	revoked *revocations
+	// cache is nil when every token is verified.
+	cache *tokenCache
+	now   func() time.Time
 }
 
 // Principal is the caller a valid token names.
@@ -161,6 +165,7 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 
 		revocationRefresh:    DefaultRevocationRefresh,
 		revocationStaleAfter: DefaultRevocationStaleAfter,
+		cacheSize:            DefaultTokenCacheSize,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -184,6 +189,8 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 	v := &Verifier{
 		ready:   make(chan struct{}),
 		unknown: make(chan struct{}, 1),
+		cache:   newTokenCache(cfg.cacheSize),
+		now:     cfg.now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(signing.Algorithms()),
 			jwt.WithAudience(audience),
@@ -224,19 +231,36 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if v.startErr != nil {
 		return nil, v.startErr
 	}
-	var c signing.Claims
-	if _, err := v.parser.ParseWithClaims(raw, &c, v.keyfunc(ctx)); err != nil {
+	c, err := v.verified(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if v.revoked != nil {
+		if err := v.revoked.check(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return &Principal{Name: c.Subject, Claims: c}, nil
+}
+
+// verified returns the claims of a token whose signature, issuer, audience and lifetime
+// hold, from the cache when the token was verified before, its key is still published and
+// it has not expired since. The claims are shared between callers and never changed.
+func (v *Verifier) verified(ctx context.Context, raw string) (*signing.Claims, error) {
+	if e, ok := v.cache.get(raw, v.now()); ok && v.known(ctx, e.kid) {
+		return e.claims, nil
+	}
+	c := new(signing.Claims)
+	tok, err := v.parser.ParseWithClaims(raw, c, v.keyfunc(ctx))
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if c.Subject == "" {
 		return nil, fmt.Errorf("%w: no subject", ErrInvalidToken)
 	}
-	if v.revoked != nil {
-		if err := v.revoked.check(ctx, &c); err != nil {
-			return nil, err
-		}
-	}
-	return &Principal{Name: c.Subject, Claims: &c}, nil
+	kid, _ := tok.Header["kid"].(string)
+	v.cache.put(raw, kid, c, v.now())
+	return c, nil
 }
 
 // keyfunc finds the key by kid, which is required (without one keyfunc would try every key),

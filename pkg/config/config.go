@@ -22,6 +22,8 @@ type Database struct {
 // Limits bound what a client may send.
 type Limits struct {
 	MaxBodyBytes int64 `envconfig:"MAX_BODY_BYTES" default:"268435456" desc:"largest request body; larger ones get 413"`
+	// InflightBodyBytes bounds the gateway's memory for bodies whatever the number of clients.
+	InflightBodyBytes int64 `envconfig:"INFLIGHT_BODY_BYTES" default:"67108864" desc:"request body bytes the gateway holds at once; a body beyond them gets 503 with Retry-After (a body alone is always taken); 0: no bound"`
 }
 
 // Telemetry configures what a gRPC-only role exposes besides its service.

@@ -66,8 +66,13 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 // service shows up as Unavailable on the first call, not here. Calls are spread
 // round-robin over every address the name resolves to (a headless Kubernetes service).
 func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr, dialOptions(maxPayloadBytes)...)
+}
+
+// dialOptions are the options of every client connection, over the network or in process.
+func dialOptions(maxPayloadBytes int64) []grpc.DialOption {
 	size := int(maxPayloadBytes + messageOverhead)
-	return grpc.NewClient(addr,
+	return []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
@@ -78,7 +83,7 @@ func Dial(addr string, maxPayloadBytes int64) (*grpc.ClientConn, error) {
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
 			BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second,
 		}}),
-	)
+	}
 }
 
 // Serve runs s on lis until ctx ends, then stops it gracefully within ten seconds.
