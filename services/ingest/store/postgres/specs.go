@@ -9,6 +9,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/closuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
@@ -261,20 +262,31 @@ func queueEdges(b *pgx.Batch, spackVersion string, edges []specplan.Edge) {
 		types[i], positions[i] = e.Types, int32(e.Position)
 	}
 	// NOT EXISTS: a spec's dependencies are written once. The check sees the statement's
-	// snapshot, so all edges of a parent go in together.
+	// snapshot, so all edges of a parent go in together. The parent's row stays locked to
+	// the end of the transaction: a writer adding an edge to it (its foreign key check
+	// takes a share lock) waits, and so extends spec_closure after these pairs exist.
 	b.Queue(`
 INSERT INTO spec_dependencies (spec_id, dep_id, types, position)
 SELECT p.id, c.id, e.types, e.position
 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
      WITH ORDINALITY AS e(parent, parent_hash, child, child_hash, types, position, ord)
 CROSS JOIN LATERAL (SELECT id FROM specs
-                    WHERE name = e.parent AND full_hash = e.parent_hash AND spack_version = $1 LIMIT 1) p
+                    WHERE name = e.parent AND full_hash = e.parent_hash AND spack_version = $1 LIMIT 1
+                    FOR UPDATE) p
 CROSS JOIN LATERAL (SELECT id FROM specs
                     WHERE name = e.child AND full_hash = e.child_hash AND spack_version = $1 LIMIT 1) c
 WHERE NOT EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = p.id OFFSET 0)
 ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
+	b.Queue(extendClosureSQL, spackVersion, pNames, pHashes)
 }
+
+// extendClosureSQL adds the spec_closure pairs of the edges just written, whose parents
+// are named by ($2, $3).
+var extendClosureSQL = closuresql.Extend(`
+SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
+CROSS JOIN LATERAL (SELECT id FROM specs
+                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p`)
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/closuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
@@ -148,6 +149,9 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
 			return nil, err
 		}
+		if _, err := tx.ExecContext(ctx, extendClosureSQL, spackVersion, jsonText(w.Edges)); err != nil {
+			return nil, err
+		}
 	}
 	return written, nil
 }
@@ -203,6 +207,11 @@ CROSS JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'
 CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'->>'h' AND c.spack_version = ?1
 WHERE true
 ON CONFLICT DO NOTHING`
+
+// extendClosureSQL adds the spec_closure pairs of the edges of ?2 just written.
+var extendClosureSQL = closuresql.Extend(`
+SELECT p.id FROM jsonb_each(?2) j
+JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'->>'h' AND p.spack_version = ?1`)
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

@@ -48,16 +48,10 @@ func MatchConstraint(c *spackspec.Constraint, candidates []rows.Candidate) ([]in
 }
 
 // dependentsOf is the condition that column is the id of a spec that depends, at any depth of
-// the DAG, on one of the specs ids: a recursive walk up the dependency edges from them.
+// the DAG, on one of the specs ids: their ancestors in spec_closure, one index range each.
 func (w *where) dependentsOf(column string, ids []int64) {
 	set := w.sql.idSet(w.arg(w.sql.encodeIDs(ids)))
-	w.conds = append(w.conds, column+` IN (
-  WITH RECURSIVE up(id) AS (
-    SELECT d.spec_id FROM spec_dependencies d WHERE d.dep_id IN (`+set+`)
-    UNION
-    SELECT d.spec_id FROM spec_dependencies d JOIN up ON d.dep_id = up.id
-  )
-  SELECT id FROM up)`)
+	w.conds = append(w.conds, column+` IN (SELECT ancestor FROM spec_closure WHERE descendant IN (`+set+`))`)
 }
 
 // BuildDAG reads the DAG of build $1's spec (rows.DAGNodes): every node once, at its
