@@ -5,7 +5,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/spackmon/spackmon/pkg/spackspec"
+
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 )
 
 // closureTests check that the dependency queries see dependencies that reach a spec after
@@ -14,6 +17,7 @@ import (
 var closureTests = []namedTest{
 	{Name: "ThroughFilledStub", Fn: testClosureThroughFilledStub},
 	{Name: "ConcurrentStubFill", Fn: testClosureConcurrentStubFill},
+	{Name: "ManyMatchingSpecs", Fn: testClosureManyMatchingSpecs},
 }
 
 // dependents are the names of the specs depending on constraint, sorted.
@@ -70,5 +74,49 @@ func testClosureConcurrentStubFill(t *testing.T, st store.Store) {
 		if got := len(dependents(t, st, zlib)); got != goroutines {
 			t.Fatalf("round %d: %d specs depend on %s, want %d (lib and %d apps)", round, got, zlib, goroutines, goroutines-1)
 		}
+	}
+}
+
+// testClosureManyMatchingSpecs crosses readsql.ProbeDependentsAbove, where the filter
+// changes how it reads spec_closure: a root depending on more zlib specs than that, one
+// depending on a single zlib, and an unrelated build. Both ways must answer the same.
+func testClosureManyMatchingSpecs(t *testing.T, st store.Store) {
+	many := n("many", "1", "many-fh")
+	nodes := []spackspec.Node{many}
+	for i := range readsql.ProbeDependentsAbove + 1 {
+		name := fmt.Sprintf("zlib%04d", i)
+		nodes[0].Deps = append(nodes[0].Deps, dep("zlib", len(nodes), "link"))
+		nodes = append(nodes, n("zlib", fmt.Sprintf("1.%d", i), name+"-fh"))
+		nodes[len(nodes)-1].Name = "zlib"
+	}
+	putSpec(t, st, doc(nodes...))
+	putSpec(t, st, doc(n("one", "1", "one-fh", ref("zlib", "zlib0007-fh", "link"))))
+	putSpec(t, st, doc(n("other", "1", "other-fh")))
+	builds := map[string]int64{}
+	for _, name := range []string{"many", "one", "other"} {
+		builds[name] = newBuild(t, st, name+"-fh", env1, "alice").Build.ID
+	}
+	for _, c := range []struct {
+		constraint string
+		want       []int64 // newest first
+	}{
+		{"zlib", []int64{builds["one"], builds["many"]}},     // every zlib: probed
+		{"zlib@1.7", []int64{builds["one"], builds["many"]}}, // one zlib: collected
+		{"zlib@1.1000", []int64{builds["many"]}},             // one zlib: collected
+		{"zlib@1.1:1.999", []int64{builds["one"], builds["many"]}},
+	} {
+		if got := listIDs(t, st, store.BuildQuery{Dependency: constraint(t, c.constraint)}); !slices.Equal(got, c.want) {
+			t.Errorf("builds depending on %s = %v, want %v", c.constraint, got, c.want)
+		}
+	}
+	if got, want := dependents(t, st, "zlib"), []string{"many", "one"}; !slices.Equal(got, want) {
+		t.Errorf("specs depending on zlib = %v, want %v", got, want)
+	}
+	// A page of one still finds the older build past the newer.
+	q := store.BuildQuery{Dependency: constraint(t, "zlib"), Limit: 1}
+	first := listIDs(t, st, q)
+	q.AfterID = first[0]
+	if rest := listIDs(t, st, q); !slices.Equal(append(first, rest...), []int64{builds["one"], builds["many"]}) {
+		t.Errorf("pages %v then %v", first, rest)
 	}
 }

@@ -47,10 +47,24 @@ func MatchConstraint(c *spackspec.Constraint, candidates []rows.Candidate) ([]in
 	return ids, nil
 }
 
+// ProbeDependentsAbove is how many matching specs make the dependency filter probe the
+// descendants of each candidate row instead of collecting every dependent of the matching
+// specs. A constraint that many specs satisfy is one that most rows satisfy: read in the
+// page's order, the page fills after a few probes, where collecting would gather every
+// dependent (98,000 specs for a leaf package in BenchmarkDependencyQuery). A rarer one
+// has few dependents, which one index range per matching spec collects at once, where
+// probing would read many rows that do not match before the page fills.
+const ProbeDependentsAbove = 1000
+
 // dependentsOf is the condition that column is the id of a spec that depends, at any depth of
-// the DAG, on one of the specs ids: their ancestors in spec_closure, one index range each.
+// the DAG, on one of the specs ids, read from spec_closure: the ancestors of ids, or for a
+// large set of ids whether column's descendants meet them.
 func (w *where) dependentsOf(column string, ids []int64) {
 	set := w.sql.idSet(w.arg(w.sql.encodeIDs(ids)))
+	if len(ids) > ProbeDependentsAbove {
+		w.conds = append(w.conds, `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = `+column+` AND sc.descendant IN (`+set+`))`)
+		return
+	}
 	w.conds = append(w.conds, column+` IN (SELECT ancestor FROM spec_closure WHERE descendant IN (`+set+`))`)
 }
 
