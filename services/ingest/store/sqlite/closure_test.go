@@ -11,7 +11,9 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/storetest"
 )
 
-func TestClosureBackfill(t *testing.T) {
+// migrated opens a migrated database file in a directory of its own, for the tests that
+// also run SQL on it.
+func migrated(t *testing.T) *db.SQLite {
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -20,6 +22,11 @@ func TestClosureBackfill(t *testing.T) {
 		db.WithVersionTable(migrations.VersionTable)); err != nil {
 		t.Fatal(err)
 	}
+	return sq
+}
+
+func TestClosureBackfill(t *testing.T) {
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.ClosureBackfill(t, st, migrations.SQLite, func(q string) error {
