@@ -224,3 +224,19 @@ func TestFailureLimiterIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// What a successful login pays the limiter, from many goroutines at once for one user.
+func BenchmarkFailureLimiterGoodLogins(b *testing.B) {
+	l := newFailureLimiter()
+	clock := at(time.Unix(1_000_000, 0))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			settle, err := l.admit(context.Background(), "10.0.0.1", "alice", clock)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			settle(false)
+		}
+	})
+}
