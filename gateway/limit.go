@@ -59,7 +59,8 @@ func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 // challenges the write. Spack's client (Python's urllib) sends its whole body before it
 // reads the answer: had the gateway answered and closed with the body unread, the client's
 // connection would be reset and the 401 lost. A spec DAG or a phase log Spack posts first
-// fits; past this, the connection is closed unread, as nothing small can be answered.
+// fits. Past this the gateway reads no further and closes the connection (that client may
+// see a reset): anyone could otherwise make it read up to the body limit for nothing.
 const challengeDrainBytes = 4 << 20
 
 // challenge answers a protocol write that carries no token with the realm's challenge,
