@@ -80,7 +80,7 @@ func seedFailures(tb testing.TB, pool *pgxpool.Pool) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// BenchmarkFailures measures the failure list (7 days and a whole year) and the delta of a
+// BenchmarkFailures measures the failure list (7 days, 30 days and a whole year) and the delta of a
 // recent build against its reference on 100,000 builds and 1,000,000 events.
 func BenchmarkFailures(b *testing.B) {
 	if testing.Short() {
@@ -98,7 +98,11 @@ func BenchmarkFailures(b *testing.B) {
 	for _, w := range []struct {
 		name  string
 		since time.Duration
-	}{{"ListFailures7d", 7 * 24 * time.Hour}, {"ListFailures365d", 365 * 24 * time.Hour}} {
+	}{
+		{"ListFailures7d", 7 * 24 * time.Hour},
+		{"ListFailures30d", 30 * 24 * time.Hour},
+		{"ListFailures365d", 365 * 24 * time.Hour},
+	} {
 		b.Run(w.name, func(b *testing.B) {
 			for range b.N {
 				list, err := st.ListFailures(ctx, store.FailureQuery{Kind: logparse.Error, Since: time.Now().Add(-w.since), Limit: 50})
