@@ -81,7 +81,7 @@ FROM unnest($1::bigint[], $2::text[]) AS u(id, hash) WHERE e.id = u.id`, ids, ha
 
 // ListFailures reads the top fingerprints.
 func (s *Store) ListFailures(ctx context.Context, q store.FailureQuery) ([]store.Failure, error) {
-	rs, err := s.pool.Query(ctx, failures.Failures, string(q.Kind), q.Since.UTC(), q.Limit)
+	rs, err := s.pool.Query(ctx, failures.Failures, failuresql.FailuresArgs(q, func(t time.Time) any { return t })...)
 	if err != nil {
 		return nil, wrap("list failures", err)
 	}

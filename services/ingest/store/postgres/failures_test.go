@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/pgtest"
@@ -19,6 +20,19 @@ func TestBackfillFingerprints(t *testing.T) {
 	defer st.Close()
 	storetest.Backfill(t, st, func(q string) error {
 		_, err := pool.Exec(context.Background(), q)
+		return err
+	})
+}
+
+func TestFailureRollup(t *testing.T) {
+	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(t, "ingest", migrate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := postgres.New(pool)
+	defer st.Close()
+	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
+		_, err := pool.Exec(context.Background(), `UPDATE builds SET created_at = $2 WHERE id = $1`, id, at)
 		return err
 	})
 }
