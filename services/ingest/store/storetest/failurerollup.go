@@ -47,7 +47,11 @@ func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, 
 		}
 	}
 	now := time.Now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	windows := []time.Time{now.Add(-12 * time.Hour), now.Add(-7*24*time.Hour - 5*time.Hour), day.AddDate(0, 0, -9),
+		monthStart, monthStart.AddDate(0, -1, 0), now.Add(-30 * 24 * time.Hour), now.Add(-75*24*time.Hour + time.Minute),
+		now.AddDate(-1, 0, 0), time.Time{}.AddDate(2000, 0, 0)}
 	var builds []*rollupBuild
 	for i := range 40 {
 		spec := hashes[rng.IntN(len(hashes))]
@@ -57,8 +61,10 @@ func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, 
 			env.Hostname = fmt.Sprintf("rollup-host%d", rng.IntN(3))
 		}
 		at := now.Add(-time.Duration(rng.Int64N(int64(120 * 24 * time.Hour))))
-		if i == 0 {
-			at = monthStart // exactly on a month boundary
+		if i < 7 {
+			// Builds at the start of each window and just after it, in the part of its
+			// first day that the list reads from the builds' own rows.
+			at = windows[i].Add(time.Duration(i%2) * time.Minute)
 		}
 		res := newBuild(t, st, spec, env, "alice")
 		if !res.BuildCreated {
@@ -81,10 +87,6 @@ func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, 
 	}
 	check := func(stage string) {
 		t.Helper()
-		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-		windows := []time.Time{now.Add(-12 * time.Hour), now.Add(-7*24*time.Hour - 5*time.Hour), day.AddDate(0, 0, -9),
-			monthStart, monthStart.AddDate(0, -1, 0), now.Add(-30 * 24 * time.Hour), now.Add(-75*24*time.Hour + time.Minute),
-			now.AddDate(-1, 0, 0), time.Time{}.AddDate(2000, 0, 0)}
 		for _, since := range windows {
 			for _, kind := range []logparse.Kind{logparse.Error, logparse.Warning} {
 				for _, limit := range []int{3, store.MaxFailures} {
