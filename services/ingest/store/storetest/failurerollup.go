@@ -34,7 +34,9 @@ type rollupBuild struct {
 // windows that start mid-day, on a day and on a month boundary. Then some builds report
 // their phase again with fewer failures, which takes them out of the rollup, and the lists
 // are checked again. setCreated sets a build's creation time, as the backend test can.
-func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, at time.Time) error) {
+// upgrade, unless nil, runs after the builds are reported: a store at an older version
+// with it migrated to the newest checks that the migration rolls up what was there.
+func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, at time.Time) error, upgrade func() error) {
 	rng := rand.New(rand.NewPCG(14, 2))
 	compilers := []*spackspec.Compiler{gcc, {Name: "clang", Version: "15.0.7"}}
 	var hashes []string
@@ -84,6 +86,11 @@ func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, 
 		}
 		postRollupPhase(t, st, b, b.events)
 		builds = append(builds, b)
+	}
+	if upgrade != nil {
+		if err := upgrade(); err != nil {
+			t.Fatalf("upgrade: %v", err)
+		}
 	}
 	check := func(stage string) {
 		t.Helper()
