@@ -13,6 +13,13 @@
 -- and value, its number of builds and its newest build's time; the list counts the values
 -- whose newest time is in the window, an index range of at most a few hundred rows per
 -- fingerprint.
+--
+-- Writers: every failing build now updates its fingerprints' day, month and spread rows, so
+-- concurrent writers of the same fingerprint wait for each other's commit. They lock those
+-- rows in fingerprint order (FillBuild inserts in that order); only a phase reported again
+-- with fewer fingerprints deletes out of that order, and the deadlock it can rarely meet is
+-- retried by the store's write (db.Retry). A removed build that was a value's newest makes
+-- the trigger read that fingerprint's builds again, an index range per fingerprint.
 
 -- +goose Up
 CREATE TABLE failure_days (
