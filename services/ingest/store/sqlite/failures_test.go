@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
@@ -25,5 +26,48 @@ func TestBackfillFingerprints(t *testing.T) {
 	storetest.Backfill(t, st, func(q string) error {
 		_, err := sq.Write.ExecContext(context.Background(), q)
 		return err
+	})
+}
+
+func TestFailureRollup(t *testing.T) {
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
+		_, err := sq.Write.ExecContext(context.Background(), `UPDATE builds SET created_at = ? WHERE id = ?`,
+			at.UTC().Format("2006-01-02T15:04:05.000000Z"), id)
+		return err
+	}, nil)
+}
+
+// TestUpgradeRollsUpFailures reports failures on a database before migration 00009, which
+// then rolls them up.
+func TestUpgradeRollsUpFailures(t *testing.T) {
+	ctx := context.Background()
+	older, err := storetest.MigrationsBefore(migrations.SQLite, "00009")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, older, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
+		_, err := sq.Write.ExecContext(ctx, `UPDATE builds SET created_at = ? WHERE id = ?`, at.UTC().Format("2006-01-02T15:04:05.000000Z"), id)
+		return err
+	}, func() error {
+		return db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable))
 	})
 }
