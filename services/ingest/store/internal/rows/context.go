@@ -1,0 +1,71 @@
+package rows
+
+import (
+	"bytes"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+// StoredContext is p's events as the store writes them: events found in p's log keep no
+// copy of their context, which is read from the log again (FillContext).
+func StoredContext(p store.PhaseUpdate) []logparse.Event {
+	if !p.ContextInOutput {
+		return p.Events
+	}
+	events := make([]logparse.Event, len(p.Events))
+	for i, e := range p.Events {
+		e.PreContext, e.PostContext = "", ""
+		events[i] = e
+	}
+	return events
+}
+
+// NeedLog tells whether some of events have their context in their phase's log.
+func NeedLog(events []store.PhaseEvent) bool {
+	for _, e := range events {
+		if e.ContextInLog {
+			return true
+		}
+	}
+	return false
+}
+
+// FillContext reads the context of the events marked ContextInLog, all of one phase, from
+// that phase's compressed log, decompressing it only as far as the last line needed, and
+// clears the mark. A log no longer held (nil) leaves their context empty.
+func FillContext(events []store.PhaseEvent, compressed []byte) error {
+	var marked []*logparse.Event
+	for i := range events {
+		if events[i].ContextInLog {
+			marked = append(marked, &events[i].Event)
+			events[i].ContextInLog = false
+		}
+	}
+	if len(marked) == 0 || compressed == nil {
+		return nil
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(compressed), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	return logparse.FillContext(zr, marked)
+}
+
+// ContextRow is an event's context as a store writes it back before dropping its log.
+type ContextRow struct {
+	ID   int64  `json:"id"`
+	Pre  string `json:"pre"`
+	Post string `json:"post"`
+}
+
+// ContextRows are the context rows of events.
+func ContextRows(events []store.PhaseEvent) []ContextRow {
+	out := make([]ContextRow, len(events))
+	for i, e := range events {
+		out[i] = ContextRow{e.Key.ID, e.PreContext, e.PostContext}
+	}
+	return out
+}
