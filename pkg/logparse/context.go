@@ -1,8 +1,8 @@
 package logparse
 
 import (
-	"bytes"
 	"bufio"
+	"bytes"
 	"io"
 	"strings"
 )
