@@ -34,13 +34,17 @@ func FillContext(log io.Reader, events []*Event) error {
 }
 
 // readLines reads log up to line last (1-based) and sets each line of need to the line as
-// Parse keeps context: its first MaxContextLineBytes, right-trimmed.
+// Parse keeps context: its first MaxContextLineBytes, right-trimmed. Lines not needed are
+// skipped without a copy.
 func readLines(log io.Reader, last int, need map[int]string) error {
 	r := bufio.NewReaderSize(log, MaxContextLineBytes+1)
 	for n := 1; n <= last; n++ {
-		head, err := readLine(r)
-		if _, ok := need[n]; ok && (err == nil || len(head) > 0) {
-			need[n] = rightTrim(head)
+		line, err := r.ReadSlice('\n')
+		if _, ok := need[n]; ok && (err != io.EOF || len(line) > 0) {
+			need[n] = rightTrim(bytes.TrimSuffix(line, []byte("\n")))
+		}
+		for err == bufio.ErrBufferFull { // the rest of a long line
+			_, err = r.ReadSlice('\n')
 		}
 		if err == io.EOF {
 			return nil
@@ -50,17 +54,6 @@ func readLines(log io.Reader, last int, need map[int]string) error {
 		}
 	}
 	return nil
-}
-
-// readLine returns up to the first MaxContextLineBytes+1 bytes of the next line, without
-// its "\n", skipping the rest of it; io.EOF comes with the last line when it has no "\n".
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	head := append([]byte(nil), prefix(line, MaxContextLineBytes+1)...)
-	for err == bufio.ErrBufferFull {
-		_, err = r.ReadSlice('\n')
-	}
-	return bytes.TrimSuffix(head, []byte("\n")), err
 }
 
 // joinLines joins lines from..to-1 of lines with "\n", as Parse joins context.

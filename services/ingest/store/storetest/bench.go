@@ -58,6 +58,7 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 		}
 	})
 	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
+	b.Run("ListEvents", func(b *testing.B) { benchListEvents(b, open) })
 }
 
 // ListSpecsPage reads a full page (1,000) of specs with their links, the upstream

@@ -2,6 +2,7 @@ package rows
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/spackmon/spackmon/pkg/logparse"
@@ -46,13 +47,24 @@ func FillContext(events []store.PhaseEvent, compressed []byte) error {
 	if len(marked) == 0 || compressed == nil {
 		return nil
 	}
-	zr, err := zstd.NewReader(bytes.NewReader(compressed), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	if err != nil {
+	zr, ok := decoders.Get().(*zstd.Decoder)
+	if !ok {
+		var err error
+		// One goroutine-free decoder each: a pooled decoder left for the collector holds
+		// nothing else.
+		if zr, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
+			return err
+		}
+	}
+	defer decoders.Put(zr)
+	if err := zr.Reset(bytes.NewReader(compressed)); err != nil {
 		return err
 	}
-	defer zr.Close()
 	return logparse.FillContext(zr, marked)
 }
+
+// decoders keeps streaming decoders between reads: a new one allocates its buffers anew.
+var decoders sync.Pool
 
 // ContextRow is an event's context as a store writes it back before dropping its log.
 type ContextRow struct {
