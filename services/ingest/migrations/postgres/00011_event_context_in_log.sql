@@ -8,4 +8,6 @@
 ALTER TABLE phase_events ADD COLUMN context_in_log boolean NOT NULL DEFAULT false;
 
 -- +goose Down
+-- Events marked context_in_log keep no copy to move back: after a downgrade they answer
+-- without context (their log is still there whole).
 ALTER TABLE phase_events DROP COLUMN context_in_log;

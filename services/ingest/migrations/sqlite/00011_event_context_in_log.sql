@@ -8,4 +8,6 @@
 ALTER TABLE phase_events ADD COLUMN context_in_log INTEGER NOT NULL DEFAULT 0 CHECK (context_in_log IN (0, 1));
 
 -- +goose Down
+-- Events marked context_in_log keep no copy to move back: after a downgrade they answer
+-- without context (their log is still there whole).
 ALTER TABLE phase_events DROP COLUMN context_in_log;
