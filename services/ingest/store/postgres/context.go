@@ -22,15 +22,14 @@ type rowQuerier interface {
 
 // withContext fills in the context of events, all of phase phaseID, that is kept in its log.
 func withContext(ctx context.Context, q rowQuerier, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
-	if !rows.NeedLog(events) {
-		return events, nil
-	}
-	var compressed []byte
-	err := q.QueryRow(ctx, eventLog, phaseID, events[0].Key.ID).Scan(&compressed)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
-	}
-	return events, rows.FillContext(events, compressed)
+	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
+		var compressed []byte
+		err := q.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		return compressed, err
+	})
 }
 
 // keepContext copies into the events of the phases whose logs are about to be dropped the

@@ -17,15 +17,14 @@ WHERE p.id = ? AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = ? AND e.pha
 
 // withContext fills in the context of events, all of phase phaseID, that is kept in its log.
 func withContext(ctx context.Context, q querier, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
-	if !rows.NeedLog(events) {
-		return events, nil
-	}
-	var compressed []byte
-	err := q.QueryRowContext(ctx, eventLog, phaseID, events[0].Key.ID).Scan(&compressed)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	return events, rows.FillContext(events, compressed)
+	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
+		var compressed []byte
+		err := q.QueryRowContext(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return compressed, err
+	})
 }
 
 // keepContext copies into the events of the phases whose logs are about to be dropped the

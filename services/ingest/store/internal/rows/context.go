@@ -2,6 +2,7 @@ package rows
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -23,14 +24,19 @@ func StoredContext(p store.PhaseUpdate) []logparse.Event {
 	return events
 }
 
-// NeedLog tells whether some of events have their context in their phase's log.
-func NeedLog(events []store.PhaseEvent) bool {
-	for _, e := range events {
-		if e.ContextInLog {
-			return true
-		}
+// WithContext fills in the context of events, all of one phase, that is kept in the
+// phase's log, which load reads (nil when the phase no longer has the event whose id it is
+// given, so that context is never read from a log that replaced the one the events were
+// found in). Events without such context cost no read.
+func WithContext(events []store.PhaseEvent, load func(eventID int64) ([]byte, error)) ([]store.PhaseEvent, error) {
+	if !slices.ContainsFunc(events, func(e store.PhaseEvent) bool { return e.ContextInLog }) {
+		return events, nil
 	}
-	return false
+	compressed, err := load(events[0].Key.ID)
+	if err != nil {
+		return nil, err
+	}
+	return events, FillContext(events, compressed)
 }
 
 // FillContext reads the context of the events marked ContextInLog, all of one phase, from
