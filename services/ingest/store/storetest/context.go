@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 var contextTests = []namedTest{
 	{Name: "ReadFromTheLog", Fn: testContextReadFromLog},
 	{Name: "KeptWhenTheLogIsPruned", Fn: testContextKeptWhenPruned},
+	{Name: "ConcurrentReads", Fn: testContextConcurrentReads},
 }
 
 // contextLog is a log with events near its ends, close together and far apart.
@@ -109,4 +111,30 @@ func testContextKeptWhenPruned(t *testing.T, st store.Store) {
 		t.Fatalf("the log was not dropped: %+v, %v", out, err)
 	}
 	checkEvents(t, st, id, want, 100)
+}
+
+// Readers listing events at once each get the whole context: they share the decoders.
+func testContextConcurrentReads(t *testing.T, st store.Store) {
+	putSpec(t, st, diamond(""))
+	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
+	want := putLogPhase(t, st, id, contextLog())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				events, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for i, e := range events {
+					if e.Event != want[i] {
+						t.Errorf("event %d: got %+v, want %+v", i, e.Event, want[i])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
