@@ -27,6 +27,26 @@ func withContext(ctx context.Context, q querier, phaseID int64, events []store.P
 	})
 }
 
+// phaseEvents reads events of phase phaseID named name with query and their context, in
+// one read transaction: SQLite may give a replaced phase's new events the ids of the old
+// ones, so only a snapshot makes sure the log is the one the events were found in.
+func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name, query string, args ...any) ([]store.PhaseEvent, error) {
+	tx, err := s.db.Read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a read: nothing to keep or undo
+	rs, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	events, err := collect(rs, rows.Events(name))
+	if err != nil {
+		return nil, err
+	}
+	return withContext(ctx, tx, phaseID, events)
+}
+
 // keepContext copies into the events of the phases whose logs are about to be dropped the
 // context they kept in those logs, so that dropping a log loses none of an event's answer.
 func keepContext(ctx context.Context, tx *sql.Tx, phaseIDs []int64) error {
