@@ -59,6 +59,7 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 		}
 	})
 	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
+	b.Run("ListEvents", func(b *testing.B) { benchListEvents(b, open) })
 	b.Run("UpdatePhaseErrors", func(b *testing.B) { benchUpdatePhaseErrors(b, open) })
 }
 
