@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -38,17 +39,11 @@ func TestFailureRollup(t *testing.T) {
 	}, nil)
 }
 
-// TestUpgradeRollsUpFailures reports failures on a database before migration 00009, which
-// then rolls them up.
+// TestUpgradeRollsUpFailures reports failures, takes the schema back to before migration
+// 00009 (dropping the rollup) and migrates again: 00009's backfill must roll them up.
 func TestUpgradeRollsUpFailures(t *testing.T) {
 	ctx := context.Background()
-	older, err := storetest.MigrationsBefore(migrations.Postgres, "00009")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := pgtest.NewDatabase(t, "ingest-v8", func(ctx context.Context, url string) error {
-		return db.MigratePostgres(ctx, url, older, db.WithVersionTable(migrations.VersionTable))
-	})
+	url := pgtest.NewDatabase(t, "ingest", migrate)
 	pool, err := db.OpenPostgres(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -58,5 +53,15 @@ func TestUpgradeRollsUpFailures(t *testing.T) {
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
 		_, err := pool.Exec(ctx, `UPDATE builds SET created_at = $2 WHERE id = $1`, id, at)
 		return err
-	}, func() error { return migrate(ctx, url) })
+	}, func() error {
+		sqlDB, err := sql.Open("pgx", url)
+		if err != nil {
+			return err
+		}
+		defer sqlDB.Close()
+		if err := db.MigrateDownTo(ctx, sqlDB, db.DialectPostgres, migrations.Postgres, 8, db.WithVersionTable(migrations.VersionTable)); err != nil {
+			return err
+		}
+		return migrate(ctx, url)
+	})
 }

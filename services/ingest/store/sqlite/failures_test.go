@@ -47,19 +47,15 @@ func TestFailureRollup(t *testing.T) {
 	}, nil)
 }
 
-// TestUpgradeRollsUpFailures reports failures on a database before migration 00009, which
-// then rolls them up.
+// TestUpgradeRollsUpFailures reports failures, takes the schema back to before migration
+// 00009 (dropping the rollup) and migrates again: 00009's backfill must roll them up.
 func TestUpgradeRollsUpFailures(t *testing.T) {
 	ctx := context.Background()
-	older, err := storetest.MigrationsBefore(migrations.SQLite, "00009")
-	if err != nil {
-		t.Fatal(err)
-	}
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, older, db.WithVersionTable(migrations.VersionTable)); err != nil {
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
 		t.Fatal(err)
 	}
 	st := sqlite.New(sq)
@@ -68,6 +64,9 @@ func TestUpgradeRollsUpFailures(t *testing.T) {
 		_, err := sq.Write.ExecContext(ctx, `UPDATE builds SET created_at = ? WHERE id = ?`, at.UTC().Format("2006-01-02T15:04:05.000000Z"), id)
 		return err
 	}, func() error {
+		if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 8, db.WithVersionTable(migrations.VersionTable)); err != nil {
+			return err
+		}
 		return db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable))
 	})
 }
