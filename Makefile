@@ -17,7 +17,7 @@ run: build
 	./bin/spackmon serve
 
 test: build
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 # Every test but the slow ones, which skip under -short: those that start the real binary's
 # processes, the conformance suite, and the memory and throughput measures.

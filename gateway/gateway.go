@@ -38,8 +38,8 @@ type Config struct {
 	// Metrics, when set, is served on /metrics.
 	Metrics http.Handler
 	// Challenge, when set, is the Www-Authenticate value of a protocol write that carries no
-	// bearer token at all: such a write is answered at once, before its body is read. The
-	// services decide every other case.
+	// bearer token at all: the gateway answers such a write itself, its body dropped without
+	// reaching the services. The services decide every other case.
 	Challenge string
 	// GatewaySecret, when set, is shown to the auth service with every call to it, so that it
 	// believes the client address the gateway forwards.

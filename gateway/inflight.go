@@ -73,14 +73,14 @@ func bodyRefusedBusy(r *http.Request) bool {
 	if !ok || !b.refused {
 		return false
 	}
-	drain(b.ReadCloser)
+	discardAll(b.ReadCloser)
 	return true
 }
 
-// drain reads a refused body to its end (at most the body limit), holding none of it: a
+// discardAll reads a refused body to its end (at most the body limit), holding none of it: a
 // client that is still sending, as Spack does, would otherwise see its connection closed
 // under it instead of the answer.
-func drain(body io.Reader) {
+func discardAll(body io.Reader) {
 	_, _ = io.Copy(io.Discard, body)
 }
 
@@ -98,7 +98,7 @@ func (g *Gateway) limitInflight(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		case r.ContentLength > 0:
 			if !sem.tryAcquire(r.ContentLength, 0) {
-				drain(r.Body)
+				discardAll(r.Body)
 				writeBusy(w)
 				return
 			}

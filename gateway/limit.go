@@ -36,13 +36,12 @@ func bodyTooLarge(r *http.Request) bool {
 }
 
 // limitBodies answers 413 at once for a declared length over the limit and cuts off bodies
-// that grow past it. A protocol write without a token is challenged before its body is read:
-// nobody may make the services decode up to the limit for nothing.
+// that grow past it. A protocol write without a token is challenged without its body reaching
+// the services: nobody may make them decode up to the limit for nothing.
 func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.cfg.Challenge != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/ms1/") && !hasBearer(r) {
-			w.Header().Set("Www-Authenticate", g.cfg.Challenge)
-			writeError(w, http.StatusUnauthorized, errorBody{Message: authn.MessageNoToken})
+			g.challenge(w, r)
 			return
 		}
 		if r.ContentLength > g.cfg.MaxBodyBytes {
@@ -54,6 +53,32 @@ func (g *Gateway) limitBodies(next http.Handler) http.Handler {
 		r.Body = body
 		next.ServeHTTP(w, r)
 	})
+}
+
+// challengeDrainBytes is how much of a write's body the gateway reads, and drops, before it
+// challenges the write. Spack's client (Python's urllib) sends its whole body before it
+// reads the answer: had the gateway answered and closed with the body unread, the client's
+// connection would be reset and the 401 lost. A spec DAG or a phase log Spack posts first
+// fits. Past this the gateway reads no further and closes the connection (that client may
+// see a reset): anyone could otherwise make it read up to the body limit for nothing.
+const challengeDrainBytes = 4 << 20
+
+// challenge answers a protocol write that carries no token with the realm's challenge,
+// after reading its body through (never keeping it) when that is small enough.
+func (g *Gateway) challenge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Www-Authenticate", g.cfg.Challenge)
+	limit := min(challengeDrainBytes, g.cfg.MaxBodyBytes)
+	if r.ContentLength > limit || !drain(r.Body, limit) {
+		w.Header().Set("Connection", "close")
+	}
+	writeError(w, http.StatusUnauthorized, errorBody{Message: authn.MessageNoToken})
+}
+
+// drain reads body to its end and drops it, and tells whether the end came within limit
+// bytes (a failed read, such as a client gone, is no end).
+func drain(body io.Reader, limit int64) bool {
+	_, err := io.CopyN(io.Discard, body, limit+1)
+	return errors.Is(err, io.EOF)
 }
 
 func hasBearer(r *http.Request) bool {

@@ -38,6 +38,30 @@ func WithVersionTable(name string) MigrateOption {
 // Migrate applies the goose SQL migrations in fsys (files at its root) that db has not
 // had yet.
 func Migrate(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS, opts ...MigrateOption) error {
+	provider, table, err := newProvider(db, dialect, fsys, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", table, err)
+	}
+	return nil
+}
+
+// MigrateDownTo undoes the migrations of fsys above version, newest first: for a test that
+// writes through today's store and then replays an upgrade's backfill.
+func MigrateDownTo(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS, version int64, opts ...MigrateOption) error {
+	provider, table, err := newProvider(db, dialect, fsys, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate %s down to %d: %w", table, version, err)
+	}
+	return nil
+}
+
+func newProvider(db *sql.DB, dialect Dialect, fsys fs.FS, opts []MigrateOption) (*goose.Provider, string, error) {
 	cfg := migrateConfig{table: DefaultVersionTable}
 	for _, o := range opts {
 		o(&cfg)
@@ -52,22 +76,19 @@ func Migrate(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS, opts 
 		// table makes them take turns.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID(table)))
 		if err != nil {
-			return err
+			return nil, table, err
 		}
 		providerOpts = append(providerOpts, goose.WithSessionLocker(locker))
 	case DialectSQLite:
 		gooseDialect = goose.DialectSQLite3
 	default:
-		return fmt.Errorf("migrate: unknown dialect %q", dialect)
+		return nil, table, fmt.Errorf("migrate: unknown dialect %q", dialect)
 	}
 	provider, err := goose.NewProvider(gooseDialect, db, fsys, providerOpts...)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", table, err)
+		return nil, table, fmt.Errorf("migrate %s: %w", table, err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate %s: %w", table, err)
-	}
-	return nil
+	return provider, table, nil
 }
 
 // MigratePostgres opens url, applies the migrations in fsys as Migrate does, and closes

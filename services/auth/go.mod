@@ -5,7 +5,6 @@ go 1.26.7
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/spackmon/spackmon/pkg v0.0.0
-	golang.org/x/time v0.15.0
 )
 
 require (
@@ -37,6 +36,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261026165753-2ffab32bce7e // indirect
 	modernc.org/sqlite v1.61.1 // indirect
 )

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -71,16 +70,12 @@ func (c *spackClient) post(ctx context.Context, path string, body any, want ...i
 func (c *spackClient) do(ctx context.Context, method, path string, body []byte, want ...int) ([]byte, error) {
 	endpoint := method + " " + path
 	status, header, answer, took, err := c.send(ctx, method, path, body)
-	if err != nil && c.bearer == "" && body != nil && isReset(err) {
-		// The gateway challenges a write without a token before reading its body and closes
-		// the connection; a client still sending a large body then gets a reset instead of
-		// the 401 (reported with the load's results). Shown on its own line, the challenge
-		// is then asked for with an empty write, as the token would have been after the 401.
-		c.rec.record("(challenge reset) "+endpoint, took, int64(len(body)), 0, nil)
-		status, header, answer, took, err = c.send(ctx, method, path, []byte("{}"))
-		if err == nil && status != http.StatusUnauthorized {
-			err = fmt.Errorf("an empty write without a token was answered %d, not challenged", status)
-		}
+	if err != nil && c.bearer == "" && body != nil {
+		// A write without a token must be answered with its challenge: Spack sends the whole
+		// body before it reads the answer, and gives up when the connection is reset (as it
+		// was when the gateway challenged a large body without reading it). Named for what
+		// it is, so that the run's errors say it.
+		err = fmt.Errorf("challenge lost, no answer to a write without a token: %w", err)
 	}
 	if err == nil && status == http.StatusUnauthorized && c.challenged(header) != "" {
 		c.rec.record("(challenge) "+endpoint, took, 0, int64(len(answer)), nil)
@@ -94,11 +89,6 @@ func (c *spackClient) do(ctx context.Context, method, path string, body []byte, 
 	}
 	c.rec.record(endpoint, took, int64(len(body)), int64(len(answer)), err)
 	return answer, err
-}
-
-// isReset tells a connection the server closed while the request was being sent.
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // send makes one request; body nil sends none.
@@ -137,12 +127,6 @@ func (c *spackClient) challenged(h http.Header) string {
 	return challengeParam(h.Get("Www-Authenticate"), "realm")
 }
 
-// A realm refuses logins of one user beyond a few at once (its failure limiter reserves a
-// failure for each login in progress), answering 429; clients that start together then
-// wait and ask again, at most this many times. Spack itself would give up: reported with the
-// load's results, and counted on a line of its own.
-const tokenAttempts = 20
-
 // fetchToken asks the challenge's realm for a token, as Spack does: basic credentials of the
 // user's API token and the Service header.
 func (c *spackClient) fetchToken(ctx context.Context, challenge http.Header) error {
@@ -151,30 +135,23 @@ func (c *spackClient) fetchToken(ctx context.Context, challenge http.Header) err
 		return fmt.Errorf("challenge realm %q is not a URL", realm)
 	}
 	service := challengeParam(challenge.Get("Www-Authenticate"), "service")
-	for attempt := 1; ; attempt++ {
-		status, answer, took, err := c.askRealm(ctx, realm, service)
-		if err == nil && status == http.StatusTooManyRequests && attempt < tokenAttempts {
-			c.rec.record("(rate limited) GET /auth/token/", took, 0, int64(len(answer)), nil)
-			select {
-			case <-time.After(min(time.Duration(attempt)*500*time.Millisecond, 3*time.Second)):
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		if err == nil && status != http.StatusOK {
-			err = &statusError{status, string(answer)}
-		}
-		var tok struct {
-			Token string `json:"token"`
-		}
-		if err == nil && (json.Unmarshal(answer, &tok) != nil || tok.Token == "") {
-			err = errors.New("the realm's answer holds no token")
-		}
-		c.rec.record("GET /auth/token/", took, 0, int64(len(answer)), err)
-		c.bearer = tok.Token
-		return err
+	status, answer, took, err := c.askRealm(ctx, realm, service)
+	if err == nil && status == http.StatusTooManyRequests {
+		// Spack gives up on it too: logins with good credentials must never be limited,
+		// however many of one user arrive at once.
+		err = fmt.Errorf("the realm refused a login with good credentials: %w", &statusError{status, string(answer)})
+	} else if err == nil && status != http.StatusOK {
+		err = &statusError{status, string(answer)}
 	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err == nil && (json.Unmarshal(answer, &tok) != nil || tok.Token == "") {
+		err = errors.New("the realm's answer holds no token")
+	}
+	c.rec.record("GET /auth/token/", took, 0, int64(len(answer)), err)
+	c.bearer = tok.Token
+	return err
 }
 
 func (c *spackClient) askRealm(ctx context.Context, realm, service string) (int, []byte, time.Duration, error) {

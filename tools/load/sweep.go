@@ -26,9 +26,6 @@ type stepResult struct {
 	diskAdded int64
 }
 
-// clientStagger is the delay between the starts of a step's clients.
-const clientStagger = 25 * time.Millisecond
-
 // runStep runs n concurrent clients, each sending spec workflows one after the other until
 // the step's duration is over or its spec count is reached; a workflow once started ends.
 func runStep(ctx context.Context, cfg config, w *workload, n int, step uint64) (stepResult, error) {
@@ -53,13 +50,6 @@ func runStep(ctx context.Context, cfg config, w *workload, n int, step uint64) (
 	var finished atomic.Int64
 	for i := range n {
 		wg.Go(func() {
-			// Clients start one after the other, as the jobs of a CI pipeline do, not all in
-			// the same millisecond.
-			select {
-			case <-time.After(time.Duration(i) * clientStagger):
-			case <-ctx.Done():
-				return
-			}
 			rng := rand.New(rand.NewPCG(cfg.seed, step<<32|uint64(i)))
 			c := &spackClient{base: cfg.url, user: cfg.user, token: cfg.token, rec: res.rec,
 				http: &http.Client{Transport: transport, Timeout: 5 * time.Minute}}

@@ -1,11 +1,10 @@
 package service
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // How many failed credential checks a client may make at once, and how fast it earns another:
@@ -27,76 +26,150 @@ type limit struct {
 	refill time.Duration
 }
 
-// failureLimiter counts failed credential checks. A check reserves one failure from each of
-// its buckets before it runs, so that concurrent guesses cannot all slip past an almost
-// empty bucket; a check that succeeds gives them back.
+// failureLimiter counts failed credential checks. Only a check that fails costs anything, yet
+// concurrent guesses cannot all slip past an almost empty bucket: a check in progress holds
+// one of the failures left until it ends, and when the checks in progress hold them all, the
+// next check waits for one of them to end instead of being refused. So any number of good
+// logins at once all go through, and guesses at once stop at the allowance.
 type failureLimiter struct {
 	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	buckets map[string]*bucket
+	// forgetAt is the number of buckets that makes room again: maxTracked, or more while
+	// checks in progress keep more (so the scan still runs once per many new clients).
+	forgetAt int
 }
 
 func newFailureLimiter() *failureLimiter {
-	return &failureLimiter{buckets: map[string]*rate.Limiter{}}
+	return &failureLimiter{buckets: map[string]*bucket{}, forgetAt: maxTracked}
 }
 
-// admit reserves a failure for user at addr. When a bucket is empty it returns how long to
-// wait and false; otherwise settle must be called with whether the check failed.
-func (l *failureLimiter) admit(addr, user string, now time.Time) (settle func(failed bool), wait time.Duration, ok bool) {
+// tooManyFailures refuses a check: the client has used up its failures for now.
+type tooManyFailures struct{ wait time.Duration }
+
+func (e *tooManyFailures) Error() string { return "too many failed attempts" }
+
+// admit lets a credential check of user at addr run, and returns the settle that must be
+// called with whether it failed. It waits while checks in progress might use up what is
+// left; it returns a *tooManyFailures when failures have, or the context's error.
+func (l *failureLimiter) admit(ctx context.Context, addr, user string, clock func() time.Time) (settle func(failed bool), err error) {
+	host := clientPrefix(addr)
+	for {
+		l.mu.Lock()
+		now := clock()
+		buckets := [...]*bucket{l.bucket("a|"+host, perAddress, now), l.bucket("u|"+host+"|"+user, perUser, now)}
+		var wait time.Duration
+		var busy *bucket
+		for _, b := range buckets {
+			b.advance(now)
+			wait = max(wait, b.untilNext())
+			if b.tokens-float64(b.pending) < 1 {
+				busy = b
+			}
+		}
+		if wait > 0 {
+			l.mu.Unlock()
+			return nil, &tooManyFailures{wait}
+		}
+		if busy == nil {
+			for _, b := range buckets {
+				b.pending++
+			}
+			l.mu.Unlock()
+			return func(failed bool) { l.settle(buckets[:], failed, clock()) }, nil
+		}
+		ended := busy.checkEnded()
+		l.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// settle ends a check admitted on buckets, charging them a failure if it failed.
+func (l *failureLimiter) settle(buckets []*bucket, failed bool, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	host := clientPrefix(addr)
-	lims := []*rate.Limiter{l.bucket("a|"+host, perAddress, now), l.bucket("u|"+host+"|"+user, perUser, now)}
-	for _, lim := range lims {
-		if lim.TokensAt(now) < 1 {
-			r := lim.ReserveN(now, 1)
-			wait = max(wait, r.DelayFrom(now))
-			r.CancelAt(now)
-		}
-	}
-	if wait > 0 {
-		return nil, wait, false
-	}
-	reservations := make([]*rate.Reservation, len(lims))
-	for i, lim := range lims {
-		reservations[i] = lim.ReserveN(now, 1)
-	}
-	return func(failed bool) {
+	for _, b := range buckets {
+		b.advance(now)
+		b.pending--
 		if failed {
-			return
+			b.tokens--
 		}
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for _, r := range reservations {
-			r.CancelAt(now)
+		if b.ended != nil {
+			close(b.ended)
+			b.ended = nil
 		}
-	}, 0, true
+	}
 }
 
-// bucket returns the limiter of key, making it (and room for it) when there is none.
-func (l *failureLimiter) bucket(key string, lim limit, now time.Time) *rate.Limiter {
+// bucket returns the bucket of key, making it (and room for it) when there is none.
+func (l *failureLimiter) bucket(key string, lim limit, now time.Time) *bucket {
 	if b, ok := l.buckets[key]; ok {
 		return b
 	}
-	if len(l.buckets) >= maxTracked {
+	if len(l.buckets) >= l.forgetAt {
 		l.forget(now)
+		l.forgetAt = max(maxTracked, len(l.buckets)+maxTracked/10)
 	}
-	b := rate.NewLimiter(rate.Every(lim.refill), lim.burst)
+	b := &bucket{limit: lim, tokens: float64(lim.burst), at: now}
 	l.buckets[key] = b
 	return b
 }
 
+// forget makes room among the buckets. One with checks in progress stays: they will settle
+// on it, and a failure charged to a forgotten bucket would be lost.
 func (l *failureLimiter) forget(now time.Time) {
 	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(b.Burst()) {
+		b.advance(now)
+		if b.pending == 0 && b.tokens >= float64(b.burst) {
 			delete(l.buckets, k)
 		}
 	}
-	for k := range l.buckets {
+	for k, b := range l.buckets {
 		if len(l.buckets) < maxTracked-maxTracked/10 {
 			return
 		}
-		delete(l.buckets, k)
+		if b.pending == 0 {
+			delete(l.buckets, k)
+		}
 	}
+}
+
+// bucket is one client's allowance: the failures it may make now (earning back one every
+// refill, up to the burst), and the checks of it in progress.
+type bucket struct {
+	limit
+	tokens  float64
+	at      time.Time // when tokens was last brought up to date
+	pending int
+	// ended, when a check waits on this bucket, is closed when a check in progress ends.
+	ended chan struct{}
+}
+
+// advance earns back the failures due by now.
+func (b *bucket) advance(now time.Time) {
+	if now.After(b.at) {
+		b.tokens = min(float64(b.burst), b.tokens+float64(now.Sub(b.at))/float64(b.refill))
+		b.at = now
+	}
+}
+
+// untilNext is how long until one more failure is allowed, whatever the checks in progress.
+func (b *bucket) untilNext() time.Duration {
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) * float64(b.refill))
+}
+
+// checkEnded is closed when one of the bucket's checks in progress ends.
+func (b *bucket) checkEnded() <-chan struct{} {
+	if b.ended == nil {
+		b.ended = make(chan struct{})
+	}
+	return b.ended
 }
 
 // clientPrefix is what one client is counted as: its IPv4 address, or the /64 of its IPv6

@@ -83,11 +83,15 @@ func (s *Server) authenticate(ctx context.Context) (store.User, store.Token, err
 	name, secret, parseErr := credentials(authorization(ctx))
 	// No user has a longer name; the limiter keeps its keys small.
 	claimed := name[:min(len(name), store.MaxNameLength)]
-	settle, wait, ok := s.limiter.admit(addr, claimed, s.now())
-	if !ok {
+	settle, err := s.limiter.admit(ctx, addr, claimed, s.now)
+	var limited *tooManyFailures
+	if errors.As(err, &limited) {
 		s.log.WarnContext(ctx, "token refused", "client", addr, "user", claimed, "reason", "too many failed attempts")
 		telemetry.TokenRefused("rate_limited")
-		return store.User{}, store.Token{}, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(wait.Seconds())+1)
+		return store.User{}, store.Token{}, errs.New(errs.RateLimited, "Too many failed attempts; try again in %d s.", int(limited.wait.Seconds())+1)
+	}
+	if err != nil {
+		return store.User{}, store.Token{}, err
 	}
 	user, apiToken, err := s.checkCredentials(ctx, name, secret, parseErr)
 	var r refusal

@@ -56,6 +56,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 		p.Output, found = compressAndParse(req.GetOutput())
 		p.OutputBytes = int64(len(req.GetOutput()))
 		p.Events, p.ErrorsTotal, p.WarningsTotal = found.Events, int64(found.Errors), int64(found.Warnings)
+		p.ContextInOutput = true
 	}
 	phase, err := s.store.UpdatePhase(ctx, who, p)
 	if err != nil {

@@ -200,6 +200,9 @@ type PhaseUpdate struct {
 	// which Events may hold only the first; the store keeps at least the count of Events.
 	ErrorsTotal   int64
 	WarningsTotal int64
+	// ContextInOutput says Events were found in Output by logparse.Parse, so the store may
+	// keep their context as line numbers into the log rather than as a copy.
+	ContextInOutput bool
 }
 
 // Phase is what UpdatePhase answers.
@@ -224,6 +227,9 @@ type PhaseEvent struct {
 	logparse.Event
 	// Key is the event's place in the order of ListEvents.
 	Key EventKey
+	// ContextInLog is the store's own mark of an event whose context is still to be read
+	// from its phase's log; reads answer with it filled in and the mark false.
+	ContextInLog bool
 }
 
 // EventKey is an event's place in a build's events: its phase's id (phase order), its

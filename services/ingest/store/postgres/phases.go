@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
@@ -78,13 +77,15 @@ WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN 
 	if len(p.Events) > 0 {
 		hashes, prints := failuresql.Prints(p.Events)
 		queuePrints(b, owned, prints, t)
-		queueEvents(b, owned, p.Name, p.Events, hashes)
+		queueEvents(b, owned, p, hashes)
 	}
 	queueBuildPrints(b, p.BuildID)
 }
 
-// queueEvents queues the insert of a phase's events with their fingerprints' hashes.
-func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.Event, hashes []string) {
+// queueEvents queues the insert of a phase's events with their fingerprints' hashes;
+// events found in the phase's log keep their context there rather than in a copy.
+func queueEvents(b *pgx.Batch, owned []any, p store.PhaseUpdate, hashes []string) {
+	events := rows.StoredContext(p)
 	n := len(events)
 	kinds, texts, files, pre, post := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lineNos, sourceLines, starts, ends, repeats := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
@@ -94,16 +95,17 @@ func queueEvents(b *pgx.Batch, owned []any, phaseName string, events []logparse.
 	}
 	b.Queue(`
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count, fingerprint)
+                          repeat_count, fingerprint, context_in_log)
 SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line,
-       e.repeat_count, e.fingerprint
+       e.repeat_count, e.fingerprint, $16::boolean
 FROM phases p,
      unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[],
             $15::text[])
      WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count,
                           fingerprint, ord)
 WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
-ORDER BY e.ord`, slices.Concat(owned, []any{phaseName, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes})...)
+ORDER BY e.ord`, slices.Concat(owned, []any{p.Name, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes,
+		p.ContextInOutput})...)
 }
 
 // PhaseOutput reads a phase's stored log.
@@ -140,7 +142,11 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 		if err != nil {
 			return nil, err
 		}
-		return collect(rs, rows.Events(p.Name))
+		events, err := collect(rs, rows.Events(p.Name))
+		if err != nil {
+			return nil, err
+		}
+		return withContext(ctx, s.pool, p.ID, events)
 	})
 	if err != nil {
 		return nil, wrap("list events", err)

@@ -61,7 +61,11 @@ func (s *Store) PruneLogs(ctx context.Context, q store.PruneQuery) ([]store.Prun
 		if pruned, err = collect(rs, rows.PrunedLogs()); err != nil || len(pruned) == 0 || q.DryRun {
 			return err
 		}
-		if _, err := tx.Exec(ctx, dropLogs, prunedPhaseIDs(pruned)); err != nil {
+		ids := prunedPhaseIDs(pruned)
+		if err := keepContext(ctx, tx, ids); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, dropLogs, ids); err != nil {
 			return err
 		}
 		return tx.Commit(ctx)

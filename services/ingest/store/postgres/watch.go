@@ -40,7 +40,11 @@ func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit in
 		if err != nil {
 			return nil, err
 		}
-		return collect(rs, rows.Events(""))
+		events, err := collect(rs, rows.Events(""))
+		if err != nil {
+			return nil, err
+		}
+		return withContext(ctx, s.pool, phaseID, events)
 	})
 	return c, wrap("build changes", err)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/services/ingest/fingerprint"
@@ -94,7 +95,8 @@ FROM json_each(?1) AS u WHERE phase_events.id = u.value->>'id'`, jsonText(sets))
 
 // ListFailures reads the top fingerprints.
 func (s *Store) ListFailures(ctx context.Context, q store.FailureQuery) ([]store.Failure, error) {
-	rs, err := s.db.Read.QueryContext(ctx, failures.Failures, string(q.Kind), q.Since.UTC().Format(timeLayout), q.Limit)
+	rs, err := s.db.Read.QueryContext(ctx, failures.Failures,
+		failuresql.FailuresArgs(q, func(t time.Time) any { return t.UTC().Format(timeLayout) })...)
 	if err != nil {
 		return nil, wrap("list failures", err)
 	}

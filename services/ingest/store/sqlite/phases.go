@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
@@ -54,7 +53,7 @@ RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.Outp
 	if err := upsertPrints(ctx, tx, prints, t); err != nil {
 		return phase, err
 	}
-	if err := insertEvents(ctx, tx, phase.ID, p.Events, hashes); err != nil {
+	if err := insertEvents(ctx, tx, phase.ID, p, hashes); err != nil {
 		return phase, err
 	}
 	return phase, rewriteBuildPrints(ctx, tx, p.BuildID)
@@ -73,22 +72,25 @@ type eventRow struct {
 	End         int    `json:"end"`
 	Repeat      int    `json:"repeat"`
 	Fingerprint string `json:"fingerprint"`
+	InLog       bool   `json:"in_log"`
 }
 
-// insertEvents writes a phase's events with their fingerprints' hashes.
-func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, events []logparse.Event, hashes []string) error {
-	if len(events) == 0 {
+// insertEvents writes a phase's events with their fingerprints' hashes; events found in
+// the phase's log keep their context there rather than in a copy.
+func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, p store.PhaseUpdate, hashes []string) error {
+	if len(p.Events) == 0 {
 		return nil
 	}
-	in := make([]eventRow, len(events))
-	for i, e := range events {
-		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End, e.RepeatCount, hashes[i]}
+	in := make([]eventRow, len(p.Events))
+	for i, e := range rows.StoredContext(p) {
+		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End,
+			e.RepeatCount, hashes[i], p.ContextInOutput}
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count, fingerprint)
+                          repeat_count, fingerprint, context_in_log)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
-       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat', value->>'fingerprint'
+       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat', value->>'fingerprint', value->>'in_log'
 FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }
@@ -123,11 +125,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 	}
 	events, err := rows.PageEvents(q, phases, func(p rows.EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error) {
 		query, args := reads.PhaseEvents(p.ID, q.Kind, lineNo, id, limit)
-		rs, err := s.db.Read.QueryContext(ctx, query, args...)
-		if err != nil {
-			return nil, err
-		}
-		return collect(rs, rows.Events(p.Name))
+		return s.phaseEvents(ctx, p.ID, p.Name, query, args...)
 	})
 	if err != nil {
 		return nil, wrap("list events", err)

@@ -62,6 +62,9 @@ func (s *Store) PruneLogs(ctx context.Context, q store.PruneQuery) ([]store.Prun
 		for i, l := range pruned {
 			ids[i] = l.PhaseID
 		}
+		if err := keepContext(ctx, tx, ids); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, dropLogs, jsonText(ids))
 		return err
 	})

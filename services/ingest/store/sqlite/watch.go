@@ -30,11 +30,7 @@ func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit in
 		return c, wrap("build changes", err)
 	}
 	err = rows.AddPhaseChanges(&c, phases, func(phaseID int64) ([]store.PhaseEvent, error) {
-		rs, err := s.db.Read.QueryContext(ctx, reads.PhaseErrors(), phaseID)
-		if err != nil {
-			return nil, err
-		}
-		return collect(rs, rows.Events(""))
+		return s.phaseEvents(ctx, phaseID, "", reads.PhaseErrors(), phaseID)
 	})
 	return c, wrap("build changes", err)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
@@ -58,6 +59,33 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 		}
 	})
 	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
+	b.Run("ListEvents", func(b *testing.B) { benchListEvents(b, open) })
+	b.Run("UpdatePhaseErrors", func(b *testing.B) { benchUpdatePhaseErrors(b, open) })
+}
+
+// UpdatePhaseErrors stores a failed phase of ten errors, the same ten each time, on a build
+// of its own: the write that fingerprints events and keeps the failure rollup.
+func benchUpdatePhaseErrors(b *testing.B, open func(tb testing.TB) store.Store) {
+	st := openFor(b, open)
+	putSpec(b, st, diamond(""))
+	var events []logparse.Event
+	for i, word := range rollupWords[:10] {
+		events = append(events, event(logparse.Error, i+1, "undefined reference to `"+word+"'"))
+	}
+	ids := make([]int64, b.N)
+	for i := range ids {
+		env := env1
+		env.Hostname = fmt.Sprintf("bench-host-%d", i)
+		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
+	}
+	c := ctx(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, id := range ids {
+		if _, err := st.UpdatePhase(c, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: store.PhaseStatusError, Events: events}); err != nil {
+			b.Fatalf("UpdatePhase: %v", err)
+		}
+	}
 }
 
 // ListSpecsPage reads a full page (1,000) of specs with their links, the upstream

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		contract.Group[store.Store]{Name: "DAG", Tests: dagTests},
 		contract.Group[store.Store]{Name: "Closure", Tests: closureTests},
 		contract.Group[store.Store]{Name: "Retention", Tests: retentionTests},
+		contract.Group[store.Store]{Name: "Context", Tests: contextTests},
 	)
 }
 

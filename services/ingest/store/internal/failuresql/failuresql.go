@@ -18,7 +18,7 @@ import (
 type SQL struct {
 	// ClearBuild and FillBuild rewrite the build fingerprints of build $1 from its events.
 	ClearBuild, FillBuild string
-	// Failures is the failure list: $1 kind, $2 the start of the window, $3 the limit.
+	// Failures is the failure list: its parameters are FailuresArgs.
 	Failures string
 	// BuildPrints is the fingerprints of build $1, $2 the limit, and BuildPrintsCounted the
 	// same with the number of other builds of each.
@@ -33,40 +33,51 @@ type SQL struct {
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
 // as a parameter holding a time, as the store passes times, compared with a time column.
 func New(param func(n int) string, timeArg func(param string) string) *SQL {
-	p1, p2, p3 := param(1), param(2), param(3)
+	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
 	return &SQL{
-		ClearBuild: `DELETE FROM build_fingerprints WHERE build_id = ` + p1,
+		// ClearBuild deletes only the fingerprints the build no longer has and FillBuild
+		// updates the rest in place, so that the rollup triggers (migration 00009) see only
+		// what changed; both go in fingerprint order, the order every writer locks rollup
+		// rows in.
+		ClearBuild: `
+DELETE FROM build_fingerprints WHERE build_id = ` + p1 + ` AND fingerprint NOT IN (
+    SELECT e.fingerprint FROM phases p JOIN phase_events e ON e.phase_id = p.id
+    WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL)`,
 		FillBuild: `
 INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
 SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
 FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
 WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
-GROUP BY p.build_id, e.fingerprint`,
-		// One pass over the window's build fingerprints (an index-only scan of
-		// build_fingerprints_seen_idx) finds the top fingerprints; only their rows are then
-		// joined with specs and environments for the distinct counts, and with their
-		// example event.
+GROUP BY p.build_id, e.fingerprint
+ORDER BY e.fingerprint
+ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, example_event = excluded.example_event`,
+		// The window's builds per fingerprint come from the rollup (migration 00009): the
+		// part of its first day that is in it from build_fingerprints, then whole days,
+		// then whole months. Only the top fingerprints then get their distinct packages,
+		// compilers and hosts (values whose newest build is in the window) and their
+		// example, the first event of their newest build in the window.
 		Failures: `
 WITH w AS (
-    SELECT fingerprint, build_id, spec_id, env_id FROM build_fingerprints
-    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + `),
+    SELECT fingerprint, count(*) AS builds FROM build_fingerprints
+    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + ` AND seen_at < ` + timeArg(p3) + `
+    GROUP BY fingerprint
+    UNION ALL
+    SELECT fingerprint, builds FROM failure_days WHERE kind = ` + p1 + ` AND day >= ` + p4 + ` AND day < ` + p5 + `
+    UNION ALL
+    SELECT fingerprint, builds FROM failure_months WHERE kind = ` + p1 + ` AND month >= ` + p6 + `),
 t AS (
-    SELECT fingerprint, count(*) AS builds, max(build_id) AS last_build
-    FROM w GROUP BY fingerprint
+    SELECT fingerprint, sum(builds) AS builds FROM w GROUP BY fingerprint
     ORDER BY builds DESC, fingerprint
-    LIMIT ` + p3 + `),
-c AS (
-    SELECT w.fingerprint, count(DISTINCT s.name) AS packages, count(DISTINCT s.compiler_id) AS compilers,
-           count(DISTINCT e.hostname) AS hosts
-    FROM w JOIN t ON t.fingerprint = w.fingerprint
-    JOIN specs s ON s.id = w.spec_id JOIN build_environments e ON e.id = w.env_id
-    GROUP BY w.fingerprint)
-SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds, c.packages, c.compilers, c.hosts,
-       t.last_build, pe.id, p.name, pe.line_no, pe.text
-FROM t JOIN c ON c.fingerprint = t.fingerprint JOIN fingerprints f ON f.hash = t.fingerprint
-JOIN phase_events pe ON pe.id = (
-    SELECT x.example_event FROM build_fingerprints x WHERE x.build_id = t.last_build AND x.fingerprint = t.fingerprint)
+    LIMIT ` + p7 + `)
+SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds,
+       ` + spread("package", since) + `, ` + spread("compiler", since) + `, ` + spread("host", since) + `,
+       x.build_id, pe.id, p.name, pe.line_no, pe.text
+FROM t JOIN fingerprints f ON f.hash = t.fingerprint
+JOIN build_fingerprints x ON x.fingerprint = t.fingerprint AND x.build_id = (
+    SELECT y.build_id FROM build_fingerprints y WHERE y.fingerprint = t.fingerprint AND y.seen_at >= ` + since + `
+    ORDER BY y.build_id DESC LIMIT 1)
+JOIN phase_events pe ON pe.id = x.example_event
 JOIN phases p ON p.id = pe.phase_id
 ORDER BY t.builds DESC, t.fingerprint`,
 		BuildPrints:        buildPrints(p1, p2, "0"),
@@ -78,6 +89,44 @@ ORDER BY t.builds DESC, t.fingerprint`,
 		Causes: `
 SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
 	}
+}
+
+// spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
+// a build at or after since.
+func spread(dim, since string) string {
+	return `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim +
+		`' AND sp.last_seen >= ` + since + `)`
+}
+
+// Window is how FailuresArgs splits a window starting at since: the part of its first day
+// read from build_fingerprints ends at RawEnd; whole days run from the day key FirstDay up to
+// the day key MonthStart (the first of a month), and whole months from the month key
+// FirstMonth on.
+type Window struct {
+	RawEnd                           time.Time
+	FirstDay, MonthStart, FirstMonth string
+}
+
+// SplitWindow splits the window that starts at since (UTC days and months).
+func SplitWindow(since time.Time) Window {
+	since = since.UTC()
+	day := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, time.UTC)
+	if day.Before(since) {
+		day = day.AddDate(0, 0, 1)
+	}
+	month := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if month.Before(day) {
+		month = month.AddDate(0, 1, 0)
+	}
+	return Window{RawEnd: day, FirstDay: day.Format(time.DateOnly), MonthStart: month.Format(time.DateOnly),
+		FirstMonth: month.Format("2006-01")}
+}
+
+// FailuresArgs is the arguments of SQL.Failures, times passed through asTime as the store
+// passes them.
+func FailuresArgs(q store.FailureQuery, asTime func(time.Time) any) []any {
+	w := SplitWindow(q.Since)
+	return []any{string(q.Kind), asTime(q.Since.UTC()), asTime(w.RawEnd), w.FirstDay, w.MonthStart, w.FirstMonth, q.Limit}
 }
 
 // buildPrints reads the fingerprints of build p1, at most p2, with others as the number of

@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
+)
+
+// eventLog reads the log of phase $1 while its event $2 is still there, so that context is
+// never read from a log that replaced the one the events were found in.
+const eventLog = `
+SELECT p.output FROM phases p
+WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = $2 AND e.phase_id = p.id)`
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// withContext fills in the context of events, all of phase phaseID, that is kept in its log.
+func withContext(ctx context.Context, q rowQuerier, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
+	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
+		var compressed []byte
+		err := q.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		return compressed, err
+	})
+}
+
+// keepContext copies into the events of the phases whose logs are about to be dropped the
+// context they kept in those logs, so that dropping a log loses none of an event's answer.
+func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
+	for _, id := range phaseIDs {
+		rs, err := tx.Query(ctx, rows.EventColumns+` WHERE e.phase_id = $1 AND e.context_in_log`, id)
+		if err != nil {
+			return err
+		}
+		events, err := collect(rs, rows.Events(""))
+		if err != nil {
+			return err
+		}
+		if events, err = withContext(ctx, tx, id, events); err != nil || len(events) == 0 {
+			return err
+		}
+		n := len(events)
+		ids, pre, post := make([]int64, n), make([]string, n), make([]string, n)
+		for i, e := range events {
+			ids[i], pre[i], post[i] = e.Key.ID, e.PreContext, e.PostContext
+		}
+		if _, err := tx.Exec(ctx, `
+UPDATE phase_events e SET pre_context = u.pre, post_context = u.post, context_in_log = false
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, pre, post) WHERE e.id = u.id`, ids, pre, post); err != nil {
+			return err
+		}
+	}
+	return nil
+}
