@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store/sqlite"
 	"github.com/spackmon/spackmon/services/ingest/store/storetest"
 )
@@ -20,14 +22,7 @@ func TestBackfillFingerprints(t *testing.T) {
 }
 
 func TestFailureRollup(t *testing.T) {
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
@@ -41,13 +36,7 @@ func TestFailureRollup(t *testing.T) {
 // 00009 (dropping the rollup) and migrates again: 00009's backfill must roll them up.
 func TestUpgradeRollsUpFailures(t *testing.T) {
 	ctx := context.Background()
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
