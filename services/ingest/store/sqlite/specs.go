@@ -149,7 +149,7 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, extendClosureSQL, spackVersion, jsonText(w.Edges)); err != nil {
+		if err := extendClosure(ctx, tx, spackVersion, w.Edges); err != nil {
 			return nil, err
 		}
 	}
@@ -208,10 +208,31 @@ CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'
 WHERE true
 ON CONFLICT DO NOTHING`
 
-// extendClosureSQL adds the spec_closure pairs of the edges of ?2 just written.
-var extendClosureSQL = closuresql.Extend(`
+// extendClosure adds the spec_closure pairs of the edges just written, one level of
+// parents at a time, leaves first (closuresql.Levels).
+func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
+	for _, level := range closuresql.Levels(edges) {
+		if _, err := tx.ExecContext(ctx, ownClosureSQL, spackVersion, jsonText(level)); err != nil {
+			return err
+		}
+		for i := range level {
+			if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(level[i:i+1])); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// closureParentsSQL is the ids of the specs whose keys ?2 lists.
+const closureParentsSQL = `
 SELECT p.id FROM jsonb_each(?2) j
-JOIN specs p ON p.name = j.value->'p'->>'n' AND p.full_hash = j.value->'p'->>'h' AND p.spack_version = ?1`)
+JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1`
+
+var (
+	ownClosureSQL       = closuresql.Own(closureParentsSQL)
+	propagateClosureSQL = closuresql.Propagate(closureParentsSQL)
+)
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

@@ -18,6 +18,7 @@ var closureTests = []namedTest{
 	{Name: "ThroughFilledStub", Fn: testClosureThroughFilledStub},
 	{Name: "ConcurrentStubFill", Fn: testClosureConcurrentStubFill},
 	{Name: "ManyMatchingSpecs", Fn: testClosureManyMatchingSpecs},
+	{Name: "Levels", Fn: testClosureLevels},
 }
 
 // dependents are the names of the specs depending on constraint, sorted.
