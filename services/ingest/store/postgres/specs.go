@@ -128,6 +128,7 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 	}
 	if len(w.Edges) > 0 {
 		queueEdges(b, spackVersion, w.Edges)
+		queueClosure(b, spackVersion, w.Edges, w.Shape)
 	}
 }
 
@@ -278,33 +279,33 @@ CROSS JOIN LATERAL (SELECT id FROM specs
 WHERE NOT EXISTS (SELECT 1 FROM spec_dependencies d WHERE d.spec_id = p.id OFFSET 0)
 ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
-	queueClosure(b, spackVersion, edges)
 }
 
 // queueClosure adds the spec_closure pairs of the edges just written, one level of
 // parents at a time, leaves first (closuresql.Levels).
-func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge) {
-	for _, level := range closuresql.Levels(edges) {
+func queueClosure(b *pgx.Batch, spackVersion string, edges, shape []specplan.Edge) {
+	for _, level := range closuresql.Levels(edges, shape) {
 		names, hashes := make([]string, len(level)), make([]string, len(level))
 		for i, k := range level {
 			names[i], hashes[i] = k.Name, k.Hash
 		}
 		b.Queue(ownClosureSQL, spackVersion, names, hashes)
-		for i := range level {
-			b.Queue(propagateClosureSQL, spackVersion, names[i:i+1], hashes[i:i+1])
-		}
+		b.Queue(propagateClosureSQL, spackVersion, names, hashes)
 	}
 }
 
-// closureParentsSQL is the ids of the specs named by ($2, $3).
-const closureParentsSQL = `
+// inClosureParents says that column is one of the specs named by ($2, $3). The ids
+// become an array first, so the column is matched by index lookups.
+func inClosureParents(column string) string {
+	return column + ` = ANY(ARRAY(
 SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
 CROSS JOIN LATERAL (SELECT id FROM specs
-                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p`
+                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p))`
+}
 
 var (
-	ownClosureSQL       = closuresql.Own(closureParentsSQL)
-	propagateClosureSQL = closuresql.Propagate(closureParentsSQL)
+	ownClosureSQL       = closuresql.Own(inClosureParents)
+	propagateClosureSQL = closuresql.Propagate(inClosureParents)
 )
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.

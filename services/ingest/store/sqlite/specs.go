@@ -149,7 +149,7 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
 			return nil, err
 		}
-		if err := extendClosure(ctx, tx, spackVersion, w.Edges); err != nil {
+		if err := extendClosure(ctx, tx, spackVersion, w.Edges, w.Shape); err != nil {
 			return nil, err
 		}
 	}
@@ -210,28 +210,28 @@ ON CONFLICT DO NOTHING`
 
 // extendClosure adds the spec_closure pairs of the edges just written, one level of
 // parents at a time, leaves first (closuresql.Levels).
-func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
-	for _, level := range closuresql.Levels(edges) {
+func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges, shape []specplan.Edge) error {
+	for _, level := range closuresql.Levels(edges, shape) {
 		if _, err := tx.ExecContext(ctx, ownClosureSQL, spackVersion, jsonText(level)); err != nil {
 			return err
 		}
-		for i := range level {
-			if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(level[i:i+1])); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(level)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// closureParentsSQL is the ids of the specs whose keys ?2 lists.
-const closureParentsSQL = `
+// inClosureParents says that column is one of the specs whose keys ?2 lists.
+func inClosureParents(column string) string {
+	return column + ` IN (
 SELECT p.id FROM jsonb_each(?2) j
-JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1`
+JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1)`
+}
 
 var (
-	ownClosureSQL       = closuresql.Own(closureParentsSQL)
-	propagateClosureSQL = closuresql.Propagate(closureParentsSQL)
+	ownClosureSQL       = closuresql.Own(inClosureParents)
+	propagateClosureSQL = closuresql.Propagate(inClosureParents)
 )
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
