@@ -128,7 +128,7 @@ func queueSpecWrites(b *pgx.Batch, spackVersion string, w specplan.Writes, writt
 	}
 	if len(w.Edges) > 0 {
 		queueEdges(b, spackVersion, w.Edges)
-		queueClosure(b, spackVersion, w.Edges, w.Shape)
+		queueClosure(b, spackVersion, w.Edges)
 	}
 }
 
@@ -281,32 +281,62 @@ ORDER BY e.ord
 ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, positions)
 }
 
-// queueClosure adds the spec_closure pairs of the edges just written, one level of
-// parents at a time, leaves first (closuresql.Levels).
-func queueClosure(b *pgx.Batch, spackVersion string, edges, shape []specplan.Edge) {
-	for _, level := range closuresql.Levels(edges, shape) {
-		names, hashes := make([]string, len(level)), make([]string, len(level))
-		for i, k := range level {
-			names[i], hashes[i] = k.Name, k.Hash
+// queueClosure adds the spec_closure pairs of the edges just written: the parents' own,
+// worked out from the document (closuresql.Document), then their stored ancestors'.
+func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge) {
+	pairs := closuresql.Document(edges)
+	names, hashes := make([]string, len(pairs.Keys)), make([]string, len(pairs.Keys))
+	for i, k := range pairs.Keys {
+		names[i], hashes[i] = k.Name, k.Hash
+	}
+	within, frontier := columns(pairs.Within), columns(pairs.Frontier)
+	b.Queue(documentClosureSQL, spackVersion, names, hashes, within[0], within[1], frontier[0], frontier[1])
+	var parentNames, parentHashes []string
+	for _, e := range edges {
+		if n := len(parentNames); n == 0 || parentNames[n-1] != e.Parent.Name || parentHashes[n-1] != e.Parent.Hash {
+			parentNames, parentHashes = append(parentNames, e.Parent.Name), append(parentHashes, e.Parent.Hash)
 		}
-		b.Queue(ownClosureSQL, spackVersion, names, hashes)
-		b.Queue(propagateClosureSQL, spackVersion, names, hashes)
+	}
+	for range 2 {
+		b.Queue(propagateClosureSQL, spackVersion, parentNames, parentHashes)
 	}
 }
 
-// inClosureParents says that column is one of the specs named by ($2, $3). The ids
-// become an array first, so the column is matched by index lookups.
-func inClosureParents(column string) string {
-	return column + ` = ANY(ARRAY(
-SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
-CROSS JOIN LATERAL (SELECT id FROM specs
-                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p))`
+func columns(pairs [][2]int64) [2][]int64 {
+	cols := [2][]int64{make([]int64, len(pairs)), make([]int64, len(pairs))}
+	for i, p := range pairs {
+		cols[0][i], cols[1][i] = p[0], p[1]
+	}
+	return cols
 }
 
-var (
-	ownClosureSQL       = closuresql.Own(inClosureParents)
-	propagateClosureSQL = closuresql.Propagate(inClosureParents)
+// documentClosureSQL inserts closuresql.DocumentPairs: the specs named by ($2, $3), the
+// pairs within the document by position ($4, $5), and the frontier ones ($6, $7).
+const documentClosureSQL = `
+WITH n AS MATERIALIZED (
+    SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
+    CROSS JOIN LATERAL (SELECT id FROM specs
+                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
 )
+INSERT INTO spec_closure (ancestor, descendant)
+SELECT a.id, d.id FROM unnest($4::bigint[], $5::bigint[]) AS p(a, d)
+JOIN n a ON a.ord = p.a JOIN n d ON d.ord = p.d
+UNION
+SELECT a.id, c.descendant FROM unnest($6::bigint[], $7::bigint[]) AS f(a, r)
+JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
+JOIN spec_closure c ON c.ancestor = r.id
+ON CONFLICT DO NOTHING`
+
+// parentsSQL is the ids of the specs named by ($2, $3), as an array, so that a column
+// compared with it is matched by index lookups.
+const parentsSQL = `ARRAY(
+SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
+CROSS JOIN LATERAL (SELECT id FROM specs
+                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p)`
+
+var propagateClosureSQL = closuresql.StubsPropagate(
+	func(column string) string { return column + ` = ANY(` + parentsSQL + `)` },
+	func(column string) string { return column + ` <> ALL(` + parentsSQL + `)` })
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

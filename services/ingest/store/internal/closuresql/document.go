@@ -1,0 +1,76 @@
+package closuresql
+
+import "github.com/spackmon/spackmon/services/ingest/store/internal/specplan"
+
+// DocumentPairs is the closure of a write's new parents worked out from its document, so
+// a store inserts it in one statement instead of one per level. Keys are the specs the
+// pairs name; a pair holds 1-based positions in Keys.
+type DocumentPairs struct {
+	Keys []specplan.Key
+	// Within are (ancestor, descendant) pairs reached through the document's edges.
+	Within [][2]int64
+	// Frontier are (ancestor, spec) pairs where the spec has no edges in the document (a
+	// leaf, or a spec referred to by hash): the ancestor also takes the pairs stored for it.
+	Frontier [][2]int64
+}
+
+// Document walks down from each parent of edges through the parents of edges only: their
+// dependencies are what this write stores. A spec reached that is not one of them has its
+// dependencies stored already (or none), so it is a frontier whose stored pairs are taken,
+// whatever the document says below it.
+func Document(edges []specplan.Edge) DocumentPairs {
+	children := map[specplan.Key][]specplan.Key{}
+	var parents []specplan.Key
+	for _, e := range edges {
+		if _, ok := children[e.Parent]; !ok {
+			parents = append(parents, e.Parent)
+		}
+		children[e.Parent] = append(children[e.Parent], e.Child)
+	}
+	var out DocumentPairs
+	pos := map[specplan.Key]int64{}
+	at := func(k specplan.Key) int64 {
+		if i, ok := pos[k]; ok {
+			return i
+		}
+		out.Keys = append(out.Keys, k)
+		pos[k] = int64(len(out.Keys))
+		return pos[k]
+	}
+	for _, parent := range parents {
+		p := at(parent)
+		reached := map[specplan.Key]bool{parent: true}
+		stack := append([]specplan.Key(nil), children[parent]...)
+		for len(stack) > 0 {
+			k := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if reached[k] {
+				continue
+			}
+			reached[k] = true
+			pair := [2]int64{p, at(k)}
+			out.Within = append(out.Within, pair)
+			if _, isParent := children[k]; !isParent {
+				out.Frontier = append(out.Frontier, pair)
+			}
+			stack = append(stack, children[k]...)
+		}
+	}
+	return out
+}
+
+// StubsPropagate gives the ancestors of the filled stubs among the specs in (those with
+// an ancestor outside them, stored before) the descendants they have now. A spec new in
+// this write has only ancestors among the parents, complete already (Document), so it
+// costs a look at those. A filled stub reached through a stored spec by another filled
+// stub of the same write gives that one's ancestors its pairs only when the statement
+// runs again: stores run it twice, which covers two such stubs in a chain.
+func StubsPropagate(in, notIn In) string {
+	return `
+INSERT INTO spec_closure (ancestor, descendant)
+SELECT up.ancestor, down.descendant
+FROM spec_closure up JOIN spec_closure down ON down.ancestor = up.descendant
+WHERE ` + in("up.descendant") + `
+  AND EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = up.descendant AND ` + notIn("o.ancestor") + `)
+ON CONFLICT DO NOTHING`
+}
