@@ -334,8 +334,7 @@ SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
 CROSS JOIN LATERAL (SELECT id FROM specs
                     WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p)`
 
-var propagateClosureSQL = closuresql.StubsPropagate(
-	func(column string) string { return column + ` = ANY(` + parentsSQL + `)` },
+var propagateClosureSQL = closuresql.StubsPropagate(`SELECT unnest(`+parentsSQL+`) AS id`,
 	func(column string) string { return column + ` <> ALL(` + parentsSQL + `)` })
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.

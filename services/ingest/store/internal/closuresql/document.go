@@ -59,18 +59,20 @@ func Document(edges []specplan.Edge) DocumentPairs {
 	return out
 }
 
-// StubsPropagate gives the ancestors of the filled stubs among the specs in (those with
-// an ancestor outside them, stored before) the descendants they have now. A spec new in
-// this write has only ancestors among the parents, complete already (Document), so it
-// costs a look at those. A filled stub reached through a stored spec by another filled
-// stub of the same write gives that one's ancestors its pairs only when the statement
-// runs again: stores run it twice, which covers two such stubs in a chain.
-func StubsPropagate(in, notIn In) string {
+// StubsPropagate gives the ancestors of the filled stubs among the specs parents yields
+// (as column id: those with an ancestor outside them, stored before) the descendants they
+// have now. A spec new in this write has only ancestors among the parents, complete
+// already (Document), so it costs a look at those. A filled stub reached through a stored
+// spec by another filled stub of the same write gives that one's ancestors its pairs only
+// when the statement runs again: stores run it twice, which covers two such stubs in a
+// chain.
+func StubsPropagate(parents string, notIn In) string {
 	return `
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT up.ancestor, down.descendant
-FROM spec_closure up JOIN spec_closure down ON down.ancestor = up.descendant
-WHERE ` + in("up.descendant") + `
-  AND EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = up.descendant AND ` + notIn("o.ancestor") + `)
+FROM (` + parents + `) AS f
+JOIN spec_closure up ON up.descendant = f.id
+JOIN spec_closure down ON down.ancestor = f.id
+WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)
 ON CONFLICT DO NOTHING`
 }
