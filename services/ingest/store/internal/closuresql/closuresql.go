@@ -1,11 +1,14 @@
 // Package closuresql writes the statements that keep spec_closure, every (ancestor,
-// descendant) pair of the spec DAGs, the same on PostgreSQL and SQLite.
+// descendant) pair of the spec DAGs, on PostgreSQL and SQLite.
 //
 // A spec's dependencies are written once and never change, so the pairs of a spec are its
 // direct dependencies plus the pairs of each of them: one index range per dependency, no
-// walk. The dependencies must hold their pairs first, so a write extends the closure level
-// by level, leaves first (Levels). A stub filled by the write already has ancestors; they
-// gain its new descendants in a second, non-recursive statement (Propagate).
+// walk of the stored DAGs. Within a write the dependencies must hold their pairs first:
+// SQLite extends the closure level by level, leaves first (Levels, Own); PostgreSQL, where
+// each statement of a batch costs its planning, works the write's pairs out from the
+// document and inserts them at once (Document). A stub filled by the write already has
+// ancestors; they gain its new descendants in a non-recursive statement (Propagate,
+// StubsPropagate).
 package closuresql
 
 import (
