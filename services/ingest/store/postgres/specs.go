@@ -321,7 +321,7 @@ WITH n AS MATERIALIZED (
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT a.id, d.id FROM unnest($4::bigint[], $5::bigint[]) AS p(a, d)
 JOIN n a ON a.ord = p.a JOIN n d ON d.ord = p.d
-UNION
+UNION ALL
 SELECT a.id, c.descendant FROM unnest($6::bigint[], $7::bigint[]) AS f(a, r)
 JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
 JOIN spec_closure c ON c.ancestor = r.id
