@@ -149,7 +149,7 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
 			return nil, err
 		}
-		if err := extendClosure(ctx, tx, spackVersion, w.Edges, w.Shape); err != nil {
+		if err := extendClosure(ctx, tx, spackVersion, w.Edges); err != nil {
 			return nil, err
 		}
 	}
@@ -208,31 +208,52 @@ CROSS JOIN specs c ON c.name = j.value->'c'->>'n' AND c.full_hash = j.value->'c'
 WHERE true
 ON CONFLICT DO NOTHING`
 
-// extendClosure adds the spec_closure pairs of the edges just written, one level of
-// parents at a time, leaves first (closuresql.Levels).
-func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges, shape []specplan.Edge) error {
-	for _, level := range closuresql.Levels(edges, shape) {
-		if _, err := tx.ExecContext(ctx, ownClosureSQL, spackVersion, jsonText(level)); err != nil {
-			return err
+// extendClosure adds the spec_closure pairs of the edges just written: the parents' own,
+// worked out from the document (closuresql.Document), then their stored ancestors'.
+func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
+	pairs := closuresql.Document(edges)
+	if _, err := tx.ExecContext(ctx, documentClosureSQL, spackVersion,
+		jsonText(pairs.Keys), jsonText(pairs.Within), jsonText(pairs.Frontier)); err != nil {
+		return err
+	}
+	var parents []specplan.Key
+	for _, e := range edges {
+		if n := len(parents); n == 0 || parents[n-1] != e.Parent {
+			parents = append(parents, e.Parent)
 		}
-		if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(level)); err != nil {
+	}
+	for range 2 {
+		if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(parents)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// inClosureParents says that column is one of the specs whose keys ?2 lists.
-func inClosureParents(column string) string {
-	return column + ` IN (
-SELECT p.id FROM jsonb_each(?2) j
-JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1)`
-}
-
-var (
-	ownClosureSQL       = closuresql.Own(inClosureParents)
-	propagateClosureSQL = closuresql.Propagate(inClosureParents)
+// documentClosureSQL inserts closuresql.DocumentPairs: the specs ?2 lists, the pairs
+// within the document by position (?3), and the frontier ones (?4).
+const documentClosureSQL = `
+WITH n AS MATERIALIZED (
+    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
+    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
 )
+INSERT INTO spec_closure (ancestor, descendant)
+SELECT a.id, d.id FROM jsonb_each(?3) p
+JOIN n a ON a.ord = p.value->>'$[0]' JOIN n d ON d.ord = p.value->>'$[1]'
+UNION ALL
+SELECT a.id, c.descendant FROM jsonb_each(?4) f
+JOIN n a ON a.ord = f.value->>'$[0]' JOIN n r ON r.ord = f.value->>'$[1]'
+JOIN spec_closure c ON c.ancestor = r.id
+WHERE true
+ON CONFLICT DO NOTHING`
+
+// closureParentsSQL is the ids of the specs whose keys ?2 lists.
+const closureParentsSQL = `
+SELECT p.id FROM jsonb_each(?2) j
+JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1`
+
+var propagateClosureSQL = closuresql.StubsPropagate(closureParentsSQL,
+	func(column string) string { return column + ` NOT IN (` + closureParentsSQL + `)` })
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

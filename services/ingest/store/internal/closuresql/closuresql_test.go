@@ -17,30 +17,6 @@ func edges(pairs ...string) []specplan.Edge {
 	return out
 }
 
-// TestLevels: a reaches p only through x, whose edges are stored (shape only), so a must
-// come after p; y and q are leaves' parents, extended first.
-func TestLevels(t *testing.T) {
-	written := edges("a", "x", "a", "y", "p", "q", "q", "r", "y", "z")
-	shape := append(edges("x", "p"), written...)
-	got := fmt.Sprint(Levels(written, shape))
-	want := fmt.Sprint([][]specplan.Key{{key("q"), key("y")}, {key("p")}, {key("a")}})
-	if got != want {
-		t.Fatalf("Levels = %s, want %s", got, want)
-	}
-}
-
-// TestLevelsCycle: a client may send a cycle; every parent still gets a level.
-func TestLevelsCycle(t *testing.T) {
-	written := edges("a", "b", "b", "a", "b", "c")
-	n := 0
-	for _, l := range Levels(written, written) {
-		n += len(l)
-	}
-	if n != 2 {
-		t.Fatalf("%d parents placed, want 2", n)
-	}
-}
-
 // TestDocument: b's dependencies are written, x's were stored before, so a walks through b
 // and stops at x, whose stored pairs it takes (frontier), as it does at the leaf c.
 func TestDocument(t *testing.T) {

@@ -334,10 +334,6 @@ type Writes struct {
 	// Edges are the dependencies of the specs that have none stored yet (a spec's
 	// dependencies are written once, never changed), sorted by parent then child.
 	Edges []Edge
-	// Shape is every edge of the document, stored or not, as parent and child keys: a
-	// parent of Edges may reach another through a spec whose edges are stored already,
-	// and the closure is extended in the order the whole document gives.
-	Shape []Edge
 }
 
 // Target is a microarchitecture.
@@ -418,7 +414,6 @@ func (r *Resolution) Writes() Writes {
 	w.Inserts = dedupeSpecs(w.Inserts)
 	w.Fills = dedupeSpecs(w.Fills)
 	w.Edges = r.missingEdges()
-	w.Shape = r.shape()
 	w.Targets = sortedTargets(targets)
 	w.Compilers = sortedKeys(compilers, func(a, b Compiler) bool {
 		return a.Name < b.Name || (a.Name == b.Name && a.Version < b.Version)
@@ -476,14 +471,6 @@ func (r *Resolution) missingEdges() []Edge {
 		}
 		return keyLess(a.Child, b.Child)
 	})
-	return edges
-}
-
-func (r *Resolution) shape() []Edge {
-	edges := make([]Edge, len(r.plan.edges))
-	for i, e := range r.plan.edges {
-		edges[i] = Edge{Parent: r.nodeKey(e.parent), Child: r.childKey(e.child, e.stub)}
-	}
 	return edges
 }
 
