@@ -5,6 +5,7 @@ package proctest
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -293,9 +295,16 @@ func StartMeasured(t testing.TB, bin string, env []string, sockets *Sockets, arg
 }
 
 // Stop interrupts the process, expects a clean exit, and returns its peak resident set size
-// in bytes (Linux reports it in KiB).
+// in bytes. The peak is the VmHWM of /proc/PID/status, read just before the interrupt: the
+// rusage of a finished process will not do, because Linux keeps in it the peak of the
+// process before its exec, that is of the test binary that forked it (several GiB in a
+// long race-enabled run).
 func (m *Measured) Stop(t testing.TB) int64 {
 	t.Helper()
+	peak, err := PeakRSS(m.cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("peak RSS of %s: %v", m.cmd.Args[1], err)
+	}
 	m.stopped = true
 	_ = m.cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
@@ -310,11 +319,22 @@ func (m *Measured) Stop(t testing.TB) int64 {
 		<-done
 		t.Fatalf("%s did not stop on SIGINT", m.cmd.Args[1])
 	}
-	usage, ok := m.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Fatal("no resource usage for the process")
+	return peak
+}
+
+// PeakRSS is the high-water mark of the resident set of the running process pid, in bytes.
+func PeakRSS(pid int) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
-	return usage.Maxrss << 10
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kib << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/PID/status")
 }
 
 // Terminate sends SIGTERM, as an orchestrator stopping the process does, and returns how it
