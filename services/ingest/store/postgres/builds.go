@@ -231,11 +231,12 @@ func (s *Store) ListBuilds(ctx context.Context, q store.BuildQuery) ([]store.Bui
 		return nil, err
 	}
 	sql, args := reads.ListBuilds(q)
-	rs, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, wrap("list builds", err)
-	}
-	builds, err := collect(rs, rows.Builds(utc))
+	var builds []store.Build
+	err := s.list(ctx, readsql.Probes(q.DependencyIDs), sql, args, func(rs pgx.Rows) error {
+		var err error
+		builds, err = collect(rs, rows.Builds(utc))
+		return err
+	})
 	if err != nil || len(builds) == 0 {
 		return builds, wrap("list builds", err)
 	}

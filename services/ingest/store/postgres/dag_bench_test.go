@@ -128,6 +128,12 @@ func BenchmarkDependencyQuery(b *testing.B) {
 				}
 			}
 		})
+		benchUnplanned(b, pool, "sql-unplanned/"+q.name, func() (string, []any, error) {
+			return st.BuildsStatement(ctx, store.BuildQuery{SpecName: q.specName, Dependency: &c, Limit: 100})
+		})
+		benchUnplanned(b, pool, "sql-unplanned-reverse/"+q.name, func() (string, []any, error) {
+			return st.SpecsStatement(ctx, store.SpecQuery{DependsOn: &c, Limit: 100})
+		})
 	}
 	for _, q := range queries {
 		c, _ := spackspec.ParseConstraint(q.constraint)
@@ -144,6 +150,36 @@ func BenchmarkDependencyQuery(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchUnplanned runs the list statement that statement gives (constraint matching included)
+// on the pool as the store ran it before probePlan: cached, so generic plans after five
+// runs, and with parallel workers.
+func benchUnplanned(b *testing.B, pool *pgxpool.Pool, name string, statement func() (string, []any, error)) {
+	b.Run(name, func(b *testing.B) {
+		for b.Loop() {
+			sql, args, err := statement()
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs, err := pool.Query(context.Background(), sql, args...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n := len(collectAll(b, rs)); n == 0 {
+				b.Fatal("no rows")
+			}
+		}
+	})
+}
+
+// collectAll reads every row, as values.
+func collectAll(tb testing.TB, rs pgx.Rows) [][]any {
+	got, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return got
 }
 
 // matchingIDs are the specs satisfying c, as the store finds them.

@@ -371,11 +371,12 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 		return nil, err
 	}
 	sql, args := reads.ListSpecs(q)
-	rs, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, wrap("list specs", err)
-	}
-	specs, err := collect(rs, rows.Specs(utc))
+	var specs []store.Spec
+	err := s.list(ctx, readsql.Probes(q.DependsOnIDs), sql, args, func(rs pgx.Rows) error {
+		var err error
+		specs, err = collect(rs, rows.Specs(utc))
+		return err
+	})
 	if err != nil || len(specs) == 0 {
 		return specs, wrap("list specs", err)
 	}
@@ -383,7 +384,7 @@ func (s *Store) ListSpecs(ctx context.Context, q store.SpecQuery) ([]store.Spec,
 	for i, sp := range specs {
 		ids[i] = sp.ID
 	}
-	rs, err = s.pool.Query(ctx, specDepsOf, ids)
+	rs, err := s.pool.Query(ctx, specDepsOf, ids)
 	if err != nil {
 		return nil, wrap("list spec dependencies", err)
 	}

@@ -56,12 +56,15 @@ func MatchConstraint(c *spackspec.Constraint, candidates []rows.Candidate) ([]in
 // probing would read many rows that do not match before the page fills.
 const ProbeDependentsAbove = 1000
 
+// Probes tells whether a dependency filter on the specs ids probes each row's descendants.
+func Probes(ids []int64) bool { return len(ids) > ProbeDependentsAbove }
+
 // dependentsOf is the condition that column is the id of a spec that depends, at any depth of
 // the DAG, on one of the specs ids, read from spec_closure: the ancestors of ids, or for a
 // large set of ids whether column's descendants meet them.
 func (w *where) dependentsOf(column string, ids []int64) {
 	set := w.sql.idSet(w.arg(w.sql.encodeIDs(ids)))
-	if len(ids) > ProbeDependentsAbove {
+	if Probes(ids) {
 		w.conds = append(w.conds, `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = `+column+` AND sc.descendant IN (`+set+`))`)
 		return
 	}
