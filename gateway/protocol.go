@@ -63,8 +63,13 @@ var protocol = map[string]rpc{
 		},
 	}),
 	ingestv1.IngestService_GetPhaseOutput_FullMethodName: row(rpcRow[*ingestv1.GetPhaseOutputRequest, *ingestv1.PhaseOutput]{
-		shape:  func(m *ingestv1.PhaseOutput, _ int) any { return rawBody(m.GetData()) },
-		header: func(h http.Header, _ *ingestv1.PhaseOutput) { h.Set("Content-Type", "text/plain; charset=utf-8") },
+		shape: func(m *ingestv1.PhaseOutput, _ int) any { return rawBody(m.GetData()) },
+		header: func(h http.Header, m *ingestv1.PhaseOutput) {
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+			if m.GetPruned() {
+				h.Set(LogPrunedHeader, "true")
+			}
+		},
 	}),
 	// An attachment (a CDash notes file or uploaded file) downloads as the bytes sent,
 	// never shown inline.
@@ -176,6 +181,10 @@ func rowOf(ctx context.Context) rpc {
 	}
 	return plainRPC
 }
+
+// LogPrunedHeader tells, on an empty phase output, that retention pruned the log rather
+// than that Spack sent none: the body is raw text, with no field to say it.
+const LogPrunedHeader = "X-Log-Pruned"
 
 // NextPageHeader carries the page_token of a look-up's next page, when there is one.
 const NextPageHeader = "X-Next-Page-Token"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/gateway"
 	"github.com/spackmon/spackmon/services/ingest/retention"
 )
 
@@ -60,6 +61,13 @@ func TestPrune(t *testing.T) {
 		events := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/events", newer))
 		if events.Status != http.StatusOK || !strings.Contains(string(events.Body), "unknown type name") {
 			t.Fatalf("the events of a pruned log: %d %s", events.Status, events.Body)
+		}
+		pruned := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output", newer))
+		if pruned.Status != http.StatusOK || len(pruned.Body) != 0 || pruned.Header.Get(gateway.LogPrunedHeader) != "true" {
+			t.Fatalf("a pruned log answers %d %q, %s %q", pruned.Status, pruned.Body, gateway.LogPrunedHeader, pruned.Header.Get(gateway.LogPrunedHeader))
+		}
+		if page := srv.get(t, fmt.Sprintf("/builds/%d/phases/build", newer)); !strings.Contains(string(page.Body), "Log pruned by retention") {
+			t.Fatalf("the page of a pruned log: %d %s", page.Status, page.Body)
 		}
 
 		// The policy of today removes nothing made a moment ago.

@@ -35,8 +35,9 @@ type phaseData struct {
 	Window           int64
 	// Marks lists the error and warning lines of the phase for the script that loads more.
 	ErrorLines, WarningLines string
-	Null                     bool
-	Grep                     string
+	// Null is set when there is no log; Pruned when retention dropped it.
+	Null, Pruned bool
+	Grep         string
 }
 
 func phasePage(r *http.Request, c Clients) (*Page, error) {
@@ -71,7 +72,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Null = out.GetNull()
+	d.Null, d.Pruned = out.GetNull(), out.GetPruned()
 	lines := splitLines(out.GetData())
 	if len(lines) > logWindow {
 		lines = lines[:logWindow]

@@ -42,7 +42,7 @@ func (s *Server) grepPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutp
 		return nil, err
 	}
 	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true}, nil
+		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil
 	}
 	zr, err := zstd.NewReader(bytes.NewReader(out.Compressed), zstd.WithDecoderConcurrency(1))
 	if err != nil {

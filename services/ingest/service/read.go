@@ -218,7 +218,7 @@ func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutpu
 		return nil, err
 	}
 	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true}, nil
+		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil
 	}
 	if req.GetLimit() > 0 {
 		// A window of a large log: decompress only as far as the window reaches.

@@ -1700,8 +1700,11 @@ type PhaseOutput struct {
 	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
 	// total_bytes is the size of the whole output.
 	TotalBytes int64 `protobuf:"varint,2,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	// null is set when the client posted no output at all.
+	// null is set when there is no output: the client posted none, or retention pruned it.
 	Null bool `protobuf:"varint,3,opt,name=null,proto3" json:"null,omitempty"`
+	// pruned is set when retention pruned the output (null is then set too); the phase's
+	// events and fingerprints stay.
+	Pruned bool `protobuf:"varint,4,opt,name=pruned,proto3" json:"pruned,omitempty"`
 	// With grep: matches counts the matching lines answered; matches_capped is set when the
 	// search stopped at the cap on matches or on time before the end of the log.
 	Matches       int64 `protobuf:"varint,50,opt,name=matches,proto3" json:"matches,omitempty"`
@@ -1757,6 +1760,13 @@ func (x *PhaseOutput) GetTotalBytes() int64 {
 func (x *PhaseOutput) GetNull() bool {
 	if x != nil {
 		return x.Null
+	}
+	return false
+}
+
+func (x *PhaseOutput) GetPruned() bool {
+	if x != nil {
+		return x.Pruned
 	}
 	return false
 }
@@ -5034,12 +5044,13 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x12\n" +
 	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04grep\x182 \x01(\tR\x04grep\x12\x18\n" +
-	"\acontext\x183 \x01(\x05R\acontext\"\x97\x01\n" +
+	"\acontext\x183 \x01(\x05R\acontext\"\xaf\x01\n" +
 	"\vPhaseOutput\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1f\n" +
 	"\vtotal_bytes\x18\x02 \x01(\x03R\n" +
 	"totalBytes\x12\x12\n" +
-	"\x04null\x18\x03 \x01(\bR\x04null\x12\x18\n" +
+	"\x04null\x18\x03 \x01(\bR\x04null\x12\x16\n" +
+	"\x06pruned\x18\x04 \x01(\bR\x06pruned\x12\x18\n" +
 	"\amatches\x182 \x01(\x03R\amatches\x12%\n" +
 	"\x0ematches_capped\x183 \x01(\bR\rmatchesCapped\"\x83\x01\n" +
 	"\x16ListBuildEventsRequest\x12\x19\n" +
