@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/spackmon/spackmon/pkg/browsertest"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -66,4 +68,21 @@ func TestBuildEventStreamWithSession(t *testing.T) {
 	if ev := nextEvent(t, events); ev.Event != "phase" || path(ev.Data, "phase", "phase", "name") != "build" {
 		t.Errorf("the phase posted after: %+v", ev)
 	}
+}
+
+// With private reads the build page, reached through the login form, still goes live.
+func TestBuildPageLiveWithPrivateReads(t *testing.T) {
+	b := browsertest.New(t)
+	srv := startServe(t, backends[0].database(t), func(c *serveConfig) { c.PrivateReads = true })
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+srv.bearer)
+	writer, _ := grpcClients(t, srv.GRPCAddr)
+	id := newWatchedBuild(t, ctx, writer)
+	b.Run("log in on the way to the build page", chromedp.Navigate(fmt.Sprintf("%s/builds/%d", srv.URL, id)),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SetValue(chromedp.CSS("#name"), srv.user), chromedp.SetValue(chromedp.CSS("#token"), srv.apiToken),
+		chromedp.Submit(chromedp.CSS("#login-form")), chromedp.WaitVisible(chromedp.CSS("#phases")))
+	if _, err := writer.UpdatePhase(ctx, &ingestv1.UpdatePhaseRequest{BuildId: id, PhaseName: "install", Status: "ERROR", Output: []byte(compileErrorLog)}); err != nil {
+		t.Fatal(err)
+	}
+	b.Run("see the phase appear", chromedp.WaitVisible(chromedp.CSS(`#phases tr[data-phase="install"]`)))
 }
