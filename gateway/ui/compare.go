@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/spackmon/spackmon/pkg/errs"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -12,8 +14,10 @@ import (
 type compareData struct {
 	A, B       string
 	Comparison *ingestv1.BuildComparison
-	// Analysis is the difference of the analyzer results, nil when either build has none.
-	Analysis *analysisv1.AnalysisDiff
+	// Analysis compares the analyzer results; AnalysisErr says why it could not, which
+	// leaves the rest of the comparison standing.
+	Analysis    *analysisv1.AnalysisComparison
+	AnalysisErr string
 }
 
 // buildPair reads the build ids a and b of a two-build page; ok is false while either is
@@ -42,8 +46,8 @@ func comparePage(r *http.Request, c Clients) (*Page, error) {
 	if d.Comparison, err = c.Compare.CompareBuilds(r.Context(), &ingestv1.CompareBuildsRequest{A: a, B: b}); err != nil {
 		return nil, err
 	}
-	if diff, err := c.Analysis.DiffAnalysis(r.Context(), &analysisv1.DiffAnalysisRequest{A: a, B: b, PageSize: 200}); err == nil {
-		d.Analysis = diff
+	if d.Analysis, err = c.Analysis.CompareAnalyses(r.Context(), &analysisv1.CompareAnalysesRequest{A: a, B: b}); err != nil {
+		d.AnalysisErr = status.Convert(err).Message()
 	}
 	return &Page{Template: "compare", Title: "Compare builds " + d.A + " and " + d.B, Data: d}, nil
 }

@@ -60,24 +60,50 @@ func (u *UI) admit(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
 	if strings.HasPrefix(r.URL.Path, "/static/") {
 		return r, true
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && len(c.Value) <= maxCookieBytes {
-		ctx := metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+c.Value)
-		s, err := u.clients.Auth.GetSession(ctx, &authv1.GetSessionRequest{})
-		switch status.Code(err) {
-		case codes.OK:
-			r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, &viewer{Name: s.GetUser().GetName(), Token: c.Value}))
-		case codes.Unauthenticated, codes.PermissionDenied:
-			// Ended, expired, or the user is gone: forget it.
-			u.clearSessionCookie(w)
-		default:
-			u.log.WarnContext(r.Context(), "checking a web session failed", "error", err)
-		}
+	if v, ended := u.session(r); v != nil {
+		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+	} else if ended {
+		u.clearSessionCookie(w)
 	}
 	if u.opts.Login.PrivateReads && viewerOf(r) == nil && !openWithoutLogin(r.URL.Path) {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return r, false
 	}
 	return r, true
+}
+
+// session checks the request's session cookie with the auth service: the person it names,
+// or nil and whether the realm ended it (logged out, expired, or the user is gone).
+func (u *UI) session(r *http.Request) (v *viewer, ended bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" || len(c.Value) > maxCookieBytes {
+		return nil, false
+	}
+	ctx := metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+c.Value)
+	s, err := u.clients.Auth.GetSession(ctx, &authv1.GetSessionRequest{})
+	switch status.Code(err) {
+	case codes.OK:
+		return &viewer{Name: s.GetUser().GetName(), Token: c.Value}, false
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return nil, true
+	}
+	u.log.WarnContext(r.Context(), "checking a web session failed", "error", err)
+	return nil, false
+}
+
+// SessionCall is ctx carrying the token of r's web session to the services, when r has no
+// Authorization of its own and a live session cookie. A JSON route a page's script calls
+// takes it: a browser's EventSource cannot set a header, and with private reads the build
+// page's live stream would be refused. The session grants no scope, so it only ever reads;
+// a stale cookie is left out, so that it does not spoil a read that needs no login.
+func (u *UI) SessionCall(ctx context.Context, r *http.Request) context.Context {
+	if r.Header.Get("Authorization") != "" {
+		return ctx
+	}
+	if v, _ := u.session(r); v != nil {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+v.Token)
+	}
+	return ctx
 }
 
 // openWithoutLogin are the paths a visitor reaches with private reads: the login page, its

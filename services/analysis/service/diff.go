@@ -38,8 +38,21 @@ func (s *Server) DiffAnalysis(ctx context.Context, req *analysisv1.DiffAnalysisR
 			return nil, err
 		}
 	}
+	if resp.InstallFiles, err = s.diffFiles(ctx, a, b, after, limit); err != nil {
+		return nil, err
+	}
+	if len(resp.InstallFiles) == limit {
+		resp.NextPageToken = page.Token(resp.InstallFiles[limit-1].GetPath())
+	}
+	return resp, nil
+}
+
+// diffFiles merges the two builds' install files by path, after the path after, until limit
+// changes are found or both run out.
+func (s *Server) diffFiles(ctx context.Context, a, b int64, after string, limit int) ([]*analysisv1.InstallFileChange, error) {
+	var out []*analysisv1.InstallFileChange
 	ca, cb := &fileCursor{s: s, build: a, after: after}, &fileCursor{s: s, build: b, after: after}
-	for len(resp.InstallFiles) < limit {
+	for len(out) < limit {
 		fa, err := ca.peek(ctx)
 		if err != nil {
 			return nil, err
@@ -51,7 +64,7 @@ func (s *Server) DiffAnalysis(ctx context.Context, req *analysisv1.DiffAnalysisR
 		var ch *analysisv1.InstallFileChange
 		switch {
 		case fa == nil && fb == nil:
-			return resp, nil
+			return out, nil
 		case fb == nil || (fa != nil && fa.Path < fb.Path):
 			ch = &analysisv1.InstallFileChange{Path: fa.Path, Change: "removed", A: fileMessage(*fa)}
 			ca.next()
@@ -66,11 +79,10 @@ func (s *Server) DiffAnalysis(ctx context.Context, req *analysisv1.DiffAnalysisR
 			cb.next()
 		}
 		if ch != nil {
-			resp.InstallFiles = append(resp.InstallFiles, ch)
+			out = append(out, ch)
 		}
 	}
-	resp.NextPageToken = page.Token(resp.InstallFiles[len(resp.InstallFiles)-1].GetPath())
-	return resp, nil
+	return out, nil
 }
 
 // fileCursor walks one build's install files in path order, a read at a time.
@@ -119,6 +131,12 @@ func (s *Server) diffEnvironment(ctx context.Context, a, b int64, resp *analysis
 	if err != nil {
 		return err
 	}
+	resp.Environment = envChanges(va, vb)
+	return nil
+}
+
+// envChanges lists the variables added, removed or changed from a to b, by name.
+func envChanges(va, vb []store.EnvironmentVariable) []*analysisv1.VariableChange {
 	ma, mb := map[string]string{}, map[string]string{}
 	var names []string
 	for _, v := range va {
@@ -132,19 +150,20 @@ func (s *Server) diffEnvironment(ctx context.Context, a, b int64, resp *analysis
 		}
 	}
 	slices.Sort(names)
+	var out []*analysisv1.VariableChange
 	for _, n := range names {
 		x, inA := ma[n]
 		y, inB := mb[n]
 		switch {
 		case !inB:
-			resp.Environment = append(resp.Environment, &analysisv1.VariableChange{Name: n, Change: "removed", A: x})
+			out = append(out, &analysisv1.VariableChange{Name: n, Change: "removed", A: x})
 		case !inA:
-			resp.Environment = append(resp.Environment, &analysisv1.VariableChange{Name: n, Change: "added", B: y})
+			out = append(out, &analysisv1.VariableChange{Name: n, Change: "added", B: y})
 		case x != y:
-			resp.Environment = append(resp.Environment, &analysisv1.VariableChange{Name: n, Change: "changed", A: x, B: y})
+			out = append(out, &analysisv1.VariableChange{Name: n, Change: "changed", A: x, B: y})
 		}
 	}
-	return nil
+	return out
 }
 
 // diffConfigArgs compares the configure arguments as sets of words.

@@ -16,5 +16,6 @@ var Methods = map[string]authn.Requirement{
 	analysisv1.AnalysisService_ListAttributes_FullMethodName:    authn.Read,
 	analysisv1.AnalysisService_GetAttributeValue_FullMethodName: authn.Read,
 	analysisv1.AnalysisService_DiffAnalysis_FullMethodName:      authn.Read,
+	analysisv1.AnalysisService_CompareAnalyses_FullMethodName:   authn.Read,
 	analysisv1.SpliceService_PredictSplice_FullMethodName:       authn.Read,
 }

@@ -1309,6 +1309,191 @@ func (x *VariableChange) GetB() string {
 	return ""
 }
 
+type CompareAnalysesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// a and b are the build ids.
+	A             int64 `protobuf:"varint,1,opt,name=a,proto3" json:"a,omitempty"`
+	B             int64 `protobuf:"varint,2,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareAnalysesRequest) Reset() {
+	*x = CompareAnalysesRequest{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareAnalysesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareAnalysesRequest) ProtoMessage() {}
+
+func (x *CompareAnalysesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareAnalysesRequest.ProtoReflect.Descriptor instead.
+func (*CompareAnalysesRequest) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CompareAnalysesRequest) GetA() int64 {
+	if x != nil {
+		return x.A
+	}
+	return 0
+}
+
+func (x *CompareAnalysesRequest) GetB() int64 {
+	if x != nil {
+		return x.B
+	}
+	return 0
+}
+
+type AnalysisComparison struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// analyzed_a and analyzed_b say whether spack analyze posted anything about the build
+	// (configure arguments, environment, install files or analyzer results). Unless both
+	// were, the lists are empty: a build without results has nothing to compare.
+	AnalyzedA bool `protobuf:"varint,1,opt,name=analyzed_a,json=analyzedA,proto3" json:"analyzed_a,omitempty"`
+	AnalyzedB bool `protobuf:"varint,2,opt,name=analyzed_b,json=analyzedB,proto3" json:"analyzed_b,omitempty"`
+	// config_args_removed are the arguments only a has, config_args_added those only b has.
+	ConfigArgsRemoved []string          `protobuf:"bytes,3,rep,name=config_args_removed,json=configArgsRemoved,proto3" json:"config_args_removed,omitempty"`
+	ConfigArgsAdded   []string          `protobuf:"bytes,4,rep,name=config_args_added,json=configArgsAdded,proto3" json:"config_args_added,omitempty"`
+	Environment       []*VariableChange `protobuf:"bytes,5,rep,name=environment,proto3" json:"environment,omitempty"`
+	// install_files are the first changes by path; install_files_next_page_token, set when
+	// the list was cut, is DiffAnalysis's page_token for the rest.
+	InstallFiles              []*InstallFileChange `protobuf:"bytes,6,rep,name=install_files,json=installFiles,proto3" json:"install_files,omitempty"`
+	InstallFilesNextPageToken string               `protobuf:"bytes,7,opt,name=install_files_next_page_token,json=installFilesNextPageToken,proto3" json:"install_files_next_page_token,omitempty"`
+	// max_entries is the cap of each list; the *_truncated fields say which lists reached
+	// it and have more.
+	MaxEntries            int32 `protobuf:"varint,8,opt,name=max_entries,json=maxEntries,proto3" json:"max_entries,omitempty"`
+	ConfigArgsTruncated   bool  `protobuf:"varint,9,opt,name=config_args_truncated,json=configArgsTruncated,proto3" json:"config_args_truncated,omitempty"`
+	EnvironmentTruncated  bool  `protobuf:"varint,10,opt,name=environment_truncated,json=environmentTruncated,proto3" json:"environment_truncated,omitempty"`
+	InstallFilesTruncated bool  `protobuf:"varint,11,opt,name=install_files_truncated,json=installFilesTruncated,proto3" json:"install_files_truncated,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *AnalysisComparison) Reset() {
+	*x = AnalysisComparison{}
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalysisComparison) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalysisComparison) ProtoMessage() {}
+
+func (x *AnalysisComparison) ProtoReflect() protoreflect.Message {
+	mi := &file_spackmon_analysis_v1_analysis_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalysisComparison.ProtoReflect.Descriptor instead.
+func (*AnalysisComparison) Descriptor() ([]byte, []int) {
+	return file_spackmon_analysis_v1_analysis_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AnalysisComparison) GetAnalyzedA() bool {
+	if x != nil {
+		return x.AnalyzedA
+	}
+	return false
+}
+
+func (x *AnalysisComparison) GetAnalyzedB() bool {
+	if x != nil {
+		return x.AnalyzedB
+	}
+	return false
+}
+
+func (x *AnalysisComparison) GetConfigArgsRemoved() []string {
+	if x != nil {
+		return x.ConfigArgsRemoved
+	}
+	return nil
+}
+
+func (x *AnalysisComparison) GetConfigArgsAdded() []string {
+	if x != nil {
+		return x.ConfigArgsAdded
+	}
+	return nil
+}
+
+func (x *AnalysisComparison) GetEnvironment() []*VariableChange {
+	if x != nil {
+		return x.Environment
+	}
+	return nil
+}
+
+func (x *AnalysisComparison) GetInstallFiles() []*InstallFileChange {
+	if x != nil {
+		return x.InstallFiles
+	}
+	return nil
+}
+
+func (x *AnalysisComparison) GetInstallFilesNextPageToken() string {
+	if x != nil {
+		return x.InstallFilesNextPageToken
+	}
+	return ""
+}
+
+func (x *AnalysisComparison) GetMaxEntries() int32 {
+	if x != nil {
+		return x.MaxEntries
+	}
+	return 0
+}
+
+func (x *AnalysisComparison) GetConfigArgsTruncated() bool {
+	if x != nil {
+		return x.ConfigArgsTruncated
+	}
+	return false
+}
+
+func (x *AnalysisComparison) GetEnvironmentTruncated() bool {
+	if x != nil {
+		return x.EnvironmentTruncated
+	}
+	return false
+}
+
+func (x *AnalysisComparison) GetInstallFilesTruncated() bool {
+	if x != nil {
+		return x.InstallFilesTruncated
+	}
+	return false
+}
+
 var File_spackmon_analysis_v1_analysis_proto protoreflect.FileDescriptor
 
 const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
@@ -1420,7 +1605,26 @@ const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06change\x18\x02 \x01(\tR\x06change\x12\f\n" +
 	"\x01a\x18\x03 \x01(\tR\x01a\x12\f\n" +
-	"\x01b\x18\x04 \x01(\tR\x01b2\xe9\x05\n" +
+	"\x01b\x18\x04 \x01(\tR\x01b\"4\n" +
+	"\x16CompareAnalysesRequest\x12\f\n" +
+	"\x01a\x18\x01 \x01(\x03R\x01a\x12\f\n" +
+	"\x01b\x18\x02 \x01(\x03R\x01b\"\xc8\x04\n" +
+	"\x12AnalysisComparison\x12\x1d\n" +
+	"\n" +
+	"analyzed_a\x18\x01 \x01(\bR\tanalyzedA\x12\x1d\n" +
+	"\n" +
+	"analyzed_b\x18\x02 \x01(\bR\tanalyzedB\x12.\n" +
+	"\x13config_args_removed\x18\x03 \x03(\tR\x11configArgsRemoved\x12*\n" +
+	"\x11config_args_added\x18\x04 \x03(\tR\x0fconfigArgsAdded\x12F\n" +
+	"\venvironment\x18\x05 \x03(\v2$.spackmon.analysis.v1.VariableChangeR\venvironment\x12L\n" +
+	"\rinstall_files\x18\x06 \x03(\v2'.spackmon.analysis.v1.InstallFileChangeR\finstallFiles\x12@\n" +
+	"\x1dinstall_files_next_page_token\x18\a \x01(\tR\x19installFilesNextPageToken\x12\x1f\n" +
+	"\vmax_entries\x18\b \x01(\x05R\n" +
+	"maxEntries\x122\n" +
+	"\x15config_args_truncated\x18\t \x01(\bR\x13configArgsTruncated\x123\n" +
+	"\x15environment_truncated\x18\n" +
+	" \x01(\bR\x14environmentTruncated\x126\n" +
+	"\x17install_files_truncated\x18\v \x01(\bR\x15installFilesTruncated2\xd4\x06\n" +
 	"\x0fAnalysisService\x12k\n" +
 	"\x0eRecordAnalysis\x12+.spackmon.analysis.v1.RecordAnalysisRequest\x1a,.spackmon.analysis.v1.RecordAnalysisResponse\x12q\n" +
 	"\x10ListInstallFiles\x12-.spackmon.analysis.v1.ListInstallFilesRequest\x1a..spackmon.analysis.v1.ListInstallFilesResponse\x12`\n" +
@@ -1428,7 +1632,8 @@ const file_spackmon_analysis_v1_analysis_proto_rawDesc = "" +
 	"\rGetConfigArgs\x12*.spackmon.analysis.v1.GetConfigArgsRequest\x1a .spackmon.analysis.v1.ConfigArgs\x12k\n" +
 	"\x0eListAttributes\x12+.spackmon.analysis.v1.ListAttributesRequest\x1a,.spackmon.analysis.v1.ListAttributesResponse\x12i\n" +
 	"\x11GetAttributeValue\x12..spackmon.analysis.v1.GetAttributeValueRequest\x1a$.spackmon.analysis.v1.AttributeValue\x12]\n" +
-	"\fDiffAnalysis\x12).spackmon.analysis.v1.DiffAnalysisRequest\x1a\".spackmon.analysis.v1.AnalysisDiffBDZBgithub.com/spackmon/spackmon/proto/spackmon/analysis/v1;analysisv1b\x06proto3"
+	"\fDiffAnalysis\x12).spackmon.analysis.v1.DiffAnalysisRequest\x1a\".spackmon.analysis.v1.AnalysisDiff\x12i\n" +
+	"\x0fCompareAnalyses\x12,.spackmon.analysis.v1.CompareAnalysesRequest\x1a(.spackmon.analysis.v1.AnalysisComparisonBDZBgithub.com/spackmon/spackmon/proto/spackmon/analysis/v1;analysisv1b\x06proto3"
 
 var (
 	file_spackmon_analysis_v1_analysis_proto_rawDescOnce sync.Once
@@ -1442,7 +1647,7 @@ func file_spackmon_analysis_v1_analysis_proto_rawDescGZIP() []byte {
 	return file_spackmon_analysis_v1_analysis_proto_rawDescData
 }
 
-var file_spackmon_analysis_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_spackmon_analysis_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_spackmon_analysis_v1_analysis_proto_goTypes = []any{
 	(*RecordAnalysisRequest)(nil),    // 0: spackmon.analysis.v1.RecordAnalysisRequest
 	(*RecordAnalysisResponse)(nil),   // 1: spackmon.analysis.v1.RecordAnalysisResponse
@@ -1464,6 +1669,8 @@ var file_spackmon_analysis_v1_analysis_proto_goTypes = []any{
 	(*AnalysisDiff)(nil),             // 17: spackmon.analysis.v1.AnalysisDiff
 	(*InstallFileChange)(nil),        // 18: spackmon.analysis.v1.InstallFileChange
 	(*VariableChange)(nil),           // 19: spackmon.analysis.v1.VariableChange
+	(*CompareAnalysesRequest)(nil),   // 20: spackmon.analysis.v1.CompareAnalysesRequest
+	(*AnalysisComparison)(nil),       // 21: spackmon.analysis.v1.AnalysisComparison
 }
 var file_spackmon_analysis_v1_analysis_proto_depIdxs = []int32{
 	2,  // 0: spackmon.analysis.v1.RecordAnalysisResponse.build:type_name -> spackmon.analysis.v1.BuildRef
@@ -1474,25 +1681,29 @@ var file_spackmon_analysis_v1_analysis_proto_depIdxs = []int32{
 	19, // 5: spackmon.analysis.v1.AnalysisDiff.environment:type_name -> spackmon.analysis.v1.VariableChange
 	5,  // 6: spackmon.analysis.v1.InstallFileChange.a:type_name -> spackmon.analysis.v1.InstallFile
 	5,  // 7: spackmon.analysis.v1.InstallFileChange.b:type_name -> spackmon.analysis.v1.InstallFile
-	0,  // 8: spackmon.analysis.v1.AnalysisService.RecordAnalysis:input_type -> spackmon.analysis.v1.RecordAnalysisRequest
-	3,  // 9: spackmon.analysis.v1.AnalysisService.ListInstallFiles:input_type -> spackmon.analysis.v1.ListInstallFilesRequest
-	6,  // 10: spackmon.analysis.v1.AnalysisService.GetEnvironment:input_type -> spackmon.analysis.v1.GetEnvironmentRequest
-	9,  // 11: spackmon.analysis.v1.AnalysisService.GetConfigArgs:input_type -> spackmon.analysis.v1.GetConfigArgsRequest
-	11, // 12: spackmon.analysis.v1.AnalysisService.ListAttributes:input_type -> spackmon.analysis.v1.ListAttributesRequest
-	14, // 13: spackmon.analysis.v1.AnalysisService.GetAttributeValue:input_type -> spackmon.analysis.v1.GetAttributeValueRequest
-	16, // 14: spackmon.analysis.v1.AnalysisService.DiffAnalysis:input_type -> spackmon.analysis.v1.DiffAnalysisRequest
-	1,  // 15: spackmon.analysis.v1.AnalysisService.RecordAnalysis:output_type -> spackmon.analysis.v1.RecordAnalysisResponse
-	4,  // 16: spackmon.analysis.v1.AnalysisService.ListInstallFiles:output_type -> spackmon.analysis.v1.ListInstallFilesResponse
-	7,  // 17: spackmon.analysis.v1.AnalysisService.GetEnvironment:output_type -> spackmon.analysis.v1.Environment
-	10, // 18: spackmon.analysis.v1.AnalysisService.GetConfigArgs:output_type -> spackmon.analysis.v1.ConfigArgs
-	12, // 19: spackmon.analysis.v1.AnalysisService.ListAttributes:output_type -> spackmon.analysis.v1.ListAttributesResponse
-	15, // 20: spackmon.analysis.v1.AnalysisService.GetAttributeValue:output_type -> spackmon.analysis.v1.AttributeValue
-	17, // 21: spackmon.analysis.v1.AnalysisService.DiffAnalysis:output_type -> spackmon.analysis.v1.AnalysisDiff
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	19, // 8: spackmon.analysis.v1.AnalysisComparison.environment:type_name -> spackmon.analysis.v1.VariableChange
+	18, // 9: spackmon.analysis.v1.AnalysisComparison.install_files:type_name -> spackmon.analysis.v1.InstallFileChange
+	0,  // 10: spackmon.analysis.v1.AnalysisService.RecordAnalysis:input_type -> spackmon.analysis.v1.RecordAnalysisRequest
+	3,  // 11: spackmon.analysis.v1.AnalysisService.ListInstallFiles:input_type -> spackmon.analysis.v1.ListInstallFilesRequest
+	6,  // 12: spackmon.analysis.v1.AnalysisService.GetEnvironment:input_type -> spackmon.analysis.v1.GetEnvironmentRequest
+	9,  // 13: spackmon.analysis.v1.AnalysisService.GetConfigArgs:input_type -> spackmon.analysis.v1.GetConfigArgsRequest
+	11, // 14: spackmon.analysis.v1.AnalysisService.ListAttributes:input_type -> spackmon.analysis.v1.ListAttributesRequest
+	14, // 15: spackmon.analysis.v1.AnalysisService.GetAttributeValue:input_type -> spackmon.analysis.v1.GetAttributeValueRequest
+	16, // 16: spackmon.analysis.v1.AnalysisService.DiffAnalysis:input_type -> spackmon.analysis.v1.DiffAnalysisRequest
+	20, // 17: spackmon.analysis.v1.AnalysisService.CompareAnalyses:input_type -> spackmon.analysis.v1.CompareAnalysesRequest
+	1,  // 18: spackmon.analysis.v1.AnalysisService.RecordAnalysis:output_type -> spackmon.analysis.v1.RecordAnalysisResponse
+	4,  // 19: spackmon.analysis.v1.AnalysisService.ListInstallFiles:output_type -> spackmon.analysis.v1.ListInstallFilesResponse
+	7,  // 20: spackmon.analysis.v1.AnalysisService.GetEnvironment:output_type -> spackmon.analysis.v1.Environment
+	10, // 21: spackmon.analysis.v1.AnalysisService.GetConfigArgs:output_type -> spackmon.analysis.v1.ConfigArgs
+	12, // 22: spackmon.analysis.v1.AnalysisService.ListAttributes:output_type -> spackmon.analysis.v1.ListAttributesResponse
+	15, // 23: spackmon.analysis.v1.AnalysisService.GetAttributeValue:output_type -> spackmon.analysis.v1.AttributeValue
+	17, // 24: spackmon.analysis.v1.AnalysisService.DiffAnalysis:output_type -> spackmon.analysis.v1.AnalysisDiff
+	21, // 25: spackmon.analysis.v1.AnalysisService.CompareAnalyses:output_type -> spackmon.analysis.v1.AnalysisComparison
+	18, // [18:26] is the sub-list for method output_type
+	10, // [10:18] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_spackmon_analysis_v1_analysis_proto_init() }
@@ -1508,7 +1719,7 @@ func file_spackmon_analysis_v1_analysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spackmon_analysis_v1_analysis_proto_rawDesc), len(file_spackmon_analysis_v1_analysis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

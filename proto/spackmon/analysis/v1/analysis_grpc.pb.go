@@ -29,6 +29,7 @@ const (
 	AnalysisService_ListAttributes_FullMethodName    = "/spackmon.analysis.v1.AnalysisService/ListAttributes"
 	AnalysisService_GetAttributeValue_FullMethodName = "/spackmon.analysis.v1.AnalysisService/GetAttributeValue"
 	AnalysisService_DiffAnalysis_FullMethodName      = "/spackmon.analysis.v1.AnalysisService/DiffAnalysis"
+	AnalysisService_CompareAnalyses_FullMethodName   = "/spackmon.analysis.v1.AnalysisService/CompareAnalyses"
 )
 
 // AnalysisServiceClient is the client API for AnalysisService service.
@@ -47,6 +48,10 @@ type AnalysisServiceClient interface {
 	// DiffAnalysis compares the results of two builds: install files added, removed or
 	// changed (a page at a time, by path), environment variables and configure arguments.
 	DiffAnalysis(ctx context.Context, in *DiffAnalysisRequest, opts ...grpc.CallOption) (*AnalysisDiff, error)
+	// CompareAnalyses is the analysis part of comparing two builds: whether each was analyzed
+	// and, when both were, the first differences of each kind, capped, saying which list was
+	// cut. DiffAnalysis pages on through the install files.
+	CompareAnalyses(ctx context.Context, in *CompareAnalysesRequest, opts ...grpc.CallOption) (*AnalysisComparison, error)
 }
 
 type analysisServiceClient struct {
@@ -127,6 +132,16 @@ func (c *analysisServiceClient) DiffAnalysis(ctx context.Context, in *DiffAnalys
 	return out, nil
 }
 
+func (c *analysisServiceClient) CompareAnalyses(ctx context.Context, in *CompareAnalysesRequest, opts ...grpc.CallOption) (*AnalysisComparison, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AnalysisComparison)
+	err := c.cc.Invoke(ctx, AnalysisService_CompareAnalyses_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnalysisServiceServer is the server API for AnalysisService service.
 // All implementations must embed UnimplementedAnalysisServiceServer
 // for forward compatibility.
@@ -143,6 +158,10 @@ type AnalysisServiceServer interface {
 	// DiffAnalysis compares the results of two builds: install files added, removed or
 	// changed (a page at a time, by path), environment variables and configure arguments.
 	DiffAnalysis(context.Context, *DiffAnalysisRequest) (*AnalysisDiff, error)
+	// CompareAnalyses is the analysis part of comparing two builds: whether each was analyzed
+	// and, when both were, the first differences of each kind, capped, saying which list was
+	// cut. DiffAnalysis pages on through the install files.
+	CompareAnalyses(context.Context, *CompareAnalysesRequest) (*AnalysisComparison, error)
 	mustEmbedUnimplementedAnalysisServiceServer()
 }
 
@@ -173,6 +192,9 @@ func (UnimplementedAnalysisServiceServer) GetAttributeValue(context.Context, *Ge
 }
 func (UnimplementedAnalysisServiceServer) DiffAnalysis(context.Context, *DiffAnalysisRequest) (*AnalysisDiff, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiffAnalysis not implemented")
+}
+func (UnimplementedAnalysisServiceServer) CompareAnalyses(context.Context, *CompareAnalysesRequest) (*AnalysisComparison, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompareAnalyses not implemented")
 }
 func (UnimplementedAnalysisServiceServer) mustEmbedUnimplementedAnalysisServiceServer() {}
 func (UnimplementedAnalysisServiceServer) testEmbeddedByValue()                         {}
@@ -321,6 +343,24 @@ func _AnalysisService_DiffAnalysis_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalysisService_CompareAnalyses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompareAnalysesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalysisServiceServer).CompareAnalyses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalysisService_CompareAnalyses_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalysisServiceServer).CompareAnalyses(ctx, req.(*CompareAnalysesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnalysisService_ServiceDesc is the grpc.ServiceDesc for AnalysisService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -355,6 +395,10 @@ var AnalysisService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiffAnalysis",
 			Handler:    _AnalysisService_DiffAnalysis_Handler,
+		},
+		{
+			MethodName: "CompareAnalyses",
+			Handler:    _AnalysisService_CompareAnalyses_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
