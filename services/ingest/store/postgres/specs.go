@@ -297,9 +297,7 @@ func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge) {
 			parentNames, parentHashes = append(parentNames, e.Parent.Name), append(parentHashes, e.Parent.Hash)
 		}
 	}
-	for range 2 {
-		b.Queue(propagateClosureSQL, spackVersion, parentNames, parentHashes)
-	}
+	b.Queue(propagateClosureSQL, spackVersion, parentNames, parentHashes)
 }
 
 func columns(pairs [][2]int64) [2][]int64 {

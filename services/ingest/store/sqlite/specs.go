@@ -222,12 +222,8 @@ func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges [
 			parents = append(parents, e.Parent)
 		}
 	}
-	for range 2 {
-		if _, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(parents)); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(parents))
+	return err
 }
 
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs ?2 lists, the pairs

@@ -16,6 +16,7 @@ import (
 // refer to the stub.
 var closureTests = []namedTest{
 	{Name: "ThroughFilledStub", Fn: testClosureThroughFilledStub},
+	{Name: "ThroughChainedStubs", Fn: testClosureThroughChainedStubs},
 	{Name: "ConcurrentStubFill", Fn: testClosureConcurrentStubFill},
 	{Name: "ManyMatchingSpecs", Fn: testClosureManyMatchingSpecs},
 	{Name: "Levels", Fn: testClosureLevels},
@@ -55,6 +56,30 @@ func testClosureThroughFilledStub(t *testing.T, st store.Store) {
 	}
 	if got, want := dependents(t, st, "lib@2.5"), []string{"app", "top"}; !slices.Equal(got, want) {
 		t.Fatalf("specs depending on lib@2.5 = %v, want %v", got, want)
+	}
+}
+
+// testClosureThroughChainedStubs fills five stubs in one document, each reaching the next
+// only through a spec stored before: r0 → s0 → r1 → s1 → … → s4 → leaf, with every s a
+// stub until the last document. Every spec above leaf must depend on it.
+func testClosureThroughChainedStubs(t *testing.T, st store.Store) {
+	const chain = 5
+	var fill []spackspec.Node
+	want := []string{}
+	for i := range chain {
+		r, s := fmt.Sprintf("r%d", i), fmt.Sprintf("s%d", i)
+		putSpec(t, st, doc(n(r, "1", r+"-fh", ref(s, s+"-fh", "link"))))
+		next := ref(fmt.Sprintf("r%d", i+1), fmt.Sprintf("r%d-fh", i+1), "link")
+		if i == chain-1 {
+			next = dep("leaf", chain, "link")
+		}
+		fill = append(fill, n(s, "1", s+"-fh", next))
+		want = append(want, r, s)
+	}
+	putSpec(t, st, doc(append(fill, n("leaf", "1", "leaf-fh"))...))
+	slices.Sort(want)
+	if got := dependents(t, st, "leaf"); !slices.Equal(got, want) {
+		t.Fatalf("specs depending on leaf = %v, want %v", got, want)
 	}
 }
 

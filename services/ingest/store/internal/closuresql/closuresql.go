@@ -72,19 +72,24 @@ func Document(edges []specplan.Edge) DocumentPairs {
 }
 
 // StubsPropagate gives the ancestors of the filled stubs among the specs parents yields
-// (as column id: those with an ancestor outside them, stored before) the descendants they
-// have now. A spec new in this write has only ancestors among the parents, complete
-// already (Document), so it costs a look at those. A filled stub reached through a stored
-// spec by another filled stub of the same write gives that one's ancestors its pairs only
-// when the statement runs again: stores run it twice, which covers two such stubs in a
-// chain.
+// (as column id: those with an ancestor outside them, stored before) everything now below
+// them. A spec new in this write has only ancestors among the parents, complete already
+// (Document), so it costs a look at those. What is below a filled stub is walked down
+// spec_dependencies rather than read from spec_closure: a stub may reach another filled
+// stub of the same write through a spec stored before, whose pairs to that stub's new
+// descendants do not exist yet, and a chain of any length is covered in one statement.
 func StubsPropagate(parents string, notIn In) string {
 	return `
+WITH RECURSIVE filled(id) AS (
+  SELECT f.id FROM (` + parents + `) AS f
+  WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)),
+below(top, id) AS (
+  SELECT d.spec_id, d.dep_id FROM filled JOIN spec_dependencies d ON d.spec_id = filled.id
+  UNION
+  SELECT below.top, d.dep_id FROM below JOIN spec_dependencies d ON d.spec_id = below.id)
 INSERT INTO spec_closure (ancestor, descendant)
-SELECT up.ancestor, down.descendant
-FROM (` + parents + `) AS f
-JOIN spec_closure up ON up.descendant = f.id
-JOIN spec_closure down ON down.ancestor = f.id
-WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)
+SELECT up.ancestor, below.id
+FROM below JOIN spec_closure up ON up.descendant = below.top
+WHERE true
 ON CONFLICT DO NOTHING`
 }
