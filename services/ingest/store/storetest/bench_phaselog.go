@@ -13,8 +13,14 @@ import (
 // benchUpdatePhaseLog stores what the load tool's phases send, each on a new build: a
 // 256 KiB log, compressed, with a warning block every 4 KiB whose warnings differ from each
 // other (so each is a new fingerprint, the rollup's costly case) and the events parsed
-// from it.
+// from it; "first" is a build's first phase, "third" one after two phases of the same log.
 func benchUpdatePhaseLog(b *testing.B, open func(tb testing.TB) store.Store) {
+	for _, earlier := range []string{"first", "third"} {
+		b.Run(earlier, func(b *testing.B) { benchPhaseAfter(b, open, map[string]int{"first": 0, "third": 2}[earlier]) })
+	}
+}
+
+func benchPhaseAfter(b *testing.B, open func(tb testing.TB) store.Store, earlier int) {
 	log := variedLog(256 << 10)
 	enc, err := zstd.NewWriter(nil)
 	if err != nil {
@@ -29,12 +35,17 @@ func benchUpdatePhaseLog(b *testing.B, open func(tb testing.TB) store.Store) {
 		env := env1
 		env.Hostname = fmt.Sprintf("bench-host-%d", i)
 		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
+		for _, name := range []string{"configure", "build"}[:earlier] {
+			updatePhase(b, st, alice, store.PhaseUpdate{BuildID: ids[i], Name: name, Status: store.StatusSuccess,
+				Output: compressed, OutputBytes: int64(len(log)), Events: found.Events, ContextInOutput: true,
+				ErrorsTotal: int64(found.Errors), WarningsTotal: int64(found.Warnings)})
+		}
 	}
 	c := ctx(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for _, id := range ids {
-		if _, err := st.UpdatePhase(c, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: store.StatusSuccess,
+		if _, err := st.UpdatePhase(c, alice, store.PhaseUpdate{BuildID: id, Name: "install", Status: store.StatusSuccess,
 			Output: compressed, OutputBytes: int64(len(log)), Events: found.Events, ContextInOutput: true,
 			ErrorsTotal: int64(found.Errors), WarningsTotal: int64(found.Warnings)}); err != nil {
 			b.Fatalf("UpdatePhase: %v", err)
