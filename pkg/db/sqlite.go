@@ -50,7 +50,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 	// temp_store=memory keeps statement journals (every upsert and trigger in a transaction
 	// has one) in memory: in a file they cost a write system call per page, 6% of the CPU
 	// of a phase upload.
-	write, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+
+	write, err := openCaching(file + "?" + sqliteCommonParams +
 		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 
-	read, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+"&_query_only=1")
+	read, err := openCaching(file + "?" + sqliteCommonParams + "&_query_only=1")
 	if err != nil {
 		write.Close()
 		return nil, err
