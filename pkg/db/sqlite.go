@@ -47,8 +47,11 @@ func OpenSQLite(path string) (*SQLite, error) {
 	// _txlock=immediate: a transaction takes the write lock at BEGIN, so one that starts by
 	// reading can't fail with SQLITE_BUSY when it later writes.
 	// synchronous=NORMAL is durable in WAL mode except for the last commits on power loss.
-	write, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	// temp_store=memory keeps statement journals (every upsert and trigger in a transaction
+	// has one) in memory: in a file they cost a write system call per page, 6% of the CPU
+	// of a phase upload.
+	write, err := openCaching(file + "?" + sqliteCommonParams +
+		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 
-	read, err := sql.Open("sqlite", file+"?"+sqliteCommonParams+"&_query_only=1")
+	read, err := openCaching(file + "?" + sqliteCommonParams + "&_query_only=1")
 	if err != nil {
 		write.Close()
 		return nil, err

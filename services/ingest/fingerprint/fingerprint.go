@@ -65,14 +65,20 @@ func ValidHash(s string) bool {
 
 // A rule replaces what its pattern matches; rules run in order, so that the prefixes are
 // cut before the generic path rule sees what is left. A rule with gate words only runs on
-// a text that holds one of them: most lines then cost a substring search, not a pattern.
+// a text that holds one of them, and one with a need only on a text need accepts: most lines
+// then cost a substring search or one scan of their bytes, not a pattern. Both are only ever
+// conditions that every match of the pattern meets (TestGatesKeepMatches).
 type rule struct {
 	re   *regexp.Regexp
 	with string
 	gate []string
+	need func(string) bool
 }
 
 func (r rule) apply(text string) string {
+	if r.need != nil && !r.need(text) {
+		return text
+	}
 	if len(r.gate) == 0 {
 		return r.re.ReplaceAllString(text, r.with)
 	}
@@ -98,35 +104,35 @@ const (
 var rules = []rule{
 	// The stage: everything up to spack-src/ or spack-build-<hash>/ of a path under a
 	// spack-stage directory, whoever's and wherever it is.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}},
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil},
 	// An install prefix: everything up to the directory named <name>-<version>-<hash>.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}, hasHashRun},
 	// Spack hashes elsewhere: full ones, and the 7-character short form after a '/' or '-'.
-	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil},
+	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil, hasHashRun},
 	// Temporary names: compiler temporaries and mktemp's.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}},
-	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}, nil},
+	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}, nil},
 	// Other absolute paths keep their last element: the directory a tool or a file sits in
 	// differs between machines, its name does not.
-	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", []string{"/"}},
+	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", nil, hasAbsolutePath},
 	// Timestamps, before the numbers inside them are taken one by one.
-	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, []string{":"}},
-	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, []string{":"}},
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, nil, hasClock},
+	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, nil, hasClock},
 	// Addresses.
-	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}},
+	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}, nil},
 	// Line and column numbers: file:12:34:, file(12):, "line 12", make[2].
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}},
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", []string{"("}},
-	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}},
-	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"["}},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}, nil},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", nil, hasParenDigit},
+	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}, nil},
+	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"make[", "ninja["}, nil},
 	// Numbers in compiler-generated names: GCC's clones, lambdas, local labels, anonymous
 	// namespaces and temporaries.
-	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{"."}},
-	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}},
-	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}},
-	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}},
-	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}},
+	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{".constprop.", ".isra.", ".part.", ".cold.", ".lto_priv.", ".clone."}, nil},
+	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}, nil},
+	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}, nil},
+	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}, nil},
+	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}, nil},
 }
 
 // Normalize is text with the parts that vary between machines and runs replaced by
@@ -140,4 +146,64 @@ func Normalize(text string) string {
 	}
 	// Runs of white space become one space.
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// hasHashRun tells whether text holds 32 bytes in a row of the alphabet of Spack's hashes.
+func hasHashRun(text string) bool {
+	run := 0
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7') {
+			if run++; run == 32 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+// hasAbsolutePath tells whether text holds a '/' at its start or after a byte the path rule
+// accepts before one.
+func hasAbsolutePath(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] == '/' && (i == 0 || strings.IndexByte(" \t\n\f\r'\"`(=,", text[i-1]) >= 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasClock tells whether text holds two digits, a colon, two digits, a colon, two digits.
+func hasClock(text string) bool {
+	for i := strings.IndexByte(text, ':'); i >= 0 && i+6 <= len(text); {
+		if i >= 2 && digits(text[i-2:i]) && digits(text[i+1:i+3]) && text[i+3] == ':' && digits(text[i+4:i+6]) {
+			return true
+		}
+		next := strings.IndexByte(text[i+1:], ':')
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+// hasParenDigit tells whether text holds a '(' followed by a digit.
+func hasParenDigit(text string) bool {
+	for i := 0; i+1 < len(text); i++ {
+		if text[i] == '(' && digits(text[i+1:i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -44,6 +44,24 @@ ON CONFLICT (hash) DO UPDATE SET last_seen = excluded.last_seen WHERE fingerprin
 	return err
 }
 
+// fillPrints is failures.FillBuild for the fingerprints of a JSON array only.
+var fillPrints = failuresql.FillPrints(func(n int) string { return "?" + strconv.Itoa(n) },
+	func(p string) string { return "SELECT value FROM json_each(" + p + ")" })
+
+// addBuildPrints brings a build's fingerprints up to date after events with the
+// fingerprints prints were added to it and none were removed.
+func addBuildPrints(ctx context.Context, tx *sql.Tx, buildID int64, prints []fingerprint.Print) error {
+	if len(prints) == 0 {
+		return nil
+	}
+	hashes := make([]string, len(prints))
+	for i, p := range prints {
+		hashes[i] = p.Hash
+	}
+	_, err := tx.ExecContext(ctx, fillPrints, buildID, jsonText(hashes))
+	return err
+}
+
 // rewriteBuildPrints rewrites a build's fingerprints from its events.
 func rewriteBuildPrints(ctx context.Context, tx *sql.Tx, buildID int64) error {
 	if _, err := tx.ExecContext(ctx, failures.ClearBuild, buildID); err != nil {

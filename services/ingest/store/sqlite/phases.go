@@ -46,7 +46,8 @@ RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.Outp
 	if err != nil {
 		return phase, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID); err != nil {
+	removed, err := tx.ExecContext(ctx, `DELETE FROM phase_events WHERE phase_id = ?`, phase.ID)
+	if err != nil {
 		return phase, err
 	}
 	hashes, prints := failuresql.Prints(p.Events)
@@ -56,7 +57,12 @@ RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.Outp
 	if err := insertEvents(ctx, tx, phase.ID, p, hashes); err != nil {
 		return phase, err
 	}
-	return phase, rewriteBuildPrints(ctx, tx, p.BuildID)
+	// A phase posted for the first time only adds events: the build's other fingerprints
+	// keep their counts.
+	if gone, err := removed.RowsAffected(); err != nil || gone > 0 {
+		return phase, rewriteBuildPrints(ctx, tx, p.BuildID)
+	}
+	return phase, addBuildPrints(ctx, tx, p.BuildID, prints)
 }
 
 // eventRow is an event as the JSON parameter of insertEvents.

@@ -61,6 +61,7 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
 	b.Run("ListEvents", func(b *testing.B) { benchListEvents(b, open) })
 	b.Run("UpdatePhaseErrors", func(b *testing.B) { benchUpdatePhaseErrors(b, open) })
+	b.Run("UpdatePhaseLog", func(b *testing.B) { benchUpdatePhaseLog(b, open) })
 }
 
 // UpdatePhaseErrors stores a failed phase of ten errors, the same ten each time, on a build

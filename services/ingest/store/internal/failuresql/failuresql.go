@@ -44,14 +44,7 @@ func New(param func(n int) string, timeArg func(param string) string) *SQL {
 DELETE FROM build_fingerprints WHERE build_id = ` + p1 + ` AND fingerprint NOT IN (
     SELECT e.fingerprint FROM phases p JOIN phase_events e ON e.phase_id = p.id
     WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL)`,
-		FillBuild: `
-INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
-SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
-FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
-WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
-GROUP BY p.build_id, e.fingerprint
-ORDER BY e.fingerprint
-ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, example_event = excluded.example_event`,
+		FillBuild: fillBuild(p1, "e.fingerprint IS NOT NULL"),
 		// The window's builds per fingerprint come from the rollup (migration 00009): the
 		// part of its first day that is in it from build_fingerprints, then whole days,
 		// then whole months. Only the top fingerprints then get their distinct packages,
@@ -89,6 +82,28 @@ ORDER BY t.builds DESC, t.fingerprint`,
 		Causes: `
 SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
 	}
+}
+
+// fillBuild writes the build fingerprints of build p1 that scope (a condition on its events
+// e) selects. A row whose counts did not change is left alone: rewriting it would only
+// leave a dead row behind on PostgreSQL and dirty a page on SQLite.
+func fillBuild(p1, scope string) string {
+	return `
+INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
+WHERE p.build_id = ` + p1 + ` AND ` + scope + `
+GROUP BY p.build_id, e.fingerprint
+ORDER BY e.fingerprint
+ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, example_event = excluded.example_event
+WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example_event <> excluded.example_event`
+}
+
+// FillPrints is FillBuild for the fingerprints in the list that inList makes of parameter
+// p2 only: enough after events were added to a build and none removed, since no other
+// fingerprint's events changed.
+func FillPrints(param func(n int) string, inList func(p string) string) string {
+	return fillBuild(param(1), "e.fingerprint IN ("+inList(param(2))+")")
 }
 
 // spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
