@@ -8,14 +8,30 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // outputChunkBytes is how much of a phase's decoded log the gateway holds before passing it
-// on: the memory of a phase update in the gateway, whatever the size of the log.
-const outputChunkBytes = 256 << 10
+// on: with the read buffer, the memory of a phase update in the gateway whatever the size
+// of the log. Many clients post at once, so it is kept small; gRPC's cost per message is
+// small beside 64 KiB.
+const (
+	outputChunkBytes = 64 << 10
+	bodyReadBytes    = 32 << 10
+)
+
+// phaseBuffers keeps the read buffers and chunks of finished phase updates for the next.
+var phaseBuffers = sync.Pool{New: func() any {
+	return &phaseBuffer{r: bufio.NewReaderSize(nil, bodyReadBytes), out: make([]byte, 0, outputChunkBytes)}
+}}
+
+type phaseBuffer struct {
+	r   *bufio.Reader
+	out []byte
+}
 
 // maxJSONDepth is encoding/json's nesting limit, which the body's other values keep.
 const maxJSONDepth = 10000
@@ -59,7 +75,17 @@ type phaseBody struct {
 }
 
 func newPhaseBody(r io.Reader, emit func(chunk []byte, reset bool)) *phaseBody {
-	return &phaseBody{r: bufio.NewReaderSize(r, 64<<10), emit: emit}
+	b := phaseBuffers.Get().(*phaseBuffer)
+	b.r.Reset(r)
+	return &phaseBody{r: b.r, out: b.out[:0], emit: emit}
+}
+
+// release gives the buffers back for another body; p is not used after.
+func (p *phaseBody) release() {
+	p.r.Reset(nil)
+	if cap(p.out) == outputChunkBytes {
+		phaseBuffers.Put(&phaseBuffer{r: p.r, out: p.out[:0]})
+	}
 }
 
 // read reads the whole body; the output has been emitted by the time it returns.
@@ -423,9 +449,13 @@ func (p *phaseBody) hex4() (rune, error) {
 
 // add appends decoded output, passing on a full chunk.
 func (p *phaseBody) add(b []byte) {
-	p.out = append(p.out, b...)
-	if len(p.out) >= outputChunkBytes {
-		p.flush()
+	for len(b) > 0 {
+		n := min(len(b), outputChunkBytes-len(p.out))
+		p.out = append(p.out, b[:n]...)
+		b = b[n:]
+		if len(p.out) >= outputChunkBytes {
+			p.flush()
+		}
 	}
 }
 

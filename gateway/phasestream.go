@@ -58,6 +58,7 @@ func (g *Gateway) streamPhase(ctx context.Context, r *http.Request, md *runtime.
 		s.send(&ingestv1.StreamPhaseRequest{Output: chunk, ResetOutput: reset})
 	})
 	phase, err := body.phase()
+	body.release()
 	if err != nil {
 		return nil, err
 	}
