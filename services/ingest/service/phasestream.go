@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/telemetry"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -70,6 +71,7 @@ func (p *PhaseStream) receive(stream ingestv1.PhaseStreamService_StreamPhaseServ
 	if phase == nil {
 		return nil, errs.New(errs.BadRequest, "The stream ended without its phase.")
 	}
+	telemetry.AnnotateMessage(stream.Context(), phase)
 	req := &ingestv1.UpdatePhaseRequest{BuildId: phase.GetBuildId(), PhaseName: phase.GetPhaseName(), Status: phase.GetStatus()}
 	if !phase.GetOutputNull() {
 		req.Output = out.bytes()
