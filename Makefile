@@ -32,6 +32,7 @@ fuzz:
 	@set -e; for target in FuzzParseBasic FuzzChallenge FuzzParseChallenge; do \
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./pkg/authn; done
 	$(GO) test -run '^$$' -fuzz '^FuzzLogText$$' -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz '^FuzzPhaseBody$$' -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./services/ingest/cdash
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./services/ingest/junit
 

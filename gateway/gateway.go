@@ -64,7 +64,9 @@ type Gateway struct {
 	auth   authv1.AuthServiceClient
 	// watch streams builds' changes as Server-Sent Events; stopping ends the streams when
 	// the process drains, since they would otherwise hold the shutdown until its timeout.
-	watch     ingestv1.BuildWatchServiceClient
+	watch ingestv1.BuildWatchServiceClient
+	// phases takes phase updates as streams (servePhaseUpdate).
+	phases    ingestv1.PhaseStreamServiceClient
 	stopping  chan struct{}
 	closeOnce sync.Once
 	// draining is set when the process is stopping: readiness fails first, so that a load
@@ -154,6 +156,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		return nil, err
 	}
 	g.watch, g.stopping = ingestv1.NewBuildWatchServiceClient(b.Ingest), make(chan struct{})
+	// Registered after the generated handlers, this one takes the route over from them.
+	g.phases = ingestv1.NewPhaseStreamServiceClient(b.Ingest)
+	if err := g.mux.HandlePath(http.MethodPost, phaseUpdatePath, g.servePhaseUpdate); err != nil {
+		return nil, err
+	}
 	if err := g.mux.HandlePath(http.MethodGet, buildEventsPath, g.serveBuildEvents); err != nil {
 		return nil, err
 	}

@@ -56,7 +56,8 @@ func TestTracesAndMetrics(t *testing.T) {
 	a = srv.do(t, http.MethodPost, "/ms1/builds/phases/update/", mustJSON(t, map[string]any{
 		"build_id": id, "phase_name": "build", "status": "ERROR", "output": output}), traced(phase))
 	wantEnvelope(t, a, http.StatusOK, "")
-	spans = recv.waitTrace(t, phase.traceID, reachesSQL(phase, "UpdatePhase", "spackmon-ingest"))
+	// The gateway streams a phase's log to ingest (StreamPhase).
+	spans = recv.waitTrace(t, phase.traceID, reachesSQL(phase, "StreamPhase", "spackmon-ingest"))
 	sql := sqlSpans(spans, "spackmon-ingest")
 	chain := ancestors(spans, sql[0])
 	if got := services(chain); !slices.Equal(got, []string{"spackmon-ingest", "spackmon-gateway"}) {
@@ -66,8 +67,8 @@ func TestTracesAndMetrics(t *testing.T) {
 	if top.Kind != tracepb.Span_SPAN_KIND_SERVER || top.Parent != phase.spanID || top.Attributes["http.route"] != "/ms1/builds/phases/update" {
 		t.Errorf("the trace's first span is %+v, want the gateway's server span of the route, child of the client's", top)
 	}
-	if s := serverSpan(spans, "spackmon-ingest", "UpdatePhase"); s.Attributes["spackmon.build_id"] != fmt.Sprint(id) || s.Attributes["spackmon.user"] != srv.user {
-		t.Errorf("UpdatePhase span attributes %v, want build %d and user %s", s.Attributes, id, srv.user)
+	if s := serverSpan(spans, "spackmon-ingest", "StreamPhase"); s.Attributes["spackmon.build_id"] != fmt.Sprint(id) || s.Attributes["spackmon.user"] != srv.user {
+		t.Errorf("StreamPhase span attributes %v, want build %d and user %s", s.Attributes, id, srv.user)
 	}
 	if len(sql) < 2 {
 		t.Errorf("%d SQL spans in the phase's trace, want one per statement (at least begin and the write)", len(sql))
@@ -133,8 +134,8 @@ func TestTracesAndMetrics(t *testing.T) {
 		{"gateway", "spackmon_http_requests_total", map[string]string{"route": "/ms1/builds/phases/update", "method": "POST", "code": "401"}, equals(1), "1"},
 		{"gateway", "spackmon_http_requests_total", map[string]string{"route": "GET /builds/{id}", "method": "GET", "code": "200"}, equals(1), "1"},
 		{"gateway", "spackmon_http_request_duration_seconds", map[string]string{"route": "/ms1/builds/phases/update", "method": "POST"}, equals(2), "2 observations"},
-		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_service": "spackmon.ingest.v1.IngestService", "grpc_method": "UpdatePhase", "grpc_code": "OK"}, equals(1), "1"},
-		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_method": "UpdatePhase", "grpc_code": "Unauthenticated"}, equals(1), "1"},
+		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_service": "spackmon.ingest.v1.PhaseStreamService", "grpc_method": "StreamPhase", "grpc_code": "OK"}, equals(1), "1"},
+		{"ingest", "spackmon_grpc_server_handled_total", map[string]string{"grpc_method": "StreamPhase", "grpc_code": "Unauthenticated"}, equals(1), "1"},
 		{"ingest", "spackmon_grpc_server_handling_seconds", map[string]string{"grpc_method": "NewSpec"}, equals(1), "1 observation"},
 		{"ingest", "spackmon_phase_bytes_ingested_total", nil, equals(float64(len(output))), fmt.Sprint(len(output))},
 		{"ingest", "spackmon_phase_events_ingested_total", map[string]string{"kind": "error"}, equals(1), "1"},

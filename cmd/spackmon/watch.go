@@ -41,7 +41,7 @@ func (w Watch) validate() error {
 // registerIngest registers ingest's services on s. Watchers are woken by this process's
 // own writes and, when the store hears them (PostgreSQL), by every other replica's, until
 // ctx ends.
-func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch, log *slog.Logger, opts ...ingestservice.Option) error {
+func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch, maxBody int64, log *slog.Logger, opts ...ingestservice.Option) error {
 	w = w.withDefaults()
 	if err := w.validate(); err != nil {
 		return err
@@ -50,7 +50,9 @@ func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch
 	if l, ok := st.(store.ChangeListener); ok {
 		go func() { _ = l.ListenChanges(ctx, hub.Changed, hub.ChangedAll) }()
 	}
-	ingestv1.RegisterIngestServiceServer(s, ingestservice.New(st, append(opts, ingestservice.WithChanges(hub))...))
+	ingest := ingestservice.New(st, append(opts, ingestservice.WithChanges(hub))...)
+	ingestv1.RegisterIngestServiceServer(s, ingest)
+	ingestv1.RegisterPhaseStreamServiceServer(s, ingestservice.NewPhaseStream(ingest, maxBody))
 	ingestv1.RegisterBuildWatchServiceServer(s, ingestservice.NewWatch(st, hub))
 	ingestv1.RegisterFailureServiceServer(s, ingestservice.NewFailures(st))
 	ingestv1.RegisterCompareServiceServer(s, ingestservice.NewCompare(st))

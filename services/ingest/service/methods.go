@@ -12,6 +12,7 @@ var Methods = map[string]authn.Requirement{
 	ingestv1.IngestService_NewBuild_FullMethodName:           authn.Build,
 	ingestv1.IngestService_UpdateBuildStatus_FullMethodName:  authn.Build,
 	ingestv1.IngestService_UpdatePhase_FullMethodName:        authn.Build,
+	ingestv1.PhaseStreamService_StreamPhase_FullMethodName:   authn.Build,
 	ingestv1.IngestService_ListBuilds_FullMethodName:         authn.Read,
 	ingestv1.IngestService_GetBuild_FullMethodName:           authn.Read,
 	ingestv1.IngestService_GetPhaseOutput_FullMethodName:     authn.Read,
