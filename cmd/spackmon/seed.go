@@ -99,7 +99,8 @@ func runSeed(ctx context.Context, args []string) error {
 	defer st.Close()
 	fmt.Fprintf(os.Stdout, "seeding %s: %d builds, %d events per build, %d log bytes, %d workers\n",
 		storeName(cfg.Database), p.builds, p.eventsPerBuild, p.logBytes, p.workers)
-	return seed(ctx, service.New(st), p, os.Stdout)
+	_, err = seed(ctx, service.New(st), p, os.Stdout)
+	return err
 }
 
 // parseBytes reads a size such as 1Gi, 512Mi, 8Ki or 4096.
@@ -126,7 +127,7 @@ type seedTotals struct {
 
 // seed writes p.builds builds with p.workers goroutines, printing progress to out every few
 // seconds, and stops at the first error.
-func seed(ctx context.Context, svc *service.Server, p seedPlan, out io.Writer) error {
+func seed(ctx context.Context, svc *service.Server, p seedPlan, out io.Writer) (*seedTotals, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	u := newUniverse(p.seed)
@@ -157,13 +158,13 @@ feed:
 	wg.Wait()
 	stopProgress()
 	if err := context.Cause(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	took := time.Since(start)
 	fmt.Fprintf(out, "seeded %d builds (%d failed), %d phases, %d log bytes in %s: %.0f builds/s\n",
 		tot.builds.Load(), tot.failed.Load(), tot.phases.Load(), tot.logBytes.Load(), took.Round(time.Second),
 		float64(tot.builds.Load())/took.Seconds())
-	return nil
+	return &tot, nil
 }
 
 // progress prints the count of builds written every 5 s until the returned func is called.
