@@ -38,6 +38,7 @@ func commands() []command {
 		{"import", "load spec documents into a server: FILE... --spack-version V [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runImport, nil},
 		{"upload", "replay a spack --monitor-save-local directory into a server: DIR [--url U] (SPACKMON_USER, SPACKMON_TOKEN)", runUpload, nil},
 		{"backup", "copy serve's SQLite data dir while it serves: DIR [--data-dir D] (then serve --data-dir DIR runs on the copy)", runBackup, &backupConfig{}},
+		{"seed", "fill the ingest store with generated builds through the ingest service, for measuring reads at scale [--builds N] [--events-per-build N] [--log-bytes 1Gi] [--workers N]", runSeed, &seedConfig{}},
 		{"user", "add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME", runUser, &userConfig{}},
 		{"probe", "ask a role whether it serves: http://HOST:PORT/PATH (2xx) or grpc://HOST:PORT[/SERVICE] (grpc.health.v1 SERVING); for health checks", runProbe, nil},
 		{"version", "print the version", runVersion, nil},
