@@ -11,6 +11,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -104,6 +105,9 @@ type phaseSender struct {
 	hint   int64
 	stream ingestv1.PhaseStreamService_StreamPhaseClient
 	err    error
+	// header and trailer are written by gRPC when the call finishes, which may be on its
+	// own goroutine after a cancel; they reach md only once CloseAndRecv has finished it.
+	header, trailer metadata.MD
 }
 
 func (s *phaseSender) send(m *ingestv1.StreamPhaseRequest) {
@@ -111,7 +115,7 @@ func (s *phaseSender) send(m *ingestv1.StreamPhaseRequest) {
 		return
 	}
 	if s.stream == nil {
-		s.stream, s.err = s.client.StreamPhase(s.ctx, grpc.Header(&s.md.HeaderMD), grpc.Trailer(&s.md.TrailerMD))
+		s.stream, s.err = s.client.StreamPhase(s.ctx, grpc.Header(&s.header), grpc.Trailer(&s.trailer))
 		if s.err != nil {
 			return
 		}
@@ -129,5 +133,7 @@ func (s *phaseSender) close() (*ingestv1.StreamPhaseResponse, error) {
 	if s.err != nil && !errors.Is(s.err, io.EOF) {
 		return nil, s.err
 	}
-	return s.stream.CloseAndRecv()
+	resp, err := s.stream.CloseAndRecv()
+	s.md.HeaderMD, s.md.TrailerMD = s.header, s.trailer
+	return resp, err
 }
