@@ -15,8 +15,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/spackmon/spackmon/pkg/telemetry"
@@ -33,6 +35,22 @@ const (
 	keepaliveTime    = 20 * time.Second
 	keepaliveTimeout = 5 * time.Second
 )
+
+// bufferPool holds the messages gRPC encodes and decodes. gRPC's default pool has no size
+// between 32 KiB and 1 MiB, so that a spec DAG of 150 KiB takes a 1 MiB buffer on each side
+// of a call, for as long as the call waits to be written and read: under 64 clients those
+// were most of serve's heap. A tier at every power of two wastes at most half a buffer.
+var bufferPool = func() mem.BufferPool {
+	exponents := make([]uint8, 0, 24)
+	for e := uint8(8); e <= 24; e++ {
+		exponents = append(exponents, e)
+	}
+	p, err := mem.NewBinaryTieredBufferPool(exponents...)
+	if err != nil {
+		panic(err) // only for exponents past the machine's word size
+	}
+	return p
+}()
 
 // GRPCOptions shape a gRPC server.
 type GRPCOptions struct {
@@ -56,6 +74,7 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{telemetry.UnaryServerMetrics(), logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics()}, opts.Stream...)...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
+		experimental.BufferPool(bufferPool),
 	)
 	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
@@ -78,6 +97,7 @@ func dialOptions(maxPayloadBytes int64) []grpc.DialOption {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
+		experimental.WithBufferPool(bufferPool),
 		// A service that starts after its callers (or restarts) is reached within seconds,
 		// not after gRPC's default back-off of up to two minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
