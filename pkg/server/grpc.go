@@ -36,11 +36,12 @@ const (
 	keepaliveTimeout = 5 * time.Second
 )
 
-// bufferPool holds the messages gRPC encodes and decodes. gRPC's default pool has no size
-// between 32 KiB and 1 MiB, so that a spec DAG of 150 KiB takes a 1 MiB buffer on each side
-// of a call, for as long as the call waits to be written and read: under 64 clients those
+// init replaces the buffer pool gRPC encodes and decodes messages with, in every client and
+// server of the process (the proto codec takes no other). gRPC's default pool has no size
+// between 32 KiB and 1 MiB: a spec DAG of 150 KiB took a 1 MiB buffer on each side of a
+// call, for as long as the call waited to be written and read, and under 64 clients those
 // were most of serve's heap. A tier at every power of two wastes at most half a buffer.
-var bufferPool = func() mem.BufferPool {
+func init() {
 	exponents := make([]uint8, 0, 24)
 	for e := uint8(8); e <= 24; e++ {
 		exponents = append(exponents, e)
@@ -49,8 +50,8 @@ var bufferPool = func() mem.BufferPool {
 	if err != nil {
 		panic(err) // only for exponents past the machine's word size
 	}
-	return p
-}()
+	experimental.SetDefaultBufferPool(p)
+}
 
 // GRPCOptions shape a gRPC server.
 type GRPCOptions struct {
@@ -74,7 +75,6 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{telemetry.UnaryServerMetrics(), logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics()}, opts.Stream...)...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
-		experimental.BufferPool(bufferPool),
 	)
 	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
@@ -97,7 +97,6 @@ func dialOptions(maxPayloadBytes int64) []grpc.DialOption {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		experimental.WithBufferPool(bufferPool),
 		// A service that starts after its callers (or restarts) is reached within seconds,
 		// not after gRPC's default back-off of up to two minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
