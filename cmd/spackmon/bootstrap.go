@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ func boot(ctx context.Context, role string, lc config.Log, proc config.Process) 
 		return nil, err
 	}
 	b := &bootstrap{role: role, log: newLogger(lc), tel: tel, proc: proc}
+	setMemoryLimit(proc.MemoryLimit)
 	if proc.PprofAddr != "" {
 		if err := b.servePprof(ctx, proc.PprofAddr); err != nil {
 			b.close()
@@ -59,6 +61,13 @@ func boot(ctx context.Context, role string, lc config.Log, proc config.Process) 
 		}
 	}
 	return b, nil
+}
+
+// setMemoryLimit sets the runtime's soft memory limit, unless GOMEMLIMIT has set it already.
+func setMemoryLimit(limit int64) {
+	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // gracePeriod is the context that ends when the role, told to stop by the end of ctx, has
