@@ -43,6 +43,9 @@ func bootRole(ctx context.Context, role string, cfg any, log *config.Log, proc *
 	if err := load(role, cfg, args, flags); err != nil {
 		return nil, err
 	}
+	if d, ok := cfg.(interface{ DefaultMemoryLimit() int64 }); ok && proc.MemoryLimit == 0 {
+		proc.MemoryLimit = d.DefaultMemoryLimit()
+	}
 	return boot(ctx, role, *log, *proc)
 }
 
@@ -64,6 +67,8 @@ func boot(ctx context.Context, role string, lc config.Log, proc config.Process) 
 }
 
 // setMemoryLimit sets the runtime's soft memory limit, unless GOMEMLIMIT has set it already.
+// Under it the collector runs more often, never past half the CPU (the runtime's cap), so
+// that a live heap above it costs CPU rather than failing.
 func setMemoryLimit(limit int64) {
 	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
