@@ -18,11 +18,10 @@ const retryBusyAfter = "1"
 var errBusy = errors.New("too many request body bytes in flight")
 
 // A body costs more memory than its own bytes until it is answered: a body decoded whole
-// is held as read, as its protobuf message, on the wire of the in-process connection, as
-// the message the service decodes, and as what the service parses it into (a spec DAG's
-// nodes). A phase update is streamed, but ingest gathers the whole log and compresses and
-// parses it. The factors are what heap profiles of serve under 64 clients showed per body
-// byte at the peak, rounded up.
+// is held as read, as its protobuf message, encoded for the in-process connection (in a
+// buffer up to twice its size), as the message the service decodes, and as what the
+// service parses it into (a spec DAG's nodes). A phase update is streamed, but ingest
+// gathers the whole log, and compresses and parses it. The factors count those copies.
 const (
 	bodyCopies  = 6
 	phaseCopies = 2
