@@ -202,6 +202,10 @@ func readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if errors.As(err, &big) {
 		return tooLarge()
 	}
+	if bodyRefusedBusy(r) {
+		writeBusy(w)
+		return nil, false
+	}
 	if err != nil {
 		writeCDashError(w, http.StatusBadRequest, "The part could not be read.")
 		return nil, false
@@ -316,6 +320,10 @@ func (g *Gateway) serveJUnit(w http.ResponseWriter, r *http.Request) {
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
 		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", maxCDashPart)})
+		return
+	}
+	if bodyRefusedBusy(r) {
+		writeBusy(w)
 		return
 	}
 	if err != nil {

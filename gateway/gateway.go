@@ -31,8 +31,12 @@ type Config struct {
 	// APIPrefix is the protocol's path prefix without slashes ("ms1").
 	APIPrefix    string
 	MaxBodyBytes int64
-	// InflightBodyBytes bounds the bytes of the request bodies held at once (0: no bound).
+	// InflightBodyBytes bounds the memory of the request bodies held at once, counted as
+	// their copies (0: no bound).
 	InflightBodyBytes int64
+	// InflightWait is how long a body that does not fit in InflightBodyBytes waits, unread,
+	// before it is refused with 503 (0: refused at once).
+	InflightWait time.Duration
 	// Environment is shown in the service info (for example "production").
 	Environment string
 	// Metrics, when set, is served on /metrics.
@@ -72,6 +76,8 @@ type Gateway struct {
 	// draining is set when the process is stopping: readiness fails first, so that a load
 	// balancer stops sending requests before the listener closes.
 	draining atomic.Bool
+	// inflight bounds the bodies of writes in flight; nil when unbounded.
+	inflight *inflightBytes
 }
 
 // reservedPrefixes are first path segments the gateway serves itself; jsonPrefixes those
@@ -89,6 +95,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("maximum body size %d: want a positive number of bytes", c.MaxBodyBytes)
+	}
+	if c.InflightWait < 0 {
+		return fmt.Errorf("wait for room for a body %v: want a duration, or 0 to refuse at once", c.InflightWait)
 	}
 	if c.InflightBodyBytes < 0 {
 		return fmt.Errorf("body bytes in flight %d: want a number of bytes, or 0 for no bound", c.InflightBodyBytes)
@@ -122,6 +131,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	}
 	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(),
 		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(authConn), backends: backends}
+	if cfg.InflightBodyBytes > 0 {
+		g.inflight = newInflightBytes(cfg.InflightBodyBytes, cfg.InflightWait)
+	}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),
 		runtime.WithForwardResponseOption(writeHeader),
@@ -208,12 +220,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if page, pathQuery, ok := cdashPage(r.URL); ok {
 		telemetry.SetRoute(r.Context(), page)
-		g.serveCDash(w, r, page, pathQuery)
+		serve := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			g.serveCDash(w, r, page, pathQuery)
+		}))
+		if r.ContentLength <= maxCDashPart {
+			// A part declared too large is refused at once, never made to wait.
+			serve = g.limitInflight(serve)
+		}
+		serve.ServeHTTP(w, r)
 		return
 	}
 	if strings.TrimSuffix(r.URL.Path, "/") == junitPath {
 		telemetry.SetRoute(r.Context(), junitPath)
-		g.serveJUnit(w, r)
+		serve := http.Handler(http.HandlerFunc(g.serveJUnit))
+		if r.ContentLength <= maxCDashPart {
+			serve = g.limitInflight(serve)
+		}
+		serve.ServeHTTP(w, r)
 		return
 	}
 	path, ok := g.internalPath(r.URL.Path)

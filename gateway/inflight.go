@@ -5,7 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync/atomic"
+	"sync"
+	"time"
 )
 
 // retryBusyAfter is the Retry-After, in seconds, of a body refused because too many bytes
@@ -16,30 +17,81 @@ const retryBusyAfter = "1"
 // past their bound.
 var errBusy = errors.New("too many request body bytes in flight")
 
-// inflightBytes bounds the bytes of the request bodies the gateway holds at once: each body
-// is held whole (and copied on its way to a service), so memory follows this bound rather
-// than the number of clients. A body alone is always admitted, whatever its size (up to
-// the body limit), so that no request is refused forever.
+// A body costs more memory than its own bytes until it is answered: a body decoded whole
+// is held as read, as its protobuf message, encoded for the in-process connection (in a
+// buffer up to twice its size), as the message the service decodes, and as what the
+// service parses it into (a spec DAG's nodes). A phase update is streamed, but ingest
+// gathers the whole log, and compresses and parses it. The factors count those copies.
+const (
+	bodyCopies  = 6
+	phaseCopies = 2
+)
+
+// inflightBytes bounds the memory the request bodies the gateway admits become: each body
+// is charged its size times its copies before it is read, so memory follows this bound
+// rather than the number of clients. A body that does not fit waits, unread, for others to
+// finish, up to a configured time. A body alone is always admitted, whatever its size (up
+// to the body limit), so that no request is refused forever.
 type inflightBytes struct {
 	limit int64 // 0: no bound
-	used  atomic.Int64
+	wait  time.Duration
+
+	mu   sync.Mutex
+	used int64
+	// freed is closed, and replaced, whenever bytes are released.
+	freed chan struct{}
+}
+
+func newInflightBytes(limit int64, wait time.Duration) *inflightBytes {
+	return &inflightBytes{limit: limit, wait: max(wait, 0), freed: make(chan struct{})}
 }
 
 // tryAcquire takes n more bytes for a request that holds own already, unless that would go
-// past the limit while others hold bytes too.
-func (s *inflightBytes) tryAcquire(n, own int64) bool {
+// past the limit while others hold bytes too; when it does not, it also returns a channel
+// closed once bytes are released.
+func (s *inflightBytes) tryAcquire(n, own int64) (bool, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used+n > s.limit && s.used > own {
+		return false, s.freed
+	}
+	s.used += n
+	return true, nil
+}
+
+// acquire takes n bytes, waiting up to the configured time (or until ctx ends) for others
+// to release enough.
+func (s *inflightBytes) acquire(ctx context.Context, n int64) bool {
+	ok, freed := s.tryAcquire(n, 0)
+	if ok || s.wait == 0 {
+		return ok
+	}
+	timer := time.NewTimer(s.wait)
+	defer timer.Stop()
 	for {
-		u := s.used.Load()
-		if u+n > s.limit && u > own {
+		select {
+		case <-freed:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
 			return false
 		}
-		if s.used.CompareAndSwap(u, u+n) {
+		if ok, freed = s.tryAcquire(n, 0); ok {
 			return true
 		}
 	}
 }
 
-func (s *inflightBytes) release(n int64) { s.used.Add(-n) }
+func (s *inflightBytes) release(n int64) {
+	if n == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used -= n
+	close(s.freed)
+	s.freed = make(chan struct{})
+}
 
 type busyKey struct{}
 
@@ -47,6 +99,7 @@ type busyKey struct{}
 type countedBody struct {
 	io.ReadCloser
 	sem     *inflightBytes
+	copies  int64
 	charged int64
 	refused bool
 }
@@ -57,11 +110,12 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		if !b.sem.tryAcquire(int64(n), b.charged) {
+		cost := int64(n) * b.copies
+		if ok, _ := b.sem.tryAcquire(cost, b.charged); !ok {
 			b.refused = true
 			return 0, errBusy
 		}
-		b.charged += int64(n)
+		b.charged += cost
 	}
 	return n, err
 }
@@ -84,28 +138,38 @@ func discardAll(body io.Reader) {
 	_, _ = io.Copy(io.Discard, body)
 }
 
+// bodyCost is the number of copies of r's body held until it is answered.
+func bodyCost(r *http.Request) int64 {
+	if r.URL.Path == phaseUpdatePath {
+		return phaseCopies
+	}
+	return bodyCopies
+}
+
 // limitInflight answers 503 with Retry-After to a body that would take the bytes in flight
-// past the bound: a declared length is charged before the body is read, a body of unknown
-// length as it arrives. The bytes are released once the answer is written.
+// past the bound for longer than the configured wait: a declared length is charged before
+// the body is read, a body of unknown length as it arrives (and refused at once). The bytes
+// are released once the answer is written.
 func (g *Gateway) limitInflight(next http.Handler) http.Handler {
-	if g.cfg.InflightBodyBytes <= 0 {
+	if g.inflight == nil {
 		return next
 	}
-	sem := &inflightBytes{limit: g.cfg.InflightBodyBytes}
+	sem := g.inflight
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
 			next.ServeHTTP(w, r)
 		case r.ContentLength > 0:
-			if !sem.tryAcquire(r.ContentLength, 0) {
+			cost := r.ContentLength * bodyCost(r)
+			if !sem.acquire(r.Context(), cost) {
 				discardAll(r.Body)
 				writeBusy(w)
 				return
 			}
-			defer sem.release(r.ContentLength)
+			defer sem.release(cost)
 			next.ServeHTTP(w, r)
 		default:
-			body := &countedBody{ReadCloser: r.Body, sem: sem}
+			body := &countedBody{ReadCloser: r.Body, sem: sem, copies: bodyCost(r)}
 			defer func() { sem.release(body.charged) }()
 			r = r.WithContext(context.WithValue(r.Context(), busyKey{}, body))
 			r.Body = body

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,9 @@ func bootRole(ctx context.Context, role string, cfg any, log *config.Log, proc *
 	if err := load(role, cfg, args, flags); err != nil {
 		return nil, err
 	}
+	if d, ok := cfg.(interface{ DefaultMemoryLimit() int64 }); ok && proc.MemoryLimit == 0 {
+		proc.MemoryLimit = d.DefaultMemoryLimit()
+	}
 	return boot(ctx, role, *log, *proc)
 }
 
@@ -52,6 +56,7 @@ func boot(ctx context.Context, role string, lc config.Log, proc config.Process) 
 		return nil, err
 	}
 	b := &bootstrap{role: role, log: newLogger(lc), tel: tel, proc: proc}
+	setMemoryLimit(proc.MemoryLimit)
 	if proc.PprofAddr != "" {
 		if err := b.servePprof(ctx, proc.PprofAddr); err != nil {
 			b.close()
@@ -59,6 +64,15 @@ func boot(ctx context.Context, role string, lc config.Log, proc config.Process) 
 		}
 	}
 	return b, nil
+}
+
+// setMemoryLimit sets the runtime's soft memory limit, unless GOMEMLIMIT has set it already.
+// Under it the collector runs more often, never past half the CPU (the runtime's cap), so
+// that a live heap above it costs CPU rather than failing.
+func setMemoryLimit(limit int64) {
+	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // gracePeriod is the context that ends when the role, told to stop by the end of ctx, has

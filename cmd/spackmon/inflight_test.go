@@ -52,11 +52,14 @@ func wantBusy(t *testing.T, a answer) {
 }
 
 // While one large body is being received, another that would take the bytes in flight
-// past SPACKMON_INFLIGHT_BODY_BYTES is answered 503 with Retry-After, whether its length is
-// declared or not; a small one is taken; once the large one is answered the other is too.
+// past SPACKMON_INFLIGHT_BODY_BYTES is answered 503 with Retry-After (at once, with no
+// SPACKMON_INFLIGHT_WAIT), whether its length is declared or not; a small one is taken; once
+// the large one is answered the other is too. A phase log is charged twice its size.
 func TestInflightBodyBytes(t *testing.T) {
-	const bound = 1 << 20
-	srv := startServe(t, config.Database{DataDir: t.TempDir()}, func(c *serveConfig) { c.Limits.InflightBodyBytes = bound })
+	const bound = 2 << 20
+	srv := startServe(t, config.Database{DataDir: t.TempDir()}, func(c *serveConfig) {
+		c.Limits.InflightBodyBytes, c.Limits.InflightWait = bound, 0
+	})
 	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
 
@@ -118,7 +121,7 @@ func TestInflightBodyBytes(t *testing.T) {
 		wantEnvelope(t, a, http.StatusOK, "")
 	}
 	// A body larger than the bound is taken when it is alone.
-	huge := phaseUpdateOf(t, id, "configure", 2*bound)
+	huge := phaseUpdateOf(t, id, "configure", bound)
 	if a, err := srv.postPhase(strings.NewReader(string(huge)), int64(len(huge))); err != nil {
 		t.Fatal(err)
 	} else {

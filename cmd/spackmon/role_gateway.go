@@ -121,7 +121,7 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		*d.conn = c
 	}
 	gw, err := gateway.New(ctx, gateway.Config{
-		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, InflightBodyBytes: limits.InflightBodyBytes, Environment: cfg.Environment, Metrics: metrics,
+		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, InflightBodyBytes: limits.InflightBodyBytes, InflightWait: limits.InflightWait, Environment: cfg.Environment, Metrics: metrics,
 		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
 		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
 			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},
