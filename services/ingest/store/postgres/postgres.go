@@ -50,7 +50,15 @@ var reads = readsql.New(
 ).WithIDSet(
 	func(param string) string { return "SELECT unnest(CAST(" + param + " AS bigint[]))" },
 	func(ids []int64) any { return ids },
-)
+).WithDependents(func(column, param string, probe bool) string {
+	// spec_closure holds an array of descendants per ancestor (migration 00012): a probe
+	// reads column's row, the others find the rows whose arrays overlap by the GIN index.
+	if probe {
+		return `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = ` + column +
+			` AND sc.descendants && CAST(` + param + ` AS bigint[]))`
+	}
+	return column + ` IN (SELECT ancestor FROM spec_closure WHERE descendants && CAST(` + param + ` AS bigint[]))`
+})
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.
 const attempts = 5
