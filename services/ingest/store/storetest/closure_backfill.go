@@ -13,7 +13,7 @@ import (
 // fills spec_closure for the specs stored before it, and that the later migrations named
 // by reshape (the dialect's own) keep what it filled: exec runs SQL on st's database. The
 // table is dropped as if the migrations had never run, and their Up sections run again
-// must give back the same answers.
+// must give back the same answers, and so must the reshapes undone (Down) and done again.
 func ClosureBackfill(t *testing.T, st store.Store, migrations fs.FS, exec func(query string) error, reshape ...string) {
 	s := seedStack(t, st)
 	want := dependents(t, st, "zlib@1.2.11")
@@ -25,29 +25,47 @@ func ClosureBackfill(t *testing.T, st store.Store, migrations fs.FS, exec func(q
 		t.Fatal(err)
 	}
 	for _, name := range append([]string{"00010_spec_closure.sql"}, reshape...) {
-		if err := exec(upSection(t, migrations, name)); err != nil {
+		if err := exec(section(t, migrations, name, "Up")); err != nil {
 			t.Fatalf("migration %s: %v", name, err)
 		}
 	}
-	if got := dependents(t, st, "zlib@1.2.11"); !slices.Equal(got, want) {
-		t.Fatalf("after the backfill, specs depending on zlib@1.2.11 = %v, want %v", got, want)
+	check := func(when string) {
+		t.Helper()
+		if got := dependents(t, st, "zlib@1.2.11"); !slices.Equal(got, want) {
+			t.Fatalf("%s, specs depending on zlib@1.2.11 = %v, want %v", when, got, want)
+		}
+		if got := listIDs(t, st, store.BuildQuery{SpecName: "hdf5", Dependency: constraint(t, "openmpi@4")}); !slices.Equal(got, wantBuilds) {
+			t.Fatalf("%s, hdf5 builds depending on openmpi@4 = %v, want %v", when, got, wantBuilds)
+		}
 	}
-	if got := listIDs(t, st, store.BuildQuery{SpecName: "hdf5", Dependency: constraint(t, "openmpi@4")}); !slices.Equal(got, wantBuilds) {
-		t.Fatalf("after the backfill, hdf5 builds depending on openmpi@4 = %v, want %v", got, wantBuilds)
+	check("after the backfill")
+	for i := len(reshape) - 1; i >= 0; i-- {
+		if err := exec(section(t, migrations, reshape[i], "Down")); err != nil {
+			t.Fatalf("migration %s down: %v", reshape[i], err)
+		}
 	}
+	for _, name := range reshape {
+		if err := exec(section(t, migrations, name, "Up")); err != nil {
+			t.Fatalf("migration %s up again: %v", name, err)
+		}
+	}
+	check("after the reshapes undone and done again")
 }
 
-// upSection is the Up section of a migration that mentions spec_closure.
-func upSection(t *testing.T, migrations fs.FS, name string) string {
+// section is the Up or Down section of a migration that mentions spec_closure.
+func section(t *testing.T, migrations fs.FS, name, which string) string {
 	t.Helper()
 	text, err := fs.ReadFile(migrations, name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, up, ok := strings.Cut(string(text), "-- +goose Up")
-	up, _, _ = strings.Cut(up, "-- +goose Down")
+	up, down, _ := strings.Cut(up, "-- +goose Down")
+	if which == "Down" {
+		up = down
+	}
 	if !ok || !strings.Contains(up, "spec_closure") {
-		t.Fatalf("no Up section that fills spec_closure in migration %s:\n%s", name, text)
+		t.Fatalf("no %s section about spec_closure in migration %s:\n%s", which, name, text)
 	}
 	return up
 }
