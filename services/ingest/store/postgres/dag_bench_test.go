@@ -80,7 +80,7 @@ ORDER BY b.id DESC LIMIT 100`
 	buildsByClosure = `
 SELECT b.id FROM builds b JOIN specs s ON s.id = b.spec_id
 WHERE s.name = $2 AND b.spec_id IN (
-  SELECT ancestor FROM spec_closure WHERE descendants && CAST($1 AS bigint[]))
+  SELECT ancestor FROM spec_closure WHERE descendants && CAST($1 AS bigint[]) OFFSET 0)
 ORDER BY b.id DESC LIMIT 100`
 )
 

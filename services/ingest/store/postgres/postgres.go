@@ -51,13 +51,16 @@ var reads = readsql.New(
 	func(param string) string { return "SELECT unnest(CAST(" + param + " AS bigint[]))" },
 	func(ids []int64) any { return ids },
 ).WithDependents(func(column, param string, probe bool) string {
-	// spec_closure holds an array of descendants per ancestor (migration 00012): a probe
-	// reads column's row, the others find the rows whose arrays overlap by the GIN index.
+	// spec_closure holds an array of descendants per ancestor (migration 00012). A probe
+	// reads column's row and looks its elements up in the set, which a custom plan
+	// (probePlan) hashes once; && would compare every element with every id. Collecting
+	// finds the rows whose arrays overlap the set by the GIN index, first (OFFSET 0): the
+	// planner cannot tell how few they are and would rather probe every candidate row.
 	if probe {
-		return `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = ` + column +
-			` AND sc.descendants && CAST(` + param + ` AS bigint[]))`
+		return `EXISTS (SELECT 1 FROM spec_closure sc CROSS JOIN LATERAL unnest(sc.descendants) AS d(id)
+WHERE sc.ancestor = ` + column + ` AND d.id = ANY(CAST(` + param + ` AS bigint[])))`
 	}
-	return column + ` IN (SELECT ancestor FROM spec_closure WHERE descendants && CAST(` + param + ` AS bigint[]))`
+	return column + ` IN (SELECT ancestor FROM spec_closure WHERE descendants && CAST(` + param + ` AS bigint[]) OFFSET 0)`
 })
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.
