@@ -80,7 +80,8 @@ ORDER BY b.id DESC LIMIT 100`
 	buildsByClosure = `
 SELECT b.id FROM builds b JOIN specs s ON s.id = b.spec_id
 WHERE s.name = $2 AND b.spec_id IN (
-  SELECT ancestor FROM spec_closure WHERE descendants && CAST($1 AS bigint[]) OFFSET 0)
+  SELECT unnest(ARRAY(SELECT c.ancestor FROM unnest(CAST($1 AS bigint[])) AS x(id)
+  CROSS JOIN LATERAL (SELECT ancestor FROM spec_closure WHERE descendants && ARRAY[x.id]) c)))
 ORDER BY b.id DESC LIMIT 100`
 )
 
