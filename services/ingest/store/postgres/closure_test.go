@@ -21,5 +21,5 @@ func TestClosureBackfill(t *testing.T) {
 	storetest.ClosureBackfill(t, st, migrations.Postgres, func(q string) error {
 		_, err := pool.Exec(context.Background(), q)
 		return err
-	})
+	}, "00012_compact_storage.sql")
 }

@@ -40,17 +40,17 @@ SELECT s.id, (SELECT id FROM build_environments), 'bench', 'bench',
 FROM specs s;
 ANALYZE;`
 
-// fillClosure gives the seeded specs their spec_closure pairs, as migration 00010 does for
-// the specs stored before it: the seed writes spec_dependencies directly, not through
-// PutSpec, which keeps the table. VACUUM sets the visibility map that index-only scans of
-// the table need, as autovacuum does on a server.
+// fillClosure gives the seeded specs their spec_closure rows, as migrations 00010 and 00012
+// do for the specs stored before them: the seed writes spec_dependencies directly, not
+// through PutSpec, which keeps the table. VACUUM sets the visibility map that index-only
+// scans of the table need, as autovacuum does on a server.
 const fillClosure = `
-INSERT INTO spec_closure (ancestor, descendant)
+INSERT INTO spec_closure (ancestor, descendants)
 WITH RECURSIVE pairs(ancestor, descendant) AS (
   SELECT spec_id, dep_id FROM spec_dependencies
   UNION
   SELECT p.ancestor, d.dep_id FROM pairs p JOIN spec_dependencies d ON d.spec_id = p.descendant)
-SELECT ancestor, descendant FROM pairs`
+SELECT ancestor, array_agg(descendant ORDER BY descendant) FROM pairs GROUP BY ancestor`
 
 // The ways of answering "builds of $2 that depend on one of the specs $1": recursive walks
 // up the edges, and a look-up in the closure table (the store's way).
@@ -80,7 +80,8 @@ ORDER BY b.id DESC LIMIT 100`
 	buildsByClosure = `
 SELECT b.id FROM builds b JOIN specs s ON s.id = b.spec_id
 WHERE s.name = $2 AND b.spec_id IN (
-  SELECT ancestor FROM spec_closure WHERE descendant IN (SELECT unnest(CAST($1 AS bigint[]))))
+  SELECT unnest(ARRAY(SELECT c.ancestor FROM unnest(CAST($1 AS bigint[])) AS x(id)
+  CROSS JOIN LATERAL (SELECT ancestor FROM spec_closure WHERE descendants && ARRAY[x.id]) c)))
 ORDER BY b.id DESC LIMIT 100`
 )
 

@@ -50,7 +50,20 @@ var reads = readsql.New(
 ).WithIDSet(
 	func(param string) string { return "SELECT unnest(CAST(" + param + " AS bigint[]))" },
 	func(ids []int64) any { return ids },
-)
+).WithDependents(func(column, param string, probe bool) string {
+	// spec_closure holds an array of descendants per ancestor (migration 00012). A probe
+	// reads column's row and looks its elements up in the set, which a custom plan
+	// (probePlan) hashes once; && would compare every element with every id. Collecting
+	// reads the GIN index once per id, in an InitPlan so that it runs first and once:
+	// the planner's guess at what && of a whole set matches grows with the set (most of
+	// the table for 200 ids), and it would scan the table or probe every candidate row.
+	if probe {
+		return `EXISTS (SELECT 1 FROM spec_closure sc CROSS JOIN LATERAL unnest(sc.descendants) AS d(id)
+WHERE sc.ancestor = ` + column + ` AND d.id = ANY(CAST(` + param + ` AS bigint[])))`
+	}
+	return column + ` IN (SELECT unnest(ARRAY(SELECT c.ancestor FROM unnest(CAST(` + param + ` AS bigint[])) AS x(id)
+CROSS JOIN LATERAL (SELECT ancestor FROM spec_closure WHERE descendants && ARRAY[x.id]) c)))`
+})
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.
 const attempts = 5

@@ -309,21 +309,33 @@ func columns(pairs [][2]int64) [2][]int64 {
 }
 
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs named by ($2, $3), the
-// pairs within the document by position ($4, $5), and the frontier ones ($6, $7).
-const documentClosureSQL = `
+// pairs within the document by position ($4, $5), and the frontier ones ($6, $7), as one
+// sorted array per ancestor. A parent whose row exists (its document sent again) keeps it,
+// merged with anything new.
+var documentClosureSQL = `
 WITH n AS MATERIALIZED (
     SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
     CROSS JOIN LATERAL (SELECT id FROM specs
                         WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
+), pairs(ancestor, descendant) AS (
+    SELECT a.id, d.id FROM unnest($4::bigint[], $5::bigint[]) AS p(a, d)
+    JOIN n a ON a.ord = p.a JOIN n d ON d.ord = p.d
+    UNION ALL
+    SELECT a.id, x.id FROM unnest($6::bigint[], $7::bigint[]) AS f(a, r)
+    JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
+    JOIN spec_closure c ON c.ancestor = r.id CROSS JOIN LATERAL unnest(c.descendants) AS x(id)
 )
-INSERT INTO spec_closure (ancestor, descendant)
-SELECT a.id, d.id FROM unnest($4::bigint[], $5::bigint[]) AS p(a, d)
-JOIN n a ON a.ord = p.a JOIN n d ON d.ord = p.d
-UNION ALL
-SELECT a.id, c.descendant FROM unnest($6::bigint[], $7::bigint[]) AS f(a, r)
-JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
-JOIN spec_closure c ON c.ancestor = r.id
-ON CONFLICT DO NOTHING`
+INSERT INTO spec_closure AS c (ancestor, descendants)
+SELECT ancestor, array_agg(DISTINCT descendant ORDER BY descendant) FROM pairs GROUP BY ancestor ORDER BY ancestor
+ON CONFLICT (ancestor) DO UPDATE SET descendants = ` + mergeDescendants("EXCLUDED.descendants") + `
+WHERE NOT c.descendants @> EXCLUDED.descendants`
+
+// mergeDescendants is c's descendants with the array ids added, sorted. It reads c's row
+// in the statement's target list, so that a row another writer changed meanwhile is merged
+// with as it is now, not as the statement first saw it.
+func mergeDescendants(ids string) string {
+	return `ARRAY(SELECT DISTINCT x FROM unnest(c.descendants || ` + ids + `) AS x ORDER BY x)`
+}
 
 // parentsSQL is the ids of the specs named by ($2, $3), as an array, so that a column
 // compared with it is matched by index lookups.
@@ -332,8 +344,19 @@ SELECT p.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
 CROSS JOIN LATERAL (SELECT id FROM specs
                     WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) p)`
 
-var propagateClosureSQL = closuresql.StubsPropagate(`SELECT unnest(`+parentsSQL+`) AS id`,
-	func(column string) string { return column + ` <> ALL(` + parentsSQL + `)` })
+// propagateClosureSQL is closuresql.StubsPropagate on arrays: the ancestors of a filled
+// stub are found by the GIN index on descendants, and each takes the new ids in one update.
+var propagateClosureSQL = `
+WITH RECURSIVE filled(id) AS (
+  SELECT f.id FROM unnest(` + parentsSQL + `) AS f(id)
+  WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendants @> ARRAY[f.id] AND o.ancestor <> ALL(` + parentsSQL + `))),
+` + closuresql.BelowFilled + `,
+added AS (
+  SELECT up.ancestor, array_agg(DISTINCT below.id) AS ids
+  FROM below JOIN spec_closure up ON up.descendants @> ARRAY[below.top]
+  GROUP BY up.ancestor)
+UPDATE spec_closure c SET descendants = ` + mergeDescendants("added.ids") + `
+FROM added WHERE c.ancestor = added.ancestor AND NOT c.descendants @> added.ids`
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

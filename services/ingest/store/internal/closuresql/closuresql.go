@@ -1,5 +1,7 @@
 // Package closuresql keeps spec_closure, every (ancestor, descendant) pair of the spec
-// DAGs, the same way on PostgreSQL and SQLite.
+// DAGs, the same way on PostgreSQL and SQLite. SQLite keeps a row per pair; PostgreSQL a
+// row per ancestor with an array of its descendants, which its store writes with the
+// same plan.
 //
 // A spec's dependencies are written once and never change, so the pairs of a spec are its
 // direct dependencies plus the pairs of each of them: one index range per dependency, no
@@ -83,13 +85,17 @@ func StubsPropagate(parents string, notIn In) string {
 WITH RECURSIVE filled(id) AS (
   SELECT f.id FROM (` + parents + `) AS f
   WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)),
-below(top, id) AS (
-  SELECT d.spec_id, d.dep_id FROM filled JOIN spec_dependencies d ON d.spec_id = filled.id
-  UNION
-  SELECT below.top, d.dep_id FROM below JOIN spec_dependencies d ON d.spec_id = below.id)
+` + BelowFilled + `
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT up.ancestor, below.id
 FROM below JOIN spec_closure up ON up.descendant = below.top
 WHERE true
 ON CONFLICT DO NOTHING`
 }
+
+// BelowFilled is the recursive CTE below(top, id): every spec below each spec of the CTE
+// filled, walked down spec_dependencies.
+const BelowFilled = `below(top, id) AS (
+  SELECT d.spec_id, d.dep_id FROM filled JOIN spec_dependencies d ON d.spec_id = filled.id
+  UNION
+  SELECT below.top, d.dep_id FROM below JOIN spec_dependencies d ON d.spec_id = below.id)`

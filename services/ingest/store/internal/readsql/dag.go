@@ -17,10 +17,31 @@ const MaxConstraintSpecs = 100_000
 
 // WithIDSet tells the statements how the dialect passes a set of ids as one parameter:
 // set is the subquery that yields the ids of the parameter param, encode the argument's
-// value.
+// value. Unless WithDependents says otherwise, spec_closure is read as a row per pair.
 func (s *SQL) WithIDSet(set func(param string) string, encode func(ids []int64) any) *SQL {
 	s.idSet, s.encodeIDs = set, encode
+	if s.dependents == nil {
+		s.dependents = s.pairDependents
+	}
 	return s
+}
+
+// WithDependents tells the statements how the dialect reads spec_closure: cond is the
+// condition that column is the id of a spec depending on one of the ids of the parameter
+// param (encoded by WithIDSet's encode), probing column's descendants when probe is set.
+func (s *SQL) WithDependents(cond func(column, param string, probe bool) string) *SQL {
+	s.dependents = cond
+	return s
+}
+
+// pairDependents reads spec_closure kept as a row per (ancestor, descendant) pair: the
+// ancestors of ids, or for a large set of ids whether column's descendants meet them.
+func (s *SQL) pairDependents(column, param string, probe bool) string {
+	set := s.idSet(param)
+	if probe {
+		return `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = ` + column + ` AND sc.descendant IN (` + set + `))`
+	}
+	return column + ` IN (SELECT ancestor FROM spec_closure WHERE descendant IN (` + set + `))`
 }
 
 // ConstraintCandidates reads the specs of package $1 that a constraint is matched against
@@ -60,15 +81,9 @@ const ProbeDependentsAbove = 1000
 func Probes(ids []int64) bool { return len(ids) > ProbeDependentsAbove }
 
 // dependentsOf is the condition that column is the id of a spec that depends, at any depth of
-// the DAG, on one of the specs ids, read from spec_closure: the ancestors of ids, or for a
-// large set of ids whether column's descendants meet them.
+// the DAG, on one of the specs ids, read from spec_closure.
 func (w *where) dependentsOf(column string, ids []int64) {
-	set := w.sql.idSet(w.arg(w.sql.encodeIDs(ids)))
-	if Probes(ids) {
-		w.conds = append(w.conds, `EXISTS (SELECT 1 FROM spec_closure sc WHERE sc.ancestor = `+column+` AND sc.descendant IN (`+set+`))`)
-		return
-	}
-	w.conds = append(w.conds, column+` IN (SELECT ancestor FROM spec_closure WHERE descendant IN (`+set+`))`)
+	w.conds = append(w.conds, w.sql.dependents(column, w.arg(w.sql.encodeIDs(ids)), Probes(ids)))
 }
 
 // BuildDAG reads the DAG of build $1's spec (rows.DAGNodes): every node once, at its

@@ -29,6 +29,8 @@ type SQL struct {
 	// idSet and encodeIDs pass a set of ids as one parameter (WithIDSet).
 	idSet     func(param string) string
 	encodeIDs func(ids []int64) any
+	// dependents reads spec_closure (WithDependents).
+	dependents func(column, param string, probe bool) string
 
 	// Build reads a build ($1 its id).
 	Build string
