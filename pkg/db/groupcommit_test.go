@@ -443,3 +443,30 @@ func checkpointOften(b *testing.B, sq *SQLite, stop chan struct{}) {
 		}
 	}
 }
+
+// A caller cancelled while its statement runs: were the statement interrupted, SQLite
+// could roll back the whole transaction, the other callers' work with it.
+func TestWriteTxCancelledMidStatement(t *testing.T) {
+	sq := openBatched(t, thingsSchema)
+	ctx, cancel := context.WithCancel(context.Background())
+	long := func(tx *sql.Tx) error {
+		stop := time.AfterFunc(2*time.Millisecond, cancel) // most likely mid-statement
+		defer stop.Stop()
+		_, err := tx.ExecContext(ctx, `WITH RECURSIVE c (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 5000)
+INSERT INTO t (x) SELECT n + 1000 FROM c`)
+		if err == nil {
+			cancel() // the statement won the race: cancel after it instead
+		}
+		return err
+	}
+	errs := queueWrites(t, sq, []context.Context{nil, ctx, nil}, insert(1), long, insert(3))
+	if !errors.Is(errs[2], context.Canceled) {
+		t.Fatalf("errors %v, want the cancelled one to be context.Canceled", errs)
+	}
+	if err := errors.Join(errs[0], errs[1], errs[3]); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedXs(t, sq); fmt.Sprint(got) != "map[1:true 3:true]" {
+		t.Fatalf("stored %d rows, want 1 and 3", len(got))
+	}
+}

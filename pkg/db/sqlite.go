@@ -55,7 +55,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 	// has one) in memory: in a file they cost a write system call per page, 6% of the CPU
 	// of a phase upload.
 	// The writer's statements run for whichever caller's savepoint is open in a shared
-	// transaction: see detachedConn.
+	// transaction: see cachingConn.detached.
 	write, err := openCaching(file+"?"+sqliteCommonParams+
 		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)", true)
 	if err != nil {
@@ -98,7 +98,12 @@ func (s *SQLite) Close() error {
 // other callers' writes (group commit): fn runs in a savepoint of its own, so an error
 // or panic of fn undoes only fn's work, and WriteTx returns nil only once the
 // transaction holding fn's work has committed. fn must leave the transaction open (no
-// Commit or Rollback of its own) and must not keep tx after it returns.
+// Commit or Rollback of its own), must not keep tx after it returns, and must not call
+// runtime.Goexit (t.FailNow): it runs on the writer's goroutine, not the caller's. A
+// panic of fn is raised again on the caller's goroutine, with fn's stack lost.
+//
+// The statements of fn are not interrupted when ctx ends (see cachingConn.detached): the
+// batch undoes fn's work once fn returns, and WriteTx returns ctx.Err().
 func (s *SQLite) WriteTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	ctx, span := sqliteTracer.Start(ctx, "sqlite.tx", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system", "sqlite")))
