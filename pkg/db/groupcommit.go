@@ -29,10 +29,11 @@ var errWriterClosed = errors.New("sql: database is closed")
 
 // A txRequest is one caller's transaction waiting for, or run by, the writer.
 type txRequest struct {
-	ctx   context.Context
-	fn    func(*sql.Tx) error
-	state atomic.Int32 // one of the request states below
-	done  chan txResult
+	ctx    context.Context
+	fn     func(*sql.Tx) error
+	state  atomic.Int32 // one of the request states below
+	done   chan txResult
+	queued time.Time // set when it found the writer busy
 }
 
 // Request states: the writer and a caller whose ctx ends race to move a request out of
@@ -60,7 +61,10 @@ type groupWriter struct {
 	window  time.Duration // maxBatchTime but in tests
 	mu      sync.Mutex
 	queue   []*txRequest
+	running bool // a batch is under way
 	closed  bool
+	waits   atomic.Int64  // requests that found the writer busy
+	waited  atomic.Int64  // their time in the queue, in nanoseconds
 	wake    chan struct{} // buffered: a signal that the queue is no longer empty
 	stopped chan struct{}
 	once    sync.Once
@@ -106,6 +110,9 @@ func (w *groupWriter) enqueue(r *txRequest) bool {
 	if w.closed {
 		return false
 	}
+	if w.running || len(w.queue) > 0 {
+		r.queued = time.Now()
+	}
 	w.queue = append(w.queue, r)
 	select {
 	case w.wake <- struct{}{}:
@@ -123,6 +130,11 @@ func (w *groupWriter) pop() *txRequest {
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
 		if r.state.CompareAndSwap(waiting, taken) {
+			w.running = true
+			if !r.queued.IsZero() {
+				w.waits.Add(1)
+				w.waited.Add(int64(time.Since(r.queued)))
+			}
 			return r
 		}
 	}
@@ -136,6 +148,7 @@ func (w *groupWriter) next() (*txRequest, bool) {
 			return r, true
 		}
 		w.mu.Lock()
+		w.running = len(w.queue) > 0
 		closed := w.closed && len(w.queue) == 0
 		w.mu.Unlock()
 		if closed {

@@ -470,3 +470,22 @@ INSERT INTO t (x) SELECT n + 1000 FROM c`)
 		t.Fatalf("stored %d rows, want 1 and 3", len(got))
 	}
 }
+
+// The writes queued behind a busy writer are counted as waits; a lone write is not.
+func TestWriterWaits(t *testing.T) {
+	sq := openBatched(t, thingsSchema)
+	if err := sq.WriteTx(context.Background(), insert(1)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := sq.WriterWaits(); n != 0 {
+		t.Fatalf("%d waits after a lone write", n)
+	}
+	if err := errors.Join(queueWrites(t, sq, nil, insert(2), insert(3))...); err != nil {
+		t.Fatal(err)
+	}
+	// The writer that held them may itself have found the writer still finishing the
+	// lone write: it returns once committed, before the writer looks for more.
+	if n, d := sq.WriterWaits(); n < 2 || n > 3 || d <= 0 {
+		t.Fatalf("%d waits for %v, want the 2 queued writes", n, d)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -109,6 +110,13 @@ func (s *SQLite) WriteTx(ctx context.Context, fn func(*sql.Tx) error) (err error
 		trace.WithAttributes(attribute.String("db.system", "sqlite")))
 	defer func() { endSpan(span, err) }()
 	return s.writer.do(ctx, fn)
+}
+
+// WriterWaits is how many WriteTx calls found the writer busy, since the database opened,
+// and how long they waited for it in all: the queue of writes is the writer's, ahead of
+// the pool, whose own wait statistics no longer see it.
+func (s *SQLite) WriterWaits() (count int64, total time.Duration) {
+	return s.writer.waits.Load(), time.Duration(s.writer.waited.Load())
 }
 
 // InSQLTx runs fn in a transaction on db, committing when fn returns nil and rolling back
