@@ -206,6 +206,11 @@ func (w *groupWriter) batch(first *txRequest) {
 		res, lost := runSaved(tx, r)
 		if lost != nil {
 			_ = tx.Rollback()
+			if !res.failed() {
+				// fn went on after an error that ended the transaction: what it did
+				// after ran outside of it, and what it did before is gone.
+				res.err = Unavailable(lost)
+			}
 			r.done <- res
 			tell(staged, txResult{err: Unavailable(fmt.Errorf(
 				"db: a write sharing this transaction failed it: %v", lost))})

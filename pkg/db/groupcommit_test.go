@@ -489,3 +489,32 @@ func TestWriterWaits(t *testing.T) {
 		t.Fatalf("%d waits for %v, want the 2 queued writes", n, d)
 	}
 }
+
+// A write that ends the shared transaction itself (here a ROLLBACK; SQLite does the same
+// on some errors) loses the batch: none of its callers hears success, the one that did it
+// included, and the writes queued behind still run.
+func TestWriteTxLostTransaction(t *testing.T) {
+	sq := openBatched(t, thingsSchema)
+	rogue := func(tx *sql.Tx) error {
+		if err := insert(2)(tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec("ROLLBACK"); err != nil {
+			return err
+		}
+		return insert(20)(tx) // outside any transaction now
+	}
+	sq.writer.limit = 3 // the holder, 1 and rogue; 3 waits for the next batch
+	errs := queueWrites(t, sq, nil, insert(1), rogue, insert(3))
+	for i, err := range errs[:3] {
+		if err == nil {
+			t.Errorf("write %d succeeded in a lost transaction", i)
+		}
+	}
+	if errs[3] != nil {
+		t.Errorf("the write queued behind: %v", errs[3])
+	}
+	if got := storedXs(t, sq); got[1] || got[2] || !got[3] {
+		t.Fatalf("stored %v, want neither 1 nor 2, and 3", got)
+	}
+}
