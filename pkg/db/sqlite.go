@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -31,9 +32,13 @@ func endSpan(span trace.Span, err error) {
 // lets one writer in at a time and queuing writers in Go is cheaper than having them spin
 // on SQLITE_BUSY; Read is a pool of read-only connections that WAL mode lets run alongside
 // the writer.
+//
+// Writes go through WriteTx, which batches them; Write itself serves what must run
+// alone, such as migrations.
 type SQLite struct {
-	Write *sql.DB
-	Read  *sql.DB
+	Write  *sql.DB
+	Read   *sql.DB
+	writer *groupWriter
 }
 
 // Shared by both pools: wait for locks held by other processes rather than failing, and
@@ -50,8 +55,10 @@ func OpenSQLite(path string) (*SQLite, error) {
 	// temp_store=memory keeps statement journals (every upsert and trigger in a transaction
 	// has one) in memory: in a file they cost a write system call per page, 6% of the CPU
 	// of a phase upload.
-	write, err := openCaching(file + "?" + sqliteCommonParams +
-		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)")
+	// The writer's statements run for whichever caller's savepoint is open in a shared
+	// transaction: see cachingConn.detached.
+	write, err := openCaching(file+"?"+sqliteCommonParams+
+		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)", true)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +73,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 
-	read, err := openCaching(file + "?" + sqliteCommonParams + "&_query_only=1")
+	read, err := openCaching(file+"?"+sqliteCommonParams+"&_query_only=1", false)
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -79,12 +86,37 @@ func OpenSQLite(path string) (*SQLite, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	return &SQLite{Write: write, Read: read}, nil
+	return &SQLite{Write: write, Read: read, writer: newGroupWriter(write)}, nil
 }
 
-// Close closes both pools.
+// Close waits for the writes already asked for, then closes both pools.
 func (s *SQLite) Close() error {
+	s.writer.close()
 	return errors.Join(s.Read.Close(), s.Write.Close())
+}
+
+// WriteTx runs fn on the writer like InSQLTx, though perhaps in one transaction with
+// other callers' writes (group commit): fn runs in a savepoint of its own, so an error
+// or panic of fn undoes only fn's work, and WriteTx returns nil only once the
+// transaction holding fn's work has committed. fn must leave the transaction open (no
+// Commit or Rollback of its own), must not keep tx after it returns, and must not call
+// runtime.Goexit (t.FailNow): it runs on the writer's goroutine, not the caller's. A
+// panic of fn is raised again on the caller's goroutine, with fn's stack lost.
+//
+// The statements of fn are not interrupted when ctx ends (see cachingConn.detached): the
+// batch undoes fn's work once fn returns, and WriteTx returns ctx.Err().
+func (s *SQLite) WriteTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	ctx, span := sqliteTracer.Start(ctx, "sqlite.tx", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "sqlite")))
+	defer func() { endSpan(span, err) }()
+	return s.writer.do(ctx, fn)
+}
+
+// WriterWaits is how many WriteTx calls found the writer busy, since the database opened,
+// and how long they waited for it in all: the queue of writes is the writer's, ahead of
+// the pool, whose own wait statistics no longer see it.
+func (s *SQLite) WriterWaits() (count int64, total time.Duration) {
+	return s.writer.waits.Load(), time.Duration(s.writer.waited.Load())
 }
 
 // InSQLTx runs fn in a transaction on db, committing when fn returns nil and rolling back

@@ -17,8 +17,8 @@ import (
 const maxCachedStmts = 256
 
 // openCaching opens dsn with the SQLite driver through connections that keep their
-// prepared statements.
-func openCaching(dsn string) (*sql.DB, error) {
+// prepared statements; detached ones ignore the end of their statements' contexts.
+func openCaching(dsn string, detached bool) (*sql.DB, error) {
 	// sql.Open makes no connection: it only finds the driver and checks the name.
 	probe, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -28,13 +28,14 @@ func openCaching(dsn string) (*sql.DB, error) {
 	if err := probe.Close(); err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(cachingConnector{driver: d, dsn: dsn}), nil
+	return sql.OpenDB(cachingConnector{driver: d, dsn: dsn, detached: detached}), nil
 }
 
 // cachingConnector opens driver connections that keep their prepared statements.
 type cachingConnector struct {
-	driver driver.Driver
-	dsn    string
+	driver   driver.Driver
+	dsn      string
+	detached bool
 }
 
 func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -42,7 +43,7 @@ func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{conn: conn, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{conn: conn, stmts: map[string]*cachedStmt{}, detached: c.detached}, nil
 }
 
 func (c cachingConnector) Driver() driver.Driver { return c.driver }
@@ -62,6 +63,19 @@ type sqliteConn interface {
 type cachingConn struct {
 	conn  driver.Conn
 	stmts map[string]*cachedStmt
+	// detached: the driver interrupts a statement whose context ends, and SQLite then
+	// may roll back the whole transaction, which on the writer holds other callers'
+	// work. So the writer's statements run to their end; the batch checks the caller's
+	// context after fn and undoes fn's savepoint (database/sql still refuses to start a
+	// statement for an ended context, and stops reading rows).
+	detached bool
+}
+
+func (c *cachingConn) statementContext(ctx context.Context) context.Context {
+	if c.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // cachedStmt is a prepared statement; busy while it runs or its rows are open, when a
@@ -121,6 +135,7 @@ func (c *cachingConn) evict() {
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = c.statementContext(ctx)
 	s, release, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -134,6 +149,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = c.statementContext(ctx)
 	s, release, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -158,7 +174,30 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 	if err != nil {
 		return nil, err
 	}
-	return sc.PrepareContext(ctx, query)
+	s, err := sc.PrepareContext(ctx, query)
+	if err != nil || !c.detached {
+		return s, err
+	}
+	return detachedStmt{s}, nil
+}
+
+// detachedStmt is a statement a caller prepared on a detached connection.
+type detachedStmt struct{ driver.Stmt }
+
+func (s detachedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	exec, ok := s.Stmt.(driver.StmtExecContext)
+	if !ok {
+		return nil, errNotSQLite
+	}
+	return exec.ExecContext(context.WithoutCancel(ctx), args)
+}
+
+func (s detachedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	q, ok := s.Stmt.(driver.StmtQueryContext)
+	if !ok {
+		return nil, errNotSQLite
+	}
+	return q.QueryContext(context.WithoutCancel(ctx), args)
 }
 
 func (c *cachingConn) Begin() (driver.Tx, error) {

@@ -43,7 +43,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Record(ctx context.Context, buildID int64, a store.Analysis) (store.Summary, error) {
 	r := writeorder.Of(a)
 	var sum store.Summary
-	err := db.InSQLTx(ctx, s.db.Write, func(tx *sql.Tx) error {
+	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		sum, err = record(ctx, tx, buildID, r)
 		return err

@@ -58,9 +58,10 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// write runs fn in a transaction on the writer connection.
+// write runs fn in a transaction on the writer connection, perhaps shared with other
+// writes (db.SQLite.WriteTx).
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	return wrap(op, db.InSQLTx(ctx, s.db.Write, fn))
+	return wrap(op, s.db.WriteTx(ctx, fn))
 }
 
 // wrap is db.Annotate for what SQLite answers, sorted by db.SQLiteError; a refused check is
