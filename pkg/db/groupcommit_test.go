@@ -521,3 +521,39 @@ func TestWriteTxLostTransaction(t *testing.T) {
 		t.Fatalf("stored %v, want neither 1 nor 2, and 3", got)
 	}
 }
+
+// A health check must not queue behind the writes: with the writer held by a long write,
+// Ping still answers (before, it waited for the write connection until its deadline).
+func TestPingWhileWriterBusy(t *testing.T) {
+	sq := openBatched(t, thingsSchema)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	writeDone := make(chan error, 1)
+	go func() {
+		writeDone <- sq.WriteTx(context.Background(), func(tx *sql.Tx) error {
+			close(started)
+			<-release
+			return insert(1)(tx)
+		})
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	err := sq.Ping(ctx)
+	cancel()
+	close(release)
+	if err != nil {
+		t.Fatalf("Ping with the writer busy: %v", err)
+	}
+	if err := <-writeDone; err != nil {
+		t.Fatal(err)
+	}
+	if !storedXs(t, sq)[1] {
+		t.Fatal("the write held during Ping was not stored")
+	}
+	if err := sq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sq.Ping(context.Background()); err == nil {
+		t.Fatal("Ping after Close answered nil")
+	}
+}

@@ -112,6 +112,17 @@ func (s *SQLite) WriteTx(ctx context.Context, fn func(*sql.Tx) error) (err error
 	return s.writer.do(ctx, fn)
 }
 
+// Ping asks a reader whether the file answers. It does not wait for the writer: under
+// load the writer is busy for seconds at a time, and a health check that queued behind
+// the writes made a busy server report itself unavailable (Spack then stops at service
+// info). A wedged writer shows in the writes' own errors.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if s.writer.isClosed() {
+		return errors.New("sqlite: database closed")
+	}
+	return s.Read.PingContext(ctx)
+}
+
 // WriterWaits is how many WriteTx calls found the writer busy, since the database opened,
 // and how long they waited for it in all: the queue of writes is the writer's, ahead of
 // the pool, whose own wait statistics no longer see it.

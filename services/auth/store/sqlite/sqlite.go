@@ -31,7 +31,7 @@ func New(sq *db.SQLite) *Store { return &Store{db: sq} }
 
 // Ping checks that both pools answer.
 func (s *Store) Ping(ctx context.Context) error {
-	return errors.Join(s.db.Write.PingContext(ctx), s.db.Read.PingContext(ctx))
+	return s.db.Ping(ctx)
 }
 
 // Close closes the database.
