@@ -174,14 +174,18 @@ func progress(out io.Writer, total int, tot *seedTotals) func() {
 	wg.Go(func() {
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
-		start := time.Now()
+		start, last, lastN := time.Now(), time.Now(), int64(0)
 		for {
 			select {
 			case <-done:
 				return
-			case <-t.C:
+			case now := <-t.C:
+				// The rate of the last interval as well as the average: a rate that falls as
+				// the store grows is what the seed is there to show.
 				n := tot.builds.Load()
-				fmt.Fprintf(out, "%d/%d builds, %.0f/s\n", n, total, float64(n)/time.Since(start).Seconds())
+				fmt.Fprintf(out, "%d/%d builds, %.0f/s (last %.0fs: %.0f/s)\n", n, total, float64(n)/now.Sub(start).Seconds(),
+					now.Sub(last).Seconds(), float64(n-lastN)/now.Sub(last).Seconds())
+				last, lastN = now, n
 			}
 		}
 	})

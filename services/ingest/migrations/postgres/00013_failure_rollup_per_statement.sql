@@ -1,0 +1,189 @@
+-- The failure rollup (migration 00009) is written once per statement rather than once per
+-- build fingerprint row, and its rows can be updated in place.
+--
+-- Seeding 100,000 builds showed the rollup as the writer's largest cost that grows with the
+-- data: a trigger call per row ran three upserts and a function each time, and every update
+-- of a rollup row wrote a new entry in each of its indexes (the counters and newest times
+-- were in the window and spread indexes), so the indexes of the hottest fingerprints filled
+-- with dead entries that every later writer and reader stepped over until a vacuum.
+--
+-- Now the triggers run per statement on its transition table: one upsert per rollup table
+-- for all the rows a statement wrote, grouped by key. Writers lock the rollup rows table by
+-- table (days, months, spread), each in key order, so two writers still wait rather than
+-- deadlock. No index holds a value an update changes (builds, last_seen) and the tables
+-- leave room in their pages, so updates are HOT: no new index entry, and the old version is
+-- pruned by the next reader of the page. The failure list reads the counters from the heap
+-- (index-only scans were rare anyway on tables updated this often) and the spread from the
+-- primary key's range of a fingerprint and dimension, a few hundred rows at most.
+
+-- +goose Up
+DROP TRIGGER failure_rollup_add ON build_fingerprints;
+DROP TRIGGER failure_rollup_remove ON build_fingerprints;
+DROP FUNCTION failure_rollup_add();
+DROP FUNCTION failure_rollup_remove();
+
+DROP INDEX failure_spread_seen_idx;
+DROP INDEX failure_days_window_idx;
+CREATE INDEX failure_days_window_idx ON failure_days (kind, day) INCLUDE (fingerprint);
+DROP INDEX failure_months_window_idx;
+CREATE INDEX failure_months_window_idx ON failure_months (kind, month) INCLUDE (fingerprint);
+ALTER TABLE failure_days SET (fillfactor = 80);
+ALTER TABLE failure_months SET (fillfactor = 80);
+ALTER TABLE failure_spread SET (fillfactor = 80);
+ALTER TABLE fingerprints SET (fillfactor = 90);
+
+-- +goose StatementBegin
+CREATE FUNCTION failure_rollup_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO failure_days (kind, fingerprint, day, builds)
+    SELECT min(a.kind), a.fingerprint, to_char(a.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, count(*)
+    FROM added a GROUP BY a.fingerprint, d ORDER BY a.fingerprint, d
+    ON CONFLICT (fingerprint, day) DO UPDATE SET builds = failure_days.builds + EXCLUDED.builds;
+    INSERT INTO failure_months (kind, fingerprint, month, builds)
+    SELECT min(a.kind), a.fingerprint, to_char(a.seen_at AT TIME ZONE 'UTC', 'YYYY-MM') AS m, count(*)
+    FROM added a GROUP BY a.fingerprint, m ORDER BY a.fingerprint, m
+    ON CONFLICT (fingerprint, month) DO UPDATE SET builds = failure_months.builds + EXCLUDED.builds;
+    INSERT INTO failure_spread (fingerprint, dim, value, builds, last_seen)
+    SELECT a.fingerprint, v.dim, v.value, count(*), max(a.seen_at)
+    FROM added a, failure_spread_values(a.spec_id, a.env_id) v
+    GROUP BY a.fingerprint, v.dim, v.value ORDER BY a.fingerprint, v.dim, v.value
+    ON CONFLICT (fingerprint, dim, value) DO UPDATE
+    SET builds = failure_spread.builds + EXCLUDED.builds,
+        last_seen = greatest(failure_spread.last_seen, EXCLUDED.last_seen);
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- Removed rows take their builds out of the counts; a value whose newest time was that of a
+-- removed row (then the newest removed one) has it read again from the rows left.
+-- +goose StatementBegin
+CREATE FUNCTION failure_rollup_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE failure_days d SET builds = d.builds - r.n
+    FROM (SELECT fingerprint, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS n
+          FROM removed GROUP BY 1, 2) r
+    WHERE d.fingerprint = r.fingerprint AND d.day = r.day;
+    DELETE FROM failure_days d USING (SELECT DISTINCT fingerprint FROM removed) r
+    WHERE d.fingerprint = r.fingerprint AND d.builds = 0;
+    UPDATE failure_months m SET builds = m.builds - r.n
+    FROM (SELECT fingerprint, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*) AS n
+          FROM removed GROUP BY 1, 2) r
+    WHERE m.fingerprint = r.fingerprint AND m.month = r.month;
+    DELETE FROM failure_months m USING (SELECT DISTINCT fingerprint FROM removed) r
+    WHERE m.fingerprint = r.fingerprint AND m.builds = 0;
+    UPDATE failure_spread sp SET builds = sp.builds - r.n
+    FROM (SELECT o.fingerprint, v.dim, v.value, count(*) AS n
+          FROM removed o, failure_spread_values(o.spec_id, o.env_id) v GROUP BY 1, 2, 3) r
+    WHERE sp.fingerprint = r.fingerprint AND sp.dim = r.dim AND sp.value = r.value;
+    DELETE FROM failure_spread sp USING (SELECT DISTINCT fingerprint FROM removed) r
+    WHERE sp.fingerprint = r.fingerprint AND sp.builds = 0;
+    UPDATE failure_spread sp SET last_seen = (
+        SELECT max(bf.seen_at) FROM build_fingerprints bf
+        WHERE bf.fingerprint = sp.fingerprint
+          AND EXISTS (SELECT 1 FROM failure_spread_values(bf.spec_id, bf.env_id) w WHERE w.dim = sp.dim AND w.value = sp.value))
+    FROM (SELECT o.fingerprint, v.dim, v.value, max(o.seen_at) AS seen
+          FROM removed o, failure_spread_values(o.spec_id, o.env_id) v GROUP BY 1, 2, 3) r
+    WHERE sp.fingerprint = r.fingerprint AND sp.dim = r.dim AND sp.value = r.value AND sp.last_seen = r.seen;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER failure_rollup_add AFTER INSERT ON build_fingerprints
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION failure_rollup_add();
+CREATE TRIGGER failure_rollup_remove AFTER DELETE ON build_fingerprints
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION failure_rollup_remove();
+
+-- The builds search (q) matches a substring of a spec's name, version or hash, a host, a
+-- CDash build name or project. Trigram indexes (pg_trgm) find the rows of each table that
+-- match, so the search no longer reads every build with its joins. Creating the extension
+-- needs a privilege the service's role may lack: without it the search works as before,
+-- by scanning.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+        RAISE NOTICE 'pg_trgm is not available (%): the builds search scans', SQLERRM;
+        RETURN;
+    END;
+    CREATE INDEX specs_name_trgm_idx ON specs USING gin (name gin_trgm_ops);
+    CREATE INDEX specs_version_trgm_idx ON specs USING gin (version gin_trgm_ops);
+    CREATE INDEX specs_full_hash_trgm_idx ON specs USING gin (full_hash gin_trgm_ops);
+    CREATE INDEX build_environments_hostname_trgm_idx ON build_environments USING gin (hostname gin_trgm_ops);
+    CREATE INDEX cdash_builds_build_name_trgm_idx ON cdash_builds USING gin (build_name gin_trgm_ops);
+    CREATE INDEX cdash_builds_project_trgm_idx ON cdash_builds USING gin (project gin_trgm_ops);
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP INDEX IF EXISTS cdash_builds_project_trgm_idx;
+DROP INDEX IF EXISTS cdash_builds_build_name_trgm_idx;
+DROP INDEX IF EXISTS build_environments_hostname_trgm_idx;
+DROP INDEX IF EXISTS specs_full_hash_trgm_idx;
+DROP INDEX IF EXISTS specs_version_trgm_idx;
+DROP INDEX IF EXISTS specs_name_trgm_idx;
+DROP TRIGGER failure_rollup_add ON build_fingerprints;
+DROP TRIGGER failure_rollup_remove ON build_fingerprints;
+DROP FUNCTION failure_rollup_add();
+DROP FUNCTION failure_rollup_remove();
+ALTER TABLE fingerprints RESET (fillfactor);
+ALTER TABLE failure_spread RESET (fillfactor);
+ALTER TABLE failure_months RESET (fillfactor);
+ALTER TABLE failure_days RESET (fillfactor);
+DROP INDEX failure_months_window_idx;
+CREATE INDEX failure_months_window_idx ON failure_months (kind, month) INCLUDE (fingerprint, builds);
+DROP INDEX failure_days_window_idx;
+CREATE INDEX failure_days_window_idx ON failure_days (kind, day) INCLUDE (fingerprint, builds);
+CREATE INDEX failure_spread_seen_idx ON failure_spread (fingerprint, dim, last_seen);
+
+-- +goose StatementBegin
+CREATE FUNCTION failure_rollup_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO failure_days (kind, fingerprint, day, builds)
+    VALUES (NEW.kind, NEW.fingerprint, to_char(NEW.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 1)
+    ON CONFLICT (fingerprint, day) DO UPDATE SET builds = failure_days.builds + 1;
+    INSERT INTO failure_months (kind, fingerprint, month, builds)
+    VALUES (NEW.kind, NEW.fingerprint, to_char(NEW.seen_at AT TIME ZONE 'UTC', 'YYYY-MM'), 1)
+    ON CONFLICT (fingerprint, month) DO UPDATE SET builds = failure_months.builds + 1;
+    INSERT INTO failure_spread (fingerprint, dim, value, builds, last_seen)
+    SELECT NEW.fingerprint, v.dim, v.value, 1, NEW.seen_at FROM failure_spread_values(NEW.spec_id, NEW.env_id) v
+    ORDER BY v.dim
+    ON CONFLICT (fingerprint, dim, value) DO UPDATE
+    SET builds = failure_spread.builds + 1, last_seen = greatest(failure_spread.last_seen, EXCLUDED.last_seen);
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION failure_rollup_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    d text := to_char(OLD.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD');
+BEGIN
+    UPDATE failure_days SET builds = builds - 1 WHERE fingerprint = OLD.fingerprint AND day = d;
+    DELETE FROM failure_days WHERE fingerprint = OLD.fingerprint AND day = d AND builds = 0;
+    UPDATE failure_months SET builds = builds - 1 WHERE fingerprint = OLD.fingerprint AND month = left(d, 7);
+    DELETE FROM failure_months WHERE fingerprint = OLD.fingerprint AND month = left(d, 7) AND builds = 0;
+    UPDATE failure_spread sp SET builds = sp.builds - 1
+    FROM failure_spread_values(OLD.spec_id, OLD.env_id) v
+    WHERE sp.fingerprint = OLD.fingerprint AND sp.dim = v.dim AND sp.value = v.value;
+    DELETE FROM failure_spread WHERE fingerprint = OLD.fingerprint AND builds = 0;
+    UPDATE failure_spread sp SET last_seen = (
+        SELECT max(bf.seen_at) FROM build_fingerprints bf
+        WHERE bf.fingerprint = OLD.fingerprint
+          AND EXISTS (SELECT 1 FROM failure_spread_values(bf.spec_id, bf.env_id) w WHERE w.dim = sp.dim AND w.value = sp.value))
+    FROM failure_spread_values(OLD.spec_id, OLD.env_id) v
+    WHERE sp.fingerprint = OLD.fingerprint AND sp.dim = v.dim AND sp.value = v.value AND sp.last_seen = OLD.seen_at;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER failure_rollup_add AFTER INSERT ON build_fingerprints
+    FOR EACH ROW EXECUTE FUNCTION failure_rollup_add();
+CREATE TRIGGER failure_rollup_remove AFTER DELETE ON build_fingerprints
+    FOR EACH ROW EXECUTE FUNCTION failure_rollup_remove();
