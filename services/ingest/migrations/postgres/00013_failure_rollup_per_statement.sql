@@ -35,6 +35,10 @@ ALTER TABLE fingerprints SET (fillfactor = 90);
 -- +goose StatementBegin
 CREATE FUNCTION failure_rollup_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most statements (a phase whose fingerprints the build already had) add no row.
+    IF NOT EXISTS (SELECT 1 FROM added) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO failure_days (kind, fingerprint, day, builds)
     SELECT min(a.kind), a.fingerprint, to_char(a.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, count(*)
     FROM added a GROUP BY a.fingerprint, d ORDER BY a.fingerprint, d
@@ -60,6 +64,10 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION failure_rollup_remove() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Nearly every statement (a phase reported again with the same fingerprints) removes none.
+    IF NOT EXISTS (SELECT 1 FROM removed) THEN
+        RETURN NULL;
+    END IF;
     UPDATE failure_days d SET builds = d.builds - r.n
     FROM (SELECT fingerprint, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS n
           FROM removed GROUP BY 1, 2) r

@@ -197,11 +197,7 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 		w.add("s.spack_version = ?", q.SpackVersion)
 	}
 	if q.Text != "" {
-		m := func(column string) string { return s.ilike(column, "?") }
-		w.add("("+m("s.name")+" OR "+m("s.version")+" OR "+m("s.full_hash")+" OR "+m("e.hostname")+
-			" OR "+m("(c.name || '@' || c.version)")+" OR "+m("cb.build_name")+" OR "+m("cb.project")+`
-		      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-		                 WHERE bt.build_id = b.id AND `+m("tg.name")+"))", rows.Contains(q.Text))
+		w.add(s.textMatch(), rows.Contains(q.Text))
 	}
 	column, desc := orderColumn(q.Order)
 	if column == "" {
@@ -226,6 +222,21 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 		dir = " DESC"
 	}
 	return w.query(rows.BuildColumns, " ORDER BY "+column+dir+", b.id DESC LIMIT "+w.arg(page.Size(q.Limit))), w.args
+}
+
+// textMatch is the condition of a search: every ? is the rows.Contains pattern. Each table
+// is searched on its own, for the ids of its matching rows, rather than the joined row of
+// every build: a table's text index (migration 00013) then finds them, and a build is
+// checked by the ids it holds.
+func (s *SQL) textMatch() string {
+	m := func(column string) string { return s.ilike(column, "?") }
+	return `(b.spec_id IN (SELECT ts.id FROM specs ts
+	                     WHERE ` + m("ts.name") + ` OR ` + m("ts.version") + ` OR ` + m("ts.full_hash") + `
+	                        OR ts.compiler_id IN (SELECT tc.id FROM compilers tc WHERE ` + m("(tc.name || '@' || tc.version)") + `))
+	      OR b.env_id IN (SELECT te.id FROM build_environments te WHERE ` + m("te.hostname") + `)
+	      OR b.id IN (SELECT tb.build_id FROM cdash_builds tb WHERE ` + m("tb.build_name") + ` OR ` + m("tb.project") + `)
+	      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
+	                 WHERE bt.build_id = b.id AND ` + m("tg.name") + `))`
 }
 
 // orderColumn is the column a ListBuilds order sorts by, and whether it sorts descending;
