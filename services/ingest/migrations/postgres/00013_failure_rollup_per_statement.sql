@@ -108,6 +108,8 @@ CREATE TRIGGER failure_rollup_remove AFTER DELETE ON build_fingerprints
 -- match, so the search no longer reads every build with its joins. Creating the extension
 -- needs a privilege the service's role may lack: without it the search works as before,
 -- by scanning.
+-- The specs of a compiler, for the builds search matching a compiler.
+CREATE INDEX specs_compiler_idx ON specs (compiler_id);
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -134,6 +136,7 @@ DROP INDEX IF EXISTS build_environments_hostname_trgm_idx;
 DROP INDEX IF EXISTS specs_full_hash_trgm_idx;
 DROP INDEX IF EXISTS specs_version_trgm_idx;
 DROP INDEX IF EXISTS specs_name_trgm_idx;
+DROP INDEX specs_compiler_idx;
 DROP TRIGGER failure_rollup_add ON build_fingerprints;
 DROP TRIGGER failure_rollup_remove ON build_fingerprints;
 DROP FUNCTION failure_rollup_add();

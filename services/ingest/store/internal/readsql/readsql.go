@@ -225,18 +225,22 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 }
 
 // textMatch is the condition of a search: every ? is the rows.Contains pattern. Each table
-// is searched on its own, for the ids of its matching rows, rather than the joined row of
-// every build: a table's text index (migration 00013) then finds them, and a build is
-// checked by the ids it holds.
+// is searched on its own for its matching rows, which a text index finds where there is one
+// (migration 00013), and the builds are found from those rows by their indexes: a search
+// costs what it matches. Matching the joined row of every build instead read all of them,
+// newest first, when few matched (at 23,000 builds on SQLite, 35 ms of CPU for a hash,
+// against 6 ms now).
 func (s *SQL) textMatch() string {
 	m := func(column string) string { return s.ilike(column, "?") }
-	return `(b.spec_id IN (SELECT ts.id FROM specs ts
-	                     WHERE ` + m("ts.name") + ` OR ` + m("ts.version") + ` OR ` + m("ts.full_hash") + `
-	                        OR ts.compiler_id IN (SELECT tc.id FROM compilers tc WHERE ` + m("(tc.name || '@' || tc.version)") + `))
-	      OR b.env_id IN (SELECT te.id FROM build_environments te WHERE ` + m("te.hostname") + `)
-	      OR b.id IN (SELECT tb.build_id FROM cdash_builds tb WHERE ` + m("tb.build_name") + ` OR ` + m("tb.project") + `)
-	      OR EXISTS (SELECT 1 FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id
-	                 WHERE bt.build_id = b.id AND ` + m("tg.name") + `))`
+	return `b.id IN (
+	    SELECT mb.id FROM builds mb WHERE mb.spec_id IN (
+	        SELECT ts.id FROM specs ts WHERE ` + m("ts.name") + ` OR ` + m("ts.version") + ` OR ` + m("ts.full_hash") + `
+	        UNION SELECT ts.id FROM specs ts
+	        WHERE ts.compiler_id IN (SELECT tc.id FROM compilers tc WHERE ` + m("(tc.name || '@' || tc.version)") + `))
+	    UNION SELECT mb.id FROM builds mb
+	    WHERE mb.env_id IN (SELECT te.id FROM build_environments te WHERE ` + m("te.hostname") + `)
+	    UNION SELECT tb.build_id FROM cdash_builds tb WHERE ` + m("tb.build_name") + ` OR ` + m("tb.project") + `
+	    UNION SELECT bt.build_id FROM build_tags bt JOIN tags tg ON tg.id = bt.tag_id WHERE ` + m("tg.name") + `)`
 }
 
 // orderColumn is the column a ListBuilds order sorts by, and whether it sorts descending;
