@@ -100,6 +100,10 @@ CREATE TRIGGER failure_rollup_remove AFTER DELETE ON build_fingerprints
 -- by scanning.
 -- The specs of a compiler, for the builds search matching a compiler.
 CREATE INDEX specs_compiler_idx ON specs (compiler_id);
+-- The builds of a set of specs (the search, the matrix of a package) read without the
+-- table: with only the wider unique index the planner read all builds instead (100,000
+-- builds: matrix 64 ms, against 9 ms with this index; search by package 134 against 13 ms).
+CREATE INDEX builds_spec_idx ON builds (spec_id) INCLUDE (id, status);
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -126,6 +130,7 @@ DROP INDEX IF EXISTS build_environments_hostname_trgm_idx;
 DROP INDEX IF EXISTS specs_full_hash_trgm_idx;
 DROP INDEX IF EXISTS specs_version_trgm_idx;
 DROP INDEX IF EXISTS specs_name_trgm_idx;
+DROP INDEX builds_spec_idx;
 DROP INDEX specs_compiler_idx;
 DROP TRIGGER failure_rollup_add ON build_fingerprints;
 DROP TRIGGER failure_rollup_remove ON build_fingerprints;
