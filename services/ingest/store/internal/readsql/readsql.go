@@ -231,14 +231,16 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 // newest first, when few matched (at 100,000 builds on SQLite, 155 ms of CPU for a hash or
 // a missing word, against 20 ms now). A compiler's builds are a join of their own: in one
 // set with the specs matched by name, their estimate (all specs of a compiler) had
-// PostgreSQL read every build for any search.
+// PostgreSQL read every build for any search. CROSS JOIN holds SQLite to starting from the
+// compilers (it read every build otherwise: 60 against 17 ms of CPU for a missing word);
+// PostgreSQL orders it as any join.
 func (s *SQL) textMatch() string {
 	m := func(column string) string { return s.ilike(column, "?") }
 	return `b.id IN (
 	    SELECT mb.id FROM builds mb WHERE mb.spec_id IN (
 	        SELECT ts.id FROM specs ts WHERE ` + m("ts.name") + ` OR ` + m("ts.version") + ` OR ` + m("ts.full_hash") + `)
-	    UNION SELECT mb.id FROM builds mb JOIN specs ts ON ts.id = mb.spec_id JOIN compilers tc ON tc.id = ts.compiler_id
-	    WHERE ` + m("(tc.name || '@' || tc.version)") + `
+	    UNION SELECT mb.id FROM compilers tc CROSS JOIN specs ts CROSS JOIN builds mb
+	    WHERE ts.compiler_id = tc.id AND mb.spec_id = ts.id AND ` + m("(tc.name || '@' || tc.version)") + `
 	    UNION SELECT mb.id FROM builds mb
 	    WHERE mb.env_id IN (SELECT te.id FROM build_environments te WHERE ` + m("te.hostname") + `)
 	    UNION SELECT tb.build_id FROM cdash_builds tb WHERE ` + m("tb.build_name") + ` OR ` + m("tb.project") + `
