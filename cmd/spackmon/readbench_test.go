@@ -112,6 +112,10 @@ func readRoutes(b *testing.B, srv *testServer) []readRoute {
 		fixed("api-builds-hostname", "/api/v1/builds?page_size=50&hostname="+url.QueryEscape(host)),
 		fixed("api-builds-spec-name", "/api/v1/builds?page_size=50&spec_name="+url.QueryEscape(name)),
 		fixed("api-builds-q", "/api/v1/builds?page_size=50&q="+url.QueryEscape(name)),
+		// A hash matches one spec's builds and a missing word none: newest first, a search
+		// that read every build until it had a page read them all for these.
+		fixed("api-builds-q-hash", "/api/v1/builds?page_size=50&q="+url.QueryEscape(spec[:min(len(spec), 12)])),
+		fixed("api-builds-q-none", "/api/v1/builds?page_size=50&q=no-such-package"),
 		fixed("api-build", fmt.Sprintf("/api/v1/builds/%d", one)),
 		fixed("api-build-events", fmt.Sprintf("/api/v1/builds/%d/events", one)),
 		fixed("api-build-events-error", fmt.Sprintf("/api/v1/builds/%d/events?kind=error", failed)),

@@ -16,8 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 	"github.com/spackmon/spackmon/services/ingest/service"
 )
@@ -38,6 +41,8 @@ type seedPlan struct {
 	// first is the index of the first build, so that a second run adds builds rather than
 	// finding the first run's.
 	first int
+	// grown, when set, is called each time the builds written have doubled (from 1,000).
+	grown func(ctx context.Context) error
 }
 
 // Bounds of a plan, so that a typo cannot ask for a day of work or a log the service refuses.
@@ -97,6 +102,14 @@ func runSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if cfg.URL != "" {
+		pool, err := db.OpenPostgres(ctx, cfg.URL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		p.grown = analyzer(pool)
+	}
 	fmt.Fprintf(os.Stdout, "seeding %s: %d builds, %d events per build, %d log bytes, %d workers\n",
 		storeName(cfg.Database), p.builds, p.eventsPerBuild, p.logBytes, p.workers)
 	_, err = seed(ctx, service.New(st), p, os.Stdout)
@@ -144,7 +157,7 @@ func seed(ctx context.Context, svc *service.Server, p seedPlan, out io.Writer) (
 			}
 		})
 	}
-	stopProgress := progress(out, p.builds, &tot)
+	stopProgress := progress(ctx, out, p, &tot)
 	start := time.Now()
 feed:
 	for i := p.first; i < p.first+p.builds; i++ {
@@ -167,21 +180,44 @@ feed:
 	return &tot, nil
 }
 
-// progress prints the count of builds written every 5 s until the returned func is called.
-func progress(out io.Writer, total int, tot *seedTotals) func() {
+// analyzer is seedPlan.grown on PostgreSQL: ANALYZE, as autovacuum would run it. Without
+// statistics (autovacuum off, or behind a store growing this fast) the planner takes the
+// rows of a build's phases for a sizable part of the table and reads the whole of it for
+// every phase written: seeding then slows in proportion to the builds stored.
+func analyzer(pool *pgxpool.Pool) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := pool.Exec(ctx, `ANALYZE`)
+		return err
+	}
+}
+
+// progress prints the count of builds written every 5 s until the returned func is called,
+// and calls p.grown when they have doubled.
+func progress(ctx context.Context, out io.Writer, p seedPlan, tot *seedTotals) func() {
+	total := p.builds
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
-		start := time.Now()
+		start, last, lastN, grownAt := time.Now(), time.Now(), int64(0), int64(500)
 		for {
 			select {
 			case <-done:
 				return
-			case <-t.C:
+			case now := <-t.C:
+				// The rate of the last interval as well as the average: a rate that falls as
+				// the store grows is what the seed is there to show.
 				n := tot.builds.Load()
-				fmt.Fprintf(out, "%d/%d builds, %.0f/s\n", n, total, float64(n)/time.Since(start).Seconds())
+				fmt.Fprintf(out, "%d/%d builds, %.0f/s (last %.0fs: %.0f/s)\n", n, total, float64(n)/now.Sub(start).Seconds(),
+					now.Sub(last).Seconds(), float64(n-lastN)/now.Sub(last).Seconds())
+				last, lastN = now, n
+				if p.grown != nil && n >= 2*grownAt {
+					grownAt = n
+					if err := p.grown(ctx); err != nil {
+						fmt.Fprintf(out, "analyze: %v\n", err)
+					}
+				}
 			}
 		}
 	})

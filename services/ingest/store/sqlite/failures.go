@@ -17,6 +17,7 @@ var failures = failuresql.New(
 	func(n int) string { return "?" + strconv.Itoa(n) },
 	// Times are passed in their stored form.
 	func(param string) string { return param },
+	failuresql.JoinEvents,
 )
 
 // printRow is a fingerprint as the JSON parameter of upsertPrints.

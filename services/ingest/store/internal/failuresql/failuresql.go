@@ -30,9 +30,15 @@ type SQL struct {
 	Causes string
 }
 
+// JoinEvents joins the events e of phase p with a plain join, which SQLite plans with the
+// phase_events index whatever its statistics.
+const JoinEvents = `JOIN phase_events e ON e.phase_id = p.id`
+
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
-// as a parameter holding a time, as the store passes times, compared with a time column.
-func New(param func(n int) string, timeArg func(param string) string) *SQL {
+// as a parameter holding a time, as the store passes times, compared with a time column;
+// joinEvents joins the events e of the phases p of one build (JoinEvents, or a form that
+// holds the dialect's planner to the phase_events index).
+func New(param func(n int) string, timeArg func(param string) string, joinEvents string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
 	return &SQL{
@@ -42,9 +48,9 @@ func New(param func(n int) string, timeArg func(param string) string) *SQL {
 		// rows in.
 		ClearBuild: `
 DELETE FROM build_fingerprints WHERE build_id = ` + p1 + ` AND fingerprint NOT IN (
-    SELECT e.fingerprint FROM phases p JOIN phase_events e ON e.phase_id = p.id
+    SELECT e.fingerprint FROM phases p ` + joinEvents + `
     WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL)`,
-		FillBuild: fillBuild(p1, "e.fingerprint IS NOT NULL"),
+		FillBuild: fillBuild(p1, joinEvents, "e.fingerprint IS NOT NULL"),
 		// The window's builds per fingerprint come from the rollup (migration 00009): the
 		// part of its first day that is in it from build_fingerprints, then whole days,
 		// then whole months. Only the top fingerprints then get their distinct packages,
@@ -85,13 +91,13 @@ SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_
 }
 
 // fillBuild writes the build fingerprints of build p1 that scope (a condition on its events
-// e) selects. A row whose counts did not change is left alone: rewriting it would only
-// leave a dead row behind on PostgreSQL and dirty a page on SQLite.
-func fillBuild(p1, scope string) string {
+// e, joined by joinEvents) selects. A row whose counts did not change is left alone:
+// rewriting it would only leave a dead row behind on PostgreSQL and dirty a page on SQLite.
+func fillBuild(p1, joinEvents, scope string) string {
 	return `
 INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
 SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
-FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id
+FROM builds b JOIN phases p ON p.build_id = b.id ` + joinEvents + `
 WHERE p.build_id = ` + p1 + ` AND ` + scope + `
 GROUP BY p.build_id, e.fingerprint
 ORDER BY e.fingerprint
@@ -103,7 +109,7 @@ WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example
 // p2 only: enough after events were added to a build and none removed, since no other
 // fingerprint's events changed.
 func FillPrints(param func(n int) string, inList func(p string) string) string {
-	return fillBuild(param(1), "e.fingerprint IN ("+inList(param(2))+")")
+	return fillBuild(param(1), JoinEvents, "e.fingerprint IN ("+inList(param(2))+")")
 }
 
 // spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
