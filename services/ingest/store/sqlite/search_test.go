@@ -66,8 +66,8 @@ func openSearchStore(t *testing.T) *Store {
 	return st
 }
 
-// seedSearch writes specs (some first stored as stubs, then filled), builds on random
-// hosts, CDash builds, and prunes a few builds; it returns the texts it stored.
+// seedSearch writes specs (some first stored as stubs, then filled), CDash builds, builds
+// on random hosts, and prunes a few builds; it returns the texts it stored.
 func seedSearch(t *testing.T, st *Store, r *rand.Rand) []string {
 	ctx := context.Background()
 	var texts []string
@@ -99,21 +99,22 @@ func seedSearch(t *testing.T, st *Store, r *rand.Rand) []string {
 		}
 		hashes = append(hashes, hash)
 	}
+	// CDash builds of stored specs, older than the specs' builds below: the first pruned.
+	for i := range 30 {
+		k := store.CDashKey{Source: store.SourceCDash, Project: randomText(r, r.IntN(8)), Site: "s",
+			BuildName: randomText(r, 1+r.IntN(10)), Stamp: strconv.Itoa(i)}
+		texts = append(texts, k.Project, k.BuildName)
+		p := store.CDashPart{Key: k, Env: store.BuildEnv{Hostname: "h"}, SpecName: "cdash", SpecHash: "dag-" + hashes[i]}
+		if _, err := st.PutCDashPart(ctx, store.Actor{Name: "alice"}, p); err != nil {
+			t.Fatalf("PutCDashPart: %v", err)
+		}
+	}
 	for i, hash := range hashes {
 		host := randomText(r, 1+r.IntN(10))
 		texts = append(texts, host)
 		env := store.BuildEnv{Hostname: host, KernelVersion: "6.1", HostOS: "os", HostTarget: "t", Platform: "linux"}
 		if _, err := st.GetOrCreateBuild(ctx, store.NewBuild{FullHash: hash, SpackVersion: "1.0", Env: env, Owner: "o" + strconv.Itoa(i%3)}); err != nil {
 			t.Fatalf("GetOrCreateBuild: %v", err)
-		}
-	}
-	for i := range 30 {
-		k := store.CDashKey{Source: store.SourceCDash, Project: randomText(r, r.IntN(8)), Site: "s",
-			BuildName: randomText(r, 1+r.IntN(10)), Stamp: strconv.Itoa(i)}
-		texts = append(texts, k.Project, k.BuildName)
-		p := store.CDashPart{Key: k, Env: store.BuildEnv{Hostname: "h"}, SpecName: "cdash" + strconv.Itoa(i)}
-		if _, err := st.PutCDashPart(ctx, store.Actor{Name: "alice"}, p); err != nil {
-			t.Fatalf("PutCDashPart: %v", err)
 		}
 	}
 	// The oldest builds go, CDash rows with them.
