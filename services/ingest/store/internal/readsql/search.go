@@ -26,11 +26,17 @@ func (s *SQL) WithSearchIndex(in func(table, alias, param string) string, match 
 func (s *SQL) addTextMatch(w *where, text string) {
 	pattern := w.arg(rows.Contains(text))
 	narrow := func(string, string) string { return "" }
-	if s.searchIn != nil && utf8.ValidString(text) && utf8.RuneCountInString(text) >= SearchIndexMinChars {
+	if s.searchIn != nil && indexable(text) {
 		match := w.arg(s.searchMatch(text))
 		narrow = func(table, alias string) string { return s.searchIn(table, alias, match) + " AND " }
 	}
 	w.conds = append(w.conds, s.textMatch(pattern, narrow))
+}
+
+// indexable is whether a trigram index can find text: long enough, and nothing that its
+// query would not take literally (invalid UTF-8, or a NUL, which ends FTS5's query text).
+func indexable(text string) bool {
+	return utf8.ValidString(text) && !strings.ContainsRune(text, 0) && utf8.RuneCountInString(text) >= SearchIndexMinChars
 }
 
 // FTS5Phrase is text as an FTS5 query of one phrase: a string, in which no character is
