@@ -49,6 +49,12 @@ var reads = readsql.New(
 ).WithIDSet(
 	func(param string) string { return "SELECT value FROM json_each(" + param + ")" },
 	func(ids []int64) any { return jsonText(ids) },
+).WithSearchIndex(
+	// The trigram indexes of migration 00014, named after their tables.
+	func(table, alias, param string) string {
+		return alias + ".rowid IN (SELECT rowid FROM " + table + "_search WHERE " + table + "_search MATCH " + param + ")"
+	},
+	func(text string) any { return readsql.FTS5Phrase(text) },
 )
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.
