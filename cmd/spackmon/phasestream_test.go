@@ -59,7 +59,7 @@ func (s *phaseStream) Read(p []byte) (int, error) {
 
 // What serve may cost at its peak while 64 clients post 256 MiB logs at once, the body
 // limit: a streamed log is held once, by ingest, and the bytes in flight bound how many are
-// held together (the default 64 MiB admits one such log at a time: it is always admitted
+// held together (the default 32 MiB admits one such log at a time: it is always admitted
 // alone). Whole bodies decoded and copied between gateway and ingest cost about 1 GiB for
 // one such log (1026 MiB measured before streaming; 524 MiB after, the rest being the
 // log's chunks as garbage until the collector runs).
