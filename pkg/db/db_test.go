@@ -69,7 +69,7 @@ func TestMigrateSQLiteTwice(t *testing.T) {
 	}
 }
 
-func TestInSQLTxRollsBack(t *testing.T) {
+func TestWriteTxRollsBack(t *testing.T) {
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "tx.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestInSQLTxRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	err = db.InSQLTx(ctx, sq.Write, func(tx *sql.Tx) error {
+	err = sq.WriteTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func TestInSQLTxRollsBack(t *testing.T) {
 	}
 	func() {
 		defer func() { _ = recover() }()
-		_ = db.InSQLTx(ctx, sq.Write, func(tx *sql.Tx) error {
+		_ = sq.WriteTx(ctx, func(tx *sql.Tx) error {
 			_, _ = tx.Exec("INSERT INTO t VALUES (2)")
 			panic("mid-transaction")
 		})

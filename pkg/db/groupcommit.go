@@ -169,13 +169,6 @@ func (w *groupWriter) run() {
 	}
 }
 
-// isClosed tells whether close was called.
-func (w *groupWriter) isClosed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.closed
-}
-
 // close lets the queued writes finish and stops the writer.
 func (w *groupWriter) close() {
 	w.once.Do(func() {

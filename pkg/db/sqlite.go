@@ -95,8 +95,8 @@ func (s *SQLite) Close() error {
 	return errors.Join(s.Read.Close(), s.Write.Close())
 }
 
-// WriteTx runs fn on the writer like InSQLTx, though perhaps in one transaction with
-// other callers' writes (group commit): fn runs in a savepoint of its own, so an error
+// WriteTx runs fn in a transaction on the writer, perhaps one shared with other
+// callers' writes (group commit): fn runs in a savepoint of its own, so an error
 // or panic of fn undoes only fn's work, and WriteTx returns nil only once the
 // transaction holding fn's work has committed. fn must leave the transaction open (no
 // Commit or Rollback of its own), must not keep tx after it returns, and must not call
@@ -117,9 +117,6 @@ func (s *SQLite) WriteTx(ctx context.Context, fn func(*sql.Tx) error) (err error
 // the writes made a busy server report itself unavailable (Spack then stops at service
 // info). A wedged writer shows in the writes' own errors.
 func (s *SQLite) Ping(ctx context.Context) error {
-	if s.writer.isClosed() {
-		return errors.New("sqlite: database closed")
-	}
 	return s.Read.PingContext(ctx)
 }
 
@@ -128,28 +125,4 @@ func (s *SQLite) Ping(ctx context.Context) error {
 // the pool, whose own wait statistics no longer see it.
 func (s *SQLite) WriterWaits() (count int64, total time.Duration) {
 	return s.writer.waits.Load(), time.Duration(s.writer.waited.Load())
-}
-
-// InSQLTx runs fn in a transaction on db, committing when fn returns nil and rolling back
-// otherwise (a panic included, so that SQLite's single writer connection is never left
-// inside an open transaction).
-func InSQLTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) (err error) {
-	ctx, span := sqliteTracer.Start(ctx, "sqlite.tx", trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("db.system", "sqlite")))
-	defer func() { endSpan(span, err) }()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	committed = true
-	return tx.Commit()
 }

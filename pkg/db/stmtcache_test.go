@@ -79,7 +79,7 @@ func TestStatementCache(t *testing.T) {
 	}
 
 	// The same text again while its rows are open runs on a statement of its own.
-	err := InSQLTx(ctx, sq.Write, func(tx *sql.Tx) error {
+	err := oneTxPerWrite(sq.Write, func(tx *sql.Tx) error {
 		rs, err := tx.QueryContext(ctx, `SELECT v FROM t WHERE v > ?`, 8)
 		if err != nil {
 			return err

@@ -32,11 +32,11 @@ func TestSQLiteTransactionSpans(t *testing.T) {
 	}
 	ctx, request := provider.Tracer("test").Start(context.Background(), "request")
 	insert := func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (1)"); return err }
-	if err := db.InSQLTx(ctx, sq.Write, insert); err != nil {
+	if err := sq.WriteTx(ctx, insert); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	if err := db.InSQLTx(ctx, sq.Write, func(*sql.Tx) error { return boom }); !errors.Is(err, boom) {
+	if err := sq.WriteTx(ctx, func(*sql.Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}
 	request.End()
