@@ -220,23 +220,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if page, pathQuery, ok := cdashPage(r.URL); ok {
 		telemetry.SetRoute(r.Context(), page)
-		serve := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.limitPart(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			g.serveCDash(w, r, page, pathQuery)
-		}))
-		if r.ContentLength <= maxCDashPart {
-			// A part declared too large is refused at once, never made to wait.
-			serve = g.limitInflight(serve)
-		}
-		serve.ServeHTTP(w, r)
+		})).ServeHTTP(w, r)
 		return
 	}
 	if strings.TrimSuffix(r.URL.Path, "/") == junitPath {
 		telemetry.SetRoute(r.Context(), junitPath)
-		serve := http.Handler(http.HandlerFunc(g.serveJUnit))
-		if r.ContentLength <= maxCDashPart {
-			serve = g.limitInflight(serve)
-		}
-		serve.ServeHTTP(w, r)
+		g.limitPart(http.HandlerFunc(g.serveJUnit)).ServeHTTP(w, r)
 		return
 	}
 	path, ok := g.internalPath(r.URL.Path)

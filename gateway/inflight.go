@@ -146,6 +146,20 @@ func bodyCost(r *http.Request) int64 {
 	return bodyCopies
 }
 
+// limitPart bounds the body of a CDash or JUnit upload as limitInflight does, except for a
+// part declared past maxCDashPart: that one is refused at once (413), never made to wait
+// for room.
+func (g *Gateway) limitPart(next http.Handler) http.Handler {
+	limited := g.limitInflight(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxCDashPart {
+			next.ServeHTTP(w, r)
+			return
+		}
+		limited.ServeHTTP(w, r)
+	})
+}
+
 // limitInflight answers 503 with Retry-After to a body that would take the bytes in flight
 // past the bound for longer than the configured wait: a declared length is charged before
 // the body is read, a body of unknown length as it arrives (and refused at once). The bytes
