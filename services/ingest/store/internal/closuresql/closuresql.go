@@ -80,6 +80,8 @@ func Document(edges []specplan.Edge) DocumentPairs {
 // spec_dependencies rather than read from spec_closure: a stub may reach another filled
 // stub of the same write through a spec stored before, whose pairs to that stub's new
 // descendants do not exist yet, and a chain of any length is covered in one statement.
+// CROSS JOIN keeps below as the outer loop: without statistics SQLite would otherwise read
+// all of spec_closure against a bloom filter of below, on every write of a spec.
 func StubsPropagate(parents string, notIn In) string {
 	return `
 WITH RECURSIVE filled(id) AS (
@@ -88,7 +90,7 @@ WITH RECURSIVE filled(id) AS (
 ` + BelowFilled + `
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT up.ancestor, below.id
-FROM below JOIN spec_closure up ON up.descendant = below.top
+FROM below CROSS JOIN spec_closure up ON up.descendant = below.top
 WHERE true
 ON CONFLICT DO NOTHING`
 }
