@@ -63,6 +63,10 @@ WHERE sc.ancestor = ` + column + ` AND d.id = ANY(CAST(` + param + ` AS bigint[]
 	}
 	return column + ` IN (SELECT unnest(ARRAY(SELECT c.ancestor FROM unnest(CAST(` + param + ` AS bigint[])) AS x(id)
 CROSS JOIN LATERAL (SELECT ancestor FROM spec_closure WHERE descendants && ARRAY[x.id]) c)))`
+}).WithHashPrefix(func(column, param string) string {
+	// The expression of specs_full_hash_prefix_idx (migration 00014), whose text_pattern_ops
+	// turn the pattern's fixed start into a range of the index.
+	return "lower(" + column + ") LIKE lower(" + param + ")"
 })
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.

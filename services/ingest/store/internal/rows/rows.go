@@ -82,9 +82,16 @@ func CountEvents(p store.PhaseUpdate) EventCounts {
 // Contains is a LIKE pattern matching text anywhere, with LIKE's wildcards in text taken
 // literally (escape character: backslash).
 func Contains(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(text) + "%"
+	return "%" + likeLiteral.Replace(text) + "%"
 }
+
+// Prefix is a LIKE pattern matching what starts with text, escaped as Contains.
+func Prefix(text string) string {
+	return likeLiteral.Replace(text) + "%"
+}
+
+// likeLiteral escapes LIKE's wildcards and its escape character.
+var likeLiteral = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // The messages of the domain errors the stores return.
 
