@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/pgtest"
@@ -129,6 +130,17 @@ func TestPostgresOpenAndMigrate(t *testing.T) {
 	defer small.Close()
 	if small.Config().MaxConns != 3 {
 		t.Errorf("pool_max_conns=3 gave %d", small.Config().MaxConns)
+	}
+	jit, err := db.OpenPostgres(ctx, url+"&jit=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jit.Close()
+	for p, want := range map[*pgxpool.Pool]string{pool: "off", jit: "on"} {
+		var got string
+		if err := p.QueryRow(ctx, "SHOW jit").Scan(&got); err != nil || got != want {
+			t.Errorf("jit = %q, %v; want %s", got, err, want)
+		}
 	}
 }
 
