@@ -35,13 +35,11 @@ DROP INDEX specs_full_hash_prefix_idx;
 -- +goose StatementBegin
 DO $$
 DECLARE
-    idx text;
+    idx regclass;
 BEGIN
-    FOREACH idx IN ARRAY ARRAY['specs_name_trgm_idx', 'specs_version_trgm_idx', 'build_environments_hostname_trgm_idx',
-                               'cdash_builds_build_name_trgm_idx', 'cdash_builds_project_trgm_idx'] LOOP
-        IF to_regclass(idx) IS NOT NULL THEN
-            EXECUTE format('ALTER INDEX %I RESET (fastupdate)', idx);
-        END IF;
+    FOR idx IN SELECT c.oid FROM pg_class c
+               WHERE c.relkind = 'i' AND c.relname LIKE '%\_trgm\_idx' AND c.relnamespace = current_schema()::regnamespace LOOP
+        EXECUTE format('ALTER INDEX %s RESET (fastupdate)', idx);
     END LOOP;
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
         CREATE INDEX specs_full_hash_trgm_idx ON specs USING gin (full_hash gin_trgm_ops);
