@@ -11,6 +11,8 @@ import (
 
 var specBuildsSQL = readsql.SpecBuildsOf("SELECT value FROM jsonb_each(?1)", "?2")
 
+var matrixCountsSQL = readsql.MatrixCountsBySpec("?1")
+
 // buildCountsByDaySQL counts the builds created at or after ?1 (of owner ?2 unless it is
 // empty) by day and status: the whole days from ?3 (a UTC midnight) on from the rollup of
 // migration 00017, a few rows per day where builds_created_idx gave every build of the
@@ -59,7 +61,7 @@ func (s *Store) SpecBuilds(ctx context.Context, hashes []string, perSpec int) ([
 
 // MatrixCounts counts a package's builds by version, compiler, arch and status.
 func (s *Store) MatrixCounts(ctx context.Context, name string) ([]store.MatrixCount, error) {
-	rs, err := s.db.Read.QueryContext(ctx, reads.MatrixCounts, name)
+	rs, err := s.db.Read.QueryContext(ctx, matrixCountsSQL, name)
 	if err != nil {
 		return nil, wrap("count matrix", err)
 	}
