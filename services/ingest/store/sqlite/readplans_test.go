@@ -15,18 +15,9 @@ import (
 // TestReadPlansAtScale guards the reads that were slow at 100,000 builds against plans that
 // read a whole table, on a new file without statistics as a server's starts: the chart's
 // counts, the matrix and the search. Each names what it may scan (its subqueries, and the
-// handful of compilers and tags the search matches with LIKE).
+// handful of compilers and tags the search matches with LIKE). With -v it prints the plans.
 func TestReadPlansAtScale(t *testing.T) {
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sq.Close()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
+	sq := newFile(t)
 	search, searchArgs := reads.ListBuilds(store.BuildQuery{Text: "zlib", Limit: 50})
 	since := "2026-01-01T00:00:00.000000Z"
 	for _, tc := range []struct {
@@ -42,7 +33,8 @@ func TestReadPlansAtScale(t *testing.T) {
 		{"search", search, searchArgs, []string{"tc", "tg", "specs_search", "build_environments_search", "cdash_builds_search"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := explain(t, sq, tc.query, tc.args...)
+			plan := explain(t, sq.Read, tc.query, tc.args...)
+			t.Logf("EXPLAIN QUERY PLAN:\n%s", strings.Join(plan, "\n"))
 			for _, line := range plan {
 				if m := scanOf.FindStringSubmatch(strings.TrimLeft(line, "|`- ")); m != nil && !slices.Contains(tc.mayScan, m[1]) {
 					t.Errorf("plan reads a whole relation: %q\n%s", line, strings.Join(plan, "\n"))
@@ -55,10 +47,25 @@ func TestReadPlansAtScale(t *testing.T) {
 	}
 }
 
-// explain is the detail of each line of the query's plan.
-func explain(t *testing.T, sq *db.SQLite, query string, args ...any) []string {
+// newFile is a migrated database file of the test's own, never analyzed.
+func newFile(t *testing.T) *db.SQLite {
 	t.Helper()
-	rs, err := sq.Read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	return sq
+}
+
+// explain is the detail of each line of the query's plan on conn.
+func explain(t *testing.T, conn querier, query string, args ...any) []string {
+	t.Helper()
+	rs, err := conn.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
