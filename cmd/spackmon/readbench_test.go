@@ -20,8 +20,8 @@ import (
 )
 
 // BenchmarkReadsAtScale measures every /api/v1 list and the web pages on a seeded store,
-// reporting p50 and p99 per route in milliseconds (run with -benchtime=200x for a p99 of
-// 200 requests). It reads a store seeded by spackmon seed when SPACKMON_SEEDED_DATABASE_URL
+// reporting the first request's time, p50 and p99 per route in milliseconds (run with
+// -benchtime=200x for a p99 of 200 requests). It reads a store seeded by spackmon seed when SPACKMON_SEEDED_DATABASE_URL
 // (PostgreSQL) or SPACKMON_SEEDED_DATA_DIR (SQLite) is set, else it seeds 1,000 builds on
 // SQLite first. On PostgreSQL, with SPACKMON_SEEDED_PG_LOG naming the server's log, it turns
 // on auto_explain for the database and prints the plans (EXPLAIN ANALYZE) of the statements
@@ -44,6 +44,9 @@ func BenchmarkReadsAtScale(b *testing.B) {
 				}
 				took = append(took, time.Since(start))
 			}
+			// The first request of a route is the one no cache answers (build-counts keeps
+			// its answer for seconds): reported on its own, it is not lost in the p99.
+			b.ReportMetric(ms(took[0]), "first-ms")
 			slices.Sort(took)
 			b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
 			b.ReportMetric(ms(took[(len(took)*99)/100]), "p99-ms")

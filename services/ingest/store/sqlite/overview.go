@@ -11,17 +11,34 @@ import (
 
 var specBuildsSQL = readsql.SpecBuildsOf("SELECT value FROM jsonb_each(?1)", "?2")
 
-// buildCountsByDaySQL counts the builds created at or after ?1 (of owner ?2 unless ”) by
-// day and status. Times are stored as fixed-width UTC text: the day is its first ten
+var matrixCountsSQL = readsql.MatrixCountsBySpec("?1")
+
+// buildCountsByDaySQL counts the builds created at or after ?1 (of owner ?2 unless it is
+// empty) by day and status: the whole days from ?3 (a UTC midnight) on from the rollup of
+// migration 00017, a few rows per day where builds_created_idx gave every build of the
+// range; the part of the day before ?3 that ?1 falls in, if any, from the builds
+// themselves. Times are stored as fixed-width UTC text: the day is the first ten
 // characters.
 const buildCountsByDaySQL = `
-SELECT substr(created_at, 1, 10), status, COUNT(*) FROM builds
-WHERE created_at >= ?1 AND (?2 = '' OR owner = ?2)
+SELECT day, status, SUM(n) FROM (
+  SELECT substr(created_at, 1, 10) AS day, status, COUNT(*) AS n FROM builds
+  WHERE created_at >= ?1 AND created_at < ?3 AND (?2 = '' OR owner = ?2)
+  GROUP BY 1, 2
+  UNION ALL
+  SELECT day, status, builds FROM build_day_counts
+  WHERE day >= substr(?3, 1, 10) AND (?2 = '' OR owner = ?2)
+)
 GROUP BY 1, 2 ORDER BY 1, 2`
 
 // BuildCountsByDay counts builds per UTC day and status.
 func (s *Store) BuildCountsByDay(ctx context.Context, since time.Time, owner string) ([]store.DayCount, error) {
-	rs, err := s.db.Read.QueryContext(ctx, buildCountsByDaySQL, since.UTC().Format(timeLayout), owner)
+	since = since.UTC()
+	// Unix time counts whole days from a UTC midnight: truncating it gives the UTC day.
+	whole := since.Truncate(24 * time.Hour)
+	if whole.Before(since) {
+		whole = whole.Add(24 * time.Hour)
+	}
+	rs, err := s.db.Read.QueryContext(ctx, buildCountsByDaySQL, since.Format(timeLayout), owner, whole.Format(timeLayout))
 	if err != nil {
 		return nil, wrap("count builds by day", err)
 	}
@@ -44,7 +61,7 @@ func (s *Store) SpecBuilds(ctx context.Context, hashes []string, perSpec int) ([
 
 // MatrixCounts counts a package's builds by version, compiler, arch and status.
 func (s *Store) MatrixCounts(ctx context.Context, name string) ([]store.MatrixCount, error) {
-	rs, err := s.db.Read.QueryContext(ctx, reads.MatrixCounts, name)
+	rs, err := s.db.Read.QueryContext(ctx, matrixCountsSQL, name)
 	if err != nil {
 		return nil, wrap("count matrix", err)
 	}

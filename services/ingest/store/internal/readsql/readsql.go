@@ -97,7 +97,32 @@ JOIN specs s ON s.id = b.spec_id
 LEFT JOIN compilers c ON c.id = s.compiler_id
 LEFT JOIN architectures a ON a.id = s.arch_id
 WHERE s.name = ` + name + `
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4` + failedConcretizationCounts(name)
+}
+
+// MatrixCountsBySpec is the MatrixCounts query that counts each spec's builds by status
+// before it joins the spec's version, compiler and platform to the counts: those are looked
+// up and grouped once per spec rather than once per build. SQLite's store reads it, with
+// the (spec_id, status) index of its migration 00018 (PostgreSQL's query is unchanged).
+func MatrixCountsBySpec(name string) string {
+	return `
+SELECT ` + matrixSpecColumns + `, x.status, SUM(x.n)
+FROM (
+  SELECT b.spec_id, b.status, COUNT(*) AS n
+  FROM specs ms CROSS JOIN builds b
+  WHERE ms.name = ` + name + ` AND b.spec_id = ms.id
+  GROUP BY b.spec_id, b.status
+) x
+JOIN specs s ON s.id = x.spec_id
+LEFT JOIN compilers c ON c.id = s.compiler_id
+LEFT JOIN architectures a ON a.id = s.arch_id
+GROUP BY 1, 2, 3, 4` + failedConcretizationCounts(name)
+}
+
+// failedConcretizationCounts is the part of the matrix that counts the specs of package
+// name that Spack could not concretize.
+func failedConcretizationCounts(name string) string {
+	return `
 UNION ALL
 SELECT ` + matrixSpecColumns + `, '` + store.FailedConcretization + `', COUNT(*)
 FROM specs s

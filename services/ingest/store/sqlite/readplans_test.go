@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/services/ingest/migrations"
+	"github.com/spackmon/spackmon/services/ingest/store"
+)
+
+// TestReadPlansAtScale guards the reads that were slow at 100,000 builds against plans that
+// read a whole table, on a new file without statistics as a server's starts: the chart's
+// counts, the matrix and the search. Each names what it may scan (its subqueries, and the
+// handful of compilers and tags the search matches with LIKE). With -v it prints the plans.
+func TestReadPlansAtScale(t *testing.T) {
+	sq := newFile(t)
+	search, searchArgs := reads.ListBuilds(store.BuildQuery{Text: "zlib", Limit: 50})
+	since := "2026-01-01T00:00:00.000000Z"
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+		mayScan     []string
+		// mustRead is what the plan reads in place of the relation it replaced.
+		mustRead string
+	}{
+		{"build counts", buildCountsByDaySQL, []any{since, "", since}, nil, "SEARCH build_day_counts"},
+		{"build counts of an owner", buildCountsByDaySQL, []any{since, "bob", since}, nil, "SEARCH build_day_counts"},
+		{"matrix", matrixCountsSQL, []any{"zlib"}, []string{"x"}, "COVERING INDEX builds_spec_status_idx"},
+		{"search", search, searchArgs, []string{"tc", "tg", "specs_search", "build_environments_search", "cdash_builds_search"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := explain(t, sq.Read, tc.query, tc.args...)
+			t.Logf("EXPLAIN QUERY PLAN:\n%s", strings.Join(plan, "\n"))
+			for _, line := range plan {
+				if m := scanOf.FindStringSubmatch(strings.TrimLeft(line, "|`- ")); m != nil && !slices.Contains(tc.mayScan, m[1]) {
+					t.Errorf("plan reads a whole relation: %q\n%s", line, strings.Join(plan, "\n"))
+				}
+			}
+			if tc.mustRead != "" && !slices.ContainsFunc(plan, func(l string) bool { return strings.Contains(l, tc.mustRead) }) {
+				t.Errorf("plan does not %s:\n%s", tc.mustRead, strings.Join(plan, "\n"))
+			}
+		})
+	}
+}
+
+// newFile is a migrated database file of the test's own, never analyzed.
+func newFile(t *testing.T) *db.SQLite {
+	t.Helper()
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	return sq
+}
+
+// explain is the detail of each line of the query's plan on conn.
+func explain(t *testing.T, conn querier, query string, args ...any) []string {
+	t.Helper()
+	rs, err := conn.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var plan []string
+	for rs.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rs.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
