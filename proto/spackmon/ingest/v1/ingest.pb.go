@@ -713,8 +713,8 @@ type ListBuildsRequest struct {
 	Owner        string                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
 	Hostname     string                 `protobuf:"bytes,5,opt,name=hostname,proto3" json:"hostname,omitempty"`
 	SpackVersion string                 `protobuf:"bytes,6,opt,name=spack_version,json=spackVersion,proto3" json:"spack_version,omitempty"`
-	// q matches spec name, version, full hash, hostname, compiler (name@version), tag, or a CDash
-	// build's name or project.
+	// q matches spec name, version, the start of a full hash, hostname, compiler
+	// (name@version), tag, or a CDash build's name or project.
 	Q         string `protobuf:"bytes,7,opt,name=q,proto3" json:"q,omitempty"`
 	PageSize  int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

@@ -171,30 +171,3 @@ func TestUpgradeKeepsBuildOwners(t *testing.T) {
 		t.Fatalf("after the upgrade: %+v, %v", b, err)
 	}
 }
-
-// The builds search finds a spec's full hash by its start, in either case, and no longer
-// by a piece from its middle (migration 00014); a name still matches anywhere.
-func TestSearchMatchesHashStart(t *testing.T) {
-	st := open(t)
-	defer st.Close()
-	ctx := context.Background()
-	const hash = "qx7tzsbkwl3fcjd2mhnpeo5avry4iug6"
-	doc := &spackspec.Document{Nodes: []spackspec.Node{{Name: "zlib-ng", Version: "2.1", FullHash: hash}}}
-	if _, err := st.PutSpec(ctx, "0.18.0", doc); err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.GetOrCreateBuild(ctx, store.NewBuild{FullHash: hash, SpackVersion: "0.18.0",
-		Env: store.BuildEnv{Hostname: "h"}, Owner: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for text, want := range map[string]bool{"qx7t": true, "QX7TZ": true, hash: true, "zsbkwl": false, "ug6": false, "b-n": true} {
-		builds, err := st.ListBuilds(ctx, store.BuildQuery{Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := len(builds) == 1 && builds[0].ID == res.Build.ID; got != want || len(builds) > 1 {
-			t.Errorf("search %q found %d builds, want the build: %v", text, len(builds), want)
-		}
-	}
-}

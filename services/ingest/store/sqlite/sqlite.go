@@ -55,7 +55,9 @@ var reads = readsql.New(
 		return alias + ".rowid IN (SELECT rowid FROM " + table + "_search WHERE " + table + "_search MATCH " + param + ")"
 	},
 	func(text string) any { return readsql.FTS5Phrase(text) },
-)
+).WithHashPrefix(func(column, param string) string {
+	return column + " LIKE " + param + ` ESCAPE '\'`
+})
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.
 type querier interface {

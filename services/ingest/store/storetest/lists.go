@@ -72,9 +72,11 @@ func testListBuildFilters(t *testing.T, st store.Store) {
 		{store.BuildQuery{Hostname: "host2"}, []int64{f.root18, f.rightAliceHost2}},
 		{store.BuildQuery{SpackVersion: "0.18.0"}, []int64{f.root18}},
 		{store.BuildQuery{Owner: "alice", Hostname: "host1", Status: store.StatusNotRun}, []int64{f.rootAlice}},
-		{store.BuildQuery{Text: "RIG"}, []int64{f.rightAliceHost2}},                // spec name
-		{store.BuildQuery{Text: "HOST2"}, []int64{f.root18, f.rightAliceHost2}},    // hostname
-		{store.BuildQuery{Text: "left-f"}, []int64{f.leftAlice}},                   // full hash
+		{store.BuildQuery{Text: "RIG"}, []int64{f.rightAliceHost2}},             // spec name
+		{store.BuildQuery{Text: "HOST2"}, []int64{f.root18, f.rightAliceHost2}}, // hostname
+		{store.BuildQuery{Text: "left-f"}, []int64{f.leftAlice}},                // full hash, by its start
+		{store.BuildQuery{Text: "LEFT-FH"}, []int64{f.leftAlice}},
+		{store.BuildQuery{Text: "eft-fh"}, nil},                                    // not by a piece of its middle
 		{store.BuildQuery{Text: "3.0"}, []int64{f.rightAliceHost2}},                // version
 		{store.BuildQuery{Text: "ightl"}, []int64{f.rightAliceHost2, f.rootAlice}}, // tag
 		{store.BuildQuery{Text: "GCC@12"}, all},                                    // compiler
