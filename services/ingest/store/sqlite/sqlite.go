@@ -43,7 +43,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // ASCII case in SQLite.
 var reads = readsql.New(
 	func(n int) string { return "?" + strconv.Itoa(n) },
-	func(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` },
+	like,
 	// store.UpdatedKey is the stored form itself.
 	func(param string) string { return param },
 ).WithIDSet(
@@ -55,9 +55,9 @@ var reads = readsql.New(
 		return alias + ".rowid IN (SELECT rowid FROM " + table + "_search WHERE " + table + "_search MATCH " + param + ")"
 	},
 	func(text string) any { return readsql.FTS5Phrase(text) },
-).WithHashPrefix(func(column, param string) string {
-	return column + " LIKE " + param + ` ESCAPE '\'`
-})
+).WithHashPrefix(like)
+
+func like(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` }
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.
 type querier interface {
