@@ -39,7 +39,7 @@ func TestWritePlansSearch(t *testing.T) {
 		{"insert edges", insertEdgesSQL, []any{"0.17", "[]"}, []string{"j"}},
 		{"document closure", documentClosureSQL, []any{"0.17", "[]", "[]", "[]"}, []string{"j", "n", "p", "f"}},
 		{"propagate closure", propagateClosureSQL, []any{"0.17", "[]"}, []string{"j", "below"}},
-		{"build fingerprints", fillPrints, []any{1, "[]"}, []string{"json_each"}},
+		{"build fingerprints", addPhasePrintsSQL, []any{1, 2}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, err := sq.Write.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
