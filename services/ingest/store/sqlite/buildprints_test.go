@@ -4,14 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 
-	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/pkg/spackspec"
-	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
@@ -21,14 +18,7 @@ import (
 // from all of its events gives.
 func TestAddedPrintsMatchRewrite(t *testing.T) {
 	ctx := context.Background()
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
+	sq := Migrated(t)
 	st := New(sq)
 	defer st.Close()
 	if _, err := st.PutSpec(ctx, "0.17", &spackspec.Document{Nodes: []spackspec.Node{{Name: "zlib", Version: "1.3",

@@ -28,16 +28,9 @@ var scanOf = regexp.MustCompile(`^SCAN (\w+)`)
 // the writes. Each statement may scan its JSON parameters (table-valued functions) and
 // what it names: its CTEs.
 func TestWritePlansSearch(t *testing.T) {
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := Migrated(t)
 	defer sq.Close()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
 	type statement struct {
 		name, query string
 		mayScan     []string
@@ -241,4 +234,19 @@ func firstLine(q string) string {
 		line = line[:60]
 	}
 	return line
+}
+
+// Migrated opens a migrated database file in a directory of its own; exported for the
+// tests of package sqlite_test.
+func Migrated(tb testing.TB) *db.SQLite {
+	sq, err := db.OpenSQLite(filepath.Join(tb.TempDir(), "ingest.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+		db.WithVersionTable(migrations.VersionTable)); err != nil {
+		sq.Close()
+		tb.Fatal(err)
+	}
+	return sq
 }
