@@ -12,7 +12,7 @@ import (
 )
 
 func TestBackfillFingerprints(t *testing.T) {
-	sq := sqlite.Migrated(t)
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.Backfill(t, st, func(q string) error {
@@ -22,7 +22,7 @@ func TestBackfillFingerprints(t *testing.T) {
 }
 
 func TestFailureRollup(t *testing.T) {
-	sq := sqlite.Migrated(t)
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
@@ -36,7 +36,7 @@ func TestFailureRollup(t *testing.T) {
 // 00009 (dropping the rollup) and migrates again: 00009's backfill must roll them up.
 func TestUpgradeRollsUpFailures(t *testing.T) {
 	ctx := context.Background()
-	sq := sqlite.Migrated(t)
+	sq := migrated(t)
 	st := sqlite.New(sq)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
