@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -13,17 +12,7 @@ import (
 
 // migrated opens a migrated database file in a directory of its own, for the tests that
 // also run SQL on it.
-func migrated(t *testing.T) *db.SQLite {
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
-	return sq
-}
+func migrated(t *testing.T) *db.SQLite { return sqlite.Migrated(t) }
 
 func TestClosureBackfill(t *testing.T) {
 	sq := migrated(t)

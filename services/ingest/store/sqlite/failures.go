@@ -29,6 +29,8 @@ type printRow struct {
 }
 
 // upsertPrints adds the fingerprints that are new and sets the last-seen time of the rest.
+// jsonb_each hands each object over in SQLite's binary form, which ->> reads without parsing
+// its text again for every field (json_each: a quarter more CPU for the statement).
 func upsertPrints(ctx context.Context, tx *sql.Tx, prints []fingerprint.Print, t string) error {
 	if len(prints) == 0 {
 		return nil
@@ -39,27 +41,35 @@ func upsertPrints(ctx context.Context, tx *sql.Tx, prints []fingerprint.Print, t
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO fingerprints (hash, kind, class, normal, first_seen, last_seen)
-SELECT value->>'hash', value->>'kind', value->>'class', value->>'normal', ?2, ?2 FROM json_each(?1) WHERE true
+SELECT value->>'hash', value->>'kind', value->>'class', value->>'normal', ?2, ?2 FROM jsonb_each(?1) WHERE true
 ON CONFLICT (hash) DO UPDATE SET last_seen = excluded.last_seen WHERE fingerprints.last_seen < excluded.last_seen`,
 		jsonText(in), t)
 	return err
 }
 
-// fillPrints is failures.FillBuild for the fingerprints of a JSON array only.
-var fillPrints = failuresql.FillPrints(func(n int) string { return "?" + strconv.Itoa(n) },
-	func(p string) string { return "SELECT value FROM json_each(" + p + ")" })
+// addPhasePrintsSQL adds the events of phase ?2, just written to build ?1, into the build's
+// fingerprints. When no events were removed the build's counts are the old ones plus the
+// phase's, and its example (the first event) is the older of the two, since event ids only
+// grow: reading the phase's events alone gives what failures.FillBuild would write from all
+// of the build's, without reading the events of its other phases again.
+const addPhasePrintsSQL = `
+INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+SELECT b.id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+FROM builds b CROSS JOIN phase_events e
+WHERE b.id = ?1 AND e.phase_id = ?2 AND e.fingerprint IS NOT NULL
+GROUP BY e.fingerprint
+ORDER BY e.fingerprint
+ON CONFLICT (build_id, fingerprint) DO UPDATE
+SET events = build_fingerprints.events + excluded.events,
+    example_event = min(build_fingerprints.example_event, excluded.example_event)`
 
-// addBuildPrints brings a build's fingerprints up to date after events with the
-// fingerprints prints were added to it and none were removed.
-func addBuildPrints(ctx context.Context, tx *sql.Tx, buildID int64, prints []fingerprint.Print) error {
-	if len(prints) == 0 {
+// addBuildPrints brings a build's fingerprints up to date after the events of phase
+// phaseID were added to it and none were removed.
+func addBuildPrints(ctx context.Context, tx *sql.Tx, buildID, phaseID int64, events int) error {
+	if events == 0 {
 		return nil
 	}
-	hashes := make([]string, len(prints))
-	for i, p := range prints {
-		hashes[i] = p.Hash
-	}
-	_, err := tx.ExecContext(ctx, fillPrints, buildID, jsonText(hashes))
+	_, err := tx.ExecContext(ctx, addPhasePrintsSQL, buildID, phaseID)
 	return err
 }
 

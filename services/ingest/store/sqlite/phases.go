@@ -62,7 +62,7 @@ RETURNING id, name, status`, p.BuildID, p.Name, p.Status, rows.Output(p), p.Outp
 	if gone, err := removed.RowsAffected(); err != nil || gone > 0 {
 		return phase, rewriteBuildPrints(ctx, tx, p.BuildID)
 	}
-	return phase, addBuildPrints(ctx, tx, p.BuildID, prints)
+	return phase, addBuildPrints(ctx, tx, p.BuildID, phase.ID, len(p.Events))
 }
 
 // eventRow is an event as the JSON parameter of insertEvents.

@@ -3,16 +3,13 @@ package sqlite
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/spackspec"
-	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 )
@@ -52,16 +49,7 @@ func flipCase(r *rand.Rand, text string) string {
 }
 
 func openSearchStore(t *testing.T) *Store {
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		sq.Close()
-		t.Fatal(err)
-	}
-	st := New(sq)
+	st := New(Migrated(t))
 	t.Cleanup(func() { st.Close() })
 	return st
 }

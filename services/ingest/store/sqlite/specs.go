@@ -213,7 +213,7 @@ ON CONFLICT DO NOTHING`
 func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
 	pairs := closuresql.Document(edges)
 	if _, err := tx.ExecContext(ctx, documentClosureSQL, spackVersion,
-		jsonText(pairs.Keys), jsonText(pairs.Within), jsonText(pairs.Frontier)); err != nil {
+		jsonText(pairs.Keys), jsonText(packPairs(pairs.Within)), jsonText(packPairs(pairs.Frontier))); err != nil {
 		return err
 	}
 	var parents []specplan.Key
@@ -226,8 +226,20 @@ func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges [
 	return err
 }
 
+// packPairs packs each pair of positions into one integer, first<<32 | second, which
+// json_each yields as its value: a pair as a JSON array costs two JSON extractions per row,
+// and a document has as many pairs as its DAG has paths between nodes. Positions are
+// 1-based indexes into a document's specs, far below 2^32.
+func packPairs(pairs [][2]int64) []int64 {
+	out := make([]int64, len(pairs))
+	for i, p := range pairs {
+		out[i] = p[0]<<32 | p[1]
+	}
+	return out
+}
+
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs ?2 lists, the pairs
-// within the document by position (?3), and the frontier ones (?4).
+// within the document by position (?3), and the frontier ones (?4), packed by packPairs.
 const documentClosureSQL = `
 WITH n AS MATERIALIZED (
     SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
@@ -235,10 +247,10 @@ WITH n AS MATERIALIZED (
 )
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT a.id, d.id FROM jsonb_each(?3) p
-JOIN n a ON a.ord = p.value->>'$[0]' JOIN n d ON d.ord = p.value->>'$[1]'
+JOIN n a ON a.ord = p.value >> 32 JOIN n d ON d.ord = p.value & 4294967295
 UNION ALL
 SELECT a.id, c.descendant FROM jsonb_each(?4) f
-JOIN n a ON a.ord = f.value->>'$[0]' JOIN n r ON r.ord = f.value->>'$[1]'
+JOIN n a ON a.ord = f.value >> 32 JOIN n r ON r.ord = f.value & 4294967295
 JOIN spec_closure c ON c.ancestor = r.id
 WHERE true
 ON CONFLICT DO NOTHING`

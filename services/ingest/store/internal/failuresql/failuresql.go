@@ -105,13 +105,6 @@ ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, exam
 WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example_event <> excluded.example_event`
 }
 
-// FillPrints is FillBuild for the fingerprints in the list that inList makes of parameter
-// p2 only: enough after events were added to a build and none removed, since no other
-// fingerprint's events changed.
-func FillPrints(param func(n int) string, inList func(p string) string) string {
-	return fillBuild(param(1), JoinEvents, "e.fingerprint IN ("+inList(param(2))+")")
-}
-
 // spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
 // a build at or after since.
 func spread(dim, since string) string {
