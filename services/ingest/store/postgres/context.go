@@ -44,8 +44,11 @@ func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
 		if err != nil {
 			return err
 		}
-		if events, err = withContext(ctx, tx, id, events); err != nil || len(events) == 0 {
+		if events, err = withContext(ctx, tx, id, events); err != nil {
 			return err
+		}
+		if len(events) == 0 {
+			continue // a quiet phase: the next ones still keep theirs
 		}
 		n := len(events)
 		ids, pre, post := make([]int64, n), make([]string, n), make([]string, n)

@@ -59,8 +59,11 @@ func keepContext(ctx context.Context, tx *sql.Tx, phaseIDs []int64) error {
 		if err != nil {
 			return err
 		}
-		if events, err = withContext(ctx, tx, id, events); err != nil || len(events) == 0 {
+		if events, err = withContext(ctx, tx, id, events); err != nil {
 			return err
+		}
+		if len(events) == 0 {
+			continue // a quiet phase: the next ones still keep theirs
 		}
 		if _, err := tx.ExecContext(ctx, `
 UPDATE phase_events SET pre_context = value->>'pre', post_context = value->>'post', context_in_log = 0

@@ -102,9 +102,18 @@ func testContextReadFromLog(t *testing.T, st store.Store) {
 func testContextKeptWhenPruned(t *testing.T, st store.Store) {
 	putSpec(t, st, diamond(""))
 	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
+	// A quiet phase first: its log holds no event's context, and the one after still must
+	// keep its own.
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const quiet = "checking for gcc... gcc\n"
+	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: store.StatusSuccess,
+		Output: enc.EncodeAll([]byte(quiet), nil), OutputBytes: int64(len(quiet)), ContextInOutput: true})
 	want := putLogPhase(t, st, id, contextLog())
 	pruned, err := st.PruneLogs(ctx(t), store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)})
-	if err != nil || len(pruned) != 1 {
+	if err != nil || len(pruned) != 2 {
 		t.Fatalf("PruneLogs = %+v, %v", pruned, err)
 	}
 	if out, err := st.PhaseOutput(ctx(t), id, "build"); err != nil || !out.Pruned {
