@@ -15,7 +15,7 @@ var matrixCountsSQL = readsql.MatrixCountsBySpec("?1")
 
 // buildCountsByDaySQL counts the builds created at or after ?1 (of owner ?2 unless it is
 // empty) by day and status: the whole days from ?3 (a UTC midnight) on from the rollup of
-// migration 00017, a few rows per day where builds_created_idx gave every build of the
+// migration 00015, a few rows per day where builds_created_idx gave every build of the
 // range; the part of the day before ?3 that ?1 falls in, if any, from the builds
 // themselves. Times are stored as fixed-width UTC text: the day is the first ten
 // characters.

@@ -28,7 +28,7 @@ var scanOf = regexp.MustCompile(`^SCAN (\w+)`)
 // the writes. Each statement may scan its JSON parameters (table-valued functions) and
 // what it names: its CTEs.
 func TestWritePlansSearch(t *testing.T) {
-	sq := newFile(t)
+	sq := Migrated(t)
 	type statement struct {
 		name, query string
 		mayScan     []string
@@ -225,9 +225,9 @@ func Migrated(tb testing.TB) *db.SQLite {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { sq.Close() })
 	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
 		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		sq.Close()
 		tb.Fatal(err)
 	}
 	return sq

@@ -2,13 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
@@ -17,7 +14,7 @@ import (
 // counts, the matrix and the search. Each names what it may scan (its subqueries, and the
 // handful of compilers and tags the search matches with LIKE). With -v it prints the plans.
 func TestReadPlansAtScale(t *testing.T) {
-	sq := newFile(t)
+	sq := Migrated(t)
 	search, searchArgs := reads.ListBuilds(store.BuildQuery{Text: "zlib", Limit: 50})
 	since := "2026-01-01T00:00:00.000000Z"
 	for _, tc := range []struct {
@@ -45,21 +42,6 @@ func TestReadPlansAtScale(t *testing.T) {
 			}
 		})
 	}
-}
-
-// newFile is a migrated database file of the test's own, never analyzed.
-func newFile(t *testing.T) *db.SQLite {
-	t.Helper()
-	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "ingest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Close() })
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
-	return sq
 }
 
 // explain is the detail of each line of the query's plan on conn.

@@ -103,7 +103,7 @@ GROUP BY 1, 2, 3, 4` + failedConcretizationCounts(name)
 // MatrixCountsBySpec is the MatrixCounts query that counts each spec's builds by status
 // before it joins the spec's version, compiler and platform to the counts: those are looked
 // up and grouped once per spec rather than once per build. SQLite's store reads it, with
-// the (spec_id, status) index of its migration 00018 (PostgreSQL's query is unchanged).
+// the (spec_id, status) index of its migration 00016 (PostgreSQL's query is unchanged).
 func MatrixCountsBySpec(name string) string {
 	return `
 SELECT ` + matrixSpecColumns + `, x.status, SUM(x.n)
