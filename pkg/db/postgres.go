@@ -57,9 +57,13 @@ func applyPoolDefaults(cfg *pgxpool.Config, url string) {
 	// once its estimate passes jit_above_cost, and without fresh statistics estimates are
 	// far off: spec_closure's propagation (1 ms of work) spent 1 to 2.3 s of the backend's
 	// CPU in JIT on every spec written, two thirds of the database's CPU under the load
-	// tool. ?jit=on in url keeps it.
+	// tool. ?jit=on in url keeps it. A SET after connecting rather than a startup parameter,
+	// which connection poolers such as PgBouncer refuse unless told to ignore it.
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
-		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+		cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, "SET jit = off")
+			return err
+		}
 	}
 }
 
