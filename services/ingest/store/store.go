@@ -319,8 +319,8 @@ type BuildQuery struct {
 	// it; DependencyIDs are those specs, found by the store.
 	Dependency    *spackspec.Constraint
 	DependencyIDs []int64
-	// Text matches spec name, version, full hash, hostname, compiler (name@version), tag,
-	// or a CDash build's name or project (case-insensitive substring).
+	// Text matches, as a case-insensitive substring, spec name, version, hostname, compiler
+	// (name@version), tag, or a CDash build's name or project; a full hash by its start.
 	Text    string
 	AfterID int64
 	Limit   int

@@ -33,7 +33,8 @@ GROUP BY 1, 2 ORDER BY 1, 2`
 // BuildCountsByDay counts builds per UTC day and status.
 func (s *Store) BuildCountsByDay(ctx context.Context, since time.Time, owner string) ([]store.DayCount, error) {
 	since = since.UTC()
-	// Unix time counts whole days from a UTC midnight: truncating it gives the UTC day.
+	// Go's zero time is a UTC midnight and a day has no leap seconds in time.Time, so
+	// truncating to 24 hours gives the UTC day.
 	whole := since.Truncate(24 * time.Hour)
 	if whole.Before(since) {
 		whole = whole.Add(24 * time.Hour)

@@ -257,8 +257,9 @@ func (s *SQL) ListBuilds(q store.BuildQuery) (string, []any) {
 }
 
 // textMatch is the condition of a search: pattern is the parameter of the rows.Contains
-// pattern, and narrow(table, alias) a condition (ending in AND) that narrows the rows of
-// table read, or "" (WithSearchIndex). Each table
+// pattern, hash the condition on a spec's full hash (WithHashPrefix), and narrow(table,
+// alias) a condition (ending in AND) that narrows the rows of table read, or ""
+// (WithSearchIndex). Each table
 // is searched on its own for its matching rows, which a text index finds where there is one
 // (migration 00013), and the builds are found from those rows by their indexes: a search
 // costs what it matches. Matching the joined row of every build instead read all of them,
