@@ -267,6 +267,13 @@ type prefilter struct {
 	hasOut []bool
 	out    []uint64 // state*words ... : ids whose string ends at the state
 	always []uint64 // ids without a derivable requirement
+
+	// step is next as the scan uses it: the entry for a state's row plus a class holds
+	// the target's row start (state*nclass) shifted left once, its low bit set when
+	// the target has outputs. The scan then costs one table load per byte, with no
+	// multiplication and no separate look-up of hasOut; it is about half the CPU of a
+	// log's classification.
+	step []int32
 }
 
 func newPrefilter(patterns []string) (*prefilter, error) {
@@ -367,6 +374,14 @@ func newPrefilter(patterns []string) (*prefilter, error) {
 			queue = append(queue, child)
 		}
 	}
+	pf.step = make([]int32, len(pf.next))
+	for i, st := range pf.next {
+		v := st * int32(pf.nclass) << 1
+		if pf.hasOut[st] {
+			v |= 1
+		}
+		pf.step[i] = v
+	}
 	return pf, nil
 }
 
@@ -379,12 +394,14 @@ const errTooManyClasses = prefilterError("required strings use every byte value"
 // candidates sets cand to the ids of the patterns that may match line.
 func (pf *prefilter) candidates(line []byte, cand []uint64) {
 	copy(cand, pf.always)
-	st := 0
-	next, nclass, words := pf.next, pf.nclass, pf.words
+	row := 0
+	step, class := pf.step, &pf.class
 	for _, b := range line {
-		st = int(next[st*nclass+int(pf.class[b])])
-		if pf.hasOut[st] {
-			o := pf.out[st*words : st*words+words]
+		v := step[row+int(class[b])]
+		row = int(v >> 1)
+		if v&1 != 0 {
+			st := row / pf.nclass
+			o := pf.out[st*pf.words : st*pf.words+pf.words]
 			for w := range cand {
 				cand[w] |= o[w]
 			}

@@ -1,10 +1,12 @@
 package logparse
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -222,5 +224,63 @@ func TestPrefilterFolding(t *testing.T) {
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("candidates(%q) = %v; want %v", c.line, got, c.want)
 		}
+	}
+}
+
+// candidatesByState is the scan as the automaton is built (state numbers, hasOut looked
+// up apart), kept as the reference for the packed step table candidates uses.
+func (pf *prefilter) candidatesByState(line []byte, cand []uint64) {
+	copy(cand, pf.always)
+	st := 0
+	for _, b := range line {
+		st = int(pf.next[st*pf.nclass+int(pf.class[b])])
+		if pf.hasOut[st] {
+			for w := range cand {
+				cand[w] |= pf.out[st*pf.words+w]
+			}
+		}
+	}
+}
+
+// TestStepTableMatchesStates checks the packed scan against the state-numbered one on
+// every line of the fixture logs and of the generated pattern lines.
+func TestStepTableMatchesStates(t *testing.T) {
+	rs := rules()
+	var lines [][]byte
+	for _, name := range []string{"spack-build-out.txt", "config.log"} {
+		lines = append(lines, bytes.Split(readFixture(t, name), []byte("\n"))...)
+	}
+	for _, ls := range patternLines(5, 50) {
+		for _, l := range ls {
+			lines = append(lines, []byte(l))
+		}
+	}
+	got, want := make([]uint64, rs.pre.words), make([]uint64, rs.pre.words)
+	for _, l := range lines {
+		rs.pre.candidates(l, got)
+		rs.pre.candidatesByState(l, want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: candidates %x, by state %x", l, got, want)
+		}
+	}
+}
+
+func BenchmarkCandidates(b *testing.B) {
+	rs := rules()
+	log := readFixture(b, "spack-build-out.txt")
+	lines := bytes.Split(log, []byte("\n"))
+	cand := make([]uint64, rs.pre.words)
+	for _, impl := range []struct {
+		name string
+		scan func([]byte, []uint64)
+	}{{"step", rs.pre.candidates}, {"by-state", rs.pre.candidatesByState}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.SetBytes(int64(len(log)))
+			for b.Loop() {
+				for _, l := range lines {
+					impl.scan(l, cand)
+				}
+			}
+		})
 	}
 }
