@@ -86,12 +86,19 @@ func Prefix(paths []string, hashes ...string) string {
 	return common(abs)
 }
 
-// hashDir returns the directory of p whose name is h or ends in "-"+h.
+// hashDir returns the directory of p (cleaned, absolute) whose name is h or ends in "-"+h.
+// It slices p at its slashes rather than calling path.Dir and path.Base, which clean
+// every level again: a hash named by no path makes it walk every level of every path.
 func hashDir(p, h string) (string, bool) {
-	for dir := p; dir != "/"; dir = path.Dir(dir) {
-		if b := path.Base(dir); b == h || strings.HasSuffix(b, "-"+h) {
+	for dir := p; dir != "/"; {
+		i := strings.LastIndexByte(dir, '/')
+		if b := dir[i+1:]; b == h || (strings.HasSuffix(b, h) && len(b) > len(h) && b[len(b)-len(h)-1] == '-') {
 			return dir, true
 		}
+		if i <= 0 {
+			break
+		}
+		dir = dir[:i]
 	}
 	return "", false
 }
@@ -132,6 +139,13 @@ func Relative(prefix, p string) string {
 // Files returns the manifest's entries as install files with paths relative to the
 // prefix Prefix finds, sorted by path.
 func Files(m map[string]Entry, hashes ...string) []store.InstallFile {
+	files, _ := FilesAndPrefix(m, hashes...)
+	return files
+}
+
+// FilesAndPrefix is Files, and the prefix it found, for a caller that makes other paths
+// relative to it (finding the prefix is most of the work).
+func FilesAndPrefix(m map[string]Entry, hashes ...string) ([]store.InstallFile, string) {
 	paths := make([]string, 0, len(m))
 	for p := range m {
 		paths = append(paths, p)
@@ -145,5 +159,5 @@ func Files(m map[string]Entry, hashes ...string) []store.InstallFile {
 			Path: Relative(prefix, p), Type: e.Type, Mode: e.Mode, Owner: e.Owner, Group: e.Group, Hash: e.Hash, Size: e.Size,
 		})
 	}
-	return files
+	return files, prefix
 }

@@ -196,12 +196,8 @@ func (md analyzed) resolve(hashes ...string) store.Analysis {
 	if md.manifest == nil {
 		return a
 	}
-	a.InstallFiles = manifest.Files(md.manifest, hashes...)
-	paths := make([]string, 0, len(md.manifest))
-	for p := range md.manifest {
-		paths = append(paths, p)
-	}
-	prefix := manifest.Prefix(paths, hashes...)
+	var prefix string
+	a.InstallFiles, prefix = manifest.FilesAndPrefix(md.manifest, hashes...)
 	for i, attr := range a.Attributes {
 		if strings.HasPrefix(attr.InstallFile, "/") {
 			a.Attributes[i].InstallFile = manifest.Relative(prefix, attr.InstallFile)
