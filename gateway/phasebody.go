@@ -339,11 +339,7 @@ func (p *phaseBody) streamString() error {
 			}
 			return &errBodyRead{err}
 		}
-		i := 0
-		for i < len(buf) && buf[i] >= 0x20 && buf[i] < utf8.RuneSelf && buf[i] != '"' && buf[i] != '\\' {
-			i++
-		}
-		p.add(buf[:i])
+		i := p.addPlain(buf)
 		_, _ = p.r.Discard(i)
 		if i == len(buf) {
 			continue
@@ -367,6 +363,43 @@ func (p *phaseBody) streamString() error {
 			}
 			p.add(utf8.AppendRune(nil, r))
 			_, _ = p.r.Discard(size)
+		}
+	}
+}
+
+// shortEscapes maps the byte after a backslash to what the escape stands for, for the
+// escapes of one byte.
+var shortEscapes = [256]byte{'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', '"': '"', '\\': '\\', '/': '/'}
+
+// addPlain passes on the start of buf that decodes without a look past buf: ASCII text,
+// the escapes of one byte (a log has a "\n" on every line) and valid UTF-8, which all
+// decode to themselves or one byte, and returns its length. It stops at the closing
+// quote, a \u escape, a backslash ending buf, invalid or cut UTF-8 and control bytes,
+// which streamString decodes one at a time.
+func (p *phaseBody) addPlain(buf []byte) int {
+	i := 0
+	for {
+		start := i
+		for i < len(buf) && buf[i] >= 0x20 && buf[i] < utf8.RuneSelf && buf[i] != '"' && buf[i] != '\\' {
+			i++
+		}
+		p.add(buf[start:i])
+		if i == len(buf) {
+			return i
+		}
+		switch c := buf[i]; {
+		case c == '\\' && i+1 < len(buf) && shortEscapes[buf[i+1]] != 0:
+			p.add([]byte{shortEscapes[buf[i+1]]})
+			i += 2
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(buf[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i
+			}
+			p.add(buf[i : i+size])
+			i += size
+		default:
+			return i
 		}
 	}
 }

@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -105,4 +108,26 @@ func FuzzPhaseBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSame(t, data)
 	})
+}
+
+// BenchmarkPhaseBody streams a phase update carrying the fixture build log.
+func BenchmarkPhaseBody(b *testing.B) {
+	log, err := os.ReadFile(filepath.Join("..", "testdata", "dummy-tar-spack", "spack-build-out.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := json.Marshal(string(log))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"build_id": 1, "phase_name": "install", "status": "SUCCESS", "output": ` + string(out) + `}`)
+	b.SetBytes(int64(len(body)))
+	var n int
+	for b.Loop() {
+		pb := newPhaseBody(bytes.NewReader(body), func(chunk []byte, _ bool) { n += len(chunk) })
+		if _, err := pb.phase(); err != nil {
+			b.Fatal(err)
+		}
+		pb.release()
+	}
 }
