@@ -120,8 +120,17 @@ func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next
 // location applies every file/line pattern and keeps the last match, as CTest does.
 // A line number too large for an int is reported as 0 rather than wrapped or truncated.
 func (rs *ruleset) location(line []byte) (string, int) {
+	var small [1]uint64
+	cand := small[:]
+	if rs.fileLinePre.words > len(small) {
+		cand = make([]uint64, rs.fileLinePre.words)
+	}
+	rs.fileLinePre.candidates(line, cand)
 	file, no := "", 0
-	for _, re := range rs.fileLine {
+	for id, re := range rs.fileLine {
+		if cand[id>>6]&(1<<(id&63)) == 0 {
+			continue
+		}
 		m := re.FindSubmatch(line)
 		if m == nil {
 			continue

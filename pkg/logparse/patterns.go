@@ -34,7 +34,11 @@ type ruleset struct {
 
 	errs, errExc, warns, warnExc span
 
-	fileLine []*regexp.Regexp
+	fileLine    []*regexp.Regexp
+	fileLineSrc []string
+	// fileLinePre rules out the file/line patterns an event line cannot match: most of
+	// them search the whole line from every position and find nothing.
+	fileLinePre *prefilter
 
 	pre *prefilter
 	// relevant holds the ids of the error and warning patterns: a line whose prefilter
@@ -99,6 +103,10 @@ func buildRuleset(data []byte) (*ruleset, error) {
 			return nil, fmt.Errorf("file/line pattern %q has fewer than 2 groups", p)
 		}
 		rs.fileLine = append(rs.fileLine, re)
+		rs.fileLineSrc = append(rs.fileLineSrc, p)
+	}
+	if rs.fileLinePre, err = newPrefilter(rs.fileLineSrc); err != nil {
+		return nil, err
 	}
 	if rs.pre, err = newPrefilter(rs.src); err != nil {
 		return nil, err

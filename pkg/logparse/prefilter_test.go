@@ -2,11 +2,13 @@ package logparse
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -91,10 +93,14 @@ var affixes = []string{"", "", "x", "  ", "foo.c:1: ", "ERROR", "\xff", "é"}
 
 // patternLines returns n random lines for every pattern, each likely to match it.
 func patternLines(seed uint64, n int) [][]string {
+	return patternLinesOf(rules().src, seed, n)
+}
+
+// patternLinesOf returns n random lines for each of patterns, each likely to match it.
+func patternLinesOf(patterns []string, seed uint64, n int) [][]string {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	rs := rules()
 	var out [][]string
-	for _, p := range rs.src {
+	for _, p := range patterns {
 		re, err := syntax.Parse(p, syntax.Perl)
 		if err != nil {
 			panic(err)
@@ -279,6 +285,74 @@ func BenchmarkCandidates(b *testing.B) {
 			for b.Loop() {
 				for _, l := range lines {
 					impl.scan(l, cand)
+				}
+			}
+		})
+	}
+}
+
+// locationByAll is location without its prefilter: every file/line pattern on the line.
+func (rs *ruleset) locationByAll(line []byte) (string, int) {
+	file, no := "", 0
+	for _, re := range rs.fileLine {
+		if m := re.FindSubmatch(line); m != nil {
+			file = clean(prefix(m[1], MaxTextBytes))
+			n, err := strconv.Atoi(string(m[2]))
+			if err != nil {
+				n = 0
+			}
+			no = n
+		}
+	}
+	return file, no
+}
+
+// TestLocationPrefilter checks that the file/line prefilter changes no location, on the
+// fixture logs and on lines generated for each file/line pattern, and that the generated
+// lines do exercise every pattern.
+func TestLocationPrefilter(t *testing.T) {
+	rs := rules()
+	var lines [][]byte
+	for _, name := range []string{"spack-build-out.txt", "config.log"} {
+		lines = append(lines, bytes.Split(readFixture(t, name), []byte("\n"))...)
+	}
+	for id, ls := range patternLinesOf(rs.fileLineSrc, 7, 300) {
+		matched := 0
+		for _, l := range ls {
+			if rs.fileLine[id].MatchString(l) {
+				matched++
+			}
+			lines = append(lines, []byte(l))
+		}
+		if matched < 30 {
+			t.Errorf("pattern %q: only %d of %d generated lines match; generator too weak to test it", rs.fileLineSrc[id], matched, len(ls))
+		}
+	}
+	for _, l := range lines {
+		gotFile, gotNo := rs.location(l)
+		wantFile, wantNo := rs.locationByAll(l)
+		if gotFile != wantFile || gotNo != wantNo {
+			t.Fatalf("%q: location %q:%d, every pattern %q:%d", l, gotFile, gotNo, wantFile, wantNo)
+		}
+	}
+}
+
+// BenchmarkLocation finds the location of GCC-style warning lines, as the load tool's
+// logs carry (location runs on event lines only).
+func BenchmarkLocation(b *testing.B) {
+	rs := rules()
+	var lines [][]byte
+	for i := range 200 {
+		lines = append(lines, fmt.Appendf(nil, "src/list.c:%d:%d: warning: unused variable 'offset' [-Wunused-variable]", 20+i, 3+i%40))
+	}
+	for _, impl := range []struct {
+		name string
+		loc  func([]byte) (string, int)
+	}{{"prefilter", rs.location}, {"every-pattern", rs.locationByAll}} {
+		b.Run(impl.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, l := range lines {
+					impl.loc(l)
 				}
 			}
 		})
