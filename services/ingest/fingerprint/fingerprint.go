@@ -68,26 +68,38 @@ func ValidHash(s string) bool {
 // a text that holds one of them, and one with a need only on a text need accepts: most lines
 // then cost a substring search or one scan of their bytes, not a pattern. Both are only ever
 // conditions that every match of the pattern meets (TestGatesKeepMatches).
+//
+// A rule with a replacer has it do what ReplaceAllString does with the pattern: a pattern
+// that must run on most event lines costs Go's backtracking matcher tens of nanoseconds a
+// byte (TestReplacersMatchPatterns holds each replacer to its pattern).
 type rule struct {
-	re   *regexp.Regexp
-	with string
-	gate []string
-	need func(string) bool
+	re       *regexp.Regexp
+	with     string
+	gate     []string
+	need     func(string) bool
+	replacer func(string) string
 }
 
 func (r rule) apply(text string) string {
 	if r.need != nil && !r.need(text) {
 		return text
 	}
-	if len(r.gate) == 0 {
-		return r.re.ReplaceAllString(text, r.with)
+	if len(r.gate) > 0 && !containsAny(text, r.gate) {
+		return text
 	}
-	for _, g := range r.gate {
-		if strings.Contains(text, g) {
-			return r.re.ReplaceAllString(text, r.with)
+	if r.replacer != nil {
+		return r.replacer(text)
+	}
+	return r.re.ReplaceAllString(text, r.with)
+}
+
+func containsAny(text string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(text, w) {
+			return true
 		}
 	}
-	return text
+	return false
 }
 
 // Placeholders stand for what was normalised away.
@@ -104,35 +116,35 @@ const (
 var rules = []rule{
 	// The stage: everything up to spack-src/ or spack-build-<hash>/ of a path under a
 	// spack-stage directory, whoever's and wherever it is.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil},
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil},
 	// An install prefix: everything up to the directory named <name>-<version>-<hash>.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}, hasHashRun},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}, hasHashRun, nil},
 	// Spack hashes elsewhere: full ones, and the 7-character short form after a '/' or '-'.
-	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil, hasHashRun},
+	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil, hasHashRun, nil},
 	// Temporary names: compiler temporaries and mktemp's.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}, nil},
-	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}, nil, nil},
+	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}, nil, nil},
 	// Other absolute paths keep their last element: the directory a tool or a file sits in
 	// differs between machines, its name does not.
-	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", nil, hasAbsolutePath},
+	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", nil, hasAbsolutePath, nil},
 	// Timestamps, before the numbers inside them are taken one by one.
-	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, nil, hasClock},
-	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, nil, hasClock},
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, nil, hasClock, nil},
+	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, nil, hasClock, nil},
 	// Addresses.
-	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}, nil},
+	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}, nil, nil},
 	// Line and column numbers: file:12:34:, file(12):, "line 12", make[2].
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}, nil},
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", nil, hasParenDigit},
-	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}, nil},
-	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"make[", "ninja["}, nil},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}, nil, replaceLineNumbers},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", nil, hasParenDigit, nil},
+	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}, nil, nil},
+	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"make[", "ninja["}, nil, nil},
 	// Numbers in compiler-generated names: GCC's clones, lambdas, local labels, anonymous
 	// namespaces and temporaries.
-	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{".constprop.", ".isra.", ".part.", ".cold.", ".lto_priv.", ".clone."}, nil},
-	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}, nil},
-	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}, nil},
-	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}, nil},
-	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}, nil},
+	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{".constprop.", ".isra.", ".part.", ".cold.", ".lto_priv.", ".clone."}, nil, nil},
+	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}, nil, nil},
+	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}, nil, nil},
+	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}, nil, nil},
+	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}, nil, nil},
 }
 
 // Normalize is text with the parts that vary between machines and runs replaced by
@@ -206,4 +218,75 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+// replaceLineNumbers is the line and column rule's ReplaceAllString: at each position from
+// the left, a '.' and a run of [A-Za-z0-9+_], or "Makefile" or "CMakeLists.txt" at a word
+// boundary, then ':' and digits, and ':' and digits again when they follow, become the
+// name, ':' and placeNum. No alternative can start where another does and the runs cannot
+// hold what ends them, so the leftmost match found this way is the pattern's.
+func replaceLineNumbers(text string) string {
+	var b strings.Builder
+	done := 0 // text[:done] is in b, or b is unused
+	for i := 0; i < len(text); {
+		name := nameAt(text, i)
+		if name == 0 || name >= len(text) || text[name] != ':' {
+			i++
+			continue
+		}
+		end := digitRun(text, name+1)
+		if end == name+1 {
+			i++
+			continue
+		}
+		if end < len(text) && text[end] == ':' {
+			if e := digitRun(text, end+1); e > end+1 {
+				end = e
+			}
+		}
+		b.WriteString(text[done:name])
+		b.WriteString(":" + placeNum)
+		done, i = end, end
+	}
+	if done == 0 {
+		return text
+	}
+	b.WriteString(text[done:])
+	return b.String()
+}
+
+// nameAt returns the end of the file name part of the line and column rule starting at
+// text[i], or 0 when none starts there.
+func nameAt(text string, i int) int {
+	switch c := text[i]; {
+	case c == '.':
+		j := i + 1
+		for j < len(text) && isNameByte(text[j]) {
+			j++
+		}
+		if j > i+1 {
+			return j
+		}
+	case (c == 'M' || c == 'C') && (i == 0 || !isWordByte(text[i-1])):
+		for _, w := range [...]string{"Makefile", "CMakeLists.txt"} {
+			if strings.HasPrefix(text[i:], w) {
+				return i + len(w)
+			}
+		}
+	}
+	return 0
+}
+
+func isNameByte(c byte) bool { return isWordByte(c) || c == '+' }
+
+// isWordByte is \b's idea of a word character: ASCII letters, digits and '_'.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+func digitRun(text string, i int) int {
+	for i < len(text) && '0' <= text[i] && text[i] <= '9' {
+		i++
+	}
+	return i
 }

@@ -24,6 +24,44 @@ var gateSeeds = []string{
 // TestGatesKeepMatches checks that no rule's gate or need turns away a text its pattern
 // matches, on the seeds and every line of the repository's logs.
 func TestGatesKeepMatches(t *testing.T) {
+	for _, text := range gateTexts(t) {
+		checkGates(t, text)
+	}
+}
+
+// TestReplacersMatchPatterns checks every replacer against its rule's ReplaceAllString.
+func TestReplacersMatchPatterns(t *testing.T) {
+	texts := gateTexts(t)
+	for _, s := range []string{"", ":", ".c:", ".c:1", ".c:1:", ".c:1:2:3", "..c:1", ".:1", "a.b.c:12:x", "xMakefile:3",
+		"Makefile:3", "(Makefile:3:4)", "CMakeLists.txt:9", "CMakeLists.txt:", "CMakeLists:1", "Makefile.am:3", ".Makefile:2",
+		"_Makefile:1", "+.c++:7:8:9", "é.c:1", ".c\xff:1", "f.c:1 g.h:2:3 Makefile:4", "M", "C", "."} {
+		texts = append(texts, s)
+	}
+	for _, text := range texts {
+		checkReplacers(t, text)
+	}
+}
+
+func FuzzReplacers(f *testing.F) {
+	for _, s := range gateSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) { checkReplacers(t, text) })
+}
+
+func checkReplacers(t *testing.T, text string) {
+	for i, r := range rules {
+		if r.replacer == nil {
+			continue
+		}
+		if got, want := r.replacer(text), r.re.ReplaceAllString(text, r.with); got != want {
+			t.Fatalf("rule %d (%s) on %q: replacer %q, pattern %q", i, r.re, text, got, want)
+		}
+	}
+}
+
+// gateTexts are the seeds and every line of the repository's logs.
+func gateTexts(t *testing.T) []string {
 	texts := append([]string(nil), gateSeeds...)
 	for _, dir := range []string{"dummy-tar-spack", "spack-client", "cdash-client"} {
 		_ = filepath.WalkDir(fixtures.Path(t, dir), func(path string, d os.DirEntry, err error) error {
@@ -40,9 +78,7 @@ func TestGatesKeepMatches(t *testing.T) {
 	if len(texts) < 1000 {
 		t.Fatalf("only %d texts", len(texts))
 	}
-	for _, text := range texts {
-		checkGates(t, text)
-	}
+	return texts
 }
 
 func FuzzGates(f *testing.F) {
@@ -64,13 +100,4 @@ func checkGates(t *testing.T, text string) {
 			t.Errorf("rule %d (%s): gate turns away %q", i, r.re, text)
 		}
 	}
-}
-
-func containsAny(text string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(text, w) {
-			return true
-		}
-	}
-	return false
 }
