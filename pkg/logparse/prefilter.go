@@ -276,6 +276,13 @@ type prefilter struct {
 	step []int32
 }
 
+// maxLit bounds the strings the automaton looks for. The filter loses nothing measurable
+// with 12 bytes: a longer string's first 12 are about as rare as the string.
+const maxLit = 12
+
+// splitMin is the shortest line candidates walks in two halves.
+const splitMin = 4 * maxLit
+
 func newPrefilter(patterns []string) (*prefilter, error) {
 	pf := &prefilter{words: (len(patterns) + 63) / 64}
 	pf.always = make([]uint64, pf.words)
@@ -290,7 +297,12 @@ func newPrefilter(patterns []string) (*prefilter, error) {
 			continue
 		}
 		for _, s := range req {
-			owners[s] = append(owners[s], id)
+			// A line holding a string holds its start: the cut keeps the filter sound,
+			// and bounds how far the two walks of candidates must overlap.
+			s = s[:min(len(s), maxLit)]
+			if !slices.Contains(owners[s], id) {
+				owners[s] = append(owners[s], id)
+			}
 		}
 	}
 	lits := make([]string, 0, len(owners))
@@ -392,19 +404,54 @@ func (e prefilterError) Error() string { return string(e) }
 const errTooManyClasses = prefilterError("required strings use every byte value")
 
 // candidates sets cand to the ids of the patterns that may match line.
+//
+// Each step of a walk waits on the load of the step before, so a long line is walked as
+// two halves side by side, which the processor overlaps: the second half starts
+// maxLit-1 bytes early, so a string ending in it is found whole by one walk or the other.
 func (pf *prefilter) candidates(line []byte, cand []uint64) {
 	copy(cand, pf.always)
-	row := 0
+	if len(line) < splitMin {
+		pf.walk(line, 0, cand)
+		return
+	}
+	mid := (len(line) + maxLit - 1) / 2
+	a, b := line[:mid], line[mid-(maxLit-1):]
 	step, class := pf.step, &pf.class
-	for _, b := range line {
-		v := step[row+int(class[b])]
-		row = int(v >> 1)
-		if v&1 != 0 {
-			st := row / pf.nclass
-			o := pf.out[st*pf.words : st*pf.words+pf.words]
-			for w := range cand {
-				cand[w] |= o[w]
+	ra, rb := 0, 0
+	b2 := b[:len(a)]
+	for i, c := range a {
+		va := step[ra+int(class[c])]
+		vb := step[rb+int(class[b2[i]])]
+		ra, rb = int(va>>1), int(vb>>1)
+		if (va|vb)&1 != 0 {
+			if va&1 != 0 {
+				pf.mark(ra, cand)
+			}
+			if vb&1 != 0 {
+				pf.mark(rb, cand)
 			}
 		}
+	}
+	pf.walk(b[len(a):], rb, cand)
+}
+
+// walk runs the automaton over line from the state whose row starts at row.
+func (pf *prefilter) walk(line []byte, row int, cand []uint64) {
+	step, class := pf.step, &pf.class
+	for _, c := range line {
+		v := step[row+int(class[c])]
+		row = int(v >> 1)
+		if v&1 != 0 {
+			pf.mark(row, cand)
+		}
+	}
+}
+
+// mark adds the outputs of the state whose row starts at row to cand.
+func (pf *prefilter) mark(row int, cand []uint64) {
+	st := row / pf.nclass
+	o := pf.out[st*pf.words : st*pf.words+pf.words]
+	for w := range cand {
+		cand[w] |= o[w]
 	}
 }

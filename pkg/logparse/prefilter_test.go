@@ -248,11 +248,24 @@ func (pf *prefilter) candidatesByState(line []byte, cand []uint64) {
 	}
 }
 
-// TestStepTableMatchesStates checks the packed scan against the state-numbered one on
-// every line of the fixture logs and of the generated pattern lines.
+// TestStepTableMatchesStates checks the packed scan, in two halves on long lines, against
+// the state-numbered one on every line of the fixture logs, of the generated pattern lines
+// and of lines holding each pattern's strings at every offset (so across the halves' seam).
 func TestStepTableMatchesStates(t *testing.T) {
 	rs := rules()
 	var lines [][]byte
+	filler := strings.Repeat("checking x ", 12)
+	for _, p := range rs.src {
+		req, err := requiredStrings(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range req {
+			for off := 0; off <= len(filler); off++ {
+				lines = append(lines, []byte(filler[:off]+s+filler[off:]))
+			}
+		}
+	}
 	for _, name := range []string{"spack-build-out.txt", "config.log"} {
 		lines = append(lines, bytes.Split(readFixture(t, name), []byte("\n"))...)
 	}
