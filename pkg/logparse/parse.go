@@ -43,6 +43,7 @@ func (f Found) Capped() bool { return f.Errors > MaxEvents || f.Warnings > MaxEv
 func Parse(log []byte) Found {
 	rs := rules()
 	cand := make([]uint64, rs.pre.words)
+	var scratch []byte
 	var found Found
 	lineNo := 0
 	for pos := 0; pos < len(log); {
@@ -53,12 +54,12 @@ func Parse(log []byte) Found {
 		case Error:
 			found.Errors++
 			if found.Errors <= MaxEvents {
-				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next))
+				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next, &scratch))
 			}
 		case Warning:
 			found.Warnings++
 			if found.Warnings <= MaxEvents {
-				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next))
+				found.Events = append(found.Events, rs.event(log, kind, line, lineNo, pos, next, &scratch))
 			}
 		}
 		pos = next
@@ -85,8 +86,10 @@ func trimCR(line []byte) []byte {
 
 // event builds the event for line, which starts at byte start of log; next is the start
 // of the following line. Context is found by walking the buffer outwards from the line,
-// which costs nothing on the many lines that are not events.
-func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next int) Event {
+// which costs nothing on the many lines that are not events. Each context is built in
+// scratch and made a string once: cleaning the joined lines is cleaning each, since the
+// "\n" between them is valid UTF-8 that ends any invalid run.
+func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next int, scratch *[]byte) Event {
 	ev := Event{
 		Kind:   kind,
 		LineNo: lineNo,
@@ -94,27 +97,39 @@ func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next
 	}
 	ev.SourceFile, ev.SourceLine = rs.location(line)
 
-	var pre []string
-	for p := start; len(pre) < rs.context && p > 0; {
-		// log[p-1] is the "\n" ending the previous line.
-		b := bytes.LastIndexByte(log[:p-1], '\n') + 1
-		pre = append(pre, rightTrim(log[b:p-1]))
-		p = b
+	first, pre := start, 0
+	for ; pre < rs.context && first > 0; pre++ {
+		// log[first-1] is the "\n" ending the previous line.
+		first = bytes.LastIndexByte(log[:first-1], '\n') + 1
 	}
-	for i, j := 0, len(pre)-1; i < j; i, j = i+1, j-1 {
-		pre[i], pre[j] = pre[j], pre[i]
-	}
-	var post []string
-	for p := next; len(post) < rs.context && p < len(log); {
+	buf := (*scratch)[:0]
+	for p, n := first, 0; n < pre; n++ {
 		end, nx := lineEnd(log, p)
-		post = append(post, rightTrim(log[p:end]))
+		buf = appendContextLine(buf, log[p:end], n > 0)
 		p = nx
 	}
-	ev.PreContext = strings.Join(pre, "\n")
-	ev.PostContext = strings.Join(post, "\n")
-	ev.Start = lineNo - len(pre)
-	ev.End = lineNo + len(post) + 1
+	ev.PreContext = clean(buf)
+	buf = buf[:0]
+	post := 0
+	for p := next; post < rs.context && p < len(log); post++ {
+		end, nx := lineEnd(log, p)
+		buf = appendContextLine(buf, log[p:end], post > 0)
+		p = nx
+	}
+	ev.PostContext = clean(buf)
+	*scratch = buf
+	ev.Start = lineNo - pre
+	ev.End = lineNo + post + 1
 	return ev
+}
+
+// appendContextLine appends a context line to buf as rightTrim keeps it, after a "\n"
+// when it is not the first.
+func appendContextLine(buf, line []byte, sep bool) []byte {
+	if sep {
+		buf = append(buf, '\n')
+	}
+	return append(buf, bytes.TrimRightFunc(prefix(line, MaxContextLineBytes), unicode.IsSpace)...)
 }
 
 // location applies every file/line pattern and keeps the last match, as CTest does.

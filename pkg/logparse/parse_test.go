@@ -539,3 +539,15 @@ func TestCaps(t *testing.T) {
 			len(ev.Text), len(ev.SourceFile), len(ev.PostContext), MaxTextBytes, MaxTextBytes, MaxContextLineBytes)
 	}
 }
+
+// BenchmarkParseEvents parses a log where events are common: lines generated for every
+// pattern, with filler between them.
+func BenchmarkParseEvents(b *testing.B) {
+	log := generatedLog(1, 40)
+	rules()
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Parse(log)
+	}
+}
