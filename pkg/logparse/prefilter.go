@@ -1,6 +1,7 @@
 package logparse
 
 import (
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -437,15 +438,50 @@ func (pf *prefilter) candidates(line []byte, cand []uint64) {
 
 // walk runs the automaton over line from the state whose row starts at row.
 func (pf *prefilter) walk(line []byte, row int, cand []uint64) {
+	walkText(pf, line, row, cand)
+}
+
+func walkText[T string | []byte](pf *prefilter, line T, row int, cand []uint64) {
 	step, class := pf.step, &pf.class
-	for _, c := range line {
-		v := step[row+int(class[c])]
+	for i := 0; i < len(line); i++ {
+		v := step[row+int(class[line[i]])]
 		row = int(v >> 1)
 		if v&1 != 0 {
 			pf.mark(row, cand)
 		}
 	}
 }
+
+// Strings tells, in one pass over a text however many strings it looks for, which of them
+// the text may hold: a clear bit is a string the text does not hold, a set one a string it
+// may hold (ASCII letters are folded, and long strings are looked for by their start), for
+// the caller to confirm.
+type Strings struct{ pf *prefilter }
+
+// NewStrings looks for words; word i is bit i of the sets Find fills.
+func NewStrings(words ...string) (*Strings, error) {
+	patterns := make([]string, len(words))
+	for i, w := range words {
+		patterns[i] = regexp.QuoteMeta(w)
+	}
+	pf, err := newPrefilter(patterns)
+	if err != nil {
+		return nil, err
+	}
+	return &Strings{pf: pf}, nil
+}
+
+// SetWords is the length of the sets Find fills, in uint64 words.
+func (s *Strings) SetWords() int { return s.pf.words }
+
+// Find sets set (of SetWords words) to the words text may hold.
+func (s *Strings) Find(text string, set []uint64) {
+	copy(set, s.pf.always)
+	walkText(s.pf, text, 0, set)
+}
+
+// Has tells whether bit i of set is set.
+func Has(set []uint64, i int) bool { return set[i>>6]&(1<<(i&63)) != 0 }
 
 // mark adds the outputs of the state whose row starts at row to cand.
 func (pf *prefilter) mark(row int, cand []uint64) {

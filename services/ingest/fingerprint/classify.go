@@ -36,23 +36,36 @@ type classRule struct {
 	words []string
 	gate  []string
 	re    *regexp.Regexp
+	// The ids of words and gate in classWords.
+	wordIDs, gateIDs []int
 }
 
-func (r classRule) matches(lower string) bool {
-	for _, w := range r.words {
-		if strings.Contains(lower, w) {
-			return true
-		}
+// matches tells whether r matches lower; set is what classWords found in lower.
+func (r classRule) matches(lower string, set []uint64) bool {
+	if classWords.any(lower, set, r.words, r.wordIDs) {
+		return true
 	}
 	if r.re == nil {
 		return false
 	}
-	for _, g := range r.gate {
-		if strings.Contains(lower, g) {
-			return r.re.MatchString(lower)
-		}
+	if len(r.gate) == 0 {
+		return r.re.MatchString(lower)
 	}
-	return len(r.gate) == 0 && r.re.MatchString(lower)
+	return classWords.any(lower, set, r.gate, r.gateIDs) && r.re.MatchString(lower)
+}
+
+var classWords wordSet
+
+func init() {
+	var lists [][]string
+	for _, r := range classRules {
+		lists = append(lists, r.words, r.gate)
+	}
+	classWords = newWordSet(lists...)
+	for i := range classRules {
+		classRules[i].wordIDs = classWords.idsOf(classRules[i].words)
+		classRules[i].gateIDs = classWords.idsOf(classRules[i].gate)
+	}
 }
 
 var classRules = []classRule{
@@ -83,8 +96,10 @@ var classRules = []classRule{
 // Warnings from a compiler are CompilerWarning; other warnings are classed like errors.
 func Classify(kind logparse.Kind, normal string) Class {
 	lower := strings.ToLower(normal)
+	var small [2]uint64
+	set := classWords.findIn(lower, &small)
 	for _, r := range classRules {
-		if r.matches(lower) {
+		if r.matches(lower, set) {
 			if kind == logparse.Warning && (r.class == CompilerError || r.class == ConfigureCheck) {
 				return CompilerWarning
 			}

@@ -78,13 +78,15 @@ type rule struct {
 	gate     []string
 	need     func(string) bool
 	replacer func(string) string
+	gateIDs  []int // the gate words' ids in gateWords
 }
 
-func (r rule) apply(text string) string {
+// apply runs r on text; set is what gateWords found in text.
+func (r rule) apply(text string, set []uint64) string {
 	if r.need != nil && !r.need(text) {
 		return text
 	}
-	if len(r.gate) > 0 && !containsAny(text, r.gate) {
+	if len(r.gate) > 0 && !gateWords.any(text, set, r.gate, r.gateIDs) {
 		return text
 	}
 	if r.replacer != nil {
@@ -93,13 +95,74 @@ func (r rule) apply(text string) string {
 	return r.re.ReplaceAllString(text, r.with)
 }
 
-func containsAny(text string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(text, w) {
+// wordSet looks for many words in one pass over a text (logparse.Strings): a rule's gate
+// or class words then cost a bit test each, and a substring search only for a word the
+// text may hold, instead of a search per word.
+type wordSet struct {
+	find *logparse.Strings
+	ids  map[string]int
+}
+
+func newWordSet(lists ...[]string) wordSet {
+	w := wordSet{ids: map[string]int{}}
+	var words []string
+	for _, l := range lists {
+		for _, x := range l {
+			if _, ok := w.ids[x]; !ok {
+				w.ids[x] = len(words)
+				words = append(words, x)
+			}
+		}
+	}
+	var err error
+	if w.find, err = logparse.NewStrings(words...); err != nil {
+		panic("fingerprint: " + err.Error())
+	}
+	return w
+}
+
+// idsOf returns the ids of words.
+func (w wordSet) idsOf(words []string) []int {
+	ids := make([]int, len(words))
+	for i, x := range words {
+		ids[i] = w.ids[x]
+	}
+	return ids
+}
+
+// findIn returns what Find finds in text, in small when it is large enough.
+func (w wordSet) findIn(text string, small *[2]uint64) []uint64 {
+	set := small[:]
+	if n := w.find.SetWords(); n > len(small) {
+		set = make([]uint64, n)
+	} else {
+		set = set[:n]
+	}
+	w.find.Find(text, set)
+	return set
+}
+
+// any tells whether text holds one of words (whose ids are ids); set is what Find found.
+func (w wordSet) any(text string, set []uint64, words []string, ids []int) bool {
+	for i, x := range words {
+		if logparse.Has(set, ids[i]) && strings.Contains(text, x) {
 			return true
 		}
 	}
 	return false
+}
+
+var gateWords wordSet
+
+func init() {
+	var gates [][]string
+	for _, r := range rules {
+		gates = append(gates, r.gate)
+	}
+	gateWords = newWordSet(gates...)
+	for i := range rules {
+		rules[i].gateIDs = gateWords.idsOf(rules[i].gate)
+	}
 }
 
 // Placeholders stand for what was normalised away.
@@ -116,35 +179,35 @@ const (
 var rules = []rule{
 	// The stage: everything up to spack-src/ or spack-build-<hash>/ of a path under a
 	// spack-stage directory, whoever's and wherever it is.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil},
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+/(?:spack-src|spack-build(?:-[a-z0-9]+)?)(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/spack-stage-[^\s/]+(?:/|\b)`), placeStage, []string{"spack-stage-"}, nil, nil, nil},
 	// An install prefix: everything up to the directory named <name>-<version>-<hash>.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}, hasHashRun, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `()\[\]]*)?/[^\s/:'"` + "`" + `]+-[a-z2-7]{32}/`), placePrefix, []string{"/"}, hasHashRun, nil, nil},
 	// Spack hashes elsewhere: full ones, and the 7-character short form after a '/' or '-'.
-	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil, hasHashRun, nil},
+	{regexp.MustCompile(`\b[a-z2-7]{32}\b`), placeHash, nil, hasHashRun, nil, nil},
 	// Temporary names: compiler temporaries and mktemp's.
-	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}, nil, nil},
-	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}, nil, nil},
+	{regexp.MustCompile(`(?:/[^\s:'"` + "`" + `]*)?/(?:cc|tmp)[A-Za-z0-9_]{6,}(\.[A-Za-z]+)?\b`), placeTmp + "$1", []string{"/cc", "/tmp"}, nil, nil, nil},
+	{regexp.MustCompile(`\btmp\.[A-Za-z0-9]{6,}\b`), placeTmp, []string{"tmp."}, nil, nil, nil},
 	// Other absolute paths keep their last element: the directory a tool or a file sits in
 	// differs between machines, its name does not.
-	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", nil, hasAbsolutePath, nil},
+	{regexp.MustCompile(`(^|[\s'"` + "`" + `(=,])(?:/[^\s/:'"` + "`" + `()\[\]<>,;]+)+/([^\s/:'"` + "`" + `()\[\]<>,;]+)`), "$1$2", nil, hasAbsolutePath, nil, nil},
 	// Timestamps, before the numbers inside them are taken one by one.
-	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, nil, hasClock, nil},
-	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, nil, hasClock, nil},
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`), placeTime, nil, hasClock, nil, nil},
+	{regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`), placeTime, nil, hasClock, nil, nil},
 	// Addresses.
-	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}, nil, nil},
+	{regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`), placeAddr, []string{"0x"}, nil, nil, nil},
 	// Line and column numbers: file:12:34:, file(12):, "line 12", make[2].
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}, nil, replaceLineNumbers},
-	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", nil, hasParenDigit, nil},
-	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}, nil, nil},
-	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"make[", "ninja["}, nil, nil},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+|\bMakefile|\bCMakeLists\.txt):\d+(?::\d+)?`), "$1:" + placeNum, []string{":"}, nil, replaceLineNumbers, nil},
+	{regexp.MustCompile(`(\.[A-Za-z0-9+_]+)\((\d+)(?:,\d+)?\)`), "$1(" + placeNum + ")", nil, hasParenDigit, nil, nil},
+	{regexp.MustCompile(`\b([Ll]ine|col(?:umn)?) \d+`), "$1 " + placeNum, []string{"ine ", "col"}, nil, nil, nil},
+	{regexp.MustCompile(`\b(make|gmake|ninja)\[\d+\]`), "$1[" + placeNum + "]", []string{"make[", "ninja["}, nil, nil, nil},
 	// Numbers in compiler-generated names: GCC's clones, lambdas, local labels, anonymous
 	// namespaces and temporaries.
-	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{".constprop.", ".isra.", ".part.", ".cold.", ".lto_priv.", ".clone."}, nil, nil},
-	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}, nil, nil},
-	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}, nil, nil},
-	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}, nil, nil},
-	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}, nil, nil},
+	{regexp.MustCompile(`\.(constprop|isra|part|cold|lto_priv|clone)\.\d+`), ".$1." + placeNum, []string{".constprop.", ".isra.", ".part.", ".cold.", ".lto_priv.", ".clone."}, nil, nil, nil},
+	{regexp.MustCompile(`\{lambda\(([^)]*)\)#\d+\}`), "{lambda($1)#" + placeNum + "}", []string{"{lambda"}, nil, nil, nil},
+	{regexp.MustCompile(`\$_\d+\b`), "$$_" + placeNum, []string{"$_"}, nil, nil, nil},
+	{regexp.MustCompile(`\.L[A-Za-z]*\d+\b`), ".L" + placeNum, []string{".L"}, nil, nil, nil},
+	{regexp.MustCompile(`\b(_GLOBAL__sub_I_|__lambda_|__anon_|\.omp_fn\.|_ZZ)\d+`), "$1" + placeNum, []string{"_GLOBAL__sub_I_", "__lambda_", "__anon_", ".omp_fn.", "_ZZ"}, nil, nil, nil},
 }
 
 // Normalize is text with the parts that vary between machines and runs replaced by
@@ -153,8 +216,16 @@ func Normalize(text string) string {
 	if len(text) > MaxTextBytes {
 		text = text[:MaxTextBytes]
 	}
+	// What the gate words find holds until a rule changes the text.
+	var small [2]uint64
+	var set []uint64
 	for _, r := range rules {
-		text = r.apply(text)
+		if len(r.gate) > 0 && set == nil {
+			set = gateWords.findIn(text, &small)
+		}
+		if out := r.apply(text, set); out != text {
+			text, set = out, nil
+		}
 	}
 	// Runs of white space become one space.
 	return strings.Join(strings.Fields(text), " ")

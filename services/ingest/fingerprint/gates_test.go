@@ -101,3 +101,51 @@ func checkGates(t *testing.T, text string) {
 		}
 	}
 }
+
+func containsAny(text string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestWordSetsMatchContains checks that the one-pass word sets answer every gate and class
+// word as strings.Contains does, on the seeds and every line of the repository's logs.
+func TestWordSetsMatchContains(t *testing.T) {
+	for _, text := range gateTexts(t) {
+		checkWordSets(t, text)
+	}
+}
+
+func FuzzWordSets(f *testing.F) {
+	for _, s := range gateSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) { checkWordSets(t, text) })
+}
+
+func checkWordSets(t *testing.T, text string) {
+	var small [2]uint64
+	set := gateWords.findIn(text, &small)
+	for i, r := range rules {
+		for j, g := range r.gate {
+			if got, want := gateWords.any(text, set, r.gate[j:j+1], r.gateIDs[j:j+1]), strings.Contains(text, g); got != want {
+				t.Fatalf("rule %d, gate %q in %q: word set %v, Contains %v", i, g, text, got, want)
+			}
+		}
+	}
+	lower := strings.ToLower(text)
+	set = classWords.findIn(lower, &small)
+	for _, r := range classRules {
+		for _, l := range [][]string{r.words, r.gate} {
+			ids := classWords.idsOf(l)
+			for j, w := range l {
+				if got, want := classWords.any(lower, set, l[j:j+1], ids[j:j+1]), strings.Contains(lower, w); got != want {
+					t.Fatalf("class %s, word %q in %q: word set %v, Contains %v", r.class, w, lower, got, want)
+				}
+			}
+		}
+	}
+}
