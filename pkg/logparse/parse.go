@@ -141,9 +141,14 @@ func (rs *ruleset) location(line []byte) (string, int) {
 		cand = make([]uint64, rs.fileLinePre.words)
 	}
 	rs.fileLinePre.candidates(line, cand)
+	return rs.locate(line, cand)
+}
+
+// locate is location with the file/line patterns of cand, or all of them when cand is nil.
+func (rs *ruleset) locate(line []byte, cand []uint64) (string, int) {
 	file, no := "", 0
 	for id, re := range rs.fileLine {
-		if cand[id>>6]&(1<<(id&63)) == 0 {
+		if cand != nil && !Has(cand, id) {
 			continue
 		}
 		m := re.FindSubmatch(line)

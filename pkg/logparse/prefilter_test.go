@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -305,20 +304,7 @@ func BenchmarkCandidates(b *testing.B) {
 }
 
 // locationByAll is location without its prefilter: every file/line pattern on the line.
-func (rs *ruleset) locationByAll(line []byte) (string, int) {
-	file, no := "", 0
-	for _, re := range rs.fileLine {
-		if m := re.FindSubmatch(line); m != nil {
-			file = clean(prefix(m[1], MaxTextBytes))
-			n, err := strconv.Atoi(string(m[2]))
-			if err != nil {
-				n = 0
-			}
-			no = n
-		}
-	}
-	return file, no
-}
+func (rs *ruleset) locationByAll(line []byte) (string, int) { return rs.locate(line, nil) }
 
 // TestLocationPrefilter checks that the file/line prefilter changes no location, on the
 // fixture logs and on lines generated for each file/line pattern, and that the generated
