@@ -144,21 +144,28 @@ var handedListeners = sync.OnceValues(func() (map[string]net.Listener, error) {
 
 // serveUntilStopped runs a role's servers until ctx ends (a signal) or one of them fails,
 // then waits for the requests in flight, and logs the stop.
-func serveUntilStopped(ctx context.Context, log *slog.Logger, role string, servers ...func(context.Context) error) error {
-	g, ctx := errgroup.WithContext(ctx)
+func serveUntilStopped(parent context.Context, log *slog.Logger, role string, servers ...func(context.Context) error) error {
+	g, ctx := errgroup.WithContext(parent)
 	for _, serve := range servers {
 		g.Go(func() error { return serve(ctx) })
 	}
-	stopped := make(chan struct{})
+	stopped, logged := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(logged)
 		select {
 		case <-ctx.Done():
-			log.Info(role+" stopping: finishing the requests in flight", "reason", context.Cause(ctx).Error())
 		case <-stopped:
+			// The servers may finish before this goroutine first runs: a signal still
+			// gets its line, before the one that says the role stopped.
+			if parent.Err() == nil {
+				return
+			}
 		}
+		log.Info(role+" stopping: finishing the requests in flight", "reason", context.Cause(ctx).Error())
 	}()
 	err := g.Wait()
 	close(stopped)
+	<-logged
 	if err != nil {
 		log.Error(role+" stopped", "error", err)
 		return err
