@@ -1,0 +1,54 @@
+-- Bytes per spec of the failure tables (load tool, 100 specs: failure_spread 34 KB of the
+-- ingest tables' 197, build_fingerprints 31).
+--
+-- failure_spread had two B-trees over the same prefix: the primary key (fingerprint, dim,
+-- value) for the trigger's upsert, and (fingerprint, dim, last_seen) for the list's count of
+-- the values seen in its window. Every upsert changes last_seen, so each one wrote a new
+-- entry in the second; that index held 16 KB per spec, mostly versions of rows. The primary
+-- key now carries last_seen as a non-key column, and the count reads it there: one tree, the
+-- same rows per fingerprint and dimension (a few hundred at most), read without the table
+-- where the visibility map allows.
+--
+-- build_fingerprints had its key twice, as the primary key (build_id, fingerprint) and as
+-- the index (fingerprint, build_id) the list and the trigger read a fingerprint's builds
+-- from. The primary key now runs in the second order, and a build's rows (its fingerprints,
+-- its deletion) are found by an index of build_id alone, whose equal keys B-tree
+-- deduplication stores once per build: a few bytes a row where the key took forty.
+--
+-- build_fingerprints_seen_idx carried build_id, spec_id and env_id for no statement: the
+-- list's first-day count reads only the fingerprint from it, and the trigger that needs a
+-- row's spec and host reaches it through the fingerprint's index.
+--
+-- The rollup tables are rewritten in place by every failing build, a few hundred rows
+-- updated thousands of times: autovacuum's default (a fifth of the table dead) lets a
+-- 300-row table carry 60 dead rows between passes, which is fine, but a table of 10,000
+-- spread rows wait for 2,000. A fixed threshold keeps their dead rows few, and their
+-- index entries with them, whatever the table's size.
+
+-- +goose Up
+DROP INDEX failure_spread_seen_idx;
+ALTER TABLE failure_spread DROP CONSTRAINT failure_spread_pkey;
+ALTER TABLE failure_spread ADD PRIMARY KEY (fingerprint, dim, value) INCLUDE (last_seen);
+DROP INDEX build_fingerprints_seen_idx;
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at) INCLUDE (fingerprint);
+ALTER TABLE build_fingerprints DROP CONSTRAINT build_fingerprints_pkey;
+DROP INDEX build_fingerprints_print_idx;
+ALTER TABLE build_fingerprints ADD PRIMARY KEY (fingerprint, build_id);
+CREATE INDEX build_fingerprints_build_idx ON build_fingerprints (build_id);
+ALTER TABLE failure_spread SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 500);
+ALTER TABLE failure_days SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);
+ALTER TABLE failure_months SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);
+
+-- +goose Down
+ALTER TABLE failure_months RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold);
+ALTER TABLE failure_days RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold);
+ALTER TABLE failure_spread RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold);
+DROP INDEX build_fingerprints_build_idx;
+ALTER TABLE build_fingerprints DROP CONSTRAINT build_fingerprints_pkey;
+ALTER TABLE build_fingerprints ADD PRIMARY KEY (build_id, fingerprint);
+CREATE INDEX build_fingerprints_print_idx ON build_fingerprints (fingerprint, build_id);
+DROP INDEX build_fingerprints_seen_idx;
+CREATE INDEX build_fingerprints_seen_idx ON build_fingerprints (kind, seen_at) INCLUDE (fingerprint, build_id, spec_id, env_id);
+ALTER TABLE failure_spread DROP CONSTRAINT failure_spread_pkey;
+ALTER TABLE failure_spread ADD PRIMARY KEY (fingerprint, dim, value);
+CREATE INDEX failure_spread_seen_idx ON failure_spread (fingerprint, dim, last_seen);
