@@ -74,6 +74,11 @@ func (b *backendHealth) follow(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if ctx.Err() != nil {
+			// The gateway is stopping, and with it, in serve, the services: the message
+			// read after that is no news.
+			return ctx.Err()
+		}
 		serving := resp.GetStatus() == grpc_health_v1.HealthCheckResponse_SERVING
 		b.set(serving, fmt.Errorf("it reports %s; its own log says why", resp.GetStatus()))
 	}

@@ -181,8 +181,13 @@ func NewVerifier(ctx context.Context, jwksURL, issuer, audience string, opts ...
 		// Burst 1: the first unknown kid fetches at once, later ones at most once per interval.
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.unknownKID), 1),
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
-			return func(ctx context.Context, err error) {
-				cfg.logger.WarnContext(ctx, "JWKS fetch failed; keeping the last good key set", "url", u, "error", err)
+			return func(fetch context.Context, err error) {
+				// fetch is always done by now (its timeout is cancelled first); ctx ending
+				// means the process is stopping and cut the refresh, which is no failure.
+				if ctx.Err() != nil {
+					return
+				}
+				cfg.logger.WarnContext(fetch, "JWKS fetch failed; keeping the last good key set", "url", u, "error", err)
 			}
 		},
 	}
