@@ -2,8 +2,9 @@
 -- B-tree, instead of anywhere in it through a trigram index. Hashes are random: each of a
 -- hash's 30 trigrams was a key of its own in the GIN index, which took 21 of the 56 KB per
 -- spec of the specs table (100 specs of the load tool), more than the table's rows; the
--- B-tree takes 2.4 KB (about 60 bytes a row, where the GIN index took 170 to 680). A hash is quoted from its start (Spack's /abc1234),
--- so the search still finds every hash a user types or pastes a start of.
+-- B-tree takes 2.4 KB (about 60 bytes a row, where the GIN index took 170 to 680). A hash
+-- is quoted from its start (Spack's /abc1234), so the search still finds every hash a user
+-- types or pastes a start of.
 --
 -- The other trigram indexes write straight into their trees (fastupdate off), as
 -- spec_closure's does: with the default, inserts went to a pending list of up to 4 MB that
@@ -41,7 +42,8 @@ BEGIN
                WHERE c.relkind = 'i' AND c.relname LIKE '%\_trgm\_idx' AND c.relnamespace = current_schema()::regnamespace LOOP
         EXECUTE format('ALTER INDEX %s RESET (fastupdate)', idx);
     END LOOP;
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    -- Only where 00013 made its indexes: pg_trgm may have been installed since.
+    IF to_regclass('specs_name_trgm_idx') IS NOT NULL THEN
         CREATE INDEX specs_full_hash_trgm_idx ON specs USING gin (full_hash gin_trgm_ops);
     END IF;
 END
