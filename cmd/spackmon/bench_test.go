@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"testing"
 )
@@ -29,10 +30,7 @@ func BenchmarkGateway(b *testing.B) {
 				}
 			})
 			b.Run("builds-new", func(b *testing.B) {
-				env := map[string]any{}
-				for k, v := range buildEnv {
-					env[k] = v
-				}
+				env := maps.Clone(buildEnv)
 				for i := 0; b.Loop(); i++ {
 					env["hostname"] = fmt.Sprintf("host-%d", i)
 					wantCode(b, srv.post(b, "/ms1/builds/new/", env), http.StatusCreated)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,10 +28,7 @@ func TestEdgeInput(t *testing.T) {
 			}
 		})
 		t.Run("NUL in an identifier is refused", func(t *testing.T) {
-			env := map[string]any{}
-			for k, v := range buildEnv {
-				env[k] = v
-			}
+			env := maps.Clone(buildEnv)
 			env["hostname"] = "host\x00"
 			m := wantError(t, srv.post(t, "/ms1/builds/new/", env), http.StatusBadRequest)
 			if m["message"] != "hostname must not contain NUL characters." {

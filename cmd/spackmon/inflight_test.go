@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -147,28 +148,19 @@ func TestInflightBodyMemory(t *testing.T) {
 			refused := 0
 			for i := range clients {
 				wg.Go(func() {
-					build := map[string]any{}
-					for k, v := range buildEnv {
-						build[k] = v
-					}
+					build := maps.Clone(buildEnv)
 					build["hostname"] = fmt.Sprint("builder", i)
 					a, err := srv.send(http.MethodPost, "/ms1/builds/new/", mustJSON(t, build), spackForm())
 					if err != nil || a.Status >= 300 {
 						t.Errorf("new build: %v %d %s", err, a.Status, a.Body)
 						return
 					}
-					var created struct {
-						Data struct {
-							Build struct {
-								ID int64 `json:"build_id"`
-							} `json:"build"`
-						} `json:"data"`
-					}
-					if err := json.Unmarshal(a.Body, &created); err != nil {
+					id, err := createdBuildID(a.Body)
+					if err != nil {
 						t.Error(err)
 						return
 					}
-					body := phaseUpdateOf(t, created.Data.Build.ID, "build", logSize)
+					body := phaseUpdateOf(t, id, "build", logSize)
 					for {
 						a, err := srv.send(http.MethodPost, "/ms1/builds/phases/update/", body, spackForm())
 						if err != nil {
@@ -200,4 +192,18 @@ func TestInflightBodyMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// createdBuildID is the build id of a builds/new answer, for the goroutines that may not
+// stop the test (num and path fail it).
+func createdBuildID(body []byte) (int64, error) {
+	var created struct {
+		Data struct {
+			Build struct {
+				ID int64 `json:"build_id"`
+			} `json:"build"`
+		} `json:"data"`
+	}
+	err := json.Unmarshal(body, &created)
+	return created.Data.Build.ID, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -107,27 +108,18 @@ func spackClient(t testing.TB, srv *testServer, variant string, logSize int) (in
 	if err != nil || a.Status != http.StatusCreated {
 		return busy, fmt.Errorf("new spec: %v %d %s", err, a.Status, a.Body)
 	}
-	build := map[string]any{}
-	for k, v := range buildEnv {
-		build[k] = v
-	}
+	build := maps.Clone(buildEnv)
 	build["full_hash"] = hash
 	a, n, err := sendRetried(srv, "/ms1/builds/new/", mustJSON(t, build))
 	busy += n
 	if err != nil || a.Status != http.StatusCreated {
 		return busy, fmt.Errorf("new build: %v %d %s", err, a.Status, a.Body)
 	}
-	var created struct {
-		Data struct {
-			Build struct {
-				ID int64 `json:"build_id"`
-			} `json:"build"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(a.Body, &created); err != nil {
+	id, err := createdBuildID(a.Body)
+	if err != nil {
 		return busy, err
 	}
-	a, n, err = sendRetried(srv, "/ms1/builds/phases/update/", phaseUpdateOf(t, created.Data.Build.ID, "build", logSize))
+	a, n, err = sendRetried(srv, "/ms1/builds/phases/update/", phaseUpdateOf(t, id, "build", logSize))
 	busy += n
 	if err != nil || a.Status != http.StatusOK {
 		return busy, fmt.Errorf("phase: %v %d %s", err, a.Status, a.Body)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,15 +116,9 @@ func TestBadInput(t *testing.T) {
 		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 		build := wantEnvelope(t, srv.post(t, "/ms1/builds/new/", buildEnv), http.StatusCreated, "")
 		id := num(t, path(build, "data", "build", "build_id"))
-		missingEnv := map[string]any{}
-		for k, v := range buildEnv {
-			missingEnv[k] = v
-		}
+		missingEnv := maps.Clone(buildEnv)
 		delete(missingEnv, "hostname")
-		unknownSpec := map[string]any{}
-		for k, v := range buildEnv {
-			unknownSpec[k] = v
-		}
+		unknownSpec := maps.Clone(buildEnv)
 		unknownSpec["full_hash"] = "doesnotexist"
 		cases := []struct {
 			name, path string

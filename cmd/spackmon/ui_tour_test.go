@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,10 +21,7 @@ type tourFixture struct{ failed, ok int64 }
 func seedTour(t *testing.T, srv *testServer) tourFixture {
 	t.Helper()
 	f := tourFixture{failed: failedBuild(t, srv, 1000, 600)}
-	other := map[string]any{}
-	for k, v := range buildEnv {
-		other[k] = v
-	}
+	other := maps.Clone(buildEnv)
 	other["hostname"] = "builder2"
 	other["tags"] = "nightly"
 	a := srv.post(t, "/ms1/builds/new/", other)
