@@ -19,7 +19,7 @@ var likeOnly = readsql.New(
 	func(n int) string { return "?" + strconv.Itoa(n) },
 	like,
 	func(param string) string { return param },
-).WithHashPrefix(like)
+)
 
 // searchAlphabet mixes cases (ASCII and not, which LIKE and the index fold differently),
 // FTS5 query syntax and LIKE's wildcards, few enough that random texts share substrings.

@@ -55,8 +55,9 @@ var reads = readsql.New(
 		return alias + ".rowid IN (SELECT rowid FROM " + table + "_search WHERE " + table + "_search MATCH " + param + ")"
 	},
 	func(text string) any { return readsql.FTS5Phrase(text) },
-).WithHashPrefix(like)
+)
 
+// like is SQLite's LIKE, which ignores ASCII case, with rows' escape character.
 func like(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` }
 
 // querier is what both *sql.DB and *sql.Tx offer: reads run on either.

@@ -34,7 +34,8 @@ type SQL struct {
 	// searchIn and searchMatch find a search's rows by an index (WithSearchIndex).
 	searchIn    func(table, alias, param string) string
 	searchMatch func(text string) any
-	// hashPrefix matches full hashes by prefix (WithHashPrefix); nil: as any other text.
+	// hashPrefix matches a full hash by its start in a form an index serves (WithHashPrefix);
+	// nil: by the store's case-insensitive LIKE.
 	hashPrefix func(column, pattern string) string
 
 	// Build reads a build ($1 its id).

@@ -70,7 +70,8 @@ func TestListBuildsParams(t *testing.T) {
 		}
 		if set(6) {
 			q.Text = `50%_\`
-			want = append(want, `%50\%\_\\%`)
+			// Anywhere in the other texts, a full hash by its start.
+			want = append(want, `%50\%\_\\%`, `50\%\_\\%`)
 		}
 		if set(7) {
 			q.AfterID = 42

@@ -22,11 +22,12 @@ func (s *SQL) WithSearchIndex(in func(table, alias, param string) string, match 
 	return s
 }
 
-// WithHashPrefix has the builds search match a spec's full hash by its start, as hashes
-// are quoted (Spack's /abc1234), rather than anywhere in it: match(column, param) is the
-// condition that column starts with the rows.Prefix pattern of param, ignoring case. On
-// PostgreSQL a B-tree finds such a prefix where a trigram index of the random hashes cost
-// more than the rest of the specs table (migration 00014).
+// WithHashPrefix replaces the store's case-insensitive LIKE where the builds search matches
+// a spec's full hash by its start (as hashes are quoted: Spack's /abc1234), not anywhere
+// in it: match(column, param) is the condition that column starts with the rows.Prefix
+// pattern of param, ignoring case, in a form an index serves. On PostgreSQL a B-tree finds
+// such a prefix where a trigram index of the random hashes cost more than the rest of the
+// specs table (migration 00014).
 func (s *SQL) WithHashPrefix(match func(column, param string) string) *SQL {
 	s.hashPrefix = match
 	return s
@@ -40,10 +41,11 @@ func (s *SQL) addTextMatch(w *where, text string) {
 		match := w.arg(s.searchMatch(text))
 		narrow = func(table, alias string) string { return s.searchIn(table, alias, match) + " AND " }
 	}
-	hash := s.ilike("ts.full_hash", pattern)
+	startsWith := s.ilike
 	if s.hashPrefix != nil {
-		hash = s.hashPrefix("ts.full_hash", w.arg(rows.Prefix(text)))
+		startsWith = s.hashPrefix
 	}
+	hash := startsWith("ts.full_hash", w.arg(rows.Prefix(text)))
 	w.conds = append(w.conds, s.textMatch(pattern, hash, narrow))
 }
 
