@@ -50,7 +50,17 @@ func New(param func(n int) string, timeArg func(param string) string, joinEvents
 DELETE FROM build_fingerprints WHERE build_id = ` + p1 + ` AND fingerprint NOT IN (
     SELECT e.fingerprint FROM phases p ` + joinEvents + `
     WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL)`,
-		FillBuild: fillBuild(p1, joinEvents, "e.fingerprint IS NOT NULL"),
+		// A row whose counts did not change is left alone: rewriting it would only leave a
+		// dead row behind on PostgreSQL and dirty a page on SQLite.
+		FillBuild: `
+INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
+SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+FROM builds b JOIN phases p ON p.build_id = b.id ` + joinEvents + `
+WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
+GROUP BY p.build_id, e.fingerprint
+ORDER BY e.fingerprint
+ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, example_event = excluded.example_event
+WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example_event <> excluded.example_event`,
 		// The window's builds per fingerprint come from the rollup (migration 00009): the
 		// part of its first day that is in it from build_fingerprints, then whole days,
 		// then whole months. Only the top fingerprints then get their distinct packages,
@@ -88,21 +98,6 @@ ORDER BY t.builds DESC, t.fingerprint`,
 		Causes: `
 SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_causes ORDER BY id LIMIT ` + p1,
 	}
-}
-
-// fillBuild writes the build fingerprints of build p1 that scope (a condition on its events
-// e, joined by joinEvents) selects. A row whose counts did not change is left alone:
-// rewriting it would only leave a dead row behind on PostgreSQL and dirty a page on SQLite.
-func fillBuild(p1, joinEvents, scope string) string {
-	return `
-INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
-SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
-FROM builds b JOIN phases p ON p.build_id = b.id ` + joinEvents + `
-WHERE p.build_id = ` + p1 + ` AND ` + scope + `
-GROUP BY p.build_id, e.fingerprint
-ORDER BY e.fingerprint
-ON CONFLICT (build_id, fingerprint) DO UPDATE SET events = excluded.events, example_event = excluded.example_event
-WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example_event <> excluded.example_event`
 }
 
 // spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
