@@ -167,7 +167,7 @@ WHERE rowid > (SELECT last_rowid FROM failure_rollup_mark)`).Scan(&n); err != ni
 	consistent("folded before the list")
 
 	h3 := post("h3", "build", 3, 4)
-	exec(`DELETE FROM build_fingerprints WHERE build_id = `+strconv.FormatInt(h3, 10)+` AND rowid = (SELECT max(rowid) FROM build_fingerprints)`)
+	exec(`DELETE FROM build_fingerprints WHERE build_id = ` + strconv.FormatInt(h3, 10) + ` AND rowid = (SELECT max(rowid) FROM build_fingerprints)`)
 	fold(t, st)
 	consistent("a waiting row removed")
 
