@@ -91,6 +91,14 @@ func fold(t *testing.T, st *Store) {
 	}
 }
 
+// withoutBackgroundFold is a store on sq that folds the rollup only when asked, so that a
+// test sees the rows waiting.
+func withoutBackgroundFold(sq *db.SQLite) *Store {
+	s := &Store{db: sq, stopFold: make(chan struct{}), folded: make(chan struct{})}
+	close(s.folded)
+	return s
+}
+
 // TestFailureRollupFolds checks that the rollup is what build_fingerprints adds up to after
 // each way a row can meet the mark of migration 00017: new rows folded in as a set, a row
 // removed before it was folded, a counted row removed, a new row given the rowid of a removed
@@ -99,7 +107,7 @@ func fold(t *testing.T, st *Store) {
 func TestFailureRollupFolds(t *testing.T) {
 	ctx := context.Background()
 	sq := Migrated(t)
-	st := New(sq)
+	st := withoutBackgroundFold(sq)
 	defer st.Close()
 	if _, err := st.PutSpec(ctx, "0.17", &spackspec.Document{Nodes: []spackspec.Node{{Name: "zlib", Version: "1.3",
 		FullHash: "zlib-fh", Hash: "zlib-h", Namespace: "builtin", Parameters: []byte(`{}`),
@@ -117,7 +125,7 @@ func TestFailureRollupFolds(t *testing.T) {
 		var es []logparse.Event
 		for i, v := range vars {
 			es = append(es, logparse.Event{Kind: logparse.Error, LineNo: i + 1,
-				Text: fmt.Sprintf("a.c:%d:3: error: '%c' undeclared", i, 'a'+v)})
+				Text: fmt.Sprintf("a.c:%d:3: error: '%c%c' undeclared", i, 'a'+v/26, 'a'+v%26)})
 		}
 		if _, err := st.UpdatePhase(ctx, alice, store.PhaseUpdate{BuildID: res.Build.ID, Name: phase,
 			Status: store.StatusFailed, Events: es}); err != nil {
@@ -179,6 +187,17 @@ WHERE rowid > (SELECT last_rowid FROM failure_rollup_mark)`).Scan(&n); err != ni
 		t.Fatalf("the row put back took a rowid past the mark (%d waiting); the test needs one at or below it", n)
 	}
 	consistent("a row put back at a counted rowid")
+
+	many := make([]int, foldBatch+50)
+	for i := range many {
+		many[i] = i
+	}
+	post("h7", "build", many...)
+	if n := pending(); n <= foldBatch {
+		t.Fatalf("%d rows waiting, want more than one fold's %d", n, foldBatch)
+	}
+	fold(t, st)
+	consistent("more than one fold's rows")
 
 	post("h4", "build", 0, 5)
 	if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 16, db.WithVersionTable(migrations.VersionTable)); err != nil {
