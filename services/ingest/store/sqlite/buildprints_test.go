@@ -5,12 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
-	"strconv"
 	"testing"
-	"time"
-
-	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/services/ingest/migrations"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/pkg/spackspec"
@@ -62,7 +57,6 @@ func TestAddedPrintsMatchRewrite(t *testing.T) {
 			Status: store.StatusSuccess, Events: events(step.first, step.count)}); err != nil {
 			t.Fatal(err)
 		}
-		fold(t, st)
 		added := printState(t, sq.Write)
 		if err := sq.WriteTx(ctx, func(tx *sql.Tx) error {
 			for _, id := range builds {
@@ -74,7 +68,6 @@ func TestAddedPrintsMatchRewrite(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		fold(t, st)
 		if rewritten := printState(t, sq.Write); !reflect.DeepEqual(added, rewritten) {
 			t.Fatalf("step %d: added\n%v\nrewritten\n%v", i, added, rewritten)
 		}
@@ -82,136 +75,6 @@ func TestAddedPrintsMatchRewrite(t *testing.T) {
 			t.Fatalf("step %d: rollup\n%v\nwant (from build_fingerprints)\n%v", i, rolled, want)
 		}
 	}
-}
-
-func fold(t *testing.T, st *Store) {
-	t.Helper()
-	if err := st.foldFailures(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// withoutBackgroundFold is a store on sq that folds the rollup only when asked, so that a
-// test sees the rows waiting.
-func withoutBackgroundFold(sq *db.SQLite) *Store {
-	s := &Store{db: sq, stopFold: make(chan struct{}), folded: make(chan struct{})}
-	close(s.folded)
-	return s
-}
-
-// TestFailureRollupFolds checks that the rollup is what build_fingerprints adds up to after
-// each way a row can meet the mark of migration 00017: new rows folded in as a set, a row
-// removed before it was folded, a counted row removed, a new row given the rowid of a removed
-// one (at or below the mark), and a schema taken down past 00017 with rows waiting and up
-// again. The failure list folds before it counts.
-func TestFailureRollupFolds(t *testing.T) {
-	ctx := context.Background()
-	sq := Migrated(t)
-	st := withoutBackgroundFold(sq)
-	defer st.Close()
-	if _, err := st.PutSpec(ctx, "0.17", &spackspec.Document{Nodes: []spackspec.Node{{Name: "zlib", Version: "1.3",
-		FullHash: "zlib-fh", Hash: "zlib-h", Namespace: "builtin", Parameters: []byte(`{}`),
-		Compiler: &spackspec.Compiler{Name: "gcc", Version: "13.2"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	alice := store.Actor{Name: "alice"}
-	post := func(host, phase string, vars ...int) int64 {
-		t.Helper()
-		res, err := st.GetOrCreateBuild(ctx, store.NewBuild{FullHash: "zlib-fh", SpackVersion: "0.17", Owner: "alice",
-			Env: store.BuildEnv{Hostname: host, KernelVersion: "6.1", HostOS: "debian12", HostTarget: "x86_64", Platform: "linux"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var es []logparse.Event
-		for i, v := range vars {
-			es = append(es, logparse.Event{Kind: logparse.Error, LineNo: i + 1,
-				Text: fmt.Sprintf("a.c:%d:3: error: '%c%c' undeclared", i, 'a'+v/26, 'a'+v%26)})
-		}
-		if _, err := st.UpdatePhase(ctx, alice, store.PhaseUpdate{BuildID: res.Build.ID, Name: phase,
-			Status: store.StatusFailed, Events: es}); err != nil {
-			t.Fatal(err)
-		}
-		return res.Build.ID
-	}
-	consistent := func(step string) {
-		t.Helper()
-		if rolled, want := rollupState(t, sq.Write, false), rollupState(t, sq.Write, true); !reflect.DeepEqual(rolled, want) {
-			t.Fatalf("%s: rollup\n%v\nwant (from build_fingerprints)\n%v", step, rolled, want)
-		}
-	}
-	exec := func(statements ...string) {
-		t.Helper()
-		for _, q := range statements {
-			if _, err := sq.Write.ExecContext(ctx, q); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	pending := func() int {
-		t.Helper()
-		var n int
-		if err := sq.Read.QueryRow(`SELECT count(*) FROM build_fingerprints
-WHERE rowid > (SELECT last_rowid FROM failure_rollup_mark)`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-
-	post("h1", "build", 0, 1, 2)
-	post("h2", "build", 1, 2, 3)
-	if pending() == 0 {
-		t.Fatal("new rows were counted as they were written, not left for the fold")
-	}
-	list, err := st.ListFailures(ctx, store.FailureQuery{Kind: logparse.Error, Since: time.Now().Add(-time.Hour), Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 4 || list[0].Builds != 2 {
-		t.Fatalf("failure list of 4 fingerprints, the first in 2 builds: %+v", list)
-	}
-	if n := pending(); n != 0 {
-		t.Fatalf("%d rows left past the mark after the failure list was read", n)
-	}
-	consistent("folded before the list")
-
-	h3 := post("h3", "build", 3, 4)
-	exec(`DELETE FROM build_fingerprints WHERE build_id = ` + strconv.FormatInt(h3, 10) + ` AND rowid = (SELECT max(rowid) FROM build_fingerprints)`)
-	fold(t, st)
-	consistent("a waiting row removed")
-
-	exec(`CREATE TEMP TABLE last_print AS SELECT * FROM build_fingerprints WHERE rowid = (SELECT max(rowid) FROM build_fingerprints)`,
-		`DELETE FROM build_fingerprints WHERE rowid = (SELECT max(rowid) FROM build_fingerprints)`)
-	consistent("a counted row removed")
-	exec(`INSERT INTO build_fingerprints SELECT * FROM last_print`)
-	if n := pending(); n != 0 {
-		t.Fatalf("the row put back took a rowid past the mark (%d waiting); the test needs one at or below it", n)
-	}
-	consistent("a row put back at a counted rowid")
-
-	many := make([]int, foldBatch+50)
-	for i := range many {
-		many[i] = i
-	}
-	post("h7", "build", many...)
-	if n := pending(); n <= foldBatch {
-		t.Fatalf("%d rows waiting, want more than one fold's %d", n, foldBatch)
-	}
-	fold(t, st)
-	consistent("more than one fold's rows")
-
-	post("h4", "build", 0, 5)
-	if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 16, db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
-	consistent("taken down past 00017 with rows waiting")
-	post("h5", "build", 5)
-	consistent("written by the triggers of 00009")
-	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
-		t.Fatal(err)
-	}
-	post("h6", "build", 1)
-	fold(t, st)
-	consistent("up again")
 }
 
 // rollupState is every row of the rollup, or (fromPrints) what they should be, worked out

@@ -124,9 +124,6 @@ FROM json_each(?1) AS u WHERE phase_events.id = u.value->>'id'`, jsonText(sets))
 
 // ListFailures reads the top fingerprints.
 func (s *Store) ListFailures(ctx context.Context, q store.FailureQuery) ([]store.Failure, error) {
-	if err := s.foldFailures(ctx); err != nil {
-		return nil, err
-	}
 	rs, err := s.db.Read.QueryContext(ctx, failures.Failures,
 		failuresql.FailuresArgs(q, func(t time.Time) any { return t.UTC().Format(timeLayout) })...)
 	if err != nil {

@@ -23,32 +23,21 @@ import (
 
 // Store implements store.Store.
 type Store struct {
-	db       *db.SQLite
-	stopFold chan struct{}
-	folded   chan struct{}
+	db *db.SQLite
 }
 
 var _ store.Store = (*Store)(nil)
 
 // New returns a store on sq, which must hold the ingest migrations. Close closes sq.
-// The store folds the failure rollup in the background until Close (see rollup.go).
-func New(sq *db.SQLite) *Store {
-	s := &Store{db: sq, stopFold: make(chan struct{}), folded: make(chan struct{})}
-	go s.foldInBackground(s.stopFold, s.folded)
-	return s
-}
+func New(sq *db.SQLite) *Store { return &Store{db: sq} }
 
 // Ping checks that both pools answer.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.db.Ping(ctx)
 }
 
-// Close stops the background fold and closes the database.
-func (s *Store) Close() error {
-	close(s.stopFold)
-	<-s.folded
-	return s.db.Close()
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
 // reads are the statements written once for both stores, in SQLite's SQL. LIKE ignores
 // ASCII case in SQLite.
