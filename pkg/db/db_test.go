@@ -30,7 +30,7 @@ func TestSQLiteSettings(t *testing.T) {
 	defer sq.Close()
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000",
-		"temp_store": "2",
+		"temp_store": "2", "wal_autocheckpoint": "8000", "journal_size_limit": "33554432",
 	} {
 		var got string
 		if err := sq.Write.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {

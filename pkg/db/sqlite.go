@@ -55,10 +55,16 @@ func OpenSQLite(path string) (*SQLite, error) {
 	// temp_store=memory keeps statement journals (every upsert and trigger in a transaction
 	// has one) in memory: in a file they cost a write system call per page, 6% of the CPU
 	// of a phase upload.
+	// wal_autocheckpoint: a checkpoint copies each page the WAL holds once, however often
+	// it was written since the last one, and the pages of the indexes are written again by
+	// most commits. Every 8,000 pages (32 MiB) instead of SQLite's 1,000 took the commits
+	// from about 18% to 15% of serve's CPU under load; journal_size_limit keeps the WAL file
+	// at that size once a checkpoint has emptied it.
 	// The writer's statements run for whichever caller's savepoint is open in a shared
 	// transaction: see cachingConn.detached.
 	write, err := openCaching(file+"?"+sqliteCommonParams+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)", true)
+		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)"+
+		"&_pragma=wal_autocheckpoint(8000)&_pragma=journal_size_limit(33554432)", true)
 	if err != nil {
 		return nil, err
 	}
