@@ -67,7 +67,7 @@ CROSS JOIN LATERAL (SELECT ancestor FROM spec_closure WHERE descendants && ARRAY
 	// The expression of specs_full_hash_prefix_idx (migration 00014), whose text_pattern_ops
 	// turn the pattern's fixed start into a range of the index.
 	return "lower(" + column + ") LIKE lower(" + param + ")"
-})
+}, func(text string) any { return rows.Prefix(text) })
 
 // attempts bounds the retries of a write that lost a deadlock or serialization race.
 const attempts = 5

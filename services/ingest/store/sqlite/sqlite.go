@@ -55,6 +55,15 @@ var reads = readsql.New(
 		return alias + ".rowid IN (SELECT rowid FROM " + table + "_search WHERE " + table + "_search MATCH " + param + ")"
 	},
 	func(text string) any { return readsql.FTS5Phrase(text) },
+).WithHashPrefix(
+	// specs_full_hash_nocase_idx (migration 00017) serves the range; NOCASE folds ASCII
+	// only, as LIKE does. The range ends below any text that goes on from the searched one
+	// with anything but U+10FFFF, and the comparison of the start decides exactly.
+	func(column, param string) string {
+		return "(" + column + " COLLATE NOCASE >= " + param + " AND " + column + " COLLATE NOCASE < " + param +
+			" || char(1114111) AND substr(" + column + ", 1, length(" + param + ")) = " + param + " COLLATE NOCASE)"
+	},
+	func(text string) any { return text },
 )
 
 // like is SQLite's LIKE, which ignores ASCII case, with rows' escape character.

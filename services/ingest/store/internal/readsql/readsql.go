@@ -36,7 +36,8 @@ type SQL struct {
 	searchMatch func(text string) any
 	// hashPrefix matches a full hash by its start in a form an index serves (WithHashPrefix);
 	// nil: by the store's case-insensitive LIKE.
-	hashPrefix func(column, pattern string) string
+	hashPrefix func(column, param string) string
+	hashArg    func(text string) any
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -275,7 +276,8 @@ func (s *SQL) textMatch(pattern, hash string, narrow func(table, alias string) s
 	m := func(column string) string { return s.ilike(column, pattern) }
 	return `b.id IN (
 	    SELECT mb.id FROM builds mb WHERE mb.spec_id IN (
-	        SELECT ts.id FROM specs ts WHERE ` + narrow("specs", "ts") + `(` + m("ts.name") + ` OR ` + m("ts.version") + ` OR ` + hash + `))
+	        SELECT ts.id FROM specs ts WHERE ` + narrow("specs", "ts") + `(` + m("ts.name") + ` OR ` + m("ts.version") + `)
+	        UNION SELECT ts.id FROM specs ts WHERE ` + hash + `)
 	    UNION SELECT mb.id FROM compilers tc CROSS JOIN specs ts CROSS JOIN builds mb
 	    WHERE ts.compiler_id = tc.id AND mb.spec_id = ts.id AND ` + m("(tc.name || '@' || tc.version)") + `
 	    UNION SELECT mb.id FROM builds mb

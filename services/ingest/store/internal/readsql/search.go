@@ -24,12 +24,12 @@ func (s *SQL) WithSearchIndex(in func(table, alias, param string) string, match 
 
 // WithHashPrefix replaces the store's case-insensitive LIKE where the builds search matches
 // a spec's full hash by its start (as hashes are quoted: Spack's /abc1234), not anywhere
-// in it: match(column, param) is the condition that column starts with the rows.Prefix
-// pattern of param, ignoring case, in a form an index serves. On PostgreSQL a B-tree finds
-// such a prefix where a trigram index of the random hashes cost more than the rest of the
-// specs table (migration 00014).
-func (s *SQL) WithHashPrefix(match func(column, param string) string) *SQL {
-	s.hashPrefix = match
+// in it: match(column, param) is the condition that column starts with the searched text,
+// ignoring ASCII case as LIKE does, in a form an index serves, given param, whose argument
+// arg makes from the text. The condition stands apart from the trigram index's narrowing
+// (WithSearchIndex), so that the index need not hold the hashes.
+func (s *SQL) WithHashPrefix(match func(column, param string) string, arg func(text string) any) *SQL {
+	s.hashPrefix, s.hashArg = match, arg
 	return s
 }
 
@@ -41,11 +41,12 @@ func (s *SQL) addTextMatch(w *where, text string) {
 		match := w.arg(s.searchMatch(text))
 		narrow = func(table, alias string) string { return s.searchIn(table, alias, match) + " AND " }
 	}
-	startsWith := s.ilike
+	var hash string
 	if s.hashPrefix != nil {
-		startsWith = s.hashPrefix
+		hash = s.hashPrefix("ts.full_hash", w.arg(s.hashArg(text)))
+	} else {
+		hash = s.ilike("ts.full_hash", w.arg(rows.Prefix(text)))
 	}
-	hash := startsWith("ts.full_hash", w.arg(rows.Prefix(text)))
 	w.conds = append(w.conds, s.textMatch(pattern, hash, narrow))
 }
 
