@@ -57,11 +57,11 @@ var reads = readsql.New(
 	func(text string) any { return readsql.FTS5Phrase(text) },
 ).WithHashPrefix(
 	// specs_full_hash_nocase_idx (migration 00017) serves the range; NOCASE folds ASCII
-	// only, as LIKE does. The range ends below any text that goes on from the searched one
-	// with anything but U+10FFFF, and the comparison of the start decides exactly.
+	// only, as LIKE does. The range ends at the searched text followed by F4 90, bytes no
+	// valid UTF-8 text reaches, and the comparison of the start decides exactly.
 	func(column, param string) string {
 		return "(" + column + " COLLATE NOCASE >= " + param + " AND " + column + " COLLATE NOCASE < " + param +
-			" || char(1114111) AND substr(" + column + ", 1, length(" + param + ")) = " + param + " COLLATE NOCASE)"
+			" || CAST(x'F490' AS TEXT) AND substr(" + column + ", 1, length(" + param + ")) = " + param + " COLLATE NOCASE)"
 	},
 	func(text string) any { return text },
 )
