@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/spackspec"
+	"github.com/spackmon/spackmon/services/ingest/migrations"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 )
@@ -120,6 +122,13 @@ func TestSearchIndexAnswersAsLike(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 3))
 	texts := seedSearch(t, st, r)
 	ctx := context.Background()
+	// The specs index searched is the one migration 00017 rebuilt from the stored rows.
+	if err := db.MigrateDownTo(ctx, st.db.Write, db.DialectSQLite, migrations.SQLite, 16, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, st.db.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
 	for _, table := range []string{"specs", "build_environments", "cdash_builds"} {
 		if _, err := st.db.Write.ExecContext(ctx, "INSERT INTO "+table+"_search ("+table+"_search) VALUES ('integrity-check')"); err != nil {
 			t.Errorf("%s_search integrity-check: %v", table, err)
