@@ -9,8 +9,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// A stored log is a zstd frame whose window is logWindow: a decoder needs no more than
-// that, and the encoder keeps a history of twice the window, not of the library's 8 MiB.
+// A log longer than logWindow is stored as a zstd frame whose window is logWindow, not
+// the library's 8 MiB, and decodes to itself.
 func TestLogFrameWindow(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var log bytes.Buffer

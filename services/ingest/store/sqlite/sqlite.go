@@ -56,12 +56,13 @@ var reads = readsql.New(
 	},
 	func(text string) any { return readsql.FTS5Phrase(text) },
 ).WithHashPrefix(
-	// specs_full_hash_nocase_idx (migration 00017) serves the range; NOCASE folds ASCII
-	// only, as LIKE does. The range ends at the searched text followed by F4 90, bytes no
-	// valid UTF-8 text reaches, and the comparison of the start decides exactly.
+	// A range of specs_full_hash_nocase_idx (migration 00017). NOCASE folds ASCII only, as
+	// LIKE does, and the range ends at the searched text followed by F4 90, bytes no valid
+	// UTF-8 reaches: what falls in it is exactly what starts with the text. A text holding
+	// a NUL matches no hash (stored hashes hold none).
 	func(column, param string) string {
 		return "(" + column + " COLLATE NOCASE >= " + param + " AND " + column + " COLLATE NOCASE < " + param +
-			" || CAST(x'F490' AS TEXT) AND substr(" + column + ", 1, length(" + param + ")) = " + param + " COLLATE NOCASE)"
+			" || CAST(x'F490' AS TEXT))"
 	},
 	func(text string) any { return text },
 )

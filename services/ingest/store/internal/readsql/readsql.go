@@ -34,8 +34,9 @@ type SQL struct {
 	// searchIn and searchMatch find a search's rows by an index (WithSearchIndex).
 	searchIn    func(table, alias, param string) string
 	searchMatch func(text string) any
-	// hashPrefix matches a full hash by its start in a form an index serves (WithHashPrefix);
-	// nil: by the store's case-insensitive LIKE.
+	// hashPrefix matches a full hash by its start in a form an index serves, given the
+	// argument hashArg makes from the searched text (WithHashPrefix); nil: by the store's
+	// case-insensitive LIKE.
 	hashPrefix func(column, param string) string
 	hashArg    func(text string) any
 

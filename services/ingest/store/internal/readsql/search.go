@@ -25,9 +25,9 @@ func (s *SQL) WithSearchIndex(in func(table, alias, param string) string, match 
 // WithHashPrefix replaces the store's case-insensitive LIKE where the builds search matches
 // a spec's full hash by its start (as hashes are quoted: Spack's /abc1234), not anywhere
 // in it: match(column, param) is the condition that column starts with the searched text,
-// ignoring ASCII case as LIKE does, in a form an index serves, given param, whose argument
-// arg makes from the text. The condition stands apart from the trigram index's narrowing
-// (WithSearchIndex), so that the index need not hold the hashes.
+// ignoring case as the store's case-insensitive LIKE does, in a form an index serves, given
+// param, whose argument arg makes from the text. The condition stands apart from the
+// trigram index's narrowing (WithSearchIndex), so that the index need not hold the hashes.
 func (s *SQL) WithHashPrefix(match func(column, param string) string, arg func(text string) any) *SQL {
 	s.hashPrefix, s.hashArg = match, arg
 	return s
