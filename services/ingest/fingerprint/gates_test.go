@@ -42,11 +42,14 @@ func TestReplacersMatchPatterns(t *testing.T) {
 	}
 }
 
-func FuzzReplacers(f *testing.F) {
+func FuzzReplacers(f *testing.F) { fuzzGateSeeds(f, checkReplacers) }
+
+// fuzzGateSeeds fuzzes check on texts, starting from the seeds.
+func fuzzGateSeeds(f *testing.F, check func(t *testing.T, text string)) {
 	for _, s := range gateSeeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, text string) { checkReplacers(t, text) })
+	f.Fuzz(check)
 }
 
 func checkReplacers(t *testing.T, text string) {
@@ -81,12 +84,7 @@ func gateTexts(t *testing.T) []string {
 	return texts
 }
 
-func FuzzGates(f *testing.F) {
-	for _, s := range gateSeeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) { checkGates(t, text) })
-}
+func FuzzGates(f *testing.F) { fuzzGateSeeds(f, checkGates) }
 
 func checkGates(t *testing.T, text string) {
 	for i, r := range rules {
@@ -119,12 +117,7 @@ func TestWordSetsMatchContains(t *testing.T) {
 	}
 }
 
-func FuzzWordSets(f *testing.F) {
-	for _, s := range gateSeeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) { checkWordSets(t, text) })
-}
+func FuzzWordSets(f *testing.F) { fuzzGateSeeds(f, checkWordSets) }
 
 func checkWordSets(t *testing.T, text string) {
 	var small [2]uint64
