@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/readsql"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
@@ -32,14 +33,9 @@ GROUP BY 1, 2 ORDER BY 1, 2`
 
 // BuildCountsByDay counts builds per UTC day and status.
 func (s *Store) BuildCountsByDay(ctx context.Context, since time.Time, owner string) ([]store.DayCount, error) {
-	since = since.UTC()
-	// Go's zero time is a UTC midnight and a day has no leap seconds in time.Time, so
-	// truncating to 24 hours gives the UTC day.
-	whole := since.Truncate(24 * time.Hour)
-	if whole.Before(since) {
-		whole = whole.Add(24 * time.Hour)
-	}
-	rs, err := s.db.Read.QueryContext(ctx, buildCountsByDaySQL, since.Format(timeLayout), owner, whole.Format(timeLayout))
+	// The window splits as the failure list's does: a raw first part, then whole days.
+	whole := failuresql.SplitWindow(since).RawEnd
+	rs, err := s.db.Read.QueryContext(ctx, buildCountsByDaySQL, since.UTC().Format(timeLayout), owner, whole.Format(timeLayout))
 	if err != nil {
 		return nil, wrap("count builds by day", err)
 	}
