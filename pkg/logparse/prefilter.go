@@ -412,7 +412,7 @@ const errTooManyClasses = prefilterError("required strings use every byte value"
 func (pf *prefilter) candidates(line []byte, cand []uint64) {
 	copy(cand, pf.always)
 	if len(line) < splitMin {
-		pf.walk(line, 0, cand)
+		walkText(pf, line, 0, cand)
 		return
 	}
 	mid := (len(line) + maxLit - 1) / 2
@@ -433,14 +433,10 @@ func (pf *prefilter) candidates(line []byte, cand []uint64) {
 			}
 		}
 	}
-	pf.walk(b[len(a):], rb, cand)
+	walkText(pf, b[len(a):], rb, cand)
 }
 
-// walk runs the automaton over line from the state whose row starts at row.
-func (pf *prefilter) walk(line []byte, row int, cand []uint64) {
-	walkText(pf, line, row, cand)
-}
-
+// walkText runs the automaton over line from the state whose row starts at row.
 func walkText[T string | []byte](pf *prefilter, line T, row int, cand []uint64) {
 	step, class := pf.step, &pf.class
 	for i := 0; i < len(line); i++ {
