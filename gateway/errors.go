@@ -61,8 +61,9 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 	case reason == errs.SpecNotFound:
 		body.Data = map[string]bool{"build_created": false, "build_environment_created": false}
 	case st.Code() == codes.Canceled && r.Context().Err() != nil:
-		// Nobody reads the answer; a write may or may not have been made.
-		g.log.WarnContext(ctx, "request ended by the client", "method", r.Method, "path", r.URL.Path, "error", st.Message())
+		// Nobody reads the answer; a write may or may not have been made. A client that
+		// hangs up is no fault of the server's, so this is not a warning.
+		g.log.InfoContext(ctx, "request ended by the client", "method", r.Method, "path", r.URL.Path, "error", st.Message())
 	case code == http.StatusServiceUnavailable:
 		// The service logs the cause behind its own 503s; a connection error is its own cause.
 		g.log.WarnContext(ctx, "backend unavailable", "method", r.Method, "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())

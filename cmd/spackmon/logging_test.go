@@ -134,7 +134,7 @@ func TestLogCancelledWriteAndStop(t *testing.T) {
 	// A refused write is logged with the reason the client got.
 	wantError(t, srv.post(t, "/ms1/builds/new/", map[string]any{"full_hash": "nosuchhash"}), http.StatusBadRequest)
 	logs.waitLog(t, `level=INFO msg="call refused" method=/spackmon.ingest.v1.IngestService/NewBuild code=`)
-	logs.waitLog(t, "request ended by the client", "path=/ms1/specs/new", "call ended by its caller", "method=/spackmon.ingest.v1.IngestService/NewSpec")
+	logs.waitLog(t, `level=INFO msg="request ended by the client"`, "path=/ms1/specs/new", `level=INFO msg="call ended by its caller"`, "method=/spackmon.ingest.v1.IngestService/NewSpec")
 }
 
 // Where the realm's generated signing key lives is said at start, also with PostgreSQL,

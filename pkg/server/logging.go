@@ -32,7 +32,8 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 		}
 		switch {
 		case ctx.Err() != nil:
-			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here.
+			log.InfoContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 		case st.Code() == codes.Unavailable:
 			log.WarnContext(ctx, "call failed: unavailable", attrs...)
 		case serverFault(st.Code()):
