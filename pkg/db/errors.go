@@ -204,6 +204,11 @@ func schemaChecks(fsys fs.FS) map[string][]string {
 				table = strings.TrimSuffix(fields[2], "(")
 				continue
 			}
+			// A table rebuilt as a copy is named by the name the copy ends up with.
+			if len(fields) == 6 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "RENAME" && fields[4] == "TO" {
+				renameTable(checks, fields[2], strings.TrimSuffix(fields[5], ";"))
+				continue
+			}
 			if table == "" || len(fields) == 0 {
 				continue
 			}
@@ -242,4 +247,19 @@ func schemaChecks(fsys fs.FS) map[string][]string {
 		}
 	}
 	return checks
+}
+
+// renameTable names from's columns and checks in checks by to instead.
+func renameTable(checks map[string][]string, from, to string) {
+	for expr, names := range checks {
+		for i, name := range names {
+			if name == from {
+				names[i] = to
+			} else if rest, ok := strings.CutPrefix(name, from+"."); ok {
+				names[i] = to + "." + rest
+			}
+		}
+		slices.Sort(names)
+		checks[expr] = slices.Compact(names)
+	}
 }

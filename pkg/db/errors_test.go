@@ -45,7 +45,12 @@ func TestPostgresError(t *testing.T) {
 }
 
 func TestSQLiteError(t *testing.T) {
-	schema := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (\n    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3),\n    n INTEGER\n);\n")}}
+	schema := fstest.MapFS{
+		"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (\n    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3),\n    n INTEGER\n);\n")},
+		// A later migration rebuilds t as a copy, renamed to t: the check is still t's.
+		"00002_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t_copy (\n    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3),\n    n INTEGER\n) STRICT, WITHOUT ROWID;\n" +
+			"DROP TABLE t;\nALTER TABLE t_copy RENAME TO t;\n")},
+	}
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "e.db"))
 	if err != nil {
 		t.Fatal(err)

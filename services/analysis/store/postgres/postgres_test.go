@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -48,7 +49,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 	}
 	defer pool.Close()
 	var version int64
-	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 1 {
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 2 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }
@@ -81,4 +82,27 @@ func TestClosedPoolIsUnavailable(t *testing.T) {
 	if _, err := st.Record(ctx, 1, store.Analysis{ConfigArgs: new(string)}); !errs.Is(err, errs.Unavailable) {
 		t.Errorf("Record = %v, want Unavailable", err)
 	}
+}
+
+// The install files survive the schema taken down to its first version and up again.
+func TestMigrationsKeepInstallFiles(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, "analysis", migrate)
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := postgres.New(pool)
+	defer st.Close()
+	storetest.KeepsInstallFiles(t, st, func() error {
+		sqlDB, err := sql.Open("pgx", url)
+		if err != nil {
+			return err
+		}
+		defer sqlDB.Close()
+		if err := db.MigrateDownTo(ctx, sqlDB, db.DialectPostgres, migrations.Postgres, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
+			return err
+		}
+		return migrate(ctx, url)
+	})
 }

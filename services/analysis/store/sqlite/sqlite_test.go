@@ -44,7 +44,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 		t.Fatalf("migrating again: %v", err)
 	}
 	var version int64
-	if err := sq.Read.QueryRow("SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 1 {
+	if err := sq.Read.QueryRow("SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 2 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }
@@ -72,4 +72,17 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 	if _, err := st.Record(ctx, 1, store.Analysis{ConfigArgs: new(string)}); !errs.Is(err, errs.Unavailable) {
 		t.Errorf("Record = %v, want Unavailable", err)
 	}
+}
+
+// The install files survive the schema taken down to its first version and up again.
+func TestMigrationsKeepInstallFiles(t *testing.T) {
+	st, sq := openDB(t)
+	defer st.Close()
+	ctx := context.Background()
+	storetest.KeepsInstallFiles(t, st, func() error {
+		if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
+			return err
+		}
+		return db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable))
+	})
 }

@@ -1,0 +1,37 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/spackmon/spackmon/services/analysis/store"
+)
+
+// KeepsInstallFiles records install files of two builds, of every type and with fields
+// unset, then runs downUp (the schema taken back to its first version and migrated again)
+// and reads the same files back: a migration that rebuilds the table keeps every row.
+func KeepsInstallFiles(t *testing.T, st store.Store, downUp func() error) {
+	record(t, st, 1, store.Analysis{InstallFiles: []store.InstallFile{
+		{Path: "bin/a", Type: "file", Mode: ptr[int64](33261), Owner: ptr[int64](0), Group: ptr[int64](0), Hash: "H1", Size: ptr[int64](10)},
+		{Path: "bin", Type: "dir", Mode: ptr[int64](17901), Owner: ptr[int64](0), Group: ptr[int64](0)},
+		{Path: "lib/é", Type: "link", Mode: ptr[int64](41471)},
+	}, Attributes: []store.Attribute{{InstallFile: "share/named-by-an-attribute", Analyzer: "libabigail", Name: "abi", Value: ptr("x")}}})
+	record(t, st, 2, store.Analysis{InstallFiles: []store.InstallFile{{Path: "bin/a", Type: "file", Hash: "H2"}}})
+	queries := []store.InstallFileQuery{{BuildID: 1}, {BuildID: 1, Type: "dir"}, {BuildID: 1, PathPrefix: "lib/"}, {BuildID: 2}}
+	before := make([]string, len(queries))
+	for i, q := range queries {
+		before[i] = show2(allFiles(t, st, q))
+	}
+	if err := downUp(); err != nil {
+		t.Fatalf("migrating down and up: %v", err)
+	}
+	for i, q := range queries {
+		if got := show2(allFiles(t, st, q)); got != before[i] {
+			t.Errorf("files %+v after the migrations = %s, want %s", q, got, before[i])
+		}
+	}
+	// The key still refuses a second row for a path: recording it again replaces it.
+	record(t, st, 1, store.Analysis{InstallFiles: []store.InstallFile{{Path: "bin/a", Type: "file", Hash: "H3"}}})
+	if got := allFiles(t, st, store.InstallFileQuery{BuildID: 1, PathPrefix: "bin/a"}); len(got) != 1 || got[0].Hash != "H3" {
+		t.Errorf("bin/a recorded again after the migrations: %s", show2(got))
+	}
+}
