@@ -306,30 +306,40 @@ func columns(pairs [][2]int64) [2][]int64 {
 	return cols
 }
 
-// queueLockFrontierStubs share-locks the stubs among the specs whose stored pairs the
-// write's closure takes (the frontier), before anything else of the write locks them. A
-// stub is the only stored spec whose pairs can still grow, when its own document fills
-// it: that update waits for this lock and then propagates to this write's pairs, while a
-// fill already under way makes this wait until the stub's pairs are committed. The
-// foreign key's KEY SHARE lock on the stub does not order the two, as it does not
-// conflict with the fill's update: the contract's ConcurrentStubFill lost a referrer's
-// pairs about once in 150 runs. Taken after the edges' foreign keys instead, this lock
-// deadlocked with the filler's FOR UPDATE of the stub.
+// queueLockFrontierStubs share-locks the stubs whose stored pairs the write's closure
+// copies: those among the frontier specs and their stored descendants, in id order, before
+// anything else of the write locks them. A stub's pairs grow when its own document fills
+// it, and so do those of every spec above it: the fill's update waits for this lock and
+// then propagates to this write's pairs, while a fill already under way makes this wait
+// until its pairs are committed. The foreign key's KEY SHARE lock does not order the two,
+// as it does not conflict with the fill's update: the contract's ConcurrentStubFill lost a
+// referrer's pairs about once in 60 runs, and TestClosureStubBelowFrontier's referrer of a
+// spec above a stub lost them every time. Taken after the edges' foreign keys instead,
+// this lock deadlocked with the filler's FOR UPDATE of the stub. Two writes that each fill
+// a stub the other copies still deadlock, and PostgreSQL's detection ends one, retried. A
+// stub that a fill adds below the frontier while this write waits for it is not locked.
 func queueLockFrontierStubs(b *pgx.Batch, spackVersion string, pairs closuresql.DocumentPairs) {
-	var stubs []specplan.Key
+	var frontier []specplan.Key
 	seen := map[int64]bool{}
 	for _, p := range pairs.Frontier {
 		if !seen[p[1]] {
 			seen[p[1]] = true
-			stubs = append(stubs, pairs.Keys[p[1]-1])
+			frontier = append(frontier, pairs.Keys[p[1]-1])
 		}
 	}
-	names, hashes := splitKeys(stubs)
+	names, hashes := splitKeys(frontier)
 	b.Queue(`
-SELECT s.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
-CROSS JOIN LATERAL (SELECT id FROM specs
-                    WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 AND stub LIMIT 1
-                    FOR SHARE) s`, spackVersion, names, hashes)
+WITH f AS (
+    SELECT s.id FROM unnest($2::text[], $3::text[]) AS e(name, hash)
+    CROSS JOIN LATERAL (SELECT id FROM specs
+                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
+), below(id) AS (
+    SELECT id FROM f
+    UNION
+    SELECT x.id FROM f JOIN spec_closure c ON c.ancestor = f.id CROSS JOIN LATERAL unnest(c.descendants) AS x(id)
+)
+SELECT s.id FROM (SELECT id FROM below ORDER BY id) b
+CROSS JOIN LATERAL (SELECT id FROM specs WHERE id = b.id AND stub FOR SHARE) s`, spackVersion, names, hashes)
 }
 
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs named by ($2, $3), the
