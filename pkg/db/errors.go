@@ -188,7 +188,8 @@ func (s *SQLiteSchema) checkName(message string) string {
 }
 
 // schemaChecks maps the expression of each CHECK of the migrations in fsys to the columns
-// ("table.column") or, for a table's own checks, the tables that have it.
+// ("table.column") or, for a table's own checks, the tables that have it. Only the Up
+// sections are read: they are what builds the schema.
 func schemaChecks(fsys fs.FS) map[string][]string {
 	checks := map[string][]string{}
 	files, _ := fs.Glob(fsys, "*.sql")
@@ -197,56 +198,59 @@ func schemaChecks(fsys fs.FS) map[string][]string {
 		if err != nil {
 			continue
 		}
+		up, _, _ := strings.Cut(string(data), "-- +goose Down")
 		table := ""
-		for _, line := range strings.Split(string(data), "\n") {
+		for _, line := range strings.Split(up, "\n") {
 			fields := strings.Fields(line)
-			if len(fields) >= 3 && fields[0] == "CREATE" && fields[1] == "TABLE" {
+			switch {
+			case len(fields) >= 3 && fields[0] == "CREATE" && fields[1] == "TABLE":
 				table = strings.TrimSuffix(fields[2], "(")
-				continue
-			}
-			// A table rebuilt as a copy is named by the name the copy ends up with.
-			if len(fields) == 6 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "RENAME" && fields[4] == "TO" {
+			case len(fields) >= 6 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "RENAME" && fields[4] == "TO":
+				// A table rebuilt as a copy is named by the name the copy ends up with.
 				renameTable(checks, fields[2], strings.TrimSuffix(fields[5], ";"))
-				continue
-			}
-			if table == "" || len(fields) == 0 {
-				continue
-			}
-			name := table
-			switch strings.ToUpper(fields[0]) {
-			case "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "CONSTRAINT":
-			default:
-				name = table + "." + fields[0]
-			}
-			for rest := line; ; {
-				_, after, ok := strings.Cut(rest, "CHECK (")
-				if !ok {
-					break
+			case len(fields) >= 6 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "ADD" && fields[4] == "COLUMN":
+				addChecks(checks, line, fields[2]+"."+fields[5])
+			case table != "" && len(fields) > 0:
+				switch strings.ToUpper(fields[0]) {
+				case "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "CONSTRAINT":
+					addChecks(checks, line, table)
+				default:
+					addChecks(checks, line, table+"."+fields[0])
 				}
-				depth, end := 1, -1
-				for i, c := range after {
-					if c == '(' {
-						depth++
-					} else if c == ')' {
-						if depth--; depth == 0 {
-							end = i
-							break
-						}
-					}
-				}
-				if end < 0 {
-					break
-				}
-				expr := after[:end]
-				if !slices.Contains(checks[expr], name) {
-					checks[expr] = append(checks[expr], name)
-					slices.Sort(checks[expr])
-				}
-				rest = after[end:]
 			}
 		}
 	}
 	return checks
+}
+
+// addChecks records the CHECKs written on line as name's.
+func addChecks(checks map[string][]string, line, name string) {
+	for rest := line; ; {
+		_, after, ok := strings.Cut(rest, "CHECK (")
+		if !ok {
+			return
+		}
+		depth, end := 1, -1
+		for i, c := range after {
+			if c == '(' {
+				depth++
+			} else if c == ')' {
+				if depth--; depth == 0 {
+					end = i
+					break
+				}
+			}
+		}
+		if end < 0 {
+			return
+		}
+		expr := after[:end]
+		if !slices.Contains(checks[expr], name) {
+			checks[expr] = append(checks[expr], name)
+			slices.Sort(checks[expr])
+		}
+		rest = after[end:]
+	}
 }
 
 // renameTable names from's columns and checks in checks by to instead.

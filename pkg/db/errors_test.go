@@ -50,13 +50,17 @@ func TestSQLiteError(t *testing.T) {
 		// A later migration rebuilds t as a copy, renamed to t: the check is still t's.
 		"00002_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t_copy (\n    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3),\n    n INTEGER\n) STRICT, WITHOUT ROWID;\n" +
 			"DROP TABLE t;\nALTER TABLE t_copy RENAME TO t;\n")},
+		// A column added later has its check named by its own name, and what a Down
+		// section does is not the schema.
+		"00003_t.sql": {Data: []byte("-- +goose Up\nALTER TABLE t ADD COLUMN code TEXT CHECK (length(code) = 4);\n" +
+			"-- +goose Down\nALTER TABLE t RENAME TO t_old;\n")},
 	}
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "e.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sq.Close()
-	if _, err := sq.Write.Exec("CREATE TABLE t (name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3), n INTEGER)"); err != nil {
+	if _, err := sq.Write.Exec("CREATE TABLE t (name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3), n INTEGER, code TEXT CHECK (length(code) = 4))"); err != nil {
 		t.Fatal(err)
 	}
 	_, insert := sq.Write.Exec("INSERT INTO t (name) VALUES ('toolong')")
@@ -67,6 +71,10 @@ func TestSQLiteError(t *testing.T) {
 		if err := db.SQLiteError(insert, s); !errs.Is(err, errs.BadRequest) || err.Error() != want {
 			t.Errorf("check failure = %v, want %q", err, want)
 		}
+	}
+	_, insert = sq.Write.Exec("INSERT INTO t (name, code) VALUES ('ok', 'x')")
+	if err, want := db.SQLiteError(insert, db.NewSQLiteSchema(schema)), "A value is too long or invalid (t.code)."; err == nil || err.Error() != want {
+		t.Errorf("added column's check failure = %v, want %q", err, want)
 	}
 	sq.Close()
 	_, closed := sq.Write.Exec("SELECT 1")
