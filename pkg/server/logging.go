@@ -31,9 +31,12 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 			attrs = append(attrs, "cause", e.Cause.Error())
 		}
 		switch {
-		case ctx.Err() != nil:
+		case errors.Is(ctx.Err(), context.Canceled):
 			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here.
 			log.InfoContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+		case ctx.Err() != nil:
+			// A caller's deadline that passed may mean this server is too slow.
+			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 		case st.Code() == codes.Unavailable:
 			log.WarnContext(ctx, "call failed: unavailable", attrs...)
 		case serverFault(st.Code()):
