@@ -6,20 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
-	"github.com/spackmon/spackmon/services/ingest/store/postgres"
 	"github.com/spackmon/spackmon/services/ingest/store/storetest"
 )
 
 func TestClosureBackfill(t *testing.T) {
-	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(t, "ingest", migrate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := postgres.New(pool)
+	st, pool := openPool(t)
 	defer st.Close()
 	storetest.ClosureBackfill(t, st, migrations.Postgres, func(q string) error {
 		_, err := pool.Exec(context.Background(), q)
@@ -46,12 +39,7 @@ func TestClosureStubBelowFrontier(t *testing.T) {
 	for _, referrer := range []string{"lib", "app"} {
 		t.Run("refers to "+referrer, func(t *testing.T) {
 			ctx := context.Background()
-			url := pgtest.NewDatabase(t, "ingest", migrate)
-			pool, err := db.OpenPostgres(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := postgres.New(pool)
+			st, pool := openPool(t)
 			defer st.Close()
 			if _, err := st.PutSpec(ctx, "0.17.1", stored); err != nil {
 				t.Fatal(err)

@@ -14,11 +14,7 @@ import (
 )
 
 func TestBackfillFingerprints(t *testing.T) {
-	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(t, "ingest", migrate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := postgres.New(pool)
+	st, pool := openPool(t)
 	defer st.Close()
 	storetest.Backfill(t, st, func(q string) error {
 		_, err := pool.Exec(context.Background(), q)
@@ -27,11 +23,7 @@ func TestBackfillFingerprints(t *testing.T) {
 }
 
 func TestFailureRollup(t *testing.T) {
-	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(t, "ingest", migrate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := postgres.New(pool)
+	st, pool := openPool(t)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
 		_, err := pool.Exec(context.Background(), `UPDATE builds SET created_at = $2 WHERE id = $1`, id, at)

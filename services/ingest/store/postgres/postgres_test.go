@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/errs"
@@ -28,12 +29,17 @@ func migrate(ctx context.Context, url string) error {
 
 // open makes a database of its own from the migrated template.
 func open(tb testing.TB) store.Store {
-	url := pgtest.NewDatabase(tb, "ingest", migrate)
-	pool, err := db.OpenPostgres(context.Background(), url)
+	st, _ := openPool(tb)
+	return st
+}
+
+// openPool is open with the store's pool, for tests that also read or change its database.
+func openPool(tb testing.TB) (*postgres.Store, *pgxpool.Pool) {
+	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(tb, "ingest", migrate))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return postgres.New(pool)
+	return postgres.New(pool), pool
 }
 
 func TestContract(t *testing.T) {
