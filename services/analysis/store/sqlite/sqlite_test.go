@@ -2,11 +2,11 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/sqlitetest"
 	"github.com/spackmon/spackmon/services/analysis/migrations"
 	"github.com/spackmon/spackmon/services/analysis/store"
 	"github.com/spackmon/spackmon/services/analysis/store/sqlite"
@@ -15,17 +15,14 @@ import (
 
 // openDB makes a migrated database file in a directory of its own.
 func openDB(tb testing.TB) (*sqlite.Store, *db.SQLite) {
-	sq, err := db.OpenSQLite(filepath.Join(tb.TempDir(), "analysis.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		sq.Close()
-		tb.Fatal(err)
-	}
+	sq := sqlitetest.Open(tb, "analysis", "analysis.db", func(sq *db.SQLite) error {
+		return db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+			db.WithVersionTable(migrations.VersionTable))
+	})
 	return sqlite.New(sq), sq
 }
+
+func TestMain(m *testing.M) { sqlitetest.Main(m) }
 
 func open(tb testing.TB) store.Store { st, _ := openDB(tb); return st }
 

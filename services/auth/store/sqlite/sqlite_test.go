@@ -9,6 +9,7 @@ import (
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/errs"
+	"github.com/spackmon/spackmon/pkg/sqlitetest"
 	"github.com/spackmon/spackmon/services/auth/migrations"
 	"github.com/spackmon/spackmon/services/auth/store"
 	"github.com/spackmon/spackmon/services/auth/store/sqlite"
@@ -17,17 +18,14 @@ import (
 
 // open makes a migrated database file in a directory of its own.
 func open(tb testing.TB) (*sqlite.Store, *db.SQLite) {
-	sq, err := db.OpenSQLite(filepath.Join(tb.TempDir(), "auth.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		sq.Close()
-		tb.Fatal(err)
-	}
+	sq := sqlitetest.Open(tb, "auth", "auth.db", func(sq *db.SQLite) error {
+		return db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+			db.WithVersionTable(migrations.VersionTable))
+	})
 	return sqlite.New(sq), sq
 }
+
+func TestMain(m *testing.M) { sqlitetest.Main(m) }
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { st, _ := open(t); return st })

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/sqlitetest"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
 )
 
@@ -218,17 +219,13 @@ func firstLine(q string) string {
 	return line
 }
 
+func TestMain(m *testing.M) { sqlitetest.Main(m) }
+
 // Migrated opens a migrated database file in a directory of its own; exported for the
 // tests of package sqlite_test.
 func Migrated(tb testing.TB) *db.SQLite {
-	sq, err := db.OpenSQLite(filepath.Join(tb.TempDir(), "ingest.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { sq.Close() })
-	if err := db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
-		db.WithVersionTable(migrations.VersionTable)); err != nil {
-		tb.Fatal(err)
-	}
-	return sq
+	return sqlitetest.Open(tb, "ingest", "ingest.db", func(sq *db.SQLite) error {
+		return db.Migrate(context.Background(), sq.Write, db.DialectSQLite, migrations.SQLite,
+			db.WithVersionTable(migrations.VersionTable))
+	})
 }
