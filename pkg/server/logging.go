@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -31,12 +32,13 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 			attrs = append(attrs, "cause", e.Cause.Error())
 		}
 		switch {
-		case errors.Is(ctx.Err(), context.Canceled):
+		case ctx.Err() != nil && deadlinePassed(ctx):
+			// A caller's deadline that passed may mean this server is too slow. The context
+			// usually ends as cancelled even then: the caller's reset arrives first.
+			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+		case ctx.Err() != nil:
 			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here.
 			log.InfoContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
-		case ctx.Err() != nil:
-			// A caller's deadline that passed may mean this server is too slow.
-			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 		case st.Code() == codes.Unavailable:
 			log.WarnContext(ctx, "call failed: unavailable", attrs...)
 		case serverFault(st.Code()):
@@ -56,4 +58,10 @@ func serverFault(c codes.Code) bool {
 		return true
 	}
 	return false
+}
+
+// deadlinePassed says whether ctx had a deadline that has passed.
+func deadlinePassed(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
