@@ -54,7 +54,10 @@ func Main(m *testing.M) {
 func Open(tb testing.TB, name, file string, migrate MigrateFunc) *db.SQLite {
 	tb.Helper()
 	t := templateFor(name)
-	t.once.Do(func() { t.path, t.err = makeTemplate(name, migrate) })
+	t.once.Do(func() {
+		t.err = fmt.Errorf("sqlitetest: template %s was not made", name) // should migrate panic
+		t.path, t.err = makeTemplate(name, migrate)
+	})
 	if t.err != nil {
 		tb.Fatal(t.err)
 	}

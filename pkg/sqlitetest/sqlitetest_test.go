@@ -1,6 +1,7 @@
 package sqlitetest_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -9,9 +10,13 @@ import (
 
 func TestMain(m *testing.M) { sqlitetest.Main(m) }
 
+var runs int
+
 // Each test's database is a copy of a template migrated once: what one test writes the
 // next does not see.
 func TestCopiesOfOneTemplate(t *testing.T) {
+	runs++ // a template of its own for each run of the test (-count)
+	name := fmt.Sprintf("copies-%d", runs)
 	migrations := 0
 	migrate := func(sq *db.SQLite) error {
 		migrations++
@@ -24,11 +29,11 @@ func TestCopiesOfOneTemplate(t *testing.T) {
 		}
 		return n
 	}
-	first := sqlitetest.Open(t, "copies", "a.db", migrate)
+	first := sqlitetest.Open(t, name, "a.db", migrate)
 	if _, err := first.Write.Exec("INSERT INTO t VALUES (2)"); err != nil {
 		t.Fatal(err)
 	}
-	second := sqlitetest.Open(t, "copies", "a.db", migrate)
+	second := sqlitetest.Open(t, name, "a.db", migrate)
 	if got := [2]int{count(first), count(second)}; got != [2]int{2, 1} {
 		t.Errorf("rows in the two copies = %v, want [2 1]", got)
 	}
