@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -205,6 +206,8 @@ func schemaChecks(fsys fs.FS) map[string][]string {
 			switch {
 			case len(fields) >= 3 && fields[0] == "CREATE" && fields[1] == "TABLE":
 				table = strings.TrimSuffix(fields[2], "(")
+			case len(fields) >= 7 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "RENAME" && fields[4] == "COLUMN" && fields[6] == "TO":
+				renameColumn(checks, fields[2], fields[5], strings.TrimSuffix(fields[7], ";"))
 			case len(fields) >= 6 && fields[0] == "ALTER" && fields[1] == "TABLE" && fields[3] == "RENAME" && fields[4] == "TO":
 				// A table rebuilt as a copy is named by the name the copy ends up with.
 				renameTable(checks, fields[2], strings.TrimSuffix(fields[5], ";"))
@@ -250,6 +253,26 @@ func addChecks(checks map[string][]string, line, name string) {
 			slices.Sort(checks[expr])
 		}
 		rest = after[end:]
+	}
+}
+
+// renameColumn follows SQLite's rename of column from of table to to: the column's checks
+// are written with the new name, and named by it.
+func renameColumn(checks map[string][]string, table, from, to string) {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(from) + `\b`)
+	for expr, names := range checks {
+		i := slices.Index(names, table+"."+from)
+		if i < 0 {
+			continue
+		}
+		if names = slices.Delete(names, i, i+1); len(names) == 0 {
+			delete(checks, expr)
+		} else {
+			checks[expr] = names
+		}
+		renamed := word.ReplaceAllString(expr, to)
+		checks[renamed] = append(checks[renamed], table+"."+to)
+		slices.Sort(checks[renamed])
 	}
 }
 

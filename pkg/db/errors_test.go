@@ -54,13 +54,15 @@ func TestSQLiteError(t *testing.T) {
 		// section does is not the schema.
 		"00003_t.sql": {Data: []byte("-- +goose Up\nALTER TABLE t ADD COLUMN code TEXT CHECK (length(code) = 4);\n" +
 			"-- +goose Down\nALTER TABLE t RENAME TO t_old;\n")},
+		// Renaming a column renames it in its checks, as SQLite does.
+		"00004_t.sql": {Data: []byte("-- +goose Up\nALTER TABLE t RENAME COLUMN code TO zip;\n")},
 	}
 	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "e.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sq.Close()
-	if _, err := sq.Write.Exec("CREATE TABLE t (name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3), n INTEGER, code TEXT CHECK (length(code) = 4))"); err != nil {
+	if _, err := sq.Write.Exec("CREATE TABLE t (name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 3), n INTEGER, zip TEXT CHECK (length(zip) = 4))"); err != nil {
 		t.Fatal(err)
 	}
 	_, insert := sq.Write.Exec("INSERT INTO t (name) VALUES ('toolong')")
@@ -72,8 +74,8 @@ func TestSQLiteError(t *testing.T) {
 			t.Errorf("check failure = %v, want %q", err, want)
 		}
 	}
-	_, insert = sq.Write.Exec("INSERT INTO t (name, code) VALUES ('ok', 'x')")
-	if err, want := db.SQLiteError(insert, db.NewSQLiteSchema(schema)), "A value is too long or invalid (t.code)."; err == nil || err.Error() != want {
+	_, insert = sq.Write.Exec("INSERT INTO t (name, zip) VALUES ('ok', 'x')")
+	if err, want := db.SQLiteError(insert, db.NewSQLiteSchema(schema)), "A value is too long or invalid (t.zip)."; err == nil || err.Error() != want {
 		t.Errorf("added column's check failure = %v, want %q", err, want)
 	}
 	sq.Close()
