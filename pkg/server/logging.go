@@ -32,13 +32,15 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 			attrs = append(attrs, "cause", e.Cause.Error())
 		}
 		switch {
-		case ctx.Err() != nil && deadlinePassed(ctx):
-			// A caller's deadline that passed may mean this server is too slow. The context
-			// usually ends as cancelled even then: the caller's reset arrives first.
-			log.WarnContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 		case ctx.Err() != nil:
-			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here.
-			log.InfoContext(ctx, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here;
+			// a caller's deadline that passed may mean this server is too slow. The context
+			// usually ends as cancelled even then: the caller's reset arrives first.
+			level := slog.LevelInfo
+			if deadlinePassed(ctx) {
+				level = slog.LevelWarn
+			}
+			log.Log(ctx, level, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 		case st.Code() == codes.Unavailable:
 			log.WarnContext(ctx, "call failed: unavailable", attrs...)
 		case serverFault(st.Code()):
