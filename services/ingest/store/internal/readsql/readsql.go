@@ -34,9 +34,9 @@ type SQL struct {
 	// searchIn and searchMatch find a search's rows by an index (WithSearchIndex).
 	searchIn    func(table, alias, param string) string
 	searchMatch func(text string) any
-	// hashPrefix matches a full hash by its start in a form an index serves, given the
-	// argument hashArg makes from the searched text (WithHashPrefix); nil: by the store's
-	// case-insensitive LIKE.
+	// hashPrefix matches a full hash by its start, given the argument hashArg makes from
+	// the searched text: by default the store's case-insensitive LIKE of a rows.Prefix
+	// pattern, or a form an index serves (WithHashPrefix).
 	hashPrefix func(column, param string) string
 	hashArg    func(text string) any
 
@@ -65,6 +65,8 @@ func New(param func(n int) string, ilike func(column, pattern string) string, ti
 	return &SQL{
 		param:        param,
 		ilike:        ilike,
+		hashPrefix:   ilike,
+		hashArg:      func(text string) any { return rows.Prefix(text) },
 		timeArg:      timeArg,
 		MatrixCounts: matrixCounts(p1),
 		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,

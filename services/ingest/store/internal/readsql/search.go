@@ -41,12 +41,7 @@ func (s *SQL) addTextMatch(w *where, text string) {
 		match := w.arg(s.searchMatch(text))
 		narrow = func(table, alias string) string { return s.searchIn(table, alias, match) + " AND " }
 	}
-	var hash string
-	if s.hashPrefix != nil {
-		hash = s.hashPrefix("ts.full_hash", w.arg(s.hashArg(text)))
-	} else {
-		hash = s.ilike("ts.full_hash", w.arg(rows.Prefix(text)))
-	}
+	hash := s.hashPrefix("ts.full_hash", w.arg(s.hashArg(text)))
 	w.conds = append(w.conds, s.textMatch(pattern, hash, narrow))
 }
 
