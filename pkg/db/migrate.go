@@ -94,12 +94,25 @@ func newProvider(db *sql.DB, dialect Dialect, fsys fs.FS, opts []MigrateOption) 
 // MigratePostgres opens url, applies the migrations in fsys as Migrate does, and closes
 // the connection again.
 func MigratePostgres(ctx context.Context, url string, fsys fs.FS, opts ...MigrateOption) error {
+	return withPostgres(url, func(sqlDB *sql.DB) error { return Migrate(ctx, sqlDB, DialectPostgres, fsys, opts...) })
+}
+
+// MigratePostgresDownTo opens url, undoes the migrations as MigrateDownTo does, and closes
+// the connection again.
+func MigratePostgresDownTo(ctx context.Context, url string, fsys fs.FS, version int64, opts ...MigrateOption) error {
+	return withPostgres(url, func(sqlDB *sql.DB) error {
+		return MigrateDownTo(ctx, sqlDB, DialectPostgres, fsys, version, opts...)
+	})
+}
+
+// withPostgres runs fn on a database/sql connection to url.
+func withPostgres(url string, fn func(*sql.DB) error) error {
 	sqlDB, err := sql.Open("pgx", url)
 	if err != nil {
 		return err
 	}
 	defer sqlDB.Close()
-	return Migrate(ctx, sqlDB, DialectPostgres, fsys, opts...)
+	return fn(sqlDB)
 }
 
 func lockID(table string) int64 {

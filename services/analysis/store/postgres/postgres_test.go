@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -95,12 +94,7 @@ func TestMigrationsKeepInstallFiles(t *testing.T) {
 	st := postgres.New(pool)
 	defer st.Close()
 	storetest.KeepsInstallFiles(t, st, func() error {
-		sqlDB, err := sql.Open("pgx", url)
-		if err != nil {
-			return err
-		}
-		defer sqlDB.Close()
-		if err := db.MigrateDownTo(ctx, sqlDB, db.DialectPostgres, migrations.Postgres, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
 			return err
 		}
 		return migrate(ctx, url)

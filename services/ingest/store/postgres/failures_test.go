@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -46,12 +45,7 @@ func TestUpgradeRollsUpFailures(t *testing.T) {
 		_, err := pool.Exec(ctx, `UPDATE builds SET created_at = $2 WHERE id = $1`, id, at)
 		return err
 	}, func() error {
-		sqlDB, err := sql.Open("pgx", url)
-		if err != nil {
-			return err
-		}
-		defer sqlDB.Close()
-		if err := db.MigrateDownTo(ctx, sqlDB, db.DialectPostgres, migrations.Postgres, 8, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 8, db.WithVersionTable(migrations.VersionTable)); err != nil {
 			return err
 		}
 		return migrate(ctx, url)
