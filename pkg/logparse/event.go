@@ -31,4 +31,8 @@ type Event struct {
 	// RepeatCount is how many more times a client that found the event itself (ctest's
 	// RepeatCount) saw it; 0 for events found in a log.
 	RepeatCount int
+	// LineBytes is the length of the event's line in the log, its "\r\n" or "\n" left
+	// out; Parse sets it so that a store can tell whether the text can be read again from
+	// the log (FillFromLog), and stores do not keep it.
+	LineBytes int
 }

@@ -93,8 +93,11 @@ func (rs *ruleset) event(log []byte, kind Kind, line []byte, lineNo, start, next
 	ev := Event{
 		Kind:   kind,
 		LineNo: lineNo,
-		Text:   clean(prefix(bytes.TrimSpace(line), MaxTextBytes)),
+		Text:   LineText(line),
 	}
+	// The raw line, with the "\r" trimCR dropped: what a reader of the log sees.
+	end, _ := lineEnd(log, start)
+	ev.LineBytes = end - start
 	ev.SourceFile, ev.SourceLine = rs.location(line)
 
 	first, pre := start, 0
@@ -164,6 +167,10 @@ func (rs *ruleset) locate(line []byte, cand []uint64) (string, int) {
 	}
 	return file, no
 }
+
+// LineText is the text of an event found on line: the line without the white space around
+// it, cut to MaxTextBytes.
+func LineText(line []byte) string { return clean(prefix(bytes.TrimSpace(line), MaxTextBytes)) }
 
 // rightTrim returns a context line: its first MaxContextLineBytes, right-trimmed.
 func rightTrim(b []byte) string {

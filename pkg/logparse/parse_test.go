@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,9 +66,10 @@ func naiveParse(log []byte) Found {
 			continue
 		}
 		ev := Event{
-			Kind:   kind,
-			LineNo: i + 1,
-			Text:   oracleText(cut(strings.TrimSpace(string(line)), MaxTextBytes)),
+			Kind:      kind,
+			LineNo:    i + 1,
+			Text:      oracleText(cut(strings.TrimSpace(string(line)), MaxTextBytes)),
+			LineBytes: len(raw),
 		}
 		for _, re := range rs.fileLine {
 			if m := re.FindSubmatch(line); m != nil {
@@ -365,7 +367,11 @@ func TestLineEndings(t *testing.T) {
 		lf := readFixture(t, name)
 		want := Parse(lf)
 		crlf := bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
-		if got := Parse(crlf); !reflect.DeepEqual(got, want) {
+		got := Parse(crlf)
+		for i := range got.Events { // the one thing that differs: a line's bytes count its "\r"
+			got.Events[i].LineBytes--
+		}
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: CRLF copy parses differently", name)
 		}
 		if got := Parse(bytes.TrimSuffix(lf, []byte("\n"))); !reflect.DeepEqual(got, want) {
@@ -380,18 +386,18 @@ func TestEdges(t *testing.T) {
 	}
 	// Events near both ends take the context that exists.
 	evs := Parse([]byte("a\nFAILED x\nb\n")).Events
-	want := Event{Kind: Error, LineNo: 2, Text: "FAILED x", PreContext: "a", PostContext: "b", Start: 1, End: 4}
+	want := Event{Kind: Error, LineNo: 2, Text: "FAILED x", PreContext: "a", PostContext: "b", Start: 1, End: 4, LineBytes: 8}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
 	evs = Parse([]byte("FAILED")).Events
-	want = Event{Kind: Error, LineNo: 1, Text: "FAILED", Start: 1, End: 2}
+	want = Event{Kind: Error, LineNo: 1, Text: "FAILED", Start: 1, End: 2, LineBytes: 6}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
 	// Empty lines still count as context lines.
 	evs = Parse([]byte("\n\nFAILED\n\n")).Events
-	want = Event{Kind: Error, LineNo: 3, Text: "FAILED", PreContext: "\n", PostContext: "", Start: 1, End: 5}
+	want = Event{Kind: Error, LineNo: 3, Text: "FAILED", PreContext: "\n", PostContext: "", Start: 1, End: 5, LineBytes: 6}
 	if len(evs) != 1 || evs[0] != want {
 		t.Errorf("got %+v; want %+v", evs, want)
 	}
@@ -445,7 +451,32 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		checkFillFromLog(t, log, got.Events)
 	})
+}
+
+// checkFillFromLog reads the context of events, and the text of those on lines of at most
+// MaxTextBytes, from log again and fails unless they are what Parse found.
+func checkFillFromLog(t *testing.T, log []byte, events []Event) {
+	t.Helper()
+	derived := slices.Clone(events)
+	var context, text []*Event
+	for i := range derived {
+		derived[i].PreContext, derived[i].PostContext = "", ""
+		context = append(context, &derived[i])
+		if derived[i].LineBytes <= MaxTextBytes {
+			derived[i].Text = ""
+			text = append(text, &derived[i])
+		}
+	}
+	if err := FillFromLog(bytes.NewReader(log), context, text); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range events {
+		if derived[i] != want {
+			t.Fatalf("read again from %q:\n got %+v\nwant %+v", log, derived[i], want)
+		}
+	}
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -66,7 +66,7 @@ func FillContext(events []store.PhaseEvent, compressed []byte) error {
 	if err := zr.Reset(bytes.NewReader(compressed)); err != nil {
 		return err
 	}
-	return logparse.FillContext(zr, marked)
+	return logparse.FillFromLog(zr, marked, nil)
 }
 
 // decoders keeps streaming decoders between reads: a new one allocates its buffers anew.
