@@ -230,6 +230,8 @@ type PhaseEvent struct {
 	// ContextInLog is the store's own mark of an event whose context is still to be read
 	// from its phase's log; reads answer with it filled in and the mark false.
 	ContextInLog bool
+	// TextInLog marks, in the same way, an event whose text is to be read from the log.
+	TextInLog bool
 }
 
 // EventKey is an event's place in a build's events: its phase's id (phase order), its

@@ -33,7 +33,8 @@ func withContext(ctx context.Context, q rowQuerier, phaseID int64, events []stor
 }
 
 // keepContext copies into the events of the phases whose logs are about to be dropped the
-// context they kept in those logs, so that dropping a log loses none of an event's answer.
+// context and text they kept in those logs, so that dropping a log loses none of an
+// event's answer.
 func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
 	for _, id := range phaseIDs {
 		rs, err := tx.Query(ctx, rows.EventColumns+` WHERE e.phase_id = $1 AND e.context_in_log`, id)
@@ -51,13 +52,14 @@ func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
 			continue // a quiet phase: the next ones still keep theirs
 		}
 		n := len(events)
-		ids, pre, post := make([]int64, n), make([]string, n), make([]string, n)
+		ids, texts, pre, post := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, e := range events {
-			ids[i], pre[i], post[i] = e.Key.ID, e.PreContext, e.PostContext
+			ids[i], texts[i], pre[i], post[i] = e.Key.ID, e.Text, e.PreContext, e.PostContext
 		}
 		if _, err := tx.Exec(ctx, `
-UPDATE phase_events e SET pre_context = u.pre, post_context = u.post, context_in_log = false
-FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, pre, post) WHERE e.id = u.id`, ids, pre, post); err != nil {
+UPDATE phase_events e SET text = u.text, pre_context = u.pre, post_context = u.post, context_in_log = false, text_in_log = false
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, text, pre, post) WHERE e.id = u.id`,
+			ids, texts, pre, post); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,7 @@ import (
 var failures = failuresql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(param string) string { return param + "::timestamptz" },
-	`CROSS JOIN LATERAL (SELECT e.id, e.kind, e.fingerprint FROM phase_events e WHERE e.phase_id = p.id OFFSET 0) e`,
+	`CROSS JOIN LATERAL (SELECT e.id, e.kind, e.fingerprint, e.text_in_log FROM phase_events e WHERE e.phase_id = p.id OFFSET 0) e`,
 )
 
 // queuePrints queues, before the events of a phase are written, the upsert of their

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
 
@@ -19,6 +20,41 @@ func TestBackfillFingerprints(t *testing.T) {
 		_, err := pool.Exec(context.Background(), q)
 		return err
 	})
+}
+
+func TestRepeatedEventText(t *testing.T) {
+	st, pool := openPool(t)
+	defer st.Close()
+	storetest.RepeatedEventText(t, st, func() (n int, err error) {
+		err = pool.QueryRow(context.Background(), `SELECT count(*) FROM phase_events WHERE text = '' AND text_in_log`).Scan(&n)
+		return n, err
+	})
+}
+
+// TestDowngradeKeepsEventText takes the schema back to before migration 00016: events
+// that kept their text in the log get a text of their fingerprint again.
+func TestDowngradeKeepsEventText(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, "ingest", migrate)
+	pool, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := postgres.New(pool)
+	defer st.Close()
+	_, want := storetest.PutRepeatedLog(t, st)
+	if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 15, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := pool.Query(ctx, `SELECT text FROM phase_events ORDER BY line_no`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckDowngradedText(t, want, texts)
 }
 
 func TestFailureRollup(t *testing.T) {

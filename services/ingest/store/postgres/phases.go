@@ -83,9 +83,10 @@ WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN 
 }
 
 // queueEvents queues the insert of a phase's events with their fingerprints' hashes;
-// events found in the phase's log keep their context there rather than in a copy.
+// events found in the phase's log keep their context, and repeated ones their text, there
+// rather than in a copy (rows.StoredEvents).
 func queueEvents(b *pgx.Batch, owned []any, p store.PhaseUpdate, hashes []string) {
-	events := rows.StoredContext(p)
+	events, textInLog := rows.StoredEvents(p, hashes)
 	n := len(events)
 	kinds, texts, files, pre, post := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lineNos, sourceLines, starts, ends, repeats := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
@@ -95,17 +96,17 @@ func queueEvents(b *pgx.Batch, owned []any, p store.PhaseUpdate, hashes []string
 	}
 	b.Queue(`
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count, fingerprint, context_in_log)
+                          repeat_count, fingerprint, context_in_log, text_in_log)
 SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line,
-       e.repeat_count, e.fingerprint, $16::boolean
+       e.repeat_count, e.fingerprint, $16::boolean, e.text_in_log
 FROM phases p,
      unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[],
-            $15::text[])
+            $15::text[], $17::boolean[])
      WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count,
-                          fingerprint, ord)
+                          fingerprint, text_in_log, ord)
 WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
 ORDER BY e.ord`, slices.Concat(owned, []any{p.Name, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes,
-		p.ContextInOutput})...)
+		p.ContextInOutput, textInLog})...)
 }
 
 // PhaseOutput reads a phase's stored log.

@@ -48,7 +48,8 @@ func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name, query stri
 }
 
 // keepContext copies into the events of the phases whose logs are about to be dropped the
-// context they kept in those logs, so that dropping a log loses none of an event's answer.
+// context and text they kept in those logs, so that dropping a log loses none of an
+// event's answer.
 func keepContext(ctx context.Context, tx *sql.Tx, phaseIDs []int64) error {
 	for _, id := range phaseIDs {
 		rs, err := tx.QueryContext(ctx, rows.EventColumns+` WHERE e.phase_id = ? AND e.context_in_log = 1`, id)
@@ -66,7 +67,8 @@ func keepContext(ctx context.Context, tx *sql.Tx, phaseIDs []int64) error {
 			continue // a quiet phase: the next ones still keep theirs
 		}
 		if _, err := tx.ExecContext(ctx, `
-UPDATE phase_events SET pre_context = value->>'pre', post_context = value->>'post', context_in_log = 0
+UPDATE phase_events SET text = value->>'text', pre_context = value->>'pre', post_context = value->>'post',
+    context_in_log = 0, text_in_log = 0
 FROM jsonb_each(?) WHERE phase_events.id = value->>'id'`, jsonText(rows.ContextRows(events))); err != nil {
 			return err
 		}

@@ -49,12 +49,13 @@ ON CONFLICT (hash) DO UPDATE SET last_seen = excluded.last_seen WHERE fingerprin
 
 // addPhasePrintsSQL adds the events of phase ?2, just written to build ?1, into the build's
 // fingerprints. When no events were removed the build's counts are the old ones plus the
-// phase's, and its example (the least event id) the lesser of the old one and the phase's:
-// reading the phase's events alone gives what failures.FillBuild would write from all of
-// the build's, without reading the events of its other phases again.
+// phase's, and its example (the least id of an event that keeps its text) the lesser of
+// the old one and the phase's: reading the phase's events alone gives what
+// failures.FillBuild would write from all of the build's, without reading the events of
+// its other phases again.
 const addPhasePrintsSQL = `
 INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
-SELECT b.id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+SELECT b.id, e.fingerprint, min(e.kind), count(*), min(e.id) FILTER (WHERE NOT e.text_in_log), min(b.created_at), min(b.spec_id), min(b.env_id)
 FROM builds b CROSS JOIN phase_events e
 WHERE b.id = ?1 AND e.phase_id = ?2 AND e.fingerprint IS NOT NULL
 GROUP BY e.fingerprint

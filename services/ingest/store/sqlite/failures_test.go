@@ -21,6 +21,45 @@ func TestBackfillFingerprints(t *testing.T) {
 	})
 }
 
+func TestRepeatedEventText(t *testing.T) {
+	sq := migrated(t)
+	st := sqlite.New(sq)
+	defer st.Close()
+	storetest.RepeatedEventText(t, st, func() (n int, err error) {
+		err = sq.Write.QueryRowContext(context.Background(), `SELECT count(*) FROM phase_events WHERE text = '' AND text_in_log`).Scan(&n)
+		return n, err
+	})
+}
+
+// TestDowngradeKeepsEventText takes the schema back to before migration 00019: events
+// that kept their text in the log get a text of their fingerprint again.
+func TestDowngradeKeepsEventText(t *testing.T) {
+	ctx := context.Background()
+	sq := migrated(t)
+	st := sqlite.New(sq)
+	defer st.Close()
+	_, want := storetest.PutRepeatedLog(t, st)
+	if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 18, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := sq.Write.QueryContext(ctx, `SELECT text FROM phase_events ORDER BY line_no`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for rs.Next() {
+		var s string
+		if err := rs.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, s)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckDowngradedText(t, want, texts)
+}
+
 func TestFailureRollup(t *testing.T) {
 	sq := migrated(t)
 	st := sqlite.New(sq)

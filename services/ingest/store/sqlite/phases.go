@@ -79,24 +79,28 @@ type eventRow struct {
 	Repeat      int    `json:"repeat"`
 	Fingerprint string `json:"fingerprint"`
 	InLog       bool   `json:"in_log"`
+	TextInLog   bool   `json:"text_in_log"`
 }
 
 // insertEvents writes a phase's events with their fingerprints' hashes; events found in
-// the phase's log keep their context there rather than in a copy.
+// the phase's log keep their context, and repeated ones their text, there rather than in a
+// copy (rows.StoredEvents).
 func insertEvents(ctx context.Context, tx *sql.Tx, phaseID int64, p store.PhaseUpdate, hashes []string) error {
 	if len(p.Events) == 0 {
 		return nil
 	}
 	in := make([]eventRow, len(p.Events))
-	for i, e := range rows.StoredContext(p) {
+	events, textInLog := rows.StoredEvents(p, hashes)
+	for i, e := range events {
 		in[i] = eventRow{string(e.Kind), e.LineNo, e.Text, e.SourceFile, e.SourceLine, e.PreContext, e.PostContext, e.Start, e.End,
-			e.RepeatCount, hashes[i], p.ContextInOutput}
+			e.RepeatCount, hashes[i], p.ContextInOutput, textInLog[i]}
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count, fingerprint, context_in_log)
+                          repeat_count, fingerprint, context_in_log, text_in_log)
 SELECT ?, value->>'kind', value->>'line_no', value->>'text', value->>'source_file', value->>'source_line',
-       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat', value->>'fingerprint', value->>'in_log'
+       value->>'pre', value->>'post', value->>'start', value->>'end', value->>'repeat', value->>'fingerprint', value->>'in_log',
+       value->>'text_in_log'
 FROM jsonb_each(?) ORDER BY key`, phaseID, jsonText(in))
 	return err
 }

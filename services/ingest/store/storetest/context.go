@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/spackmon/spackmon/pkg/logparse"
+	"github.com/spackmon/spackmon/services/ingest/fingerprint"
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
@@ -32,7 +35,8 @@ func contextLog() string {
 }
 
 // putLogPhase stores log as a phase with the events Parse finds in it, marked as found in
-// its output, and returns those events as Parse made them.
+// its output, and returns those events as Parse made them, but for the line lengths no
+// store keeps.
 func putLogPhase(t *testing.T, st store.Store, id int64, log string) []logparse.Event {
 	t.Helper()
 	enc, err := zstd.NewWriter(nil)
@@ -46,6 +50,9 @@ func putLogPhase(t *testing.T, st store.Store, id int64, log string) []logparse.
 	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: store.PhaseStatusError,
 		Output: enc.EncodeAll([]byte(log), nil), OutputBytes: int64(len(log)), Events: found.Events,
 		ErrorsTotal: int64(found.Errors), WarningsTotal: int64(found.Warnings), ContextInOutput: true})
+	for i := range found.Events {
+		found.Events[i].LineBytes = 0
+	}
 	return found.Events
 }
 
@@ -68,7 +75,7 @@ func checkEvents(t *testing.T, st store.Store, id int64, want []logparse.Event, 
 		t.Fatalf("listed %d events, want %d", len(got), len(want))
 	}
 	for i, e := range got {
-		if e.Event != want[i] || e.ContextInLog {
+		if e.Event != want[i] || e.ContextInLog || e.TextInLog {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, e, want[i])
 		}
 	}
@@ -146,4 +153,75 @@ func testContextConcurrentReads(t *testing.T, st store.Store) {
 		})
 	}
 	wg.Wait()
+}
+
+// RepeatedEventText checks on st that an event found in a log whose fingerprint an earlier
+// event of its phase has keeps no copy of its text when its line is short enough to read
+// again whole, and that every read still answers with the text: ListEvents, the build's
+// fingerprint examples, and ListEvents after the log is pruned. textless counts the events
+// st stores without their text.
+func RepeatedEventText(t *testing.T, st store.Store, textless func() (int, error)) {
+	id, want := PutRepeatedLog(t, st)
+	repeats := 0
+	seen := map[string]bool{}
+	for _, e := range want {
+		hash := fingerprint.Of(e.Kind, e.Text).Hash
+		if seen[hash] && len(e.Text) < logparse.MaxTextBytes {
+			repeats++
+		}
+		seen[hash] = true
+	}
+	if n, err := textless(); err != nil || n != repeats || repeats != 6 {
+		t.Fatalf("%d events stored without their text (%v), want %d of 6", n, err, repeats)
+	}
+	checkEvents(t, st, id, want, 100)
+	checkEvents(t, st, id, want, 3)
+	for _, p := range buildPrints(t, st, id) {
+		first := slices.IndexFunc(want, func(e logparse.Event) bool { return fingerprint.Of(e.Kind, e.Text).Hash == p.Hash })
+		if first < 0 || p.Example.Text != want[first].Text || p.Example.LineNo != int64(want[first].LineNo) {
+			t.Errorf("fingerprint %s: example %+v, want line %d", p.Hash, p.Example, want[first].LineNo)
+		}
+	}
+
+	if _, err := st.PruneLogs(ctx(t), store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := textless(); err != nil || n != 0 {
+		t.Fatalf("%d events without their text (%v) once the log is dropped", n, err)
+	}
+	checkEvents(t, st, id, want, 100)
+}
+
+// PutRepeatedLog stores a build with a phase whose log repeats a warning's fingerprint on
+// six short lines, a long line's twice and an error's twice, and returns the build's id and
+// the events as a read gives them.
+func PutRepeatedLog(t *testing.T, st store.Store) (int64, []logparse.Event) {
+	putSpec(t, st, diamond(""))
+	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
+	long := "src/b.c:3: warning: " + strings.Repeat("w", logparse.MaxTextBytes)
+	var b strings.Builder
+	for i := range 6 {
+		// The line numbers differ, and the fingerprint leaves them out.
+		fmt.Fprintf(&b, "src/a.c:%d:5: warning: unused variable 'x' [-Wunused-variable]\nplain\n", 10+i)
+		if i%3 == 0 {
+			b.WriteString(long + "\n")
+		}
+	}
+	b.WriteString("error: the end\nerror: the end\n")
+	return id, putLogPhase(t, st, id, b.String())
+}
+
+// CheckDowngradedText checks the texts of the events of PutRepeatedLog's phase, want, as
+// read in line order after the schema went back to before events kept their text in the
+// log: each has a text, of its own event's fingerprint.
+func CheckDowngradedText(t *testing.T, want []logparse.Event, texts []string) {
+	t.Helper()
+	if len(texts) != len(want) {
+		t.Fatalf("%d events after the downgrade, want %d", len(texts), len(want))
+	}
+	for i, e := range want {
+		if texts[i] == "" || fingerprint.Of(e.Kind, texts[i]) != fingerprint.Of(e.Kind, e.Text) {
+			t.Errorf("event %d: text %q after the downgrade, want one like %q", i, texts[i], e.Text)
+		}
+	}
 }

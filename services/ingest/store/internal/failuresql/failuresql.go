@@ -51,10 +51,11 @@ DELETE FROM build_fingerprints WHERE build_id = ` + p1 + ` AND fingerprint NOT I
     SELECT e.fingerprint FROM phases p ` + joinEvents + `
     WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL)`,
 		// A row whose counts did not change is left alone: rewriting it would only leave a
-		// dead row behind on PostgreSQL and dirty a page on SQLite.
+		// dead row behind on PostgreSQL and dirty a page on SQLite. The example is the
+		// first event of the fingerprint that keeps its text (rows.StoredEvents).
 		FillBuild: `
 INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
-SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
+SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id) FILTER (WHERE NOT e.text_in_log), min(b.created_at), min(b.spec_id), min(b.env_id)
 FROM builds b JOIN phases p ON p.build_id = b.id ` + joinEvents + `
 WHERE p.build_id = ` + p1 + ` AND e.fingerprint IS NOT NULL
 GROUP BY p.build_id, e.fingerprint

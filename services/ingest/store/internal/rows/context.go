@@ -10,22 +10,33 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store"
 )
 
-// StoredContext is p's events as the store writes them: events found in p's log keep no
-// copy of their context, which is read from the log again (FillContext).
-func StoredContext(p store.PhaseUpdate) []logparse.Event {
+// StoredEvents is p's events as the store writes them, hashes being their fingerprints'
+// hashes, and which of them keep their text in p's log alone. Events found in p's log keep
+// no copy of their context, which is read from the log again (FillContext). Nor does an
+// event keep its text when an earlier event of the phase has its fingerprint and its line
+// is short enough to be read again whole: a log's repeated warnings would otherwise be most
+// of its events' bytes. The first event of each fingerprint in a phase keeps its text, and
+// failure lists take their examples only from events that keep theirs.
+func StoredEvents(p store.PhaseUpdate, hashes []string) (events []logparse.Event, textInLog []bool) {
+	textInLog = make([]bool, len(p.Events))
 	if !p.ContextInOutput {
-		return p.Events
+		return p.Events, textInLog
 	}
-	events := make([]logparse.Event, len(p.Events))
+	events = make([]logparse.Event, len(p.Events))
+	seen := make(map[string]bool, len(p.Events))
 	for i, e := range p.Events {
 		e.PreContext, e.PostContext = "", ""
+		if seen[hashes[i]] && e.LineBytes <= logparse.MaxTextBytes {
+			e.Text, textInLog[i] = "", true
+		}
+		seen[hashes[i]] = true
 		events[i] = e
 	}
-	return events
+	return events, textInLog
 }
 
-// WithContext fills in the context of events, all of one phase, that is kept in the
-// phase's log, which load reads (nil when the phase no longer has the event whose id it is
+// WithContext fills in the context and text of events, all of one phase, that are kept in
+// the phase's log, which load reads (nil when the phase no longer has the event whose id it is
 // given, so that context is never read from a log that replaced the one the events were
 // found in). Events without such context cost no read.
 func WithContext(events []store.PhaseEvent, load func(eventID int64) ([]byte, error)) ([]store.PhaseEvent, error) {
@@ -39,18 +50,22 @@ func WithContext(events []store.PhaseEvent, load func(eventID int64) ([]byte, er
 	return events, FillContext(events, compressed)
 }
 
-// FillContext reads the context of the events marked ContextInLog, all of one phase, from
-// that phase's compressed log, decompressing it only as far as the last line needed, and
-// clears the mark. A log no longer held (nil) leaves their context empty.
+// FillContext reads the context of the events marked ContextInLog, and the text of those
+// marked TextInLog, all of one phase, from that phase's compressed log, decompressing it
+// only as far as the last line needed, and clears the marks. A log no longer held (nil)
+// leaves them empty.
 func FillContext(events []store.PhaseEvent, compressed []byte) error {
-	var marked []*logparse.Event
+	var context, text []*logparse.Event
 	for i := range events {
 		if events[i].ContextInLog {
-			marked = append(marked, &events[i].Event)
-			events[i].ContextInLog = false
+			context = append(context, &events[i].Event)
 		}
+		if events[i].TextInLog {
+			text = append(text, &events[i].Event)
+		}
+		events[i].ContextInLog, events[i].TextInLog = false, false
 	}
-	if len(marked) == 0 || compressed == nil {
+	if len(context)+len(text) == 0 || compressed == nil {
 		return nil
 	}
 	zr, ok := decoders.Get().(*zstd.Decoder)
@@ -66,15 +81,17 @@ func FillContext(events []store.PhaseEvent, compressed []byte) error {
 	if err := zr.Reset(bytes.NewReader(compressed)); err != nil {
 		return err
 	}
-	return logparse.FillFromLog(zr, marked, nil)
+	return logparse.FillFromLog(zr, context, text)
 }
 
 // decoders keeps streaming decoders between reads: a new one allocates its buffers anew.
 var decoders sync.Pool
 
-// ContextRow is an event's context as a store writes it back before dropping its log.
+// ContextRow is an event's text and context as a store writes them back before dropping
+// its log.
 type ContextRow struct {
 	ID   int64  `json:"id"`
+	Text string `json:"text"`
 	Pre  string `json:"pre"`
 	Post string `json:"post"`
 }
@@ -83,7 +100,7 @@ type ContextRow struct {
 func ContextRows(events []store.PhaseEvent) []ContextRow {
 	out := make([]ContextRow, len(events))
 	for i, e := range events {
-		out[i] = ContextRow{e.Key.ID, e.PreContext, e.PostContext}
+		out[i] = ContextRow{e.Key.ID, e.Text, e.PreContext, e.PostContext}
 	}
 	return out
 }

@@ -278,7 +278,7 @@ func AttachDeps(specs []store.Spec, deps []OwnedLink) {
 // EventColumns selects events, for Events: from phase_events e.
 const EventColumns = `
 SELECT e.phase_id, e.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,
-       e.post_context, e.start_line, e.end_line, e.repeat_count, e.context_in_log
+       e.post_context, e.start_line, e.end_line, e.repeat_count, e.context_in_log, e.text_in_log
 FROM phase_events e`
 
 // Events reads rows of EventColumns of the phase named phase.
@@ -290,7 +290,8 @@ func Events(phase string) Reader[store.PhaseEvent] {
 	v.e.Phase = phase
 	return Reader[store.PhaseEvent]{
 		dest: []any{&v.e.Key.PhaseID, &v.e.Key.ID, &v.kind, &v.e.LineNo, &v.e.Text, &v.e.SourceFile, &v.e.SourceLine,
-			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End, &v.e.RepeatCount, &v.e.ContextInLog},
+			&v.e.PreContext, &v.e.PostContext, &v.e.Start, &v.e.End, &v.e.RepeatCount, &v.e.ContextInLog,
+			&v.e.TextInLog},
 		value: func() (store.PhaseEvent, error) {
 			e := v.e
 			e.Kind = logparse.Kind(v.kind)

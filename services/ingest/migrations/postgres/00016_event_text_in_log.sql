@@ -1,0 +1,19 @@
+-- An event found in a phase's log whose fingerprint an earlier event of the phase already
+-- has keeps no copy of its text when its line can be read again whole (at most 4096
+-- bytes): text_in_log marks it, its text is empty, and a read takes the line from the log
+-- as it takes the context (text_in_log implies context_in_log). The first event of each
+-- fingerprint keeps its text, and failure examples come only from events that keep it.
+
+-- +goose Up
+ALTER TABLE phase_events ADD COLUMN text_in_log boolean NOT NULL DEFAULT false;
+
+-- +goose Down
+-- SQL cannot read a compressed log: a marked event takes the text of its phase's first
+-- event of the same fingerprint, which differs from its own at most in what the
+-- fingerprint leaves out (numbers, paths, names).
+UPDATE phase_events e SET text = (
+    SELECT f.text FROM phase_events f
+    WHERE f.phase_id = e.phase_id AND f.fingerprint = e.fingerprint AND NOT f.text_in_log
+    ORDER BY f.line_no, f.id LIMIT 1)
+WHERE e.text_in_log;
+ALTER TABLE phase_events DROP COLUMN text_in_log;
