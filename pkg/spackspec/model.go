@@ -36,7 +36,8 @@ type Node struct {
 	PackageHash string
 	Arch        *Arch     // nil when absent
 	Compiler    *Compiler // nil when absent
-	// Parameters is the node's "parameters" object as sent, or nil.
+	// Parameters is the node's "parameters" object as sent without the white space between
+	// its tokens, or nil.
 	Parameters json.RawMessage
 	Deps       []Dep
 }

@@ -510,7 +510,7 @@ func TestParseLayouts(t *testing.T) {
 		{Name: "top", Version: "1.0", Namespace: "builtin", Hash: "H1", FullHash: "F1", BuildHash: "B1", PackageHash: "ph1",
 			Arch:       &Arch{Platform: "linux", PlatformOS: "debian12", Target: Target{Name: "skylake", Vendor: "GenuineIntel", Features: []string{"adx", "avx"}, Parents: []string{"broadwell"}}},
 			Compiler:   &Compiler{Name: "gcc", Version: "12.2.0"},
-			Parameters: json.RawMessage(`{"shared": true, "cflags": []}`),
+			Parameters: json.RawMessage(`{"shared":true,"cflags":[]}`), // without the white space sent
 			Deps: []Dep{
 				{Name: "dep", Ref: "F2", Index: 1, Types: []string{"build", "link"}},
 				{Name: "tool", Ref: "F3", Index: 2, Types: []string{"build"}},

@@ -2247,7 +2247,8 @@ type Spec struct {
 	Namespace    string                 `protobuf:"bytes,9,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Compiler     string                 `protobuf:"bytes,10,opt,name=compiler,proto3" json:"compiler,omitempty"`
 	Arch         string                 `protobuf:"bytes,11,opt,name=arch,proto3" json:"arch,omitempty"`
-	// parameters is the node's parameters object as JSON text.
+	// parameters is the node's parameters object as JSON text, without white space between
+	// its tokens.
 	Parameters           string `protobuf:"bytes,12,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	FailedConcretization bool   `protobuf:"varint,13,opt,name=failed_concretization,json=failedConcretization,proto3" json:"failed_concretization,omitempty"`
 	// stub is set for a spec known only from a dependency reference.
