@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/db"
-	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
-	"github.com/spackmon/spackmon/services/ingest/store/postgres"
 	"github.com/spackmon/spackmon/services/ingest/store/storetest"
 )
 
@@ -35,12 +33,7 @@ func TestRepeatedEventText(t *testing.T) {
 // that kept their text in the log get a text of their fingerprint again.
 func TestDowngradeKeepsEventText(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t, "ingest", migrate)
-	pool, err := db.OpenPostgres(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := postgres.New(pool)
+	st, pool, url := openDatabase(t)
 	defer st.Close()
 	_, want := storetest.PutRepeatedLog(t, st)
 	if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 15, db.WithVersionTable(migrations.VersionTable)); err != nil {
@@ -70,12 +63,7 @@ func TestFailureRollup(t *testing.T) {
 // 00009 (dropping the rollup) and migrates again: 00009's backfill must roll them up.
 func TestUpgradeRollsUpFailures(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t, "ingest", migrate)
-	pool, err := db.OpenPostgres(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := postgres.New(pool)
+	st, pool, url := openDatabase(t)
 	defer st.Close()
 	storetest.FailureRollup(t, st, func(id int64, at time.Time) error {
 		_, err := pool.Exec(ctx, `UPDATE builds SET created_at = $2 WHERE id = $1`, id, at)

@@ -35,11 +35,18 @@ func open(tb testing.TB) store.Store {
 
 // openPool is open with the store's pool, for tests that also read or change its database.
 func openPool(tb testing.TB) (*postgres.Store, *pgxpool.Pool) {
-	pool, err := db.OpenPostgres(context.Background(), pgtest.NewDatabase(tb, "ingest", migrate))
+	st, pool, _ := openDatabase(tb)
+	return st, pool
+}
+
+// openDatabase is openPool with the database's URL, for tests that migrate it themselves.
+func openDatabase(tb testing.TB) (*postgres.Store, *pgxpool.Pool, string) {
+	url := pgtest.NewDatabase(tb, "ingest", migrate)
+	pool, err := db.OpenPostgres(context.Background(), url)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return postgres.New(pool), pool
+	return postgres.New(pool), pool, url
 }
 
 func TestContract(t *testing.T) {
