@@ -2248,7 +2248,7 @@ type Spec struct {
 	Compiler     string                 `protobuf:"bytes,10,opt,name=compiler,proto3" json:"compiler,omitempty"`
 	Arch         string                 `protobuf:"bytes,11,opt,name=arch,proto3" json:"arch,omitempty"`
 	// parameters is the node's parameters object as JSON text, without white space between
-	// its tokens.
+	// tokens (specs stored by earlier versions keep the white space they were sent with).
 	Parameters           string `protobuf:"bytes,12,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	FailedConcretization bool   `protobuf:"varint,13,opt,name=failed_concretization,json=failedConcretization,proto3" json:"failed_concretization,omitempty"`
 	// stub is set for a spec known only from a dependency reference.

@@ -3,9 +3,16 @@
 -- bytes): text_in_log marks it, its text is empty, and a read takes the line from the log
 -- as it takes the context (text_in_log implies context_in_log). The first event of each
 -- fingerprint keeps its text, and failure examples come only from events that keep it.
+--
+-- The check holds text_in_log to context_in_log. A replica still running the code before
+-- this migration copies only the context when it prunes a log, and clears context_in_log:
+-- the check makes that prune fail, to be done by a newer replica, rather than leave events
+-- without a text. (Until it is replaced, such a replica lists those events without their
+-- text.) NOT VALID: every existing row has text_in_log false, so nothing needs the scan.
 
 -- +goose Up
-ALTER TABLE phase_events ADD COLUMN text_in_log boolean NOT NULL DEFAULT false;
+ALTER TABLE phase_events ADD COLUMN text_in_log boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT phase_events_text_in_log_check CHECK (context_in_log OR NOT text_in_log) NOT VALID;
 
 -- +goose Down
 -- SQL cannot read a compressed log: a marked event takes the text of its phase's first

@@ -32,6 +32,25 @@ func withContext(ctx context.Context, q rowQuerier, phaseID int64, events []stor
 	})
 }
 
+// phaseEvents reads events of phase phaseID named name with query, and their context and
+// text from the log, in one read-only snapshot: a log pruned or replaced between two
+// statements of their own would leave them blank.
+func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name, query string, args ...any) ([]store.PhaseEvent, error) {
+	var events []store.PhaseEvent
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rs, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if events, err = collect(rs, rows.Events(name)); err != nil {
+			return err
+		}
+		events, err = withContext(ctx, tx, phaseID, events)
+		return err
+	})
+	return events, err
+}
+
 // keepContext copies into the events of the phases whose logs are about to be dropped the
 // context and text they kept in those logs, so that dropping a log loses none of an
 // event's answer.

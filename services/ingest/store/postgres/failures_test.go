@@ -3,11 +3,13 @@ package postgres_test
 import (
 	"context"
 	"github.com/jackc/pgx/v5"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/services/ingest/migrations"
+	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/storetest"
 )
 
@@ -27,6 +29,87 @@ func TestRepeatedEventText(t *testing.T) {
 		err = pool.QueryRow(context.Background(), `SELECT count(*) FROM phase_events WHERE text = '' AND text_in_log`).Scan(&n)
 		return n, err
 	})
+}
+
+// TestEventsReadInOneSnapshot drops a phase's log while its events are being read: the
+// events still read their text and context from the log of the snapshot they came from.
+func TestEventsReadInOneSnapshot(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openPool(t)
+	defer st.Close()
+	id, want := storetest.PutRepeatedLog(t, st)
+	listed, err := st.ListEvents(ctx, store.EventQuery{BuildID: id, Limit: 1})
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("ListEvents = %v, %v", listed, err)
+	}
+	pruned := make(chan error, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond) // while the events' statement sleeps
+		_, err := st.PruneLogs(ctx, store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)})
+		pruned <- err
+	}()
+	got, err := st.SlowPhaseEvents(ctx, listed[0].Key.PhaseID, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pruned; err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d events, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		if e.Event != want[i] {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, e.Event, want[i])
+		}
+	}
+}
+
+// TestPruneWhilePhaseReported reports a phase again while its old log is being pruned: the
+// new log, whose events keep their context and text in it, must stay.
+func TestPruneWhilePhaseReported(t *testing.T) {
+	ctx := context.Background()
+	st, pool := openPool(t)
+	defer st.Close()
+	id, _ := storetest.PutRepeatedLog(t, st)
+	// The prune's copy of the old events' text and context into their rows waits a while,
+	// after it has read them and the old log.
+	if _, err := pool.Exec(ctx, `
+CREATE FUNCTION slow_event_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$;
+CREATE TRIGGER slow_event_update BEFORE UPDATE ON phase_events FOR EACH STATEMENT EXECUTE FUNCTION slow_event_update();`); err != nil {
+		t.Fatal(err)
+	}
+	pruned := make(chan error, 1)
+	go func() {
+		_, err := st.PruneLogs(ctx, store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)})
+		pruned <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	want := storetest.PutLogPhase(t, st, id, "error: again\nsrc/c.c:1: warning: w\nsrc/c.c:2: warning: w\nplain\nerror: again\n")
+	if err := <-pruned; err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ListEvents(ctx, store.EventQuery{BuildID: id, Limit: 100})
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("ListEvents = %d events, %v; want %d", len(got), err, len(want))
+	}
+	for i, e := range got {
+		if e.Event != want[i] {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, e.Event, want[i])
+		}
+	}
+}
+
+// TestContextKeptWithText: an event keeps its text in the log only while it keeps its
+// context there. A prune by the code before migration 00016 copied only the context back.
+func TestContextKeptWithText(t *testing.T) {
+	st, pool := openPool(t)
+	defer st.Close()
+	storetest.PutRepeatedLog(t, st)
+	_, err := pool.Exec(context.Background(), `UPDATE phase_events SET context_in_log = false`)
+	if err == nil || !strings.Contains(err.Error(), "phase_events_text_in_log_check") {
+		t.Fatalf("an event without its context in the log kept its text there: %v", err)
+	}
 }
 
 // TestDowngradeKeepsEventText takes the schema back to before migration 00016: events

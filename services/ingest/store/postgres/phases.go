@@ -139,15 +139,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 	}
 	events, err := rows.PageEvents(q, phases, func(p rows.EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error) {
 		query, args := reads.PhaseEvents(p.ID, q.Kind, lineNo, id, limit)
-		rs, err := s.pool.Query(ctx, query, args...)
-		if err != nil {
-			return nil, err
-		}
-		events, err := collect(rs, rows.Events(p.Name))
-		if err != nil {
-			return nil, err
-		}
-		return withContext(ctx, s.pool, p.ID, events)
+		return s.phaseEvents(ctx, p.ID, p.Name, query, args...)
 	})
 	if err != nil {
 		return nil, wrap("list events", err)

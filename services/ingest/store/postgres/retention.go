@@ -11,8 +11,11 @@ import (
 var (
 	prunableBuilds = reads.PrunableBuilds()
 	deleteBuilds   = reads.DeleteBuilds()
-	prunableLogs   = reads.PrunableLogs("NOT p.output_null")
-	dropLogs       = reads.DropLogs("true")
+	// The phases whose logs go are locked until the logs are gone: a phase reported again
+	// meanwhile would otherwise have its new log dropped, and its events' context and text
+	// with it, after their copy was taken from the old one.
+	prunableLogs = reads.PrunableLogs("NOT p.output_null") + " FOR UPDATE OF p"
+	dropLogs     = reads.DropLogs("true")
 )
 
 // PruneBuilds removes one batch of builds past their age, in one short transaction.

@@ -36,15 +36,7 @@ func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit in
 		return c, wrap("build changes", err)
 	}
 	err = rows.AddPhaseChanges(&c, phases, func(phaseID int64) ([]store.PhaseEvent, error) {
-		rs, err := s.pool.Query(ctx, reads.PhaseErrors(), phaseID)
-		if err != nil {
-			return nil, err
-		}
-		events, err := collect(rs, rows.Events(""))
-		if err != nil {
-			return nil, err
-		}
-		return withContext(ctx, s.pool, phaseID, events)
+		return s.phaseEvents(ctx, phaseID, "", reads.PhaseErrors(), phaseID)
 	})
 	return c, wrap("build changes", err)
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,19 @@ func TestRepeatedEventText(t *testing.T) {
 		err = sq.Write.QueryRowContext(context.Background(), `SELECT count(*) FROM phase_events WHERE text = '' AND text_in_log`).Scan(&n)
 		return n, err
 	})
+}
+
+// TestContextKeptWithText: an event keeps its text in the log only while it keeps its
+// context there.
+func TestContextKeptWithText(t *testing.T) {
+	sq := migrated(t)
+	st := sqlite.New(sq)
+	defer st.Close()
+	storetest.PutRepeatedLog(t, st)
+	_, err := sq.Write.ExecContext(context.Background(), `UPDATE phase_events SET context_in_log = 0`)
+	if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
+		t.Fatalf("an event without its context in the log kept its text there: %v", err)
+	}
 }
 
 // TestDowngradeKeepsEventText takes the schema back to before migration 00019: events

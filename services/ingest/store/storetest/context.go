@@ -34,10 +34,10 @@ func contextLog() string {
 	return b.String()
 }
 
-// putLogPhase stores log as a phase with the events Parse finds in it, marked as found in
+// PutLogPhase stores log as a phase with the events Parse finds in it, marked as found in
 // its output, and returns those events as Parse made them, but for the line lengths no
 // store keeps.
-func putLogPhase(t *testing.T, st store.Store, id int64, log string) []logparse.Event {
+func PutLogPhase(t *testing.T, st store.Store, id int64, log string) []logparse.Event {
 	t.Helper()
 	enc, err := zstd.NewWriter(nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func checkEvents(t *testing.T, st store.Store, id int64, want []logparse.Event, 
 func testContextReadFromLog(t *testing.T, st store.Store) {
 	putSpec(t, st, diamond(""))
 	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
-	want := putLogPhase(t, st, id, contextLog())
+	want := PutLogPhase(t, st, id, contextLog())
 	checkEvents(t, st, id, want, 100)
 	checkEvents(t, st, id, want, 2)
 
@@ -118,7 +118,7 @@ func testContextKeptWhenPruned(t *testing.T, st store.Store) {
 	const quiet = "checking for gcc... gcc\n"
 	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "configure", Status: store.StatusSuccess,
 		Output: enc.EncodeAll([]byte(quiet), nil), OutputBytes: int64(len(quiet)), ContextInOutput: true})
-	want := putLogPhase(t, st, id, contextLog())
+	want := PutLogPhase(t, st, id, contextLog())
 	pruned, err := st.PruneLogs(ctx(t), store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)})
 	if err != nil || len(pruned) != 2 {
 		t.Fatalf("PruneLogs = %+v, %v", pruned, err)
@@ -133,7 +133,7 @@ func testContextKeptWhenPruned(t *testing.T, st store.Store) {
 func testContextConcurrentReads(t *testing.T, st store.Store) {
 	putSpec(t, st, diamond(""))
 	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
-	want := putLogPhase(t, st, id, contextLog())
+	want := PutLogPhase(t, st, id, contextLog())
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -208,7 +208,7 @@ func PutRepeatedLog(t *testing.T, st store.Store) (int64, []logparse.Event) {
 		}
 	}
 	b.WriteString("error: the end\nerror: the end\n")
-	return id, putLogPhase(t, st, id, b.String())
+	return id, PutLogPhase(t, st, id, b.String())
 }
 
 // CheckDowngradedText checks the texts of the events of PutRepeatedLog's phase, want, as

@@ -26,7 +26,8 @@ func StoredEvents(p store.PhaseUpdate, hashes []string) (events []logparse.Event
 	seen := make(map[string]bool, len(p.Events))
 	for i, e := range p.Events {
 		e.PreContext, e.PostContext = "", ""
-		if seen[hashes[i]] && e.LineBytes <= logparse.MaxTextBytes {
+		// LineBytes 0 is an event not found by Parse: its text may not be its line's.
+		if seen[hashes[i]] && 0 < e.LineBytes && e.LineBytes <= logparse.MaxTextBytes {
 			e.Text, textInLog[i] = "", true
 		}
 		seen[hashes[i]] = true
