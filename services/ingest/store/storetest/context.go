@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/fingerprint"
 	"github.com/spackmon/spackmon/services/ingest/store"
@@ -18,6 +19,7 @@ var contextTests = []namedTest{
 	{Name: "ReadFromTheLog", Fn: testContextReadFromLog},
 	{Name: "KeptWhenTheLogIsPruned", Fn: testContextKeptWhenPruned},
 	{Name: "ConcurrentReads", Fn: testContextConcurrentReads},
+	{Name: "RealLog", Fn: testContextRealLog},
 }
 
 // contextLog is a log with events near its ends, close together and far apart.
@@ -103,6 +105,29 @@ func testContextReadFromLog(t *testing.T, st store.Store) {
 	if got := c.Phases[0].Errors; len(got) != len(errors) || got[0] != errors[0] || got[len(got)-1] != errors[len(errors)-1] {
 		t.Fatalf("BuildChanges errors:\n got %+v\nwant %+v", got, errors)
 	}
+}
+
+// A real configure log of a Spack build (testdata/dummy-tar-spack) reads back its events
+// as Parse found them, those whose text stays in the log (it repeats errors) among them.
+func testContextRealLog(t *testing.T, st store.Store) {
+	log := string(fixtures.Read(t, "dummy-tar-spack", "config.log"))
+	putSpec(t, st, diamond(""))
+	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
+	want := PutLogPhase(t, st, id, log)
+	repeats := 0
+	seen := map[string]bool{}
+	for _, e := range want {
+		hash := fingerprint.Of(e.Kind, e.Text).Hash
+		if seen[hash] {
+			repeats++
+		}
+		seen[hash] = true
+	}
+	if repeats == 0 {
+		t.Fatal("no event of the log repeats a fingerprint")
+	}
+	checkEvents(t, st, id, want, 100)
+	checkEvents(t, st, id, want, 7)
 }
 
 // Dropping a phase's log keeps the context its events had in it.
