@@ -24,7 +24,17 @@ var failures = failuresql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(param string) string { return param + "::timestamptz" },
 	`CROSS JOIN LATERAL (SELECT e.id, e.kind, e.fingerprint, e.text_in_log FROM phase_events e WHERE e.phase_id = p.id OFFSET 0) e`,
+	spreadByDay,
 )
+
+// spreadByDay counts what failuresql.Spread does through the index of each value's last
+// day (migration 00017): the values last seen on a day after since's from the index alone,
+// those of since's own day from their rows.
+func spreadByDay(dim, since string) string {
+	day := `(` + since + ` AT TIME ZONE 'UTC')::date`
+	count := `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim + `' AND `
+	return `(` + count + `sp.last_day > ` + day + `) + ` + count + `sp.last_day = ` + day + ` AND sp.last_seen >= ` + since + `))`
+}
 
 // queuePrints queues, before the events of a phase are written, the upsert of their
 // fingerprints, for a build that owned names (its parameters $1 to $3); with owned nil,

@@ -18,6 +18,7 @@ var failures = failuresql.New(
 	// Times are passed in their stored form.
 	func(param string) string { return param },
 	failuresql.JoinEvents,
+	failuresql.Spread,
 )
 
 // printRow is a fingerprint as the JSON parameter of upsertPrints.

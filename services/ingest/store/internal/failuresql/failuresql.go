@@ -37,8 +37,9 @@ const JoinEvents = `JOIN phase_events e ON e.phase_id = p.id`
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
 // as a parameter holding a time, as the store passes times, compared with a time column;
 // joinEvents joins the events e of the phases p of one build (JoinEvents, or a form that
-// holds the dialect's planner to the phase_events index).
-func New(param func(n int) string, timeArg func(param string) string, joinEvents string) *SQL {
+// holds the dialect's planner to the phase_events index); spread counts a fingerprint's
+// values seen since a time (Spread, or a form that reads the dialect's index).
+func New(param func(n int) string, timeArg func(param string) string, joinEvents string, spread func(dim, since string) string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
 	return &SQL{
@@ -101,9 +102,9 @@ SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_
 	}
 }
 
-// spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
+// Spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
 // a build at or after since.
-func spread(dim, since string) string {
+func Spread(dim, since string) string {
 	return `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim +
 		`' AND sp.last_seen >= ` + since + `)`
 }
