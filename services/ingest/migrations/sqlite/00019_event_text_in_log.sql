@@ -5,8 +5,8 @@
 -- fingerprint keeps its text, and failure examples come only from events that keep it.
 
 -- +goose Up
-ALTER TABLE phase_events ADD COLUMN text_in_log INTEGER NOT NULL DEFAULT 0
-    CHECK (text_in_log IN (0, 1) AND (text_in_log = 0 OR context_in_log = 1));
+-- One line: the store names a refused value's column from the line its CHECK is on.
+ALTER TABLE phase_events ADD COLUMN text_in_log INTEGER NOT NULL DEFAULT 0 CHECK (text_in_log IN (0, 1) AND (text_in_log = 0 OR context_in_log = 1));
 
 -- +goose Down
 -- SQL cannot read a compressed log: a marked event takes the text of its phase's first

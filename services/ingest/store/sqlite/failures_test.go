@@ -43,6 +43,10 @@ func TestContextKeptWithText(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
 		t.Fatalf("an event without its context in the log kept its text there: %v", err)
 	}
+	// The store's answer names the column.
+	if got, want := db.SQLiteError(err, db.NewSQLiteSchema(migrations.SQLite)).Error(), "(phase_events.text_in_log)"; !strings.Contains(got, want) {
+		t.Errorf("the refusal reads %q, want it to name %s", got, want)
+	}
 }
 
 // TestDowngradeKeepsEventText takes the schema back to before migration 00019: events
