@@ -15,16 +15,12 @@ const eventLog = `
 SELECT p.output FROM phases p
 WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = $2 AND e.phase_id = p.id)`
 
-// rowQuerier is a pool or a transaction.
-type rowQuerier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// withContext fills in the context of events, all of phase phaseID, that is kept in its log.
-func withContext(ctx context.Context, q rowQuerier, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
+// withContext fills in the context and text of events, all of phase phaseID, kept in its
+// log, read in tx: the events' own snapshot.
+func withContext(ctx context.Context, tx pgx.Tx, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
 	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
 		var compressed []byte
-		err := q.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		err := tx.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, nil
 		}
