@@ -114,16 +114,7 @@ func testContextRealLog(t *testing.T, st store.Store) {
 	putSpec(t, st, diamond(""))
 	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
 	want := PutLogPhase(t, st, id, log)
-	repeats := 0
-	seen := map[string]bool{}
-	for _, e := range want {
-		hash := fingerprint.Of(e.Kind, e.Text).Hash
-		if seen[hash] {
-			repeats++
-		}
-		seen[hash] = true
-	}
-	if repeats == 0 {
+	if textInLog(want) == 0 {
 		t.Fatal("no event of the log repeats a fingerprint")
 	}
 	checkEvents(t, st, id, want, 100)
@@ -187,15 +178,7 @@ func testContextConcurrentReads(t *testing.T, st store.Store) {
 // st stores without their text.
 func RepeatedEventText(t *testing.T, st store.Store, textless func() (int, error)) {
 	id, want := PutRepeatedLog(t, st)
-	repeats := 0
-	seen := map[string]bool{}
-	for _, e := range want {
-		hash := fingerprint.Of(e.Kind, e.Text).Hash
-		if seen[hash] && len(e.Text) < logparse.MaxTextBytes {
-			repeats++
-		}
-		seen[hash] = true
-	}
+	repeats := textInLog(want)
 	if n, err := textless(); err != nil || n != repeats || repeats != 6 {
 		t.Fatalf("%d events stored without their text (%v), want %d of 6", n, err, repeats)
 	}
@@ -215,6 +198,21 @@ func RepeatedEventText(t *testing.T, st store.Store, textless func() (int, error
 		t.Fatalf("%d events without their text (%v) once the log is dropped", n, err)
 	}
 	checkEvents(t, st, id, want, 100)
+}
+
+// textInLog counts the events a store keeps without their text: those whose fingerprint an
+// earlier one has, on a line short enough (as a read gives events, by their text's length).
+func textInLog(events []logparse.Event) int {
+	n := 0
+	seen := map[string]bool{}
+	for _, e := range events {
+		hash := fingerprint.Of(e.Kind, e.Text).Hash
+		if seen[hash] && len(e.Text) < logparse.MaxTextBytes {
+			n++
+		}
+		seen[hash] = true
+	}
+	return n
 }
 
 // PutRepeatedLog stores a build with a phase whose log repeats a warning's fingerprint on
