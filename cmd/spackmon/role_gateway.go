@@ -64,6 +64,10 @@ func runGateway(ctx context.Context, args []string) error {
 // noAuthRole is the auth address of a gateway with no auth service: the realm is external.
 const noAuthRole = "none"
 
+// connIdleTimeout is how long the gateway keeps a client's connection that carries no
+// request, whether it has carried one before or not.
+const connIdleTimeout = 2 * time.Minute
+
 // checkNoAuthRole refuses a gateway with no auth service in front of its own realm, whose
 // tokens nothing would then issue.
 func checkNoAuthRole(authAddr string, auth config.Auth) error {
@@ -130,12 +134,17 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		return err
 	}
 	srv := &http.Server{
-		Handler:           otelhttp.NewHandler(telemetry.HTTPMetrics(gw), "gateway"),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: otelhttp.NewHandler(telemetry.HTTPMetrics(gw), "gateway"),
+		// net/http times a new connection's first header from the accept, not from its
+		// first byte as it does on a kept-alive connection. A client that opens connections
+		// ahead of its requests (Go's transport does when it is busy) must find one unused
+		// for as long as an idle one still open: cut after 10 s, its next POST was lost to a
+		// reset. A slow client gains nothing it could not already get by staying idle.
+		ReadHeaderTimeout: connIdleTimeout,
 		// Bounds how long a client may take to send a body (a 256 MiB log on a slow link
 		// fits), so connections that trickle bytes cannot pile up.
 		ReadTimeout: 10 * time.Minute,
-		IdleTimeout: 2 * time.Minute,
+		IdleTimeout: connIdleTimeout,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
