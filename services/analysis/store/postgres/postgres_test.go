@@ -48,7 +48,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 	}
 	defer pool.Close()
 	var version int64
-	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 2 {
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 3 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }

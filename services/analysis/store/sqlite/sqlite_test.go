@@ -41,7 +41,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 		t.Fatalf("migrating again: %v", err)
 	}
 	var version int64
-	if err := sq.Read.QueryRow("SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 2 {
+	if err := sq.Read.QueryRow("SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 3 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }

@@ -16,7 +16,9 @@ const ManifestFiles = 20_000
 //   - Manifest20kNew: a 20,000-file manifest (built the way the service builds it, from
 //     absolute paths) for a new build each time;
 //   - Manifest20kRepeat: the same manifest for the same build again, every row an update;
-//   - Attributes1k: 1,000 attributes of one build, replaced each time.
+//   - Attributes1k: 1,000 attributes of one build, replaced each time;
+//   - ListByType: a page of 100 of that manifest's directories, and the empty page of a
+//     type none of its files has, which reads all of them.
 func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	files := bigManifest()
 	b.Run("Manifest20kNew", func(b *testing.B) {
@@ -56,6 +58,24 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 			if sum, err := st.Record(c, 1, store.Analysis{Attributes: attrs}); err != nil || sum.Attributes != len(attrs) {
 				b.Fatalf("Record: %+v, %v", sum, err)
 			}
+		}
+	})
+	b.Run("ListByType", func(b *testing.B) {
+		st := openFor(b, open)
+		record(b, st, 1, store.Analysis{InstallFiles: files})
+		for _, q := range []struct {
+			name, fileType string
+			want           int
+		}{{"dirs", "dir", 100}, {"absent", "link", 0}} {
+			b.Run(q.name, func(b *testing.B) {
+				c := ctx(b)
+				for range b.N {
+					got, err := st.ListInstallFiles(c, store.InstallFileQuery{BuildID: 1, Type: q.fileType, Limit: 100})
+					if err != nil || len(got) != q.want {
+						b.Fatalf("ListInstallFiles: %d files, %v", len(got), err)
+					}
+				}
+			})
 		}
 	})
 }
