@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/logparse"
@@ -61,6 +62,7 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	b.Run("ListSpecsPage", func(b *testing.B) { benchListSpecsPage(b, open) })
 	b.Run("ListEvents", func(b *testing.B) { benchListEvents(b, open) })
 	b.Run("UpdatePhaseErrors", func(b *testing.B) { benchUpdatePhaseErrors(b, open) })
+	b.Run("UpdatePhaseShared", func(b *testing.B) { benchUpdatePhaseShared(b, open) })
 	b.Run("UpdatePhaseLog", func(b *testing.B) { benchUpdatePhaseLog(b, open) })
 }
 
@@ -87,6 +89,40 @@ func benchUpdatePhaseErrors(b *testing.B, open func(tb testing.TB) store.Store) 
 			b.Fatalf("UpdatePhase: %v", err)
 		}
 	}
+}
+
+// UpdatePhaseShared writes, from 8 goroutines at once, the first phase of one new build
+// after another, each phase with the same 24 warnings: concurrent builds that share their
+// fingerprints, as builds of one compiler and code base do, and so the same rollup rows.
+func benchUpdatePhaseShared(b *testing.B, open func(tb testing.TB) store.Store) {
+	st := openFor(b, open)
+	putSpec(b, st, diamond(""))
+	var events []logparse.Event
+	for _, word := range rollupWords {
+		events = append(events,
+			event(logparse.Warning, len(events)+1, "unused variable '"+word+"' [-Wunused-variable]"),
+			event(logparse.Warning, len(events)+2, "'"+word+"' defined but not used [-Wunused-function]"))
+	}
+	ids := make([]int64, b.N)
+	for i := range ids {
+		env := env1
+		env.Hostname = fmt.Sprintf("bench-host-%d", i)
+		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
+	}
+	c := ctx(b)
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := ids[next.Add(1)-1]
+			if _, err := st.UpdatePhase(c, alice, store.PhaseUpdate{BuildID: id, Name: "build", Status: store.StatusSuccess, Events: events}); err != nil {
+				b.Errorf("UpdatePhase: %v", err)
+				return
+			}
+		}
+	})
 }
 
 // ListSpecsPage reads a full page (1,000) of specs with their links, the upstream
