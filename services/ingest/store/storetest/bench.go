@@ -75,12 +75,7 @@ func benchUpdatePhaseErrors(b *testing.B, open func(tb testing.TB) store.Store) 
 	for i, word := range rollupWords[:10] {
 		events = append(events, event(logparse.Error, i+1, "undefined reference to `"+word+"'"))
 	}
-	ids := make([]int64, b.N)
-	for i := range ids {
-		env := env1
-		env.Hostname = fmt.Sprintf("bench-host-%d", i)
-		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
-	}
+	ids := benchBuilds(b, st)
 	c := ctx(b)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -89,6 +84,17 @@ func benchUpdatePhaseErrors(b *testing.B, open func(tb testing.TB) store.Store) 
 			b.Fatalf("UpdatePhase: %v", err)
 		}
 	}
+}
+
+// benchBuilds makes b.N builds of the diamond's root, one per host.
+func benchBuilds(b *testing.B, st store.Store) []int64 {
+	ids := make([]int64, b.N)
+	for i := range ids {
+		env := env1
+		env.Hostname = fmt.Sprintf("bench-host-%d", i)
+		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
+	}
+	return ids
 }
 
 // UpdatePhaseShared writes, from 8 goroutines at once, the first phase of one new build
@@ -103,12 +109,7 @@ func benchUpdatePhaseShared(b *testing.B, open func(tb testing.TB) store.Store) 
 			event(logparse.Warning, len(events)+1, "unused variable '"+word+"' [-Wunused-variable]"),
 			event(logparse.Warning, len(events)+2, "'"+word+"' defined but not used [-Wunused-function]"))
 	}
-	ids := make([]int64, b.N)
-	for i := range ids {
-		env := env1
-		env.Hostname = fmt.Sprintf("bench-host-%d", i)
-		ids[i] = newBuild(b, st, "root-fh", env, "alice").Build.ID
-	}
+	ids := benchBuilds(b, st)
 	c := ctx(b)
 	var next atomic.Int64
 	b.SetParallelism(4)
