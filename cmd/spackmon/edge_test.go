@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -69,6 +70,23 @@ func TestEdgeInput(t *testing.T) {
 				"build_id": id, "phase_name": "a/b", "status": "SUCCESS", "output": "ab"}), http.StatusBadRequest)
 			if m["message"] != "phase_name must not contain '/'." {
 				t.Errorf("message %v", m["message"])
+			}
+		})
+		t.Run("limits count characters, not bytes", func(t *testing.T) {
+			env := maps.Clone(buildEnv)
+			env["hostname"] = strings.Repeat("ホ", 250)
+			env["tags"] = strings.Repeat("é", 100)
+			if a := srv.post(t, "/ms1/builds/new/", env); a.Status != http.StatusCreated {
+				t.Errorf("250 three-byte characters in a hostname: %d %s", a.Status, a.Body)
+			}
+			env["hostname"] = strings.Repeat("ホ", 251)
+			m := wantError(t, srv.post(t, "/ms1/builds/new/", env), http.StatusBadRequest)
+			if m["message"] != "Build environment values must be at most 250 characters." {
+				t.Errorf("251 characters: %v", m["message"])
+			}
+			matrix := "/api/v1/matrix?package=" + url.QueryEscape(strings.Repeat("é", 250))
+			if a := srv.get(t, matrix); a.Status != http.StatusOK {
+				t.Errorf("matrix of a 250-character name: %d %s", a.Status, a.Body)
 			}
 		})
 		t.Run("ids and counts are JSON numbers", func(t *testing.T) {

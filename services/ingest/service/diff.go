@@ -14,7 +14,7 @@ import (
 // dependency (matched by name).
 func (s *Server) DiffSpecs(ctx context.Context, req *ingestv1.DiffSpecsRequest) (*ingestv1.SpecDiff, error) {
 	for _, v := range []string{req.GetA(), req.GetB(), req.GetSpackVersionA(), req.GetSpackVersionB()} {
-		if len(v) > maxNameLength {
+		if longerThan(v, maxNameLength) {
 			return nil, errs.New(errs.BadRequest, "A hash or spack version has at most %d characters.", maxNameLength)
 		}
 	}

@@ -37,7 +37,7 @@ func (s *Server) CountBuildsByDay(ctx context.Context, req *ingestv1.CountBuilds
 	if days < 1 || days > maxChartDays {
 		return nil, errs.New(errs.BadRequest, "days must be between 1 and %d.", maxChartDays)
 	}
-	if len(req.GetOwner()) > maxNameLength {
+	if longerThan(req.GetOwner(), maxNameLength) {
 		return nil, errs.New(errs.BadRequest, "owner is longer than %d characters.", maxNameLength)
 	}
 	y, m, d := time.Now().UTC().Date()
@@ -132,7 +132,7 @@ func (s *Server) ListSpecBuilds(ctx context.Context, req *ingestv1.ListSpecBuild
 	}
 	var distinct []string
 	for _, h := range hashes {
-		if h == "" || len(h) > maxNameLength {
+		if h == "" || longerThan(h, maxNameLength) {
 			return nil, errs.New(errs.BadRequest, "A full hash has 1 to %d characters.", maxNameLength)
 		}
 		if !slices.Contains(distinct, h) {
@@ -171,10 +171,10 @@ func (s *Server) ListSpecBuilds(ctx context.Context, req *ingestv1.ListSpecBuild
 // GetBuildMatrix counts a package's builds by version and compiler.
 func (s *Server) GetBuildMatrix(ctx context.Context, req *ingestv1.GetBuildMatrixRequest) (*ingestv1.BuildMatrix, error) {
 	name, arch := req.GetPackage(), req.GetArch()
-	if name == "" || len(name) > maxNameLength {
+	if name == "" || longerThan(name, maxNameLength) {
 		return nil, errs.New(errs.BadRequest, "package must name a package (1 to %d characters).", maxNameLength)
 	}
-	if len(arch) > 2*maxNameLength+1 {
+	if longerThan(arch, 2*maxNameLength+1) {
 		return nil, errs.New(errs.BadRequest, "arch is too long.")
 	}
 	if arch == "all" {

@@ -49,7 +49,7 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	if !phaseStatuses[status] {
 		return nil, errs.New(errs.BadRequest, "Invalid phase status. Choices are SUCCESS,ERROR")
 	}
-	if len(name) > maxPhaseName {
+	if longerThan(name, maxPhaseName) {
 		return nil, errs.New(errs.BadRequest, "phase_name must be at most %d characters.", maxPhaseName)
 	}
 	if err := checkText("phase_name", name); err != nil {

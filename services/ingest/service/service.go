@@ -219,10 +219,16 @@ func textProblem(v string, max int) string {
 	switch {
 	case hasNUL(v):
 		return "has a NUL character"
-	case len(v) > max && utf8.RuneCountInString(v) > max:
+	case longerThan(v, max):
 		return fmt.Sprintf("is longer than %d characters", max)
 	}
 	return ""
+}
+
+// longerThan reports whether v has more than max characters, the unit of every length
+// limit the store's columns and the messages state.
+func longerThan(v string, max int) bool {
+	return len(v) > max && utf8.RuneCountInString(v) > max
 }
 
 // typesProblem checks dependency types, which the store keeps joined by commas.
@@ -275,7 +281,7 @@ func checkSpackVersion(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return errs.New(errs.BadRequest, "A spack_version string is required")
 	}
-	if len(v) > maxVersionLen {
+	if longerThan(v, maxVersionLen) {
 		return errs.New(errs.BadRequest, "spack_version is longer than %d characters", maxVersionLen)
 	}
 	return checkText("spack_version", v)
@@ -317,14 +323,14 @@ func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, e
 		if strings.TrimSpace(f.value) == "" {
 			return store.NewBuild{}, errs.New(errs.BadRequest, "Missing required build environment data.")
 		}
-		if len(f.value) > maxEnvFieldLen {
+		if longerThan(f.value, maxEnvFieldLen) {
 			return store.NewBuild{}, errs.New(errs.BadRequest, "Build environment values must be at most %d characters.", maxEnvFieldLen)
 		}
 		if err := checkText(f.name, f.value); err != nil {
 			return store.NewBuild{}, err
 		}
 	}
-	if len(req.GetFullHash()) > maxHashLen {
+	if longerThan(req.GetFullHash(), maxHashLen) {
 		return store.NewBuild{}, errs.New(errs.BadRequest, "full_hash is longer than %d characters", maxHashLen)
 	}
 	tags, err := cleanTags(req.GetTags())
@@ -352,7 +358,7 @@ func newBuild(req *ingestv1.NewBuildRequest, who store.Actor) (store.NewBuild, e
 func cleanTags(raw []string) ([]string, error) {
 	names, _ := tags.Distinct(raw)
 	for _, t := range names {
-		if len(t) > maxTagLen {
+		if longerThan(t, maxTagLen) {
 			return nil, errs.New(errs.BadRequest, "Tags must be at most %d characters.", maxTagLen)
 		}
 		if err := checkText("tags", t); err != nil {
