@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -220,5 +223,61 @@ func TestPagesAtPhoneWidthAndInDarkMode(t *testing.T) {
 	b.Run("dark", browsertest.DarkMode(true), chromedp.Navigate(srv.URL+"/"), chromedp.WaitReady(chromedp.CSS("footer")))
 	if bg := background(); bg != "rgb(13, 17, 23)" {
 		t.Errorf("dark background %s", bg)
+	}
+}
+
+// A phase may be named with characters that mean something in a URL; every link to it on
+// the build page must still reach it, and the names a URL cannot hold are refused.
+func TestPhaseNamesInLinks(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+	const name, log = "q?x=1#f %25é", "checking\nmain.c:3:1: error: odd name\n"
+	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+		"build_id": id, "phase_name": name, "status": "ERROR", "output": log}), http.StatusOK, "")
+	for _, bad := range []string{".", ".."} {
+		m := wantError(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+			"build_id": id, "phase_name": bad, "status": "SUCCESS", "output": ""}), http.StatusBadRequest)
+		if m["message"] != "phase_name must not be '.' or '..'." {
+			t.Errorf("phase %q: %v", bad, m["message"])
+		}
+	}
+	phaseLinks := func(page string) []string {
+		var links []string
+		for _, m := range regexp.MustCompile(`(?:href|action)="([^"]*/phases/[^"]*)"`).FindAllStringSubmatch(string(srv.get(t, page).Body), -1) {
+			links = append(links, html.UnescapeString(m[1]))
+		}
+		return links
+	}
+	links := phaseLinks(fmt.Sprintf("/builds/%d", id))
+	if len(links) < 3 {
+		t.Fatalf("%d links to the phase on the build page: %q", len(links), links)
+	}
+	links = append(links, phaseLinks(links[0])...)
+	for _, link := range links {
+		if strings.HasSuffix(link, "/grep") { // the search form's action
+			link += "?q=odd"
+		}
+		a := srv.get(t, link)
+		switch {
+		case a.Status != http.StatusOK:
+			t.Errorf("GET %s: %d %s", link, a.Status, a.Body)
+		case strings.HasSuffix(strings.SplitN(link, "?", 2)[0], "/output"):
+			if string(a.Body) != log {
+				t.Errorf("GET %s: %q, want the log", link, a.Body)
+			}
+		case !strings.Contains(string(a.Body), "error: odd name"):
+			t.Errorf("GET %s: the page does not show the log:\n%s", link, a.Body)
+		}
+	}
+	// The dashboard's times are machine-readable.
+	stamps := regexp.MustCompile(`datetime="([^"]*)"`).FindAllStringSubmatch(string(srv.get(t, "/").Body), -1)
+	if len(stamps) == 0 {
+		t.Error("no datetime on the dashboard")
+	}
+	for _, m := range stamps {
+		if _, err := time.Parse(time.RFC3339, m[1]); err != nil {
+			t.Errorf("datetime %q: %v", m[1], err)
+		}
 	}
 }

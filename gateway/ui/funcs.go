@@ -20,6 +20,8 @@ func (u *UI) funcs() template.FuncMap {
 		"asset":       u.assets.url,
 		"ago":         ago,
 		"exact":       exact,
+		"stamp":       stamp,
+		"segment":     url.PathEscape,
 		"statusClass": statusClass,
 		"short":       short,
 		"size":        size,
@@ -49,6 +51,14 @@ func ago(ts *timestamppb.Timestamp) string {
 	default:
 		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
 	}
+}
+
+// stamp is a timestamp as a <time> element's datetime attribute takes it.
+func stamp(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	return ts.AsTime().UTC().Format(time.RFC3339)
 }
 
 // exact is a timestamp in UTC, to the second.

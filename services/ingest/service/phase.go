@@ -55,9 +55,13 @@ func (s *Server) UpdatePhase(ctx context.Context, req *ingestv1.UpdatePhaseReque
 	if err := checkText("phase_name", name); err != nil {
 		return nil, err
 	}
-	// The name is a segment of the read API's paths (…/phases/{name}/output).
+	// The name is a segment of the read API's paths (…/phases/{name}/output), and a URL
+	// resolves "." and ".." away.
 	if strings.Contains(name, "/") {
 		return nil, errs.New(errs.BadRequest, "phase_name must not contain '/'.")
+	}
+	if name == "." || name == ".." {
+		return nil, errs.New(errs.BadRequest, "phase_name must not be '.' or '..'.")
 	}
 	p := store.PhaseUpdate{BuildID: req.GetBuildId(), Name: name, Status: status, OutputNull: req.Output == nil}
 	if !p.OutputNull {
