@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -349,6 +350,7 @@ func checkCTestSuccess(t *testing.T, srv *testServer, r *cdashReplay) {
 	if len(failed) != 1 || failed[0]["name"] != "demo_fails" {
 		t.Errorf("failed tests %v", failed)
 	}
+	checkCTestPages(t, srv, id)
 	// buildSummary.php, the link both clients print, leads to the build's page.
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
 		Get(fmt.Sprintf("%s/buildSummary.php?buildid=%d", srv.URL, id))
@@ -358,6 +360,27 @@ func checkCTestSuccess(t *testing.T, srv *testServer, r *cdashReplay) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != fmt.Sprintf("/builds/%d", id) {
 		t.Errorf("buildSummary: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// checkCTestPages follows the build page of a ctest build to its failed test and to the
+// warning, which came without a log: its link shows it with the lines CDash sent around it.
+func checkCTestPages(t *testing.T, srv *testServer, id int64) {
+	page := string(srv.get(t, fmt.Sprintf("/builds/%d", id)).Body)
+	for _, want := range []string{"1 failed", "demo_fails", "failing on purpose (status 3)", fmt.Sprintf(`href="/api/v1/builds/%d/tests"`, id)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the build page lacks %q", want)
+		}
+	}
+	link := regexp.MustCompile(`href="(/builds/\d+/phases/build\?line=(\d+)[^"]*)"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatalf("no link to the warning on the build page:\n%s", page)
+	}
+	phase := string(srv.get(t, html.UnescapeString(link[1])).Body)
+	for _, want := range []string{`id="L` + link[2] + `"`, "unused variable", "No log was sent for this phase"} {
+		if !strings.Contains(phase, want) {
+			t.Errorf("the warning's page lacks %q:\n%s", want, phase)
+		}
 	}
 }
 

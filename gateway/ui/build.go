@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -13,6 +14,10 @@ const (
 	pinnedErrors = 5
 	// eventListSize is how many errors, and how many warnings, the build page lists.
 	eventListSize = 100
+	// failedTestsShown is how many failed tests the build page lists, and
+	// testOutputShown how many bytes of the end of each one's output.
+	failedTestsShown = 100
+	testOutputShown  = 4096
 	// badgesPerSpec is how many builds of a linked spec a table shows.
 	badgesPerSpec = 5
 	// maxLinkedSpecs is how many dependents a spec page lists.
@@ -30,6 +35,11 @@ type buildData struct {
 	Duration                 string
 	Running                  bool
 	Failures                 buildFailures
+	// Reported is set for a build reported by CDash or JUnit, which has tests; Failed lists
+	// its failed tests (at most failedTestsShown), each output cut to its end.
+	Reported    bool
+	Failed      []*ingestv1.BuildTest
+	FailedTotal int
 }
 
 // depBuilds is a spec linked to the one shown, with its newest builds.
@@ -72,6 +82,9 @@ func buildPage(r *http.Request, c Clients) (*Page, error) {
 		return nil, err
 	}
 	d.Warnings, d.MoreWarnings = warns.GetEvents(), warns.GetNextPageToken() != "" || warns.GetEventsCapped()
+	if err := readFailedTests(r, c, &d); err != nil {
+		return nil, err
+	}
 	if d.Failures, err = readBuildFailures(ctx, c, id); err != nil {
 		return nil, err
 	}
@@ -79,6 +92,33 @@ func buildPage(r *http.Request, c Clients) (*Page, error) {
 		return nil, err
 	}
 	return &Page{Template: "build", Title: b.GetSpec().GetName() + "@" + b.GetSpec().GetVersion() + " build " + strconv.FormatInt(id, 10), Data: d}, nil
+}
+
+// readFailedTests reads the failed tests of a build that CDash or JUnit reported.
+func readFailedTests(r *http.Request, c Clients, d *buildData) error {
+	switch d.Build.GetSource() {
+	case "cdash", "junit":
+	default:
+		return nil
+	}
+	d.Reported = true
+	tests, err := c.Ingest.ListBuildTests(r.Context(), &ingestv1.ListBuildTestsRequest{BuildId: d.Build.GetId(), Status: "failed"})
+	if err != nil {
+		return err
+	}
+	d.FailedTotal = len(tests.GetTests())
+	d.Failed = tests.GetTests()[:min(d.FailedTotal, failedTestsShown)]
+	for _, t := range d.Failed {
+		if out := t.GetOutput(); len(out) > testOutputShown {
+			// The end of a failed test's output says most about why; cut at a line start.
+			out = out[len(out)-testOutputShown:]
+			if i := strings.IndexByte(out, '\n'); i >= 0 {
+				out = out[i+1:]
+			}
+			t.Output = "…\n" + strings.ToValidUTF8(out, "")
+		}
+	}
+	return nil
 }
 
 // dependencyBuilds lists the direct dependencies of a build's spec with their builds.

@@ -37,7 +37,10 @@ type phaseData struct {
 	ErrorLines, WarningLines string
 	// Null is set when there is no log; Pruned when retention dropped it.
 	Null, Pruned bool
-	Grep         string
+	// Events are the phase's errors and warnings with the lines around each, shown when
+	// there is no log to show them in (CDash and JUnit reports, pruned logs).
+	Events []*ingestv1.BuildEvent
+	Grep   string
 }
 
 func phasePage(r *http.Request, c Clients) (*Page, error) {
@@ -60,7 +63,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	if d.Phase == nil {
 		return nil, NotFound("Build %d has no phase %q.", id, name)
 	}
-	kinds, firstError, err := phaseEvents(r, c, id, name)
+	events, kinds, firstError, err := phaseEvents(r, c, id, name)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +76,9 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 		return nil, err
 	}
 	d.Null, d.Pruned = out.GetNull(), out.GetPruned()
+	if d.Null || d.Pruned {
+		d.Events = events
+	}
 	lines := splitLines(out.GetData())
 	if len(lines) > logWindow {
 		lines = lines[:logWindow]
@@ -89,19 +95,21 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	return &Page{Template: "phase", Title: name + " log of build " + strconv.FormatInt(id, 10), Data: d}, nil
 }
 
-// phaseEvents maps the lines of a phase's log to the kind of event found on them, and
-// finds its first error line (0 when none).
-func phaseEvents(r *http.Request, c Clients, id int64, phase string) (map[int64]string, int64, error) {
+// phaseEvents reads a phase's events, maps the lines of its log to the kind of event found
+// on them, and finds its first error line (0 when none).
+func phaseEvents(r *http.Request, c Clients, id int64, phase string) ([]*ingestv1.BuildEvent, map[int64]string, int64, error) {
 	ev, err := c.Ingest.ListBuildEvents(r.Context(), &ingestv1.ListBuildEventsRequest{BuildId: id, PageSize: phaseEventsRead})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
+	var events []*ingestv1.BuildEvent
 	kinds := map[int64]string{}
 	var first int64
 	for _, e := range ev.GetEvents() {
 		if e.GetPhase() != phase {
 			continue
 		}
+		events = append(events, e)
 		if kinds[e.GetLineNo()] != "error" {
 			kinds[e.GetLineNo()] = e.GetKind()
 		}
@@ -109,7 +117,7 @@ func phaseEvents(r *http.Request, c Clients, id int64, phase string) (map[int64]
 			first = e.GetLineNo()
 		}
 	}
-	return kinds, first, nil
+	return events, kinds, first, nil
 }
 
 // windowStart is the first line to show: ?from= as asked, else a few lines before ?line=,
