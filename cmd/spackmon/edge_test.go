@@ -110,6 +110,7 @@ func TestEdgeInput(t *testing.T) {
 			{"NUL in the query", http.MethodGet, "/api/v1/specs?name=a%00b", ""},
 			{"id that is not a number", http.MethodGet, "/api/v1/builds/abc", ""},
 			{"page size out of range", http.MethodGet, "/api/v1/builds?page_size=99999999999", ""},
+			{"a build status that does not exist", http.MethodGet, "/api/v1/builds?status=failed", ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				m := wantError(t, srv.do(t, c.method, c.path, nil, nil), http.StatusBadRequest)

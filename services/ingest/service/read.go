@@ -73,6 +73,9 @@ func (s *Server) ListBuilds(ctx context.Context, req *ingestv1.ListBuildsRequest
 			return nil, errs.New(errs.BadRequest, "%s is longer than %d characters.", f.name, maxFilterLength)
 		}
 	}
+	if st := req.GetStatus(); st != "" && !buildStatuses[st] {
+		return nil, errs.New(errs.BadRequest, "Invalid status. Choices are CANCELLED,SUCCESS,NOTRUN,FAILED")
+	}
 	afterKey, after, err := buildPagePlace(req.GetPageToken(), order)
 	if err != nil {
 		return nil, err
