@@ -69,6 +69,9 @@ var protocol = map[string]rpc{
 			if m.GetPruned() {
 				h.Set(LogPrunedHeader, "true")
 			}
+			if m.GetMatchesCapped() {
+				h.Set(MatchesCappedHeader, "true")
+			}
 		},
 	}),
 	// An attachment (a CDash notes file or uploaded file) downloads as the bytes sent,
@@ -185,6 +188,10 @@ func rowOf(ctx context.Context) rpc {
 // LogPrunedHeader tells, on an empty phase output, that retention pruned the log rather
 // than that Spack sent none: the body is raw text, with no field to say it.
 const LogPrunedHeader = "X-Log-Pruned"
+
+// MatchesCappedHeader tells that a ?grep= answer stopped at its cap of matches (or time)
+// before the end of the log.
+const MatchesCappedHeader = "X-Log-Matches-Capped"
 
 // NextPageHeader carries the page_token of a look-up's next page, when there is one.
 const NextPageHeader = "X-Next-Page-Token"

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/spackmon/spackmon/gateway"
 	"github.com/spackmon/spackmon/pkg/browsertest"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
@@ -165,6 +166,12 @@ func TestPhaseOutputGrep(t *testing.T) {
 	out, err := writer.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: "build", Grep: "error"})
 	if err != nil || out.GetMatches() != 1000 || !out.GetMatchesCapped() || strings.Contains(string(out.GetData()), "boom 3000") {
 		t.Errorf("capped grep: %v, %d matches, capped %v", err, out.GetMatches(), out.GetMatchesCapped())
+	}
+	if a := output("grep=error&context=0"); a.Header.Get(gateway.MatchesCappedHeader) != "true" || strings.Count(string(a.Body), "\n") != 1000 {
+		t.Errorf("capped grep over HTTP: %s %q, %d lines", gateway.MatchesCappedHeader, a.Header.Get(gateway.MatchesCappedHeader), strings.Count(string(a.Body), "\n"))
+	}
+	if a := output("grep=boom+3000"); a.Header.Get(gateway.MatchesCappedHeader) != "" {
+		t.Errorf("a grep that ended: %s %q", gateway.MatchesCappedHeader, a.Header.Get(gateway.MatchesCappedHeader))
 	}
 	out, err = writer.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: "build", Grep: "boom 2999|boom 3000"})
 	if err != nil || out.GetMatches() != 1 || out.GetMatchesCapped() || string(out.GetData()) != "3000:cc -c file3000.c: error: boom 3000\n" {
