@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -29,9 +29,6 @@ const (
 	// watcher's place, and when it connects again it resumes from its last event.
 	eventsWriteTimeout = 30 * time.Second
 )
-
-// changeJSON writes a change as the /api/v1 answers write messages.
-var changeJSON = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
 
 // serveBuildEvents streams a build's changes as Server-Sent Events: each with its revision
 // as id, so that a browser's EventSource, connecting again, resumes with Last-Event-ID.
@@ -146,7 +143,8 @@ func lastEventID(r *http.Request) (int64, error) {
 
 // writeChange writes one event: its type is the kind of change, "phase" or "status".
 func writeChange(w http.ResponseWriter, m *ingestv1.BuildChange) error {
-	data, err := changeJSON.Marshal(m)
+	// As the /api/v1 answers write messages: ids and counts are JSON numbers.
+	data, err := json.Marshal(messageValue(m.ProtoReflect()))
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,9 @@ func nextEvent(t *testing.T, r *bufio.Reader) sseEvent {
 		case strings.HasPrefix(line, "event: "):
 			ev.Event = line[7:]
 		case strings.HasPrefix(line, "data: "):
-			if err := json.Unmarshal([]byte(line[6:]), &ev.Data); err != nil {
+			dec := json.NewDecoder(strings.NewReader(line[6:]))
+			dec.UseNumber()
+			if err := dec.Decode(&ev.Data); err != nil {
 				t.Fatalf("event data %q: %v", line, err)
 			}
 		}
@@ -90,9 +92,12 @@ func TestBuildEventStream(t *testing.T) {
 		phase := nextEvent(t, events)
 		errors, _ := path(phase.Data, "phase", "errors").([]any)
 		if phase.Event != "phase" || path(phase.Data, "phase", "phase", "name") != "build" || len(errors) != 2 ||
-			path(phase.Data, "revision") != phase.ID {
+			fmt.Sprint(num(t, path(phase.Data, "revision"))) != phase.ID || num(t, path(phase.Data, "build_id")) != id {
 			t.Fatalf("phase event: %+v", phase)
 		}
+		// Ids and counts are JSON numbers, as in every /api/v1 answer.
+		num(t, path(phase.Data, "phase", "phase", "output_bytes"))
+		num(t, path(errors[0], "line_no"))
 		if _, err := writer.UpdateBuildStatus(auth, &ingestv1.UpdateBuildStatusRequest{BuildId: id, Status: "FAILED"}); err != nil {
 			t.Fatal(err)
 		}
