@@ -36,6 +36,14 @@ const (
 	keepaliveTimeout = 5 * time.Second
 )
 
+// maxConnectionAge is how long a server keeps a client's connection before asking it to
+// open another (a GOAWAY). gRPC resolves a service's name only when a connection ends, so
+// without it callers never learned of replicas added after they connected (a Kubernetes
+// autoscaler's, behind a headless service) and kept sending every call to the first ones.
+// No grace is set: calls in flight on the old connection, such as a long upload or a build
+// watch, run to their end there. A variable for the tests.
+var maxConnectionAge = 5 * time.Minute
+
 // init replaces the buffer pool gRPC encodes and decodes messages with, in every client and
 // server of the process (the proto codec takes no other). gRPC's default pool has no size
 // between 32 KiB and 1 MiB: a spec DAG of 150 KiB took a 1 MiB buffer on each side of a
@@ -75,6 +83,7 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{telemetry.UnaryServerMetrics(), logFailures(opts.Log)}, opts.Unary...)...),
 		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics()}, opts.Stream...)...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: maxConnectionAge}),
 	)
 	grpc_health_v1.RegisterHealthServer(s, newHealth(ctx, checks, opts.Log))
 	reflection.Register(s)
