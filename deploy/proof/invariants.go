@@ -14,6 +14,9 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 )
 
+// livenessService is pkg/server's LivenessService, which the proof's probes ask the binary.
+const livenessService = "liveness"
+
 // spackmonImage tells the containers of spackmon's image from others (PostgreSQL in dev):
 // the base names the image "spackmon" and an overlay gives it a registry and tag.
 func spackmonImage(image string) bool {
@@ -68,6 +71,10 @@ func CheckInvariants(m *Manifests, scaled bool) error {
 			}
 		} else if main.ReadinessProbe.GRPC == nil || main.LivenessProbe.GRPC == nil {
 			fail("%s: want gRPC health probes", d.Name)
+		} else if s := main.LivenessProbe.GRPC.Service; s == nil || *s != livenessService {
+			// Every other health service follows the database: a liveness probe on one of
+			// them restarts every pod when the database is away for a minute.
+			fail("%s: liveness want the gRPC health service %q", d.Name, livenessService)
 		}
 		if env(main, "SPACKMON_SHUTDOWN_TIMEOUT") != "25" {
 			fail("%s: SPACKMON_SHUTDOWN_TIMEOUT want 25", d.Name)

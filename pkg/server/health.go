@@ -22,6 +22,11 @@ const (
 	checkTimeout = 5 * time.Second
 )
 
+// LivenessService is the health service that serves for as long as the process does,
+// whatever its checks say: an orchestrator's liveness probe asks it, so that a database
+// outage (which every check sees) makes the services unready but restarts none of them.
+const LivenessService = "liveness"
+
 // health answers Check and Watch from checks run in the background, never on the caller's
 // time: a health call under load is as fast as when idle, and a client that watches hears
 // of a change as soon as a check sees it.
@@ -88,7 +93,7 @@ func (h *health) runChecks(ctx context.Context) map[string]error {
 // each service whose outcome changed, with the cause of a failure (for example that the
 // database does not exist).
 func (h *health) update(results map[string]error) {
-	serving := map[string]bool{"": true}
+	serving := map[string]bool{"": true, LivenessService: true}
 	for service, err := range results {
 		telemetry.DatabaseUp(service, err == nil)
 		serving[service] = err == nil

@@ -108,3 +108,17 @@ func TestHealthCheckDoesNotWaitForChecks(t *testing.T) {
 		t.Errorf("check while the check waits: %v %v, want SERVING", resp.GetStatus(), err)
 	}
 }
+
+// The liveness service serves while a check fails: a database away makes the services
+// unready, and restarts none of them.
+func TestLivenessIgnoresChecks(t *testing.T) {
+	client := serveHealth(t, map[string]Check{"db": func(context.Context) error { return errors.New("database gone") }})
+	for service, want := range map[string]grpc_health_v1.HealthCheckResponse_ServingStatus{
+		"db": grpc_health_v1.HealthCheckResponse_NOT_SERVING, "": grpc_health_v1.HealthCheckResponse_NOT_SERVING,
+		LivenessService: grpc_health_v1.HealthCheckResponse_SERVING,
+	} {
+		if resp, err := client.Check(context.Background(), &grpc_health_v1.HealthCheckRequest{Service: service}); err != nil || resp.GetStatus() != want {
+			t.Errorf("%q: %v %v, want %v", service, resp.GetStatus(), err, want)
+		}
+	}
+}
