@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/pkg/proctest"
 	"github.com/spackmon/spackmon/pkg/server"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
@@ -226,5 +228,33 @@ func BenchmarkWatchBuild(b *testing.B) {
 				recv(b, w)
 			}
 		})
+	}
+}
+
+// A stopping server ends its build watches at once, as Unavailable: the watcher then
+// watches again elsewhere, and the stop does not wait out its grace for it and then cut
+// whatever else was still running.
+func TestWatchBuildEndsOnStop(t *testing.T) {
+	p := startServeProcess(t, proctest.Build(t), "SPACKMON_DATA_DIR="+t.TempDir(), "SPACKMON_SHUTDOWN_TIMEOUT=120")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+p.bearer)
+	writer, watcher := grpcClients(t, p.sockets.Addr("grpc"))
+	id := newWatchedBuild(t, ctx, writer)
+	w, err := watcher.WatchBuild(ctx, &ingestv1.WatchBuildRequest{BuildId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Header(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- p.proc.Terminate(time.Minute) }()
+	_, err = w.Recv()
+	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "stopping") {
+		t.Errorf("the watch ended with %v, want Unavailable saying the server is stopping", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
 	}
 }

@@ -1,7 +1,9 @@
 package service
 
 import (
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/spackmon/spackmon/pkg/errs"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -32,11 +34,16 @@ type WatchServer struct {
 	ingestv1.UnimplementedBuildWatchServiceServer
 	store store.WatchStore
 	hub   *watch.Hub
+	// stopping is closed when the server stops, and ends every watch: a graceful stop
+	// would otherwise wait for the watchers until its grace ran out, then cut the calls
+	// still running with them.
+	stopping <-chan struct{}
 }
 
-// NewWatch returns the watch service over st, woken by hub.
-func NewWatch(st store.WatchStore, hub *watch.Hub) *WatchServer {
-	return &WatchServer{store: st, hub: hub}
+// NewWatch returns the watch service over st, woken by hub, whose watches end when stopping
+// is closed.
+func NewWatch(st store.WatchStore, hub *watch.Hub, stopping <-chan struct{}) *WatchServer {
+	return &WatchServer{store: st, hub: hub, stopping: stopping}
 }
 
 // WatchBuild sends the build's changes after the request's revision, then waits for more.
@@ -68,6 +75,8 @@ func (w *WatchServer) WatchBuild(req *ingestv1.WatchBuildRequest, stream ingestv
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-w.stopping:
+			return status.Error(codes.Unavailable, "The server is stopping; watch again after the last revision received.")
 		case <-watcher.Changed():
 		}
 	}
