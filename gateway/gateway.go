@@ -73,8 +73,9 @@ type Gateway struct {
 	phases    ingestv1.PhaseStreamServiceClient
 	stopping  chan struct{}
 	closeOnce sync.Once
-	// draining is set when the process is stopping: readiness fails first, so that a load
-	// balancer stops sending requests before the listener closes.
+	// draining is set when the process is stopping: readiness fails from then on. (In
+	// Kubernetes the pod has left the Service's endpoints by then: its preStop sleep gave
+	// the proxies time to hear of it.)
 	draining atomic.Bool
 	// inflight bounds the bodies of writes in flight; nil when unbounded.
 	inflight *inflightBytes

@@ -47,8 +47,17 @@ func CheckInvariants(m *Manifests, scaled bool) error {
 			continue
 		}
 		spec := d.Spec.Template.Spec
-		if g := spec.TerminationGracePeriodSeconds; g == nil || *g != 30 {
-			fail("%s: terminationGracePeriodSeconds want 30", d.Name)
+		main := spec.Containers[0]
+		var preStop int64
+		if l := main.Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+			preStop = l.PreStop.Sleep.Seconds
+		}
+		if r == "gateway" && preStop < 5 {
+			// Endpoints are removed while the pod is told to stop; proxies hear of it later.
+			fail("%s: want a preStop sleep of 5 s or more before the gateway stops taking connections", d.Name)
+		}
+		if g := spec.TerminationGracePeriodSeconds; g == nil || *g != 30+preStop {
+			fail("%s: terminationGracePeriodSeconds want 30 plus the preStop sleep (%d)", d.Name, preStop)
 		}
 		if p := spec.SecurityContext; p == nil || p.RunAsNonRoot == nil || !*p.RunAsNonRoot {
 			fail("%s: pod securityContext.runAsNonRoot want true", d.Name)
@@ -59,7 +68,6 @@ func CheckInvariants(m *Manifests, scaled bool) error {
 		for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
 			checkContainer(d.Name, c, fail)
 		}
-		main := spec.Containers[0]
 		if main.ReadinessProbe == nil || main.LivenessProbe == nil {
 			fail("%s: want a readiness and a liveness probe", d.Name)
 		} else if r == "gateway" {
