@@ -25,9 +25,6 @@ const buildEventsPath = "/api/v1/builds/{build_id}/events/stream"
 const (
 	eventsRetry     = 2 * time.Second
 	eventsKeepAlive = 25 * time.Second
-	// eventsWriteTimeout drops a client that takes no bytes for this long: it holds a
-	// watcher's place, and when it connects again it resumes from its last event.
-	eventsWriteTimeout = 30 * time.Second
 )
 
 // serveBuildEvents streams a build's changes as Server-Sent Events: each with its revision
@@ -108,11 +105,10 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 	}
 }
 
-// sendEvent writes a change, or a keep-alive comment for nil, within eventsWriteTimeout.
+// sendEvent writes a change, or a keep-alive comment for nil. Each write gives the client
+// stallTimeout to take it (boundStalls), flush included: one that stops reading loses the
+// stream, and the watcher's place it holds; it resumes from its last event.
 func sendEvent(rc *http.ResponseController, w http.ResponseWriter, m *ingestv1.BuildChange) error {
-	if err := rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
 	var err error
 	if m == nil {
 		_, err = fmt.Fprint(w, ": keep-alive\n\n")

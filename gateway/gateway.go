@@ -208,6 +208,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 
 // ServeHTTP normalises the path, limits the body and routes.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, r = boundStalls(w, r)
 	// Logs are served as they were posted: never let a browser guess them to be HTML.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !cleanURL(r.URL) {

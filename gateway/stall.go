@@ -1,0 +1,91 @@
+package gateway
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// stallTimeout is how long a client may take to send, or to take, the next piece of a
+// request or an answer before the gateway drops its connection. An answer is held in
+// memory while it is written, and a body's bytes are charged to the bound on bodies in
+// flight before it is read: a client that stopped reading or sending would otherwise hold
+// them for as long as its connection stays up, and a body declared large, starved of
+// bytes, would keep every other write out. A variable for the tests.
+var stallTimeout = 30 * time.Second
+
+// stallPiece is the most of a body or an answer moved under one deadline: a client must
+// move at least this much every stallTimeout (about 2 KiB/s).
+const stallPiece = 64 << 10
+
+// boundStalls gives the body and the answer of a request stallTimeout per piece. net/http
+// sets no deadline of its own while a handler runs (no ReadTimeout nor WriteTimeout: an
+// upload may take long to send, and an answer long to prepare), and a connection's next
+// request starts without the ones set here.
+func boundStalls(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &stallReader{ReadCloser: r.Body, rc: rc}
+	}
+	return stallWriter{ResponseWriter: w, rc: rc}, r
+}
+
+// stallWriter writes an answer in pieces, each of which the client must take within
+// stallTimeout.
+type stallWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (w stallWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), stallPiece)]
+		// Not every writer has a deadline (a test's recorder); it then has no connection to hold.
+		_ = w.rc.SetWriteDeadline(time.Now().Add(stallTimeout))
+		n, err := w.ResponseWriter.Write(piece)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[len(piece):]
+	}
+	return written, nil
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (w stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// stallReader reads a body whose every piece of stallPiece bytes must arrive within
+// stallTimeout of the gateway's waiting for it: a trickle of bytes does not extend the
+// deadline, and time the gateway spends between reads (sending a piece on) is not the
+// client's.
+type stallReader struct {
+	io.ReadCloser
+	rc *http.ResponseController
+	// left is what the current piece still lacks, waited how long reads waited for it.
+	left   int
+	waited time.Duration
+	// done is set at the body's end. net/http then clears the deadline and reads the
+	// connection to see the client leave; a deadline set after that would cancel the
+	// request while it is answered.
+	done bool
+}
+
+func (b *stallReader) Read(p []byte) (int, error) {
+	if b.done {
+		return b.ReadCloser.Read(p)
+	}
+	if b.left <= 0 {
+		b.left, b.waited = stallPiece, 0
+	}
+	start := time.Now()
+	_ = b.rc.SetReadDeadline(start.Add(stallTimeout - b.waited))
+	n, err := b.ReadCloser.Read(p)
+	b.waited += time.Since(start)
+	b.left -= n
+	b.done = errors.Is(err, io.EOF)
+	return n, err
+}
