@@ -174,6 +174,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	if err := g.mux.HandlePath(http.MethodPost, phaseUpdatePath, g.servePhaseUpdate); err != nil {
 		return nil, err
 	}
+	if err := g.mux.HandlePath(http.MethodGet, phaseOutputPath, g.servePhaseOutput); err != nil {
+		return nil, err
+	}
 	if err := g.mux.HandlePath(http.MethodGet, buildEventsPath, g.serveBuildEvents); err != nil {
 		return nil, err
 	}

@@ -62,18 +62,6 @@ var protocol = map[string]rpc{
 			}
 		},
 	}),
-	ingestv1.IngestService_GetPhaseOutput_FullMethodName: row(rpcRow[*ingestv1.GetPhaseOutputRequest, *ingestv1.PhaseOutput]{
-		shape: func(m *ingestv1.PhaseOutput, _ int) any { return rawBody(m.GetData()) },
-		header: func(h http.Header, m *ingestv1.PhaseOutput) {
-			h.Set("Content-Type", "text/plain; charset=utf-8")
-			if m.GetPruned() {
-				h.Set(LogPrunedHeader, "true")
-			}
-			if m.GetMatchesCapped() {
-				h.Set(MatchesCappedHeader, "true")
-			}
-		},
-	}),
 	// An attachment (a CDash notes file or uploaded file) downloads as the bytes sent,
 	// never shown inline.
 	ingestv1.IngestService_GetBuildAttachment_FullMethodName: row(rpcRow[*ingestv1.GetBuildAttachmentRequest, *ingestv1.BuildAttachment]{

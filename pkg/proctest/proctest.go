@@ -5,7 +5,6 @@ package proctest
 import (
 	"bytes"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -322,19 +321,34 @@ func (m *Measured) Stop(t testing.TB) int64 {
 	return peak
 }
 
+// ResetPeak makes the peak resident set of the running process its current one, so that
+// Stop reports the peak of what the test does next, and returns that size in bytes.
+func (m *Measured) ResetPeak() (int64, error) {
+	pid := m.cmd.Process.Pid
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		return 0, err
+	}
+	return statusBytes(pid, "VmRSS")
+}
+
 // PeakRSS is the high-water mark of the resident set of the running process pid, in bytes.
 func PeakRSS(pid int) (int64, error) {
+	return statusBytes(pid, "VmHWM")
+}
+
+// statusBytes reads a size in kB from /proc/PID/status.
+func statusBytes(pid int, field string) (int64, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kib << 10, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/PID/status")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // Terminate sends SIGTERM, as an orchestrator stopping the process does, and returns how it

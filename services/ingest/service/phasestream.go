@@ -113,3 +113,73 @@ func (b *outputBuffer) bytes() []byte {
 	}
 	return b.data
 }
+
+// readPiece is the most data one message of a streamed read carries.
+const readPiece = 256 << 10
+
+// GetPhaseOutput answers IngestService.GetPhaseOutput in pieces, sent as the log is
+// decompressed: gRPC's flow control holds the decompression back while the caller has not
+// taken the pieces before, so a read holds the compressed log and a few pieces, whatever
+// its size.
+func (p *PhaseStream) GetPhaseOutput(req *ingestv1.GetPhaseOutputRequest, stream ingestv1.PhaseStreamService_GetPhaseOutputServer) error {
+	ctx := stream.Context()
+	if isGrep(req) {
+		out, err := p.ingest.grepPhaseOutput(ctx, req)
+		if err != nil {
+			return err
+		}
+		return stream.Send(out)
+	}
+	head, compressed, err := p.ingest.phaseOutput(ctx, req)
+	if err != nil {
+		return err
+	}
+	if head.GetNull() {
+		return stream.Send(head)
+	}
+	pieces := &pieceSender{stream: stream, head: head}
+	if err := copyWindow(pieces, compressed, req); err != nil {
+		return err
+	}
+	return pieces.send()
+}
+
+// pieceSender sends what is written to it in messages of readPiece bytes, the first of
+// them head.
+type pieceSender struct {
+	stream ingestv1.PhaseStreamService_GetPhaseOutputServer
+	head   *ingestv1.PhaseOutput
+	piece  []byte
+}
+
+func (s *pieceSender) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if s.piece == nil {
+			s.piece = make([]byte, 0, readPiece)
+		}
+		n := copy(s.piece[len(s.piece):cap(s.piece)], p)
+		s.piece = s.piece[:len(s.piece)+n]
+		p, written = p[n:], written+n
+		if len(s.piece) == readPiece {
+			if err := s.send(); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// send sends the piece gathered, in head if head is not sent yet. A piece is not reused:
+// gRPC may hold a message after sending it (its stats handlers).
+func (s *pieceSender) send() error {
+	m := s.head
+	if m == nil {
+		if len(s.piece) == 0 {
+			return nil
+		}
+		m = &ingestv1.PhaseOutput{}
+	}
+	m.Data, s.head, s.piece = s.piece, nil, nil
+	return s.stream.Send(m)
+}

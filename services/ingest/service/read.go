@@ -207,110 +207,119 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 
 // GetPhaseOutput returns a phase's output, whole or a window of it.
 func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, error) {
-	if req.GetGrep() != "" || req.GetContext() != 0 {
+	if isGrep(req) {
 		return s.grepPhaseOutput(ctx, req)
 	}
+	head, compressed, err := s.phaseOutput(ctx, req)
+	if err != nil || head.GetNull() {
+		return head, err
+	}
+	var data bytes.Buffer
+	data.Grow(int(windowSize(head.GetTotalBytes(), req)))
+	if err := copyWindow(&data, compressed, req); err != nil {
+		return nil, err
+	}
+	head.Data = data.Bytes()
+	return head, nil
+}
+
+func isGrep(req *ingestv1.GetPhaseOutputRequest) bool {
+	return req.GetGrep() != "" || req.GetContext() != 0
+}
+
+// phaseOutput finds the output a window read (not a grep) cuts from: the answer but its
+// data, and the compressed log, nil when there is none.
+func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, []byte, error) {
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
-		return nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
+		return nil, nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
 	}
 	if u := req.GetUnit(); u != "" && u != "bytes" && u != "lines" {
-		return nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
+		return nil, nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
 	}
 	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil
+		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil, nil
 	}
-	if req.GetLimit() > 0 {
-		// A window of a large log: decompress only as far as the window reaches.
-		data, err := streamWindow(out.Compressed, req)
-		if err != nil {
-			return nil, err
-		}
-		return &ingestv1.PhaseOutput{Data: data, TotalBytes: out.Bytes}, nil
-	}
-	data, err := decoder.DecodeAll(out.Compressed, make([]byte, 0, out.Bytes))
-	if err != nil {
-		return nil, err
-	}
-	return &ingestv1.PhaseOutput{Data: window(data, req), TotalBytes: int64(len(data))}, nil
+	return &ingestv1.PhaseOutput{TotalBytes: out.Bytes}, out.Compressed, nil
 }
 
-// streamWindow reads the window [offset, offset+limit) of a compressed log, in bytes or in
-// lines, decompressing nothing past its end.
-func streamWindow(compressed []byte, req *ingestv1.GetPhaseOutputRequest) ([]byte, error) {
+// windowSize is what to reserve for a window of a log of size bytes: its size when it is
+// known, nothing for lines.
+func windowSize(size int64, req *ingestv1.GetPhaseOutputRequest) int64 {
+	if req.GetUnit() == "lines" {
+		if req.GetOffset() == 0 && req.GetLimit() == 0 {
+			return size
+		}
+		return 0
+	}
+	size = max(size-req.GetOffset(), 0)
+	if req.GetLimit() > 0 {
+		return min(size, req.GetLimit())
+	}
+	return size
+}
+
+// copyWindow writes the window [offset, offset+limit) of a compressed log to w, in bytes
+// or in lines (limit 0: to the end), decompressing nothing past its end.
+func copyWindow(w io.Writer, compressed []byte, req *ingestv1.GetPhaseOutputRequest) error {
 	zr, err := zstd.NewReader(bytes.NewReader(compressed), zstd.WithDecoderConcurrency(1))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer zr.Close()
 	r := bufio.NewReader(zr)
 	off, limit := req.GetOffset(), req.GetLimit()
-	if req.GetUnit() != "lines" {
-		if _, err := io.CopyN(io.Discard, r, off); err != nil && err != io.EOF {
-			return nil, err
+	if req.GetUnit() == "lines" {
+		if err := skipLines(r, off); err != nil {
+			return err
 		}
-		var buf bytes.Buffer
-		if _, err := io.CopyN(&buf, r, limit); err != nil && err != io.EOF {
-			return nil, err
+		if limit > 0 {
+			return copyLines(w, r, limit)
 		}
-		return buf.Bytes(), nil
+	} else if _, err := io.CopyN(io.Discard, r, off); err != nil {
+		return ignoreEOF(err)
 	}
-	var buf bytes.Buffer
-	for line := int64(0); line < off+limit; line++ {
+	if limit > 0 {
+		_, err = io.CopyN(w, r, limit)
+	} else {
+		_, err = io.Copy(w, r)
+	}
+	return ignoreEOF(err)
+}
+
+// skipLines reads past the first n lines of r.
+func skipLines(r *bufio.Reader, n int64) error {
+	return copyLines(io.Discard, r, n)
+}
+
+// copyLines copies the next n lines of r (fewer at its end) to w.
+func copyLines(w io.Writer, r *bufio.Reader, n int64) error {
+	for ; n > 0; n-- {
 		text, err := r.ReadSlice('\n')
 		for err == bufio.ErrBufferFull {
-			if line >= off {
-				buf.Write(text)
+			if _, err := w.Write(text); err != nil {
+				return err
 			}
 			text, err = r.ReadSlice('\n')
 		}
-		if line >= off {
-			buf.Write(text)
-		}
-		if err == io.EOF {
-			break
+		if _, err := w.Write(text); err != nil {
+			return err
 		}
 		if err != nil {
-			return nil, err
+			return ignoreEOF(err)
 		}
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
-// window cuts the requested part out of a log.
-func window(data []byte, req *ingestv1.GetPhaseOutputRequest) []byte {
-	off, limit := req.GetOffset(), req.GetLimit()
-	if req.GetUnit() == "lines" {
-		start := lineStart(data, off)
-		if limit == 0 {
-			return data[start:]
-		}
-		return data[start : start+lineStart(data[start:], limit)]
-	}
-	if off >= int64(len(data)) {
+func ignoreEOF(err error) error {
+	if errors.Is(err, io.EOF) {
 		return nil
 	}
-	data = data[off:]
-	if limit > 0 && limit < int64(len(data)) {
-		data = data[:limit]
-	}
-	return data
-}
-
-// lineStart is the byte offset where line n (0-based) of data starts, or len(data).
-func lineStart(data []byte, n int64) int {
-	pos := 0
-	for ; n > 0; n-- {
-		i := bytes.IndexByte(data[pos:], '\n')
-		if i < 0 {
-			return len(data)
-		}
-		pos += i + 1
-	}
-	return pos
+	return err
 }
 
 // ListBuildEvents lists the errors and warnings found in a build's phases.

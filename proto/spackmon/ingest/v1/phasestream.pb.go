@@ -5,7 +5,8 @@
 // source: spackmon/ingest/v1/phasestream.proto
 
 // Streaming a phase's log: the same write as IngestService.UpdatePhase, with the output sent
-// in chunks so that no hop holds the whole log more than once.
+// in chunks so that no hop holds the whole log more than once, and the same read as
+// IngestService.GetPhaseOutput, answered in chunks so that no hop holds it at all.
 
 package ingestv1
 
@@ -230,9 +231,10 @@ const file_spackmon_ingest_v1_phasestream_proto_rawDesc = "" +
 	"outputNull\"V\n" +
 	"\x13StreamPhaseResponse\x12?\n" +
 	"\vbuild_phase\x18\x01 \x01(\v2\x1e.spackmon.ingest.v1.BuildPhaseR\n" +
-	"buildPhase2v\n" +
+	"buildPhase2\xd6\x01\n" +
 	"\x12PhaseStreamService\x12`\n" +
-	"\vStreamPhase\x12&.spackmon.ingest.v1.StreamPhaseRequest\x1a'.spackmon.ingest.v1.StreamPhaseResponse(\x01B@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
+	"\vStreamPhase\x12&.spackmon.ingest.v1.StreamPhaseRequest\x1a'.spackmon.ingest.v1.StreamPhaseResponse(\x01\x12^\n" +
+	"\x0eGetPhaseOutput\x12).spackmon.ingest.v1.GetPhaseOutputRequest\x1a\x1f.spackmon.ingest.v1.PhaseOutput0\x01B@Z>github.com/spackmon/spackmon/proto/spackmon/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_spackmon_ingest_v1_phasestream_proto_rawDescOnce sync.Once
@@ -248,18 +250,22 @@ func file_spackmon_ingest_v1_phasestream_proto_rawDescGZIP() []byte {
 
 var file_spackmon_ingest_v1_phasestream_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_spackmon_ingest_v1_phasestream_proto_goTypes = []any{
-	(*StreamPhaseRequest)(nil),  // 0: spackmon.ingest.v1.StreamPhaseRequest
-	(*StreamedPhase)(nil),       // 1: spackmon.ingest.v1.StreamedPhase
-	(*StreamPhaseResponse)(nil), // 2: spackmon.ingest.v1.StreamPhaseResponse
-	(*BuildPhase)(nil),          // 3: spackmon.ingest.v1.BuildPhase
+	(*StreamPhaseRequest)(nil),    // 0: spackmon.ingest.v1.StreamPhaseRequest
+	(*StreamedPhase)(nil),         // 1: spackmon.ingest.v1.StreamedPhase
+	(*StreamPhaseResponse)(nil),   // 2: spackmon.ingest.v1.StreamPhaseResponse
+	(*BuildPhase)(nil),            // 3: spackmon.ingest.v1.BuildPhase
+	(*GetPhaseOutputRequest)(nil), // 4: spackmon.ingest.v1.GetPhaseOutputRequest
+	(*PhaseOutput)(nil),           // 5: spackmon.ingest.v1.PhaseOutput
 }
 var file_spackmon_ingest_v1_phasestream_proto_depIdxs = []int32{
 	1, // 0: spackmon.ingest.v1.StreamPhaseRequest.phase:type_name -> spackmon.ingest.v1.StreamedPhase
 	3, // 1: spackmon.ingest.v1.StreamPhaseResponse.build_phase:type_name -> spackmon.ingest.v1.BuildPhase
 	0, // 2: spackmon.ingest.v1.PhaseStreamService.StreamPhase:input_type -> spackmon.ingest.v1.StreamPhaseRequest
-	2, // 3: spackmon.ingest.v1.PhaseStreamService.StreamPhase:output_type -> spackmon.ingest.v1.StreamPhaseResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
+	4, // 3: spackmon.ingest.v1.PhaseStreamService.GetPhaseOutput:input_type -> spackmon.ingest.v1.GetPhaseOutputRequest
+	2, // 4: spackmon.ingest.v1.PhaseStreamService.StreamPhase:output_type -> spackmon.ingest.v1.StreamPhaseResponse
+	5, // 5: spackmon.ingest.v1.PhaseStreamService.GetPhaseOutput:output_type -> spackmon.ingest.v1.PhaseOutput
+	4, // [4:6] is the sub-list for method output_type
+	2, // [2:4] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
 	2, // [2:2] is the sub-list for extension extendee
 	0, // [0:2] is the sub-list for field type_name

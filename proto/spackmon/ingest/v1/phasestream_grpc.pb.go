@@ -5,7 +5,8 @@
 // source: spackmon/ingest/v1/phasestream.proto
 
 // Streaming a phase's log: the same write as IngestService.UpdatePhase, with the output sent
-// in chunks so that no hop holds the whole log more than once.
+// in chunks so that no hop holds the whole log more than once, and the same read as
+// IngestService.GetPhaseOutput, answered in chunks so that no hop holds it at all.
 
 package ingestv1
 
@@ -22,7 +23,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PhaseStreamService_StreamPhase_FullMethodName = "/spackmon.ingest.v1.PhaseStreamService/StreamPhase"
+	PhaseStreamService_StreamPhase_FullMethodName    = "/spackmon.ingest.v1.PhaseStreamService/StreamPhase"
+	PhaseStreamService_GetPhaseOutput_FullMethodName = "/spackmon.ingest.v1.PhaseStreamService/GetPhaseOutput"
 )
 
 // PhaseStreamServiceClient is the client API for PhaseStreamService service.
@@ -34,6 +36,10 @@ type PhaseStreamServiceClient interface {
 	// message: a JSON body may name it after its output, and the gateway streams the output
 	// as it reads the body. Nothing is stored unless the stream ends cleanly with it.
 	StreamPhase(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[StreamPhaseRequest, StreamPhaseResponse], error)
+	// GetPhaseOutput answers what IngestService.GetPhaseOutput answers, in pieces: the first message carries
+	// every field, with the first piece of data; the others carry the next pieces only.
+	// The pieces joined are the unary answer's data.
+	GetPhaseOutput(ctx context.Context, in *GetPhaseOutputRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PhaseOutput], error)
 }
 
 type phaseStreamServiceClient struct {
@@ -57,6 +63,25 @@ func (c *phaseStreamServiceClient) StreamPhase(ctx context.Context, opts ...grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PhaseStreamService_StreamPhaseClient = grpc.ClientStreamingClient[StreamPhaseRequest, StreamPhaseResponse]
 
+func (c *phaseStreamServiceClient) GetPhaseOutput(ctx context.Context, in *GetPhaseOutputRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PhaseOutput], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PhaseStreamService_ServiceDesc.Streams[1], PhaseStreamService_GetPhaseOutput_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GetPhaseOutputRequest, PhaseOutput]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PhaseStreamService_GetPhaseOutputClient = grpc.ServerStreamingClient[PhaseOutput]
+
 // PhaseStreamServiceServer is the server API for PhaseStreamService service.
 // All implementations must embed UnimplementedPhaseStreamServiceServer
 // for forward compatibility.
@@ -66,6 +91,10 @@ type PhaseStreamServiceServer interface {
 	// message: a JSON body may name it after its output, and the gateway streams the output
 	// as it reads the body. Nothing is stored unless the stream ends cleanly with it.
 	StreamPhase(grpc.ClientStreamingServer[StreamPhaseRequest, StreamPhaseResponse]) error
+	// GetPhaseOutput answers what IngestService.GetPhaseOutput answers, in pieces: the first message carries
+	// every field, with the first piece of data; the others carry the next pieces only.
+	// The pieces joined are the unary answer's data.
+	GetPhaseOutput(*GetPhaseOutputRequest, grpc.ServerStreamingServer[PhaseOutput]) error
 	mustEmbedUnimplementedPhaseStreamServiceServer()
 }
 
@@ -78,6 +107,9 @@ type UnimplementedPhaseStreamServiceServer struct{}
 
 func (UnimplementedPhaseStreamServiceServer) StreamPhase(grpc.ClientStreamingServer[StreamPhaseRequest, StreamPhaseResponse]) error {
 	return status.Error(codes.Unimplemented, "method StreamPhase not implemented")
+}
+func (UnimplementedPhaseStreamServiceServer) GetPhaseOutput(*GetPhaseOutputRequest, grpc.ServerStreamingServer[PhaseOutput]) error {
+	return status.Error(codes.Unimplemented, "method GetPhaseOutput not implemented")
 }
 func (UnimplementedPhaseStreamServiceServer) mustEmbedUnimplementedPhaseStreamServiceServer() {}
 func (UnimplementedPhaseStreamServiceServer) testEmbeddedByValue()                            {}
@@ -107,6 +139,17 @@ func _PhaseStreamService_StreamPhase_Handler(srv interface{}, stream grpc.Server
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PhaseStreamService_StreamPhaseServer = grpc.ClientStreamingServer[StreamPhaseRequest, StreamPhaseResponse]
 
+func _PhaseStreamService_GetPhaseOutput_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetPhaseOutputRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PhaseStreamServiceServer).GetPhaseOutput(m, &grpc.GenericServerStream[GetPhaseOutputRequest, PhaseOutput]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PhaseStreamService_GetPhaseOutputServer = grpc.ServerStreamingServer[PhaseOutput]
+
 // PhaseStreamService_ServiceDesc is the grpc.ServiceDesc for PhaseStreamService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -119,6 +162,11 @@ var PhaseStreamService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "StreamPhase",
 			Handler:       _PhaseStreamService_StreamPhase_Handler,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "GetPhaseOutput",
+			Handler:       _PhaseStreamService_GetPhaseOutput_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "spackmon/ingest/v1/phasestream.proto",
