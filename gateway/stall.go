@@ -11,23 +11,28 @@ import (
 // request or an answer before the gateway drops its connection. An answer is held in
 // memory while it is written, and a body's bytes are charged to the bound on bodies in
 // flight before it is read: a client that stopped reading or sending would otherwise hold
-// them for as long as its connection stays up, and a body declared large, starved of
-// bytes, would keep every other write out. A variable for the tests.
-var stallTimeout = 30 * time.Second
+// them until a whole-body bound ran out, and a body declared large, starved of bytes,
+// would keep every other write out meanwhile. Variables for the tests.
+var (
+	stallTimeout = 30 * time.Second
+	// bodyTimeout bounds a whole body, however steadily sent: a 256 MiB log on a slow
+	// link fits.
+	bodyTimeout = 10 * time.Minute
+)
 
 // stallPiece is the most of a body or an answer moved under one deadline: a client must
 // move at least this much every stallTimeout (about 2 KiB/s).
 const stallPiece = 64 << 10
 
-// boundStalls gives the body and the answer of a request stallTimeout per piece. net/http
-// sets no deadline of its own while a handler runs (no ReadTimeout nor WriteTimeout: an
-// upload may take long to send, and an answer long to prepare), and a connection's next
-// request starts without the ones set here.
+// boundStalls gives the body and the answer of a request stallTimeout per piece, and the
+// body bodyTimeout in all. The server sets no deadline of its own while a handler runs
+// (an answer may take long to prepare), and a connection's next request starts without
+// the ones set here.
 func boundStalls(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &stallReader{ReadCloser: r.Body, rc: rc}
+		r.Body = &stallReader{ReadCloser: r.Body, rc: rc, until: time.Now().Add(bodyTimeout)}
 	}
 	return stallWriter{ResponseWriter: w, rc: rc}, r
 }
@@ -64,7 +69,8 @@ func (w stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // client's.
 type stallReader struct {
 	io.ReadCloser
-	rc *http.ResponseController
+	rc    *http.ResponseController
+	until time.Time
 	// left is what the current piece still lacks, waited how long reads waited for it.
 	left   int
 	waited time.Duration
@@ -82,7 +88,11 @@ func (b *stallReader) Read(p []byte) (int, error) {
 		b.left, b.waited = stallPiece, 0
 	}
 	start := time.Now()
-	_ = b.rc.SetReadDeadline(start.Add(stallTimeout - b.waited))
+	deadline := start.Add(stallTimeout - b.waited)
+	if b.until.Before(deadline) {
+		deadline = b.until
+	}
+	_ = b.rc.SetReadDeadline(deadline)
 	n, err := b.ReadCloser.Read(p)
 	b.waited += time.Since(start)
 	b.left -= n

@@ -81,7 +81,7 @@ func TestStalledReaderIsDropped(t *testing.T) {
 // in an error for the handler (which releases what it holds); a body sent steadily, however
 // slowly, is read whole, and its answer may take longer than stallTimeout once it is read
 // (reading past the end sets no deadline, which would cancel the request). Time the server
-// leaves the body unread is not counted against the client.
+// leaves the body unread is not counted against the client; the whole body's is.
 func TestStalledSenderIsDropped(t *testing.T) {
 	results := make(chan string, 1)
 	addr := stallServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -139,18 +139,27 @@ func TestStalledSenderIsDropped(t *testing.T) {
 	}
 
 	// A trickle: 10 bytes every third of stallTimeout, far less than a piece in time.
-	go func() {
-		resp, err := send(20, strings.Repeat("y", 10), stallTimeout/3)
-		if err == nil {
-			resp.Body.Close()
+	cut := func(what string, pieces int, piece string, pause time.Duration) {
+		t.Helper()
+		go func() {
+			resp, err := send(pieces, piece, pause)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+		select {
+		case got := <-results:
+			if strings.HasSuffix(got, "<nil>") {
+				t.Errorf("%s: the body was read whole: %s", what, got)
+			}
+		case <-time.After(time.Duration(pieces) * (pause + stallTimeout)):
+			t.Errorf("%s: the body was still being read", what)
 		}
-	}()
-	select {
-	case got := <-results:
-		if strings.HasSuffix(got, "<nil>") {
-			t.Errorf("a trickling sender's body was read whole: %s", got)
-		}
-	case <-time.After(20 * stallTimeout):
-		t.Error("a trickling sender's body was still being read")
 	}
+	cut("a trickling sender", 20, strings.Repeat("y", 10), stallTimeout/3)
+
+	// A steady sender whose body takes longer than bodyTimeout in all.
+	defer func(d time.Duration) { bodyTimeout = d }(bodyTimeout)
+	bodyTimeout = 4 * stallTimeout
+	cut("a body longer than bodyTimeout", 20, strings.Repeat("z", stallPiece), stallTimeout/2)
 }

@@ -141,9 +141,7 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		// for as long as an idle one still open: cut after 10 s, its next POST was lost to a
 		// reset. A slow client gains nothing it could not already get by staying idle.
 		ReadHeaderTimeout: connIdleTimeout,
-		// Bounds how long a client may take to send a body (a 256 MiB log on a slow link
-		// fits), so connections that trickle bytes cannot pile up.
-		ReadTimeout: 10 * time.Minute,
+		// The gateway bounds bodies itself (no ReadTimeout): each piece of one, and the whole.
 		IdleTimeout: connIdleTimeout,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
