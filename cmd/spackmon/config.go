@@ -78,6 +78,9 @@ type HTTPEdge struct {
 	Addr        string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"address the HTTP gateway listens on"`
 	APIPrefix   string `envconfig:"API_PREFIX" default:"ms1" desc:"path prefix of the Spack Monitor protocol"`
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`
+	// IdleTimeout is how long the gateway keeps a client's connection that carries no
+	// request, whether it has carried one before or not.
+	IdleTimeout time.Duration `envconfig:"IDLE_TIMEOUT" default:"2m" desc:"how long the gateway keeps a connection that carries no request (a Go duration); behind a proxy, longer than the proxy keeps its idle connections to the gateway"`
 	// Challenge is what the gateway answers a protocol write without a token with, from
 	// the auth settings; empty when writes need none.
 	Challenge string `ignored:"true"`

@@ -82,7 +82,7 @@ func testConfig(d config.Database) serveConfig {
 		Log:      config.Log{Level: "error"},
 		Process:  config.Process{ShutdownTimeout: config.Seconds(25 * time.Second)},
 		Realm:    Realm{TokenTTL: config.Seconds(signing.DefaultTTL)},
-		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test"},
+		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test", IdleTimeout: 2 * time.Minute},
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
@@ -63,10 +62,6 @@ func runGateway(ctx context.Context, args []string) error {
 
 // noAuthRole is the auth address of a gateway with no auth service: the realm is external.
 const noAuthRole = "none"
-
-// connIdleTimeout is how long the gateway keeps a client's connection that carries no
-// request, whether it has carried one before or not.
-const connIdleTimeout = 2 * time.Minute
 
 // checkNoAuthRole refuses a gateway with no auth service in front of its own realm, whose
 // tokens nothing would then issue.
@@ -140,9 +135,9 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		// ahead of its requests (Go's transport does when it is busy) must find one unused
 		// for as long as an idle one still open: cut after 10 s, its next POST was lost to a
 		// reset. A slow client gains nothing it could not already get by staying idle.
-		ReadHeaderTimeout: connIdleTimeout,
+		ReadHeaderTimeout: cfg.IdleTimeout,
 		// The gateway bounds bodies itself (no ReadTimeout): each piece of one, and the whole.
-		IdleTimeout: connIdleTimeout,
+		IdleTimeout: cfg.IdleTimeout,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
