@@ -45,6 +45,10 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 		first, err = stream.Recv()
 	}
 	if err != nil {
+		if stream != nil {
+			// A refusal's challenge (Www-Authenticate) comes in the trailer.
+			ctx = runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{TrailerMD: stream.Trailer()})
+		}
 		runtime.HTTPError(ctx, g.mux, outbound, w, r, err)
 		return
 	}
@@ -58,6 +62,10 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 			return
 		}
 		if err != nil {
+			if ctx.Err() == nil {
+				st := status.Convert(err)
+				g.log.WarnContext(ctx, "log read cut", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
+			}
 			// The status is sent: only a broken answer tells the client it is not whole.
 			panic(http.ErrAbortHandler)
 		}

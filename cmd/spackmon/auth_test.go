@@ -458,8 +458,16 @@ func TestDisabledAuth(t *testing.T) {
 // PRIVATE_READS makes the read API need a token; service info stays open for Spack.
 func TestPrivateReads(t *testing.T) {
 	srv := startServe(t, backends[0].database(t), func(c *serveConfig) { c.PrivateReads = true })
-	if a := srv.do(t, http.MethodGet, "/api/v1/builds", nil, noAuth); a.Status != http.StatusUnauthorized {
-		t.Errorf("read without a token: %d %s", a.Status, a.Body)
+	list := srv.do(t, http.MethodGet, "/api/v1/builds", nil, noAuth)
+	if list.Status != http.StatusUnauthorized || list.Header.Get("Www-Authenticate") == "" {
+		t.Errorf("read without a token: %d %q %s", list.Status, list.Header.Get("Www-Authenticate"), list.Body)
+	}
+	// A log is read through a stream of its own: its refusal carries the same challenge.
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		a := srv.do(t, method, "/api/v1/builds/1/phases/build/output", nil, noAuth)
+		if a.Status != http.StatusUnauthorized || a.Header.Get("Www-Authenticate") != list.Header.Get("Www-Authenticate") {
+			t.Errorf("%s of a log without a token: %d, challenge %q, want %q", method, a.Status, a.Header.Get("Www-Authenticate"), list.Header.Get("Www-Authenticate"))
+		}
 	}
 	if a := srv.get(t, "/api/v1/builds"); a.Status != http.StatusOK {
 		t.Errorf("read with a token: %d %s", a.Status, a.Body)

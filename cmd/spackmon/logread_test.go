@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -60,5 +63,44 @@ func TestLogReadMemory(t *testing.T) {
 	t.Logf("%d clients reading a %d MiB log at once: resident memory %d MiB before, peak %d MiB", readers, logSize>>20, before>>20, peak>>20)
 	if growth := peak - before; growth > maxLogReadGrowth {
 		t.Errorf("the reads added %d MiB at the peak, want at most %d MiB", growth>>20, maxLogReadGrowth>>20)
+	}
+}
+
+// A read cut short by ingest going away ends in an error for the client, never in what
+// looks like a whole answer: a whole log's length is announced, and a window's chunked
+// answer is broken off without its last chunk.
+func TestLogReadCutByIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the roles on PostgreSQL")
+	}
+	bin := proctest.Build(t)
+	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=error"))
+	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
+	srv.user = "spackuser"
+	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))
+	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", phaseUpdateOf(t, id, "build", 64<<20)), http.StatusOK, "")
+
+	url := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id)
+	var bodies []io.ReadCloser
+	for _, query := range []string{"", "?offset=1"} {
+		resp, err := srv.client.Get(url + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.CopyN(io.Discard, resp.Body, 1<<20); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: %d, %v", query, resp.StatusCode, err)
+		}
+		bodies = append(bodies, resp.Body)
+	}
+	d.Roles["ingest"].Kill()
+	for i, body := range bodies {
+		if n, err := io.Copy(io.Discard, body); err == nil {
+			t.Errorf("read %d: the rest (%d bytes) ended as if whole", i, n)
+		}
 	}
 }

@@ -22,35 +22,52 @@ import (
 func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
-		if err == nil || log == nil {
-			return resp, err
-		}
-		st := status.Convert(err)
-		attrs := []any{"method", info.FullMethod, "code", st.Code().String(), "error", st.Message()}
-		var e *errs.Error
-		if errors.As(err, &e) && e.Cause != nil {
-			attrs = append(attrs, "cause", e.Cause.Error())
-		}
-		switch {
-		case ctx.Err() != nil:
-			// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here;
-			// a caller's deadline that passed may mean this server is too slow. The context
-			// usually ends as cancelled even then: the caller's reset arrives first.
-			level := slog.LevelInfo
-			if deadlinePassed(ctx) {
-				level = slog.LevelWarn
-			}
-			log.Log(ctx, level, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
-		case st.Code() == codes.Unavailable:
-			log.WarnContext(ctx, "call failed: unavailable", attrs...)
-		case serverFault(st.Code()):
-			log.ErrorContext(ctx, "call failed", attrs...)
-		case st.Code() == codes.Unauthenticated || st.Code() == codes.NotFound:
-			log.DebugContext(ctx, "call refused", attrs...)
-		default:
-			log.InfoContext(ctx, "call refused", attrs...)
-		}
+		logFailure(ctx, log, info.FullMethod, err, slog.LevelInfo)
 		return resp, err
+	}
+}
+
+// logStreamFailures is logFailures for streaming calls, which their callers end as a matter
+// of course (a watcher leaving, a reader hanging up; a streamed write so ended stores
+// nothing): that is logged at debug level.
+func logStreamFailures(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		err := handler(srv, ss)
+		logFailure(ss.Context(), log, info.FullMethod, err, slog.LevelDebug)
+		return err
+	}
+}
+
+// logFailure logs a call's failure; one its caller ended at callerEnded, or as a warning
+// when the caller's deadline passed.
+func logFailure(ctx context.Context, log *slog.Logger, method string, err error, callerEnded slog.Level) {
+	if err == nil || log == nil {
+		return
+	}
+	st := status.Convert(err)
+	attrs := []any{"method", method, "code", st.Code().String(), "error", st.Message()}
+	var e *errs.Error
+	if errors.As(err, &e) && e.Cause != nil {
+		attrs = append(attrs, "cause", e.Cause.Error())
+	}
+	switch {
+	case ctx.Err() != nil:
+		// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here;
+		// a caller's deadline that passed may mean this server is too slow. The context
+		// usually ends as cancelled even then: the caller's reset arrives first.
+		level := callerEnded
+		if deadlinePassed(ctx) {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
+	case st.Code() == codes.Unavailable:
+		log.WarnContext(ctx, "call failed: unavailable", attrs...)
+	case serverFault(st.Code()):
+		log.ErrorContext(ctx, "call failed", attrs...)
+	case st.Code() == codes.Unauthenticated || st.Code() == codes.NotFound:
+		log.DebugContext(ctx, "call refused", attrs...)
+	default:
+		log.InfoContext(ctx, "call refused", attrs...)
 	}
 }
 

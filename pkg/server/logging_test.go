@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/spackmon/spackmon/pkg/errs"
 )
 
 // A caller that hangs up is news at info level; a caller's deadline that passed is a
@@ -47,3 +50,38 @@ func TestLogCallsEndedByTheCaller(t *testing.T) {
 		}
 	}
 }
+
+// A streaming call's failure is logged with its cause, as a unary one's is; its caller
+// hanging up only at debug level.
+func TestLogStreamFailures(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		ctx  context.Context
+		err  error
+		want string
+	}{
+		{context.Background(), errs.WithCause(errs.Unavailable, errors.New("disk on fire"), "The database is unavailable."), `level=WARN msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="The database is unavailable." cause="disk on fire"`},
+		{context.Background(), status.Error(codes.Internal, "boom"), `level=ERROR msg="call failed" method=/x.Y/S code=Internal error=boom`},
+		{cancelled, status.Error(codes.Canceled, "gone"), `level=DEBUG msg="call ended by its caller"`},
+	} {
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		handler := func(any, grpc.ServerStream) error { return c.err }
+		err := logStreamFailures(log)(nil, contextStream{ctx: c.ctx}, &grpc.StreamServerInfo{FullMethod: "/x.Y/S"}, handler)
+		if err != c.err {
+			t.Errorf("the call's error became %v", err)
+		}
+		if !strings.Contains(buf.String(), c.want) {
+			t.Errorf("logged %q, want %s", buf.String(), c.want)
+		}
+	}
+}
+
+// contextStream is a server stream that has only a context.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s contextStream) Context() context.Context { return s.ctx }
