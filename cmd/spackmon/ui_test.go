@@ -281,3 +281,39 @@ func TestPhaseNamesInLinks(t *testing.T) {
 		}
 	}
 }
+
+// A log line of many MiB (a dumped binary, minified output) is shown cut on the phase page,
+// which stays small, while the raw log keeps it whole; the API cuts lines when asked.
+func TestLongLinesCutOnPage(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+	long := strings.Repeat("é<b>", 1<<20) // 5 MiB, escaped on the page
+	log := "configure\n" + long + "\nmain.c:3:1: error: after the long line\n"
+	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+		"build_id": id, "phase_name": "build", "status": "ERROR", "output": log}), http.StatusOK, "")
+
+	page := srv.get(t, fmt.Sprintf("/builds/%d/phases/build", id))
+	body := string(page.Body)
+	if page.Status != http.StatusOK || len(body) > 256<<10 {
+		t.Fatalf("page: %d, %d bytes", page.Status, len(body))
+	}
+	for _, want := range []string{"line cut at 4.0 KiB", "error: after the long line", "é&lt;b&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<b>") {
+		t.Error("the long line's markup reached the page unescaped")
+	}
+	if a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output", id)); string(a.Body) != log {
+		t.Errorf("the raw log: %d bytes, want %d", len(a.Body), len(log))
+	}
+	a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output?unit=lines&offset=1&limit=2&max_line_bytes=6", id))
+	if want := long[:6] + "\nmain.c\n"; string(a.Body) != want {
+		t.Errorf("cut lines: %q, want %q", a.Body, want)
+	}
+	if a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output?max_line_bytes=6", id)); a.Status != http.StatusBadRequest {
+		t.Errorf("max_line_bytes without unit=lines: %d %s", a.Status, a.Body)
+	}
+}

@@ -16,6 +16,9 @@ const (
 	logLead = 40
 	// phaseEventsRead bounds the events read to mark a window's error and warning lines.
 	phaseEventsRead = 1000
+	// lineBytes is the most of one line a page shows: a log may hold lines of many MiB
+	// (a dumped binary, minified output), which the raw log keeps whole.
+	lineBytes = 4096
 )
 
 type logLine struct {
@@ -23,6 +26,8 @@ type logLine struct {
 	Text string
 	// Kind is "error" or "warning" for a line an event was found on.
 	Kind string
+	// Cut is set when Text is the first lineBytes of a longer line.
+	Cut bool
 }
 
 type phaseData struct {
@@ -33,6 +38,8 @@ type phaseData struct {
 	// windows before and after it (0 when there is none).
 	From, Prev, Next int64
 	Window           int64
+	// LineBytes is the most of a line shown.
+	LineBytes int64
 	// Marks lists the error and warning lines of the phase for the script that loads more.
 	ErrorLines, WarningLines string
 	// Null is set when there is no log; Pruned when retention dropped it.
@@ -54,7 +61,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 		return nil, err
 	}
 	name := r.PathValue("name")
-	d := phaseData{Build: b, Window: logWindow, Grep: r.URL.Query().Get("q")}
+	d := phaseData{Build: b, Window: logWindow, LineBytes: lineBytes, Grep: r.URL.Query().Get("q")}
 	for _, p := range b.GetPhases() {
 		if p.GetName() == name {
 			d.Phase = p
@@ -71,7 +78,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.Ingest.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: name, Unit: "lines", Offset: d.From - 1, Limit: logWindow + 1})
+	out, err := c.Ingest.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: name, Unit: "lines", Offset: d.From - 1, Limit: logWindow + 1, MaxLineBytes: lineBytes + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +93,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	}
 	for i, text := range lines {
 		no := d.From + int64(i)
-		d.Lines = append(d.Lines, logLine{No: no, Text: text, Kind: kinds[no]})
+		d.Lines = append(d.Lines, logLine{No: no, Text: text.text, Kind: kinds[no], Cut: text.cut})
 	}
 	if d.From > 1 {
 		d.Prev = max(1, d.From-logWindow)
@@ -143,17 +150,27 @@ func windowStart(r *http.Request, firstError int64) (int64, error) {
 }
 
 // splitLines cuts a window of a log into its lines, without their line ends.
-func splitLines(data []byte) []string {
+func splitLines(data []byte) []pageLine {
 	if len(data) == 0 {
 		return nil
 	}
 	data = bytes.TrimSuffix(data, []byte("\n"))
 	parts := bytes.Split(data, []byte("\n"))
-	out := make([]string, len(parts))
+	out := make([]pageLine, len(parts))
 	for i, p := range parts {
-		out[i] = strings.ToValidUTF8(string(bytes.TrimSuffix(p, []byte("\r"))), "\uFFFD")
+		p = bytes.TrimSuffix(p, []byte("\r"))
+		if len(p) > lineBytes {
+			out[i].cut, p = true, p[:lineBytes]
+		}
+		out[i].text = strings.ToValidUTF8(string(p), "\uFFFD")
 	}
 	return out
+}
+
+// pageLine is a line of a log as a page shows it.
+type pageLine struct {
+	text string
+	cut  bool
 }
 
 func joinLines(kinds map[int64]string, kind string) string {

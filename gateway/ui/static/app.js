@@ -21,13 +21,15 @@ document.addEventListener("keydown", (e) => {
   if (!log) return;
   const list = document.getElementById("lines");
   const windowSize = Number(log.dataset.window);
+  const lineBytes = Number(log.dataset.lineBytes);
   const marks = new Map();
   for (const [attr, kind] of [["warnings", "warning"], ["errors", "error"]]) {
     for (const n of (log.dataset[attr] || "").split(",")) if (n) marks.set(Number(n), kind);
   }
   const outputURL = (offset, limit) =>
     "/api/v1/builds/" + encodeURIComponent(log.dataset.build) + "/phases/" +
-    encodeURIComponent(log.dataset.phase) + "/output?unit=lines&offset=" + offset + "&limit=" + limit;
+    encodeURIComponent(log.dataset.phase) + "/output?unit=lines&offset=" + offset + "&limit=" + limit +
+    "&max_line_bytes=" + (lineBytes + 1);
 
   function lineItem(no, text) {
     const li = document.createElement("li");
@@ -39,8 +41,18 @@ document.addEventListener("keydown", (e) => {
     a.href = "#L" + no;
     a.textContent = String(no);
     const span = document.createElement("span");
-    span.textContent = text;
     li.append(a, span);
+    // Lines come cut to lineBytes + 1 bytes: one that long was longer, as the page shows.
+    const bytes = new TextEncoder().encode(text);
+    if (bytes.length > lineBytes) {
+      span.textContent = new TextDecoder().decode(bytes.slice(0, lineBytes));
+      const cut = document.createElement("span");
+      cut.className = "cut";
+      cut.textContent = "… line cut at " + (lineBytes / 1024).toFixed(1) + " KiB; the raw log has all of it";
+      li.append(cut);
+    } else {
+      span.textContent = text;
+    }
     return li;
   }
 

@@ -3,6 +3,7 @@ package service
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -236,6 +237,9 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 	if u := req.GetUnit(); u != "" && u != "bytes" && u != "lines" {
 		return nil, nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
 	}
+	if m := req.GetMaxLineBytes(); m < 0 || m > 0 && req.GetUnit() != "lines" {
+		return nil, nil, errs.New(errs.BadRequest, "max_line_bytes must not be negative, and goes with unit=lines.")
+	}
 	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +254,7 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 // known, nothing for lines.
 func windowSize(size int64, req *ingestv1.GetPhaseOutputRequest) int64 {
 	if req.GetUnit() == "lines" {
-		if req.GetOffset() == 0 && req.GetLimit() == 0 {
+		if req.GetOffset() == 0 && req.GetLimit() == 0 && req.GetMaxLineBytes() == 0 {
 			return size
 		}
 		return 0
@@ -276,8 +280,8 @@ func copyWindow(w io.Writer, compressed []byte, req *ingestv1.GetPhaseOutputRequ
 		if err := skipLines(r, off); err != nil {
 			return err
 		}
-		if limit > 0 {
-			return copyLines(w, r, limit)
+		if limit > 0 || req.GetMaxLineBytes() > 0 {
+			return copyLines(cutLines(w, req.GetMaxLineBytes()), r, cmp.Or(limit, math.MaxInt64))
 		}
 	} else if _, err := io.CopyN(io.Discard, r, off); err != nil {
 		return ignoreEOF(err)
@@ -288,6 +292,46 @@ func copyWindow(w io.Writer, compressed []byte, req *ingestv1.GetPhaseOutputRequ
 		_, err = io.Copy(w, r)
 	}
 	return ignoreEOF(err)
+}
+
+// cutLines is w, or, when max is set, a writer that keeps at most max bytes of each line
+// (and its newline).
+func cutLines(w io.Writer, max int64) io.Writer {
+	if max <= 0 {
+		return w
+	}
+	return &lineCutter{w: w, max: max}
+}
+
+type lineCutter struct {
+	w    io.Writer
+	max  int64
+	line int64 // bytes of the current line seen so far
+}
+
+func (c *lineCutter) Write(p []byte) (int, error) {
+	for rest := p; len(rest) > 0; {
+		end := bytes.IndexByte(rest, '\n') + 1
+		if end == 0 {
+			end = len(rest)
+		}
+		part := rest[:end]
+		keep := min(int64(len(part)), max(c.max-c.line, 0))
+		if _, err := c.w.Write(part[:keep]); err != nil {
+			return 0, err
+		}
+		c.line += int64(len(part))
+		if part[len(part)-1] == '\n' {
+			if keep < int64(len(part)) {
+				if _, err := c.w.Write([]byte{'\n'}); err != nil {
+					return 0, err
+				}
+			}
+			c.line = 0
+		}
+		rest = rest[end:]
+	}
+	return len(p), nil
 }
 
 // skipLines reads past the first n lines of r.

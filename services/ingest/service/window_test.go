@@ -2,6 +2,8 @@ package service
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/fixtures"
@@ -16,6 +18,7 @@ func TestCopyWindowMatchesWholeLog(t *testing.T) {
 		"config.log":       fixtures.Read(t, "dummy-tar-spack", "config.log"),
 		"no final newline": []byte("one\ntwo\nthree"),
 		"long line":        append(bytes.Repeat([]byte("x"), 10000), "\nshort\n"...),
+		"long lines":       []byte(strings.Repeat(strings.Repeat("y", 5000)+"\n", 3) + strings.Repeat("z", 9000)),
 	}
 	for name, log := range logs {
 		compressed := encoder.EncodeAll(log, nil)
@@ -27,13 +30,19 @@ func TestCopyWindowMatchesWholeLog(t *testing.T) {
 			}
 			for _, off := range []int64{0, 1, 2, size / 2, size - 1, size, size + 5} {
 				for _, limit := range []int64{0, 1, 2, 7, size, size + 10} {
-					req := &ingestv1.GetPhaseOutputRequest{Offset: off, Limit: limit, Unit: unit}
-					var got bytes.Buffer
-					if err := copyWindow(&got, compressed, req); err != nil {
-						t.Fatal(err)
+					maxLines := []int64{0}
+					if unit == "lines" {
+						maxLines = []int64{0, 1, 3, 4, 5, 4096}
 					}
-					if want := cut(log, req); !bytes.Equal(got.Bytes(), want) {
-						t.Errorf("%s unit=%q offset=%d limit=%d: %d bytes, want %d", name, unit, off, limit, got.Len(), len(want))
+					for _, maxLine := range maxLines {
+						req := &ingestv1.GetPhaseOutputRequest{Offset: off, Limit: limit, Unit: unit, MaxLineBytes: maxLine}
+						var got bytes.Buffer
+						if err := copyWindow(&got, compressed, req); err != nil {
+							t.Fatal(err)
+						}
+						if want := cut(log, req); !bytes.Equal(got.Bytes(), want) {
+							t.Errorf("%s unit=%q offset=%d limit=%d max_line_bytes=%d: %d bytes, want %d", name, unit, off, limit, maxLine, got.Len(), len(want))
+						}
 					}
 				}
 			}
@@ -55,5 +64,19 @@ func cut(log []byte, req *ingestv1.GetPhaseOutputRequest) []byte {
 	if req.GetLimit() > 0 {
 		to = min(from+req.GetLimit(), to)
 	}
-	return bytes.Join(parts[from:to], nil)
+	window := parts[from:to]
+	if m := req.GetMaxLineBytes(); m > 0 {
+		window = slices.Clone(window)
+		for i, line := range window {
+			text, newline := bytes.CutSuffix(line, []byte("\n"))
+			if int64(len(text)) > m {
+				text = text[:m]
+			}
+			if newline {
+				text = append(slices.Clone(text), '\n')
+			}
+			window[i] = text
+		}
+	}
+	return bytes.Join(window, nil)
 }

@@ -1607,6 +1607,10 @@ type GetPhaseOutputRequest struct {
 	Offset int64  `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
 	Limit  int64  `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
 	Unit   string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	// max_line_bytes, with unit "lines", cuts each line longer than this many bytes to as
+	// many (its newline kept), so that a window of lines stays small whatever the log
+	// holds; 0 keeps whole lines.
+	MaxLineBytes int64 `protobuf:"varint,6,opt,name=max_line_bytes,json=maxLineBytes,proto3" json:"max_line_bytes,omitempty"`
 	// grep, when set, answers the lines that match this RE2 expression (at most 500
 	// characters) instead of a window: as grep -n does, "N:line" for a match and "N-line"
 	// for its context, "--" between groups; context is the lines around each (0 to 20).
@@ -1679,6 +1683,13 @@ func (x *GetPhaseOutputRequest) GetUnit() string {
 		return x.Unit
 	}
 	return ""
+}
+
+func (x *GetPhaseOutputRequest) GetMaxLineBytes() int64 {
+	if x != nil {
+		return x.MaxLineBytes
+	}
+	return 0
 }
 
 func (x *GetPhaseOutputRequest) GetGrep() string {
@@ -5037,13 +5048,14 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\rwarning_count\x18\x05 \x01(\x03R\fwarningCount\x12!\n" +
 	"\ferrors_total\x18\x06 \x01(\x03R\verrorsTotal\x12%\n" +
 	"\x0ewarnings_total\x18\a \x01(\x03R\rwarningsTotal\x12#\n" +
-	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\xb6\x01\n" +
+	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\xdc\x01\n" +
 	"\x15GetPhaseOutputRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x03R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x12\n" +
-	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x12\n" +
+	"\x04unit\x18\x05 \x01(\tR\x04unit\x12$\n" +
+	"\x0emax_line_bytes\x18\x06 \x01(\x03R\fmaxLineBytes\x12\x12\n" +
 	"\x04grep\x182 \x01(\tR\x04grep\x12\x18\n" +
 	"\acontext\x183 \x01(\x05R\acontext\"\xaf\x01\n" +
 	"\vPhaseOutput\x12\x12\n" +
