@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -26,7 +25,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 	"github.com/spackmon/spackmon/pkg/server"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -625,13 +623,7 @@ func TestCDashReplaySeparateRoles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := proctest.Build(t)
-	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=warn",
-		"SPACKMON_CDASH_OPEN_PROJECTS=Demo,Spack"))
-	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
-	srv.user = "ctestuser"
-	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	srv, _ := startRolesWithUser(t, proctest.Build(t), "ctestuser", "SPACKMON_LOG_LEVEL=warn", "SPACKMON_CDASH_OPEN_PROJECTS=Demo,Spack")
 	replayAllCDash(t, srv)
 }
 

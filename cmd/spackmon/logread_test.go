@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -73,12 +70,7 @@ func TestLogReadCutByIngest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the roles on PostgreSQL")
 	}
-	bin := proctest.Build(t)
-	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=error"))
-	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
-	srv.user = "spackuser"
-	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	srv, d := startRolesWithUser(t, proctest.Build(t), "spackuser", "SPACKMON_LOG_LEVEL=error")
 	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
 	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))

@@ -21,12 +21,8 @@ func TestSeparateProcesses(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := proctest.Build(t)
-	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=warn"))
-	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
 	// The user is made by the CLI, on the same database, while the services run.
-	srv.user = "spackuser"
-	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	srv, d := startRolesWithUser(t, bin, "spackuser", "SPACKMON_LOG_LEVEL=warn")
 	// One replay for both captures: the analyze run finds the spec and build the install
 	// run made.
 	r := newReplay(t, srv)
@@ -109,4 +105,17 @@ func waitStatus(t *testing.T, url string, want int, what string) {
 		}
 	}
 	t.Fatalf("%s: %s still %d, want %d", what, url, got, want)
+}
+
+// startRolesWithUser runs the roles of bin as separate processes on a database of their
+// own, with env added to the environment, and returns a client of them as user, whom the
+// CLI adds while they run.
+func startRolesWithUser(t *testing.T, bin, user string, env ...string) (*testServer, proctest.Deployment) {
+	t.Helper()
+	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	d := proctest.StartRoles(t, bin, append(append(os.Environ(), "SPACKMON_DATABASE_URL="+db), env...))
+	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
+	srv.user = user
+	srv.apiToken = proctest.AddUser(t, bin, d.Env, user)
+	return srv, d
 }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/spackmon/spackmon/pkg/browsertest"
-	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
@@ -22,12 +18,7 @@ func TestPagesOnSeparateRoles(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	b := browsertest.New(t)
-	bin := proctest.Build(t)
-	db := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
-	d := proctest.StartRoles(t, bin, append(os.Environ(), "SPACKMON_DATABASE_URL="+db, "SPACKMON_LOG_LEVEL=error"))
-	srv := &testServer{URL: d.URL, prefix: "/ms1", client: &http.Client{Timeout: time.Minute}, realm: d.URL + "/auth/token/"}
-	srv.user = "spackuser"
-	srv.apiToken = proctest.AddUser(t, bin, d.Env, srv.user)
+	srv, d := startRolesWithUser(t, proctest.Build(t), "spackuser", "SPACKMON_LOG_LEVEL=error")
 	populate(t, srv, "v0.17.2-install-failure.jsonl")
 
 	b.Run("dashboard", chromedp.Navigate(srv.URL+"/?status=FAILED"), chromedp.WaitVisible(chromedp.CSS("a.build-link")))
