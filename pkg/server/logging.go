@@ -22,25 +22,31 @@ import (
 func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
-		logFailure(ctx, log, info.FullMethod, err, slog.LevelInfo)
+		logFailure(ctx, log, info.FullMethod, err, levels{callerEnded: slog.LevelInfo, unavailable: slog.LevelWarn})
 		return resp, err
 	}
 }
 
-// logStreamFailures is logFailures for streaming calls, which their callers end as a matter
-// of course (a watcher leaving, a reader hanging up; a streamed write so ended stores
-// nothing): that is logged at debug level.
+// logStreamFailures is logFailures for streaming calls, which end as a matter of course
+// when their caller leaves (a watcher, a reader hanging up; a streamed write so ended
+// stores nothing), logged at debug level, and when this server stops (health watches,
+// build watches: Unavailable), logged at info level.
 func logStreamFailures(log *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		err := handler(srv, ss)
-		logFailure(ss.Context(), log, info.FullMethod, err, slog.LevelDebug)
+		logFailure(ss.Context(), log, info.FullMethod, err, levels{callerEnded: slog.LevelDebug, unavailable: slog.LevelInfo})
 		return err
 	}
 }
 
-// logFailure logs a call's failure; one its caller ended at callerEnded, or as a warning
-// when the caller's deadline passed.
-func logFailure(ctx context.Context, log *slog.Logger, method string, err error, callerEnded slog.Level) {
+// levels are the levels of the failures that may be routine for a kind of call.
+type levels struct {
+	callerEnded, unavailable slog.Level
+}
+
+// logFailure logs a call's failure; one its caller ended as a warning when the caller's
+// deadline passed.
+func logFailure(ctx context.Context, log *slog.Logger, method string, err error, at levels) {
 	if err == nil || log == nil {
 		return
 	}
@@ -55,13 +61,13 @@ func logFailure(ctx context.Context, log *slog.Logger, method string, err error,
 		// A caller that hangs up (a Ctrl-C of spack, a stopping process) is no fault here;
 		// a caller's deadline that passed may mean this server is too slow. The context
 		// usually ends as cancelled even then: the caller's reset arrives first.
-		level := callerEnded
+		level := at.callerEnded
 		if deadlinePassed(ctx) {
 			level = slog.LevelWarn
 		}
 		log.Log(ctx, level, "call ended by its caller", append(attrs, "reason", context.Cause(ctx).Error())...)
 	case st.Code() == codes.Unavailable:
-		log.WarnContext(ctx, "call failed: unavailable", attrs...)
+		log.Log(ctx, at.unavailable, "call failed: unavailable", attrs...)
 	case serverFault(st.Code()):
 		log.ErrorContext(ctx, "call failed", attrs...)
 	case st.Code() == codes.Unauthenticated || st.Code() == codes.NotFound:

@@ -61,7 +61,7 @@ func TestLogStreamFailures(t *testing.T) {
 		err  error
 		want string
 	}{
-		{context.Background(), errs.WithCause(errs.Unavailable, errors.New("disk on fire"), "The database is unavailable."), `level=WARN msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="The database is unavailable." cause="disk on fire"`},
+		{context.Background(), errs.WithCause(errs.Unavailable, errors.New("disk on fire"), "The database is unavailable."), `level=INFO msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="The database is unavailable." cause="disk on fire"`},
 		{context.Background(), status.Error(codes.Internal, "boom"), `level=ERROR msg="call failed" method=/x.Y/S code=Internal error=boom`},
 		{cancelled, status.Error(codes.Canceled, "gone"), `level=DEBUG msg="call ended by its caller"`},
 	} {
