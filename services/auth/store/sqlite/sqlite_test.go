@@ -40,7 +40,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 		t.Fatalf("migrating again: %v", err)
 	}
 	var version int64
-	if err := sq.Read.QueryRow("SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 3 {
+	if err := sq.Read.QueryRow("SELECT max(version_id) FROM auth_schema_version").Scan(&version); err != nil || version != 4 {
 		t.Fatalf("auth_schema_version = %d, %v", version, err)
 	}
 }
@@ -103,5 +103,51 @@ func TestUpgradeKeepsUsersAndTokens(t *testing.T) {
 	var fk int
 	if err := sq.Write.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign keys after the upgrade: %d, %v", fk, err)
+	}
+}
+
+// Upgrading a database whose newest token was revoked and deleted (with its user) starts
+// the token ids past it: the revocation list still names it.
+func TestUpgradeSkipsRevokedTokenIDs(t *testing.T) {
+	ctx := context.Background()
+	earlier := fstest.MapFS{}
+	for _, name := range []string{"00001_auth_schema.sql", "00002_revocations.sql", "00003_web_login.sql"} {
+		data, err := fs.ReadFile(migrations.SQLite, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		earlier[name] = &fstest.MapFile{Data: data}
+	}
+	sq, err := db.OpenSQLite(filepath.Join(t.TempDir(), "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(sq)
+	defer st.Close()
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, earlier, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "dave"}); err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := st.AddToken(ctx, "dave", store.NewToken{Prefix: "smt_dave", Hash: []byte("hash")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RevokeToken(ctx, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteUser(ctx, "dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "erin"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.AddToken(ctx, "erin", store.NewToken{Prefix: "smt_erin", Hash: []byte("hash")})
+	if err != nil || tok.ID <= revoked.ID {
+		t.Errorf("erin's token %+v, %v; dave's revoked token had id %d", tok, err, revoked.ID)
 	}
 }

@@ -21,6 +21,26 @@ var tokenTests = []namedTest{
 	{Name: "RevokeUserTokens", Fn: testRevokeUserTokens},
 	{Name: "Rotate", Fn: testRotate},
 	{Name: "RotateIsAtomic", Fn: testRotateIsAtomic},
+	{Name: "IDsNeverReused", Fn: testTokenIDsNeverReused},
+}
+
+// A token id is never handed out twice, even once the newest token is gone with its user:
+// the revocation list names revoked tokens by id, and would refuse the new one.
+func testTokenIDsNeverReused(t *testing.T, st store.Store) {
+	createUser(t, st, "dave", false)
+	_, first := addToken(t, st, "dave")
+	if err := st.RevokeToken(ctx(t), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, second := addToken(t, st, "dave")
+	if err := st.DeleteUser(ctx(t), "dave"); err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, st, "erin", false)
+	_, third := addToken(t, st, "erin")
+	if third.ID == first.ID || third.ID == second.ID {
+		t.Errorf("erin's token has id %d; dave's had %d and %d", third.ID, first.ID, second.ID)
+	}
 }
 
 func storeToken(tok apitoken.Token) store.NewToken {
