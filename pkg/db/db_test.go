@@ -107,9 +107,14 @@ func TestWriteTxRollsBack(t *testing.T) {
 func TestPostgresOpenAndMigrate(t *testing.T) {
 	url := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
 	ctx := context.Background()
-	for range 2 {
-		if err := db.MigratePostgres(ctx, url, schema, db.WithVersionTable("things_version")); err != nil {
+	// The pool's settings in the URL are the pool's: migrating and reading the versions
+	// take the URL the services are given, without sending them to the server.
+	for _, u := range []string{url, url + "&pool_max_conns=3"} {
+		if err := db.MigratePostgres(ctx, u, schema, db.WithVersionTable("things_version")); err != nil {
 			t.Fatal(err)
+		}
+		if current, target, err := db.PostgresVersions(ctx, u, schema, db.WithVersionTable("things_version")); err != nil || current != target {
+			t.Errorf("versions %d of %d, %v", current, target, err)
 		}
 	}
 	pool, err := db.OpenPostgres(ctx, url)

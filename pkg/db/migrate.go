@@ -7,7 +7,8 @@ import (
 	"hash/fnv"
 	"io/fs"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -107,12 +108,23 @@ func MigratePostgresDownTo(ctx context.Context, url string, fsys fs.FS, version 
 
 // withPostgres runs fn on a database/sql connection to url.
 func withPostgres(url string, fn func(*sql.DB) error) error {
-	sqlDB, err := sql.Open("pgx", url)
+	sqlDB, err := openPostgresSQL(url)
 	if err != nil {
 		return err
 	}
 	defer sqlDB.Close()
 	return fn(sqlDB)
+}
+
+// openPostgresSQL opens url with database/sql. The URL may carry the pool's settings
+// (pool_max_conns and the like), which pgxpool takes out of it and a plain connection would
+// send to the server as unknown parameters: parsing it as the pool does drops them.
+func openPostgresSQL(url string) (*sql.DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return stdlib.OpenDB(*cfg.ConnConfig), nil
 }
 
 func lockID(table string) int64 {

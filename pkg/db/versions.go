@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io/fs"
 
@@ -17,7 +16,7 @@ func PostgresVersions(ctx context.Context, url string, fsys fs.FS, opts ...Migra
 	for _, o := range opts {
 		o(&cfg)
 	}
-	sqlDB, err := sql.Open("pgx", url)
+	sqlDB, err := openPostgresSQL(url)
 	if err != nil {
 		return 0, 0, err
 	}
