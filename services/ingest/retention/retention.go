@@ -22,7 +22,8 @@ type Policy struct {
 	Builds time.Duration
 	// Logs is the age past which a phase's log is dropped; its events stay.
 	Logs time.Duration
-	// KeepFailed is how long a FAILED build is kept, when longer than Builds.
+	// KeepFailed is how long a FAILED build is kept, when longer than Builds; zero keeps
+	// failed builds forever, as it keeps everything else.
 	KeepFailed time.Duration
 }
 
@@ -89,12 +90,14 @@ type Cutoffs struct {
 }
 
 // At gives the cut-offs of the policy at now. A failed build goes at the later of its two
-// ages; with Builds off, no build goes.
+// ages, and with keep-failed off never; with Builds off, no build goes.
 func (p Policy) At(now time.Time) Cutoffs {
 	var c Cutoffs
 	if p.Builds > 0 {
 		c.Builds = now.Add(-p.Builds)
-		c.Failed = now.Add(-max(p.Builds, p.KeepFailed))
+		if p.KeepFailed > 0 {
+			c.Failed = now.Add(-max(p.Builds, p.KeepFailed))
+		}
 	}
 	if p.Logs > 0 {
 		c.Logs = now.Add(-p.Logs)

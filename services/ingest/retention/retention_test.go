@@ -43,6 +43,13 @@ func TestCutoffs(t *testing.T) {
 	if c := p.At(now); !c.Failed.Equal(c.Builds) || !c.Logs.IsZero() {
 		t.Errorf("cutoffs %+v", c)
 	}
+	// keep-failed off, or left out, keeps failed builds forever, as off keeps anything.
+	for _, text := range []string{"builds=10d,keep-failed=off", "builds=10d"} {
+		p, _ = Parse(text)
+		if c := p.At(now); !c.Builds.Equal(now.Add(-10*day)) || !c.Failed.IsZero() {
+			t.Errorf("%s: cutoffs %+v", text, c)
+		}
+	}
 	if c := (Policy{}).At(now); !c.Builds.IsZero() || !c.Failed.IsZero() || !c.Logs.IsZero() {
 		t.Errorf("an empty policy cuts %+v", c)
 	}
