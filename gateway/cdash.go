@@ -99,7 +99,7 @@ func (g *Gateway) cdashPart(w http.ResponseWriter, r *http.Request, query url.Va
 	if !ok {
 		return
 	}
-	body, ok := readCDashBody(w, r)
+	body, ok := g.readCDashBody(w, r)
 	if !ok {
 		return
 	}
@@ -163,7 +163,7 @@ func (g *Gateway) cdashUploadFile(w http.ResponseWriter, r *http.Request, query 
 		writeCDashJSON(w, http.StatusBadRequest, map[string]any{"status": 1, "description": "buildid must be a positive integer."})
 		return
 	}
-	body, ok := readCDashBody(w, r)
+	body, ok := g.readCDashBody(w, r)
 	if !ok {
 		return
 	}
@@ -186,18 +186,25 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// readCDashBody reads a part of at most maxCDashPart bytes, refusing a larger one with 413
+// maxPart is the largest CDash part or JUnit report passed on: maxCDashPart, or the body
+// limit when it is lower, since the services take no larger message.
+func (g *Gateway) maxPart() int64 {
+	return min(maxCDashPart, g.cfg.MaxBodyBytes)
+}
+
+// readCDashBody reads a part of at most maxPart bytes, refusing a larger one with 413
 // before reading it when its length is declared (so a client that waits for 100 Continue
 // never sends it) and as soon as it grows past the limit otherwise.
-func readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+func (g *Gateway) readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	limit := g.maxPart()
 	tooLarge := func() ([]byte, bool) {
-		writeCDashError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The part is larger than %d bytes.", maxCDashPart))
+		writeCDashError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The part is larger than %d bytes.", limit))
 		return nil, false
 	}
-	if r.ContentLength > maxCDashPart {
+	if r.ContentLength > limit {
 		return tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCDashPart))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
 		return tooLarge()
@@ -312,14 +319,15 @@ func (g *Gateway) serveJUnit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.ContentLength > maxCDashPart {
-		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", maxCDashPart)})
+	limit := g.maxPart()
+	if r.ContentLength > limit {
+		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", limit)})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCDashPart))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
-		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", maxCDashPart)})
+		writeError(w, http.StatusRequestEntityTooLarge, errorBody{Message: fmt.Sprintf("The report is larger than %d bytes.", limit)})
 		return
 	}
 	if bodyRefusedBusy(r) {

@@ -147,12 +147,12 @@ func bodyCost(r *http.Request) int64 {
 }
 
 // limitPart bounds the body of a CDash or JUnit upload as limitInflight does, except for a
-// part declared past maxCDashPart: that one is refused at once (413), never made to wait
+// part declared past maxPart: that one is refused at once (413), never made to wait
 // for room.
 func (g *Gateway) limitPart(next http.Handler) http.Handler {
 	limited := g.limitInflight(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxCDashPart {
+		if r.ContentLength > g.maxPart() {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -684,3 +684,23 @@ func TestCDashOverGRPC(t *testing.T) {
 		t.Errorf("JUnit without a token: %v", err)
 	}
 }
+
+// With a body limit lower than the largest CDash part, a part or JUnit report past it gets
+// 413, as any body past it does; the services take no larger message (it was a 500).
+func TestCDashPartsFollowTheBodyLimit(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), func(c *serveConfig) {
+		c.MaxBodyBytes = 100_000
+		c.OpenProjects = []string{"Demo"}
+	})
+	note := `<Site BuildName="b" BuildStamp="20261205-0723-Experimental" Name="s"><Notes><Note Name="n"><Text>` +
+		strings.Repeat("a line of notes\n", 200_000/16) + `</Text></Note></Notes></Site>`
+	a := srv.do(t, http.MethodPut, "/submit.php?project=Demo&build=b&site=s&stamp=20261205-0723-Experimental", []byte(note), nil)
+	if a.Status != http.StatusRequestEntityTooLarge || !strings.Contains(string(a.Body), "larger than 100000 bytes") {
+		t.Errorf("part: %d %.300s", a.Status, a.Body)
+	}
+	report := `<testsuite name="s">` + strings.Repeat(`<testcase name="t" classname="c"/>`, 200_000/35) + `</testsuite>`
+	a = srv.do(t, http.MethodPost, "/api/v1/junit?package=zlib", []byte(report), nil)
+	if a.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("JUnit report: %d %.300s", a.Status, a.Body)
+	}
+}
