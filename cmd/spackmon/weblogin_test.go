@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -201,5 +202,15 @@ func TestPrivateReadsPages(t *testing.T) {
 	resp, body := v.visit(http.MethodPost, srv.URL+"/login", url.Values{"name": {srv.user}, "token": {srv.apiToken}, "next": {"/?status=FAILED"}}, nil)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.RequestURI() != "/?status=FAILED" || !strings.Contains(body, "<h1>Builds</h1>") {
 		t.Errorf("after logging in: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	// The log page loads more lines from the log's route with the login, as the event
+	// stream follows a build with it.
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+		"build_id": id, "phase_name": "build", "status": "SUCCESS", "output": "one\ntwo\n"}), http.StatusOK, "")
+	output := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output?unit=lines&offset=1&limit=1", srv.URL, id)
+	if resp, body := v.visit(http.MethodGet, output, nil, nil); resp.StatusCode != http.StatusOK || body != "two\n" {
+		t.Errorf("the log's lines with the login: %d %q", resp.StatusCode, body)
 	}
 }
