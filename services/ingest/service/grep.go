@@ -59,13 +59,16 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 			return nil, err
 		}
 		chunk, err := r.ReadSlice('\n')
-		if lineNo > after && !matched && len(chunk) > 0 && bytes.Contains(bytes.ToLower(chunk), needle) {
-			matched = true
-			if len(resp.Lines) == limit {
-				resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
-				return resp, nil
+		if lineNo > after && !matched && len(chunk) > 0 {
+			// The lower case may differ in length; the place only centres what is shown.
+			if at := bytes.Index(bytes.ToLower(chunk), needle); at >= 0 {
+				matched = true
+				if len(resp.Lines) == limit {
+					resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
+					return resp, nil
+				}
+				resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: textAround(chunk, at)})
 			}
-			resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: lineText(chunk)})
 		}
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -80,11 +83,22 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 	}
 }
 
-// lineText is the start of a line as valid text, without its line end.
-func lineText(b []byte) string {
+// textAround is at most grepLineBytes of a line, without its line end, as valid text: the
+// part around byte at (a match, a quarter of the way in), with "…" where the line goes on.
+func textAround(b []byte, at int) string {
 	b = bytes.TrimRight(b, "\r\n")
-	if len(b) > grepLineBytes {
-		b = b[:grepLineBytes]
+	if len(b) <= grepLineBytes {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	from := min(max(at-grepLineBytes/4, 0), len(b)-grepLineBytes)
+	to := from + grepLineBytes
+	var text strings.Builder
+	if from > 0 {
+		text.WriteString("…")
+	}
+	text.WriteString(strings.ToValidUTF8(string(b[from:to]), "\uFFFD"))
+	if to < len(b) {
+		text.WriteString("…")
+	}
+	return text.String()
 }

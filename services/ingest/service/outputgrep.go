@@ -90,6 +90,8 @@ type grepper struct {
 	printed int64
 	matches int64
 	capped  bool
+	// long holds the start of an overlong line while the rest is read past.
+	long []byte
 }
 
 // run reads the log line by line. A line longer than grepChunk is matched on its first
@@ -100,6 +102,11 @@ func (g *grepper) run(ctx context.Context, r *bufio.Reader) error {
 			return err
 		}
 		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// The reads of the rest of an overlong line reuse the reader's buffer.
+			g.long = append(g.long[:0], line...)
+			line = g.long
+		}
 		for errors.Is(err, bufio.ErrBufferFull) {
 			_, err = r.ReadSlice('\n') // the rest of an overlong line
 		}
@@ -122,19 +129,19 @@ func (g *grepper) line(lineNo int64, line []byte) (done bool) {
 		return true
 	}
 	text := bytes.TrimRight(line, "\r\n")
-	if g.matches < maxGrepMatches && g.re.Match(text) {
+	if loc := g.matchAt(text); loc >= 0 {
 		g.matches++
 		for i, b := range g.before {
-			g.write(lineNo-int64(len(g.before)-i), '-', b)
+			g.write(lineNo-int64(len(g.before)-i), '-', b, 0)
 		}
 		g.before = g.before[:0]
-		g.write(lineNo, ':', text)
+		g.write(lineNo, ':', text, loc)
 		g.after = g.context
 		return false
 	}
 	if g.after > 0 {
 		g.after--
-		g.write(lineNo, '-', text)
+		g.write(lineNo, '-', text, 0)
 		return false
 	}
 	if g.matches == maxGrepMatches {
@@ -159,14 +166,26 @@ func (g *grepper) keepBefore(text []byte) {
 	g.before = append(g.before, append(buf[:0], text[:min(len(text), grepLineBytes)]...))
 }
 
-// write adds a numbered line, with "--" first when lines were skipped since the last.
-func (g *grepper) write(lineNo int64, sep byte, text []byte) {
+// matchAt is where the expression first matches text, or -1: none, or no more matches.
+func (g *grepper) matchAt(text []byte) int {
+	if g.matches >= maxGrepMatches {
+		return -1
+	}
+	if loc := g.re.FindIndex(text); loc != nil {
+		return loc[0]
+	}
+	return -1
+}
+
+// write adds a numbered line, shown around byte at, with "--" first when lines were skipped
+// since the last.
+func (g *grepper) write(lineNo int64, sep byte, text []byte, at int) {
 	if g.printed > 0 && lineNo > g.printed+1 {
 		g.out.WriteString("--\n")
 	}
 	g.out.WriteString(strconv.FormatInt(lineNo, 10))
 	g.out.WriteByte(sep)
-	g.out.WriteString(lineText(text))
+	g.out.WriteString(textAround(text, at))
 	g.out.WriteByte('\n')
 	g.printed = lineNo
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -47,3 +48,28 @@ func BenchmarkGrepStopsAtCap(b *testing.B) { benchGrep(b, `error: something`) }
 
 // A match near nothing reads the whole log.
 func BenchmarkGrepWholeLog(b *testing.B) { benchGrep(b, `error: nothing like this`) }
+
+// A match in a long line is shown with the part of the line around it, marked where cut;
+// a line longer than the reader's buffer is matched on its start, not on the bytes its
+// further reads left in the buffer.
+func TestGrepLongLines(t *testing.T) {
+	overlong := "NEEDLE at the start " + strings.Repeat("y", 3*grepChunk) + " the end\n"
+	log := "short NEEDLE line\n" + strings.Repeat("x", 5000) + " NEEDLE here\n" + overlong + "after\n"
+	g := &grepper{re: regexp.MustCompile(`NEEDLE`)}
+	if err := g.run(context.Background(), bufio.NewReaderSize(strings.NewReader(log), grepChunk)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(g.out.String(), "\n"), "\n")
+	if g.matches != 3 || len(lines) != 3 {
+		t.Fatalf("%d matches:\n%.400s", g.matches, g.out.String())
+	}
+	if lines[0] != "1:short NEEDLE line" {
+		t.Errorf("a short line: %q", lines[0])
+	}
+	if l := lines[1]; !strings.HasPrefix(l, "2:…x") || !strings.HasSuffix(l, "x NEEDLE here") || len(l) > grepLineBytes+10 {
+		t.Errorf("a long line: %d bytes, %.40q … %q", len(l), l, l[max(0, len(l)-40):])
+	}
+	if l := lines[2]; !strings.HasPrefix(l, "3:NEEDLE at the start yyy") || !strings.HasSuffix(l, "y…") {
+		t.Errorf("an overlong line: %.60q … %q", l, l[max(0, len(l)-20):])
+	}
+}
