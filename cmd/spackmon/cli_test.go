@@ -315,3 +315,25 @@ func TestServeHintAndStopLog(t *testing.T) {
 		t.Errorf("a clean stop logged a warning:\n%s", logs.String())
 	}
 }
+
+// A gateway that listens beyond loopback with a loopback public URL (SPACKMON_PUBLIC_URL
+// unset) says so at start: its challenges send clients elsewhere to themselves for tokens.
+func TestWarnLoopbackPublicURL(t *testing.T) {
+	for _, c := range []struct {
+		listen, public string
+		warns          bool
+	}{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080", false},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080", true},
+		{"[::]:8080", "http://localhost:8080", true},
+		{"10.0.0.5:8080", "http://[::1]:8080", true},
+		{"0.0.0.0:8080", "https://monitor.example.org", false},
+		{"[::1]:8080", "http://localhost:8080", false},
+	} {
+		var buf bytes.Buffer
+		warnLoopbackPublicURL(slog.New(slog.NewTextHandler(&buf, nil)), c.listen, c.public)
+		if got := strings.Contains(buf.String(), "level=WARN"); got != c.warns {
+			t.Errorf("listening on %s with %s: warned %v: %q", c.listen, c.public, got, buf.String())
+		}
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -169,4 +172,35 @@ func parseArgs(fs *flag.FlagSet, args []string, out io.Writer, help func(io.Writ
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// warnLoopbackPublicURL warns when the gateway listens beyond loopback while its public URL,
+// which its challenges send clients to for tokens, is a loopback one: a client on another
+// machine would then ask itself for its token.
+func warnLoopbackPublicURL(log *slog.Logger, listen, publicURL string) {
+	if loopbackHost(hostOf(listen)) {
+		return
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || !loopbackHost(u.Hostname()) {
+		return
+	}
+	log.Warn("clients on other machines are sent to this loopback address for their tokens: set SPACKMON_PUBLIC_URL to the URL they reach this server at",
+		"listening", listen, "public_url", publicURL)
+}
+
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -52,6 +52,7 @@ func runGateway(ctx context.Context, args []string) error {
 	}
 	b.log.Info("gateway serving", "version", version.String(), "http", "http://"+lis.Addr().String(),
 		"ingest", cfg.IngestAddr, "auth", cfg.AuthAddr, "analysis", cfg.AnalysisAddr)
+	warnLoopbackPublicURL(b.log, lis.Addr().String(), auth.PublicURL)
 	addrs := backendAddrs{ingest: cfg.IngestAddr, auth: cfg.AuthAddr, analysis: cfg.AnalysisAddr}
 	cutoff, cancel := b.gracePeriod(ctx)
 	defer cancel()

@@ -135,6 +135,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	}
 	log.Info("spackmon serving", "version", version.String(), "http", "http://"+httpAddr,
 		"grpc", grpcLis.Addr().String(), "store", storeName(cfg.Database), "public_url", auth.PublicURL, "auth", authMode(auth))
+	warnLoopbackPublicURL(log, httpAddr, auth.PublicURL)
 	hintFirstUser(ctx, log, authSt, cfg.Database, auth)
 	selfAddr := inProcess.Addr().String()
 	cutoff, cancelCutoff := server.GracePeriod(ctx, cfg.Shutdown())
