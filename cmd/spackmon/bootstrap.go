@@ -235,9 +235,5 @@ func grpcServer(ctx context.Context, limits config.Limits, guard *authn.Guard, c
 
 // newLogger is the role's structured log on standard error, with trace ids.
 func newLogger(c config.Log) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		level = slog.LevelInfo
-	}
-	return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.Level(c.Level)})))
 }

@@ -79,7 +79,7 @@ func testConfig(d config.Database) serveConfig {
 	return serveConfig{
 		Database: d,
 		Limits:   config.Limits{MaxBodyBytes: 256 << 20},
-		Log:      config.Log{Level: "error"},
+		Log:      config.Log{Level: config.LogLevel(slog.LevelError)},
 		Process:  config.Process{ShutdownTimeout: config.Seconds(25 * time.Second)},
 		Realm:    Realm{TokenTTL: config.Seconds(signing.DefaultTTL)},
 		HTTPEdge: HTTPEdge{APIPrefix: "ms1", Environment: "test", IdleTimeout: 2 * time.Minute},

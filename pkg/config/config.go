@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -36,7 +37,23 @@ type Telemetry struct {
 
 // Log configures logging.
 type Log struct {
-	Level string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	Level LogLevel `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// LogLevel is a level named as slog names them, in any case; empty is info, and a
+// misspelt name is refused rather than taken as info.
+type LogLevel slog.Level
+
+// Decode implements envconfig.Decoder.
+func (l *LogLevel) Decode(v string) error {
+	level := slog.LevelInfo
+	if v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return err
+		}
+	}
+	*l = LogLevel(level)
+	return nil
 }
 
 // Load reads cfg from the environment.
