@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
-
 	authservice "github.com/spackmon/spackmon/services/auth/service"
+	authstore "github.com/spackmon/spackmon/services/auth/store"
+	ingestservice "github.com/spackmon/spackmon/services/ingest/service"
 )
 
 var errUserUsage = errors.New("usage: spackmon user add NAME [--admin] | list | rotate NAME | disable NAME | enable NAME | delete NAME")
@@ -91,10 +92,14 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 		}
 		fmt.Fprintf(out, "user %s disabled: %t\n", u.Name, u.Disabled)
 	case "delete":
+		renamed, err := tombstoneBuilds(ctx, cfg.Database, st, names[0])
+		if err != nil {
+			return err
+		}
 		if err := users.Delete(ctx, names[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "deleted user %s and its tokens\n", names[0])
+		fmt.Fprintf(out, "deleted user %s and its tokens; its %d builds are shown as owned by %s\n", names[0], renamed.builds, renamed.name)
 	}
 	return nil
 }
@@ -128,4 +133,28 @@ func addFailed(ctx context.Context, users *authservice.Users, name string, err e
 		}
 	}
 	return err
+}
+
+// tombstone is what a deleted user's builds are shown as owned by.
+type tombstone struct {
+	name   string
+	builds int
+}
+
+// tombstoneBuilds shows the builds of user name as owned by its tombstone name, as deleting
+// an account from its profile page does: a user added later with the same name must not
+// appear to own them.
+func tombstoneBuilds(ctx context.Context, d config.Database, st authstore.Store, name string) (tombstone, error) {
+	u, err := st.GetUser(ctx, name)
+	if err != nil {
+		return tombstone{}, err
+	}
+	ingest, err := openIngestStore(ctx, d, true)
+	if err != nil {
+		return tombstone{}, err
+	}
+	defer ingest.Close()
+	t := tombstone{name: ingestservice.TombstoneName(u.ID)}
+	t.builds, err = ingest.RenameOwner(ctx, u.ID, t.name)
+	return t, err
 }

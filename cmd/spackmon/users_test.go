@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,9 +60,18 @@ func TestUserCommands(t *testing.T) {
 		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", tok)); a.Status != http.StatusUnauthorized {
 			t.Errorf("rotated token got %d", a.Status)
 		}
-		srv.token(t, "dana", lastLine(out), "")
-		if _, err := userOn(t, srv, "delete", "dana"); err != nil {
+		danaToken := srv.token(t, "dana", lastLine(out), "")
+		// dana's build shows as owned by a tombstone name once dana is deleted: a later
+		// dana must not appear to own it.
+		wantEnvelope(t, srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(danaToken)), http.StatusCreated, "")
+		build := num(t, path(wantEnvelope(t, srv.postAs(t, "/ms1/builds/new/", buildEnv, bearerHeader(danaToken)), http.StatusCreated, ""), "data", "build", "build_id"))
+		out, err = userOn(t, srv, "delete", "dana")
+		if err != nil {
 			t.Fatal(err)
+		}
+		owner, _ := path(srv.get(t, fmt.Sprintf("/api/v1/builds/%d", build)).JSON(t), "owner").(string)
+		if !strings.HasPrefix(owner, "deleted-user-") || !strings.Contains(out, "its 1 builds are shown as owned by "+owner) {
+			t.Errorf("deleted dana's build is owned by %q; the command said %q", owner, out)
 		}
 		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", lastLine(out))); a.Status != http.StatusUnauthorized {
 			t.Errorf("deleted dana got %d", a.Status)
