@@ -105,7 +105,7 @@ func phaseOutputHeader(h http.Header, m *ingestv1.PhaseOutput, req *ingestv1.Get
 	if m.GetMatchesCapped() {
 		h.Set(MatchesCappedHeader, "true")
 	}
-	whole := req.GetOffset() == 0 && req.GetLimit() == 0 && req.GetGrep() == "" && req.GetContext() == 0
+	whole := req.GetOffset() == 0 && req.GetLimit() == 0 && req.GetMaxLineBytes() == 0 && req.GetGrep() == "" && req.GetContext() == 0
 	if whole && !m.GetNull() {
 		h.Set("Content-Length", strconv.FormatInt(m.GetTotalBytes(), 10))
 	}

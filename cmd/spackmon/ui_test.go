@@ -313,6 +313,10 @@ func TestLongLinesCutOnPage(t *testing.T) {
 	if want := long[:6] + "\nmain.c\n"; string(a.Body) != want {
 		t.Errorf("cut lines: %q, want %q", a.Body, want)
 	}
+	// Cut from the start to the end: its length is not the log's.
+	if a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output?unit=lines&max_line_bytes=6", id)); string(a.Body) != "config\n"+long[:6]+"\nmain.c\n" {
+		t.Errorf("the whole log cut: %d %q", a.Status, a.Body)
+	}
 	if a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/build/output?max_line_bytes=6", id)); a.Status != http.StatusBadRequest {
 		t.Errorf("max_line_bytes without unit=lines: %d %s", a.Status, a.Body)
 	}

@@ -99,7 +99,7 @@ func userCommand(ctx context.Context, out io.Writer, args []string) error {
 		if err := users.Delete(ctx, names[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "deleted user %s and its tokens; its %d builds are shown as owned by %s\n", names[0], renamed.builds, renamed.name)
+		fmt.Fprintf(out, "deleted user %s and its tokens; builds now shown as owned by %s: %d\n", names[0], renamed.name, renamed.builds)
 	}
 	return nil
 }

@@ -60,7 +60,8 @@ func TestUserCommands(t *testing.T) {
 		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", tok)); a.Status != http.StatusUnauthorized {
 			t.Errorf("rotated token got %d", a.Status)
 		}
-		danaToken := srv.token(t, "dana", lastLine(out), "")
+		rotated := lastLine(out)
+		danaToken := srv.token(t, "dana", rotated, "")
 		// dana's build shows as owned by a tombstone name once dana is deleted: a later
 		// dana must not appear to own it.
 		wantEnvelope(t, srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(danaToken)), http.StatusCreated, "")
@@ -70,10 +71,10 @@ func TestUserCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		owner, _ := path(srv.get(t, fmt.Sprintf("/api/v1/builds/%d", build)).JSON(t), "owner").(string)
-		if !strings.HasPrefix(owner, "deleted-user-") || !strings.Contains(out, "its 1 builds are shown as owned by "+owner) {
+		if !strings.HasPrefix(owner, "deleted-user-") || !strings.Contains(out, "builds now shown as owned by "+owner+": 1") {
 			t.Errorf("deleted dana's build is owned by %q; the command said %q", owner, out)
 		}
-		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", lastLine(out))); a.Status != http.StatusUnauthorized {
+		if a := srv.do(t, http.MethodGet, "/auth/token/", nil, basic("dana", rotated)); a.Status != http.StatusUnauthorized {
 			t.Errorf("deleted dana got %d", a.Status)
 		}
 		for _, args := range [][]string{{"add"}, {"add", "anonymous"}, {"add", "a", "b"}, {"rotate"}, {"list", "x"}, {"frobnicate", "x"}, {"rotate", "alice", "--admin"}, {"delete", "nobody"}} {

@@ -81,7 +81,7 @@ func NewGRPC(ctx context.Context, opts GRPCOptions, checks map[string]Check) *gr
 		grpc.MaxRecvMsgSize(size),
 		grpc.MaxSendMsgSize(size),
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{telemetry.UnaryServerMetrics(), logFailures(opts.Log)}, opts.Unary...)...),
-		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics(), logStreamFailures(opts.Log)}, opts.Stream...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{telemetry.StreamServerMetrics(), logStreamFailures(opts.Log, ctx)}, opts.Stream...)...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: maxConnectionAge}),
 	)

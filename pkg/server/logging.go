@@ -29,12 +29,16 @@ func logFailures(log *slog.Logger) grpc.UnaryServerInterceptor {
 
 // logStreamFailures is logFailures for streaming calls, which end as a matter of course
 // when their caller leaves (a watcher, a reader hanging up; a streamed write so ended
-// stores nothing), logged at debug level, and when this server stops (health watches,
-// build watches: Unavailable), logged at info level.
-func logStreamFailures(log *slog.Logger) grpc.StreamServerInterceptor {
+// stores nothing), logged at debug level, and as Unavailable once this server stops
+// (health and build watches: serving ends), logged at info level.
+func logStreamFailures(log *slog.Logger, serving context.Context) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		err := handler(srv, ss)
-		logFailure(ss.Context(), log, info.FullMethod, err, levels{callerEnded: slog.LevelDebug, unavailable: slog.LevelInfo})
+		at := levels{callerEnded: slog.LevelDebug, unavailable: slog.LevelWarn}
+		if serving.Err() != nil {
+			at.unavailable = slog.LevelInfo
+		}
+		logFailure(ss.Context(), log, info.FullMethod, err, at)
 		return err
 	}
 }

@@ -52,23 +52,26 @@ func TestLogCallsEndedByTheCaller(t *testing.T) {
 }
 
 // A streaming call's failure is logged with its cause, as a unary one's is; its caller
-// hanging up only at debug level.
+// hanging up only at debug level, and Unavailable at info level once the server stops
+// (its watches end so).
 func TestLogStreamFailures(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
+	outage := errs.WithCause(errs.Unavailable, errors.New("disk on fire"), "The database is unavailable.")
 	for _, c := range []struct {
-		ctx  context.Context
-		err  error
-		want string
+		ctx, serving context.Context
+		err          error
+		want         string
 	}{
-		{context.Background(), errs.WithCause(errs.Unavailable, errors.New("disk on fire"), "The database is unavailable."), `level=INFO msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="The database is unavailable." cause="disk on fire"`},
-		{context.Background(), status.Error(codes.Internal, "boom"), `level=ERROR msg="call failed" method=/x.Y/S code=Internal error=boom`},
-		{cancelled, status.Error(codes.Canceled, "gone"), `level=DEBUG msg="call ended by its caller"`},
+		{context.Background(), context.Background(), outage, `level=WARN msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="The database is unavailable." cause="disk on fire"`},
+		{context.Background(), cancelled, status.Error(codes.Unavailable, "the server is stopping"), `level=INFO msg="call failed: unavailable" method=/x.Y/S code=Unavailable error="the server is stopping"`},
+		{context.Background(), context.Background(), status.Error(codes.Internal, "boom"), `level=ERROR msg="call failed" method=/x.Y/S code=Internal error=boom`},
+		{cancelled, context.Background(), status.Error(codes.Canceled, "gone"), `level=DEBUG msg="call ended by its caller"`},
 	} {
 		var buf bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		handler := func(any, grpc.ServerStream) error { return c.err }
-		err := logStreamFailures(log)(nil, contextStream{ctx: c.ctx}, &grpc.StreamServerInfo{FullMethod: "/x.Y/S"}, handler)
+		err := logStreamFailures(log, c.serving)(nil, contextStream{ctx: c.ctx}, &grpc.StreamServerInfo{FullMethod: "/x.Y/S"}, handler)
 		if err != c.err {
 			t.Errorf("the call's error became %v", err)
 		}
