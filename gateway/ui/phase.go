@@ -17,7 +17,8 @@ const (
 	// phaseEventsRead bounds the events read to mark a window's error and warning lines.
 	phaseEventsRead = 1000
 	// lineBytes is the most of one line a page shows: a log may hold lines of many MiB
-	// (a dumped binary, minified output), which the raw log keeps whole.
+	// (a dumped binary, minified output), which the raw log keeps whole. Lines are read
+	// cut to lineBytes+2 bytes: past lineBytes once a carriage return is dropped means cut.
 	lineBytes = 4096
 )
 
@@ -78,7 +79,7 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.Ingest.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: name, Unit: "lines", Offset: d.From - 1, Limit: logWindow + 1, MaxLineBytes: lineBytes + 1})
+	out, err := c.Ingest.GetPhaseOutput(ctx, &ingestv1.GetPhaseOutputRequest{BuildId: id, Name: name, Unit: "lines", Offset: d.From - 1, Limit: logWindow + 1, MaxLineBytes: lineBytes + 2})
 	if err != nil {
 		return nil, err
 	}

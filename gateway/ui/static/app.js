@@ -29,9 +29,12 @@ document.addEventListener("keydown", (e) => {
   const outputURL = (offset, limit) =>
     "/api/v1/builds/" + encodeURIComponent(log.dataset.build) + "/phases/" +
     encodeURIComponent(log.dataset.phase) + "/output?unit=lines&offset=" + offset + "&limit=" + limit +
-    "&max_line_bytes=" + (lineBytes + 1);
+    "&max_line_bytes=" + (lineBytes + 2);
+  const decoder = new TextDecoder();
 
-  function lineItem(no, text) {
+  // lineItem shows line no, whose bytes (without its line end) are raw: lines come cut to
+  // lineBytes + 2 bytes, so one longer than lineBytes was longer still, as the page shows.
+  function lineItem(no, raw) {
     const li = document.createElement("li");
     li.id = "L" + no;
     const kind = marks.get(no);
@@ -41,17 +44,13 @@ document.addEventListener("keydown", (e) => {
     a.href = "#L" + no;
     a.textContent = String(no);
     const span = document.createElement("span");
+    span.textContent = decoder.decode(raw.subarray(0, lineBytes));
     li.append(a, span);
-    // Lines come cut to lineBytes + 1 bytes: one that long was longer, as the page shows.
-    const bytes = new TextEncoder().encode(text);
-    if (bytes.length > lineBytes) {
-      span.textContent = new TextDecoder().decode(bytes.slice(0, lineBytes));
+    if (raw.length > lineBytes) {
       const cut = document.createElement("span");
       cut.className = "cut";
       cut.textContent = "… line cut at " + (lineBytes / 1024).toFixed(1) + " KiB; the raw log has all of it";
       li.append(cut);
-    } else {
-      span.textContent = text;
     }
     return li;
   }
@@ -59,9 +58,19 @@ document.addEventListener("keydown", (e) => {
   async function fetchLines(from, count) {
     const resp = await fetch(outputURL(from - 1, count), { credentials: "same-origin" });
     if (!resp.ok) throw new Error("the log did not load: " + resp.status);
-    let text = await resp.text();
-    if (text.endsWith("\n")) text = text.slice(0, -1);
-    return text === "" ? [] : text.split("\n").map((l) => l.replace(/\r$/, ""));
+    let bytes = new Uint8Array(await resp.arrayBuffer());
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 10) bytes = bytes.subarray(0, bytes.length - 1);
+    if (bytes.length === 0) return [];
+    const lines = [];
+    for (let start = 0; start <= bytes.length; ) {
+      let end = bytes.indexOf(10, start);
+      if (end < 0) end = bytes.length;
+      let line = bytes.subarray(start, end);
+      if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      lines.push(line);
+      start = end + 1;
+    }
+    return lines;
   }
 
   const before = document.getElementById("load-before");

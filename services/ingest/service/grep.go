@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -51,6 +52,7 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 	}
 	defer zr.Close()
 	needle := bytes.ToLower([]byte(text))
+	place := matchPlace{regexp.MustCompile("(?i)" + regexp.QuoteMeta(text))}
 	r := bufio.NewReaderSize(zr, grepChunk)
 	var lineNo int64 = 1
 	matched := false // whether the current line has matched already
@@ -59,16 +61,13 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 			return nil, err
 		}
 		chunk, err := r.ReadSlice('\n')
-		if lineNo > after && !matched && len(chunk) > 0 {
-			// The lower case may differ in length; the place only centres what is shown.
-			if at := bytes.Index(bytes.ToLower(chunk), needle); at >= 0 {
-				matched = true
-				if len(resp.Lines) == limit {
-					resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
-					return resp, nil
-				}
-				resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: textAround(chunk, at)})
+		if lineNo > after && !matched && len(chunk) > 0 && bytes.Contains(bytes.ToLower(chunk), needle) {
+			matched = true
+			if len(resp.Lines) == limit {
+				resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
+				return resp, nil
 			}
+			resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: textAround(chunk, place.at(chunk))})
 		}
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -101,4 +100,15 @@ func textAround(b []byte, at int) string {
 		text.WriteString("…")
 	}
 	return text.String()
+}
+
+// matchPlace finds where a match is in the line itself: in a lower-cased copy, the place
+// may be elsewhere (a byte that is not UTF-8 becomes three).
+type matchPlace struct{ re *regexp.Regexp }
+
+func (p matchPlace) at(line []byte) int {
+	if loc := p.re.FindIndex(line); loc != nil {
+		return loc[0]
+	}
+	return 0
 }

@@ -163,7 +163,8 @@ func (g *grepper) keepBefore(text []byte) {
 		copy(g.before, g.before[1:])
 		g.before = g.before[:len(g.before)-1]
 	}
-	g.before = append(g.before, append(buf[:0], text[:min(len(text), grepLineBytes)]...))
+	// One byte more than is shown, so that the line shows as cut.
+	g.before = append(g.before, append(buf[:0], text[:min(len(text), grepLineBytes+1)]...))
 }
 
 // matchAt is where the expression first matches text, or -1: none, or no more matches.

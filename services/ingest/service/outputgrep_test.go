@@ -73,3 +73,22 @@ func TestGrepLongLines(t *testing.T) {
 		t.Errorf("an overlong line: %.60q … %q", l, l[max(0, len(l)-20):])
 	}
 }
+
+// The window shown around a match holds the match whatever bytes come before it (a byte
+// that is not UTF-8 grows when lower-cased), and a context line cut short says so.
+func TestGrepWindowsHoldTheMatch(t *testing.T) {
+	line := append(bytes.Repeat([]byte{0xe9}, 2000), " the Needle here"...)
+	place := matchPlace{regexp.MustCompile("(?i)" + regexp.QuoteMeta("needle"))}
+	if got := textAround(line, place.at(line)); !strings.Contains(got, "Needle here") || !strings.HasPrefix(got, "…") {
+		t.Errorf("the window around the match: %q", got)
+	}
+	g := &grepper{re: regexp.MustCompile(`NEEDLE`), context: 1}
+	log := strings.Repeat("c", 3000) + "\nNEEDLE\n" + strings.Repeat("d", 3000) + "\n"
+	if err := g.run(context.Background(), bufio.NewReaderSize(strings.NewReader(log), grepChunk)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(g.out.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "c…") || lines[1] != "2:NEEDLE" || !strings.HasSuffix(lines[2], "d…") {
+		t.Errorf("context lines cut:\n%.300s", g.out.String())
+	}
+}
