@@ -220,10 +220,6 @@ func (g *Gateway) readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte,
 	return body, true
 }
 
-// apiTokenScheme starts every spackmon API token (services/auth/apitoken.Scheme): only
-// those are offered to the realm, so that a realm token passed on never counts as a failed
-// sign-in against the client's address.
-const apiTokenScheme = "smt_"
 
 // cdashCall is the context of a call to ingest for r: its bearer token, an API token as
 // both clients send, exchanged for a realm token through the auth service. Any other token
@@ -241,7 +237,9 @@ func (g *Gateway) cdashCall(w http.ResponseWriter, r *http.Request) (context.Con
 	if raw == "" {
 		return ctx, true
 	}
-	if !strings.HasPrefix(raw, apiTokenScheme) {
+	// Only API tokens are offered to the realm, so that a realm token passed on never
+	// counts as a failed sign-in against the client's address.
+	if !strings.HasPrefix(raw, authn.APITokenScheme) {
 		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+raw), true
 	}
 	md := metadata.Pairs("authorization", "Bearer "+raw, "x-forwarded-for", forwardedFor(r))

@@ -498,3 +498,17 @@ func TestExternalRealm(t *testing.T) {
 	}
 	wantChallenge(t, srv, srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(bad)), http.StatusUnauthorized, authn.InvalidToken)
 }
+
+// An API token sent where a realm token belongs is refused with what to do with it.
+func TestAPITokenAsBearerExplained(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	a := srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader(srv.apiToken))
+	wantChallenge(t, srv, a, http.StatusUnauthorized, authn.InvalidToken)
+	if m := a.JSON(t)["message"]; !strings.Contains(fmt.Sprint(m), "This is an API token") {
+		t.Errorf("message %q", m)
+	}
+	a = srv.postAs(t, "/ms1/specs/new/", singularitySpec(t), bearerHeader("not-a-token"))
+	if m := a.JSON(t)["message"]; !strings.Contains(fmt.Sprint(m), "invalid or has expired") {
+		t.Errorf("a malformed token: %q", m)
+	}
+}

@@ -43,6 +43,10 @@ const (
 // MessageNoToken is the answer to a call that needs a token and has none.
 const MessageNoToken = "Authentication is required: fetch a token from the realm named in the challenge."
 
+// APITokenScheme starts every spackmon API token (services/auth/apitoken.Scheme), which the
+// realm exchanges for the tokens calls carry.
+const APITokenScheme = "smt_"
+
 // GatewaySecretHeader is the metadata key the gateway shows its secret to the auth service
 // in; with it, the auth service believes the x-forwarded-for the gateway sets.
 const GatewaySecretHeader = "x-spackmon-gateway-secret"
@@ -155,7 +159,11 @@ func (g *Guard) admit(ctx context.Context, method string) (context.Context, stri
 	p, err := g.Verifier.Verify(ctx, raw)
 	if errors.Is(err, ErrInvalidToken) {
 		g.log().DebugContext(ctx, "token refused", "method", method, "reason", err)
-		return ctx, g.challenge(need, InvalidToken), errs.New(errs.Unauthenticated, "The token is invalid or has expired: fetch a new one from the realm.")
+		msg := "The token is invalid or has expired: fetch a new one from the realm."
+		if strings.HasPrefix(raw, APITokenScheme) {
+			msg = "This is an API token: the realm named in the challenge exchanges it (Basic auth, with its user's name) for the token to send here."
+		}
+		return ctx, g.challenge(need, InvalidToken), errs.New(errs.Unauthenticated, "%s", msg)
 	}
 	if err != nil {
 		return ctx, "", errs.WithCause(errs.Unavailable, err, "Tokens cannot be verified right now.")

@@ -22,11 +22,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/spackmon/spackmon/pkg/authn"
 )
 
 const (
-	// Scheme starts every token.
-	Scheme = "smt_"
+	// Scheme starts every token; the guard knows tokens by it.
+	Scheme = authn.APITokenScheme
 	// PrefixLength is the length of the lookup prefix, in characters.
 	PrefixLength = 12
 	// SecretBytes is the entropy of the secret.
