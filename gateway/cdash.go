@@ -220,7 +220,6 @@ func (g *Gateway) readCDashBody(w http.ResponseWriter, r *http.Request) ([]byte,
 	return body, true
 }
 
-
 // cdashCall is the context of a call to ingest for r: its bearer token, an API token as
 // both clients send, exchanged for a realm token through the auth service. Any other token
 // is passed on as it is (a realm token, or anything while auth is off), as is an API token
