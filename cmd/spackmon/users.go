@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
 	authservice "github.com/spackmon/spackmon/services/auth/service"
 	authstore "github.com/spackmon/spackmon/services/auth/store"
 	ingestservice "github.com/spackmon/spackmon/services/ingest/service"
@@ -149,12 +150,26 @@ func tombstoneBuilds(ctx context.Context, d config.Database, st authstore.Store,
 	if err != nil {
 		return tombstone{}, err
 	}
-	ingest, err := openIngestStore(ctx, d, true)
+	t := tombstone{name: ingestservice.TombstoneName(u.ID)}
+	if d.URL != "" {
+		// PostgreSQL's ingest schema is the migration's to change (some of its steps want
+		// the ingest role stopped): the command works on it only at this binary's version,
+		// and a database without it holds no builds.
+		current, target, err := db.PostgresVersions(ctx, d.URL, ingestSchema.postgres, db.WithVersionTable(ingestSchema.versionTable))
+		switch {
+		case err != nil:
+			return t, err
+		case current == 0:
+			return t, nil
+		case current != target:
+			return t, fmt.Errorf("the ingest schema is at version %d, this binary's is %d: run the same spackmon version as the servers (or spackmon migrate first)", current, target)
+		}
+	}
+	ingest, err := openIngestStore(ctx, d, false)
 	if err != nil {
 		return tombstone{}, err
 	}
 	defer ingest.Close()
-	t := tombstone{name: ingestservice.TombstoneName(u.ID)}
 	t.builds, err = ingest.RenameOwner(ctx, u.ID, t.name)
 	return t, err
 }

@@ -11,6 +11,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/pkg/config"
+	"github.com/spackmon/spackmon/pkg/db"
+	"github.com/spackmon/spackmon/pkg/pgtest"
 	"github.com/spackmon/spackmon/pkg/server"
 	"github.com/spackmon/spackmon/pkg/signing"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
@@ -153,5 +156,28 @@ func TestUserAdministrationOverGRPC(t *testing.T) {
 	tok, err := client.IssueToken(metadata.NewOutgoingContext(context.Background(), md), &authv1.IssueTokenRequest{})
 	if err != nil || tok.GetToken() == "" || tok.GetExpiresIn() != int64(signing.DefaultTTL.Seconds()) {
 		t.Errorf("IssueToken: %v %v", tok, err)
+	}
+}
+
+// On PostgreSQL, user delete leaves the ingest schema to the migration: a database the
+// services never ran on keeps no ingest tables, and the delete works.
+func TestUserDeleteLeavesIngestSchema(t *testing.T) {
+	url := pgtest.NewDatabase(t, "empty", func(context.Context, string) error { return nil })
+	srv := &testServer{db: config.Database{URL: url, DataDir: t.TempDir()}}
+	if _, err := userOn(t, srv, "add", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := userOn(t, srv, "delete", "bob")
+	if err != nil || !strings.Contains(out, "deleted user bob") {
+		t.Fatalf("delete: %v %q", err, out)
+	}
+	pool, err := db.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var builds bool
+	if err := pool.QueryRow(context.Background(), "SELECT to_regclass('builds') IS NOT NULL").Scan(&builds); err != nil || builds {
+		t.Errorf("user delete made the ingest tables: %v, %v", builds, err)
 	}
 }
