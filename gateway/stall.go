@@ -25,14 +25,18 @@ var (
 const stallPiece = 64 << 10
 
 // boundStalls gives the body and the answer of a request stallTimeout per piece, and the
-// body bodyTimeout in all. The server sets no deadline of its own while a handler runs
-// (an answer may take long to prepare), and a connection's next request starts without
-// the ones set here.
+// body bodyTimeout in all, read or not: net/http reads what a handler left of a body
+// before it answers (to keep the connection), and a client that never sends it would hold
+// the connection forever. The server sets no deadline of its own while a handler runs (an
+// answer may take long to prepare), and a connection's next request starts without the
+// ones set here.
 func boundStalls(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &stallReader{ReadCloser: r.Body, rc: rc, until: time.Now().Add(bodyTimeout)}
+		until := time.Now().Add(bodyTimeout)
+		_ = rc.SetReadDeadline(until)
+		r.Body = &stallReader{ReadCloser: r.Body, rc: rc, until: until}
 	}
 	return stallWriter{ResponseWriter: w, rc: rc}, r
 }

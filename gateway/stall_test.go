@@ -163,3 +163,25 @@ func TestStalledSenderIsDropped(t *testing.T) {
 	bodyTimeout = 4 * stallTimeout
 	cut("a body longer than bodyTimeout", 20, strings.Repeat("z", stallPiece), stallTimeout/2)
 }
+
+// A body the handler never reads, and the client never sends, still ends within
+// bodyTimeout: net/http reads what is left of a body before it answers.
+func TestUnreadBodyIsBounded(t *testing.T) {
+	defer func(d time.Duration) { bodyTimeout = d }(bodyTimeout)
+	bodyTimeout = time.Second
+	addr := stallServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("answer without reading the body\n", 1000)))
+	})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+	start := time.Now()
+	_ = conn.SetReadDeadline(start.Add(20 * bodyTimeout))
+	_, _ = io.ReadAll(conn)
+	if took := time.Since(start); took >= 20*bodyTimeout {
+		t.Errorf("the connection was still open after %v", took.Round(time.Millisecond))
+	}
+}
