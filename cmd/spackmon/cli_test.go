@@ -337,3 +337,12 @@ func TestWarnLoopbackPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// An idle timeout of zero or less would leave every connection unbounded: refused.
+func TestIdleTimeoutMustBePositive(t *testing.T) {
+	for d, ok := range map[time.Duration]bool{0: false, -time.Second: false, time.Second: true} {
+		if err := (HTTPEdge{IdleTimeout: d}).validate(); (err == nil) != ok {
+			t.Errorf("SPACKMON_IDLE_TIMEOUT=%v: %v", d, err)
+		}
+	}
+}

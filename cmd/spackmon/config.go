@@ -83,11 +83,19 @@ type HTTPEdge struct {
 	Environment string `envconfig:"ENVIRONMENT" default:"production" desc:"shown in the service info"`
 	// IdleTimeout is how long the gateway keeps a client's connection that carries no
 	// request, whether it has carried one before or not.
-	IdleTimeout time.Duration `envconfig:"IDLE_TIMEOUT" default:"2m" desc:"how long the gateway keeps a connection that carries no request (a Go duration); behind a proxy, longer than the proxy keeps its idle connections to the gateway"`
+	IdleTimeout time.Duration `envconfig:"IDLE_TIMEOUT" default:"2m" desc:"how long the gateway keeps a connection that carries no request, and waits for a request's headers (a Go duration); behind a proxy, longer than the proxy keeps its idle connections to the gateway"`
 	// Challenge is what the gateway answers a protocol write without a token with, from
 	// the auth settings; empty when writes need none.
 	Challenge string `ignored:"true"`
 	config.WebLogin
+}
+
+// validate refuses settings that would leave connections unbounded.
+func (e HTTPEdge) validate() error {
+	if e.IdleTimeout <= 0 {
+		return fmt.Errorf("configuration: %s_IDLE_TIMEOUT %v: want a positive duration", config.Prefix, e.IdleTimeout)
+	}
+	return nil
 }
 
 // serveConfig configures every role in one process.

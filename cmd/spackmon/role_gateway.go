@@ -47,6 +47,9 @@ func runGateway(ctx context.Context, args []string) error {
 	if err := checkNoAuthRole(cfg.AuthAddr, auth); err != nil {
 		return err
 	}
+	if err := cfg.HTTPEdge.validate(); err != nil {
+		return err
+	}
 	if err := cfg.WebLogin.Validate(); err != nil {
 		return err
 	}
