@@ -329,6 +329,9 @@ func TestWarnLoopbackPublicURL(t *testing.T) {
 		{"10.0.0.5:8080", "http://[::1]:8080", true},
 		{"0.0.0.0:8080", "https://monitor.example.org", false},
 		{"[::1]:8080", "http://localhost:8080", false},
+		{"0.0.0.0:8080", "http://LOCALHOST.:8080", true},
+		{"0.0.0.0:8080", "http://spackmon.localhost:8080", true},
+		{"0.0.0.0:8080", "http://0.0.0.0:8080", true},
 	} {
 		var buf bytes.Buffer
 		warnLoopbackPublicURL(slog.New(slog.NewTextHandler(&buf, nil)), c.listen, c.public)

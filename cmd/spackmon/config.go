@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/config"
@@ -186,7 +187,7 @@ func parseArgs(fs *flag.FlagSet, args []string, out io.Writer, help func(io.Writ
 // which its challenges send clients to for tokens, is a loopback one: a client on another
 // machine would then ask itself for its token.
 func warnLoopbackPublicURL(log *slog.Logger, listen, publicURL string) {
-	if loopbackHost(hostOf(listen)) {
+	if host := hostOf(listen); loopbackHost(host) && !net.ParseIP(host).IsUnspecified() {
 		return
 	}
 	u, err := url.Parse(publicURL)
@@ -205,10 +206,13 @@ func hostOf(addr string) string {
 	return host
 }
 
+// loopbackHost reports whether host names this machine only: a loopback address or
+// localhost (RFC 6761: and its subdomains), or, as a place to send clients, 0.0.0.0.
 func loopbackHost(host string) bool {
-	if host == "localhost" {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
