@@ -106,7 +106,7 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 }
 
 // sendEvent writes a change, or a keep-alive comment for nil. Each write gives the client
-// stallTimeout to take it (boundStalls), flush included: one that stops reading loses the
+// its stall time to take it (stalls.bound), flush included: one that stops reading loses the
 // stream, and the watcher's place it holds; it resumes from its last event.
 func sendEvent(rc *http.ResponseController, w http.ResponseWriter, m *ingestv1.BuildChange) error {
 	var err error

@@ -56,6 +56,7 @@ type Config struct {
 type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
+	stalls  stalls
 	mux     *runtime.ServeMux
 	handler http.Handler
 	// backends follow each backing service's health.
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		authConn = b.Auth
 		backends = append(backends, newBackendHealth(authv1.AuthService_ServiceDesc.ServiceName, b.Auth, log))
 	}
-	g := &Gateway{cfg: cfg, log: log, started: time.Now().UTC(),
+	g := &Gateway{cfg: cfg, log: log, stalls: defaultStalls, started: time.Now().UTC(),
 		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(authConn), backends: backends}
 	if cfg.InflightBodyBytes > 0 {
 		g.inflight = newInflightBytes(cfg.InflightBodyBytes, cfg.InflightWait)
@@ -211,7 +212,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 
 // ServeHTTP normalises the path, limits the body and routes.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w, r = boundStalls(w, r)
+	w, r = g.stalls.bound(w, r)
 	// Logs are served as they were posted: never let a browser guess them to be HTML.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !cleanURL(r.URL) {

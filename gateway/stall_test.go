@@ -11,18 +11,18 @@ import (
 	"time"
 )
 
-// stallServer serves handler behind boundStalls on loopback, with stallTimeout shortened.
-func stallServer(t *testing.T, handler http.HandlerFunc) string {
+// testStalls are short bounds for the tests.
+var testStalls = stalls{piece: 300 * time.Millisecond, body: time.Minute}
+
+// stallServer serves handler on loopback behind the bounds b.
+func stallServer(t *testing.T, b stalls, handler http.HandlerFunc) string {
 	t.Helper()
-	saved := stallTimeout
-	stallTimeout = 300 * time.Millisecond
-	t.Cleanup(func() { stallTimeout = saved })
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w, r = boundStalls(w, r)
+		w, r = b.bound(w, r)
 		handler(w, r)
 	})}
 	go func() { _ = srv.Serve(lis) }()
@@ -30,13 +30,13 @@ func stallServer(t *testing.T, handler http.HandlerFunc) string {
 	return lis.Addr().String()
 }
 
-// A client that stops reading an answer loses its connection after stallTimeout, instead
+// A client that stops reading an answer loses its connection after testStalls.piece, instead
 // of holding the answer in the server's memory for as long as it likes; one that reads gets
 // all of it, and so does the next request on a connection whose last answer set a
 // deadline long past.
 func TestStalledReaderIsDropped(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB: more than loopback buffers hold
-	addr := stallServer(t, func(w http.ResponseWriter, r *http.Request) {
+	addr := stallServer(t, testStalls, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/small" {
 			_, _ = w.Write([]byte("ok"))
 			return
@@ -55,7 +55,7 @@ func TestStalledReaderIsDropped(t *testing.T) {
 	if got, err := get("/big"); err != nil || len(got) != len(body) {
 		t.Fatalf("a reader that keeps up: %d of %d bytes, %v", len(got), len(body), err)
 	}
-	time.Sleep(2 * stallTimeout)
+	time.Sleep(2 * testStalls.piece)
 	if got, err := get("/small"); err != nil || string(got) != "ok" {
 		t.Fatalf("the next request on the connection: %q, %v", got, err)
 	}
@@ -67,7 +67,7 @@ func TestStalledReaderIsDropped(t *testing.T) {
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-	time.Sleep(5 * stallTimeout)
+	time.Sleep(5 * testStalls.piece)
 	// Reading all of the answer takes far less than this; a connection still up after it
 	// (keep-alive) ends the read too.
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -77,17 +77,17 @@ func TestStalledReaderIsDropped(t *testing.T) {
 	}
 }
 
-// A body whose sender stops, or trickles fewer than stallPiece bytes per stallTimeout, ends
+// A body whose sender stops, or trickles fewer than stallPiece bytes per piece time, ends
 // in an error for the handler (which releases what it holds); a body sent steadily, however
-// slowly, is read whole, and its answer may take longer than stallTimeout once it is read
+// slowly, is read whole, and its answer may take longer than the piece time once it is read
 // (reading past the end sets no deadline, which would cancel the request). Time the server
 // leaves the body unread is not counted against the client; the whole body's is.
 func TestStalledSenderIsDropped(t *testing.T) {
 	results := make(chan string, 1)
-	addr := stallServer(t, func(w http.ResponseWriter, r *http.Request) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
 		// The handler leaves the body unread a while: that time is not the client's.
 		first, _ := r.Body.Read(make([]byte, 1024))
-		time.Sleep(2 * stallTimeout)
+		time.Sleep(2 * testStalls.piece)
 		n, err := io.Copy(io.Discard, r.Body)
 		n += int64(first)
 		if err == nil {
@@ -100,15 +100,18 @@ func TestStalledSenderIsDropped(t *testing.T) {
 		if err == nil {
 			// An answer slow to prepare, from a call that ends with the request's context.
 			select {
-			case <-time.After(3 * stallTimeout):
+			case <-time.After(3 * testStalls.piece):
 			case <-r.Context().Done():
 				_, _ = w.Write([]byte("cancelled"))
 				return
 			}
 		}
 		_, _ = w.Write([]byte("answered"))
-	})
-	send := func(pieces int, piece string, pause time.Duration) (*http.Response, error) {
+	}
+	addr := stallServer(t, testStalls, handler)
+	// shortBodies gives a whole body four pieces' time.
+	shortBodies := stallServer(t, stalls{piece: testStalls.piece, body: 4 * testStalls.piece}, handler)
+	send := func(addr string, pieces int, piece string, pause time.Duration) (*http.Response, error) {
 		pr, pw := io.Pipe()
 		go func() {
 			for range pieces {
@@ -127,8 +130,8 @@ func TestStalledSenderIsDropped(t *testing.T) {
 		return http.DefaultClient.Do(req)
 	}
 
-	// Steady: a piece of stallPiece bytes every half stallTimeout.
-	resp, err := send(4, strings.Repeat("x", stallPiece), stallTimeout/2)
+	// Steady: a piece of stallPiece bytes every half testStalls.piece.
+	resp, err := send(addr, 4, strings.Repeat("x", stallPiece), testStalls.piece/2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +141,11 @@ func TestStalledSenderIsDropped(t *testing.T) {
 		t.Errorf("a steady sender: the handler read %s, the client got %q", got, answer)
 	}
 
-	// A trickle: 10 bytes every third of stallTimeout, far less than a piece in time.
-	cut := func(what string, pieces int, piece string, pause time.Duration) {
+	// A trickle: 10 bytes every third of testStalls.piece, far less than a piece in time.
+	cut := func(what, addr string, pieces int, piece string, pause time.Duration) {
 		t.Helper()
 		go func() {
-			resp, err := send(pieces, piece, pause)
+			resp, err := send(addr, pieces, piece, pause)
 			if err == nil {
 				resp.Body.Close()
 			}
@@ -152,24 +155,21 @@ func TestStalledSenderIsDropped(t *testing.T) {
 			if strings.HasSuffix(got, "<nil>") {
 				t.Errorf("%s: the body was read whole: %s", what, got)
 			}
-		case <-time.After(time.Duration(pieces) * (pause + stallTimeout)):
+		case <-time.After(time.Duration(pieces) * (pause + testStalls.piece)):
 			t.Errorf("%s: the body was still being read", what)
 		}
 	}
-	cut("a trickling sender", 20, strings.Repeat("y", 10), stallTimeout/3)
+	cut("a trickling sender", addr, 20, strings.Repeat("y", 10), testStalls.piece/3)
 
-	// A steady sender whose body takes longer than bodyTimeout in all.
-	defer func(d time.Duration) { bodyTimeout = d }(bodyTimeout)
-	bodyTimeout = 4 * stallTimeout
-	cut("a body longer than bodyTimeout", 20, strings.Repeat("z", stallPiece), stallTimeout/2)
+	// A steady sender whose body takes longer than the whole-body bound.
+	cut("a body longer than its bound", shortBodies, 20, strings.Repeat("z", stallPiece), testStalls.piece/2)
 }
 
-// A body the handler never reads, and the client never sends, still ends within
-// bodyTimeout: net/http reads what is left of a body before it answers.
+// A body the handler never reads, and the client never sends, still ends within its
+// whole-body bound: net/http reads what is left of a body before it answers.
 func TestUnreadBodyIsBounded(t *testing.T) {
-	defer func(d time.Duration) { bodyTimeout = d }(bodyTimeout)
-	bodyTimeout = time.Second
-	addr := stallServer(t, func(w http.ResponseWriter, r *http.Request) {
+	bounds := stalls{piece: testStalls.piece, body: time.Second}
+	addr := stallServer(t, bounds, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(strings.Repeat("answer without reading the body\n", 1000)))
 	})
 	conn, err := net.Dial("tcp", addr)
@@ -179,9 +179,9 @@ func TestUnreadBodyIsBounded(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
 	start := time.Now()
-	_ = conn.SetReadDeadline(start.Add(20 * bodyTimeout))
+	_ = conn.SetReadDeadline(start.Add(20 * bounds.body))
 	_, _ = io.ReadAll(conn)
-	if took := time.Since(start); took >= 20*bodyTimeout {
+	if took := time.Since(start); took >= 20*bounds.body {
 		t.Errorf("the connection was still open after %v", took.Round(time.Millisecond))
 	}
 }
