@@ -11,8 +11,12 @@ import (
 	"time"
 )
 
-// testStalls are short bounds for the tests.
-var testStalls = stalls{piece: 300 * time.Millisecond, body: time.Minute}
+// Bounds for the tests: a short one for the clients that must be cut, and a long one for
+// the clients that must not, which keep up even on a machine busy with other tests.
+var (
+	testStalls = stalls{piece: 300 * time.Millisecond, body: time.Minute}
+	patient    = stalls{piece: 5 * time.Second, body: time.Minute}
+)
 
 // stallServer serves handler on loopback behind the bounds b.
 func stallServer(t *testing.T, b stalls, handler http.HandlerFunc) string {
@@ -30,21 +34,22 @@ func stallServer(t *testing.T, b stalls, handler http.HandlerFunc) string {
 	return lis.Addr().String()
 }
 
-// A client that stops reading an answer loses its connection after testStalls.piece, instead
+// A client that stops reading an answer loses its connection after the piece time, instead
 // of holding the answer in the server's memory for as long as it likes; one that reads gets
 // all of it, and so does the next request on a connection whose last answer set a
 // deadline long past.
 func TestStalledReaderIsDropped(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB: more than loopback buffers hold
-	addr := stallServer(t, testStalls, func(w http.ResponseWriter, r *http.Request) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/small" {
 			_, _ = w.Write([]byte("ok"))
 			return
 		}
 		_, _ = w.Write(body)
-	})
+	}
+	addr, kept := stallServer(t, testStalls, handler), stallServer(t, patient, handler)
 	client := &http.Client{}
-	get := func(path string) ([]byte, error) {
+	get := func(addr, path string) ([]byte, error) {
 		resp, err := client.Get("http://" + addr + path)
 		if err != nil {
 			return nil, err
@@ -52,12 +57,14 @@ func TestStalledReaderIsDropped(t *testing.T) {
 		defer resp.Body.Close()
 		return io.ReadAll(resp.Body)
 	}
-	if got, err := get("/big"); err != nil || len(got) != len(body) {
+	if got, err := get(kept, "/big"); err != nil || len(got) != len(body) {
 		t.Fatalf("a reader that keeps up: %d of %d bytes, %v", len(got), len(body), err)
 	}
-	time.Sleep(2 * testStalls.piece)
-	if got, err := get("/small"); err != nil || string(got) != "ok" {
-		t.Fatalf("the next request on the connection: %q, %v", got, err)
+	for range 2 {
+		if got, err := get(addr, "/small"); err != nil || string(got) != "ok" {
+			t.Fatalf("a request on a connection whose last answer's deadline passed: %q, %v", got, err)
+		}
+		time.Sleep(2 * testStalls.piece)
 	}
 
 	// A reader that stops is dropped: what it reads later ends short.
@@ -84,33 +91,19 @@ func TestStalledReaderIsDropped(t *testing.T) {
 // leaves the body unread is not counted against the client; the whole body's is.
 func TestStalledSenderIsDropped(t *testing.T) {
 	results := make(chan string, 1)
-	handler := func(w http.ResponseWriter, r *http.Request) {
-		// The handler leaves the body unread a while: that time is not the client's.
-		first, _ := r.Body.Read(make([]byte, 1024))
-		time.Sleep(2 * testStalls.piece)
-		n, err := io.Copy(io.Discard, r.Body)
-		n += int64(first)
-		if err == nil {
-			// As a decoder may: read again at the end.
-			if _, again := r.Body.Read(make([]byte, 1)); again != io.EOF {
-				err = again
-			}
+	// handler leaves the body unread for twice b's piece time after its first bytes: that
+	// time is not the client's.
+	handler := func(b stalls) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			serveSlowly(w, r, 2*b.piece, 3*b.piece, results)
 		}
-		results <- fmt.Sprintf("%d %v", n, err)
-		if err == nil {
-			// An answer slow to prepare, from a call that ends with the request's context.
-			select {
-			case <-time.After(3 * testStalls.piece):
-			case <-r.Context().Done():
-				_, _ = w.Write([]byte("cancelled"))
-				return
-			}
-		}
-		_, _ = w.Write([]byte("answered"))
 	}
-	addr := stallServer(t, testStalls, handler)
+	steady := stalls{piece: time.Second, body: time.Minute}
+	kept := stallServer(t, steady, handler(steady))
+	addr := stallServer(t, testStalls, handler(testStalls))
 	// shortBodies gives a whole body four pieces' time.
-	shortBodies := stallServer(t, stalls{piece: testStalls.piece, body: 4 * testStalls.piece}, handler)
+	short := stalls{piece: testStalls.piece, body: 4 * testStalls.piece}
+	shortBodies := stallServer(t, short, handler(short))
 	send := func(addr string, pieces int, piece string, pause time.Duration) (*http.Response, error) {
 		pr, pw := io.Pipe()
 		go func() {
@@ -130,8 +123,8 @@ func TestStalledSenderIsDropped(t *testing.T) {
 		return http.DefaultClient.Do(req)
 	}
 
-	// Steady: a piece of stallPiece bytes every half testStalls.piece.
-	resp, err := send(addr, 4, strings.Repeat("x", stallPiece), testStalls.piece/2)
+	// Steady: a piece of stallPiece bytes every quarter of the piece time.
+	resp, err := send(kept, 4, strings.Repeat("x", stallPiece), steady.piece/4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,4 +177,29 @@ func TestUnreadBodyIsBounded(t *testing.T) {
 	if took := time.Since(start); took >= 20*bounds.body {
 		t.Errorf("the connection was still open after %v", took.Round(time.Millisecond))
 	}
+}
+
+// serveSlowly reads a body as a slow handler does: its first bytes, then nothing for pause,
+// then the rest and once more past the end, as a decoder may; it reports what it read to
+// results, and answers after prepare, or at once when the request's context ends.
+func serveSlowly(w http.ResponseWriter, r *http.Request, pause, prepare time.Duration, results chan<- string) {
+	first, _ := r.Body.Read(make([]byte, 1024))
+	time.Sleep(pause)
+	n, err := io.Copy(io.Discard, r.Body)
+	n += int64(first)
+	if err == nil {
+		if _, again := r.Body.Read(make([]byte, 1)); again != io.EOF {
+			err = again
+		}
+	}
+	results <- fmt.Sprintf("%d %v", n, err)
+	if err == nil {
+		select {
+		case <-time.After(prepare):
+		case <-r.Context().Done():
+			_, _ = w.Write([]byte("cancelled"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("answered"))
 }
