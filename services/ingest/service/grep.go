@@ -52,7 +52,9 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 	}
 	defer zr.Close()
 	needle := bytes.ToLower([]byte(text))
-	place := matchPlace{regexp.MustCompile("(?i)" + regexp.QuoteMeta(text))}
+	// The match's place in the line itself: in the lower-cased copy it may be elsewhere
+	// (a byte that is not UTF-8 becomes three).
+	place := regexp.MustCompile("(?i)" + regexp.QuoteMeta(text))
 	r := bufio.NewReaderSize(zr, grepChunk)
 	var lineNo int64 = 1
 	matched := false // whether the current line has matched already
@@ -67,7 +69,7 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 				resp.NextPageToken = page.IDToken(resp.Lines[len(resp.Lines)-1].GetLineNo())
 				return resp, nil
 			}
-			resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: textAround(chunk, place.at(chunk))})
+			resp.Lines = append(resp.Lines, &ingestv1.LogLine{LineNo: lineNo, Text: textAround(chunk, max(firstMatch(place, chunk), 0))})
 		}
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -102,13 +104,10 @@ func textAround(b []byte, at int) string {
 	return text.String()
 }
 
-// matchPlace finds where a match is in the line itself: in a lower-cased copy, the place
-// may be elsewhere (a byte that is not UTF-8 becomes three).
-type matchPlace struct{ re *regexp.Regexp }
-
-func (p matchPlace) at(line []byte) int {
-	if loc := p.re.FindIndex(line); loc != nil {
+// firstMatch is where re first matches b, or -1.
+func firstMatch(re *regexp.Regexp, b []byte) int {
+	if loc := re.FindIndex(b); loc != nil {
 		return loc[0]
 	}
-	return 0
+	return -1
 }

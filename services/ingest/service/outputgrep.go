@@ -172,10 +172,7 @@ func (g *grepper) matchAt(text []byte) int {
 	if g.matches >= maxGrepMatches {
 		return -1
 	}
-	if loc := g.re.FindIndex(text); loc != nil {
-		return loc[0]
-	}
-	return -1
+	return firstMatch(g.re, text)
 }
 
 // write adds a numbered line, shown around byte at, with "--" first when lines were skipped

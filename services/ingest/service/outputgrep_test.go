@@ -78,8 +78,8 @@ func TestGrepLongLines(t *testing.T) {
 // that is not UTF-8 grows when lower-cased), and a context line cut short says so.
 func TestGrepWindowsHoldTheMatch(t *testing.T) {
 	line := append(bytes.Repeat([]byte{0xe9}, 2000), " the Needle here"...)
-	place := matchPlace{regexp.MustCompile("(?i)" + regexp.QuoteMeta("needle"))}
-	if got := textAround(line, place.at(line)); !strings.Contains(got, "Needle here") || !strings.HasPrefix(got, "…") {
+	place := regexp.MustCompile("(?i)" + regexp.QuoteMeta("needle"))
+	if got := textAround(line, firstMatch(place, line)); !strings.Contains(got, "Needle here") || !strings.HasPrefix(got, "…") {
 		t.Errorf("the window around the match: %q", got)
 	}
 	g := &grepper{re: regexp.MustCompile(`NEEDLE`), context: 1}
