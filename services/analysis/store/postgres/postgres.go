@@ -3,9 +3,9 @@
 // A Record is one transaction that first takes a transaction-scoped advisory lock on its
 // build: Records of one build run one after the other (a replaced environment is then
 // exactly one request's set, never a mix of two), and those of different builds do not
-// wait for each other. Sets of rows travel as arrays that unnest turns into a relation,
-// and a manifest is COPYed into a temporary table and upserted from it in one INSERT ...
-// ON CONFLICT: a 20,000-file manifest is two statements, not 20,000 round trips.
+// wait for each other. Sets of rows travel as arrays that unnest turns into a relation.
+// Install files are kept in chunks of a build's files (files.go), COPYed as rows of arrays:
+// a 20,000-file manifest is a few statements, not 20,000 rows.
 package postgres
 
 import (
@@ -81,21 +81,13 @@ func record(ctx context.Context, tx pgx.Tx, buildID int64, r writeorder.Record) 
 		}
 		sum.EnvironmentVariables = n
 	}
-	if len(r.InstallFiles) > 0 {
-		n, err := upsertFiles(ctx, tx, buildID, r.InstallFiles)
-		if err != nil {
-			return sum, err
-		}
-		sum.InstallFiles = n
-	}
-	if len(r.FilePaths) > 0 {
+	if len(r.InstallFiles) > 0 || len(r.FilePaths) > 0 {
 		// Files named only by attributes get a row, as upstream made one; a file the
 		// manifest described keeps what it said.
-		if _, err := tx.Exec(ctx,
-			"INSERT INTO analysis_install_files (build_id, path) SELECT $1, p FROM unnest($2::text[]) AS p "+
-				"ORDER BY p ON CONFLICT (build_id, path) DO NOTHING", buildID, r.FilePaths); err != nil {
+		if err := writeFiles(ctx, tx, buildID, changesOf(r.InstallFiles, r.FilePaths)); err != nil {
 			return sum, err
 		}
+		sum.InstallFiles = len(r.InstallFiles)
 	}
 	if len(r.Attributes) > 0 {
 		n, err := upsertAttributes(ctx, tx, buildID, r.Attributes)
@@ -129,32 +121,6 @@ ON CONFLICT (build_id, name) DO UPDATE SET value = excluded.value`, buildID, nam
 	return len(env), err
 }
 
-func upsertFiles(ctx context.Context, tx pgx.Tx, buildID int64, files []store.InstallFile) (int, error) {
-	// COPY into a temporary table, then one upsert from it: COPY streams the rows in the
-	// binary protocol, far cheaper than expanding seven 20,000-element array parameters.
-	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE analysis_files_in (
-    path text COLLATE "C", type text, mode bigint, owner bigint, grp bigint, hash text, size bigint) ON COMMIT DROP`); err != nil {
-		return 0, err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"analysis_files_in"},
-		[]string{"path", "type", "mode", "owner", "grp", "hash", "size"},
-		pgx.CopyFromSlice(len(files), func(i int) ([]any, error) {
-			f := files[i]
-			return []any{f.Path, f.Type, f.Mode, f.Owner, f.Group, f.Hash, f.Size}, nil
-		})); err != nil {
-		return 0, err
-	}
-	// ORDER BY path: two writers could only ever lock the rows in the same order.
-	_, err := tx.Exec(ctx, `
-INSERT INTO analysis_install_files (build_id, path, type, mode, owner, file_group, hash, size)
-SELECT $1, f.path, f.type, f.mode, f.owner, f.grp, f.hash, f.size FROM analysis_files_in f
-ORDER BY f.path
-ON CONFLICT (build_id, path) DO UPDATE SET
-    type = excluded.type, mode = excluded.mode, owner = excluded.owner,
-    file_group = excluded.file_group, hash = excluded.hash, size = excluded.size`, buildID)
-	return len(files), err
-}
-
 func upsertAttributes(ctx context.Context, tx pgx.Tx, buildID int64, attrs []store.Attribute) (int, error) {
 	n := len(attrs)
 	paths, analyzers, names := make([]string, n), make([]string, n), make([]string, n)
@@ -174,27 +140,6 @@ ON CONFLICT (build_id, path, analyzer, name) DO UPDATE SET
     value = excluded.value, binary_value = excluded.binary_value, json_value = excluded.json_value`,
 		buildID, paths, analyzers, names, values, binaries, jsons)
 	return n, err
-}
-
-const fileColumns = "path, type, mode, owner, file_group, hash, size"
-
-// ListInstallFiles returns a page of the build's install files, by path.
-func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
-	// The lower bound lets the (build_id, path) index start at the prefix; starts_with
-	// keeps the exact meaning of a prefix.
-	rs, err := s.pool.Query(ctx, "SELECT "+fileColumns+" FROM analysis_install_files "+
-		"WHERE build_id = $1 AND ($2 = '' OR type = $2) AND path >= $3 AND starts_with(path, $3) AND path > $4 "+
-		"ORDER BY path LIMIT $5",
-		q.BuildID, q.Type, q.PathPrefix, q.After, page.Size(q.Limit))
-	if err != nil {
-		return nil, wrap("list install files", err)
-	}
-	files, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (store.InstallFile, error) {
-		var f store.InstallFile
-		err := r.Scan(&f.Path, &f.Type, &f.Mode, &f.Owner, &f.Group, &f.Hash, &f.Size)
-		return f, err
-	})
-	return files, wrap("list install files", err)
 }
 
 // GetEnvironment returns the build's environment variables, by name.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/db"
@@ -48,7 +49,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 	}
 	defer pool.Close()
 	var version int64
-	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 3 {
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 4 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }
@@ -63,10 +64,22 @@ func TestSchemaChecksAreBadRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	_, err = pool.Exec(ctx, "INSERT INTO analysis_install_files (build_id, path) VALUES (1, '')")
-	err = db.PostgresError(err)
-	if !errs.Is(err, errs.BadRequest) || err.Error() != "A value is too long or invalid (analysis_install_files.path)." {
-		t.Fatalf("empty path = %v", err)
+	for _, c := range []struct{ paths, types, want string }{
+		{`{""}`, `{""}`, "analysis_install_file_chunks.paths"},
+		{`{b,a}`, `{"",""}`, "analysis_install_file_chunks.paths"},
+		{`{a,a}`, `{"",""}`, "analysis_install_file_chunks.paths"},
+		{`{a}`, `{` + strings.Repeat("t", store.MaxTypeLength+1) + `}`, "analysis_install_file_chunks.types"},
+		{`{a,b}`, `{""}`, "analysis_install_file_chunks"},
+	} {
+		n := strings.Count(c.paths, ",") + 1
+		nulls := "{" + strings.TrimSuffix(strings.Repeat("NULL,", n), ",") + "}"
+		hashes := "{" + strings.TrimSuffix(strings.Repeat(`"",`, n), ",") + "}"
+		_, err := pool.Exec(ctx, "INSERT INTO analysis_install_file_chunks (build_id, first_path, paths, types, modes, owners, groups, hashes, sizes) "+
+			"VALUES (1, ($1::text[])[1], $1, $2, $3, $3, $3, $4, $3)", c.paths, c.types, nulls, hashes)
+		err = db.PostgresError(err)
+		if want := "A value is too long or invalid (" + c.want + ")."; !errs.Is(err, errs.BadRequest) || err.Error() != want {
+			t.Errorf("chunk of paths %s, types %s = %v, want %q", c.paths, c.types, err, want)
+		}
 	}
 }
 

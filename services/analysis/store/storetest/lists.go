@@ -2,6 +2,10 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spackmon/spackmon/pkg/page"
@@ -10,6 +14,7 @@ import (
 
 var listTests = []namedTest{
 	{Name: "InstallFilePagesAndFilters", Fn: testInstallFilePages},
+	{Name: "InstallFilesManyWrites", Fn: testInstallFilesManyWrites},
 	{Name: "AttributePagesAndFilters", Fn: testAttributePages},
 }
 
@@ -129,5 +134,72 @@ func testAttributePages(t *testing.T, st store.Store) {
 	refs := listAttributes(t, st, store.AttributeQuery{BuildIDs: []int64{2}, Analyzer: "libabigail", Name: "other"})
 	if len(refs) != 1 || refs[0].InstallFile != "lib/l0.so" || refs[0].BuildID != 2 {
 		t.Errorf("refs = %+v", refs)
+	}
+}
+
+// Many requests of up to 1,500 files each, manifests and attribute-named paths, fall below,
+// between and above the files a build has; after each, every list of the build's files
+// (whole, by prefix, by type, from a path, in pages of several lengths) is what a plain map
+// of the build's files gives. A store that keeps files in groups is tested across the
+// groups' edges.
+func testInstallFilesManyWrites(t *testing.T, st store.Store) {
+	rng := rand.New(rand.NewPCG(7, 15))
+	// Paths in three directories, some sharing a directory's name as a string.
+	pathOf := func(n int) string {
+		return fmt.Sprintf("%s/f%05d", []string{"bin", "lib", "lib64", "share/doc"}[n%4], n)
+	}
+	model := map[string]store.InstallFile{}
+	types := []string{"file", "dir", "link"}
+	for round := range 12 {
+		var a store.Analysis
+		n := []int{1, 3, 40, 600, 1500}[rng.IntN(5)]
+		base := rng.IntN(6000)
+		for range n {
+			p := pathOf(base + rng.IntN(max(n*3, 10)))
+			if rng.IntN(4) == 0 {
+				a.Attributes = append(a.Attributes, store.Attribute{InstallFile: p, Analyzer: "a", Name: "n", Value: ptr("v")})
+				continue
+			}
+			f := store.InstallFile{Path: p, Type: types[rng.IntN(3)], Hash: fmt.Sprintf("h%d", round)}
+			if rng.IntN(2) == 0 {
+				f.Size = ptr(int64(rng.IntN(1000)))
+			}
+			a.InstallFiles = append(a.InstallFiles, f)
+		}
+		record(t, st, 9, a)
+		for _, f := range a.InstallFiles {
+			model[f.Path] = f
+		}
+		for _, at := range a.Attributes {
+			if _, ok := model[at.InstallFile]; !ok {
+				model[at.InstallFile] = store.InstallFile{Path: at.InstallFile}
+			}
+		}
+		want := slices.SortedFunc(maps.Values(model), func(x, y store.InstallFile) int { return strings.Compare(x.Path, y.Path) })
+		after := want[rng.IntN(len(want))].Path
+		for _, q := range []store.InstallFileQuery{
+			{BuildID: 9},
+			{BuildID: 9, Limit: page.MaxSize},
+			{BuildID: 9, Limit: 7, PathPrefix: "lib"},
+			{BuildID: 9, Limit: 333, PathPrefix: "lib/"},
+			{BuildID: 9, PathPrefix: "share/doc/f0"},
+			{BuildID: 9, Type: "dir", Limit: 50},
+			{BuildID: 9, Type: "dir", Limit: page.MaxSize},
+			{BuildID: 9, Type: "none"},
+			{BuildID: 9, After: after},
+			{BuildID: 9, After: after, PathPrefix: after[:len(after)-2], Type: "link"},
+			{BuildID: 9, PathPrefix: "lib/f99999"},
+		} {
+			var expect []store.InstallFile
+			for _, f := range want {
+				if f.Path > q.After && strings.HasPrefix(f.Path, q.PathPrefix) && (q.Type == "" || f.Type == q.Type) {
+					expect = append(expect, f)
+				}
+			}
+			if got := allFiles(t, st, q); show2(got) != show2(expect) {
+				t.Fatalf("round %d (%d files in all), files %+v: %d, want %d\ngot  %.300s\nwant %.300s",
+					round, len(want), q, len(got), len(expect), show2(got), show2(expect))
+			}
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/spackmon/spackmon/pkg/page"
 
 	"github.com/spackmon/spackmon/services/analysis/store"
 )
@@ -16,7 +19,14 @@ func KeepsInstallFiles(t *testing.T, st store.Store, downUp func() error) {
 		{Path: "lib/é", Type: "link", Mode: ptr[int64](41471)},
 	}, Attributes: []store.Attribute{{InstallFile: "share/named-by-an-attribute", Analyzer: "libabigail", Name: "abi", Value: ptr("x")}}})
 	record(t, st, 2, store.Analysis{InstallFiles: []store.InstallFile{{Path: "bin/a", Type: "file", Hash: "H2"}}})
-	queries := []store.InstallFileQuery{{BuildID: 1}, {BuildID: 1, Type: "dir"}, {BuildID: 1, PathPrefix: "lib/"}, {BuildID: 2}}
+	// Enough files for a store that groups them to need several groups.
+	var many []store.InstallFile
+	for i := range 1100 {
+		many = append(many, store.InstallFile{Path: fmt.Sprintf("lib/%04d.so", i), Type: "file", Size: ptr(int64(i))})
+	}
+	record(t, st, 3, store.Analysis{InstallFiles: many})
+	queries := []store.InstallFileQuery{{BuildID: 1}, {BuildID: 1, Type: "dir"}, {BuildID: 1, PathPrefix: "lib/"}, {BuildID: 2},
+		{BuildID: 3, Limit: page.MaxSize}, {BuildID: 3, PathPrefix: "lib/05"}}
 	before := make([]string, len(queries))
 	for i, q := range queries {
 		before[i] = show2(allFiles(t, st, q))
@@ -33,5 +43,9 @@ func KeepsInstallFiles(t *testing.T, st store.Store, downUp func() error) {
 	record(t, st, 1, store.Analysis{InstallFiles: []store.InstallFile{{Path: "bin/a", Type: "file", Hash: "H3"}}})
 	if got := allFiles(t, st, store.InstallFileQuery{BuildID: 1, PathPrefix: "bin/a"}); len(got) != 1 || got[0].Hash != "H3" {
 		t.Errorf("bin/a recorded again after the migrations: %s", show2(got))
+	}
+	record(t, st, 3, store.Analysis{InstallFiles: []store.InstallFile{{Path: "lib/0700.so", Type: "link"}}})
+	if got := allFiles(t, st, store.InstallFileQuery{BuildID: 3, PathPrefix: "lib/070"}); len(got) != 10 || got[0].Type != "link" {
+		t.Errorf("lib/0700.so recorded again after the migrations: %s", show2(got))
 	}
 }
