@@ -193,17 +193,21 @@ func split(files []store.InstallFile) [][]store.InstallFile {
 
 // ListInstallFiles returns a page of the build's install files, by path: it reads the build's
 // chunks in order from the one that holds the page's first possible path, readChunks at a
-// time, until the page is full or no later path can match.
+// time, until the page is full or no later path can match. Chunks without a file of the
+// type asked for, or wholly past the paths with the prefix, are left in the database.
 func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
 	limit := page.Size(q.Limit)
 	out := []store.InstallFile{}
+	// A chunk that starts past the prefix without starting with it holds no path with it,
+	// nor does any chunk after it.
+	matching := " AND ($3 = '' OR $3 = ANY(types)) AND (first_path <= $4 OR starts_with(first_path, $4)) " +
+		"ORDER BY first_path LIMIT " + strconv.Itoa(readChunks)
 	// The first chunk to read holds the greatest of After and PathPrefix, or starts after it.
 	query := "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path >= " +
-		"COALESCE((SELECT max(first_path) FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path <= $2), '') " +
-		"ORDER BY first_path LIMIT " + strconv.Itoa(readChunks)
+		"COALESCE((SELECT max(first_path) FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path <= $2), '')" + matching
 	from := max(q.After, q.PathPrefix)
 	for {
-		rs, err := s.pool.Query(ctx, query, q.BuildID, from)
+		rs, err := s.pool.Query(ctx, query, q.BuildID, from, q.Type, q.PathPrefix)
 		if err != nil {
 			return nil, wrap("list install files", err)
 		}
@@ -229,8 +233,7 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 		if len(chunks) < readChunks {
 			return out, nil
 		}
-		query = "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path > $2 " +
-			"ORDER BY first_path LIMIT " + strconv.Itoa(readChunks)
+		query = "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path > $2" + matching
 		from = chunks[len(chunks)-1].first
 	}
 }
