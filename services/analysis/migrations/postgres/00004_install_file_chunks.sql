@@ -8,18 +8,18 @@
 
 -- +goose Up
 -- +goose StatementBegin
--- Whether paths are the strictly increasing (byte order), non-empty paths of a chunk.
-CREATE FUNCTION analysis_chunk_paths_valid(paths text[]) RETURNS boolean
+-- Whether keys are strictly increasing (byte order), at least one, each of 1 to max characters.
+CREATE FUNCTION analysis_keys_valid(keys text[], max integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT cardinality(paths) >= 1
-       AND NOT EXISTS (SELECT 1 FROM unnest(paths) AS p WHERE p IS NULL OR length(p) NOT BETWEEN 1 AND 4096)
-       AND NOT EXISTS (SELECT 1 FROM generate_subscripts(paths, 1) AS i
-                       WHERE i > 1 AND paths[i - 1] COLLATE "C" >= paths[i] COLLATE "C")
+    SELECT cardinality(keys) >= 1
+       AND NOT EXISTS (SELECT 1 FROM unnest(keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND max)
+       AND NOT EXISTS (SELECT 1 FROM generate_subscripts(keys, 1) AS i
+                       WHERE i > 1 AND keys[i - 1] COLLATE "C" >= keys[i] COLLATE "C")
 $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 -- Whether every value is present and at most max characters long.
-CREATE FUNCTION analysis_chunk_texts_valid(vals text[], max integer) RETURNS boolean
+CREATE FUNCTION analysis_texts_valid(vals text[], max integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT NOT EXISTS (SELECT 1 FROM unnest(vals) AS v WHERE v IS NULL OR length(v) > max)
 $$;
@@ -29,12 +29,12 @@ $$;
 CREATE TABLE analysis_install_file_chunks (
     build_id   bigint NOT NULL,
     first_path text COLLATE "C" NOT NULL,
-    paths      text[] COLLATE "C" NOT NULL CHECK (analysis_chunk_paths_valid(paths)),
-    types      text[] NOT NULL CHECK (analysis_chunk_texts_valid(types, 25)),
+    paths      text[] COLLATE "C" NOT NULL CHECK (analysis_keys_valid(paths, 4096)),
+    types      text[] NOT NULL CHECK (analysis_texts_valid(types, 25)),
     modes      bigint[] NOT NULL,
     owners     bigint[] NOT NULL,
     groups     bigint[] NOT NULL,
-    hashes     text[] NOT NULL CHECK (analysis_chunk_texts_valid(hashes, 250)),
+    hashes     text[] NOT NULL CHECK (analysis_texts_valid(hashes, 250)),
     sizes      bigint[] NOT NULL,
     PRIMARY KEY (build_id, first_path),
     CONSTRAINT analysis_install_file_chunks_shape CHECK (
@@ -74,5 +74,5 @@ FROM analysis_install_file_chunks c,
 ORDER BY c.build_id, f.path;
 
 DROP TABLE analysis_install_file_chunks;
-DROP FUNCTION analysis_chunk_texts_valid(text[], integer);
-DROP FUNCTION analysis_chunk_paths_valid(text[]);
+DROP FUNCTION analysis_texts_valid(text[], integer);
+DROP FUNCTION analysis_keys_valid(text[], integer);

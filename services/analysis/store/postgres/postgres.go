@@ -99,25 +99,19 @@ func record(ctx context.Context, tx pgx.Tx, buildID int64, r writeorder.Record) 
 	return sum, nil
 }
 
+// replaceEnvironment replaces the build's environment, one row of two arrays by name.
 func replaceEnvironment(ctx context.Context, tx pgx.Tx, buildID int64, env []store.EnvironmentVariable) (int, error) {
+	if len(env) == 0 {
+		_, err := tx.Exec(ctx, "DELETE FROM analysis_environments WHERE build_id = $1", buildID)
+		return 0, err
+	}
 	names := make([]string, len(env))
 	values := make([]string, len(env))
 	for i, v := range env {
 		names[i], values[i] = v.Name, v.Value
 	}
-	if _, err := tx.Exec(ctx,
-		"DELETE FROM analysis_environment_variables WHERE build_id = $1 AND NOT (name = ANY($2::text[]))",
-		buildID, names); err != nil {
-		return 0, err
-	}
-	if len(env) == 0 {
-		return 0, nil
-	}
-	// Upsert rather than insert: the rows that stay were deleted by nobody.
-	_, err := tx.Exec(ctx, `
-INSERT INTO analysis_environment_variables (build_id, name, value)
-SELECT $1, v.name, v.value FROM unnest($2::text[], $3::text[]) AS v(name, value) ORDER BY v.name
-ON CONFLICT (build_id, name) DO UPDATE SET value = excluded.value`, buildID, names, values)
+	_, err := tx.Exec(ctx, `INSERT INTO analysis_environments (build_id, names, "values") VALUES ($1, $2, $3)
+ON CONFLICT (build_id) DO UPDATE SET names = excluded.names, "values" = excluded."values"`, buildID, names, values)
 	return len(env), err
 }
 
@@ -144,13 +138,19 @@ ON CONFLICT (build_id, path, analyzer, name) DO UPDATE SET
 
 // GetEnvironment returns the build's environment variables, by name.
 func (s *Store) GetEnvironment(ctx context.Context, buildID int64) ([]store.EnvironmentVariable, error) {
-	rs, err := s.pool.Query(ctx,
-		"SELECT name, value FROM analysis_environment_variables WHERE build_id = $1 ORDER BY name COLLATE \"C\"", buildID)
+	var names, values []string
+	err := s.pool.QueryRow(ctx, `SELECT names, "values" FROM analysis_environments WHERE build_id = $1`, buildID).Scan(&names, &values)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return []store.EnvironmentVariable{}, nil
+	}
 	if err != nil {
 		return nil, wrap("get environment", err)
 	}
-	env, err := pgx.CollectRows(rs, pgx.RowToStructByPos[store.EnvironmentVariable])
-	return env, wrap("get environment", err)
+	env := make([]store.EnvironmentVariable, len(names))
+	for i := range names {
+		env[i] = store.EnvironmentVariable{Name: names[i], Value: values[i]}
+	}
+	return env, nil
 }
 
 // GetConfigArgs returns the build's configure arguments.

@@ -49,7 +49,7 @@ func TestMigrationsVersionTable(t *testing.T) {
 	}
 	defer pool.Close()
 	var version int64
-	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 4 {
+	if err := pool.QueryRow(ctx, "SELECT max(version_id) FROM analysis_schema_version").Scan(&version); err != nil || version != 5 {
 		t.Fatalf("analysis_schema_version = %d, %v", version, err)
 	}
 }
@@ -81,6 +81,20 @@ func TestSchemaChecksAreBadRequest(t *testing.T) {
 			t.Errorf("chunk of paths %s, types %s = %v, want %q", c.paths, c.types, err, want)
 		}
 	}
+	for _, c := range []struct{ names, values, want string }{
+		{`{B,A}`, `{x,y}`, "analysis_environments.names"},
+		{`{A,A}`, `{x,y}`, "analysis_environments.names"},
+		{`{}`, `{}`, "analysis_environments.names"},
+		{`{` + strings.Repeat("N", store.MaxEnvNameLength+1) + `}`, `{x}`, "analysis_environments.names"},
+		{`{A}`, `{NULL}`, "analysis_environments.values"},
+		{`{A,B}`, `{x}`, "analysis_environments"},
+	} {
+		_, err := pool.Exec(ctx, `INSERT INTO analysis_environments (build_id, names, "values") VALUES (1, $1, $2)`, c.names, c.values)
+		err = db.PostgresError(err)
+		if want := "A value is too long or invalid (" + c.want + ")."; !errs.Is(err, errs.BadRequest) || err.Error() != want {
+			t.Errorf("environment of names %s, values %s = %v, want %q", c.names, c.values, err, want)
+		}
+	}
 }
 
 // A closed pool answers errs.Unavailable, not a failure of the request.
@@ -96,8 +110,8 @@ func TestClosedPoolIsUnavailable(t *testing.T) {
 	}
 }
 
-// The install files survive the schema taken down to its first version and up again.
-func TestMigrationsKeepInstallFiles(t *testing.T) {
+// What was recorded survives the schema taken down to its first version and up again.
+func TestMigrationsKeepRecords(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t, "analysis", migrate)
 	pool, err := db.OpenPostgres(ctx, url)
@@ -106,7 +120,7 @@ func TestMigrationsKeepInstallFiles(t *testing.T) {
 	}
 	st := postgres.New(pool)
 	defer st.Close()
-	storetest.KeepsInstallFiles(t, st, func() error {
+	storetest.KeepsRecords(t, st, func() error {
 		if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
 			return err
 		}

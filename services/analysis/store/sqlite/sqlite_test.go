@@ -71,12 +71,12 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 	}
 }
 
-// The install files survive the schema taken down to its first version and up again.
-func TestMigrationsKeepInstallFiles(t *testing.T) {
+// What was recorded survives the schema taken down to its first version and up again.
+func TestMigrationsKeepRecords(t *testing.T) {
 	st, sq := openDB(t)
 	defer st.Close()
 	ctx := context.Background()
-	storetest.KeepsInstallFiles(t, st, func() error {
+	storetest.KeepsRecords(t, st, func() error {
 		if err := db.MigrateDownTo(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, 1, db.WithVersionTable(migrations.VersionTable)); err != nil {
 			return err
 		}
