@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spackmon/spackmon/gateway/ui"
+	"github.com/spackmon/spackmon/pkg/budget"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	analysisv1 "github.com/spackmon/spackmon/proto/spackmon/analysis/v1"
 	authv1 "github.com/spackmon/spackmon/proto/spackmon/auth/v1"
@@ -79,7 +80,7 @@ type Gateway struct {
 	// the proxies time to hear of it.)
 	draining atomic.Bool
 	// inflight bounds the bodies of writes in flight; nil when unbounded.
-	inflight *inflightBytes
+	inflight *budget.Bytes
 }
 
 // reservedPrefixes are first path segments the gateway serves itself; jsonPrefixes those
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 	g := &Gateway{cfg: cfg, log: log, stalls: defaultStalls, started: time.Now().UTC(),
 		ingest: ingestv1.NewIngestServiceClient(b.Ingest), auth: authv1.NewAuthServiceClient(authConn), backends: backends}
 	if cfg.InflightBodyBytes > 0 {
-		g.inflight = newInflightBytes(cfg.InflightBodyBytes, cfg.InflightWait)
+		g.inflight = budget.New(cfg.InflightBodyBytes, cfg.InflightWait)
 	}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newCodec()),

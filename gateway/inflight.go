@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync"
-	"time"
+
+	"github.com/spackmon/spackmon/pkg/budget"
 )
 
 // retryBusyAfter is the Retry-After, in seconds, of a body refused because too many bytes
@@ -27,78 +27,12 @@ const (
 	phaseCopies = 2
 )
 
-// inflightBytes bounds the memory the request bodies the gateway admits become: each body
-// is charged its size times its copies before it is read, so memory follows this bound
-// rather than the number of clients. A body that does not fit waits, unread, for others to
-// finish, up to a configured time. A body alone is always admitted, whatever its size (up
-// to the body limit), so that no request is refused forever.
-type inflightBytes struct {
-	limit int64 // 0: no bound
-	wait  time.Duration
-
-	mu   sync.Mutex
-	used int64
-	// freed is closed, and replaced, whenever bytes are released.
-	freed chan struct{}
-}
-
-func newInflightBytes(limit int64, wait time.Duration) *inflightBytes {
-	return &inflightBytes{limit: limit, wait: max(wait, 0), freed: make(chan struct{})}
-}
-
-// tryAcquire takes n more bytes for a request that holds own already, unless that would go
-// past the limit while others hold bytes too; when it does not, it also returns a channel
-// closed once bytes are released.
-func (s *inflightBytes) tryAcquire(n, own int64) (bool, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.used+n > s.limit && s.used > own {
-		return false, s.freed
-	}
-	s.used += n
-	return true, nil
-}
-
-// acquire takes n bytes, waiting up to the configured time (or until ctx ends) for others
-// to release enough.
-func (s *inflightBytes) acquire(ctx context.Context, n int64) bool {
-	ok, freed := s.tryAcquire(n, 0)
-	if ok || s.wait == 0 {
-		return ok
-	}
-	timer := time.NewTimer(s.wait)
-	defer timer.Stop()
-	for {
-		select {
-		case <-freed:
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-		if ok, freed = s.tryAcquire(n, 0); ok {
-			return true
-		}
-	}
-}
-
-func (s *inflightBytes) release(n int64) {
-	if n == 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.used -= n
-	close(s.freed)
-	s.freed = make(chan struct{})
-}
-
 type busyKey struct{}
 
 // countedBody charges a body of unknown length to the bound as it is read.
 type countedBody struct {
 	io.ReadCloser
-	sem     *inflightBytes
+	sem     *budget.Bytes
 	copies  int64
 	charged int64
 	refused bool
@@ -111,7 +45,7 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		cost := int64(n) * b.copies
-		if ok, _ := b.sem.tryAcquire(cost, b.charged); !ok {
+		if ok, _ := b.sem.TryAcquire(cost, b.charged); !ok {
 			b.refused = true
 			return 0, errBusy
 		}
@@ -175,16 +109,16 @@ func (g *Gateway) limitInflight(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		case r.ContentLength > 0:
 			cost := r.ContentLength * bodyCost(r)
-			if !sem.acquire(r.Context(), cost) {
+			if !sem.Acquire(r.Context(), cost) {
 				discardAll(r.Body)
 				writeBusy(w)
 				return
 			}
-			defer sem.release(cost)
+			defer sem.Release(cost)
 			next.ServeHTTP(w, r)
 		default:
 			body := &countedBody{ReadCloser: r.Body, sem: sem, copies: bodyCost(r)}
-			defer func() { sem.release(body.charged) }()
+			defer func() { sem.Release(body.charged) }()
 			r = r.WithContext(context.WithValue(r.Context(), busyKey{}, body))
 			r.Body = body
 			next.ServeHTTP(w, r)
