@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,4 +98,125 @@ func TestLogReadCutByIngest(t *testing.T) {
 			t.Errorf("read %d: the rest (%d bytes) ended as if whole", i, n)
 		}
 	}
+}
+
+// What readers of a log that does not compress may add to the server's resident memory
+// under SPACKMON_INFLIGHT_READ_BYTES: one read at a time holds the log, and the
+// collector's slack. Without the bound, each read holds its own copy of the stored log.
+const maxBudgetedReadGrowth = 96 << 20
+
+// noisyLogUpdate is a phase update whose log of about size bytes (base64 lines of random
+// bytes) compresses to three quarters of its size.
+func noisyLogUpdate(t *testing.T, id int64, size int) []byte {
+	t.Helper()
+	raw := make([]byte, size*3/4)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	for line := base64.StdEncoding.EncodeToString(raw); len(line) > 0; {
+		n := min(len(line), 76)
+		log.WriteString(line[:n] + "\n")
+		line = line[n:]
+	}
+	return mustJSON(t, map[string]any{"build_id": id, "phase_name": "build", "status": "SUCCESS", "output": log.String()})
+}
+
+// Readers of a large log that does not compress, more at once than
+// SPACKMON_INFLIGHT_READ_BYTES holds, take turns: each gets the whole log, and the server's
+// memory grows by about one stored log, not one per reader. With no wait, a read that does
+// not fit is answered 503 with Retry-After while another holds the budget, and taken once
+// that one is done.
+func TestLogReadBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, posts a 24 MiB log that does not compress and reads it at once")
+	}
+	const readers, logSize = 6, 24 << 20
+	bin := proctest.Build(t)
+	start := func(wait string) (*testServer, *proctest.Measured, string, int64) {
+		srv, proc := startMeasuredServe(t, bin, "SPACKMON_INFLIGHT_READ_BYTES=33554432", "SPACKMON_INFLIGHT_WAIT="+wait)
+		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+		id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))
+		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", noisyLogUpdate(t, id, logSize)), http.StatusOK, "")
+		url := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id)
+		resp, err := srv.client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || n < logSize*99/100 {
+			t.Fatalf("first read: %d bytes, status %d, %v", n, resp.StatusCode, err)
+		}
+		return srv, proc, url, n
+	}
+
+	t.Run("turns", func(t *testing.T) {
+		srv, proc, url, want := start("2m")
+		before, err := proc.ResetPeak()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range readers {
+			wg.Go(func() {
+				resp, err := srv.client.Get(url)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				// Each reader holds its answer begun, as a slow client does.
+				time.Sleep(time.Second)
+				n, err := io.Copy(io.Discard, resp.Body)
+				if err != nil || n != want || resp.StatusCode != http.StatusOK {
+					t.Errorf("read %d of %d bytes (status %d): %v", n, want, resp.StatusCode, err)
+				}
+			})
+		}
+		wg.Wait()
+		peak := proc.Stop(t)
+		t.Logf("%d clients reading a %d MiB log that does not compress: resident memory %d MiB before, peak %d MiB", readers, logSize>>20, before>>20, peak>>20)
+		if growth := peak - before; growth > maxBudgetedReadGrowth {
+			t.Errorf("the reads added %d MiB at the peak, want at most %d MiB", growth>>20, maxBudgetedReadGrowth>>20)
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		srv, _, url, want := start("0s")
+		held, err := srv.client.Get(url)
+		if err != nil || held.StatusCode != http.StatusOK {
+			t.Fatalf("first reader: %v", err)
+		}
+		resp, err := srv.client.Get(url + "?offset=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("a read past the budget: status %d, Retry-After %q: %.200s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		if n, err := io.Copy(io.Discard, held.Body); err != nil || n != want {
+			t.Errorf("the reader holding the budget read %d of %d bytes: %v", n, want, err)
+		}
+		held.Body.Close()
+		// The budget is given back when a read ends; gRPC ends the stream just after
+		// the client has the last piece.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := srv.client.Get(url + "?offset=1&limit=10")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a read after the others ended: status %d", resp.StatusCode)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }

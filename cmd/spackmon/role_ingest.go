@@ -29,7 +29,8 @@ func runIngest(ctx context.Context, args []string) error {
 		ingestv1.IngestService_ServiceDesc.ServiceName:  st.Ping,
 		ingestv1.FailureService_ServiceDesc.ServiceName: st.Ping,
 	})
-	if err := registerIngest(ctx, s, st, cfg.Watch, cfg.MaxBodyBytes, b.log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+	if err := registerIngest(ctx, s, st, cfg.Watch, cfg.MaxBodyBytes, b.log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects),
+		ingestservice.WithReadBudget(cfg.InflightReadBytes, cfg.InflightWait)); err != nil {
 		return err
 	}
 	return b.serveService(ctx, cfg.GRPCAddr, cfg.Telemetry, s, guard, "store", storeName(cfg.Database), "auth", authMode(auth))

@@ -126,7 +126,8 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 		authv1.AuthService_ServiceDesc.ServiceName:         authSt.Ping,
 		analysisv1.AnalysisService_ServiceDesc.ServiceName: analysisSt.Ping,
 	})
-	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, cfg.MaxBodyBytes, log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects)); err != nil {
+	if err := registerIngest(ctx, s, ingestSt, cfg.Watch, cfg.MaxBodyBytes, log, ingestservice.WithOpenCDashProjects(cfg.OpenProjects),
+		ingestservice.WithReadBudget(cfg.InflightReadBytes, cfg.InflightWait)); err != nil {
 		return err
 	}
 	analysisSvc := analysisservice.New(analysisSt, ingestv1.NewIngestServiceClient(self))

@@ -38,10 +38,11 @@ func (s *Server) GrepPhaseOutput(ctx context.Context, req *ingestv1.GrepPhaseOut
 		return nil, err
 	}
 	limit := page.Size(req.GetPageSize())
-	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
+	out, done, err := s.loadOutput(ctx, req.GetBuildId(), req.GetName(), nil)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	resp := &ingestv1.GrepPhaseOutputResponse{}
 	if out.Null {
 		return resp, nil

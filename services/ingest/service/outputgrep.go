@@ -37,10 +37,11 @@ func (s *Server) grepPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutp
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
+	out, done, err := s.loadOutput(ctx, req.GetBuildId(), req.GetName(), nil)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if out.Null {
 		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil
 	}

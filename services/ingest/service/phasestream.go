@@ -130,10 +130,11 @@ func (p *PhaseStream) GetPhaseOutput(req *ingestv1.GetPhaseOutputRequest, stream
 		}
 		return stream.Send(out)
 	}
-	head, compressed, err := p.ingest.phaseOutput(ctx, req)
+	head, compressed, done, err := p.ingest.phaseOutput(ctx, req, false)
 	if err != nil {
 		return err
 	}
+	defer done()
 	if head.GetNull() {
 		return stream.Send(head)
 	}

@@ -211,9 +211,13 @@ func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutpu
 	if isGrep(req) {
 		return s.grepPhaseOutput(ctx, req)
 	}
-	head, compressed, err := s.phaseOutput(ctx, req)
-	if err != nil || head.GetNull() {
-		return head, err
+	head, compressed, done, err := s.phaseOutput(ctx, req, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if head.GetNull() {
+		return head, nil
 	}
 	var data bytes.Buffer
 	data.Grow(int(windowSize(head.GetTotalBytes(), req)))
@@ -229,25 +233,30 @@ func isGrep(req *ingestv1.GetPhaseOutputRequest) bool {
 }
 
 // phaseOutput finds the output a window read (not a grep) cuts from: the answer but its
-// data, and the compressed log, nil when there is none.
-func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest) (*ingestv1.PhaseOutput, []byte, error) {
+// data, and the compressed log, nil when there is none. gathered says the answer's data is
+// gathered whole rather than sent in pieces. done ends the read (loadOutput).
+func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest, gathered bool) (head *ingestv1.PhaseOutput, compressed []byte, done func(), err error) {
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
-		return nil, nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
+		return nil, nil, nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
 	}
 	if u := req.GetUnit(); u != "" && u != "bytes" && u != "lines" {
-		return nil, nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
+		return nil, nil, nil, errs.New(errs.BadRequest, "unit must be bytes or lines.")
 	}
 	if m := req.GetMaxLineBytes(); m < 0 || m > 0 && req.GetUnit() != "lines" {
-		return nil, nil, errs.New(errs.BadRequest, "max_line_bytes must not be negative, and goes with unit=lines.")
+		return nil, nil, nil, errs.New(errs.BadRequest, "max_line_bytes must not be negative, and goes with unit=lines.")
 	}
-	out, err := s.store.PhaseOutput(ctx, req.GetBuildId(), req.GetName())
+	var answer func(store.OutputSize) int64
+	if gathered {
+		answer = func(size store.OutputSize) int64 { return windowSize(size.Bytes, req) }
+	}
+	out, done, err := s.loadOutput(ctx, req.GetBuildId(), req.GetName(), answer)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil, nil
+		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil, done, nil
 	}
-	return &ingestv1.PhaseOutput{TotalBytes: out.Bytes}, out.Compressed, nil
+	return &ingestv1.PhaseOutput{TotalBytes: out.Bytes}, out.Compressed, done, nil
 }
 
 // windowSize is what to reserve for a window of a log of size bytes: its size when it is

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spackmon/spackmon/pkg/authn"
+	"github.com/spackmon/spackmon/pkg/budget"
 	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/pkg/tags"
@@ -41,6 +42,8 @@ type Server struct {
 	openProjects map[string]bool
 	// changes, when set, hears of each build this process changes (WithChanges).
 	changes *watch.Hub
+	// reads bounds the memory of the log reads in flight; nil when unbounded (WithReadBudget).
+	reads *budget.Bytes
 }
 
 // Option sets up a Server.

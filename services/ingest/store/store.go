@@ -107,6 +107,10 @@ type Store interface {
 	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
 	// PhaseOutput returns the stored (compressed) output of a phase.
 	PhaseOutput(ctx context.Context, buildID int64, phase string) (PhaseOutput, error)
+	// PhaseOutputSize says how large a phase's stored output is, without reading it: a read
+	// takes the memory it will hold before loading it. Zero for a phase or log that does
+	// not exist (PhaseOutput then tells which).
+	PhaseOutputSize(ctx context.Context, buildID int64, phase string) (OutputSize, error)
 	// ListEvents returns a page of a build's events in phase order (the order the phases
 	// were first reported) then line order (errs.NotFound for an unknown build).
 	ListEvents(ctx context.Context, q EventQuery) ([]PhaseEvent, error)
@@ -219,6 +223,12 @@ type PhaseOutput struct {
 	Bytes      int64
 	// Pruned is set when retention dropped the log (Null is then set too).
 	Pruned bool
+}
+
+// OutputSize is the size of a stored phase log: Compressed bytes as stored, Bytes once
+// decompressed.
+type OutputSize struct {
+	Compressed, Bytes int64
 }
 
 // PhaseEvent is an extracted event with the phase it belongs to.

@@ -121,6 +121,16 @@ func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (s
 	return out, wrap("phase output", err)
 }
 
+// PhaseOutputSize reads the size of a phase's stored log.
+func (s *Store) PhaseOutputSize(ctx context.Context, buildID int64, phase string) (store.OutputSize, error) {
+	var size store.OutputSize
+	err := s.pool.QueryRow(ctx, reads.PhaseOutputSize, buildID, phase).Scan(&size.Compressed, &size.Bytes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.OutputSize{}, nil
+	}
+	return size, wrap("phase output size", err)
+}
+
 func (s *Store) buildExists(ctx context.Context, buildID int64) error {
 	return wrap("build exists", rows.BuildExists(s.pool.QueryRow(ctx, reads.BuildExists, buildID), buildID))
 }

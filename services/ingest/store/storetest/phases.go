@@ -149,6 +149,18 @@ func testPhaseOutputKinds(t *testing.T, st store.Store) {
 			t.Fatalf("%s: null %v, %d bytes, %d stored; want null %v, %d, %d", name,
 				got.Null, got.Bytes, len(got.Compressed), want.Null, want.Bytes, len(want.Compressed))
 		}
+		wantSize := store.OutputSize{Compressed: int64(len(want.Compressed)), Bytes: want.Bytes}
+		if size, err := st.PhaseOutputSize(ctx(t), id, name); err != nil || size != wantSize {
+			t.Fatalf("%s: PhaseOutputSize = %+v, %v; want %+v", name, size, err, wantSize)
+		}
+	}
+	for _, c := range []struct {
+		build int64
+		phase string
+	}{{id, "none"}, {id + 1000, "blob"}} {
+		if size, err := st.PhaseOutputSize(ctx(t), c.build, c.phase); err != nil || size != (store.OutputSize{}) {
+			t.Fatalf("PhaseOutputSize(%d, %q) = %+v, %v; want zero", c.build, c.phase, size, err)
+		}
 	}
 	// Null replaced by a log, and back.
 	updatePhase(t, st, alice, store.PhaseUpdate{BuildID: id, Name: "null", Status: "SUCCESS", Output: []byte("log")})
