@@ -30,8 +30,12 @@ func New(limit int64, wait time.Duration) *Bytes {
 
 // TryAcquire takes n more bytes for work that holds own already, unless that would go past
 // the limit while others hold bytes too; when it does not, it also returns a channel closed
-// once bytes are released.
+// once bytes are released. Work of no bytes is always taken, even while work alone holds
+// more than the limit.
 func (b *Bytes) TryAcquire(n, own int64) (bool, <-chan struct{}) {
+	if n <= 0 {
+		return true, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.used+n > b.limit && b.used > own {

@@ -41,7 +41,11 @@ func TestWait(t *testing.T) {
 	if s.Acquire(ctx, 80) {
 		t.Error("a body past the bound was admitted for a client gone")
 	}
-	if big := New(100, 0); !big.Acquire(context.Background(), 1000) {
+	big := New(100, 0)
+	if !big.Acquire(context.Background(), 1000) {
 		t.Error("a body larger than the bound was refused while alone")
+	}
+	if !big.Acquire(context.Background(), 0) {
+		t.Error("work of no bytes was refused while work alone held more than the bound")
 	}
 }

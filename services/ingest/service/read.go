@@ -247,7 +247,7 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 	}
 	var answer func(store.OutputSize) int64
 	if gathered {
-		answer = func(size store.OutputSize) int64 { return windowSize(size.Bytes, req) }
+		answer = func(size store.OutputSize) int64 { return answerBound(size.Bytes, req) }
 	}
 	out, done, err := s.loadOutput(ctx, req.GetBuildId(), req.GetName(), answer)
 	if err != nil {
@@ -271,6 +271,18 @@ func windowSize(size int64, req *ingestv1.GetPhaseOutputRequest) int64 {
 	size = max(size-req.GetOffset(), 0)
 	if req.GetLimit() > 0 {
 		return min(size, req.GetLimit())
+	}
+	return size
+}
+
+// answerBound is the most a window of a log of size bytes may hold: the window in bytes; in
+// lines, its lines at their longest when both are bounded, else the log.
+func answerBound(size int64, req *ingestv1.GetPhaseOutputRequest) int64 {
+	if req.GetUnit() != "lines" {
+		return windowSize(size, req)
+	}
+	if n, m := req.GetLimit(), req.GetMaxLineBytes(); n > 0 && m > 0 && n <= size/(m+1) {
+		return n * (m + 1)
 	}
 	return size
 }

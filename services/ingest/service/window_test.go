@@ -80,3 +80,35 @@ func cut(log []byte, req *ingestv1.GetPhaseOutputRequest) []byte {
 	}
 	return bytes.Join(window, nil)
 }
+
+// What a window read gathers never exceeds the bound the read budget charges for it.
+func TestAnswerBoundHoldsTheWindow(t *testing.T) {
+	logs := [][]byte{
+		fixtures.Read(t, "dummy-tar-spack", "config.log"),
+		[]byte("one\ntwo\nthree"),
+		append(bytes.Repeat([]byte("x"), 10000), "\nshort\n"...),
+		[]byte(strings.Repeat(strings.Repeat("y", 5000)+"\n", 3) + strings.Repeat("z", 9000)),
+	}
+	for _, log := range logs {
+		compressed := encoder.EncodeAll(log, nil)
+		for _, unit := range []string{"", "bytes", "lines"} {
+			for _, off := range []int64{0, 1, 3, 100000} {
+				for _, limit := range []int64{0, 1, 2, 50, 100000} {
+					for _, maxLine := range []int64{0, 1, 100, 4096} {
+						if maxLine > 0 && unit != "lines" {
+							continue
+						}
+						req := &ingestv1.GetPhaseOutputRequest{Unit: unit, Offset: off, Limit: limit, MaxLineBytes: maxLine}
+						var got bytes.Buffer
+						if err := copyWindow(&got, compressed, req); err != nil {
+							t.Fatal(err)
+						}
+						if bound := answerBound(int64(len(log)), req); int64(got.Len()) > bound {
+							t.Errorf("%d-byte log, %+v: window of %d bytes, bound %d", len(log), req, got.Len(), bound)
+						}
+					}
+				}
+			}
+		}
+	}
+}

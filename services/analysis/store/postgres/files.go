@@ -191,23 +191,27 @@ func split(files []store.InstallFile) [][]store.InstallFile {
 	return out
 }
 
+// listChunks reads, in order, up to readChunks of a build's chunks from the one holding
+// path $2 (or the first), skipping those without a file of type $3 (any when ”) and those
+// past the paths starting with $4: a chunk that starts past the prefix without starting
+// with it holds no path with it, nor does any chunk after it.
+var listChunks = "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path >= " +
+	"COALESCE((SELECT max(first_path) FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path <= $2), '') " +
+	"AND ($3 = '' OR $3 = ANY(types)) AND (first_path <= $4 OR starts_with(first_path, $4)) " +
+	"ORDER BY first_path LIMIT " + strconv.Itoa(readChunks)
+
 // ListInstallFiles returns a page of the build's install files, by path: it reads the build's
 // chunks in order from the one that holds the page's first possible path, readChunks at a
-// time, until the page is full or no later path can match. Chunks without a file of the
-// type asked for, or wholly past the paths with the prefix, are left in the database.
+// time, until the page is full or no later path can match. Each round starts again from the
+// chunk holding the last path it has seen, and takes only later paths: a write between two
+// rounds may have split or merged chunks, never a page's order.
 func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) ([]store.InstallFile, error) {
 	limit := page.Size(q.Limit)
 	out := []store.InstallFile{}
-	// A chunk that starts past the prefix without starting with it holds no path with it,
-	// nor does any chunk after it.
-	matching := " AND ($3 = '' OR $3 = ANY(types)) AND (first_path <= $4 OR starts_with(first_path, $4)) " +
-		"ORDER BY first_path LIMIT " + strconv.Itoa(readChunks)
-	// The first chunk to read holds the greatest of After and PathPrefix, or starts after it.
-	query := "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path >= " +
-		"COALESCE((SELECT max(first_path) FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path <= $2), '')" + matching
+	seen := q.After
 	from := max(q.After, q.PathPrefix)
 	for {
-		rs, err := s.pool.Query(ctx, query, q.BuildID, from, q.Type, q.PathPrefix)
+		rs, err := s.pool.Query(ctx, listChunks, q.BuildID, from, q.Type, q.PathPrefix)
 		if err != nil {
 			return nil, wrap("list install files", err)
 		}
@@ -217,7 +221,7 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 		}
 		for _, c := range chunks {
 			for _, f := range c.files {
-				if f.Path <= q.After || f.Path < q.PathPrefix {
+				if f.Path <= seen || f.Path < q.PathPrefix {
 					continue
 				}
 				if !strings.HasPrefix(f.Path, q.PathPrefix) {
@@ -233,7 +237,8 @@ func (s *Store) ListInstallFiles(ctx context.Context, q store.InstallFileQuery) 
 		if len(chunks) < readChunks {
 			return out, nil
 		}
-		query = "SELECT " + chunkColumns + " FROM analysis_install_file_chunks WHERE build_id = $1 AND first_path > $2" + matching
-		from = chunks[len(chunks)-1].first
+		last := chunks[len(chunks)-1].files
+		seen = max(seen, last[len(last)-1].Path)
+		from = seen
 	}
 }
