@@ -83,8 +83,12 @@ func (g *Gateway) writeTooLarge(w http.ResponseWriter) {
 }
 
 func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if _, probe := ctx.Value(allowProbeKey{}).(*allowProbe); probe {
+		return
+	}
 	switch httpStatus {
 	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		w.Header().Set("Allow", g.allowedMethods(r))
 		writeError(w, http.StatusMethodNotAllowed, errorBody{Message: "Method " + r.Method + " is not allowed here."})
 	case http.StatusNotFound:
 		writeError(w, http.StatusNotFound, errorBody{Message: "Not found."})

@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gatewa
 		// the query, and a header may change the method: neither is part of the protocol.
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
-		runtime.WithMiddlewares(nameRoute),
+		runtime.WithMiddlewares(probeRoute, nameRoute),
 	)
 	if err := ingestv1.RegisterIngestServiceHandler(ctx, g.mux, b.Ingest); err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
@@ -18,3 +20,49 @@ func nameRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
 		next(w, r, params)
 	}
 }
+
+// allowProbe marks a request the gateway routes only to learn whether its method has a
+// route (allowedMethods): the route is noted, its handler never runs.
+type allowProbe struct{ matched bool }
+
+type allowProbeKey struct{}
+
+// probeRoute answers an allowProbe before the route's handler runs.
+func probeRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if p, ok := r.Context().Value(allowProbeKey{}).(*allowProbe); ok {
+			p.matched = true
+			return
+		}
+		next(w, r, params)
+	}
+}
+
+// routeMethods are the methods the gateway's routes use; HEAD goes wherever GET does.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods is the Allow header of a 405 for r's path: the methods it has a route for,
+// found by routing a probe of each through the mux.
+func (g *Gateway) allowedMethods(r *http.Request) string {
+	var allowed []string
+	for _, m := range routeMethods {
+		p := &allowProbe{}
+		probe := r.Clone(context.WithValue(r.Context(), allowProbeKey{}, p))
+		probe.Method, probe.Body, probe.ContentLength = m, http.NoBody, 0
+		g.mux.ServeHTTP(discardResponse{}, probe)
+		if p.matched {
+			allowed = append(allowed, m)
+			if m == http.MethodGet {
+				allowed = append(allowed, http.MethodHead)
+			}
+		}
+	}
+	return strings.Join(allowed, ", ")
+}
+
+// discardResponse is where a probe's answer goes: nowhere.
+type discardResponse struct{}
+
+func (discardResponse) Header() http.Header         { return http.Header{} }
+func (discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (discardResponse) WriteHeader(int)             {}

@@ -124,6 +124,21 @@ func TestEdgeInput(t *testing.T) {
 			wantError(t, srv.do(t, http.MethodPost, "/ms1/", []byte("{}"), form), http.StatusMethodNotAllowed)
 			wantError(t, srv.do(t, http.MethodPost, "/api/v1/builds", []byte("page_size=1"), form), http.StatusMethodNotAllowed)
 		})
+		t.Run("a 405 says which methods the path takes", func(t *testing.T) {
+			for _, c := range []struct{ method, path, allow string }{
+				{http.MethodPost, "/ms1/", "GET, HEAD"},
+				{http.MethodDelete, "/api/v1/builds", "GET, HEAD"},
+				{http.MethodGet, "/ms1/specs/new/", "POST"},
+				{"BREW", "/ms1/builds/phases/update/", "POST"},
+				{http.MethodPut, fmt.Sprintf("/api/v1/builds/%d/phases/nul/output", id), "GET, HEAD"},
+				{http.MethodDelete, "/", "GET, HEAD"},
+			} {
+				a := srv.do(t, c.method, c.path, nil, nil)
+				if a.Status != http.StatusMethodNotAllowed || a.Header.Get("Allow") != c.allow {
+					t.Errorf("%s %s: %d, Allow %q; want 405, Allow %q", c.method, c.path, a.Status, a.Header.Get("Allow"), c.allow)
+				}
+			}
+		})
 		t.Run("HEAD answers like GET without a body", func(t *testing.T) {
 			a := srv.do(t, http.MethodHead, "/ms1/", nil, nil)
 			if a.Status != http.StatusOK || len(a.Body) != 0 {

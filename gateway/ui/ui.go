@@ -165,7 +165,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, pattern := u.mux.Handler(r)
 	if pattern == "" {
-		if u.anyMethodMatches(r) {
+		if allowed := u.allowedMethods(r); allowed != "" {
+			w.Header().Set("Allow", allowed)
 			u.renderError(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: "Method " + r.Method + " is not allowed here."})
 			return
 		}
@@ -176,15 +177,21 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mux.ServeHTTP(w, r)
 }
 
-func (u *UI) anyMethodMatches(r *http.Request) bool {
+// allowedMethods is the Allow header of a 405 for r's path: the methods a page answers it
+// with; empty when none does (a 404).
+func (u *UI) allowedMethods(r *http.Request) string {
+	var allowed []string
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, pattern := u.mux.Handler(probe); pattern != "" {
-			return true
+			allowed = append(allowed, m)
+			if m == http.MethodGet {
+				allowed = append(allowed, http.MethodHead)
+			}
 		}
 	}
-	return false
+	return strings.Join(allowed, ", ")
 }
 
 // contentSecurityPolicy allows only this site's own scripts, styles and images, no inline
