@@ -37,7 +37,19 @@ func TestLogReadMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id)
+	// Every reader waits with its answer begun, so that all are in flight at once.
+	readAtOnce(t, srv, fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id), readers, 2*time.Second, want)
+	peak := proc.Stop(t)
+	t.Logf("%d clients reading a %d MiB log at once: resident memory %d MiB before, peak %d MiB", readers, logSize>>20, before>>20, peak>>20)
+	if growth := peak - before; growth > maxLogReadGrowth {
+		t.Errorf("the reads added %d MiB at the peak, want at most %d MiB", growth>>20, maxLogReadGrowth>>20)
+	}
+}
+
+// readAtOnce has readers clients read the whole log at url at once, each waiting pause with
+// its answer begun, and checks that each got its want bytes, announced in Content-Length.
+func readAtOnce(t *testing.T, srv *testServer, url string, readers int, pause time.Duration, want int64) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for range readers {
 		wg.Go(func() {
@@ -50,8 +62,7 @@ func TestLogReadMemory(t *testing.T) {
 			if length := resp.Header.Get("Content-Length"); length != strconv.FormatInt(want, 10) {
 				t.Errorf("Content-Length %q, want %d", length, want)
 			}
-			// Every reader waits with its answer begun, so that all are in flight at once.
-			time.Sleep(2 * time.Second)
+			time.Sleep(pause)
 			n, err := io.Copy(io.Discard, resp.Body)
 			if err != nil || n != want || resp.StatusCode != http.StatusOK {
 				t.Errorf("read %d of %d bytes (status %d): %v", n, want, resp.StatusCode, err)
@@ -59,11 +70,6 @@ func TestLogReadMemory(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	peak := proc.Stop(t)
-	t.Logf("%d clients reading a %d MiB log at once: resident memory %d MiB before, peak %d MiB", readers, logSize>>20, before>>20, peak>>20)
-	if growth := peak - before; growth > maxLogReadGrowth {
-		t.Errorf("the reads added %d MiB at the peak, want at most %d MiB", growth>>20, maxLogReadGrowth>>20)
-	}
 }
 
 // A read cut short by ingest going away ends in an error for the client, never in what
@@ -157,24 +163,8 @@ func TestLogReadBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		for range readers {
-			wg.Go(func() {
-				resp, err := srv.client.Get(url)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				defer resp.Body.Close()
-				// Each reader holds its answer begun, as a slow client does.
-				time.Sleep(time.Second)
-				n, err := io.Copy(io.Discard, resp.Body)
-				if err != nil || n != want || resp.StatusCode != http.StatusOK {
-					t.Errorf("read %d of %d bytes (status %d): %v", n, want, resp.StatusCode, err)
-				}
-			})
-		}
-		wg.Wait()
+		// Each reader holds its answer begun, as a slow client does.
+		readAtOnce(t, srv, url, readers, time.Second, want)
 		peak := proc.Stop(t)
 		t.Logf("%d clients reading a %d MiB log that does not compress: resident memory %d MiB before, peak %d MiB", readers, logSize>>20, before>>20, peak>>20)
 		if growth := peak - before; growth > maxBudgetedReadGrowth {
