@@ -250,7 +250,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serviceFromHeader(r)
 	}
 	if r.Method == http.MethodHead {
-		// Answered as the GET it stands for; net/http drops the body.
+		// Answered as the GET it stands for; net/http drops the body. A log's route asks
+		// ingest for no body at all (headRequest).
+		r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
 		r.Method = http.MethodGet
 	}
 	if !jsonPrefixes[firstSegment(path)] {

@@ -41,6 +41,7 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 		runtime.HTTPError(ctx, g.mux, outbound, w, r, err)
 		return
 	}
+	req.HeadOnly = headRequest(r) && req.GetGrep() == ""
 	stream, err := g.phases.GetPhaseOutput(ctx, req)
 	var first *ingestv1.PhaseOutput
 	if err == nil {
@@ -75,6 +76,14 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 			return
 		}
 	}
+}
+
+type headKey struct{}
+
+// headRequest reports whether r is a HEAD the gateway answers as a GET.
+func headRequest(r *http.Request) bool {
+	head, _ := r.Context().Value(headKey{}).(bool)
+	return head
 }
 
 // phaseOutputRequest reads the request from the path and the query, as the generated

@@ -187,6 +187,19 @@ func TestLogReadBudget(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 			t.Errorf("a read past the budget: status %d, Retry-After %q: %.200s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
+		// A HEAD reads no log: it needs none of the budget.
+		head, err := srv.client.Head(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head.Body.Close()
+		if head.StatusCode != http.StatusOK || head.ContentLength != want {
+			t.Errorf("HEAD while the budget is held: status %d, Content-Length %d; want 200, %d", head.StatusCode, head.ContentLength, want)
+		}
+		// Nor can a GET ask for the head alone: it gets the log or nothing.
+		if got := srv.get(t, strings.TrimPrefix(url, srv.URL)+"?head_only=true"); got.Status != http.StatusServiceUnavailable {
+			t.Errorf("GET ?head_only=true while the budget is held: status %d, want 503", got.Status)
+		}
 		if n, err := io.Copy(io.Discard, held.Body); err != nil || n != want {
 			t.Errorf("the reader holding the budget read %d of %d bytes: %v", n, want, err)
 		}

@@ -135,7 +135,7 @@ func (p *PhaseStream) GetPhaseOutput(req *ingestv1.GetPhaseOutputRequest, stream
 		return err
 	}
 	defer done()
-	if head.GetNull() {
+	if head.GetNull() || req.GetHeadOnly() {
 		return stream.Send(head)
 	}
 	pieces := &pieceSender{stream: stream, head: head}

@@ -216,7 +216,7 @@ func (s *Server) GetPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutpu
 		return nil, err
 	}
 	defer done()
-	if head.GetNull() {
+	if head.GetNull() || req.GetHeadOnly() {
 		return head, nil
 	}
 	var data bytes.Buffer
@@ -233,8 +233,9 @@ func isGrep(req *ingestv1.GetPhaseOutputRequest) bool {
 }
 
 // phaseOutput finds the output a window read (not a grep) cuts from: the answer but its
-// data, and the compressed log, nil when there is none. gathered says the answer's data is
-// gathered whole rather than sent in pieces. done ends the read (loadOutput).
+// data, and the compressed log, nil when there is none or the request asks only for the
+// head. gathered says the answer's data is gathered whole rather than sent in pieces. done
+// ends the read (loadOutput).
 func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRequest, gathered bool) (head *ingestv1.PhaseOutput, compressed []byte, done func(), err error) {
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
 		return nil, nil, nil, errs.New(errs.BadRequest, "offset and limit must not be negative.")
@@ -244,6 +245,13 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 	}
 	if m := req.GetMaxLineBytes(); m < 0 || m > 0 && req.GetUnit() != "lines" {
 		return nil, nil, nil, errs.New(errs.BadRequest, "max_line_bytes must not be negative, and goes with unit=lines.")
+	}
+	if req.GetHeadOnly() {
+		size, err := s.store.PhaseOutputSize(ctx, req.GetBuildId(), req.GetName())
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return &ingestv1.PhaseOutput{TotalBytes: size.Bytes, Null: size.Null, Pruned: size.Pruned}, nil, func() {}, nil
 	}
 	var answer func(store.OutputSize) int64
 	if gathered {

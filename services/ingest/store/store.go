@@ -107,9 +107,9 @@ type Store interface {
 	ListBuilds(ctx context.Context, q BuildQuery) ([]Build, error)
 	// PhaseOutput returns the stored (compressed) output of a phase.
 	PhaseOutput(ctx context.Context, buildID int64, phase string) (PhaseOutput, error)
-	// PhaseOutputSize says how large a phase's stored output is, without reading it: a read
-	// takes the memory it will hold before loading it. Zero for a phase or log that does
-	// not exist (PhaseOutput then tells which).
+	// PhaseOutputSize says how large a phase's stored output is, and whether it is null,
+	// without reading it: a read takes the memory it will hold before loading it, and a HEAD
+	// needs no more. Errors as PhaseOutput's.
 	PhaseOutputSize(ctx context.Context, buildID int64, phase string) (OutputSize, error)
 	// ListEvents returns a page of a build's events in phase order (the order the phases
 	// were first reported) then line order (errs.NotFound for an unknown build).
@@ -225,10 +225,11 @@ type PhaseOutput struct {
 	Pruned bool
 }
 
-// OutputSize is the size of a stored phase log: Compressed bytes as stored, Bytes once
-// decompressed.
+// OutputSize is what PhaseOutput would say of a stored phase log but its bytes: Compressed
+// bytes as stored, Bytes once decompressed.
 type OutputSize struct {
 	Compressed, Bytes int64
+	Null, Pruned      bool
 }
 
 // PhaseEvent is an extracted event with the phase it belongs to.

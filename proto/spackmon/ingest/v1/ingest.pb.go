@@ -1611,6 +1611,10 @@ type GetPhaseOutputRequest struct {
 	// many (its newline kept), so that a window of lines stays small whatever the log
 	// holds; 0 keeps whole lines.
 	MaxLineBytes int64 `protobuf:"varint,6,opt,name=max_line_bytes,json=maxLineBytes,proto3" json:"max_line_bytes,omitempty"`
+	// head_only answers without data: the output's size and whether it is null or pruned,
+	// found without reading the log (the gateway asks so for HEAD). Not with grep, whose
+	// answer says what the search found.
+	HeadOnly bool `protobuf:"varint,7,opt,name=head_only,json=headOnly,proto3" json:"head_only,omitempty"`
 	// grep, when set, answers the lines that match this RE2 expression (at most 500
 	// characters) instead of a window: as grep -n does, "N:line" for a match and "N-line"
 	// for its context, "--" between groups; context is the lines around each (0 to 20).
@@ -1690,6 +1694,13 @@ func (x *GetPhaseOutputRequest) GetMaxLineBytes() int64 {
 		return x.MaxLineBytes
 	}
 	return 0
+}
+
+func (x *GetPhaseOutputRequest) GetHeadOnly() bool {
+	if x != nil {
+		return x.HeadOnly
+	}
+	return false
 }
 
 func (x *GetPhaseOutputRequest) GetGrep() string {
@@ -5048,14 +5059,15 @@ const file_spackmon_ingest_v1_ingest_proto_rawDesc = "" +
 	"\rwarning_count\x18\x05 \x01(\x03R\fwarningCount\x12!\n" +
 	"\ferrors_total\x18\x06 \x01(\x03R\verrorsTotal\x12%\n" +
 	"\x0ewarnings_total\x18\a \x01(\x03R\rwarningsTotal\x12#\n" +
-	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\xdc\x01\n" +
+	"\revents_capped\x18\b \x01(\bR\feventsCapped\"\xf9\x01\n" +
 	"\x15GetPhaseOutputRequest\x12\x19\n" +
 	"\bbuild_id\x18\x01 \x01(\x03R\abuildId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x03R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x12\n" +
 	"\x04unit\x18\x05 \x01(\tR\x04unit\x12$\n" +
-	"\x0emax_line_bytes\x18\x06 \x01(\x03R\fmaxLineBytes\x12\x12\n" +
+	"\x0emax_line_bytes\x18\x06 \x01(\x03R\fmaxLineBytes\x12\x1b\n" +
+	"\thead_only\x18\a \x01(\bR\bheadOnly\x12\x12\n" +
 	"\x04grep\x182 \x01(\tR\x04grep\x12\x18\n" +
 	"\acontext\x183 \x01(\x05R\acontext\"\xaf\x01\n" +
 	"\vPhaseOutput\x12\x12\n" +

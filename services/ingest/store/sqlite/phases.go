@@ -120,9 +120,12 @@ func (s *Store) PhaseOutput(ctx context.Context, buildID int64, phase string) (s
 // PhaseOutputSize reads the size of a phase's stored log.
 func (s *Store) PhaseOutputSize(ctx context.Context, buildID int64, phase string) (store.OutputSize, error) {
 	var size store.OutputSize
-	err := s.db.Read.QueryRowContext(ctx, reads.PhaseOutputSize, buildID, phase).Scan(&size.Compressed, &size.Bytes)
+	err := s.db.Read.QueryRowContext(ctx, reads.PhaseOutputSize, buildID, phase).Scan(&size.Compressed, &size.Bytes, &size.Null, &size.Pruned)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.OutputSize{}, nil
+		if err := s.buildExists(ctx, buildID); err != nil {
+			return size, err
+		}
+		return size, rows.PhaseNotFound(buildID, phase)
 	}
 	return size, wrap("phase output size", err)
 }

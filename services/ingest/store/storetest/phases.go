@@ -149,17 +149,19 @@ func testPhaseOutputKinds(t *testing.T, st store.Store) {
 			t.Fatalf("%s: null %v, %d bytes, %d stored; want null %v, %d, %d", name,
 				got.Null, got.Bytes, len(got.Compressed), want.Null, want.Bytes, len(want.Compressed))
 		}
-		wantSize := store.OutputSize{Compressed: int64(len(want.Compressed)), Bytes: want.Bytes}
+		wantSize := store.OutputSize{Compressed: int64(len(want.Compressed)), Bytes: want.Bytes, Null: want.Null}
 		if size, err := st.PhaseOutputSize(ctx(t), id, name); err != nil || size != wantSize {
 			t.Fatalf("%s: PhaseOutputSize = %+v, %v; want %+v", name, size, err, wantSize)
 		}
 	}
+	// Unknown phases and builds are refused as PhaseOutput refuses them.
 	for _, c := range []struct {
 		build int64
 		phase string
 	}{{id, "none"}, {id + 1000, "blob"}} {
-		if size, err := st.PhaseOutputSize(ctx(t), c.build, c.phase); err != nil || size != (store.OutputSize{}) {
-			t.Fatalf("PhaseOutputSize(%d, %q) = %+v, %v; want zero", c.build, c.phase, size, err)
+		_, want := st.PhaseOutput(ctx(t), c.build, c.phase)
+		if _, err := st.PhaseOutputSize(ctx(t), c.build, c.phase); !errs.Is(err, errs.NotFound) || err.Error() != want.Error() {
+			t.Fatalf("PhaseOutputSize(%d, %q) = %v, want %v", c.build, c.phase, err, want)
 		}
 	}
 	// Null replaced by a log, and back.

@@ -49,8 +49,9 @@ type SQL struct {
 	BuildSpec string
 	// PhaseOutput reads output, output_null, output_bytes and output_pruned of phase $2 of build $1.
 	PhaseOutput string
-	// PhaseOutputSize reads the stored length of output and output_bytes of phase $2 of
-	// build $1; both dialects find a stored value's length without reading the value.
+	// PhaseOutputSize reads the stored length of output, output_bytes, output_null and
+	// output_pruned of phase $2 of build $1; both dialects find a stored value's length
+	// without reading the value.
 	PhaseOutputSize string
 	// SpecDeps and SpecDependents read the links (rows.Links) of spec $1: its
 	// dependencies in document order, and the specs that depend on it.
@@ -80,7 +81,7 @@ WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 +
 ORDER BY full_hash = ` + p1 + ` DESC, id
 LIMIT 1`,
 		PhaseOutput:     `SELECT output, output_null, output_bytes, output_pruned FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
-		PhaseOutputSize: `SELECT COALESCE(length(output), 0), output_bytes FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
+		PhaseOutputSize: `SELECT COALESCE(length(output), 0), output_bytes, output_null, output_pruned FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
 		SpecDeps: `
 SELECT c.name, c.full_hash, c.version, d.types
 FROM spec_dependencies d JOIN specs c ON c.id = d.dep_id
