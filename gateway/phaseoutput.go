@@ -41,7 +41,8 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 		runtime.HTTPError(ctx, g.mux, outbound, w, r, err)
 		return
 	}
-	req.HeadOnly = headRequest(r) && req.GetGrep() == ""
+	// A window's HEAD is answered as its GET: only its bytes say how long it is.
+	req.HeadOnly = headRequest(r) && wholeLog(req)
 	stream, err := g.phases.GetPhaseOutput(ctx, req)
 	var first *ingestv1.PhaseOutput
 	if err == nil {
@@ -103,6 +104,11 @@ func phaseOutputRequest(r *http.Request, params map[string]string) (*ingestv1.Ge
 	return req, nil
 }
 
+// wholeLog reports whether req asks for the whole log, as it was posted.
+func wholeLog(req *ingestv1.GetPhaseOutputRequest) bool {
+	return req.GetOffset() == 0 && req.GetLimit() == 0 && req.GetMaxLineBytes() == 0 && req.GetGrep() == "" && req.GetContext() == 0
+}
+
 // phaseOutputHeader sets the headers of a log's answer: raw text, and what the body cannot
 // say. A whole log's length is known before it is read, which lets a client show progress
 // and tell a cut answer from a whole one.
@@ -114,8 +120,7 @@ func phaseOutputHeader(h http.Header, m *ingestv1.PhaseOutput, req *ingestv1.Get
 	if m.GetMatchesCapped() {
 		h.Set(MatchesCappedHeader, "true")
 	}
-	whole := req.GetOffset() == 0 && req.GetLimit() == 0 && req.GetMaxLineBytes() == 0 && req.GetGrep() == "" && req.GetContext() == 0
-	if whole && !m.GetNull() {
+	if wholeLog(req) && !m.GetNull() {
 		h.Set("Content-Length", strconv.FormatInt(m.GetTotalBytes(), 10))
 	}
 }

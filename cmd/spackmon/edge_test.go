@@ -144,6 +144,16 @@ func TestEdgeInput(t *testing.T) {
 			if a.Status != http.StatusOK || len(a.Body) != 0 {
 				t.Errorf("HEAD /ms1/: %d %q", a.Status, a.Body)
 			}
+			// A log's HEAD reads no log when it is whole; its headers are the GET's all the same.
+			for _, q := range []string{"", "?offset=1&limit=2", "?unit=lines&limit=1"} {
+				p := fmt.Sprintf("/api/v1/builds/%d/phases/nul/output%s", id, q)
+				get, head := srv.get(t, p), srv.do(t, http.MethodHead, p, nil, nil)
+				if get.Status != http.StatusOK || head.Status != get.Status || len(head.Body) != 0 ||
+					head.Header.Get("Content-Length") != get.Header.Get("Content-Length") || get.Header.Get("Content-Length") == "" {
+					t.Errorf("HEAD %s: %d, Content-Length %q; GET: %d, %q", p, head.Status, head.Header.Get("Content-Length"),
+						get.Status, get.Header.Get("Content-Length"))
+				}
+			}
 		})
 		t.Run("logs are not sniffed", func(t *testing.T) {
 			a := srv.get(t, fmt.Sprintf("/api/v1/builds/%d/phases/nul/output", id))

@@ -181,7 +181,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with; empty when none does (a 404).
 func (u *UI) allowedMethods(r *http.Request) string {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, pattern := u.mux.Handler(probe); pattern != "" {

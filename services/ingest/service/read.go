@@ -251,7 +251,7 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return &ingestv1.PhaseOutput{TotalBytes: size.Bytes, Null: size.Null, Pruned: size.Pruned}, nil, func() {}, nil
+		return outputHead(size.Null, size.Pruned, size.Bytes), nil, func() {}, nil
 	}
 	var answer func(store.OutputSize) int64
 	if gathered {
@@ -261,10 +261,16 @@ func (s *Server) phaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutputRe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil, done, nil
+	return outputHead(out.Null, out.Pruned, out.Bytes), out.Compressed, done, nil
+}
+
+// outputHead is the answer about a stored log but its data: a null log (none posted, or
+// pruned, whose size the store keeps) has no size.
+func outputHead(null, pruned bool, bytes int64) *ingestv1.PhaseOutput {
+	if null {
+		return &ingestv1.PhaseOutput{Null: true, Pruned: pruned}
 	}
-	return &ingestv1.PhaseOutput{TotalBytes: out.Bytes}, out.Compressed, done, nil
+	return &ingestv1.PhaseOutput{TotalBytes: bytes}
 }
 
 // windowSize is what to reserve for a window of a log of size bytes: its size when it is

@@ -1612,8 +1612,8 @@ type GetPhaseOutputRequest struct {
 	// holds; 0 keeps whole lines.
 	MaxLineBytes int64 `protobuf:"varint,6,opt,name=max_line_bytes,json=maxLineBytes,proto3" json:"max_line_bytes,omitempty"`
 	// head_only answers without data: the output's size and whether it is null or pruned,
-	// found without reading the log (the gateway asks so for HEAD). Not with grep, whose
-	// answer says what the search found.
+	// found without reading the log. Not with grep, whose answer says what the search found.
+	// gRPC only: over HTTP, a HEAD of the whole log asks for it, and a GET never does.
 	HeadOnly bool `protobuf:"varint,7,opt,name=head_only,json=headOnly,proto3" json:"head_only,omitempty"`
 	// grep, when set, answers the lines that match this RE2 expression (at most 500
 	// characters) instead of a window: as grep -n does, "N:line" for a match and "N-line"

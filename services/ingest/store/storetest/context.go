@@ -142,6 +142,9 @@ func testContextKeptWhenPruned(t *testing.T, st store.Store) {
 	if out, err := st.PhaseOutput(ctx(t), id, "build"); err != nil || !out.Pruned {
 		t.Fatalf("the log was not dropped: %+v, %v", out, err)
 	}
+	if size, err := st.PhaseOutputSize(ctx(t), id, "build"); err != nil || !size.Null || !size.Pruned || size.Compressed != 0 {
+		t.Fatalf("PhaseOutputSize of the dropped log = %+v, %v", size, err)
+	}
 	checkEvents(t, st, id, want, 100)
 }
 
