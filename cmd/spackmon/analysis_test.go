@@ -33,6 +33,14 @@ func newBuild(t testing.TB, srv *testServer) int64 {
 	return num(t, path(m, "data", "build", "build_id"))
 }
 
+// specAndBuild posts the Singularity spec, new, and a build of it on a fresh server, each
+// answered 201, and returns the build's id.
+func specAndBuild(t testing.TB, srv *testServer) int64 {
+	t.Helper()
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	return num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", buildEnv), http.StatusCreated, ""), "data", "build", "build_id"))
+}
+
 func analyze(t testing.TB, srv *testServer, id int64, metadata any) answer {
 	t.Helper()
 	return srv.post(t, "/ms1/analyze/builds/", map[string]any{"build_id": id, "metadata": metadata})
@@ -415,8 +423,7 @@ func TestAnalysisOverGRPCWithPrivateReads(t *testing.T) {
 // still gets paths relative to the prefix.
 func TestAnalyzePrefixFromDAGHash(t *testing.T) {
 	srv := startServe(t, backends[0].database(t), nil)
-	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
-	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", buildEnv), http.StatusCreated, ""), "data", "build", "build_id"))
+	id := specAndBuild(t, srv)
 	prefix := "/opt/spack/linux-ubuntu20.04-skylake/gcc-9.3.0/singularity-3.8.0-horgiy7swsitni32acyaplwfpbvpv4if"
 	entry := map[string]any{"type": "file", "mode": 33261, "owner": 0, "group": 0, "hash": "abc", "size": 3}
 	wantEnvelope(t, analyze(t, srv, id, map[string]any{"install_files": map[string]any{

@@ -28,8 +28,7 @@ func TestLogReadMemory(t *testing.T) {
 	}
 	const readers, logSize = 16, 64 << 20
 	srv, proc := startMeasuredServe(t, proctest.Build(t))
-	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
-	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))
+	id := specAndBuild(t, srv)
 	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", phaseUpdateOf(t, id, "build", logSize)), http.StatusOK, "")
 	want := int64(len("compiling a file of the build\n") * (logSize / 30))
 
@@ -81,8 +80,7 @@ func TestLogReadCutByIngest(t *testing.T) {
 	}
 	srv, d := startRolesWithUser(t, proctest.Build(t), "spackuser", "SPACKMON_LOG_LEVEL=error")
 	srv.bearer = srv.token(t, srv.user, srv.apiToken, "")
-	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
-	id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))
+	id := specAndBuild(t, srv)
 	wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", phaseUpdateOf(t, id, "build", 64<<20)), http.StatusOK, "")
 
 	url := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id)
@@ -141,8 +139,7 @@ func TestLogReadBudget(t *testing.T) {
 	bin := proctest.Build(t)
 	start := func(wait string) (*testServer, *proctest.Measured, string, int64) {
 		srv, proc := startMeasuredServe(t, bin, "SPACKMON_INFLIGHT_READ_BYTES=33554432", "SPACKMON_INFLIGHT_WAIT="+wait)
-		wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
-		id := num(t, path(wantEnvelope(t, srv.post(t, "/ms1/builds/new/", mustJSON(t, buildEnv)), http.StatusCreated, ""), "data", "build", "build_id"))
+		id := specAndBuild(t, srv)
 		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", noisyLogUpdate(t, id, logSize)), http.StatusOK, "")
 		url := fmt.Sprintf("%s/api/v1/builds/%d/phases/build/output", srv.URL, id)
 		resp, err := srv.client.Get(url)
