@@ -3,10 +3,10 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	"github.com/spackmon/spackmon/gateway/ui"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 )
 
@@ -38,26 +38,16 @@ func probeRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-// routeMethods are the methods the gateway's routes use; HEAD goes wherever GET does.
-var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 // allowedMethods is the Allow header of a 405 for r's path: the methods it has a route for,
 // found by routing a probe of each through the mux.
 func (g *Gateway) allowedMethods(r *http.Request) string {
-	var allowed []string
-	for _, m := range routeMethods {
+	return ui.AllowHeader(func(method string) bool {
 		p := &allowProbe{}
 		probe := r.Clone(context.WithValue(r.Context(), allowProbeKey{}, p))
-		probe.Method, probe.Body, probe.ContentLength = m, http.NoBody, 0
+		probe.Method, probe.Body, probe.ContentLength = method, http.NoBody, 0
 		g.mux.ServeHTTP(discardResponse{}, probe)
-		if p.matched {
-			allowed = append(allowed, m)
-			if m == http.MethodGet {
-				allowed = append(allowed, http.MethodHead)
-			}
-		}
-	}
-	return strings.Join(allowed, ", ")
+		return p.matched
+	})
 }
 
 // discardResponse is where a probe's answer goes: nowhere.

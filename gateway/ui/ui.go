@@ -180,11 +180,20 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // allowedMethods is the Allow header of a 405 for r's path: the methods a page answers it
 // with; empty when none does (a 404).
 func (u *UI) allowedMethods(r *http.Request) string {
+	return AllowHeader(func(method string) bool {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		_, pattern := u.mux.Handler(probe)
+		return pattern != ""
+	})
+}
+
+// AllowHeader is the Allow header of a 405: the methods routed says a route takes, HEAD
+// wherever GET goes (the gateway answers a HEAD as its GET).
+func AllowHeader(routed func(method string) bool) string {
 	var allowed []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := u.mux.Handler(probe); pattern != "" {
+		if routed(m) {
 			allowed = append(allowed, m)
 			if m == http.MethodGet {
 				allowed = append(allowed, http.MethodHead)

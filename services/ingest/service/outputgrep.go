@@ -43,7 +43,7 @@ func (s *Server) grepPhaseOutput(ctx context.Context, req *ingestv1.GetPhaseOutp
 	}
 	defer done()
 	if out.Null {
-		return &ingestv1.PhaseOutput{Null: true, Pruned: out.Pruned}, nil
+		return outputHead(true, out.Pruned, 0), nil
 	}
 	zr, err := zstd.NewReader(bytes.NewReader(out.Compressed), zstd.WithDecoderConcurrency(1))
 	if err != nil {
