@@ -35,10 +35,15 @@ var seedPagesSQL = []string{
 	`INSERT INTO build_tags (build_id, tag_id) SELECT id, 1 + id % 2 FROM builds`,
 	`INSERT INTO phases (build_id, name, status, output_null, error_count, warning_count, errors_total, warnings_total, updated_at)
 	 SELECT id, 'build', CASE WHEN status = 'FAILED' THEN 'ERROR' ELSE 'SUCCESS' END, true, 5, 5, 5, 5, now() FROM builds`,
-	`INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line)
-	 SELECT p.id, CASE WHEN k <= 5 THEN 'error' ELSE 'warning' END, k * 10, 'error: something went wrong ' || k,
-	        'src/file' || k || '.c', k, 'before', 'after', k * 10 - 3, k * 10 + 3
-	 FROM phases p CROSS JOIN generate_series(1, 10) AS k`,
+	`INSERT INTO phase_event_lists (phase_id, context_in_log, kinds, line_nos, texts, source_files, source_lines, pre_contexts,
+	                               post_contexts, start_lines, end_lines, repeat_counts, fingerprints, text_in_log)
+	 SELECT p.id, false, array_agg(CASE WHEN k <= 5 THEN 'error' ELSE 'warning' END ORDER BY k), array_agg(k * 10 ORDER BY k),
+	        array_agg('error: something went wrong ' || k ORDER BY k), array_agg('src/file' || k || '.c' ORDER BY k),
+	        array_agg(k ORDER BY k), array_agg('before' ORDER BY k), array_agg('after' ORDER BY k),
+	        array_agg(k * 10 - 3 ORDER BY k), array_agg(k * 10 + 3 ORDER BY k), array_agg(0 ORDER BY k),
+	        array_agg(NULL::text ORDER BY k), array_agg(false ORDER BY k)
+	 FROM phases p CROSS JOIN generate_series(1, 10) AS k
+	 GROUP BY p.id`,
 	`VACUUM ANALYZE`,
 }
 

@@ -33,11 +33,17 @@ var seedCompared = []string{
 	 ON CONFLICT DO NOTHING`,
 	`INSERT INTO phases (build_id, name, status, output_null, updated_at)
 	 SELECT id, 'install', 'ERROR', true, now() FROM builds ORDER BY id DESC LIMIT 2`,
-	`INSERT INTO phase_events (phase_id, kind, line_no, text, start_line, end_line, fingerprint)
-	 SELECT p.id, 'error', n, 'src/file' || f || '.c:' || n || ': error: failure ' || f, n, n + 1, lpad(to_hex(f), 16, '0')
+	`INSERT INTO phase_event_lists (phase_id, context_in_log, kinds, line_nos, texts, source_files, source_lines, pre_contexts,
+	                               post_contexts, start_lines, end_lines, repeat_counts, fingerprints, text_in_log)
+	 SELECT p.id, false, array_agg('error' ORDER BY n), array_agg(n ORDER BY n),
+	        array_agg('src/file' || f || '.c:' || n || ': error: failure ' || f ORDER BY n), array_agg('' ORDER BY n),
+	        array_agg(0 ORDER BY n), array_agg('' ORDER BY n), array_agg('' ORDER BY n), array_agg(n ORDER BY n),
+	        array_agg(n + 1 ORDER BY n), array_agg(0 ORDER BY n), array_agg(lpad(to_hex(f), 16, '0') ORDER BY n),
+	        array_agg(false ORDER BY n)
 	 FROM phases p, generate_series(1, ` + itoa(comparedErrors) + `) n,
 	      LATERAL (SELECT 4000 + n + CASE WHEN p.build_id = (SELECT max(id) FROM builds) THEN ` + itoa(comparedErrors/3) + ` ELSE 0 END AS f) r
-	 WHERE p.name = 'install'`,
+	 WHERE p.name = 'install'
+	 GROUP BY p.id`,
 	`INSERT INTO build_fingerprints (build_id, fingerprint, kind, events, example_event, seen_at, spec_id, env_id)
 	 SELECT p.build_id, e.fingerprint, min(e.kind), count(*), min(e.id), min(b.created_at), min(b.spec_id), min(b.env_id)
 	 FROM phases p JOIN phase_events e ON e.phase_id = p.id JOIN builds b ON b.id = p.build_id

@@ -9,11 +9,12 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-// eventLog reads the log of phase $1 while its event $2 is still there, so that context is
-// never read from a log that replaced the one the events were found in.
+// eventLog reads the log of phase $1 while the list of its event $2 is still there
+// (migration 00018), so that context is never read from a log that replaced the one the
+// events were found in.
 const eventLog = `
 SELECT p.output FROM phases p
-WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = $2 AND e.phase_id = p.id)`
+WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_event_lists l WHERE l.id = $2 / 1024 AND l.phase_id = p.id)`
 
 // withContext fills in the context and text of events, all of phase phaseID, kept in its
 // log, read in tx: the events' own snapshot.
@@ -71,10 +72,16 @@ func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
 		for i, e := range events {
 			ids[i], texts[i], pre[i], post[i] = e.Key.ID, e.Text, e.PreContext, e.PostContext
 		}
+		// context_in_log is the list's: every event of it was read, so the arrays are
+		// rebuilt whole, in the order of the events' ids. The list is the one they were
+		// read from (an event's id names it): a phase reported again meanwhile has a new
+		// list, which keeps its own.
 		if _, err := tx.Exec(ctx, `
-UPDATE phase_events e SET text = u.text, pre_context = u.pre, post_context = u.post, context_in_log = false, text_in_log = false
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, text, pre, post) WHERE e.id = u.id`,
-			ids, texts, pre, post); err != nil {
+UPDATE phase_event_lists SET texts = u.texts, pre_contexts = u.pre, post_contexts = u.post, context_in_log = false,
+       text_in_log = array_fill(false, ARRAY[cardinality(kinds)])
+FROM (SELECT array_agg(text ORDER BY id) AS texts, array_agg(pre ORDER BY id) AS pre, array_agg(post ORDER BY id) AS post
+      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, text, pre, post)) AS u
+WHERE phase_event_lists.id = ($1::bigint[])[1] / 1024`, ids, texts, pre, post); err != nil {
 			return err
 		}
 	}

@@ -15,17 +15,31 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 )
 
-// failures joins a build's events phase by phase, each read from the phase_events index: as
-// a plain join, the planner, short of statistics on a table growing faster than they are
-// gathered (no autovacuum yet, or none at all), read the whole of phase_events for every
-// phase written, and seeding slowed in proportion to the events stored (from 90 to 7 builds/s
-// by 5,000 builds). OFFSET 0 keeps the subquery from being flattened into such a join.
+// failures joins a build's events phase by phase, each from its phase's list (migration
+// 00018) and only the fields the rewrite reads: the phase_events view would unnest every
+// field, texts and context included. As a plain join, the planner, short of statistics on
+// a table growing faster than they are gathered (no autovacuum yet, or none at all), read
+// every event for every phase written, and seeding slowed in proportion to the events
+// stored (from 90 to 7 builds/s by 5,000 builds). OFFSET 0 keeps the subquery from being
+// flattened into such a join.
 var failures = failuresql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(param string) string { return param + "::timestamptz" },
-	`CROSS JOIN LATERAL (SELECT e.id, e.kind, e.fingerprint, e.text_in_log FROM phase_events e WHERE e.phase_id = p.id OFFSET 0) e`,
+	`CROSS JOIN LATERAL (SELECT l.id * 1024 + e.n - 1 AS id, e.kind, e.fingerprint, e.text_in_log
+    FROM phase_event_lists l, unnest(l.kinds, l.fingerprints, l.text_in_log) WITH ORDINALITY AS e(kind, fingerprint, text_in_log, n)
+    WHERE l.phase_id = p.id OFFSET 0) e`,
 	spreadByDay,
+	eventByID,
 )
+
+// eventByID reads the event whose id is id from its list (migration 00018) as pe, only the
+// fields an example shows, by subscript: the phase_events view would unnest the whole list,
+// every field of up to a thousand events, for each example.
+func eventByID(id string) string {
+	at := `[` + id + ` % 1024 + 1]`
+	return `CROSS JOIN LATERAL (SELECT ` + id + ` AS id, l.phase_id, l.line_nos` + at + ` AS line_no, l.texts` + at + ` AS text
+    FROM phase_event_lists l WHERE l.id = ` + id + ` / 1024) AS pe`
+}
 
 // spreadByDay counts what failuresql.Spread does through the index of each value's last
 // day (migration 00017): the values last seen on a day after since's from the index alone,
@@ -65,13 +79,26 @@ func queueBuildPrints(b *pgx.Batch, buildID int64) {
 	b.Queue(failures.FillBuild, buildID)
 }
 
+// unprinted are events stored without a fingerprint, for the backfill, from their lists
+// (migration 00018), at most $1: it locks the lists it takes events from, at most as many
+// as events, each having at least one to take.
+const unprinted = `
+SELECT e.id, e.kind, e.text, p.build_id
+FROM (SELECT l.id, l.phase_id FROM phase_event_lists l
+      WHERE array_position(l.fingerprints, NULL) IS NOT NULL
+      ORDER BY l.id LIMIT $1 FOR UPDATE SKIP LOCKED) AS l
+JOIN phases p ON p.id = l.phase_id
+CROSS JOIN LATERAL (SELECT e.id, e.kind, e.text FROM phase_events e WHERE e.list_id = l.id AND e.fingerprint IS NULL) AS e
+ORDER BY e.id
+LIMIT $1`
+
 // BackfillFingerprints fingerprints a batch of events stored without one, in one
 // transaction.
 func (s *Store) BackfillFingerprints(ctx context.Context, limit int) (int, error) {
 	n := 0
 	err := s.write(ctx, "backfill fingerprints", func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			rs, err := tx.Query(ctx, failuresql.Unprinted+"$1 FOR UPDATE OF e SKIP LOCKED", limit)
+			rs, err := tx.Query(ctx, unprinted, limit)
 			if err != nil {
 				return err
 			}
@@ -83,8 +110,11 @@ func (s *Store) BackfillFingerprints(ctx context.Context, limit int) (int, error
 			b := &pgx.Batch{}
 			queuePrints(b, nil, prints, now())
 			b.Queue(`
-UPDATE phase_events e SET fingerprint = u.hash
-FROM unnest($1::bigint[], $2::text[]) AS u(id, hash) WHERE e.id = u.id`, ids, hashes)
+UPDATE phase_event_lists l SET fingerprints = (
+    SELECT array_agg(coalesce(u.hash, f.print) ORDER BY f.n)
+    FROM unnest(l.fingerprints) WITH ORDINALITY AS f(print, n)
+    LEFT JOIN unnest($1::bigint[], $2::text[]) AS u(id, hash) ON u.id = l.id * 1024 + f.n - 1)
+WHERE l.id IN (SELECT DISTINCT u.id / 1024 FROM unnest($1::bigint[]) AS u(id))`, ids, hashes)
 			for _, id := range builds {
 				queueBuildPrints(b, id)
 			}

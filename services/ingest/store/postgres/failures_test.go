@@ -19,7 +19,7 @@ func TestBackfillFingerprints(t *testing.T) {
 	storetest.Backfill(t, st, func(q string) error {
 		_, err := pool.Exec(context.Background(), q)
 		return err
-	})
+	}, `UPDATE phase_event_lists SET fingerprints = array_fill(NULL::text, ARRAY[cardinality(kinds)])`)
 }
 
 func TestRepeatedEventText(t *testing.T) {
@@ -76,7 +76,7 @@ func TestPruneWhilePhaseReported(t *testing.T) {
 	// after it has read them and the old log.
 	if _, err := pool.Exec(ctx, `
 CREATE FUNCTION slow_event_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$;
-CREATE TRIGGER slow_event_update BEFORE UPDATE ON phase_events FOR EACH STATEMENT EXECUTE FUNCTION slow_event_update();`); err != nil {
+CREATE TRIGGER slow_event_update BEFORE UPDATE ON phase_event_lists FOR EACH STATEMENT EXECUTE FUNCTION slow_event_update();`); err != nil {
 		t.Fatal(err)
 	}
 	pruned := make(chan error, 1)
@@ -106,8 +106,8 @@ func TestContextKeptWithText(t *testing.T) {
 	st, pool := openPool(t)
 	defer st.Close()
 	storetest.PutRepeatedLog(t, st)
-	_, err := pool.Exec(context.Background(), `UPDATE phase_events SET context_in_log = false`)
-	if err == nil || !strings.Contains(err.Error(), "phase_events_text_in_log_check") {
+	_, err := pool.Exec(context.Background(), `UPDATE phase_event_lists SET context_in_log = false`)
+	if err == nil || !strings.Contains(err.Error(), "phase_event_lists_text_needs_context") {
 		t.Fatalf("an event without its context in the log kept its text there: %v", err)
 	}
 }
@@ -157,4 +157,83 @@ func TestUpgradeRollsUpFailures(t *testing.T) {
 		}
 		return migrate(ctx, url)
 	})
+}
+
+// TestEventListsDownAndUp takes the schema back to a row per event (before migration 00018)
+// and up again, with a phase reported twice so that its list is not the first: going down
+// keeps every event and its id, going up numbers the lists again, and the events, their
+// order, text and context, and the build's examples are read as before, the examples naming
+// events of the new ids.
+func TestEventListsDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	st, pool, url := openDatabase(t)
+	defer st.Close()
+	id, _ := storetest.PutRepeatedLog(t, st)
+	storetest.PutLogPhase(t, st, id, "src/a.c:1:5: warning: w [-Wextra]\nsrc/a.c:2:5: warning: v [-Wextra]\nplain\nerror: first\nerror: last\n")
+	eventsBefore, printsBefore := eventsAndPrints(t, st, id)
+
+	if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 17, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := pool.Query(ctx, `SELECT id FROM phase_events ORDER BY line_no, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(eventsBefore) {
+		t.Fatalf("%d events after the downgrade, want %d", len(ids), len(eventsBefore))
+	}
+	for i, e := range eventsBefore {
+		if ids[i] != e.Key.ID {
+			t.Errorf("event %d: id %d after the downgrade, was %d", i, ids[i], e.Key.ID)
+		}
+	}
+
+	if err := migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	eventsAfter, printsAfter := eventsAndPrints(t, st, id)
+	if len(eventsAfter) != len(eventsBefore) || len(printsAfter) != len(printsBefore) {
+		t.Fatalf("%d events and %d fingerprints after the upgrade, want %d and %d",
+			len(eventsAfter), len(printsAfter), len(eventsBefore), len(printsBefore))
+	}
+	newID := map[int64]int64{}
+	for i, e := range eventsAfter {
+		was := eventsBefore[i]
+		newID[was.Key.ID] = e.Key.ID
+		if e.Key.ID == was.Key.ID {
+			t.Errorf("event %d kept id %d: the list was numbered again, its ids should change", i, e.Key.ID)
+		}
+		e.Key.ID, was.Key.ID = 0, 0
+		if e != was {
+			t.Errorf("event %d after the upgrade:\n got %+v\nwant %+v", i, e, was)
+		}
+	}
+	for i, p := range printsAfter {
+		was := printsBefore[i]
+		if p.Example.EventID != newID[was.Example.EventID] {
+			t.Errorf("fingerprint %s: example %d after the upgrade, want %d (was %d)", p.Hash, p.Example.EventID,
+				newID[was.Example.EventID], was.Example.EventID)
+		}
+		p.Example.EventID, was.Example.EventID = 0, 0
+		if p != was {
+			t.Errorf("fingerprint %d after the upgrade:\n got %+v\nwant %+v", i, p, was)
+		}
+	}
+}
+
+func eventsAndPrints(t *testing.T, st store.Store, buildID int64) ([]store.PhaseEvent, []store.BuildFingerprint) {
+	t.Helper()
+	events, err := st.ListEvents(context.Background(), store.EventQuery{BuildID: buildID, Limit: 1000})
+	if err != nil || len(events) == 0 {
+		t.Fatalf("ListEvents = %d events, %v", len(events), err)
+	}
+	prints, err := st.BuildFingerprints(context.Background(), buildID, true)
+	if err != nil || len(prints) == 0 {
+		t.Fatalf("BuildFingerprints = %d, %v", len(prints), err)
+	}
+	return events, prints
 }

@@ -71,7 +71,7 @@ RETURNING id, name, status`, slices.Concat(owned, []any{p.Name, p.Status, rows.O
 		return rs.Err()
 	})
 	b.Queue(`
-DELETE FROM phase_events
+DELETE FROM phase_event_lists
 WHERE phase_id = (SELECT p.id FROM phases p WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`))`,
 		slices.Concat(owned, []any{p.Name})...)
 	if len(p.Events) > 0 {
@@ -95,18 +95,12 @@ func queueEvents(b *pgx.Batch, owned []any, p store.PhaseUpdate, hashes []string
 		lineNos[i], sourceLines[i], starts[i], ends[i], repeats[i] = int32(e.LineNo), int32(e.SourceLine), int32(e.Start), int32(e.End), int32(e.RepeatCount)
 	}
 	b.Queue(`
-INSERT INTO phase_events (phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line,
-                          repeat_count, fingerprint, context_in_log, text_in_log)
-SELECT p.id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context, e.post_context, e.start_line, e.end_line,
-       e.repeat_count, e.fingerprint, $16::boolean, e.text_in_log
-FROM phases p,
-     unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[],
-            $15::text[], $17::boolean[])
-     WITH ORDINALITY AS e(kind, line_no, text, source_file, source_line, pre_context, post_context, start_line, end_line, repeat_count,
-                          fingerprint, text_in_log, ord)
-WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)
-ORDER BY e.ord`, slices.Concat(owned, []any{p.Name, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes,
-		p.ContextInOutput, textInLog})...)
+INSERT INTO phase_event_lists (phase_id, context_in_log, kinds, line_nos, texts, source_files, source_lines, pre_contexts,
+                               post_contexts, start_lines, end_lines, repeat_counts, fingerprints, text_in_log)
+SELECT p.id, $16, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17
+FROM phases p WHERE p.name = $4 AND p.build_id IN (`+ownedBuildSQL+`)`,
+		slices.Concat(owned, []any{p.Name, kinds, lineNos, texts, files, sourceLines, pre, post, starts, ends, repeats, hashes,
+			p.ContextInOutput, textInLog})...)
 }
 
 // PhaseOutput reads a phase's stored log.

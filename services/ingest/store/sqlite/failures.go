@@ -19,6 +19,7 @@ var failures = failuresql.New(
 	func(param string) string { return param },
 	failuresql.JoinEvents,
 	failuresql.Spread,
+	failuresql.JoinEventByID,
 )
 
 // printRow is a fingerprint as the JSON parameter of upsertPrints.
@@ -84,11 +85,19 @@ func rewriteBuildPrints(ctx context.Context, tx *sql.Tx, buildID int64) error {
 	return err
 }
 
+// unprinted are events stored without a fingerprint, for the backfill: ?1 the limit.
+const unprinted = `
+SELECT e.id, e.kind, e.text, p.build_id
+FROM phase_events e JOIN phases p ON p.id = e.phase_id
+WHERE e.fingerprint IS NULL
+ORDER BY e.id
+LIMIT ?1`
+
 // BackfillFingerprints fingerprints a batch of events stored without one.
 func (s *Store) BackfillFingerprints(ctx context.Context, limit int) (int, error) {
 	n := 0
 	err := s.write(ctx, "backfill fingerprints", func(tx *sql.Tx) error {
-		rs, err := tx.QueryContext(ctx, failuresql.Unprinted+"?1", limit)
+		rs, err := tx.QueryContext(ctx, unprinted, limit)
 		if err != nil {
 			return err
 		}

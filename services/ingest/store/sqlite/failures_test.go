@@ -19,7 +19,7 @@ func TestBackfillFingerprints(t *testing.T) {
 	storetest.Backfill(t, st, func(q string) error {
 		_, err := sq.Write.ExecContext(context.Background(), q)
 		return err
-	})
+	}, `UPDATE phase_events SET fingerprint = NULL`)
 }
 
 func TestRepeatedEventText(t *testing.T) {

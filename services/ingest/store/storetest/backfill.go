@@ -8,10 +8,11 @@ import (
 )
 
 // Backfill checks BackfillFingerprints on st, whose backend test passes exec to run SQL
-// on the store's database: the events of some builds lose their fingerprints, as events
-// stored before migration 00006 have none, and the backfill gives them back the same ones,
-// in batches, until none is left.
-func Backfill(t *testing.T, st store.Store, exec func(query string) error) {
+// on the store's database and forget, the statement that clears every event's fingerprint
+// there: the events of some builds lose their fingerprints, as events stored before
+// migration 00006 have none, and the backfill gives them back the same ones, in batches,
+// until none is left.
+func Backfill(t *testing.T, st store.Store, exec func(query string) error, forget string) {
 	b1, b2, b3 := failingBuilds(t, st)
 	// More events than one batch takes.
 	var many []logparse.Event
@@ -23,7 +24,7 @@ func Backfill(t *testing.T, st store.Store, exec func(query string) error) {
 	for _, id := range []int64{b1, b2, b3} {
 		before[id] = buildPrints(t, st, id)
 	}
-	for _, q := range []string{`UPDATE phase_events SET fingerprint = NULL`, `DELETE FROM build_fingerprints`, `DELETE FROM fingerprints`} {
+	for _, q := range []string{forget, `DELETE FROM build_fingerprints`, `DELETE FROM fingerprints`} {
 		if err := exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -34,12 +34,18 @@ type SQL struct {
 // phase_events index whatever its statistics.
 const JoinEvents = `JOIN phase_events e ON e.phase_id = p.id`
 
+// JoinEventByID joins as pe the event whose id is the expression id.
+func JoinEventByID(id string) string { return `JOIN phase_events pe ON pe.id = ` + id }
+
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
 // as a parameter holding a time, as the store passes times, compared with a time column;
 // joinEvents joins the events e of the phases p of one build (JoinEvents, or a form that
 // holds the dialect's planner to the phase_events index); spread counts a fingerprint's
-// values seen since a time (Spread, or a form that reads the dialect's index).
-func New(param func(n int) string, timeArg func(param string) string, joinEvents string, spread func(dim, since string) string) *SQL {
+// values seen since a time (Spread, or a form that reads the dialect's index); eventByID
+// joins as pe, with its id, phase_id, line_no and text, the event whose id is an expression
+// (JoinEventByID, or a form that finds it in the dialect's storage).
+func New(param func(n int) string, timeArg func(param string) string, joinEvents string, spread func(dim, since string) string,
+	eventByID func(id string) string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
 	return &SQL{
@@ -88,11 +94,11 @@ FROM t JOIN fingerprints f ON f.hash = t.fingerprint
 JOIN build_fingerprints x ON x.fingerprint = t.fingerprint AND x.build_id = (
     SELECT y.build_id FROM build_fingerprints y WHERE y.fingerprint = t.fingerprint AND y.seen_at >= ` + since + `
     ORDER BY y.build_id DESC LIMIT 1)
-JOIN phase_events pe ON pe.id = x.example_event
+` + eventByID("x.example_event") + `
 JOIN phases p ON p.id = pe.phase_id
 ORDER BY t.builds DESC, t.fingerprint`,
-		BuildPrints:        buildPrints(p1, p2, "0"),
-		BuildPrintsCounted: buildPrints(p1, p2, "(SELECT count(*) FROM build_fingerprints o WHERE o.fingerprint = bf.fingerprint) - 1"),
+		BuildPrints:        buildPrints(p1, p2, "0", eventByID),
+		BuildPrintsCounted: buildPrints(p1, p2, "(SELECT count(*) FROM build_fingerprints o WHERE o.fingerprint = bf.fingerprint) - 1", eventByID),
 		Reference:          reference(p1, `s.name = ms.name AND `+same("s.compiler_id", "ms.compiler_id")+` AND `+same("s.arch_id", "ms.arch_id")),
 		ReferenceBySpec:    reference(p1, `b.spec_id = me.spec_id`),
 		ReferenceByTag: reference(p1, `s.name = ms.name AND EXISTS (
@@ -142,12 +148,12 @@ func FailuresArgs(q store.FailureQuery, asTime func(time.Time) any) []any {
 
 // buildPrints reads the fingerprints of build p1, at most p2, with others as the number of
 // other builds of each.
-func buildPrints(p1, p2, others string) string {
+func buildPrints(p1, p2, others string, eventByID func(id string) string) string {
 	return `
 SELECT bf.fingerprint, f.kind, f.class, f.normal, bf.events, ` + others + `,
        bf.build_id, pe.id, p.name, pe.line_no, pe.text
 FROM build_fingerprints bf JOIN fingerprints f ON f.hash = bf.fingerprint
-JOIN phase_events pe ON pe.id = bf.example_event
+` + eventByID("bf.example_event") + `
 JOIN phases p ON p.id = pe.phase_id
 WHERE bf.build_id = ` + p1 + `
 ORDER BY f.kind, bf.example_event
@@ -230,7 +236,7 @@ func Causes[T any](toTime func(T) (time.Time, error)) rows.Reader[store.KnownCau
 		})
 }
 
-// Unprinted reads the rows of the Unprinted statement.
+// UnprintedRows reads the rows of a backfill's statement: id, kind, text and build_id.
 func UnprintedRows() rows.Reader[Stored] {
 	v := new(Stored)
 	return rows.NewReader([]any{&v.ID, &v.Kind, &v.Text, &v.BuildID}, func() (Stored, error) { return *v, nil })

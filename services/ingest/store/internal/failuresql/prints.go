@@ -36,15 +36,7 @@ func Columns(prints []fingerprint.Print) (hashes, kinds, classes, normals []stri
 	return hashes, kinds, classes, normals
 }
 
-// Unprinted are events stored without a fingerprint, for the backfill: $1 the limit.
-const Unprinted = `
-SELECT e.id, e.kind, e.text, p.build_id
-FROM phase_events e JOIN phases p ON p.id = e.phase_id
-WHERE e.fingerprint IS NULL
-ORDER BY e.id
-LIMIT `
-
-// Stored is an event read by Unprinted.
+// Stored is an event stored without a fingerprint, as the backfill reads it.
 type Stored struct {
 	ID      int64
 	Kind    string
