@@ -39,7 +39,7 @@ var seedPagesSQL = []string{
 	                               post_contexts, start_lines, end_lines, repeat_counts, fingerprints, text_in_log)
 	 SELECT p.id, false, array_agg(CASE WHEN k <= 5 THEN 'error' ELSE 'warning' END ORDER BY k), array_agg(k * 10 ORDER BY k),
 	        array_agg('error: something went wrong ' || k ORDER BY k), array_agg('src/file' || k || '.c' ORDER BY k),
-	        array_agg(k ORDER BY k), array_agg('before' ORDER BY k), array_agg('after' ORDER BY k),
+	        array_agg(k ORDER BY k), array_agg('before'::text ORDER BY k), array_agg('after'::text ORDER BY k),
 	        array_agg(k * 10 - 3 ORDER BY k), array_agg(k * 10 + 3 ORDER BY k), array_agg(0 ORDER BY k),
 	        array_agg(NULL::text ORDER BY k), array_agg(false ORDER BY k)
 	 FROM phases p CROSS JOIN generate_series(1, 10) AS k

@@ -2,14 +2,17 @@
 -- They are always written together (a report of a phase replaces all of them) and read by
 -- phase, so a row per event paid 28 bytes of header and pointer, an identity and two index
 -- entries for nothing: 34.5 KB per spec of the 154.3 on a 300-spec run of the load tool.
--- Parsing keeps at most 500 errors and 500 warnings of a phase (logparse.MaxEvents).
+-- Parsing keeps at most 500 errors and 500 warnings of a phase (logparse.MaxEvents), but a
+-- database written before that cap may hold phases of many thousands.
 --
--- An event's id is its list's id times 1024 plus its place in the list (from 0), so ids
--- still grow in the order events were written and a replaced phase's events get new ones;
--- a statement that has an event's id finds its list by the primary key (id / 1024). The
--- view phase_events shows the rows as they were, with list_id, for the reads; writes go to
--- the lists. Upgrading gives every existing event a new id (the examples of
--- build_fingerprints follow): event ids held by clients from before no longer resolve.
+-- An event's id is its list's id times 2^20 (1,048,576) plus its place in the list (from
+-- 0), so ids still grow in the order events were written and a replaced phase's events get
+-- new ones; a statement that has an event's id finds its list by the primary key (id /
+-- 2^20). Ids stay below 2^53, exact in JSON, for 8.5 billion lists. The view phase_events
+-- shows the rows as they were, with list_id, for the reads; writes go to the lists, so
+-- ingest replicas of an older image fail to write phases until they are replaced. Upgrading
+-- gives every existing event a new id (the examples of build_fingerprints follow): event
+-- ids held by clients from before no longer resolve.
 --
 -- context_in_log was the same for every event of a phase, so it is the list's.
 
@@ -46,7 +49,7 @@ CREATE TABLE phase_event_lists (
     fingerprints   text[] NOT NULL CHECK (event_prints_valid(fingerprints)),
     text_in_log    boolean[] NOT NULL CHECK (array_position(text_in_log, NULL) IS NULL),
     CONSTRAINT phase_event_lists_shape CHECK (
-        cardinality(kinds) BETWEEN 1 AND 1024
+        cardinality(kinds) BETWEEN 1 AND 1048576
         AND cardinality(line_nos) = cardinality(kinds) AND cardinality(texts) = cardinality(kinds)
         AND cardinality(source_files) = cardinality(kinds) AND cardinality(source_lines) = cardinality(kinds)
         AND cardinality(pre_contexts) = cardinality(kinds) AND cardinality(post_contexts) = cardinality(kinds)
@@ -72,14 +75,14 @@ FROM phase_events GROUP BY phase_id;
 SELECT setval(pg_get_serial_sequence('phase_event_lists', 'id'), coalesce(max(id), 0) + 1, false) FROM phase_event_lists;
 
 UPDATE build_fingerprints bf SET example_event = m.new_id
-FROM (SELECT e.id AS old_id, l.id * 1024 + row_number() OVER (PARTITION BY e.phase_id ORDER BY e.id) - 1 AS new_id
+FROM (SELECT e.id AS old_id, l.id * 1048576 + row_number() OVER (PARTITION BY e.phase_id ORDER BY e.id) - 1 AS new_id
       FROM phase_events e JOIN phase_event_lists l ON l.phase_id = e.phase_id) AS m
 WHERE bf.example_event = m.old_id;
 
 DROP TABLE phase_events;
 
 CREATE VIEW phase_events AS
-SELECT l.id * 1024 + e.n - 1 AS id, l.id AS list_id, l.phase_id, e.kind, e.line_no, e.text, e.source_file, e.source_line,
+SELECT l.id * 1048576 + e.n - 1 AS id, l.id AS list_id, l.phase_id, e.kind, e.line_no, e.text, e.source_file, e.source_line,
        e.pre_context, e.post_context, e.start_line, e.end_line, e.repeat_count, e.fingerprint, l.context_in_log, e.text_in_log
 FROM phase_event_lists l,
      unnest(l.kinds, l.line_nos, l.texts, l.source_files, l.source_lines, l.pre_contexts, l.post_contexts, l.start_lines,
@@ -111,7 +114,7 @@ CREATE TABLE phase_events (
 INSERT INTO phase_events (id, phase_id, kind, line_no, text, source_file, source_line, pre_context, post_context,
                           start_line, end_line, repeat_count, fingerprint, context_in_log, text_in_log)
 OVERRIDING SYSTEM VALUE
-SELECT l.id * 1024 + e.n - 1, l.phase_id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,
+SELECT l.id * 1048576 + e.n - 1, l.phase_id, e.kind, e.line_no, e.text, e.source_file, e.source_line, e.pre_context,
        e.post_context, e.start_line, e.end_line, e.repeat_count, e.fingerprint, l.context_in_log, e.text_in_log
 FROM phase_event_lists l,
      unnest(l.kinds, l.line_nos, l.texts, l.source_files, l.source_lines, l.pre_contexts, l.post_contexts, l.start_lines,

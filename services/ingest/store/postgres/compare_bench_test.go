@@ -35,9 +35,9 @@ var seedCompared = []string{
 	 SELECT id, 'install', 'ERROR', true, now() FROM builds ORDER BY id DESC LIMIT 2`,
 	`INSERT INTO phase_event_lists (phase_id, context_in_log, kinds, line_nos, texts, source_files, source_lines, pre_contexts,
 	                               post_contexts, start_lines, end_lines, repeat_counts, fingerprints, text_in_log)
-	 SELECT p.id, false, array_agg('error' ORDER BY n), array_agg(n ORDER BY n),
-	        array_agg('src/file' || f || '.c:' || n || ': error: failure ' || f ORDER BY n), array_agg('' ORDER BY n),
-	        array_agg(0 ORDER BY n), array_agg('' ORDER BY n), array_agg('' ORDER BY n), array_agg(n ORDER BY n),
+	 SELECT p.id, false, array_agg('error'::text ORDER BY n), array_agg(n ORDER BY n),
+	        array_agg('src/file' || f || '.c:' || n || ': error: failure ' || f ORDER BY n), array_agg(''::text ORDER BY n),
+	        array_agg(0 ORDER BY n), array_agg(''::text ORDER BY n), array_agg(''::text ORDER BY n), array_agg(n ORDER BY n),
 	        array_agg(n + 1 ORDER BY n), array_agg(0 ORDER BY n), array_agg(lpad(to_hex(f), 16, '0') ORDER BY n),
 	        array_agg(false ORDER BY n)
 	 FROM phases p, generate_series(1, ` + itoa(comparedErrors) + `) n,

@@ -14,7 +14,7 @@ import (
 // events were found in.
 const eventLog = `
 SELECT p.output FROM phases p
-WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_event_lists l WHERE l.id = $2 / 1024 AND l.phase_id = p.id)`
+WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_event_lists l WHERE l.id = $2::bigint / ` + eventsPerList + ` AND l.phase_id = p.id)`
 
 // withContext fills in the context and text of events, all of phase phaseID, kept in its
 // log, read in tx: the events' own snapshot.
@@ -81,7 +81,7 @@ UPDATE phase_event_lists SET texts = u.texts, pre_contexts = u.pre, post_context
        text_in_log = array_fill(false, ARRAY[cardinality(kinds)])
 FROM (SELECT array_agg(text ORDER BY id) AS texts, array_agg(pre ORDER BY id) AS pre, array_agg(post ORDER BY id) AS post
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, text, pre, post)) AS u
-WHERE phase_event_lists.id = ($1::bigint[])[1] / 1024`, ids, texts, pre, post); err != nil {
+WHERE phase_event_lists.id = ($1::bigint[])[1] / `+eventsPerList, ids, texts, pre, post); err != nil {
 			return err
 		}
 	}

@@ -25,20 +25,24 @@ import (
 var failures = failuresql.New(
 	func(n int) string { return "$" + strconv.Itoa(n) },
 	func(param string) string { return param + "::timestamptz" },
-	`CROSS JOIN LATERAL (SELECT l.id * 1024 + e.n - 1 AS id, e.kind, e.fingerprint, e.text_in_log
+	`CROSS JOIN LATERAL (SELECT l.id * `+eventsPerList+` + e.n - 1 AS id, e.kind, e.fingerprint, e.text_in_log
     FROM phase_event_lists l, unnest(l.kinds, l.fingerprints, l.text_in_log) WITH ORDINALITY AS e(kind, fingerprint, text_in_log, n)
     WHERE l.phase_id = p.id OFFSET 0) e`,
 	spreadByDay,
 	eventByID,
 )
 
+// eventsPerList is what an event's id is its list's id times, plus its place in the list
+// (migration 00018, whose view phase_events spells it out too).
+const eventsPerList = "1048576"
+
 // eventByID reads the event whose id is id from its list (migration 00018) as pe, only the
 // fields an example shows, by subscript: the phase_events view would unnest the whole list,
 // every field of up to a thousand events, for each example.
 func eventByID(id string) string {
-	at := `[` + id + ` % 1024 + 1]`
+	at := `[` + id + ` % ` + eventsPerList + ` + 1]`
 	return `CROSS JOIN LATERAL (SELECT ` + id + ` AS id, l.phase_id, l.line_nos` + at + ` AS line_no, l.texts` + at + ` AS text
-    FROM phase_event_lists l WHERE l.id = ` + id + ` / 1024) AS pe`
+    FROM phase_event_lists l WHERE l.id = ` + id + ` / ` + eventsPerList + `) AS pe`
 }
 
 // spreadByDay counts what failuresql.Spread does through the index of each value's last
@@ -80,16 +84,17 @@ func queueBuildPrints(b *pgx.Batch, buildID int64) {
 }
 
 // unprinted are events stored without a fingerprint, for the backfill, from their lists
-// (migration 00018), at most $1: it locks the lists it takes events from, at most as many
-// as events, each having at least one to take.
+// (migration 00018), at most $1, reading only the fields the backfill needs. It locks the
+// first $1 lists that have such events, whether or not the limit leaves it any of theirs:
+// their phases' reports and prunes wait for the batch.
 const unprinted = `
-SELECT e.id, e.kind, e.text, p.build_id
-FROM (SELECT l.id, l.phase_id FROM phase_event_lists l
+SELECT l.id * ` + eventsPerList + ` + e.n - 1 AS id, e.kind, e.text, (SELECT p.build_id FROM phases p WHERE p.id = l.phase_id)
+FROM (SELECT l.id, l.phase_id, l.kinds, l.texts, l.fingerprints FROM phase_event_lists l
       WHERE array_position(l.fingerprints, NULL) IS NOT NULL
-      ORDER BY l.id LIMIT $1 FOR UPDATE SKIP LOCKED) AS l
-JOIN phases p ON p.id = l.phase_id
-CROSS JOIN LATERAL (SELECT e.id, e.kind, e.text FROM phase_events e WHERE e.list_id = l.id AND e.fingerprint IS NULL) AS e
-ORDER BY e.id
+      ORDER BY l.id LIMIT $1 FOR UPDATE SKIP LOCKED) AS l,
+     unnest(l.kinds, l.texts, l.fingerprints) WITH ORDINALITY AS e(kind, text, fingerprint, n)
+WHERE e.fingerprint IS NULL
+ORDER BY 1
 LIMIT $1`
 
 // BackfillFingerprints fingerprints a batch of events stored without one, in one
@@ -113,8 +118,8 @@ func (s *Store) BackfillFingerprints(ctx context.Context, limit int) (int, error
 UPDATE phase_event_lists l SET fingerprints = (
     SELECT array_agg(coalesce(u.hash, f.print) ORDER BY f.n)
     FROM unnest(l.fingerprints) WITH ORDINALITY AS f(print, n)
-    LEFT JOIN unnest($1::bigint[], $2::text[]) AS u(id, hash) ON u.id = l.id * 1024 + f.n - 1)
-WHERE l.id IN (SELECT DISTINCT u.id / 1024 FROM unnest($1::bigint[]) AS u(id))`, ids, hashes)
+    LEFT JOIN unnest($1::bigint[], $2::text[]) AS u(id, hash) ON u.id = l.id * `+eventsPerList+` + f.n - 1)
+WHERE l.id IN (SELECT DISTINCT u.id / `+eventsPerList+` FROM unnest($1::bigint[]) AS u(id))`, ids, hashes)
 			for _, id := range builds {
 				queueBuildPrints(b, id)
 			}

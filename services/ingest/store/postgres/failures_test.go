@@ -237,3 +237,88 @@ func eventsAndPrints(t *testing.T, st store.Store, buildID int64) ([]store.Phase
 	}
 	return events, prints
 }
+
+// TestEventIDsPastInt32 numbers the lists past 2^31 / 2^20: every statement that has an
+// event's id (its context from the log, the prune's copy-back, an example's lookup, the
+// backfill) must take it as a bigint.
+func TestEventIDsPastInt32(t *testing.T) {
+	ctx := context.Background()
+	st, pool := openPool(t)
+	defer st.Close()
+	if _, err := pool.Exec(ctx, `ALTER TABLE phase_event_lists ALTER COLUMN id RESTART WITH 5000`); err != nil {
+		t.Fatal(err)
+	}
+	id, want := storetest.PutRepeatedLog(t, st)
+	events, prints := eventsAndPrints(t, st, id)
+	if len(events) != len(want) || events[0].Key.ID < 1<<32 {
+		t.Fatalf("%d events, the first of id %d; want %d past 2^32", len(events), events[0].Key.ID, len(want))
+	}
+	for i, e := range events {
+		if e.Event != want[i] {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, e.Event, want[i])
+		}
+	}
+	if prints[0].Example.EventID < 1<<32 || prints[0].Example.Text == "" {
+		t.Errorf("example %+v", prints[0].Example)
+	}
+	if _, err := st.PruneLogs(ctx, store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	pruned, _ := eventsAndPrints(t, st, id)
+	for i, e := range pruned {
+		if e.Event != want[i] {
+			t.Errorf("event %d after the prune:\n got %+v\nwant %+v", i, e.Event, want[i])
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE phase_event_lists SET fingerprints = array_fill(NULL::text, ARRAY[cardinality(kinds)])`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.BackfillFingerprints(ctx, 100); err != nil || n != len(want) {
+		t.Fatalf("BackfillFingerprints = %d, %v; want %d", n, err, len(want))
+	}
+}
+
+// TestUpgradeKeepsLargePhases: a database written before parsing capped a phase's events
+// may hold phases of thousands; migration 00018 keeps every one of them.
+func TestUpgradeKeepsLargePhases(t *testing.T) {
+	ctx := context.Background()
+	st, pool, url := openDatabase(t)
+	defer st.Close()
+	id, want := storetest.PutRepeatedLog(t, st)
+	if err := db.MigratePostgresDownTo(ctx, url, migrations.Postgres, 17, db.WithVersionTable(migrations.VersionTable)); err != nil {
+		t.Fatal(err)
+	}
+	const more = 3000
+	if _, err := pool.Exec(ctx, `
+INSERT INTO phase_events (phase_id, kind, line_no, text, start_line, end_line, fingerprint)
+SELECT phase_id, 'warning', 1000 + n, 'x.c:' || n || ': warning: w', 1000 + n, 1000 + n, NULL
+FROM (SELECT DISTINCT phase_id FROM phase_events) AS p, generate_series(1, $1) AS n`, more); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	var all []store.PhaseEvent
+	for after := (store.EventKey{}); ; {
+		page, err := st.ListEvents(ctx, store.EventQuery{BuildID: id, After: after, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].Key
+	}
+	if len(all) != len(want)+more {
+		t.Fatalf("%d events after the upgrade, want %d", len(all), len(want)+more)
+	}
+	for i, e := range want {
+		if all[i].Event != e {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, all[i].Event, e)
+		}
+	}
+	if n, err := st.BackfillFingerprints(ctx, 5000); err != nil || n != more {
+		t.Fatalf("BackfillFingerprints = %d, %v; want %d", n, err, more)
+	}
+}

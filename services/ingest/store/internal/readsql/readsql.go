@@ -352,8 +352,8 @@ func (s *SQL) EventPhases(buildID, fromPhase int64) (string, []any) {
 // PhaseEvents is the query of one phase's part of a ListEvents page (rows.Events): the
 // events of phase phaseID, of kind unless that is "", that come after (lineNo, id) in line
 // order, at most limit of them. SQLite reads phase_events_phase_idx (phase_id, line_no) in
-// order from (phaseID, lineNo); PostgreSQL unnests the phase's one list (at most 1,000
-// events, migration 00018).
+// order from (phaseID, lineNo); PostgreSQL unnests the phase's one list (migration 00018;
+// parsing keeps about a thousand events of a phase at most).
 func (s *SQL) PhaseEvents(phaseID int64, kind logparse.Kind, lineNo, id int64, limit int) (string, []any) {
 	w := where{sql: s}
 	w.add("e.phase_id = ?", phaseID)
