@@ -104,13 +104,17 @@ func TestLogReadCutByIngest(t *testing.T) {
 	}
 }
 
+// noisyLogError is the last line of noisyLogUpdate's log.
+const noisyLogError = "error: the end of the noise"
+
 // What readers of a log that does not compress may add to the server's resident memory
 // under SPACKMON_INFLIGHT_READ_BYTES: one read at a time holds the log, and the
 // collector's slack. Without the bound, each read holds its own copy of the stored log.
 const maxBudgetedReadGrowth = 96 << 20
 
 // noisyLogUpdate is a phase update whose log of about size bytes (base64 lines of random
-// bytes) compresses to three quarters of its size.
+// bytes) compresses to three quarters of its size, and ends with an error, whose context
+// is read from the log.
 func noisyLogUpdate(t *testing.T, id int64, size int) []byte {
 	t.Helper()
 	raw := make([]byte, size*3/4)
@@ -123,6 +127,7 @@ func noisyLogUpdate(t *testing.T, id int64, size int) []byte {
 		log.WriteString(line[:n] + "\n")
 		line = line[n:]
 	}
+	log.WriteString(noisyLogError + "\n")
 	return mustJSON(t, map[string]any{"build_id": id, "phase_name": "build", "status": "SUCCESS", "output": log.String()})
 }
 
@@ -130,7 +135,7 @@ func noisyLogUpdate(t *testing.T, id int64, size int) []byte {
 // SPACKMON_INFLIGHT_READ_BYTES holds, take turns: each gets the whole log, and the server's
 // memory grows by about one stored log, not one per reader. With no wait, a read that does
 // not fit is answered 503 with Retry-After while another holds the budget, and taken once
-// that one is done.
+// that one is done; so is a list of the log's events, whose context is read from the log.
 func TestLogReadBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, posts a 24 MiB log that does not compress and reads it at once")
@@ -169,6 +174,30 @@ func TestLogReadBudget(t *testing.T) {
 		}
 	})
 
+	t.Run("events in turns", func(t *testing.T) {
+		srv, proc, url, _ := start("2m")
+		events := strings.TrimPrefix(strings.TrimSuffix(url, "/phases/build/output"), srv.URL) + "/events"
+		before, err := proc.ResetPeak()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range readers * 2 {
+			wg.Go(func() {
+				got := srv.get(t, events)
+				if got.Status != http.StatusOK || !strings.Contains(string(got.Body), `"pre_context":"`) {
+					t.Errorf("events: status %d: %.200s", got.Status, got.Body)
+				}
+			})
+		}
+		wg.Wait()
+		peak := proc.Stop(t)
+		t.Logf("%d clients listing the events of a %d MiB log that does not compress: resident memory %d MiB before, peak %d MiB", readers*2, logSize>>20, before>>20, peak>>20)
+		if growth := peak - before; growth > maxBudgetedReadGrowth {
+			t.Errorf("the reads added %d MiB at the peak, want at most %d MiB", growth>>20, maxBudgetedReadGrowth>>20)
+		}
+	})
+
 	t.Run("refused", func(t *testing.T) {
 		srv, _, url, want := start("0s")
 		held, err := srv.client.Get(url)
@@ -192,6 +221,10 @@ func TestLogReadBudget(t *testing.T) {
 		head.Body.Close()
 		if head.StatusCode != http.StatusOK || head.ContentLength != want {
 			t.Errorf("HEAD while the budget is held: status %d, Content-Length %d; want 200, %d", head.StatusCode, head.ContentLength, want)
+		}
+		events := strings.TrimPrefix(strings.TrimSuffix(url, "/phases/build/output"), srv.URL) + "/events"
+		if got := srv.get(t, events); got.Status != http.StatusServiceUnavailable || got.Header.Get("Retry-After") == "" {
+			t.Errorf("events read from the log while the budget is held: status %d, Retry-After %q", got.Status, got.Header.Get("Retry-After"))
 		}
 		// Nor can a GET ask for the head alone: it gets the log or nothing.
 		if got := srv.get(t, strings.TrimPrefix(url, srv.URL)+"?head_only=true"); got.Status != http.StatusServiceUnavailable {
@@ -217,6 +250,10 @@ func TestLogReadBudget(t *testing.T) {
 				t.Fatalf("a read after the others ended: status %d", resp.StatusCode)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+		got := items(getJSON(t, srv, events)["events"])
+		if len(got) != 1 || got[0]["text"] != noisyLogError || got[0]["pre_context"] == "" {
+			t.Errorf("the log's events once the budget is free: %v", got)
 		}
 	})
 }

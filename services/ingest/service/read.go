@@ -412,7 +412,8 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 		return nil, err
 	}
 	limit := page.Size(req.GetPageSize())
-	events, err := s.store.ListEvents(ctx, store.EventQuery{BuildID: req.GetBuildId(), Kind: kind, After: after, Limit: limit})
+	events, err := s.store.ListEvents(ctx, store.EventQuery{BuildID: req.GetBuildId(), Kind: kind, After: after, Limit: limit,
+		Hold: s.HoldLog})
 	if err != nil {
 		return nil, err
 	}

@@ -51,14 +51,30 @@ func (s *Server) loadOutput(ctx context.Context, buildID int64, phase string, an
 	if answer != nil {
 		gathered = answer(size)
 	}
-	cost := readCost(size, gathered)
-	if !s.reads.Acquire(ctx, cost) {
-		return out, nil, errs.New(errs.Unavailable, "Too many logs are being read right now; try again shortly.")
+	if done, err = s.hold(ctx, readCost(size, gathered)); err != nil {
+		return out, nil, err
 	}
-	done = func() { s.reads.Release(cost) }
 	if out, err = s.store.PhaseOutput(ctx, buildID, phase); err != nil {
 		done()
 		return out, nil, err
 	}
 	return out, done, nil
+}
+
+// HoldLog takes from the read budget what reading the context of events from a log of size
+// holds (store.LogHold): the log as stored and the decompressor's history.
+func (s *Server) HoldLog(ctx context.Context, size store.OutputSize) (release func(), err error) {
+	return s.hold(ctx, readCost(size, 0))
+}
+
+// hold takes cost from the read budget, waiting as the budget allows, and gives the function
+// that gives it back.
+func (s *Server) hold(ctx context.Context, cost int64) (release func(), err error) {
+	if s.reads == nil {
+		return func() {}, nil
+	}
+	if !s.reads.Acquire(ctx, cost) {
+		return nil, errs.New(errs.Unavailable, "Too many logs are being read right now; try again shortly.")
+	}
+	return func() { s.reads.Release(cost) }, nil
 }

@@ -38,12 +38,14 @@ type WatchServer struct {
 	// would otherwise wait for the watchers until its grace ran out, then cut the calls
 	// still running with them.
 	stopping <-chan struct{}
+	// hold takes what reading a log for the error events' context costs (Server.HoldLog).
+	hold store.LogHold
 }
 
 // NewWatch returns the watch service over st, woken by hub, whose watches end when stopping
-// is closed.
-func NewWatch(st store.WatchStore, hub *watch.Hub, stopping <-chan struct{}) *WatchServer {
-	return &WatchServer{store: st, hub: hub, stopping: stopping}
+// is closed; hold, when not nil, takes what each read of a log for context costs.
+func NewWatch(st store.WatchStore, hub *watch.Hub, stopping <-chan struct{}, hold store.LogHold) *WatchServer {
+	return &WatchServer{store: st, hub: hub, stopping: stopping, hold: hold}
 }
 
 // WatchBuild sends the build's changes after the request's revision, then waits for more.
@@ -85,7 +87,7 @@ func (w *WatchServer) WatchBuild(req *ingestv1.WatchBuildRequest, stream ingestv
 // sendChanges sends every change after cursor, a batch at a time, and answers the new cursor.
 func (w *WatchServer) sendChanges(stream ingestv1.BuildWatchService_WatchBuildServer, buildID, cursor int64) (int64, error) {
 	for {
-		c, err := w.store.BuildChanges(stream.Context(), buildID, cursor, watchBatch)
+		c, err := w.store.BuildChanges(stream.Context(), buildID, cursor, watchBatch, w.hold)
 		if err != nil {
 			return cursor, err
 		}

@@ -261,7 +261,14 @@ type EventQuery struct {
 	Kind    logparse.Kind
 	After   EventKey
 	Limit   int
+	// Hold is called before a log is read for the events' context; nil holds nothing.
+	Hold LogHold
 }
+
+// LogHold takes, before a store reads a phase's log to fill in its events' context, what
+// reading a log of size holds from the caller's budget of memory; release gives it back
+// once the context is read. An error ends the read with it.
+type LogHold func(ctx context.Context, size OutputSize) (release func(), err error)
 
 // Build is the read model of a build.
 type Build struct {

@@ -10,8 +10,8 @@ import (
 type WatchStore interface {
 	// BuildChanges answers the build's status and revision, and its phases changed after
 	// revision after (at most limit of them, oldest change first), each with its error
-	// events (errs.NotFound for an unknown build).
-	BuildChanges(ctx context.Context, buildID, after int64, limit int) (BuildChanges, error)
+	// events (errs.NotFound for an unknown build); hold as EventQuery.Hold.
+	BuildChanges(ctx context.Context, buildID, after int64, limit int, hold LogHold) (BuildChanges, error)
 }
 
 // ChangeListener is a store that hears the changes every process makes to builds.

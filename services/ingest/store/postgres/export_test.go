@@ -32,5 +32,5 @@ func (s *Store) SlowPhaseEvents(ctx context.Context, phaseID int64, pause time.D
 	query, args := reads.PhaseEvents(phaseID, "", math.MinInt32, 0, 1000)
 	slow := `WITH p AS MATERIALIZED (SELECT pg_sleep(` + strconv.FormatFloat(pause.Seconds(), 'f', 3, 64) + `))
 SELECT x.* FROM p, (` + query + `) x ORDER BY x.line_no, x.id`
-	return s.phaseEvents(ctx, phaseID, "build", slow, args...)
+	return s.phaseEvents(ctx, phaseID, "build", nil, slow, args...)
 }

@@ -146,7 +146,7 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Pha
 	}
 	events, err := rows.PageEvents(q, phases, func(p rows.EventPhase, lineNo, id int64, limit int) ([]store.PhaseEvent, error) {
 		query, args := reads.PhaseEvents(p.ID, q.Kind, lineNo, id, limit)
-		return s.phaseEvents(ctx, p.ID, p.Name, query, args...)
+		return s.phaseEvents(ctx, p.ID, p.Name, q.Hold, query, args...)
 	})
 	if err != nil {
 		return nil, wrap("list events", err)

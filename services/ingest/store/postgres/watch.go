@@ -18,7 +18,7 @@ const changesChannel = "spackmon_build_changes"
 // BuildChanges reads the build's row before its phases: a phase stored in between has a
 // revision above the build's read, so it is either read now or announced later, never
 // passed over by a watcher's cursor.
-func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit int) (store.BuildChanges, error) {
+func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit int, hold store.LogHold) (store.BuildChanges, error) {
 	var c store.BuildChanges
 	err := rows.ScanBuildRevision(s.pool.QueryRow(ctx, reads.BuildRevision(), buildID), &c)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -36,7 +36,7 @@ func (s *Store) BuildChanges(ctx context.Context, buildID, after int64, limit in
 		return c, wrap("build changes", err)
 	}
 	err = rows.AddPhaseChanges(&c, phases, func(phaseID int64) ([]store.PhaseEvent, error) {
-		return s.phaseEvents(ctx, phaseID, "", reads.PhaseErrors(), phaseID)
+		return s.phaseEvents(ctx, phaseID, "", hold, reads.PhaseErrors(), phaseID)
 	})
 	return c, wrap("build changes", err)
 }

@@ -47,6 +47,7 @@ func TestWritePlansSearch(t *testing.T) {
 		{"delete builds", deleteBuilds, nil},
 		{"drop logs", dropLogs, nil},
 		{"event log", eventLog, nil},
+		{"event log size", eventLogSize, nil},
 	}
 	for _, q := range writeStatements(t) {
 		name := firstLine(q)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/fingerprint"
@@ -19,6 +21,7 @@ var contextTests = []namedTest{
 	{Name: "ReadFromTheLog", Fn: testContextReadFromLog},
 	{Name: "KeptWhenTheLogIsPruned", Fn: testContextKeptWhenPruned},
 	{Name: "ConcurrentReads", Fn: testContextConcurrentReads},
+	{Name: "LogHeldWhileRead", Fn: testContextLogHeld},
 	{Name: "RealLog", Fn: testContextRealLog},
 }
 
@@ -92,7 +95,7 @@ func testContextReadFromLog(t *testing.T, st store.Store) {
 	checkEvents(t, st, id, want, 100)
 	checkEvents(t, st, id, want, 2)
 
-	c, err := st.BuildChanges(ctx(t), id, 0, 10)
+	c, err := st.BuildChanges(ctx(t), id, 0, 10, nil)
 	if err != nil || len(c.Phases) != 1 {
 		t.Fatalf("BuildChanges = %+v, %v", c, err)
 	}
@@ -249,5 +252,57 @@ func CheckDowngradedText(t *testing.T, want []logparse.Event, texts []string) {
 		if texts[i] == "" || fingerprint.Of(e.Kind, texts[i]) != fingerprint.Of(e.Kind, e.Text) {
 			t.Errorf("event %d: text %q after the downgrade, want one like %q", i, texts[i], e.Text)
 		}
+	}
+}
+
+// A read of events whose context is in the log asks the caller's hold for the log's stored
+// and whole sizes before reading it, once a phase, and gives it back; a hold refused ends
+// the read with the hold's error; events without context in a log need no hold.
+func testContextLogHeld(t *testing.T, st store.Store) {
+	putSpec(t, st, diamond(""))
+	id := newBuild(t, st, "root-fh", env1, "alice").Build.ID
+	log := contextLog()
+	want := PutLogPhase(t, st, id, log)
+	stored, err := st.PhaseOutputSize(ctx(t), id, "build")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []store.OutputSize
+	released := 0
+	hold := func(_ context.Context, size store.OutputSize) (func(), error) {
+		held = append(held, size)
+		return func() { released++ }, nil
+	}
+	got, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100, Hold: hold})
+	if err != nil || len(got) != len(want) || got[0].Event != want[0] {
+		t.Fatalf("ListEvents = %d events, %v", len(got), err)
+	}
+	if c, err := st.BuildChanges(ctx(t), id, 0, 10, hold); err != nil || len(c.Phases) != 1 {
+		t.Fatalf("BuildChanges = %+v, %v", c, err)
+	}
+	if len(held) != 2 || released != 2 {
+		t.Fatalf("held %d times, released %d; want a hold and a release for each read", len(held), released)
+	}
+	for _, size := range held {
+		if size.Compressed != stored.Compressed || size.Bytes != int64(len(log)) {
+			t.Errorf("held %+v for a log stored in %d bytes of %d", size, stored.Compressed, len(log))
+		}
+	}
+
+	refused := errs.New(errs.Unavailable, "no room")
+	deny := func(context.Context, store.OutputSize) (func(), error) { return nil, refused }
+	if _, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100, Hold: deny}); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("ListEvents with the hold refused: %v, want Unavailable", err)
+	}
+	if _, err := st.BuildChanges(ctx(t), id, 0, 10, deny); !errs.Is(err, errs.Unavailable) {
+		t.Errorf("BuildChanges with the hold refused: %v, want Unavailable", err)
+	}
+
+	// Once the log is pruned the events keep their context in their rows.
+	if _, err := st.PruneLogs(ctx(t), store.PruneQuery{LogsBefore: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100, Hold: deny}); err != nil || len(got) != len(want) {
+		t.Errorf("ListEvents of a pruned log with the hold refused = %d events, %v", len(got), err)
 	}
 }

@@ -16,7 +16,7 @@ var watchTests = []namedTest{
 
 func buildChanges(t *testing.T, st store.Store, id, after int64, limit int) store.BuildChanges {
 	t.Helper()
-	c, err := st.BuildChanges(ctx(t), id, after, limit)
+	c, err := st.BuildChanges(ctx(t), id, after, limit, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func testChangesAfter(t *testing.T, st store.Store) {
 }
 
 func testChangesUnknownBuild(t *testing.T, st store.Store) {
-	if _, err := st.BuildChanges(ctx(t), 4242, 0, 10); !errs.Is(err, errs.NotFound) {
+	if _, err := st.BuildChanges(ctx(t), 4242, 0, 10, nil); !errs.Is(err, errs.NotFound) {
 		t.Errorf("BuildChanges of an unknown build: %v", err)
 	}
 }
