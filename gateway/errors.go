@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/spackmon/spackmon/gateway/ui"
 	"github.com/spackmon/spackmon/pkg/authn"
 	"github.com/spackmon/spackmon/pkg/errs"
 )
@@ -29,10 +30,6 @@ func writeError(w http.ResponseWriter, code int, body errorBody) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
 }
-
-// retryUnavailableAfter is the Retry-After of a 503, in seconds: about as long as a
-// restarted database, a replaced process or a failover takes to serve again.
-const retryUnavailableAfter = "5"
 
 // handleError answers a failed call. The status comes from the error table; the message is
 // the service's, except for server faults, whose details stay in the log.
@@ -68,7 +65,7 @@ func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtim
 		// The service logs the cause behind its own 503s; a connection error is its own cause.
 		g.log.WarnContext(ctx, "backend unavailable", "method", r.Method, "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		body.Message = "The service is not available right now; try again later."
-		w.Header().Set("Retry-After", retryUnavailableAfter)
+		w.Header().Set("Retry-After", ui.RetryUnavailableAfter)
 	case code >= 500:
 		g.log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		body.Message = "Internal server error."

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -226,6 +227,22 @@ func TestLogReadBudget(t *testing.T) {
 		if got := srv.get(t, events); got.Status != http.StatusServiceUnavailable || got.Header.Get("Retry-After") == "" {
 			t.Errorf("events read from the log while the budget is held: status %d, Retry-After %q", got.Status, got.Header.Get("Retry-After"))
 		}
+		// A watch is opened all the same: its read of the phase's errors is tried again
+		// until the budget has room.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var buildID int64
+		if _, err := fmt.Sscanf(events, "/api/v1/builds/%d/events", &buildID); err != nil {
+			t.Fatal(err)
+		}
+		// The build's page lists them too: it says so, with Retry-After.
+		if got := srv.get(t, fmt.Sprintf("/builds/%d", buildID)); got.Status != http.StatusServiceUnavailable || got.Header.Get("Retry-After") == "" {
+			t.Errorf("the build's page while the budget is held: status %d, Retry-After %q", got.Status, got.Header.Get("Retry-After"))
+		}
+		watched, watch := openEvents(t, ctx, srv, buildID, "")
+		if watch.StatusCode != http.StatusOK {
+			t.Errorf("a watch while the budget is held: status %d, want 200", watch.StatusCode)
+		}
 		// Nor can a GET ask for the head alone: it gets the log or nothing.
 		if got := srv.get(t, strings.TrimPrefix(url, srv.URL)+"?head_only=true"); got.Status != http.StatusServiceUnavailable {
 			t.Errorf("GET ?head_only=true while the budget is held: status %d, want 503", got.Status)
@@ -254,6 +271,11 @@ func TestLogReadBudget(t *testing.T) {
 		got := items(getJSON(t, srv, events)["events"])
 		if len(got) != 1 || got[0]["text"] != noisyLogError || got[0]["pre_context"] == "" {
 			t.Errorf("the log's events once the budget is free: %v", got)
+		}
+		phase := nextEvent(t, watched)
+		if errors, _ := path(phase.Data, "phase", "errors").([]any); phase.Event != "phase" || len(errors) != 1 ||
+			path(errors[0], "text") != noisyLogError || path(errors[0], "pre_context") == "" {
+			t.Errorf("the watch once the budget is free: %+v", phase)
 		}
 	})
 }

@@ -282,6 +282,10 @@ type errorPage struct {
 	Message string
 }
 
+// RetryUnavailableAfter is the Retry-After of a 503, API or page, in seconds: about as long
+// as a restarted database, a replaced process or a failover takes to serve again.
+const RetryUnavailableAfter = "5"
+
 // renderError shows err as a page. Messages of server faults stay in the log.
 func (u *UI) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	p := errorPage{Status: http.StatusInternalServerError, Message: "Something went wrong on the server; it has been logged."}
@@ -296,6 +300,7 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, err error) {
 		case p.Status == http.StatusServiceUnavailable || st.Code() == codes.DeadlineExceeded:
 			p.Status = http.StatusServiceUnavailable
 			p.Message = "A service this page needs is not available right now; try again in a moment."
+			w.Header().Set("Retry-After", RetryUnavailableAfter)
 			u.log.WarnContext(r.Context(), "page backend unavailable", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		case p.Status == http.StatusUnauthorized:
 			p.Message = "You need to log in to see this page."

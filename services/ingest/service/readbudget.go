@@ -62,7 +62,7 @@ func (s *Server) loadOutput(ctx context.Context, buildID int64, phase string, an
 }
 
 // HoldLog takes from the read budget what reading the context of events from a log of size
-// holds (store.LogHold): the log as stored and the decompressor's history.
+// holds (store.LogHold), counted as a read of the log is (readCost).
 func (s *Server) HoldLog(ctx context.Context, size store.OutputSize) (release func(), err error) {
 	return s.hold(ctx, readCost(size, 0))
 }

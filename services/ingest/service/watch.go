@@ -1,6 +1,9 @@
 package service
 
 import (
+	"context"
+	"time"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -26,6 +29,10 @@ func (s *Server) changed(buildID int64) {
 // watchBatch is the most phases one read for a watcher takes: each comes with up to 500
 // error events, so this bounds a read's memory.
 const watchBatch = 16
+
+// watchRetry is how long a watch whose read of a log the read budget refused waits before it
+// reads the changes again, unless a change wakes it first.
+const watchRetry = time.Second
 
 // WatchServer serves BuildWatchService: each watcher reads what changed after its cursor
 // whenever the hub wakes it. It keeps no backlog: a watcher that falls behind reads the
@@ -65,8 +72,13 @@ func (w *WatchServer) WatchBuild(req *ingestv1.WatchBuildRequest, stream ingestv
 	defer watcher.Close()
 	cursor := req.GetAfterRevision()
 	for first := true; ; first = false {
-		if cursor, err = w.sendChanges(stream, req.GetBuildId(), cursor); err != nil {
+		var refused bool
+		if cursor, refused, err = w.sendChanges(stream, req.GetBuildId(), cursor); err != nil {
 			return err
+		}
+		var again <-chan time.Time
+		if refused {
+			again = time.After(watchRetry)
 		}
 		if first {
 			// The header tells the caller the watch is on, before any change: a gateway
@@ -80,25 +92,39 @@ func (w *WatchServer) WatchBuild(req *ingestv1.WatchBuildRequest, stream ingestv
 		case <-w.stopping:
 			return status.Error(codes.Unavailable, "The server is stopping; watch again after the last revision received.")
 		case <-watcher.Changed():
+		case <-again:
 		}
 	}
 }
 
 // sendChanges sends every change after cursor, a batch at a time, and answers the new cursor.
-func (w *WatchServer) sendChanges(stream ingestv1.BuildWatchService_WatchBuildServer, buildID, cursor int64) (int64, error) {
+// A read of a log for context that the read budget refused is no error of the watch:
+// refused says so, and the changes after the cursor answered are to be read again.
+func (w *WatchServer) sendChanges(stream ingestv1.BuildWatchService_WatchBuildServer, buildID, cursor int64) (next int64, refused bool, err error) {
+	hold := w.hold
+	if hold != nil {
+		hold = func(ctx context.Context, size store.OutputSize) (func(), error) {
+			release, err := w.hold(ctx, size)
+			refused = err != nil
+			return release, err
+		}
+	}
 	for {
-		c, err := w.store.BuildChanges(stream.Context(), buildID, cursor, watchBatch, w.hold)
+		c, err := w.store.BuildChanges(stream.Context(), buildID, cursor, watchBatch, hold)
 		if err != nil {
-			return cursor, err
+			if refused {
+				return cursor, true, nil
+			}
+			return cursor, false, err
 		}
 		for _, m := range changeMessages(buildID, cursor, c, len(c.Phases) < watchBatch) {
 			if err := stream.Send(m); err != nil {
-				return cursor, err
+				return cursor, false, err
 			}
 			cursor = m.GetRevision()
 		}
 		if len(c.Phases) < watchBatch {
-			return cursor, nil
+			return cursor, false, nil
 		}
 	}
 }

@@ -9,47 +9,49 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-// eventPhase is phase $1 while the list of its event $2 is still there (migration 00018),
-// so that context is never read from a log that replaced the one the events were found in.
-const eventPhase = `
-FROM phases p
+// eventLog reads the log of phase $1 while the list of its event $2 is still there
+// (migration 00018), so that context is never read from a log that replaced the one the
+// events were found in.
+const eventLog = `
+SELECT p.output FROM phases p
 WHERE p.id = $1 AND EXISTS (SELECT 1 FROM phase_event_lists l WHERE l.id = $2::bigint / ` + eventsPerList + ` AND l.phase_id = p.id)`
 
-// eventLog and eventLogSize read the log of eventPhase, and its size without reading it.
-const (
-	eventLog     = `SELECT p.output` + eventPhase
-	eventLogSize = `SELECT coalesce(length(p.output), 0), p.output_bytes` + eventPhase
-)
+// eventLogSize reads the stored size of the log of phase $1 when its events keep their
+// context there.
+const eventLogSize = `
+SELECT coalesce(length(p.output), 0), p.output_bytes FROM phases p JOIN phase_event_lists l ON l.phase_id = p.id
+WHERE p.id = $1 AND l.context_in_log AND p.output IS NOT NULL`
 
 // withContext fills in the context and text of events, all of phase phaseID, kept in its
-// log, read in tx (the events' own snapshot) once hold has taken its cost.
-func withContext(ctx context.Context, tx pgx.Tx, phaseID int64, events []store.PhaseEvent, hold store.LogHold) ([]store.PhaseEvent, error) {
-	return rows.WithContext(ctx, events, hold, rows.LogSource{
-		Size: func(eventID int64) (size store.OutputSize, found bool, err error) {
-			err = tx.QueryRow(ctx, eventLogSize, phaseID, eventID).
-				Scan(&size.Compressed, &size.Bytes)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return size, false, nil
-			}
-			return size, err == nil, err
-		},
-		Load: func(eventID int64) ([]byte, error) {
-			var compressed []byte
-			err := tx.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil, nil
-			}
-			return compressed, err
-		},
+// log, read in tx: the events' own snapshot.
+func withContext(ctx context.Context, tx pgx.Tx, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
+	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
+		var compressed []byte
+		err := tx.QueryRow(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		return compressed, err
 	})
 }
 
 // phaseEvents reads events of phase phaseID named name with query, and their context and
 // text from the log, in one read-only snapshot: a log pruned or replaced between two
-// statements of their own would leave them blank.
+// statements of their own would leave them blank. hold takes the log's cost first.
 func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hold store.LogHold, query string, args ...any) ([]store.PhaseEvent, error) {
+	release, err := rows.HoldLog(ctx, hold, func() (size store.OutputSize, found bool, err error) {
+		err = s.pool.QueryRow(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return size, false, nil
+		}
+		return size, err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var events []store.PhaseEvent
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rs, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
@@ -57,7 +59,7 @@ func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hol
 		if events, err = collect(rs, rows.Events(name)); err != nil {
 			return err
 		}
-		events, err = withContext(ctx, tx, phaseID, events, hold)
+		events, err = withContext(ctx, tx, phaseID, events)
 		return err
 	})
 	return events, err
@@ -76,7 +78,7 @@ func keepContext(ctx context.Context, tx pgx.Tx, phaseIDs []int64) error {
 		if err != nil {
 			return err
 		}
-		if events, err = withContext(ctx, tx, id, events, nil); err != nil {
+		if events, err = withContext(ctx, tx, id, events); err != nil {
 			return err
 		}
 		if len(events) == 0 {

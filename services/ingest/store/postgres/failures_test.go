@@ -322,3 +322,9 @@ FROM (SELECT DISTINCT phase_id FROM phase_events) AS p, generate_series(1, $1) A
 		t.Fatalf("BackfillFingerprints = %d, %v; want %d", n, err, more)
 	}
 }
+
+func TestHoldWithoutConnection(t *testing.T) {
+	st, pool := openPool(t)
+	defer st.Close()
+	storetest.HoldWithoutConnection(t, st, func() int { return int(pool.Stat().AcquiredConns()) })
+}

@@ -9,45 +9,47 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-// eventPhase is phase ?1 while its event ?2 is still there, so that context is never read
-// from a log that replaced the one the events were found in.
-const eventPhase = `
-FROM phases p
-WHERE p.id = ?1 AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = ?2 AND e.phase_id = p.id)`
+// eventLog reads the log of phase ?1 while its event ?2 is still there, so that context is
+// never read from a log that replaced the one the events were found in.
+const eventLog = `
+SELECT p.output FROM phases p
+WHERE p.id = ? AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = ? AND e.phase_id = p.id)`
 
-// eventLog and eventLogSize read the log of eventPhase, and its size without reading it.
-const (
-	eventLog     = `SELECT p.output` + eventPhase
-	eventLogSize = `SELECT COALESCE(length(p.output), 0), p.output_bytes` + eventPhase
-)
+// eventLogSize reads the stored size of the log of phase ?1 when an event of it keeps its
+// context there.
+const eventLogSize = `
+SELECT COALESCE(length(p.output), 0), p.output_bytes FROM phases p
+WHERE p.id = ?1 AND p.output IS NOT NULL
+  AND EXISTS (SELECT 1 FROM phase_events e WHERE e.phase_id = p.id AND e.context_in_log = 1)`
 
-// withContext fills in the context of events, all of phase phaseID, that is kept in its log,
-// once hold has taken its cost.
-func withContext(ctx context.Context, q querier, phaseID int64, events []store.PhaseEvent, hold store.LogHold) ([]store.PhaseEvent, error) {
-	return rows.WithContext(ctx, events, hold, rows.LogSource{
-		Size: func(eventID int64) (size store.OutputSize, found bool, err error) {
-			err = q.QueryRowContext(ctx, eventLogSize, phaseID, eventID).
-				Scan(&size.Compressed, &size.Bytes)
-			if errors.Is(err, sql.ErrNoRows) {
-				return size, false, nil
-			}
-			return size, err == nil, err
-		},
-		Load: func(eventID int64) ([]byte, error) {
-			var compressed []byte
-			err := q.QueryRowContext(ctx, eventLog, phaseID, eventID).Scan(&compressed)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, nil
-			}
-			return compressed, err
-		},
+// withContext fills in the context of events, all of phase phaseID, that is kept in its log.
+func withContext(ctx context.Context, q querier, phaseID int64, events []store.PhaseEvent) ([]store.PhaseEvent, error) {
+	return rows.WithContext(events, func(eventID int64) ([]byte, error) {
+		var compressed []byte
+		err := q.QueryRowContext(ctx, eventLog, phaseID, eventID).Scan(&compressed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return compressed, err
 	})
 }
 
 // phaseEvents reads events of phase phaseID named name with query and their context, in
 // one read transaction: SQLite may give a replaced phase's new events the ids of the old
-// ones, so only a snapshot makes sure the log is the one the events were found in.
+// ones, so only a snapshot makes sure the log is the one the events were found in. hold
+// takes the log's cost first, before the transaction holds a connection.
 func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hold store.LogHold, query string, args ...any) ([]store.PhaseEvent, error) {
+	release, err := rows.HoldLog(ctx, hold, func() (size store.OutputSize, found bool, err error) {
+		err = s.db.Read.QueryRowContext(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
+		if errors.Is(err, sql.ErrNoRows) {
+			return size, false, nil
+		}
+		return size, err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	tx, err := s.db.Read.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -61,7 +63,7 @@ func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hol
 	if err != nil {
 		return nil, err
 	}
-	return withContext(ctx, tx, phaseID, events, hold)
+	return withContext(ctx, tx, phaseID, events)
 }
 
 // keepContext copies into the events of the phases whose logs are about to be dropped the
@@ -77,7 +79,7 @@ func keepContext(ctx context.Context, tx *sql.Tx, phaseIDs []int64) error {
 		if err != nil {
 			return err
 		}
-		if events, err = withContext(ctx, tx, id, events, nil); err != nil {
+		if events, err = withContext(ctx, tx, id, events); err != nil {
 			return err
 		}
 		if len(events) == 0 {

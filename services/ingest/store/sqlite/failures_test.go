@@ -106,3 +106,10 @@ func TestUpgradeRollsUpFailures(t *testing.T) {
 		return db.Migrate(ctx, sq.Write, db.DialectSQLite, migrations.SQLite, db.WithVersionTable(migrations.VersionTable))
 	})
 }
+
+func TestHoldWithoutConnection(t *testing.T) {
+	sq := migrated(t)
+	st := sqlite.New(sq)
+	defer st.Close()
+	storetest.HoldWithoutConnection(t, st, func() int { return sq.Read.Stats().InUse })
+}

@@ -306,3 +306,27 @@ func testContextLogHeld(t *testing.T, st store.Store) {
 		t.Errorf("ListEvents of a pruned log with the hold refused = %d events, %v", len(got), err)
 	}
 }
+
+// HoldWithoutConnection checks that a read of events takes its hold before it holds a
+// connection of the store's, inUse counting those in use: a read waiting for the budget
+// would otherwise keep one from the reads and writes that would free it.
+func HoldWithoutConnection(t *testing.T, st store.Store, inUse func() int) {
+	id, _ := PutRepeatedLog(t, st)
+	held := 0
+	hold := func(context.Context, store.OutputSize) (func(), error) {
+		if n := inUse(); n != 0 {
+			t.Errorf("%d connections in use while the read waits for its hold", n)
+		}
+		held++
+		return func() {}, nil
+	}
+	if _, err := st.ListEvents(ctx(t), store.EventQuery{BuildID: id, Limit: 100, Hold: hold}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BuildChanges(ctx(t), id, 0, 10, hold); err != nil {
+		t.Fatal(err)
+	}
+	if held != 2 {
+		t.Errorf("held %d times, want 2", held)
+	}
+}

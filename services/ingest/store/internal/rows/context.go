@@ -37,42 +37,35 @@ func StoredEvents(p store.PhaseUpdate, hashes []string) (events []logparse.Event
 	return events, textInLog
 }
 
-// LogSource reads, for WithContext and in the events' snapshot, the stored size of the log of
-// the phase of event eventID and the log itself; found is false, and the log nil, when the
-// phase no longer has that event, so that context is never read from a log that replaced
-// the one the events were found in.
-type LogSource struct {
-	Size func(eventID int64) (size store.OutputSize, found bool, err error)
-	Load func(eventID int64) ([]byte, error)
-}
-
 // WithContext fills in the context and text of events, all of one phase, that are kept in
-// the phase's log, read from src once hold has taken what that costs. Events without such
-// context cost no read.
-func WithContext(ctx context.Context, events []store.PhaseEvent, hold store.LogHold, src LogSource) ([]store.PhaseEvent, error) {
+// the phase's log, which load reads (nil when the phase no longer has the event whose id it is
+// given, so that context is never read from a log that replaced the one the events were
+// found in). Events without such context cost no read.
+func WithContext(events []store.PhaseEvent, load func(eventID int64) ([]byte, error)) ([]store.PhaseEvent, error) {
 	if !slices.ContainsFunc(events, func(e store.PhaseEvent) bool { return e.ContextInLog }) {
 		return events, nil
 	}
-	id := events[0].Key.ID
-	if hold != nil {
-		size, found, err := src.Size(id)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return events, FillContext(events, nil)
-		}
-		release, err := hold(ctx, size)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
-	compressed, err := src.Load(id)
+	compressed, err := load(events[0].Key.ID)
 	if err != nil {
 		return nil, err
 	}
 	return events, FillContext(events, compressed)
+}
+
+// HoldLog calls hold for a phase's log before its events are read, with the size that size
+// reads (found false when the phase has no event whose context is in its log, which needs
+// no hold). It runs before the read's snapshot is opened, so that a read waiting for the
+// budget holds no connection: a log replaced between the two is held at its old size, an
+// overrun of one log at most. The release it answers is never nil.
+func HoldLog(ctx context.Context, hold store.LogHold, size func() (store.OutputSize, bool, error)) (release func(), err error) {
+	if hold == nil {
+		return func() {}, nil
+	}
+	s, found, err := size()
+	if err != nil || !found {
+		return func() {}, err
+	}
+	return hold(ctx, s)
 }
 
 // FillContext reads the context of the events marked ContextInLog, and the text of those
