@@ -28,7 +28,7 @@ type Limits struct {
 	InflightBodyBytes int64 `envconfig:"INFLIGHT_BODY_BYTES" default:"33554432" desc:"memory the request bodies in flight may take, each counted as the copies it becomes (6 times its size, 2 for a phase log); a body beyond it waits, unread, for SPACKMON_INFLIGHT_WAIT, then gets 503 with Retry-After (a body alone is always taken); 0: no bound"`
 	// InflightReadBytes bounds ingest's memory for the logs being read whatever the number
 	// of readers: a read holds its log as stored for as long as its client takes the answer.
-	InflightReadBytes int64 `envconfig:"INFLIGHT_READ_BYTES" default:"33554432" desc:"memory the phase logs being read may take in ingest, each read counted as its log as stored plus the decompressor's history (up to 8 MiB) and a piece of the answer; a read beyond it waits for SPACKMON_INFLIGHT_WAIT, then gets 503 with Retry-After (a read alone is always taken); 0: no bound"`
+	InflightReadBytes int64 `envconfig:"INFLIGHT_READ_BYTES" default:"33554432" desc:"memory the phase logs being read (for themselves or for their events' context) may take in ingest, each read counted as its log as stored plus the decompressor's history (up to 8 MiB) and a piece of the answer; a read beyond it waits for SPACKMON_INFLIGHT_WAIT, then gets 503 with Retry-After (a read alone is always taken); 0: no bound"`
 	// InflightWait lets a burst of clients queue rather than be refused.
 	InflightWait time.Duration `envconfig:"INFLIGHT_WAIT" default:"60s" desc:"how long a request body that does not fit in SPACKMON_INFLIGHT_BODY_BYTES, or a log read that does not fit in SPACKMON_INFLIGHT_READ_BYTES, waits for others to finish before it gets 503 (a Go duration such as 60s; 0: at once)"`
 }
