@@ -53,7 +53,7 @@ func registerIngest(ctx context.Context, s *grpc.Server, st store.Store, w Watch
 	ingest := ingestservice.New(st, append(opts, ingestservice.WithChanges(hub))...)
 	ingestv1.RegisterIngestServiceServer(s, ingest)
 	ingestv1.RegisterPhaseStreamServiceServer(s, ingestservice.NewPhaseStream(ingest, maxBody))
-	ingestv1.RegisterBuildWatchServiceServer(s, ingestservice.NewWatch(st, hub, ctx.Done(), ingest.HoldLog))
+	ingestv1.RegisterBuildWatchServiceServer(s, ingestservice.NewWatch(st, hub, ctx.Done(), ingest.LogHold()))
 	ingestv1.RegisterFailureServiceServer(s, ingestservice.NewFailures(st))
 	ingestv1.RegisterCompareServiceServer(s, ingestservice.NewCompare(st))
 	go ingestservice.BackfillFingerprints(ctx, st, log)

@@ -413,7 +413,7 @@ func (s *Server) ListBuildEvents(ctx context.Context, req *ingestv1.ListBuildEve
 	}
 	limit := page.Size(req.GetPageSize())
 	events, err := s.store.ListEvents(ctx, store.EventQuery{BuildID: req.GetBuildId(), Kind: kind, After: after, Limit: limit,
-		Hold: s.HoldLog})
+		Hold: s.LogHold()})
 	if err != nil {
 		return nil, err
 	}

@@ -61,10 +61,16 @@ func (s *Server) loadOutput(ctx context.Context, buildID int64, phase string, an
 	return out, done, nil
 }
 
-// HoldLog takes from the read budget what reading the context of events from a log of size
-// holds (store.LogHold), counted as a read of the log is (readCost).
-func (s *Server) HoldLog(ctx context.Context, size store.OutputSize) (release func(), err error) {
-	return s.hold(ctx, readCost(size, 0))
+// LogHold takes from the read budget what reading the context of events from a log of size
+// holds, counted as a read of the log is (readCost); nil when reads are unbounded, which
+// spares the store the size it would read for it.
+func (s *Server) LogHold() store.LogHold {
+	if s.reads == nil {
+		return nil
+	}
+	return func(ctx context.Context, size store.OutputSize) (func(), error) {
+		return s.hold(ctx, readCost(size, 0))
+	}
 }
 
 // hold takes cost from the read budget, waiting as the budget allows, and gives the function

@@ -45,7 +45,7 @@ type WatchServer struct {
 	// would otherwise wait for the watchers until its grace ran out, then cut the calls
 	// still running with them.
 	stopping <-chan struct{}
-	// hold takes what reading a log for the error events' context costs (Server.HoldLog).
+	// hold takes what reading a log for the error events' context costs (Server.LogHold).
 	hold store.LogHold
 }
 

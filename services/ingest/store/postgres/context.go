@@ -39,12 +39,8 @@ func withContext(ctx context.Context, tx pgx.Tx, phaseID int64, events []store.P
 // text from the log, in one read-only snapshot: a log pruned or replaced between two
 // statements of their own would leave them blank. hold takes the log's cost first.
 func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hold store.LogHold, query string, args ...any) ([]store.PhaseEvent, error) {
-	release, err := rows.HoldLog(ctx, hold, func() (size store.OutputSize, found bool, err error) {
-		err = s.pool.QueryRow(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return size, false, nil
-		}
-		return size, err == nil, err
+	release, err := rows.HoldLog(ctx, hold, pgx.ErrNoRows, func(size *store.OutputSize) error {
+		return s.pool.QueryRow(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
 	})
 	if err != nil {
 		return nil, err

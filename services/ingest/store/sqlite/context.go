@@ -39,12 +39,8 @@ func withContext(ctx context.Context, q querier, phaseID int64, events []store.P
 // ones, so only a snapshot makes sure the log is the one the events were found in. hold
 // takes the log's cost first, before the transaction holds a connection.
 func (s *Store) phaseEvents(ctx context.Context, phaseID int64, name string, hold store.LogHold, query string, args ...any) ([]store.PhaseEvent, error) {
-	release, err := rows.HoldLog(ctx, hold, func() (size store.OutputSize, found bool, err error) {
-		err = s.db.Read.QueryRowContext(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
-		if errors.Is(err, sql.ErrNoRows) {
-			return size, false, nil
-		}
-		return size, err == nil, err
+	release, err := rows.HoldLog(ctx, hold, sql.ErrNoRows, func(size *store.OutputSize) error {
+		return s.db.Read.QueryRowContext(ctx, eventLogSize, phaseID).Scan(&size.Compressed, &size.Bytes)
 	})
 	if err != nil {
 		return nil, err

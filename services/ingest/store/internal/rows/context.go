@@ -3,6 +3,7 @@ package rows
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -52,20 +53,23 @@ func WithContext(events []store.PhaseEvent, load func(eventID int64) ([]byte, er
 	return events, FillContext(events, compressed)
 }
 
-// HoldLog calls hold for a phase's log before its events are read, with the size that size
-// reads (found false when the phase has no event whose context is in its log, which needs
-// no hold). It runs before the read's snapshot is opened, so that a read waiting for the
-// budget holds no connection: a log replaced between the two is held at its old size, an
-// overrun of one log at most. The release it answers is never nil.
-func HoldLog(ctx context.Context, hold store.LogHold, size func() (store.OutputSize, bool, error)) (release func(), err error) {
+// HoldLog calls hold for a phase's log before its events are read, with the size scanSize
+// reads (noRows, the driver's error for no row, when the phase has no event whose context
+// is in its log, which needs no hold). It runs before the read's snapshot is opened, so that
+// a read waiting for the budget holds no connection: a log replaced between the two is held
+// at its old size, an overrun of one log at most. The release it answers with no error is
+// never nil.
+func HoldLog(ctx context.Context, hold store.LogHold, noRows error, scanSize func(*store.OutputSize) error) (release func(), err error) {
 	if hold == nil {
 		return func() {}, nil
 	}
-	s, found, err := size()
-	if err != nil || !found {
-		return func() {}, err
+	var size store.OutputSize
+	if err := scanSize(&size); errors.Is(err, noRows) {
+		return func() {}, nil
+	} else if err != nil {
+		return nil, err
 	}
-	return hold(ctx, s)
+	return hold(ctx, size)
 }
 
 // FillContext reads the context of the events marked ContextInLog, and the text of those
