@@ -62,6 +62,19 @@ func MigrateDownTo(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS,
 	return nil
 }
 
+// MigrateUpTo applies the migrations of fsys up to version: for a test that compares a
+// schema with the one before it.
+func MigrateUpTo(ctx context.Context, db *sql.DB, dialect Dialect, fsys fs.FS, version int64, opts ...MigrateOption) error {
+	provider, table, err := newProvider(db, dialect, fsys, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate %s up to %d: %w", table, version, err)
+	}
+	return nil
+}
+
 func newProvider(db *sql.DB, dialect Dialect, fsys fs.FS, opts []MigrateOption) (*goose.Provider, string, error) {
 	cfg := migrateConfig{table: DefaultVersionTable}
 	for _, o := range opts {

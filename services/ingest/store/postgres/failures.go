@@ -28,7 +28,7 @@ var failures = failuresql.New(
 	`CROSS JOIN LATERAL (SELECT l.id * `+eventsPerList+` + e.n - 1 AS id, e.kind, e.fingerprint, e.text_in_log
     FROM phase_event_lists l, unnest(l.kinds, l.fingerprints, l.text_in_log) WITH ORDINALITY AS e(kind, fingerprint, text_in_log, n)
     WHERE l.phase_id = p.id OFFSET 0) e`,
-	spreadByDay,
+	func(t string) string { return `(` + t + ` AT TIME ZONE 'UTC')::date` },
 	eventByID,
 )
 
@@ -43,15 +43,6 @@ func eventByID(id string) string {
 	at := `[` + id + ` % ` + eventsPerList + ` + 1]`
 	return `CROSS JOIN LATERAL (SELECT ` + id + ` AS id, l.phase_id, l.line_nos` + at + ` AS line_no, l.texts` + at + ` AS text
     FROM phase_event_lists l WHERE l.id = ` + id + ` / ` + eventsPerList + `) AS pe`
-}
-
-// spreadByDay counts what failuresql.Spread does through the index of each value's last
-// day (migration 00017): the values last seen on a day after since's from the index alone,
-// those of since's own day from their rows.
-func spreadByDay(dim, since string) string {
-	day := `(` + since + ` AT TIME ZONE 'UTC')::date`
-	count := `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim + `' AND `
-	return `(` + count + `sp.last_day > ` + day + `) + ` + count + `sp.last_day = ` + day + ` AND sp.last_seen >= ` + since + `))`
 }
 
 // queuePrints queues, before the events of a phase are written, the upsert of their

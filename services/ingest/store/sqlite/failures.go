@@ -18,7 +18,8 @@ var failures = failuresql.New(
 	// Times are passed in their stored form.
 	func(param string) string { return param },
 	failuresql.JoinEvents,
-	failuresql.Spread,
+	// Times are stored as fixed-width UTC text.
+	func(t string) string { return `substr(` + t + `, 1, 10)` },
 	failuresql.JoinEventByID,
 )
 

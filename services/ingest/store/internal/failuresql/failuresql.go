@@ -40,14 +40,15 @@ func JoinEventByID(id string) string { return `JOIN phase_events pe ON pe.id = `
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
 // as a parameter holding a time, as the store passes times, compared with a time column;
 // joinEvents joins the events e of the phases p of one build (JoinEvents, or a form that
-// holds the dialect's planner to the phase_events index); spread counts a fingerprint's
-// values seen since a time (Spread, or a form that reads the dialect's index); eventByID
-// joins as pe, with its id, phase_id, line_no and text, the event whose id is an expression
-// (JoinEventByID, or a form that finds it in the dialect's storage).
-func New(param func(n int) string, timeArg func(param string) string, joinEvents string, spread func(dim, since string) string,
+// holds the dialect's planner to the phase_events index); dayOf is the UTC day of a time,
+// as failure_spread's last_day holds it; eventByID joins as pe, with its id, phase_id,
+// line_no and text, the event whose id is an expression (JoinEventByID, or a form that
+// finds it in the dialect's storage).
+func New(param func(n int) string, timeArg func(param string) string, joinEvents string, dayOf func(t string) string,
 	eventByID func(id string) string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
+	spread := func(dim string) string { return spread(dim, since, dayOf(since)) }
 	return &SQL{
 		// ClearBuild deletes only the fingerprints the build no longer has and FillBuild
 		// updates the rest in place, so that the rollup triggers (migration 00009) see only
@@ -88,7 +89,7 @@ t AS (
     ORDER BY builds DESC, fingerprint
     LIMIT ` + p7 + `)
 SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds,
-       ` + spread("package", since) + `, ` + spread("compiler", since) + `, ` + spread("host", since) + `,
+       ` + spread("package") + `, ` + spread("compiler") + `, ` + spread("host") + `,
        x.build_id, pe.id, p.name, pe.line_no, pe.text
 FROM t JOIN fingerprints f ON f.hash = t.fingerprint
 JOIN build_fingerprints x ON x.fingerprint = t.fingerprint AND x.build_id = (
@@ -108,11 +109,13 @@ SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_
 	}
 }
 
-// Spread counts the distinct values of dimension dim of fingerprint t.fingerprint that have
-// a build at or after since.
-func Spread(dim, since string) string {
-	return `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim +
-		`' AND sp.last_seen >= ` + since + `)`
+// spread counts the values of dimension dim of fingerprint t.fingerprint that have a build
+// at or after since, whose UTC day is day, through the index of each value's last day
+// (failure_spread_seen_idx): the values last seen on a day after since's from the index
+// alone, those of since's own day from their rows.
+func spread(dim, since, day string) string {
+	count := `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim + `' AND `
+	return `(` + count + `sp.last_day > ` + day + `) + ` + count + `sp.last_day = ` + day + ` AND sp.last_seen >= ` + since + `))`
 }
 
 // Window is how FailuresArgs splits a window starting at since: the part of its first day
