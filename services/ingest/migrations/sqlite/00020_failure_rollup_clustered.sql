@@ -91,8 +91,9 @@ BEGIN
 END;
 -- +goose StatementEnd
 
--- A removed row takes its build out of the counts; when that build was of a value's last
--- day, the value's last time is read again from the rows left.
+-- A removed row takes its build out of the counts; when that build was a value's newest,
+-- the value's last time is read again from the rows left. Every statement finds its row by
+-- the primary key.
 -- +goose StatementBegin
 CREATE TRIGGER failure_rollup_remove AFTER DELETE ON build_fingerprints
 BEGIN
@@ -106,29 +107,31 @@ BEGIN
     WHERE kind = OLD.kind AND month = substr(OLD.seen_at, 1, 7) AND fingerprint = OLD.fingerprint AND builds = 0;
     UPDATE failure_spread SET builds = builds - 1
     WHERE dim = 'package' AND value = (SELECT s.name FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint;
-    UPDATE failure_spread SET builds = builds - 1
-    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint;
-    UPDATE failure_spread SET builds = builds - 1
-    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = OLD.env_id) AND fingerprint = OLD.fingerprint;
-    DELETE FROM failure_spread WHERE fingerprint = OLD.fingerprint AND builds = 0;
+    DELETE FROM failure_spread
+    WHERE dim = 'package' AND value = (SELECT s.name FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint AND builds = 0;
     UPDATE failure_spread SET (last_seen, last_day) = (
         SELECT m, substr(m, 1, 10) FROM (
             SELECT max(bf.seen_at) AS m FROM build_fingerprints bf
             WHERE bf.fingerprint = OLD.fingerprint AND (SELECT s.name FROM specs s WHERE s.id = bf.spec_id) = failure_spread.value))
-    WHERE dim = 'package' AND value = (SELECT s.name FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint
-      AND last_seen = OLD.seen_at;
+    WHERE dim = 'package' AND value = (SELECT s.name FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint AND last_seen = OLD.seen_at;
+    UPDATE failure_spread SET builds = builds - 1
+    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint;
+    DELETE FROM failure_spread
+    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint AND builds = 0;
     UPDATE failure_spread SET (last_seen, last_day) = (
         SELECT m, substr(m, 1, 10) FROM (
             SELECT max(bf.seen_at) AS m FROM build_fingerprints bf
             WHERE bf.fingerprint = OLD.fingerprint AND (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = bf.spec_id) = failure_spread.value))
-    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint
-      AND last_seen = OLD.seen_at;
+    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = OLD.spec_id) AND fingerprint = OLD.fingerprint AND last_seen = OLD.seen_at;
+    UPDATE failure_spread SET builds = builds - 1
+    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = OLD.env_id) AND fingerprint = OLD.fingerprint;
+    DELETE FROM failure_spread
+    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = OLD.env_id) AND fingerprint = OLD.fingerprint AND builds = 0;
     UPDATE failure_spread SET (last_seen, last_day) = (
         SELECT m, substr(m, 1, 10) FROM (
             SELECT max(bf.seen_at) AS m FROM build_fingerprints bf
             WHERE bf.fingerprint = OLD.fingerprint AND (SELECT e.hostname FROM build_environments e WHERE e.id = bf.env_id) = failure_spread.value))
-    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = OLD.env_id) AND fingerprint = OLD.fingerprint
-      AND last_seen = OLD.seen_at;
+    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = OLD.env_id) AND fingerprint = OLD.fingerprint AND last_seen = OLD.seen_at;
 END;
 -- +goose StatementEnd
 

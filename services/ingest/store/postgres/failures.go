@@ -28,7 +28,7 @@ var failures = failuresql.New(
 	`CROSS JOIN LATERAL (SELECT l.id * `+eventsPerList+` + e.n - 1 AS id, e.kind, e.fingerprint, e.text_in_log
     FROM phase_event_lists l, unnest(l.kinds, l.fingerprints, l.text_in_log) WITH ORDINALITY AS e(kind, fingerprint, text_in_log, n)
     WHERE l.phase_id = p.id OFFSET 0) e`,
-	func(t string) string { return `(` + t + ` AT TIME ZONE 'UTC')::date` },
+	failuresql.SpreadByDay("failure_spread sp", func(t string) string { return `(` + t + ` AT TIME ZONE 'UTC')::date` }),
 	eventByID,
 )
 

@@ -5,18 +5,24 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spackmon/spackmon/pkg/logparse"
 	"github.com/spackmon/spackmon/services/ingest/store"
+	"github.com/spackmon/spackmon/services/ingest/store/internal/failuresql"
 )
 
 // TestReadPlansAtScale guards the reads that were slow at 100,000 builds against plans that
 // read a whole table, on a new file without statistics as a server's starts: the chart's
-// counts, the matrix and the search. Each names what it may scan (its subqueries, and the
+// counts, the matrix, the search and the failure list (whose spread counts would walk every
+// value of a dimension without the index named). Each names what it may scan (its subqueries, and the
 // handful of compilers and tags the search matches with LIKE). With -v it prints the plans.
 func TestReadPlansAtScale(t *testing.T) {
 	sq := Migrated(t)
 	search, searchArgs := reads.ListBuilds(store.BuildQuery{Text: "zlib", Limit: 50})
 	since := "2026-01-01T00:00:00.000000Z"
+	failureArgs := failuresql.FailuresArgs(store.FailureQuery{Kind: logparse.Error, Since: time.Now().AddDate(0, 0, -7), Limit: 50},
+		func(t time.Time) any { return t.UTC().Format(timeLayout) })
 	for _, tc := range []struct {
 		name, query string
 		args        []any
@@ -28,6 +34,8 @@ func TestReadPlansAtScale(t *testing.T) {
 		{"build counts of an owner", buildCountsByDaySQL, []any{since, "bob", since}, nil, "SEARCH build_day_counts"},
 		{"matrix", matrixCountsSQL, []any{"zlib"}, []string{"x"}, "COVERING INDEX builds_spec_status_idx"},
 		{"search", search, searchArgs, []string{"tc", "tg", "specs_search", "build_environments_search", "cdash_builds_search"}, ""},
+		{"failures", failures.Failures, failureArgs, []string{"w", "t"},
+			"SEARCH sp USING INDEX failure_spread_seen_idx (fingerprint=? AND dim=? AND last_day=?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := explain(t, sq.Read, tc.query, tc.args...)

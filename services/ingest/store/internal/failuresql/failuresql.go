@@ -40,15 +40,14 @@ func JoinEventByID(id string) string { return `JOIN phase_events pe ON pe.id = `
 // New writes the statements with param as the placeholder of the nth parameter and timeArg
 // as a parameter holding a time, as the store passes times, compared with a time column;
 // joinEvents joins the events e of the phases p of one build (JoinEvents, or a form that
-// holds the dialect's planner to the phase_events index); dayOf is the UTC day of a time,
-// as failure_spread's last_day holds it; eventByID joins as pe, with its id, phase_id,
+// holds the dialect's planner to the phase_events index); spread counts a fingerprint's
+// values seen since a time (SpreadByDay); eventByID joins as pe, with its id, phase_id,
 // line_no and text, the event whose id is an expression (JoinEventByID, or a form that
 // finds it in the dialect's storage).
-func New(param func(n int) string, timeArg func(param string) string, joinEvents string, dayOf func(t string) string,
+func New(param func(n int) string, timeArg func(param string) string, joinEvents string, spread func(dim, since string) string,
 	eventByID func(id string) string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
-	spread := func(dim string) string { return spread(dim, since, dayOf(since)) }
 	return &SQL{
 		// ClearBuild deletes only the fingerprints the build no longer has and FillBuild
 		// updates the rest in place, so that the rollup triggers (migration 00009) see only
@@ -89,7 +88,7 @@ t AS (
     ORDER BY builds DESC, fingerprint
     LIMIT ` + p7 + `)
 SELECT t.fingerprint, f.kind, f.class, f.normal, f.first_seen, f.last_seen, t.builds,
-       ` + spread("package") + `, ` + spread("compiler") + `, ` + spread("host") + `,
+       ` + spread("package", since) + `, ` + spread("compiler", since) + `, ` + spread("host", since) + `,
        x.build_id, pe.id, p.name, pe.line_no, pe.text
 FROM t JOIN fingerprints f ON f.hash = t.fingerprint
 JOIN build_fingerprints x ON x.fingerprint = t.fingerprint AND x.build_id = (
@@ -109,13 +108,18 @@ SELECT id, title, link, pattern, fingerprint, created_by, created_at FROM known_
 	}
 }
 
-// spread counts the values of dimension dim of fingerprint t.fingerprint that have a build
-// at or after since, whose UTC day is day, through the index of each value's last day
-// (failure_spread_seen_idx): the values last seen on a day after since's from the index
-// alone, those of since's own day from their rows.
-func spread(dim, since, day string) string {
-	count := `(SELECT count(*) FROM failure_spread sp WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim + `' AND `
-	return `(` + count + `sp.last_day > ` + day + `) + ` + count + `sp.last_day = ` + day + ` AND sp.last_seen >= ` + since + `))`
+// SpreadByDay counts the values of dimension dim of fingerprint t.fingerprint that have a
+// build at or after since through the index of each value's last day,
+// failure_spread_seen_idx: the values last seen on a day after since's from the index
+// alone, those of since's own day from their rows. from names failure_spread as sp (with
+// the index, where the dialect's planner needs it named); dayOf is the UTC day of a time,
+// as last_day holds it.
+func SpreadByDay(from string, dayOf func(t string) string) func(dim, since string) string {
+	return func(dim, since string) string {
+		count := `(SELECT count(*) FROM ` + from + ` WHERE sp.fingerprint = t.fingerprint AND sp.dim = '` + dim + `' AND `
+		day := dayOf(since)
+		return `(` + count + `sp.last_day > ` + day + `) + ` + count + `sp.last_day = ` + day + ` AND sp.last_seen >= ` + since + `))`
+	}
 }
 
 // Window is how FailuresArgs splits a window starting at since: the part of its first day
