@@ -16,6 +16,8 @@
 --   list checks last_seen in the rows of the window's first day only, as PostgreSQL does
 --   since its 00017.
 
+-- Each copy is written in its new key's order, so that its pages fill one after another.
+
 -- +goose Up
 DROP TRIGGER failure_rollup_remove;
 DROP TRIGGER failure_rollup_add;
@@ -27,7 +29,7 @@ CREATE TABLE failure_days_copy (
     builds      INTEGER NOT NULL CHECK (builds >= 0),
     PRIMARY KEY (kind, day, fingerprint)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO failure_days_copy SELECT kind, fingerprint, day, builds FROM failure_days;
+INSERT INTO failure_days_copy SELECT kind, fingerprint, day, builds FROM failure_days ORDER BY kind, day, fingerprint;
 DROP TABLE failure_days;
 ALTER TABLE failure_days_copy RENAME TO failure_days;
 
@@ -38,7 +40,7 @@ CREATE TABLE failure_months_copy (
     builds      INTEGER NOT NULL CHECK (builds >= 0),
     PRIMARY KEY (kind, month, fingerprint)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO failure_months_copy SELECT kind, fingerprint, month, builds FROM failure_months;
+INSERT INTO failure_months_copy SELECT kind, fingerprint, month, builds FROM failure_months ORDER BY kind, month, fingerprint;
 DROP TABLE failure_months;
 ALTER TABLE failure_months_copy RENAME TO failure_months;
 
@@ -53,7 +55,7 @@ CREATE TABLE failure_spread_copy (
     PRIMARY KEY (dim, value, fingerprint)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO failure_spread_copy
-SELECT fingerprint, dim, value, builds, last_seen, substr(last_seen, 1, 10) FROM failure_spread;
+SELECT fingerprint, dim, value, builds, last_seen, substr(last_seen, 1, 10) FROM failure_spread ORDER BY dim, value, fingerprint;
 DROP TABLE failure_spread;
 ALTER TABLE failure_spread_copy RENAME TO failure_spread;
 CREATE INDEX failure_spread_seen_idx ON failure_spread (fingerprint, dim, last_day);
@@ -146,7 +148,7 @@ CREATE TABLE failure_days_copy (
     builds      INTEGER NOT NULL CHECK (builds >= 0),
     PRIMARY KEY (fingerprint, day)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO failure_days_copy SELECT kind, fingerprint, day, builds FROM failure_days;
+INSERT INTO failure_days_copy SELECT kind, fingerprint, day, builds FROM failure_days ORDER BY fingerprint, day;
 DROP TABLE failure_days;
 ALTER TABLE failure_days_copy RENAME TO failure_days;
 CREATE INDEX failure_days_window_idx ON failure_days (kind, day, fingerprint, builds);
@@ -158,7 +160,7 @@ CREATE TABLE failure_months_copy (
     builds      INTEGER NOT NULL CHECK (builds >= 0),
     PRIMARY KEY (fingerprint, month)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO failure_months_copy SELECT kind, fingerprint, month, builds FROM failure_months;
+INSERT INTO failure_months_copy SELECT kind, fingerprint, month, builds FROM failure_months ORDER BY fingerprint, month;
 DROP TABLE failure_months;
 ALTER TABLE failure_months_copy RENAME TO failure_months;
 CREATE INDEX failure_months_window_idx ON failure_months (kind, month, fingerprint, builds);
@@ -171,7 +173,7 @@ CREATE TABLE failure_spread_copy (
     last_seen   TEXT NOT NULL,
     PRIMARY KEY (fingerprint, dim, value)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO failure_spread_copy SELECT fingerprint, dim, value, builds, last_seen FROM failure_spread;
+INSERT INTO failure_spread_copy SELECT fingerprint, dim, value, builds, last_seen FROM failure_spread ORDER BY fingerprint, dim, value;
 DROP TABLE failure_spread;
 ALTER TABLE failure_spread_copy RENAME TO failure_spread;
 CREATE INDEX failure_spread_seen_idx ON failure_spread (fingerprint, dim, last_seen);

@@ -88,10 +88,17 @@ func rollupCommitPages(t *testing.T, version int64) int {
 	if _, err := sq.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
-	// The package, host and compiler of build 100, and its fingerprints: every rollup row
-	// the build writes is there already (a new row would split a page of the copy, which
-	// the migration packed full, in both layouts alike).
+	// The package, host and compiler of build 100, and its fingerprints, on the same day:
+	// every rollup row the build writes is there already, the case the layout is for (a
+	// new row splits a page of the migration's copy in either layout, and a value's first
+	// build of a day moves its entry in the index).
 	build(200, perms[100])
+	var days int
+	if err := sq.Write.QueryRowContext(ctx, `SELECT count(DISTINCT substr(seen_at, 1, 10)) FROM build_fingerprints`).Scan(&days); err != nil {
+		t.Fatal(err)
+	} else if days != 1 {
+		t.Skip("the builds straddle midnight (UTC): the last one moved each value's day")
+	}
 	var busy, frames, done int
 	if err := sq.Write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
 		t.Fatal(err)
