@@ -41,7 +41,7 @@ func rollupCommitPages(t *testing.T, version int64) int {
 	sq := Migrated(t)
 	st := New(sq)
 	defer st.Close()
-	rng := rand.New(rand.NewPCG(20, uint64(1)))
+	rng := rand.New(rand.NewPCG(20, 1))
 	words := make([]string, 300)
 	for i := range words {
 		words[i] = fmt.Sprintf("sym%c%c%c", 'a'+i/100, 'a'+i/10%10, 'a'+i%10)
