@@ -60,8 +60,9 @@ DROP TABLE failure_spread;
 ALTER TABLE failure_spread_copy RENAME TO failure_spread;
 CREATE INDEX failure_spread_seen_idx ON failure_spread (fingerprint, dim, last_day);
 
--- A new row's spread: a value's last day moves first, in a statement that writes only when
--- it moves; the count and the last time then change in the row alone.
+-- A new row's spread, for the build's package, compiler and host: a value's last day moves
+-- first, in a statement that writes only when it moves; the count and the last time then
+-- change in the row alone.
 -- +goose StatementBegin
 CREATE TRIGGER failure_rollup_add AFTER INSERT ON build_fingerprints
 BEGIN
@@ -72,14 +73,14 @@ BEGIN
     VALUES (NEW.kind, NEW.fingerprint, substr(NEW.seen_at, 1, 7), 1)
     ON CONFLICT (kind, month, fingerprint) DO UPDATE SET builds = builds + 1;
     UPDATE failure_spread SET last_day = substr(NEW.seen_at, 1, 10), last_seen = NEW.seen_at
-    WHERE dim = 'package' AND value = (SELECT s.name FROM specs s WHERE s.id = NEW.spec_id)
-      AND fingerprint = NEW.fingerprint AND last_day < substr(NEW.seen_at, 1, 10);
-    UPDATE failure_spread SET last_day = substr(NEW.seen_at, 1, 10), last_seen = NEW.seen_at
-    WHERE dim = 'compiler' AND value = (SELECT CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = NEW.spec_id)
-      AND fingerprint = NEW.fingerprint AND last_day < substr(NEW.seen_at, 1, 10);
-    UPDATE failure_spread SET last_day = substr(NEW.seen_at, 1, 10), last_seen = NEW.seen_at
-    WHERE dim = 'host' AND value = (SELECT e.hostname FROM build_environments e WHERE e.id = NEW.env_id)
-      AND fingerprint = NEW.fingerprint AND last_day < substr(NEW.seen_at, 1, 10);
+    FROM (
+        SELECT 'package' AS dim, s.name AS value FROM specs s WHERE s.id = NEW.spec_id
+        UNION ALL
+        SELECT 'compiler', CAST(s.compiler_id AS TEXT) FROM specs s WHERE s.id = NEW.spec_id AND s.compiler_id IS NOT NULL
+        UNION ALL
+        SELECT 'host', e.hostname FROM build_environments e WHERE e.id = NEW.env_id) x
+    WHERE failure_spread.dim = x.dim AND failure_spread.value = x.value AND failure_spread.fingerprint = NEW.fingerprint
+      AND failure_spread.last_day < substr(NEW.seen_at, 1, 10);
     INSERT INTO failure_spread (fingerprint, dim, value, builds, last_seen, last_day)
     SELECT NEW.fingerprint, x.dim, x.value, 1, NEW.seen_at, substr(NEW.seen_at, 1, 10) FROM (
         SELECT 'package' AS dim, s.name AS value FROM specs s WHERE s.id = NEW.spec_id

@@ -13,7 +13,7 @@ import (
 // never read from a log that replaced the one the events were found in.
 const eventLog = `
 SELECT p.output FROM phases p
-WHERE p.id = ? AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = ? AND e.phase_id = p.id)`
+WHERE p.id = ?1 AND EXISTS (SELECT 1 FROM phase_events e WHERE e.id = ?2 AND e.phase_id = p.id)`
 
 // eventLogSize reads the stored size of the log of phase ?1 when an event of it keeps its
 // context there.
