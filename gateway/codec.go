@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -98,19 +99,57 @@ func (c *codec) decode(data []byte, v any) error {
 // it is decoded once, straight into its bytes) and then fills the request.
 func decodeInto(data []byte, body any, fill func() error) error {
 	if err := json.Unmarshal(data, body); err != nil {
-		if errors.Is(err, errNotText) {
-			return errors.New("output must be a string or null.")
-		}
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			if typeErr.Field == "output" {
-				return errors.New("output must be a string or null.")
-			}
+		isType := errors.As(err, &typeErr)
+		switch {
+		// An output that is not text is named before any other member of the wrong type,
+		// as the streamed decoding (phaseBody) names it, whichever error encoding/json
+		// stopped at (Go 1.26's the output's, 1.27's the first type error).
+		case errors.Is(err, errNotText) || isType && hasMistypedText(data, body):
+			return errors.New("output must be a string or null.")
+		case isType && typeErr.Field == "output":
+			return errors.New("output must be a string or null.")
+		case isType && typeErr.Field != "":
 			return fmt.Errorf("%s must be a string.", typeErr.Field)
 		}
 		return fmt.Errorf("Invalid JSON body: %v", err)
 	}
 	return fill()
+}
+
+// hasMistypedText tells whether a member of the JSON object data that a logText field of
+// body (a pointer to a struct) takes holds something else than a string or null. Member
+// names match fields without regard to case, as encoding/json matches them.
+func hasMistypedText(data []byte, body any) bool {
+	fields := reflect.TypeOf(body).Elem()
+	var texts []string
+	for i := range fields.NumField() {
+		if f := fields.Field(i); f.Type == reflect.TypeFor[logText]() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			texts = append(texts, name)
+		}
+	}
+	if len(texts) == 0 {
+		return false
+	}
+	// Every member in turn, each of a name given twice too.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		var value json.RawMessage
+		if err != nil || dec.Decode(&value) != nil {
+			return false
+		}
+		for _, name := range texts {
+			if strings.EqualFold(key.(string), name) && value[0] != '"' && string(value) != "null" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxPrealloc bounds what a declared Content-Length can make the gateway reserve up front.

@@ -78,6 +78,7 @@ var phaseBodies = []string{
 	`{"output": ""}`, `{"output": "a", "output": "b"}`, `{"output": "a", "output": null}`, `{"output": null, "output": "z"}`,
 	`{"OUTPUT": "folded", "Build_ID": 3, "ſtatus": "SUCCESS"}`, `{"\u006futput": "escaped key"}`,
 	`{"output": 5}`, `{"output": ["x"]}`, `{"output": {}}`, `{"output": true}`, `{"phase_name": 5, "output": 5}`,
+	`{"phase_name": 5, "output": 5, "output": "x"}`, `{"Phase_Name": 5, "OUTPUT": [], "status": 5}`,
 	`{"phase_name": 5}`, `{"status": 5, "phase_name": 5}`, `{"status": 5, "status": "SUCCESS"}`,
 	`{"build_id": 0}`, `{"build_id": -3}`, `{"build_id": "x"}`, `{"build_id": 1.5}`, `{"build_id": true}`,
 	`{"extra": {"a": [1, 2, {"b": null}], "c": -1.5e+3}, "output": "x"}`, `{"extra": "\ud800"}`,
