@@ -30,8 +30,8 @@ test-short:
 	$(GO) test -short -count=1 -timeout 6m $(PKGS)
 
 # A short run of every fuzz target (go test runs one target at a time). The budget is a count
-# of executions: a duration races Go 1.26's fuzz coordinator at its deadline on a busy
-# machine (golang/go#75804) and fails without any failing input.
+# of executions: a duration races Go's fuzz coordinator at its deadline on a busy machine
+# (golang/go#75804, seen with 1.26) and fails without any failing input.
 FUZZTIME ?= 20000x
 fuzz:
 	@set -e; for target in FuzzParseBasic FuzzChallenge FuzzParseChallenge; do \
@@ -67,7 +67,7 @@ check-generate: generate
 	@test -z "$$(git status --porcelain -- proto gateway/openapi)" || (echo "generated files are not committed" >&2; exit 1)
 
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt needed:"; echo "$$out"; exit 1)
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt needed:"; echo "$$out"; exit 1)
 	$(GO) vet $(PKGS)
 
 bench:

@@ -107,14 +107,36 @@ func decodeInto(data []byte, body any, fill func() error) error {
 		// stopped at (Go 1.26's the output's, 1.27's the first type error).
 		case errors.Is(err, errNotText) || isType && hasMistypedText(data, body):
 			return errors.New("output must be a string or null.")
-		case isType && typeErr.Field == "output":
-			return errors.New("output must be a string or null.")
 		case isType && typeErr.Field != "":
-			return fmt.Errorf("%s must be a string.", typeErr.Field)
+			// Named as the protocol names it: Go 1.27's error spells the member as the
+			// client did ("Phase_Name"), 1.26's as the field's tag.
+			field := tagMatching(body, typeErr.Field)
+			if field == "output" {
+				return errors.New("output must be a string or null.")
+			}
+			return fmt.Errorf("%s must be a string.", field)
 		}
 		return fmt.Errorf("Invalid JSON body: %v", err)
 	}
 	return fill()
+}
+
+// tagMatching is the JSON name of the field of body (a pointer to a struct) that a member
+// named key fills, matched without regard to case as encoding/json matches it, or key itself
+// when none does.
+func tagMatching(body any, key string) string {
+	fields := reflect.TypeOf(body).Elem()
+	for i := range fields.NumField() {
+		if name := jsonName(fields.Field(i)); strings.EqualFold(name, key) {
+			return name
+		}
+	}
+	return key
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
 }
 
 // hasMistypedText tells whether a member of the JSON object data that a logText field of
@@ -125,8 +147,7 @@ func hasMistypedText(data []byte, body any) bool {
 	var texts []string
 	for i := range fields.NumField() {
 		if f := fields.Field(i); f.Type == reflect.TypeFor[logText]() {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			texts = append(texts, name)
+			texts = append(texts, jsonName(f))
 		}
 	}
 	if len(texts) == 0 {

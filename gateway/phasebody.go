@@ -40,7 +40,8 @@ const maxJSONDepth = 10000
 // (case folded, every character a \u escape); a longer key is some other field.
 const maxFieldKeyBytes = 256
 
-// errPhaseSyntax marks a body that is not valid JSON; its text follows encoding/json's.
+// errPhaseSyntax marks a body that is not valid JSON; its text follows Go 1.26's encoding/json
+// (1.27's words some of these errors differently).
 type errPhaseSyntax struct{ msg string }
 
 func (e *errPhaseSyntax) Error() string { return e.msg }
