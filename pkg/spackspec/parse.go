@@ -495,7 +495,7 @@ func decodeError(where string, err error) error {
 	}
 	what := jsonKind(te.Type)
 	// The path names the embedded Go struct shared by both node layouts; clients never saw it.
-	field := strings.ReplaceAll(te.Field, "nodeJSON.", "")
+	field := protocolPath(strings.ReplaceAll(te.Field, "nodeJSON.", ""))
 	var msg string
 	if field == "" {
 		msg = fmt.Sprintf("must be %s, not %s", what, article(te.Value))
@@ -506,6 +506,36 @@ func decodeError(where string, err error) error {
 		return errors.New(msg)
 	}
 	return fmt.Errorf("%s %s", where, msg)
+}
+
+// memberNames are the member names of the document's objects, as the format spells them.
+var memberNames = func() []string {
+	var names []string
+	for _, v := range []any{nodeJSON{}, v1NodeJSON{}, v2NodeJSON{}, archJSON{}, targetJSON{}, compilerJSON{}, depJSON{}} {
+		t := reflect.TypeOf(v)
+		for i := range t.NumField() {
+			if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}()
+
+// protocolPath spells each member of a dotted path as the format does: encoding/json matches
+// names without regard to case, and Go 1.27's errors keep the document's spelling
+// ("Compiler.Name"), where 1.26's gave the format's.
+func protocolPath(path string) string {
+	parts := strings.Split(path, ".")
+	for i, part := range parts {
+		for _, name := range memberNames {
+			if strings.EqualFold(part, name) {
+				parts[i] = name
+				break
+			}
+		}
+	}
+	return strings.Join(parts, ".")
 }
 
 func jsonKind(t reflect.Type) string {

@@ -780,6 +780,11 @@ func TestParseErrors(t *testing.T) {
 		{`{"nodes": [` + node(0) + `, ` + node(1) + `, ` + node(2) + `, {"hash": "h3"}]}`, "node 3 has no name"},
 		{`{"nodes": [{"name": "", "hash": "h"}]}`, "node 0 has no name"},
 		{`{"nodes": [{"name": 7, "hash": "h"}]}`, `node 0 "name" must be a string, not a number`},
+		// Named as the format spells them, however the document does.
+		{`{"nodes": [{"NAME": "a", "Version": 7, "hash": "h"}]}`, `node 0 ("a") "version" must be a string, not a number`},
+		{`{"nodes": [{"name": "a", "hash": "h", "Compiler": {"NaMe": 5}}]}`, `"compiler.name" must be a string, not a number`},
+		{`{"nodes": [{"name": "a", "haſh": 5}]}`, `node 0 ("a") "hash" must be a string, not a number`},
+		{`[{"a": {"hash": "h", "Arch": {"Platform_OS": 1}}}]`, `"arch.platform_os" must be a string, not a number`},
 		{`{"nodes": [{"name": "a"}]}`, `node 0 ("a") has no hash`},
 		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION", "dependencies": [{"name": "b", "type": []}]}]}`,
 			`node 0 ("a"): dependency 0 ("b") has no hash and the document has no node of that name`},
