@@ -110,11 +110,7 @@ func decodeInto(data []byte, body any, fill func() error) error {
 		case isType && typeErr.Field != "":
 			// Named as the protocol names it: Go 1.27's error spells the member as the
 			// client did ("Phase_Name"), 1.26's as the field's tag.
-			field := tagMatching(body, typeErr.Field)
-			if field == "output" {
-				return errors.New("output must be a string or null.")
-			}
-			return fmt.Errorf("%s must be a string.", field)
+			return fmt.Errorf("%s must be a string.", tagMatching(body, typeErr.Field))
 		}
 		return fmt.Errorf("Invalid JSON body: %v", err)
 	}
