@@ -9,7 +9,7 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-var specBuildsSQL = readsql.SpecBuildsOf("SELECT unnest($1::text[])", "$2")
+var specBuildsSQL = readsql.SpecBuildsOf("s.full_hash IN (SELECT unnest($1::text[]))", "$2")
 
 // buildCountsByDaySQL counts day by day ($1 the first day's start, $2 the number of days,
 // $3 the owner or ”, $4 the earliest creation time counted): each day a range of the (created_at, status, owner) index read on

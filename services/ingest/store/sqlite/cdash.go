@@ -114,6 +114,12 @@ SET source = excluded.source, project = excluded.project, site = excluded.site,
 	return res, err
 }
 
+// storedSpecSQL finds the newest Spack spec whose DAG hash or full hash is ?1.
+var storedSpecSQL = `
+SELECT s.id, s.full_hash FROM specs s
+WHERE ` + specHashIs("?1") + ` AND s.spack_version NOT IN ('cdash', 'junit')
+ORDER BY s.created_at DESC, s.id DESC LIMIT 1`
+
 // storedSpec is the newest stored spec (not a CDash build's own row) whose DAG or full hash
 // is hash; 0 when there is none.
 func storedSpec(ctx context.Context, tx *sql.Tx, hash string) (int64, string, error) {
@@ -122,10 +128,7 @@ func storedSpec(ctx context.Context, tx *sql.Tx, hash string) (int64, string, er
 	}
 	var id int64
 	var fullHash string
-	err := tx.QueryRowContext(ctx, `
-SELECT id, full_hash FROM specs
-WHERE (hash = ?1 OR full_hash = ?1) AND spack_version NOT IN ('cdash', 'junit')
-ORDER BY created_at DESC, id DESC LIMIT 1`, hash).Scan(&id, &fullHash)
+	err := tx.QueryRowContext(ctx, storedSpecSQL, hash).Scan(&id, &fullHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
-var specBuildsSQL = readsql.SpecBuildsOf("SELECT value FROM jsonb_each(?1)", "?2")
+var specBuildsSQL = readsql.SpecBuildsOf(
+	"s.full_hash COLLATE NOCASE IN (SELECT value FROM jsonb_each(?1)) AND s.full_hash IN (SELECT value FROM jsonb_each(?1))", "?2")
 
 var matrixCountsSQL = readsql.MatrixCountsBySpec("?1")
 

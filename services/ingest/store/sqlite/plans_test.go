@@ -44,6 +44,7 @@ func TestWritePlansSearch(t *testing.T) {
 		{"fill build fingerprints", failures.FillBuild, nil},
 		{"build status", buildStatusSQL, nil},
 		{"cdash info", cdashInfoSQL, nil},
+		{"stored spec", storedSpecSQL, nil},
 		{"delete builds", deleteBuilds, nil},
 		{"drop logs", dropLogs, nil},
 		{"event log", eventLog, nil},

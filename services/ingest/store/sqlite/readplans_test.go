@@ -24,6 +24,7 @@ func TestReadPlansAtScale(t *testing.T) {
 	since := "2026-01-01T00:00:00.000000Z"
 	failureArgs := failuresql.FailuresArgs(store.FailureQuery{Kind: logparse.Error, Since: time.Now().AddDate(0, 0, -7), Limit: 50},
 		func(t time.Time) any { return t.UTC().Format(timeLayout) })
+	getSpec, getSpecArgs := reads.GetSpec("abc", "0.17.2")
 	for _, tc := range []struct {
 		name, query string
 		args        []any
@@ -35,6 +36,10 @@ func TestReadPlansAtScale(t *testing.T) {
 		{"build counts of an owner", buildCountsByDaySQL, []any{since, "bob", since}, nil, "SEARCH build_day_counts"},
 		{"matrix", matrixCountsSQL, []any{"zlib"}, []string{"x"}, "COVERING INDEX builds_spec_status_idx"},
 		{"search", search, searchArgs, []string{"tc", "tg", "specs_search", "build_environments_search", "cdash_builds_search"}, ""},
+		// A full hash is found through the NOCASE index, its one index (migration 00021).
+		{"build spec", reads.BuildSpec, []any{"abc", "0.17.2"}, nil, "specs_full_hash_nocase_idx"},
+		{"spec", getSpec, getSpecArgs, nil, "specs_full_hash_nocase_idx"},
+		{"spec builds", specBuildsSQL, []any{`["abc"]`, 3}, []string{"jsonb_each", "newest"}, "specs_full_hash_nocase_idx"},
 		{"failures", failures.Failures, failureArgs, []string{"w", "t"},
 			"SEARCH sp USING INDEX failure_spread_seen_idx (fingerprint=? AND dim=? AND last_day=?)"},
 	} {

@@ -65,7 +65,15 @@ var reads = readsql.New(
 			" || CAST(x'F490' AS TEXT))"
 	},
 	func(text string) any { return text },
-)
+).WithSpecHashIs(specHashIs)
+
+// specHashIs finds a spec by its full hash through specs_full_hash_nocase_idx, the one
+// index of the column (migration 00021), comparing the hash exactly after it, or by its DAG
+// hash. The two look-ups are a union: SQLite reads an OR of them by a scan of specs.
+func specHashIs(param string) string {
+	return "s.id IN (SELECT id FROM specs WHERE hash = " + param +
+		" UNION ALL SELECT id FROM specs WHERE full_hash COLLATE NOCASE = " + param + " AND full_hash = " + param + ")"
+}
 
 // like is SQLite's LIKE, which ignores ASCII case, with rows' escape character.
 func like(column, pattern string) string { return column + " LIKE " + pattern + ` ESCAPE '\'` }

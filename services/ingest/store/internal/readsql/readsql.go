@@ -39,6 +39,9 @@ type SQL struct {
 	// pattern, or a form an index serves (WithHashPrefix).
 	hashPrefix func(column, param string) string
 	hashArg    func(text string) any
+	// specHashIs is the condition that spec row s has the full hash or DAG hash of a
+	// parameter (WithSpecHashIs).
+	specHashIs func(param string) string
 
 	// Build reads a build ($1 its id).
 	Build string
@@ -66,20 +69,15 @@ type SQL struct {
 // timeArg as a parameter holding a store.UpdatedKey compared with a time column.
 func New(param func(n int) string, ilike func(column, pattern string) string, timeArg func(param string) string) *SQL {
 	p1, p2 := param(1), param(2)
-	return &SQL{
-		param:        param,
-		ilike:        ilike,
-		hashPrefix:   ilike,
-		hashArg:      func(text string) any { return rows.Prefix(text) },
-		timeArg:      timeArg,
-		MatrixCounts: matrixCounts(p1),
-		Build:        rows.BuildColumns + ` WHERE b.id = ` + p1,
-		BuildExists:  `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
-		BuildSpec: `
-SELECT id, full_hash, name FROM specs
-WHERE (full_hash = ` + p1 + ` OR hash = ` + p1 + `) AND spack_version = ` + p2 + `
-ORDER BY full_hash = ` + p1 + ` DESC, id
-LIMIT 1`,
+	s := &SQL{
+		param:           param,
+		ilike:           ilike,
+		hashPrefix:      ilike,
+		hashArg:         func(text string) any { return rows.Prefix(text) },
+		timeArg:         timeArg,
+		MatrixCounts:    matrixCounts(p1),
+		Build:           rows.BuildColumns + ` WHERE b.id = ` + p1,
+		BuildExists:     `SELECT EXISTS (SELECT 1 FROM builds WHERE id = ` + p1 + `)`,
 		PhaseOutput:     `SELECT output, output_null, output_bytes, output_pruned FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
 		PhaseOutputSize: `SELECT COALESCE(length(output), 0), output_bytes, output_null, output_pruned FROM phases WHERE build_id = ` + p1 + ` AND name = ` + p2,
 		SpecDeps: `
@@ -91,6 +89,23 @@ SELECT p.name, p.full_hash, p.version, d.types
 FROM spec_dependencies d JOIN specs p ON p.id = d.spec_id
 WHERE d.dep_id = ` + p1 + ` ORDER BY p.id`,
 	}
+	return s.WithSpecHashIs(func(param string) string {
+		return "(s.full_hash = " + param + " OR s.hash = " + param + ")"
+	})
+}
+
+// WithSpecHashIs tells the statements how the dialect finds a spec by a hash that is its
+// full hash or its DAG hash: is is the condition that the specs row s has the hash of the
+// parameter param.
+func (s *SQL) WithSpecHashIs(is func(param string) string) *SQL {
+	s.specHashIs = is
+	p1, p2 := s.param(1), s.param(2)
+	s.BuildSpec = `
+SELECT s.id, s.full_hash, s.name FROM specs s
+WHERE ` + is(p1) + ` AND s.spack_version = ` + p2 + `
+ORDER BY s.full_hash = ` + p1 + ` DESC, s.id
+LIMIT 1`
+	return s
 }
 
 // matrixSpecColumns are the version, compiler and platform-os of specs s with compilers c
@@ -142,14 +157,15 @@ WHERE s.name = ` + name + ` AND s.failed_concretization
 GROUP BY 1, 2, 3`
 }
 
-// SpecBuildsOf is the query of SpecBuilds (rows.SpecBuilds): hashSet is the dialect's set
-// of the full hashes, perSpec the placeholder of how many builds of each to give.
-func SpecBuildsOf(hashSet, perSpec string) string {
+// SpecBuildsOf is the query of SpecBuilds (rows.SpecBuilds): hashIn is the condition that
+// s.full_hash is one of the full hashes asked for, perSpec the placeholder of how many
+// builds of each to give.
+func SpecBuildsOf(hashIn, perSpec string) string {
 	return `
 SELECT full_hash, id, status FROM (
   SELECT s.full_hash, b.id, b.status, ROW_NUMBER() OVER (PARTITION BY s.full_hash ORDER BY b.id DESC) AS n
   FROM specs s JOIN builds b ON b.spec_id = s.id
-  WHERE s.full_hash IN (` + hashSet + `)
+  WHERE ` + hashIn + `
 ) newest
 WHERE n <= ` + perSpec + `
 ORDER BY full_hash, id DESC`
@@ -333,7 +349,7 @@ func (s *SQL) ListSpecs(q store.SpecQuery) (string, []any) {
 // hash, is hash, under spackVersion unless that is "", the most recently created first.
 func (s *SQL) GetSpec(hash, spackVersion string) (string, []any) {
 	w := where{sql: s}
-	w.add("(s.full_hash = ? OR s.hash = ?)", hash)
+	w.add(s.specHashIs("?"), hash)
 	if spackVersion != "" {
 		w.add("s.spack_version = ?", spackVersion)
 	}
