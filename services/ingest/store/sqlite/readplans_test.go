@@ -14,8 +14,9 @@ import (
 
 // TestReadPlansAtScale guards the reads that were slow at 100,000 builds against plans that
 // read a whole table, on a new file without statistics as a server's starts: the chart's
-// counts, the matrix, the search and the failure list (whose spread counts would walk every
-// value of a dimension without the index named). Each names what it may scan (its
+// counts, the matrix, the search, the failure list (whose spread counts would walk every
+// value of a dimension without the index named), and the look-ups of specs by hash, whose
+// full hash has only the NOCASE index (migration 00021). Each names what it may scan (its
 // subqueries, and the handful of compilers and tags the search matches with LIKE). With -v
 // it prints the plans.
 func TestReadPlansAtScale(t *testing.T) {
