@@ -10,6 +10,8 @@ import (
 	"github.com/spackmon/spackmon/services/ingest/store/internal/rows"
 )
 
+// specBuildsSQL finds the specs through specs_full_hash_nocase_idx, the full hash's one
+// index (migration 00021); the exact IN keeps only the hashes asked for.
 var specBuildsSQL = readsql.SpecBuildsOf(
 	"s.full_hash COLLATE NOCASE IN (SELECT value FROM jsonb_each(?1)) AND s.full_hash IN (SELECT value FROM jsonb_each(?1))", "?2")
 
