@@ -17,7 +17,7 @@ import (
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { proctest.Main(m, pgtest.Run) }
 
 // bodyLimit is set on the servers under test so that the suite's 413 check runs instead of
 // being skipped.

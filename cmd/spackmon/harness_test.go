@@ -21,13 +21,14 @@ import (
 	"github.com/spackmon/spackmon/pkg/db"
 	"github.com/spackmon/spackmon/pkg/fixtures"
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/proctest"
 	"github.com/spackmon/spackmon/pkg/signing"
 	"github.com/spackmon/spackmon/pkg/telemetry"
 	authservice "github.com/spackmon/spackmon/services/auth/service"
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m)
+	proctest.Main(m, pgtest.Run)
 }
 
 // backend is a store a test server can run on.

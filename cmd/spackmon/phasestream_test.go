@@ -73,7 +73,10 @@ func TestHugePhaseStreamsMemory(t *testing.T) {
 		t.Skip("builds the binary and posts 64 logs of 256 MiB at once")
 	}
 	const clients, logSize = 64, 256 << 20
-	srv, proc := startMeasuredServe(t, proctest.Build(t))
+	// One such log takes serve several seconds; a wait shorter than the default minute
+	// still admits some of the waiting posts after the first, and spares the test a dozen
+	// of them.
+	srv, proc := startMeasuredServe(t, proctest.Build(t), "SPACKMON_INFLIGHT_WAIT=10s")
 	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
 	var wg sync.WaitGroup

@@ -14,46 +14,22 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spackmon/spackmon/pkg/pgtest"
+	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "spackmon-proof-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	defer os.RemoveAll(dir)
-	pgtest.Main(m)
-}
+func TestMain(m *testing.M) { proctest.Main(m, pgtest.Run) }
 
-// binDir holds the binary, built once for every test of the process.
-var binDir string
-
-var buildOnce = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "spackmon")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// binary is the spackmon binary the manifests run, built once per test process.
+// binary is the spackmon binary the manifests run.
 func binary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts the binary's processes")
 	}
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return proctest.Build(t)
 }
 
 // emptyDatabase is a new PostgreSQL database with no tables: the manifests' migration makes

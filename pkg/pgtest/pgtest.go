@@ -62,12 +62,16 @@ type template struct {
 	cloneMu sync.Mutex
 }
 
-// Main runs the package's tests, then drops this process's templates and stops the
-// throw-away cluster if one was started.
+// Main runs the package's tests with Run and exits with their code.
 func Main(m *testing.M) {
-	code := m.Run()
-	shutdown()
-	os.Exit(code)
+	os.Exit(Run(m))
+}
+
+// Run runs the package's tests, then drops this process's templates and stops the
+// throw-away cluster if one was started.
+func Run(m *testing.M) int {
+	defer shutdown()
+	return m.Run()
 }
 
 // NewDatabase returns the URL of a new database for t, a copy of the template that name

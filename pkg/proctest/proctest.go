@@ -14,20 +14,51 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// Build builds cmd/spackmon into a temporary directory and returns the binary's path.
+// built is cmd/spackmon as Build made it for this test process.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// Build returns the path of cmd/spackmon built from source. It is built once per test
+// process (linking it takes seconds, and a package's tests start it dozens of times) into
+// a directory Main removes.
 func Build(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "spackmon")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "spackmon-proctest-")
+		if built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "spackmon")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/spackmon/spackmon/cmd/spackmon").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// Main runs a package's tests with run (m.Run itself, or pgtest.Run), removes the binary
+// Build made, and exits with the tests' code. A package that calls Build has it as TestMain.
+func Main(m *testing.M, run func(*testing.M) int) {
+	code := run(m)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // Sockets are loopback listeners a test opens for a process of the binary, which takes them

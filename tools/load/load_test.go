@@ -15,6 +15,8 @@ import (
 	"github.com/spackmon/spackmon/pkg/proctest"
 )
 
+func TestMain(m *testing.M) { proctest.Main(m, (*testing.M).Run) }
+
 // The smoke run CI makes: a short sweep against the real binary's serve, auth on. It fails
 // on any request the server refuses or answers wrongly, and checks that what was sent is
 // what the server then reads back: every build, its status, its phases and their warnings.
