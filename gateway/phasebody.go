@@ -368,6 +368,16 @@ func (p *phaseBody) streamString() error {
 	}
 }
 
+// plainASCII holds the bytes that stand for themselves in a JSON string: printable ASCII
+// but the quote and the backslash. One look-up per byte is what the run of a log's
+// line costs.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // shortEscapes maps the byte after a backslash to what the escape stands for, for the
 // escapes of one byte.
 var shortEscapes = [256]byte{'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', '"': '"', '\\': '\\', '/': '/'}
@@ -381,7 +391,7 @@ func (p *phaseBody) addPlain(buf []byte) int {
 	i := 0
 	for {
 		start := i
-		for i < len(buf) && buf[i] >= 0x20 && buf[i] < utf8.RuneSelf && buf[i] != '"' && buf[i] != '\\' {
+		for i < len(buf) && plainASCII[buf[i]] {
 			i++
 		}
 		p.add(buf[start:i])
@@ -390,7 +400,7 @@ func (p *phaseBody) addPlain(buf []byte) int {
 		}
 		switch c := buf[i]; {
 		case c == '\\' && i+1 < len(buf) && shortEscapes[buf[i+1]] != 0:
-			p.add([]byte{shortEscapes[buf[i+1]]})
+			p.addByte(shortEscapes[buf[i+1]])
 			i += 2
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(buf[i:])
@@ -490,6 +500,14 @@ func (p *phaseBody) add(b []byte) {
 		if len(p.out) >= outputChunkBytes {
 			p.flush()
 		}
+	}
+}
+
+// addByte is add of one byte, the decoded escape ending most lines of a log.
+func (p *phaseBody) addByte(c byte) {
+	p.out = append(p.out, c)
+	if len(p.out) >= outputChunkBytes {
+		p.flush()
 	}
 }
 
