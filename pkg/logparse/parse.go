@@ -2,6 +2,7 @@ package logparse
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"unicode"
@@ -43,6 +44,7 @@ func (f Found) Capped() bool { return f.Errors > MaxEvents || f.Warnings > MaxEv
 func Parse(log []byte) Found {
 	rs := rules()
 	cand := make([]uint64, rs.pre.words)
+	var seen seenLines
 	var scratch []byte
 	var found Found
 	lineNo := 0
@@ -50,7 +52,11 @@ func Parse(log []byte) Found {
 		end, next := lineEnd(log, pos)
 		lineNo++
 		line := trimCR(log[pos:end])
-		switch kind := rs.classify(line, cand); kind {
+		var kind Kind
+		if rs.candidate(line, cand) {
+			kind = seen.classify(rs, log, pos, line, cand)
+		}
+		switch kind {
 		case Error:
 			found.Errors++
 			if found.Errors <= MaxEvents {
@@ -65,6 +71,32 @@ func Parse(log []byte) Found {
 		pos = next
 	}
 	return found
+}
+
+// seenLines remembers how recent candidate lines of a log were classified. A build prints
+// the same warning once for every file that includes the header it is in, and the same
+// line classifies the same way: on a log of repeated warnings the patterns' regular
+// expressions were most of Parse's time. Each slot holds the last line whose hash led to
+// it, as its place in the log.
+type seenLines struct {
+	slots [256]struct {
+		start, end int
+		kind       Kind
+	}
+}
+
+var lineSeed = maphash.MakeSeed()
+
+// classify is rs.match for the candidate line at start of log, from a slot when the line
+// is the one the slot holds.
+func (s *seenLines) classify(rs *ruleset, log []byte, start int, line []byte, cand []uint64) Kind {
+	slot := &s.slots[maphash.Bytes(lineSeed, line)%uint64(len(s.slots))]
+	if slot.end > slot.start && bytes.Equal(log[slot.start:slot.end], line) {
+		return slot.kind
+	}
+	kind := rs.match(line, cand)
+	slot.start, slot.end, slot.kind = start, start+len(line), kind
+	return kind
 }
 
 // lineEnd returns the end of the line starting at pos (excluding "\n") and the start of

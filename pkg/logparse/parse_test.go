@@ -3,6 +3,7 @@ package logparse
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -573,6 +574,35 @@ func TestCaps(t *testing.T) {
 
 // BenchmarkParseEvents parses a log where events are common: lines generated for every
 // pattern, with filler between them.
+// Lines seen before classify as they did the first time, whether a slot of Parse's memory
+// of them holds them or another line (the synthetic lines repeated in a shuffled order,
+// some of them with CRLF endings).
+func TestRepeatedLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	var lines []string
+	for range 40 {
+		for _, l := range synthetic {
+			if rng.IntN(4) == 0 {
+				l += "\r"
+			}
+			lines = append(lines, l)
+		}
+	}
+	rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	compare(t, "repeated", []byte(strings.Join(lines, "\n")))
+}
+
+// BenchmarkParseRepeated parses a log of one warning printed again and again, as a build
+// prints a header's warning for every file that includes it.
+func BenchmarkParseRepeated(b *testing.B) {
+	log := []byte(strings.Repeat("/usr/bin/gcc -O2 -c widget.c -o widget.o\nwidget.h:12:3: warning: unused variable 'x' [-Wunused-variable]\n", 20000))
+	rules()
+	b.SetBytes(int64(len(log)))
+	for b.Loop() {
+		Parse(log)
+	}
+}
+
 func BenchmarkParseEvents(b *testing.B) {
 	log := generatedLog(1, 40)
 	rules()

@@ -133,17 +133,26 @@ func (rs *ruleset) anyMatch(s span, cand []uint64, line []byte) bool {
 // classify returns the kind of event line is, or "" when it is neither. cand is scratch
 // space of rs.pre.words words.
 func (rs *ruleset) classify(line []byte, cand []uint64) Kind {
-	rs.pre.candidates(line, cand)
-	hit := false
-	for i, w := range cand {
-		if w&rs.relevant[i] != 0 {
-			hit = true
-			break
-		}
-	}
-	if !hit {
+	if !rs.candidate(line, cand) {
 		return ""
 	}
+	return rs.match(line, cand)
+}
+
+// candidate reports whether line may be an event: some error or warning pattern survives
+// the prefilter, whose result it leaves in cand.
+func (rs *ruleset) candidate(line []byte, cand []uint64) bool {
+	rs.pre.candidates(line, cand)
+	for i, w := range cand {
+		if w&rs.relevant[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// match is classify for a line that is a candidate, with the prefilter's result in cand.
+func (rs *ruleset) match(line []byte, cand []uint64) Kind {
 	if rs.anyMatch(rs.errs, cand, line) && !rs.anyMatch(rs.errExc, cand, line) {
 		return Error
 	}
