@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ import (
 func streamed(data []byte, oneByte bool) (*ingestv1.UpdatePhaseRequest, error) {
 	var r = bytes.NewReader(data)
 	var out []byte
-	chunks := 0
+	chunks, oversized := 0, 0
 	src := any(r)
 	if oneByte {
 		src = iotest.OneByteReader(r)
@@ -29,10 +30,16 @@ func streamed(data []byte, oneByte bool) (*ingestv1.UpdatePhaseRequest, error) {
 		}
 		out = append(out, chunk...)
 		chunks++
+		if len(chunk) > outputChunkBytes {
+			oversized = len(chunk)
+		}
 	})
 	phase, err := body.phase()
 	if err != nil {
 		return nil, err
+	}
+	if oversized > 0 {
+		return nil, fmt.Errorf("a chunk of %d bytes, more than outputChunkBytes", oversized)
 	}
 	m := &ingestv1.UpdatePhaseRequest{BuildId: phase.GetBuildId(), PhaseName: phase.GetPhaseName(), Status: phase.GetStatus()}
 	if !phase.GetOutputNull() {

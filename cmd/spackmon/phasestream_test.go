@@ -73,9 +73,9 @@ func TestHugePhaseStreamsMemory(t *testing.T) {
 		t.Skip("builds the binary and posts 64 logs of 256 MiB at once")
 	}
 	const clients, logSize = 64, 256 << 20
-	// One such log takes serve several seconds; a wait shorter than the default minute
-	// still admits some of the waiting posts after the first, and spares the test a dozen
-	// of them.
+	// One such log takes serve seconds; a wait shorter than the default minute still
+	// admits some of the waiting posts after the first (two or three logs one after the
+	// other rather than a dozen), and spares the test a minute and more.
 	srv, proc := startMeasuredServe(t, proctest.Build(t), "SPACKMON_INFLIGHT_WAIT=10s")
 	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
 	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))

@@ -572,8 +572,6 @@ func TestCaps(t *testing.T) {
 	}
 }
 
-// BenchmarkParseEvents parses a log where events are common: lines generated for every
-// pattern, with filler between them.
 // Lines seen before classify as they did the first time, whether a slot of Parse's memory
 // of them holds them or another line (the synthetic lines repeated in a shuffled order,
 // some of them with CRLF endings).
@@ -603,6 +601,8 @@ func BenchmarkParseRepeated(b *testing.B) {
 	}
 }
 
+// BenchmarkParseEvents parses a log where events are common: lines generated for every
+// pattern, with filler between them.
 func BenchmarkParseEvents(b *testing.B) {
 	log := generatedLog(1, 40)
 	rules()

@@ -20,8 +20,10 @@ import (
 	"time"
 )
 
-// built is cmd/spackmon as Build made it for this test process.
+// built is cmd/spackmon as Build made it for this test process; main says that Main runs
+// the tests, and so will remove it.
 var built struct {
+	main     bool
 	once     sync.Once
 	dir, bin string
 	err      error
@@ -29,9 +31,13 @@ var built struct {
 
 // Build returns the path of cmd/spackmon built from source. It is built once per test
 // process (linking it takes seconds, and a package's tests start it dozens of times) into
-// a directory Main removes.
+// a directory Main removes after the tests; a process that panics or times out leaves it
+// behind in the system's temporary directory. A failed build fails every later caller.
 func Build(t testing.TB) string {
 	t.Helper()
+	if !built.main {
+		t.Fatal("proctest.Build needs proctest.Main as the package's TestMain, which removes the binary")
+	}
 	built.once.Do(func() {
 		built.dir, built.err = os.MkdirTemp("", "spackmon-proctest-")
 		if built.err != nil {
@@ -54,6 +60,7 @@ func Build(t testing.TB) string {
 // Main runs a package's tests with run (m.Run itself, or pgtest.Run), removes the binary
 // Build made, and exits with the tests' code. A package that calls Build has it as TestMain.
 func Main(m *testing.M, run func(*testing.M) int) {
+	built.main = true
 	code := run(m)
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
