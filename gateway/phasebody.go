@@ -3,10 +3,12 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode"
@@ -378,6 +380,30 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
+// plainRun returns how many bytes at the start of b are plainASCII. It looks at eight bytes
+// at a time: the byte-by-byte loop was a tenth of serve's CPU on large logs. Each test below
+// flags in a word's top bits the bytes that fail it; a borrow can flag a byte above one that
+// truly fails, never below, so the lowest flag of any test is the first byte that is not
+// plain.
+func plainRun(b []byte) int {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		control := (w - 0x20*ones) &^ w
+		quote, backslash := w^('"'*ones), w^('\\'*ones)
+		quote = (quote - ones) &^ quote
+		backslash = (backslash - ones) &^ backslash
+		if m := (w | control | quote | backslash) & tops; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && plainASCII[b[i]] {
+		i++
+	}
+	return i
+}
+
 // shortEscapes maps the byte after a backslash to what the escape stands for, for the
 // escapes of one byte.
 var shortEscapes = [256]byte{'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', '"': '"', '\\': '\\', '/': '/'}
@@ -391,9 +417,7 @@ func (p *phaseBody) addPlain(buf []byte) int {
 	i := 0
 	for {
 		start := i
-		for i < len(buf) && plainASCII[buf[i]] {
-			i++
-		}
+		i += plainRun(buf[i:])
 		p.add(buf[start:i])
 		if i == len(buf) {
 			return i

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,41 @@ func BenchmarkPhaseBody(b *testing.B) {
 			b.Fatal(err)
 		}
 		pb.release()
+	}
+}
+
+// plainRun finds the first byte that is not plainASCII wherever it lies in a word, whatever
+// the bytes around it.
+func TestPlainRun(t *testing.T) {
+	for c := range 256 {
+		for at := range 19 {
+			for _, fill := range []byte{'a', 0x7f, 0x20, '"' + 1} {
+				b := bytes.Repeat([]byte{fill}, 19)
+				b[at] = byte(c)
+				want := 19
+				if !plainASCII[c] {
+					want = at
+				}
+				if got := plainRun(b); got != want {
+					t.Fatalf("byte %#x at %d among %#x: plainRun %d, want %d", c, at, fill, got, want)
+				}
+			}
+		}
+	}
+	// Runs of bytes next to the ones each test flags, where borrows could cross.
+	alphabet := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 'a', 0x7e, 0x7f, 0x80, 0xa0, 0xff}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		want := 0
+		for want < len(b) && plainASCII[b[want]] {
+			want++
+		}
+		if got := plainRun(b); got != want {
+			t.Fatalf("%q: plainRun %d, want %d", b, got, want)
+		}
 	}
 }
