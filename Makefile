@@ -2,7 +2,7 @@
 GO       ?= go
 # The Go release everything here is built and tested with; the go command fetches it once
 # from the module proxy (about 76 MB). Its encoding/json decodes with the v2 implementation,
-# which halves what parsing request bodies costs the server (README, Performance). The code
+# which halves what parsing request bodies costs the server (docs/performance.md). The code
 # itself still builds with Go 1.26.
 export GOTOOLCHAIN := go1.27.3
 PKGS     := github.com/spackmon/spackmon/...
