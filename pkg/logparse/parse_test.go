@@ -302,6 +302,16 @@ var synthetic = []string{
 	"",
 }
 
+// classify is what Parse does to one line, without its memory of lines seen before: the
+// kind of event line is, or "" when it is neither. cand is scratch space of rs.pre.words
+// words.
+func (rs *ruleset) classify(line []byte, cand []uint64) Kind {
+	if !rs.candidate(line, cand) {
+		return ""
+	}
+	return rs.match(line, cand)
+}
+
 func TestSynthetic(t *testing.T) {
 	for _, l := range synthetic {
 		got, want := Parse([]byte(l)), naiveParse([]byte(l))

@@ -130,15 +130,6 @@ func (rs *ruleset) anyMatch(s span, cand []uint64, line []byte) bool {
 	return false
 }
 
-// classify returns the kind of event line is, or "" when it is neither. cand is scratch
-// space of rs.pre.words words.
-func (rs *ruleset) classify(line []byte, cand []uint64) Kind {
-	if !rs.candidate(line, cand) {
-		return ""
-	}
-	return rs.match(line, cand)
-}
-
 // candidate reports whether line may be an event: some error or warning pattern survives
 // the prefilter, whose result it leaves in cand.
 func (rs *ruleset) candidate(line []byte, cand []uint64) bool {
@@ -151,7 +142,8 @@ func (rs *ruleset) candidate(line []byte, cand []uint64) bool {
 	return false
 }
 
-// match is classify for a line that is a candidate, with the prefilter's result in cand.
+// match returns the kind of event a candidate line is, or "" when it is neither, with the
+// prefilter's result in cand.
 func (rs *ruleset) match(line []byte, cand []uint64) Kind {
 	if rs.anyMatch(rs.errs, cand, line) && !rs.anyMatch(rs.errExc, cand, line) {
 		return Error
