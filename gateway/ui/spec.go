@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/spackmon/spackmon/pkg/spackspec"
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
 )
 
@@ -88,7 +89,7 @@ func variants(doc string) []variant {
 	return out
 }
 
-// specDocument is the spec as the read API gives it, indented.
+// specDocument is the spec as the read API gives it, indented unless it nests too deep.
 func specDocument(sp *ingestv1.Spec) string {
 	doc := map[string]any{
 		"name": sp.GetName(), "version": sp.GetVersion(), "full_hash": sp.GetFullHash(), "hash": sp.GetHash(),
@@ -104,7 +105,13 @@ func specDocument(sp *ingestv1.Spec) string {
 		deps[i] = map[string]any{"name": l.GetName(), "version": l.GetVersion(), "full_hash": l.GetFullHash(), "type": l.GetType()}
 	}
 	doc["dependencies"] = deps
-	out, err := json.MarshalIndent(doc, "", "  ")
+	marshal := func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+	if spackspec.NestingDepth([]byte(sp.GetParameters())) > spackspec.MaxParameterDepth {
+		// Stored before ingest refused such parameters: indenting them would make the page
+		// grow with the square of their depth.
+		marshal = json.Marshal
+	}
+	out, err := marshal(doc)
 	if err != nil {
 		return ""
 	}

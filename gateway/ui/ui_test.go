@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	ingestv1 "github.com/spackmon/spackmon/proto/spackmon/ingest/v1"
@@ -57,5 +58,20 @@ func TestFilterLinksStartAgainFromTheFirstPage(t *testing.T) {
 	}
 	if q.Get("page") != "abc" {
 		t.Error("the page's own query was changed")
+	}
+}
+
+// A spec stored with parameters nested deeper than ingest now takes is shown compact: indented,
+// 5,000 levels made a 50 MB page of a 20 KB document.
+func TestSpecDocumentOfDeepParametersStaysSmall(t *testing.T) {
+	for depth, indented := range map[int]bool{3: true, 5000: false} {
+		params := `{"a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`
+		doc := specDocument(&ingestv1.Spec{Name: "deep", Parameters: params})
+		if got := strings.Contains(doc, "\n  \"name\""); got != indented {
+			t.Errorf("depth %d: indented %v, want %v", depth, got, indented)
+		}
+		if len(doc) > 4*len(params)+1000 {
+			t.Errorf("depth %d: %d bytes shown for %d bytes of parameters", depth, len(doc), len(params))
+		}
 	}
 }

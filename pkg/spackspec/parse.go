@@ -19,6 +19,15 @@ import (
 const (
 	MaxNodes = 10000
 	MaxDeps  = 10000
+	// MaxDescendants bounds the (ancestor, descendant) pairs of a document's DAG, which the
+	// store keeps as the spec closure: a chain of n nodes has n(n-1)/2 of them, so a 10,000
+	// node chain would make the server build and write 50 million rows. Real DAGs of a few
+	// hundred nodes have some tens of thousands.
+	MaxDescendants = 200_000
+	// MaxParameterDepth bounds the nesting of a node's "parameters": Spack's are an object
+	// of variants whose values are at most lists. Pages indent them, and indentation grows
+	// with the square of the depth.
+	MaxParameterDepth = 16
 )
 
 // maxWrapping bounds the {"spec": {"spec": ...}} levels Parse peels off. Real documents have
@@ -47,6 +56,9 @@ func Parse(data []byte) (*Document, error) {
 		return nil, errNoNodes
 	}
 	if err := resolve(nodes); err != nil {
+		return nil, err
+	}
+	if err := checkDescendants(nodes); err != nil {
 		return nil, err
 	}
 	return &Document{Nodes: nodes, FailedConcretization: p.failed}, nil
@@ -252,6 +264,9 @@ func (p *parser) node(i int, name string, nj *nodeJSON, deps []depJSON) (Node, e
 		if err := json.Compact(&compact, nj.Parameters); err != nil {
 			return Node{}, fmt.Errorf("%s: \"parameters\": %v", label(), err)
 		}
+		if NestingDepth(compact.Bytes()) > MaxParameterDepth {
+			return Node{}, fmt.Errorf("%s: \"parameters\" nest more than %d levels deep", label(), MaxParameterDepth)
+		}
 		n.Parameters = compact.Bytes()
 	}
 	if a := nj.Arch; a != nil {
@@ -429,6 +444,64 @@ func resolve(nodes []Node) error {
 		}
 	}
 	return nil
+}
+
+// checkDescendants refuses a document whose DAG has more than MaxDescendants pairs of a
+// node and a node below it, counting every edge to a dependency stored outside the
+// document as a pair of its own. It walks down from every node, stamping what it reached, and stops at the limit,
+// so its work is bounded whatever the document.
+func checkDescendants(nodes []Node) error {
+	reached := make([]int32, len(nodes))
+	var stack []int
+	pairs := 0
+	for i := range nodes {
+		stamp := int32(i + 1)
+		reached[i] = stamp
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			k := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, d := range nodes[k].Deps {
+				if d.Index >= 0 {
+					if reached[d.Index] == stamp {
+						continue
+					}
+					reached[d.Index] = stamp
+					stack = append(stack, d.Index)
+				}
+				if pairs++; pairs > MaxDescendants {
+					return fmt.Errorf("spec document's DAG has more than %d pairs of a node and one it depends on, directly or not", MaxDescendants)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// NestingDepth is how deeply the arrays and objects of a valid JSON text nest: 0 for a
+// scalar, 1 for {} or [1].
+func NestingDepth(text []byte) int {
+	depth, deepest := 0, 0
+	inString := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // nodeLabel names a node in error messages; names come from the client, so they are quoted

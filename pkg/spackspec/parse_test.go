@@ -974,3 +974,81 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// chain is a document of n nodes in which each depends on the next, and the last on a
+// spec stored outside the document when stub is set.
+func chain(n int, stub bool) []byte {
+	var b strings.Builder
+	b.WriteString(`{"nodes": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name": "n%d", "hash": "h%d"`, i, i)
+		switch {
+		case i+1 < n:
+			fmt.Fprintf(&b, `, "dependencies": [{"name": "n%d", "hash": "h%d"}]`, i+1, i+1)
+		case stub:
+			b.WriteString(`, "dependencies": [{"name": "stored", "hash": "elsewhere"}]`)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func TestParseDescendantsLimit(t *testing.T) {
+	// A chain of n nodes has n(n-1)/2 pairs; 632 nodes have 199,396 and 633 have 200,028.
+	if _, err := Parse(chain(632, false)); err != nil {
+		t.Errorf("632-node chain: %v", err)
+	}
+	for _, doc := range [][]byte{chain(633, false), chain(632, true), chain(MaxNodes, false)} {
+		if _, err := Parse(doc); err == nil || !strings.Contains(err.Error(), "more than 200000 pairs") {
+			t.Errorf("%d bytes of chain: %v, want the pairs limit", len(doc), err)
+		}
+	}
+	// A ladder of 2 nodes a rung, each depending on both nodes of the next rung, has 2^60
+	// paths from the top but 7,080 pairs: the walk must count nodes reached, not paths.
+	var b strings.Builder
+	b.WriteString(`{"nodes": [`)
+	const rungs = 60
+	for r := range rungs {
+		for side := range 2 {
+			if r+side > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name": "r%d%d", "hash": "h%d-%d"`, r, side, r, side)
+			if r+1 < rungs {
+				fmt.Fprintf(&b, `, "dependencies": [{"name": "r%d0", "hash": "h%d-0"}, {"name": "r%d1", "hash": "h%d-1"}]`, r+1, r+1, r+1, r+1)
+			}
+			b.WriteByte('}')
+		}
+	}
+	b.WriteString(`]}`)
+	if doc, err := Parse([]byte(b.String())); err != nil || len(doc.Nodes) != 2*rungs {
+		t.Errorf("ladder: %v", err)
+	}
+}
+
+func TestParseParameterDepth(t *testing.T) {
+	doc := func(depth int) []byte {
+		params := `{"cflags": ` + strings.Repeat("[", depth-1) + `"x"` + strings.Repeat("]", depth-1) + `}`
+		return []byte(`{"nodes": [{"name": "a", "hash": "h", "parameters": ` + params + `}]}`)
+	}
+	if _, err := Parse(doc(MaxParameterDepth)); err != nil {
+		t.Errorf("parameters %d deep: %v", MaxParameterDepth, err)
+	}
+	if _, err := Parse(doc(MaxParameterDepth + 1)); err == nil || !strings.Contains(err.Error(), "nest more than 16 levels") {
+		t.Errorf("parameters %d deep: %v, want the depth limit", MaxParameterDepth+1, err)
+	}
+}
+
+func TestNestingDepth(t *testing.T) {
+	for text, want := range map[string]int{
+		`1`: 0, `"[{"`: 0, `{}`: 1, `[1,[2]]`: 2, `{"a":"]}\"[[","b":[[{}]]}`: 4, `[[],[],[[]]]`: 3,
+	} {
+		if got := NestingDepth([]byte(text)); got != want {
+			t.Errorf("NestingDepth(%s) = %d, want %d", text, got, want)
+		}
+	}
+}
