@@ -321,3 +321,26 @@ func TestLongLinesCutOnPage(t *testing.T) {
 		t.Errorf("max_line_bytes without unit=lines: %d %s", a.Status, a.Body)
 	}
 }
+
+// A build's page links to its own spec even when another Spack version sent a spec of the
+// same full hash later: by the hash alone, the spec page shows the newest of the two.
+func TestBuildPageLinksToItsOwnSpackVersion(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", map[string]any{"spack_version": "1.0.0.dev0", "spec": map[string]any{
+		"nodes": []any{map[string]any{"name": "impostor", "version": "0.0.1", "full_hash": singularityHash}}}}), http.StatusCreated, "")
+
+	page := string(srv.get(t, fmt.Sprintf("/builds/%d", id)).Body)
+	want := `href="/specs/` + singularityHash + `?spack_version=1.0.0"`
+	if n := strings.Count(page, want); n != 2 {
+		t.Fatalf("the build page has %d links %s, want 2", n, want)
+	}
+	spec := string(srv.get(t, "/specs/"+singularityHash+"?spack_version=1.0.0").Body)
+	if !strings.Contains(spec, "singularity@3.8.0") || strings.Contains(spec, "impostor") {
+		t.Errorf("the linked spec page is not the build's spec")
+	}
+	if !strings.Contains(string(srv.get(t, "/").Body), `href="/specs/`+singularityHash+`?spack_version=1.0.0"`) {
+		t.Errorf("the dashboard does not link to the build's spec with its Spack version")
+	}
+}

@@ -30,7 +30,19 @@ func (u *UI) funcs() template.FuncMap {
 		"add":         func(a, b int) int { return a + b },
 		"eventList":   newEventList,
 		"protocol":    func() string { return "/" + u.protocolPrefix() },
+		"specURL":     specURL,
 	}
+}
+
+// specURL is the page of the spec with this full hash as Spack version spackVersion reported
+// it: the same full hash sent with another version is another spec, which a link by the
+// hash alone could show instead.
+func specURL(fullHash, spackVersion string) string {
+	u := "/specs/" + url.PathEscape(fullHash)
+	if spackVersion != "" {
+		u += "?spack_version=" + url.QueryEscape(spackVersion)
+	}
+	return u
 }
 
 // ago says how long before now t was, in the largest unit that fits.
