@@ -41,8 +41,11 @@ func TestDependencyQueries(t *testing.T) {
 				t.Errorf("builds of singularity depending on %s = %v, want %v", constraint, got, want)
 			}
 		}
-		if a := srv.get(t, "/api/v1/builds?dependency="+url.QueryEscape("zlib@@1")); a.Status != http.StatusBadRequest {
-			t.Errorf("a malformed constraint answered %d %s", a.Status, a.Body)
+		for _, bad := range []string{"/api/v1/builds?dependency=" + url.QueryEscape("zlib@@1"),
+			"/api/v1/specs?depends_on=" + url.QueryEscape("zlib target=skylake")} {
+			if a := srv.get(t, bad); a.Status != http.StatusBadRequest {
+				t.Errorf("%s answered %d %s", bad, a.Status, a.Body)
+			}
 		}
 
 		a := srv.get(t, "/api/v1/specs?page_size=1000&depends_on="+url.QueryEscape("zlib@1.2.11"))

@@ -95,6 +95,11 @@ func ParseConstraint(text string) (Constraint, error) {
 				if !validName(key) || value == "" {
 					return c, fmt.Errorf("bad variant %q", tok)
 				}
+				if archKeys[key] {
+					// Spack reads these as the architecture, which a constraint here cannot
+					// match: as a variant they would silently match nothing.
+					return c, fmt.Errorf("%q: arch, platform, os and target are not supported in a constraint", tok)
+				}
 				c.Variants = append(c.Variants, VariantCond{Name: key, Value: value})
 				continue
 			}
@@ -121,6 +126,9 @@ func token(s string) (string, string) {
 	}
 	return s[:end], s[end:]
 }
+
+// archKeys are the keys Spack's spec syntax gives to the architecture, not to variants.
+var archKeys = map[string]bool{"arch": true, "architecture": true, "platform": true, "os": true, "target": true}
 
 // validName is a package, compiler or variant name: letters, digits, '-', '_', '.'.
 func validName(s string) bool {

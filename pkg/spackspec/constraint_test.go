@@ -24,7 +24,8 @@ func TestParseConstraintRoundTrips(t *testing.T) {
 
 func TestParseConstraintRefuses(t *testing.T) {
 	for _, in := range []string{"", "@1.2", "zlib@", "zlib@1.2@1.3", "zlib%", "zlib+", "zlib openmpi",
-		"zlib;drop", "zlib@1'2", "zlib key=", string(make([]byte, MaxConstraintLen+1))} {
+		"zlib;drop", "zlib@1'2", "zlib key=", "zlib arch=linux-ubuntu20.04-skylake", "zlib target=skylake",
+		"zlib os=ubuntu20.04", "zlib platform=linux", string(make([]byte, MaxConstraintLen+1))} {
 		if c, err := ParseConstraint(in); err == nil {
 			t.Errorf("ParseConstraint(%q) = %v, want an error", in, c)
 		}
