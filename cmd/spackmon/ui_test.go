@@ -344,3 +344,31 @@ func TestBuildPageLinksToItsOwnSpackVersion(t *testing.T) {
 		t.Errorf("the dashboard does not link to the build's spec with its Spack version")
 	}
 }
+
+// A link past the end of a log, or to an empty one, says so and leads back to the start
+// instead of showing an empty window whose "earlier lines" are empty too.
+func TestPhasePagePastTheEndOfItsLog(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	id := num(t, path(srv.post(t, "/ms1/builds/new/", buildEnv).JSON(t), "data", "build", "build_id"))
+	for name, log := range map[string]string{"build": "one\ntwo\nthree\n", "install": ""} {
+		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+			"build_id": id, "phase_name": name, "status": "SUCCESS", "output": log}), http.StatusOK, "")
+	}
+	for page, want := range map[string]string{
+		"build?line=20000":   `The log ends before line 19960. <a href="?from=1">`,
+		"build?from=4":       `The log ends before line 4.`,
+		"install":            `This log is empty.`,
+		"install?line=99999": `The log ends before line`,
+	} {
+		a := srv.get(t, fmt.Sprintf("/builds/%d/phases/%s", id, page))
+		body := string(a.Body)
+		if a.Status != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, "Load earlier lines") {
+			t.Errorf("%s: %d, want %q and no earlier lines", page, a.Status, want)
+		}
+	}
+	if body := string(srv.get(t, fmt.Sprintf("/builds/%d/phases/build?from=2", id)).Body); strings.Contains(body, "ends before") ||
+		!strings.Contains(body, "Load earlier lines") || !strings.Contains(body, `id="L3"`) {
+		t.Errorf("a window inside the log is shown as past its end")
+	}
+}

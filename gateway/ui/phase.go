@@ -45,6 +45,8 @@ type phaseData struct {
 	ErrorLines, WarningLines string
 	// Null is set when there is no log; Pruned when retention dropped it.
 	Null, Pruned bool
+	// Empty is set for a log of no lines; PastEnd when the log ends before From.
+	Empty, PastEnd bool
 	// Events are the phase's errors and warnings with the lines around each, shown when
 	// there is no log to show them in (CDash and JUnit reports, pruned logs).
 	Events []*ingestv1.BuildEvent
@@ -96,7 +98,11 @@ func phasePage(r *http.Request, c Clients) (*Page, error) {
 		no := d.From + int64(i)
 		d.Lines = append(d.Lines, logLine{No: no, Text: text.text, Kind: kinds[no], Cut: text.cut})
 	}
-	if d.From > 1 {
+	switch {
+	case len(lines) == 0 && !d.Null && !d.Pruned:
+		// A stale link, or one to a log posted again shorter: no window to step from.
+		d.Empty, d.PastEnd = d.From == 1, d.From > 1
+	case d.From > 1:
 		d.Prev = max(1, d.From-logWindow)
 	}
 	d.ErrorLines, d.WarningLines = joinLines(kinds, "error"), joinLines(kinds, "warning")
