@@ -86,14 +86,14 @@ func deltaLine(d *ingestv1.BuildDelta) string {
 }
 
 // count is "no errors", "1 error" or "2 errors".
-func count(n int, noun string) string {
+func count[N int | int64](n N, noun string) string {
 	switch n {
 	case 0:
 		return "no " + noun + "s"
 	case 1:
 		return "1 " + noun
 	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
 }
 
 // Longest form values of the known-cause form, in bytes: the service checks them again.

@@ -31,6 +31,7 @@ func (u *UI) funcs() template.FuncMap {
 		"eventList":   newEventList,
 		"protocol":    func() string { return "/" + u.protocolPrefix() },
 		"specURL":     specURL,
+		"count":       count[int64],
 	}
 }
 

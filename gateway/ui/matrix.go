@@ -63,8 +63,8 @@ func newMatrixCell(pkg string, c *ingestv1.MatrixCell) matrixCell {
 		// Five steps of the share of finished builds that succeeded.
 		mc.Share = fmt.Sprintf("share-%d", c.GetSuccess()*4/done)
 	}
-	mc.Title = fmt.Sprintf("%d builds: %d succeeded, %d failed, %d cancelled, %d not run; %d failed concretizations",
-		total, c.GetSuccess(), c.GetFailed(), c.GetCancelled(), c.GetNotrun(), c.GetFailedConcretization())
+	mc.Title = fmt.Sprintf("%s: %d succeeded, %d failed, %d cancelled, %d not run; %d failed concretizations",
+		count(total, "build"), c.GetSuccess(), c.GetFailed(), c.GetCancelled(), c.GetNotrun(), c.GetFailedConcretization())
 	mc.Link = "/?" + url.Values{"package": {pkg}, "version": {c.GetVersion()}, "compiler": {c.GetCompiler()}}.Encode()
 	return mc
 }

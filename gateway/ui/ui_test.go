@@ -75,3 +75,11 @@ func TestSpecDocumentOfDeepParametersStaysSmall(t *testing.T) {
 		}
 	}
 }
+
+func TestCountSaysOneInTheSingular(t *testing.T) {
+	for n, want := range map[int64]string{0: "no errors", 1: "1 error", 2: "2 errors"} {
+		if got := count(n, "error"); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
