@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -370,5 +371,37 @@ func TestPhasePagePastTheEndOfItsLog(t *testing.T) {
 	if body := string(srv.get(t, fmt.Sprintf("/builds/%d/phases/build?from=2", id)).Body); strings.Contains(body, "ends before") ||
 		!strings.Contains(body, "Load earlier lines") || !strings.Contains(body, `id="L3"`) {
 		t.Errorf("a window inside the log is shown as past its end")
+	}
+}
+
+// Every "seen in N other builds" link of a build page opens a failures page holding that
+// failure, though the list shows only the top 50: two builds share 60 warnings here.
+func TestBuildPageFailureLinksLand(t *testing.T) {
+	srv := startServe(t, backends[0].database(t), nil)
+	wantEnvelope(t, srv.post(t, "/ms1/specs/new/", singularitySpec(t)), http.StatusCreated, "")
+	var log strings.Builder
+	for i := range 60 {
+		name := string(rune('a'+i/26)) + string(rune('a'+i%26))
+		fmt.Fprintf(&log, "cc -c src/%s.c\nsrc/%s.c:3:7: warning: unused variable 'var_%s' [-Wunused-variable]\n", name, name, name)
+	}
+	var id int64
+	for _, host := range []string{"one", "two"} {
+		env := maps.Clone(buildEnv)
+		env["hostname"] = host
+		id = num(t, path(srv.post(t, "/ms1/builds/new/", env).JSON(t), "data", "build", "build_id"))
+		wantEnvelope(t, srv.post(t, "/ms1/builds/phases/update/", map[string]any{
+			"build_id": id, "phase_name": "build", "status": "SUCCESS", "output": log.String()}), http.StatusOK, "")
+	}
+	links := regexp.MustCompile(`href="(/failures\?[^"]*)#([0-9a-f]+)"`).FindAllStringSubmatch(string(srv.get(t, fmt.Sprintf("/builds/%d", id)).Body), -1)
+	if len(links) != 60 {
+		t.Fatalf("the build page links %d failures, want 60", len(links))
+	}
+	for _, l := range links {
+		if page := string(srv.get(t, html.UnescapeString(l[1])).Body); !strings.Contains(page, `id="`+l[2]+`"`) {
+			t.Errorf("%s does not hold failure %s", l[1], l[2])
+		}
+	}
+	if a := srv.get(t, "/api/v1/failures?fingerprint=nothex"); a.Status != http.StatusBadRequest {
+		t.Errorf("a malformed fingerprint answered %d %s", a.Status, a.Body)
 	}
 }

@@ -18,21 +18,23 @@ import (
 var failureWindows = []string{"1d", "7d", "30d", "90d", "365d"}
 
 type failuresData struct {
-	Since, Kind string
+	// Fingerprint, when set, is the one failure shown: the build page links to a failure
+	// by it, which the top of the list may not reach.
+	Since, Kind, Fingerprint string
 	Windows     []string
 	Failures    []*ingestv1.Failure
 }
 
 func failuresPage(r *http.Request, c Clients) (*Page, error) {
 	q := r.URL.Query()
-	d := failuresData{Since: q.Get("since"), Kind: q.Get("kind"), Windows: failureWindows}
+	d := failuresData{Since: q.Get("since"), Kind: q.Get("kind"), Fingerprint: q.Get("fingerprint"), Windows: failureWindows}
 	if d.Since == "" {
 		d.Since = "7d"
 	}
 	if d.Kind == "" {
 		d.Kind = "error"
 	}
-	resp, err := c.Failures.ListFailures(r.Context(), &ingestv1.ListFailuresRequest{Since: d.Since, Kind: d.Kind})
+	resp, err := c.Failures.ListFailures(r.Context(), &ingestv1.ListFailuresRequest{Since: d.Since, Kind: d.Kind, Fingerprint: d.Fingerprint})
 	if err != nil {
 		return nil, err
 	}

@@ -93,8 +93,11 @@ func (f *Failures) ListFailures(ctx context.Context, req *ingestv1.ListFailuresR
 	if limit == 0 {
 		limit = defaultFailures
 	}
+	if fp := req.GetFingerprint(); fp != "" && !fingerprint.ValidHash(fp) {
+		return nil, errs.New(errs.BadRequest, "A fingerprint is %d hexadecimal digits", fingerprint.HashLen)
+	}
 	since := time.Now().Add(-window)
-	list, err := f.store.ListFailures(ctx, store.FailureQuery{Kind: kind, Since: since, Limit: limit})
+	list, err := f.store.ListFailures(ctx, store.FailureQuery{Kind: kind, Since: since, Limit: limit, Fingerprint: req.GetFingerprint()})
 	if err != nil {
 		return nil, err
 	}

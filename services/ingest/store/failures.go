@@ -47,6 +47,8 @@ type FailureQuery struct {
 	Kind  logparse.Kind
 	Since time.Time
 	Limit int
+	// Fingerprint, when not "", keeps that fingerprint alone.
+	Fingerprint string
 }
 
 // EventLink names one stored event: the build, phase and line it is on, and its text.

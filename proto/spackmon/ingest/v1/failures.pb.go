@@ -298,7 +298,10 @@ type ListFailuresRequest struct {
 	// kind is "error" (the default) or "warning".
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// limit is at most 500 (default 50).
-	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// fingerprint, when set, keeps that fingerprint's row alone (none when it has no build in
+	// the window): a page can link to one failure whatever its rank.
+	Fingerprint   string `protobuf:"bytes,4,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,6 +355,13 @@ func (x *ListFailuresRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *ListFailuresRequest) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
 }
 
 type ListFailuresResponse struct {
@@ -1234,11 +1244,12 @@ const file_spackmon_ingest_v1_failures_proto_rawDesc = "" +
 	"first_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
 	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x127\n" +
 	"\aexample\x18\b \x01(\v2\x1d.spackmon.ingest.v1.EventLinkR\aexample\x126\n" +
-	"\x06causes\x18\t \x03(\v2\x1e.spackmon.ingest.v1.KnownCauseR\x06causes\"U\n" +
+	"\x06causes\x18\t \x03(\v2\x1e.spackmon.ingest.v1.KnownCauseR\x06causes\"w\n" +
 	"\x13ListFailuresRequest\x12\x14\n" +
 	"\x05since\x18\x01 \x01(\tR\x05since\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\x81\x01\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12 \n" +
+	"\vfingerprint\x18\x04 \x01(\tR\vfingerprint\"\x81\x01\n" +
 	"\x14ListFailuresResponse\x127\n" +
 	"\bfailures\x18\x01 \x03(\v2\x1b.spackmon.ingest.v1.FailureR\bfailures\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x81\x02\n" +

@@ -101,9 +101,13 @@ func FailureRollup(t *testing.T, st store.Store, setCreated func(buildID int64, 
 					if err != nil {
 						t.Fatal(err)
 					}
-					if want := directFailures(builds, kind, since, limit); !sameFailures(got, want) {
+					want := directFailures(builds, kind, since, limit)
+					if !sameFailures(got, want) {
 						t.Errorf("%s: ListFailures(%s since %s, limit %d):\n got %s\nwant %s", stage, kind, since, limit,
 							describeFailures(got), describeFailures(want))
+					}
+					if limit == store.MaxFailures {
+						checkOnePrint(t, st, stage, store.FailureQuery{Kind: kind, Since: since, Limit: 1}, want)
 					}
 				}
 			}
@@ -197,4 +201,25 @@ func describeFailures(list []store.Failure) string {
 			f.Compilers, f.Hosts, f.Example.BuildID, f.Example.LineNo)
 	}
 	return b.String()
+}
+
+// checkOnePrint asks for single fingerprints of the list want (the whole list of the query
+// q): the first and the last two, whatever their rank, each alone; and one the window has not.
+func checkOnePrint(t *testing.T, st store.Store, stage string, q store.FailureQuery, want []store.Failure) {
+	t.Helper()
+	picks := map[int]bool{0: true, len(want) - 2: true, len(want) - 1: true}
+	for i := range want {
+		if !picks[i] {
+			continue
+		}
+		q.Fingerprint = want[i].Hash
+		if got, err := st.ListFailures(ctx(t), q); err != nil || !sameFailures(got, want[i:i+1]) {
+			t.Errorf("%s: ListFailures(%s since %s, fingerprint %s of rank %d) = %s, %v", stage, q.Kind, q.Since, q.Fingerprint, i,
+				describeFailures(got), err)
+		}
+	}
+	q.Fingerprint = "0123456789abcdef"
+	if got, err := st.ListFailures(ctx(t), q); err != nil || len(got) != 0 {
+		t.Errorf("%s: ListFailures of a fingerprint not in the window = %s, %v", stage, describeFailures(got), err)
+	}
 }

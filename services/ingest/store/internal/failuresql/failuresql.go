@@ -18,7 +18,8 @@ import (
 type SQL struct {
 	// ClearBuild and FillBuild rewrite the build fingerprints of build $1 from its events.
 	ClearBuild, FillBuild string
-	// Failures is the failure list: its parameters are FailuresArgs.
+	// Failures is the failure list, or one fingerprint's row of it: its parameters are
+	// FailuresArgs.
 	Failures string
 	// BuildPrints is the fingerprints of build $1, $2 the limit, and BuildPrintsCounted the
 	// same with the number of other builds of each.
@@ -48,6 +49,7 @@ func New(param func(n int) string, timeArg func(param string) string, joinEvents
 	eventByID func(id string) string) *SQL {
 	p1, p2, p3, p4, p5, p6, p7 := param(1), param(2), param(3), param(4), param(5), param(6), param(7)
 	since := timeArg(p2)
+	onePrint := `(` + param(8) + ` = '' OR fingerprint = ` + param(8) + `)`
 	return &SQL{
 		// ClearBuild deletes only the fingerprints the build no longer has and FillBuild
 		// updates the rest in place, so that the rollup triggers (migration 00009) see only
@@ -77,12 +79,12 @@ WHERE build_fingerprints.events <> excluded.events OR build_fingerprints.example
 		Failures: `
 WITH w AS (
     SELECT fingerprint, count(*) AS builds FROM build_fingerprints
-    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + ` AND seen_at < ` + timeArg(p3) + `
+    WHERE kind = ` + p1 + ` AND seen_at >= ` + since + ` AND seen_at < ` + timeArg(p3) + ` AND ` + onePrint + `
     GROUP BY fingerprint
     UNION ALL
-    SELECT fingerprint, builds FROM failure_days WHERE kind = ` + p1 + ` AND day >= ` + p4 + ` AND day < ` + p5 + `
+    SELECT fingerprint, builds FROM failure_days WHERE kind = ` + p1 + ` AND day >= ` + p4 + ` AND day < ` + p5 + ` AND ` + onePrint + `
     UNION ALL
-    SELECT fingerprint, builds FROM failure_months WHERE kind = ` + p1 + ` AND month >= ` + p6 + `),
+    SELECT fingerprint, builds FROM failure_months WHERE kind = ` + p1 + ` AND month >= ` + p6 + ` AND ` + onePrint + `),
 t AS (
     SELECT fingerprint, sum(builds) AS builds FROM w GROUP BY fingerprint
     ORDER BY builds DESC, fingerprint
@@ -150,7 +152,7 @@ func SplitWindow(since time.Time) Window {
 // passes them.
 func FailuresArgs(q store.FailureQuery, asTime func(time.Time) any) []any {
 	w := SplitWindow(q.Since)
-	return []any{string(q.Kind), asTime(q.Since.UTC()), asTime(w.RawEnd), w.FirstDay, w.MonthStart, w.FirstMonth, q.Limit}
+	return []any{string(q.Kind), asTime(q.Since.UTC()), asTime(w.RawEnd), w.FirstDay, w.MonthStart, w.FirstMonth, q.Limit, q.Fingerprint}
 }
 
 // buildPrints reads the fingerprints of build p1, at most p2, with others as the number of
