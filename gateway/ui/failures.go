@@ -21,8 +21,8 @@ type failuresData struct {
 	// Fingerprint, when set, is the one failure shown: the build page links to a failure
 	// by it, which the top of the list may not reach.
 	Since, Kind, Fingerprint string
-	Windows     []string
-	Failures    []*ingestv1.Failure
+	Windows                  []string
+	Failures                 []*ingestv1.Failure
 }
 
 func failuresPage(r *http.Request, c Clients) (*Page, error) {
