@@ -217,7 +217,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Logs are served as they were posted: never let a browser guess them to be HTML.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !cleanURL(r.URL) {
-		writeError(w, http.StatusBadRequest, errorBody{Message: "The URL must be valid UTF-8 without NUL characters."})
+		const message = "The URL must be valid UTF-8 without NUL characters."
+		if path, ok := g.internalPath(r.URL.Path); ok && !jsonPrefixes[firstSegment(path)] {
+			g.pages.ServeError(w, r, http.StatusBadRequest, message)
+			return
+		}
+		writeError(w, http.StatusBadRequest, errorBody{Message: message})
 		return
 	}
 	if probe, ok := probes[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {

@@ -119,6 +119,15 @@ func TestEdgeInput(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a page's bad URL gets the error page", func(t *testing.T) {
+			for _, p := range []string{"/?q=%00", "/builds?owner=%ff", "/specs/%ff"} {
+				a := srv.get(t, p)
+				if a.Status != http.StatusBadRequest || !strings.HasPrefix(a.Header.Get("Content-Type"), "text/html") ||
+					!strings.Contains(string(a.Body), "valid UTF-8") {
+					t.Errorf("%s: %d %s", p, a.Status, a.Header.Get("Content-Type"))
+				}
+			}
+		})
 		t.Run("a form POST is not turned into a GET", func(t *testing.T) {
 			form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 			wantError(t, srv.do(t, http.MethodPost, "/ms1/", []byte("{}"), form), http.StatusMethodNotAllowed)

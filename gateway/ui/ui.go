@@ -149,6 +149,13 @@ func (u *UI) Handle(pattern string, h Handler) {
 	})
 }
 
+// ServeError answers with the error page, for a request the gateway refuses before it
+// reaches a page.
+func (u *UI) ServeError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	setSecurityHeaders(w.Header())
+	u.renderError(w, r, &Error{Status: status, Message: message})
+}
+
 // HandleFunc registers a plain HTTP handler (a form post, a download) that still gets the
 // pages' security headers and error pages for unknown methods.
 func (u *UI) HandleFunc(pattern string, h http.HandlerFunc) { u.mux.HandleFunc(pattern, h) }
