@@ -45,8 +45,6 @@ func (g *Gateway) serveBuildEvents(w http.ResponseWriter, r *http.Request, param
 	defer cancel()
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", auth)
-	} else {
-		ctx = g.pages.SessionCall(ctx, r)
 	}
 	stream, first, err := g.openWatch(ctx, id, after)
 	if err != nil {

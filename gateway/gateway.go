@@ -266,6 +266,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.pages.ServeHTTP(w, r)
 		return
 	}
+	if firstSegment(path) == "api" {
+		g.pages.SessionReads(r)
+	}
 	g.handler.ServeHTTP(w, r)
 }
 

@@ -34,8 +34,6 @@ func (g *Gateway) servePhaseOutput(w http.ResponseWriter, r *http.Request, param
 		runtime.HTTPError(ctx, g.mux, outbound, w, r, err)
 		return
 	}
-	// The log page reads more lines with its visitor's login.
-	ctx = g.pages.SessionCall(ctx, r)
 	req, err := phaseOutputRequest(r, params)
 	if err != nil {
 		runtime.HTTPError(ctx, g.mux, outbound, w, r, err)

@@ -68,6 +68,16 @@ func TestBuildEventStreamWithSession(t *testing.T) {
 	if ev := nextEvent(t, events); ev.Event != "phase" || path(ev.Data, "phase", "phase", "name") != "build" {
 		t.Errorf("the phase posted after: %+v", ev)
 	}
+
+	// The pages' links to JSON read with the session too; without it they are refused.
+	for _, p := range []string{fmt.Sprintf("/api/v1/builds/%d/events?kind=error", id), fmt.Sprintf("/api/v1/builds/%d", id), "/api/v1/specs"} {
+		if resp, body := v.visit(http.MethodGet, srv.URL+p, nil, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s with the session: %d %s", p, resp.StatusCode, body)
+		}
+		if resp, _ := newVisitor(t).visit(http.MethodGet, srv.URL+p, nil, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %d", p, resp.StatusCode)
+		}
+	}
 }
 
 // With private reads the build page, reached through the login form, still goes live.

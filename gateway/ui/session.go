@@ -91,19 +91,18 @@ func (u *UI) session(r *http.Request) (v *viewer, ended bool) {
 	return nil, false
 }
 
-// SessionCall is ctx carrying the token of r's web session to the services, when r has no
-// Authorization of its own and a live session cookie. A JSON route a page's script calls
-// takes it: a browser's EventSource cannot set a header, and with private reads the build
-// page's live stream would be refused. The session grants no scope, so it only ever reads;
-// a stale cookie is left out, so that it does not spoil a read that needs no login.
-func (u *UI) SessionCall(ctx context.Context, r *http.Request) context.Context {
-	if r.Header.Get("Authorization") != "" {
-		return ctx
+// SessionReads gives a read of the JSON API that has no Authorization of its own the token
+// of r's live web session: the pages link to JSON and their scripts read it (a browser's
+// EventSource cannot set a header), and with private reads those would be refused. The
+// session grants no scope, so it only ever reads; a stale cookie is left out, so that it
+// does not spoil a read that needs no login.
+func (u *UI) SessionReads(r *http.Request) {
+	if r.Header.Get("Authorization") != "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return
 	}
 	if v, _ := u.session(r); v != nil {
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+v.Token)
+		r.Header.Set("Authorization", "Bearer "+v.Token)
 	}
-	return ctx
 }
 
 // openWithoutLogin are the paths a visitor reaches with private reads: the login page, its
