@@ -93,6 +93,10 @@ func postgresServerError(pgErr *pgconn.PgError, err error) error {
 	case "22003": // numeric_value_out_of_range
 		return errs.WithCause(errs.BadRequest, err, "A number is out of range.")
 	case "54000": // program_limit_exceeded: a value too large for an index, say
+		if pgErr.Routine == "exec_stmt_raise" {
+			// A limit of our own, raised by a function of the schema: its message is ours.
+			return errs.WithCause(errs.BadRequest, err, "%s", pgErr.Message)
+		}
 		return errs.WithCause(errs.BadRequest, err, "A value is too large to store.")
 	case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
 		"3D000", "25006": // invalid_catalog_name, read_only_sql_transaction (a standby)

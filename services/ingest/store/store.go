@@ -15,6 +15,12 @@ import (
 )
 
 // Build statuses (PROTOCOL.md §4).
+// MaxClosurePairs bounds the (ancestor, descendant) pairs one spec write may add: the
+// document's own are bounded by spackspec.MaxDescendants, but a few nodes above a stored
+// DAG, or a stub with many stored referrers filled with a DAG, reach pairs in the product
+// of two sizes.
+const MaxClosurePairs = 2 * spackspec.MaxDescendants
+
 const (
 	StatusNotRun    = "NOTRUN"
 	StatusSuccess   = "SUCCESS"
@@ -76,7 +82,9 @@ type Store interface {
 	// call created the root row, or filled it in: a stub row (made earlier for a reference
 	// from outside a document) is filled in when its node arrives. A node without a full
 	// hash is the stored spec with the same name and DAG hash, if there is one. A spec's
-	// dependency edges are written once, by the first document that gives it any.
+	// dependency edges are written once, by the first document that gives it any. A write
+	// that would add more than MaxClosurePairs to the spec closure, its own pairs and those
+	// it gives specs stored before, fails with errs.BadRequest and stores nothing.
 	PutSpec(ctx context.Context, spackVersion string, doc *spackspec.Document) (SpecResult, error)
 
 	// GetOrCreateBuild finds the spec whose full_hash or hash equals b.FullHash under

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -288,15 +289,46 @@ ON CONFLICT DO NOTHING`, spackVersion, pNames, pHashes, cNames, cHashes, types, 
 func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge, pairs closuresql.DocumentPairs) {
 	names, hashes := splitKeys(pairs.Keys)
 	within, frontier := columns(pairs.Within), columns(pairs.Frontier)
-	b.Queue(documentClosureSQL, spackVersion, names, hashes, within[0], within[1], frontier[0], frontier[1])
 	var parentNames, parentHashes []string
 	for _, e := range edges {
 		if n := len(parentNames); n == 0 || parentNames[n-1] != e.Parent.Name || parentHashes[n-1] != e.Parent.Hash {
 			parentNames, parentHashes = append(parentNames, e.Parent.Name), append(parentHashes, e.Parent.Hash)
 		}
 	}
+	b.Queue(closureSizeSQL, spackVersion, names, hashes, frontier[0], frontier[1], parentNames, parentHashes,
+		len(pairs.Within), store.MaxClosurePairs)
+	b.Queue(documentClosureSQL, spackVersion, names, hashes, within[0], within[1], frontier[0], frontier[1])
 	b.Queue(propagateClosureSQL, spackVersion, parentNames, parentHashes)
 }
+
+// closureSizeSQL fails the write (refuse_closure, migration 00021) when its closure pairs
+// pass $9: the document's own ($8), those copied from the stored descendants of its
+// frontier specs (documentClosureSQL), and those given to the stored ancestors of the
+// stubs it fills (propagateClosureSQL). The specs are named as in documentClosureSQL
+// ($2 to $5) and the parents by ($6, $7).
+var closureSizeSQL = `
+WITH RECURSIVE n AS MATERIALIZED (
+    SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
+    CROSS JOIN LATERAL (SELECT id FROM specs
+                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
+), frontier(pairs) AS (
+    SELECT coalesce(sum(cardinality(c.descendants)), 0) FROM unnest($4::bigint[], $5::bigint[]) AS f(a, r)
+    JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
+    JOIN spec_closure c ON c.ancestor = r.id
+), filled(id) AS (
+  SELECT f.id FROM unnest(` + parentsOf6 + `) AS f(id)
+  WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendants @> ARRAY[f.id] AND o.ancestor <> ALL(` + parentsOf6 + `))),
+` + closuresql.BelowFilled + `,
+propagated(pairs) AS (
+    SELECT coalesce(sum(b.below * up.ancestors), 0)
+    FROM (SELECT top, count(DISTINCT id) AS below FROM below GROUP BY top) b
+    CROSS JOIN LATERAL (SELECT count(*) AS ancestors FROM spec_closure o
+                        WHERE o.descendants @> ARRAY[b.top] AND o.ancestor <> ALL(` + parentsOf6 + `)) up
+)
+SELECT refuse_closure(($8::bigint + frontier.pairs + propagated.pairs)::bigint, $9::bigint) FROM frontier, propagated`
+
+// parentsOf6 is parentsSQL on the parameters $6 and $7.
+var parentsOf6 = strings.NewReplacer("$2", "$6", "$3", "$7").Replace(parentsSQL)
 
 func columns(pairs [][2]int64) [2][]int64 {
 	cols := [2][]int64{make([]int64, len(pairs)), make([]int64, len(pairs))}

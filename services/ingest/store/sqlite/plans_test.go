@@ -40,6 +40,8 @@ func TestWritePlansSearch(t *testing.T) {
 		{"insert edges", insertEdgesSQL, nil},
 		{"document closure", documentClosureSQL, []string{"n"}},
 		{"propagate closure", propagateClosureSQL, []string{"below"}},
+		{"count frontier pairs", frontierCountSQL, []string{"n"}},
+		{"count propagated pairs", propagateCountSQL, []string{"below"}},
 		{"clear build fingerprints", failures.ClearBuild, nil},
 		{"fill build fingerprints", failures.FillBuild, nil},
 		{"build status", buildStatusSQL, nil},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/spackmon/spackmon/pkg/errs"
 	"github.com/spackmon/spackmon/pkg/spackspec"
 	"github.com/spackmon/spackmon/services/ingest/store"
 	"github.com/spackmon/spackmon/services/ingest/store/internal/closuresql"
@@ -212,18 +213,44 @@ ON CONFLICT DO NOTHING`
 // worked out from the document (closuresql.Document), then their stored ancestors'.
 func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
 	pairs := closuresql.Document(edges)
-	if _, err := tx.ExecContext(ctx, documentClosureSQL, spackVersion,
-		jsonText(pairs.Keys), jsonText(packPairs(pairs.Within)), jsonText(packPairs(pairs.Frontier))); err != nil {
-		return err
-	}
-	var parents []specplan.Key
+	keys, frontier := jsonText(pairs.Keys), jsonText(packPairs(pairs.Frontier))
+	var parentKeys []specplan.Key
 	for _, e := range edges {
-		if n := len(parents); n == 0 || parents[n-1] != e.Parent {
-			parents = append(parents, e.Parent)
+		if n := len(parentKeys); n == 0 || parentKeys[n-1] != e.Parent {
+			parentKeys = append(parentKeys, e.Parent)
 		}
 	}
-	_, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, jsonText(parents))
+	parents := jsonText(parentKeys)
+	if err := checkClosureSize(ctx, tx, spackVersion, keys, frontier, parents, len(pairs.Within)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, documentClosureSQL, spackVersion, keys, jsonText(packPairs(pairs.Within)), frontier); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, parents)
 	return err
+}
+
+// checkClosureSize refuses a write whose closure pairs, with those it copies from specs
+// stored before (frontierCountSQL) and gives their stored ancestors (propagateCountSQL),
+// pass store.MaxClosurePairs. Each count stops at what is left of the limit.
+func checkClosureSize(ctx context.Context, tx *sql.Tx, spackVersion, keys, frontier, parents string, within int) error {
+	room := store.MaxClosurePairs - within
+	var n int
+	if err := tx.QueryRowContext(ctx, frontierCountSQL, spackVersion, keys, frontier, room+1).Scan(&n); err != nil {
+		return err
+	}
+	if room -= n; room >= 0 {
+		if err := tx.QueryRowContext(ctx, propagateCountSQL, spackVersion, parents, room+1).Scan(&n); err != nil {
+			return err
+		}
+		room -= n
+	}
+	if room < 0 {
+		return errs.New(errs.BadRequest, "The spec would add more than %d pairs of a spec and one it depends on, "+
+			"counting those it gives the specs stored above and below it", store.MaxClosurePairs)
+	}
+	return nil
 }
 
 // packPairs packs each pair of positions into one integer, first<<32 | second, which
@@ -255,13 +282,29 @@ JOIN spec_closure c ON c.ancestor = r.id
 WHERE true
 ON CONFLICT DO NOTHING`
 
+// frontierCountSQL counts, up to ?4, the pairs documentClosureSQL copies from the stored
+// descendants of the frontier specs: ?2 and ?3 are its ?2 and ?4.
+const frontierCountSQL = `
+WITH n AS MATERIALIZED (
+    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
+    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
+)
+SELECT count(*) FROM (
+    SELECT 1 FROM jsonb_each(?3) f
+    JOIN n a ON a.ord = f.value >> 32 JOIN n r ON r.ord = f.value & 4294967295
+    JOIN spec_closure c ON c.ancestor = r.id
+    LIMIT ?4)`
+
 // closureParentsSQL is the ids of the specs whose keys ?2 lists.
 const closureParentsSQL = `
 SELECT p.id FROM jsonb_each(?2) j
 JOIN specs p ON p.name = j.value->>'n' AND p.full_hash = j.value->>'h' AND p.spack_version = ?1`
 
-var propagateClosureSQL = closuresql.StubsPropagate(closureParentsSQL,
-	func(column string) string { return column + ` NOT IN (` + closureParentsSQL + `)` })
+var (
+	notParent           = func(column string) string { return column + ` NOT IN (` + closureParentsSQL + `)` }
+	propagateClosureSQL = closuresql.StubsPropagate(closureParentsSQL, notParent)
+	propagateCountSQL   = closuresql.StubsPropagateCount(closureParentsSQL, notParent, "?3")
+)
 
 // GetSpec prefers a spec whose full hash is hash over one whose DAG hash is.
 func (s *Store) GetSpec(ctx context.Context, hash, spackVersion string) (store.Spec, error) {

@@ -20,6 +20,7 @@ var closureTests = []namedTest{
 	{Name: "ConcurrentStubFill", Fn: testClosureConcurrentStubFill},
 	{Name: "ManyMatchingSpecs", Fn: testClosureManyMatchingSpecs},
 	{Name: "Levels", Fn: testClosureLevels},
+	{Name: "Limit", Fn: testClosureLimit},
 }
 
 // dependents are the names of the specs depending on constraint, sorted.

@@ -83,16 +83,28 @@ func Document(edges []specplan.Edge) DocumentPairs {
 // CROSS JOIN keeps below as the outer loop: without statistics SQLite would otherwise read
 // all of spec_closure against a bloom filter of below, on every write of a spec.
 func StubsPropagate(parents string, notIn In) string {
-	return `
-WITH RECURSIVE filled(id) AS (
-  SELECT f.id FROM (` + parents + `) AS f
-  WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)),
-` + BelowFilled + `
+	return stubsBelow(parents, notIn) + `
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT up.ancestor, below.id
 FROM below CROSS JOIN spec_closure up ON up.descendant = below.top
 WHERE true
 ON CONFLICT DO NOTHING`
+}
+
+// StubsPropagateCount counts the pairs StubsPropagate would try to add, up to the
+// expression limit: the walk stops there, so a refused write costs no more than that.
+func StubsPropagateCount(parents string, notIn In, limit string) string {
+	return stubsBelow(parents, notIn) + `
+SELECT count(*) FROM (
+  SELECT 1 FROM below CROSS JOIN spec_closure up ON up.descendant = below.top LIMIT ` + limit + `)`
+}
+
+func stubsBelow(parents string, notIn In) string {
+	return `
+WITH RECURSIVE filled(id) AS (
+  SELECT f.id FROM (` + parents + `) AS f
+  WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendant = f.id AND ` + notIn("o.ancestor") + `)),
+` + BelowFilled
 }
 
 // BelowFilled is the recursive CTE below(top, id): every spec below each spec of the CTE
