@@ -40,7 +40,7 @@ func TestWritePlansSearch(t *testing.T) {
 		{"insert edges", insertEdgesSQL, nil},
 		{"document closure", documentClosureSQL, []string{"n"}},
 		{"propagate closure", propagateClosureSQL, []string{"below"}},
-		{"count frontier pairs", frontierCountSQL, []string{"n"}},
+		{"count frontier pairs", frontierCountSQL, []string{"n", "r", "f"}},
 		{"count propagated pairs", propagateCountSQL, []string{"below"}},
 		{"clear build fingerprints", failures.ClearBuild, nil},
 		{"fill build fingerprints", failures.FillBuild, nil},

@@ -150,7 +150,7 @@ ON CONFLICT DO NOTHING`, []any{jsonText(w.Archs)}, len(w.Archs) == 0},
 		if _, err := tx.ExecContext(ctx, insertEdgesSQL, spackVersion, jsonText(w.Edges)); err != nil {
 			return nil, err
 		}
-		if err := extendClosure(ctx, tx, spackVersion, w.Edges); err != nil {
+		if err := extendClosure(ctx, tx, spackVersion, w.Edges, w.Inserts); err != nil {
 			return nil, err
 		}
 	}
@@ -210,22 +210,37 @@ WHERE true
 ON CONFLICT DO NOTHING`
 
 // extendClosure adds the spec_closure pairs of the edges just written: the parents' own,
-// worked out from the document (closuresql.Document), then their stored ancestors'.
-func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge) error {
+// worked out from the document (closuresql.Document), then, when a parent was stored before
+// this write (a filled stub, or a spec given its dependencies only now), its stored
+// ancestors'. A parent inserted now has no ancestor but the document's, which has its pairs
+// already: most writes, a new DAG above stored dependencies, skip that look.
+func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge, inserts []specplan.Spec) error {
 	pairs := closuresql.Document(edges)
 	keys, frontier := jsonText(pairs.Keys), jsonText(packPairs(pairs.Frontier))
+	inserted := make(map[specplan.Key]bool, len(inserts))
+	for _, sp := range inserts {
+		inserted[sp.Key] = true
+	}
 	var parentKeys []specplan.Key
+	older := false
 	for _, e := range edges {
 		if n := len(parentKeys); n == 0 || parentKeys[n-1] != e.Parent {
 			parentKeys = append(parentKeys, e.Parent)
+			older = older || !inserted[e.Parent]
 		}
 	}
-	parents := jsonText(parentKeys)
+	parents := ""
+	if older {
+		parents = jsonText(parentKeys)
+	}
 	if err := checkClosureSize(ctx, tx, spackVersion, keys, frontier, parents, len(pairs.Within)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, documentClosureSQL, spackVersion, keys, jsonText(packPairs(pairs.Within)), frontier); err != nil {
 		return err
+	}
+	if !older {
+		return nil
 	}
 	_, err := tx.ExecContext(ctx, propagateClosureSQL, spackVersion, parents)
 	return err
@@ -233,14 +248,15 @@ func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges [
 
 // checkClosureSize refuses a write whose closure pairs, with those it copies from specs
 // stored before (frontierCountSQL) and gives their stored ancestors (propagateCountSQL),
-// pass store.MaxClosurePairs. Each count stops at what is left of the limit.
+// pass store.MaxClosurePairs. The walk of the second stops at what is left of the limit;
+// parents is "" when the write gives stored ancestors nothing (see extendClosure).
 func checkClosureSize(ctx context.Context, tx *sql.Tx, spackVersion, keys, frontier, parents string, within int) error {
 	room := store.MaxClosurePairs - within
 	var n int
-	if err := tx.QueryRowContext(ctx, frontierCountSQL, spackVersion, keys, frontier, room+1).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, frontierCountSQL, spackVersion, keys, frontier).Scan(&n); err != nil {
 		return err
 	}
-	if room -= n; room >= 0 {
+	if room -= n; room >= 0 && parents != "" {
 		if err := tx.QueryRowContext(ctx, propagateCountSQL, spackVersion, parents, room+1).Scan(&n); err != nil {
 			return err
 		}
@@ -282,18 +298,17 @@ JOIN spec_closure c ON c.ancestor = r.id
 WHERE true
 ON CONFLICT DO NOTHING`
 
-// frontierCountSQL counts, up to ?4, the pairs documentClosureSQL copies from the stored
-// descendants of the frontier specs: ?2 and ?3 are its ?2 and ?4.
+// frontierCountSQL counts the pairs documentClosureSQL copies from the stored descendants of
+// the frontier specs (?2 and ?3 are its ?2 and ?4): each frontier spec's descendants once,
+// times the document's specs above it.
 const frontierCountSQL = `
 WITH n AS MATERIALIZED (
     SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
     JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
 )
-SELECT count(*) FROM (
-    SELECT 1 FROM jsonb_each(?3) f
-    JOIN n a ON a.ord = f.value >> 32 JOIN n r ON r.ord = f.value & 4294967295
-    JOIN spec_closure c ON c.ancestor = r.id
-    LIMIT ?4)`
+SELECT coalesce(sum(f.above * (SELECT count(*) FROM spec_closure c WHERE c.ancestor = r.id)), 0)
+FROM (SELECT value & 4294967295 AS ord, count(*) AS above FROM jsonb_each(?3) GROUP BY 1) f
+JOIN n r ON r.ord = f.ord`
 
 // closureParentsSQL is the ids of the specs whose keys ?2 lists.
 const closureParentsSQL = `
