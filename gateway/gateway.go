@@ -92,7 +92,10 @@ var (
 	jsonPrefixes = map[string]bool{"api": true, "auth": true, ".well-known": true, "metrics": true, "ms1": true}
 )
 
-func (c Config) validate() error {
+// Validate checks the settings New takes, so that a process refuses bad ones before it
+// says it serves.
+func (c Config) Validate() error {
+	c.APIPrefix = strings.Trim(c.APIPrefix, "/")
 	if c.APIPrefix == "" || reservedPrefixes[c.APIPrefix] || strings.ContainsAny(c.APIPrefix, "/?#%") || c.APIPrefix != url.PathEscape(c.APIPrefix) {
 		return fmt.Errorf("API prefix %q: want one path segment such as ms1, not one the gateway serves itself (api, auth, .well-known, metrics, or a page's)", c.APIPrefix)
 	}
@@ -120,7 +123,7 @@ type Backends struct {
 // until ctx ends.
 func New(ctx context.Context, cfg Config, log *slog.Logger, b Backends) (*Gateway, error) {
 	cfg.APIPrefix = strings.Trim(cfg.APIPrefix, "/")
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	var authConn grpc.ClientConnInterface = externalRealm{}

@@ -343,9 +343,23 @@ func TestWarnLoopbackPublicURL(t *testing.T) {
 
 // An idle timeout of zero or less would leave every connection unbounded: refused.
 func TestIdleTimeoutMustBePositive(t *testing.T) {
+	limits := config.Limits{MaxBodyBytes: 1 << 20}
 	for d, ok := range map[time.Duration]bool{0: false, -time.Second: false, time.Second: true} {
-		if err := (HTTPEdge{IdleTimeout: d}).validate(); (err == nil) != ok {
+		if err := (HTTPEdge{IdleTimeout: d, APIPrefix: "ms1"}).validate(config.Auth{}, limits); (err == nil) != ok {
 			t.Errorf("SPACKMON_IDLE_TIMEOUT=%v: %v", d, err)
+		}
+	}
+}
+
+// What the gateway would refuse once serving is refused before a role says it serves.
+func TestGatewaySettingsCheckedBeforeServing(t *testing.T) {
+	for _, c := range []struct {
+		prefix string
+		body   int64
+	}{{"ms1", -1}, {"ms1", 0}, {"api", 1 << 20}, {"a/b", 1 << 20}} {
+		err := (HTTPEdge{IdleTimeout: time.Second, APIPrefix: c.prefix}).validate(config.Auth{}, config.Limits{MaxBodyBytes: c.body})
+		if err == nil || !strings.HasPrefix(err.Error(), "configuration: ") {
+			t.Errorf("SPACKMON_API_PREFIX=%s SPACKMON_MAX_BODY_BYTES=%d: %v", c.prefix, c.body, err)
 		}
 	}
 }

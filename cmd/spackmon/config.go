@@ -91,10 +91,14 @@ type HTTPEdge struct {
 	config.WebLogin
 }
 
-// validate refuses settings that would leave connections unbounded.
-func (e HTTPEdge) validate() error {
+// validate refuses settings that would leave connections unbounded, and those the gateway
+// would refuse once serving.
+func (e HTTPEdge) validate(auth config.Auth, limits config.Limits) error {
 	if e.IdleTimeout <= 0 {
 		return fmt.Errorf("configuration: %s_IDLE_TIMEOUT %v: want a positive duration", config.Prefix, e.IdleTimeout)
+	}
+	if err := gatewaySettings(e, auth, limits, nil).Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	return nil
 }

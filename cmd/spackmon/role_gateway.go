@@ -47,7 +47,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err := checkNoAuthRole(cfg.AuthAddr, auth); err != nil {
 		return err
 	}
-	if err := cfg.HTTPEdge.validate(); err != nil {
+	if err := cfg.HTTPEdge.validate(auth, cfg.Limits); err != nil {
 		return err
 	}
 	if err := cfg.WebLogin.Validate(); err != nil {
@@ -85,6 +85,16 @@ type backendAddrs struct {
 
 // serveGateway serves the gateway on lis until ctx ends, then drains: readiness fails, no new
 // connection is taken, and the requests in flight finish until cutoff ends, which cuts them.
+// gatewaySettings is the gateway's configuration from the process's.
+func gatewaySettings(cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler) gateway.Config {
+	return gateway.Config{
+		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, InflightBodyBytes: limits.InflightBodyBytes, InflightWait: limits.InflightWait, Environment: cfg.Environment, Metrics: metrics,
+		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
+		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
+			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},
+	}
+}
+
 func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
 	// One connection per address: in one process every service shares a server.
 	conns := map[string]*grpc.ClientConn{}
@@ -123,12 +133,7 @@ func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, a
 		}
 		*d.conn = c
 	}
-	gw, err := gateway.New(ctx, gateway.Config{
-		APIPrefix: cfg.APIPrefix, MaxBodyBytes: limits.MaxBodyBytes, InflightBodyBytes: limits.InflightBodyBytes, InflightWait: limits.InflightWait, Environment: cfg.Environment, Metrics: metrics,
-		Challenge: cfg.Challenge, GatewaySecret: cfg.GatewaySecret,
-		Pages: ui.Options{Login: ui.LoginOptions{WebLogin: cfg.WebLogin, PublicURL: auth.PublicURL,
-			PrivateReads: auth.PrivateReads, GatewaySecret: cfg.GatewaySecret}},
-	}, log, b)
+	gw, err := gateway.New(ctx, gatewaySettings(cfg, auth, limits, metrics), log, b)
 	if err != nil {
 		return err
 	}

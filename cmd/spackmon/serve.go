@@ -65,7 +65,7 @@ func serveOn(ctx context.Context, cfg serveConfig, log *slog.Logger, metrics htt
 	if cfg.Challenge, err = gatewayChallenge(auth); err != nil {
 		return err
 	}
-	if err := cfg.HTTPEdge.validate(); err != nil {
+	if err := cfg.HTTPEdge.validate(auth, cfg.Limits); err != nil {
 		return err
 	}
 	if err := cfg.WebLogin.Validate(); err != nil {

@@ -3,9 +3,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -59,12 +61,37 @@ func (l *LogLevel) Decode(v string) error {
 	return nil
 }
 
-// Load reads cfg from the environment.
+// Load reads cfg from the environment. A value that does not parse is named with what its
+// variable wants, not with the parser's words.
 func Load(cfg any) error {
-	if err := envconfig.Process(Prefix, cfg); err != nil {
+	err := envconfig.Process(Prefix, cfg)
+	var bad *envconfig.ParseError
+	switch {
+	case errors.As(err, &bad):
+		if want := wants(bad.TypeName); want != "" {
+			return fmt.Errorf("configuration: %s=%q: %s", bad.KeyName, bad.Value, want)
+		}
+		// The types of this package that decode themselves say what they want.
+		return fmt.Errorf("configuration: %s: %v", bad.KeyName, bad.Err)
+	case err != nil:
 		return fmt.Errorf("configuration: %w", err)
 	}
 	return nil
+}
+
+// wants says what a variable of a plain type takes.
+func wants(typeName string) string {
+	switch {
+	case typeName == "bool":
+		return "want true or false"
+	case typeName == "time.Duration":
+		return "want a duration such as 90s, 5m or 1h"
+	case strings.HasPrefix(typeName, "int") || strings.HasPrefix(typeName, "uint"):
+		return "want a whole number"
+	case strings.HasPrefix(typeName, "float"):
+		return "want a number"
+	}
+	return ""
 }
 
 // Usage lists every variable of cfg with its default and description.
