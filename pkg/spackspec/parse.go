@@ -425,6 +425,10 @@ func resolve(nodes []Node) error {
 			d := &nodes[i].Deps[j]
 			if d.Ref != "" {
 				if k, ok := at[d.Ref]; ok {
+					if k == i {
+						// Stored, the edge would be a cycle every walk of the DAG follows.
+						return fmt.Errorf("%s depends on itself (dependency %d)", nodeLabel(i, nodes[i].Name), j)
+					}
 					d.Index = k
 				}
 				continue

@@ -786,6 +786,8 @@ func TestParseErrors(t *testing.T) {
 		{`{"nodes": [{"name": "a", "haſh": 5}]}`, `node 0 ("a") "hash" must be a string, not a number`},
 		{`[{"a": {"hash": "h", "Arch": {"Platform_OS": 1}}}]`, `"arch.platform_os" must be a string, not a number`},
 		{`{"nodes": [{"name": "a"}]}`, `node 0 ("a") has no hash`},
+		{`{"nodes": [` + node(0) + `, {"name": "n1", "hash": "h1", "dependencies": [{"name": "n0", "hash": "h0"}, {"name": "n1", "hash": "h1"}]}]}`,
+			`node 1 ("n1") depends on itself (dependency 1)`},
 		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION", "dependencies": [{"name": "b", "type": []}]}]}`,
 			`node 0 ("a"): dependency 0 ("b") has no hash and the document has no node of that name`},
 		{`{"nodes": [{"name": "a", "build_hash": "b"}]}`, `node 0 ("a") has only a build_hash`},
