@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -84,11 +85,8 @@ func parseMetadata(raw []byte) (analyzed, error) {
 			}
 			md.analysis.ConfigArgs = &s
 		case keyEnvironment:
-			if json.Unmarshal(value, &md.analysis.Environment) != nil {
+			if md.analysis.Environment, err = environment(value); err != nil {
 				return md, badKey(key, "must be an object of names to string values.")
-			}
-			if md.analysis.Environment == nil {
-				md.analysis.Environment = map[string]string{}
 			}
 		case keyManifest:
 			if md.manifest, err = manifest.Parse(value); err != nil || md.manifest == nil {
@@ -204,4 +202,21 @@ func (md analyzed) resolve(hashes ...string) store.Analysis {
 		}
 	}
 	return a
+}
+
+// environment reads the environment_variables object. A null value would decode as "",
+// which is not what was sent: refused, as any other value that is not a string.
+func environment(value json.RawMessage) (map[string]string, error) {
+	var sent map[string]*string
+	if err := json.Unmarshal(value, &sent); err != nil {
+		return nil, err
+	}
+	env := make(map[string]string, len(sent))
+	for name, v := range sent {
+		if v == nil {
+			return nil, errors.New("a null value")
+		}
+		env[name] = *v
+	}
+	return env, nil
 }

@@ -54,8 +54,14 @@ func TestParseMetadataEmptyIsNothing(t *testing.T) {
 			t.Errorf("%q: %+v %v", raw, md, err)
 		}
 	}
-	if _, err := parseMetadata([]byte(`{"environment_variables": {"A": 1}}`)); !errs.Is(err, errs.BadRequest) {
-		t.Errorf("a number for a variable: %v", err)
+	for _, bad := range []string{`{"A": 1}`, `{"A": null}`, `{"A": "x", "B": null}`} {
+		if _, err := parseMetadata([]byte(`{"environment_variables": ` + bad + `}`)); !errs.Is(err, errs.BadRequest) {
+			t.Errorf("environment_variables %s: %v", bad, err)
+		}
+	}
+	if md, err := parseMetadata([]byte(`{"environment_variables": {"A": "", "B": "b"}}`)); err != nil || md.analysis.Environment["B"] != "b" ||
+		len(md.analysis.Environment) != 2 {
+		t.Errorf("two variables: %+v %v", md.analysis.Environment, err)
 	}
 	md, err := parseMetadata([]byte(`{"environment_variables": {}}`))
 	if err != nil || md.analysis.Environment == nil {
