@@ -228,6 +228,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errorBody{Message: message})
 		return
 	}
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		// Read as it is, a compressed body would be refused as malformed JSON or XML.
+		writeError(w, http.StatusUnsupportedMediaType, errorBody{
+			Message: "Compressed bodies are not taken: send the body without a Content-Encoding."})
+		return
+	}
 	if probe, ok := probes[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		telemetry.SetRoute(r.Context(), r.URL.Path)
 		probe(g, w, r)

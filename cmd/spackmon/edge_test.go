@@ -119,6 +119,15 @@ func TestEdgeInput(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a compressed body is refused as such", func(t *testing.T) {
+			gz := http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"application/json"}}
+			m := wantError(t, srv.do(t, http.MethodPost, "/ms1/specs/new/", []byte("\x1f\x8b\x08"), gz), http.StatusUnsupportedMediaType)
+			if msg, _ := m["message"].(string); !strings.Contains(msg, "Content-Encoding") {
+				t.Errorf("message %q", msg)
+			}
+			plain := http.Header{"Content-Encoding": {"identity"}}
+			wantError(t, srv.do(t, http.MethodPost, "/ms1/specs/new/", []byte("{}"), plain), http.StatusBadRequest)
+		})
 		t.Run("a page's bad URL gets the error page", func(t *testing.T) {
 			for _, p := range []string{"/?q=%00", "/builds?owner=%ff", "/specs/%ff"} {
 				a := srv.get(t, p)
