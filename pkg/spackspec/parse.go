@@ -425,10 +425,6 @@ func resolve(nodes []Node) error {
 			d := &nodes[i].Deps[j]
 			if d.Ref != "" {
 				if k, ok := at[d.Ref]; ok {
-					if k == i {
-						// Stored, the edge would be a cycle every walk of the DAG follows.
-						return fmt.Errorf("%s depends on itself (dependency %d)", nodeLabel(i, nodes[i].Name), j)
-					}
 					d.Index = k
 				}
 				continue
@@ -450,14 +446,19 @@ func resolve(nodes []Node) error {
 	return nil
 }
 
-// checkDescendants refuses a document whose DAG has more than MaxDescendants pairs of a
-// node and a node below it, counting every edge to a dependency stored outside the
-// document as a pair of its own. It walks down from every node, stamping what it reached, and stops at the limit,
-// so its work is bounded whatever the document.
+// maxEdgesWalked bounds the work of checkDescendants: a walk looks at every edge of what it
+// reaches, and a real DAG's walks look at a few edges a pair.
+const maxEdgesWalked = 16 * MaxDescendants
+
+// checkDescendants refuses a document whose DAG has a cycle, or more than MaxDescendants
+// pairs of a node and a node below it, counting every edge to a dependency stored outside
+// the document as a pair of its own. It walks down from every node, stamping what it
+// reached, and stops when the edges it looked at pass maxEdgesWalked, so its work is
+// bounded whatever the document: repeated edges to nodes already reached count too.
 func checkDescendants(nodes []Node) error {
 	reached := make([]int32, len(nodes))
 	var stack []int
-	pairs := 0
+	pairs, walked := 0, 0
 	for i := range nodes {
 		stamp := int32(i + 1)
 		reached[i] = stamp
@@ -465,7 +466,14 @@ func checkDescendants(nodes []Node) error {
 		for len(stack) > 0 {
 			k := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if walked += len(nodes[k].Deps); walked > maxEdgesWalked {
+				return fmt.Errorf("spec document's DAG has too many dependency edges to walk (more than %d)", maxEdgesWalked)
+			}
 			for _, d := range nodes[k].Deps {
+				if d.Index == i {
+					// Stored, a cycle would loop every walk of the DAG.
+					return fmt.Errorf("%s depends on itself, directly or not", nodeLabel(i, nodes[i].Name))
+				}
 				if d.Index >= 0 {
 					if reached[d.Index] == stamp {
 						continue

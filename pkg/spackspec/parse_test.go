@@ -787,7 +787,11 @@ func TestParseErrors(t *testing.T) {
 		{`[{"a": {"hash": "h", "Arch": {"Platform_OS": 1}}}]`, `"arch.platform_os" must be a string, not a number`},
 		{`{"nodes": [{"name": "a"}]}`, `node 0 ("a") has no hash`},
 		{`{"nodes": [` + node(0) + `, {"name": "n1", "hash": "h1", "dependencies": [{"name": "n0", "hash": "h0"}, {"name": "n1", "hash": "h1"}]}]}`,
-			`node 1 ("n1") depends on itself (dependency 1)`},
+			`node 1 ("n1") depends on itself, directly or not`},
+		{`{"nodes": [{"name": "a", "hash": "ha", "dependencies": [{"name": "b", "hash": "hb"}]}, {"name": "b", "hash": "hb", "dependencies": [{"name": "a", "hash": "ha"}]}]}`,
+			`node 0 ("a") depends on itself, directly or not`},
+		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION", "dependencies": [{"name": "a", "type": []}]}]}`,
+			`node 0 ("a") depends on itself, directly or not`},
 		{`{"nodes": [{"name": "a", "full_hash": "FAILED_CONCRETIZATION", "dependencies": [{"name": "b", "type": []}]}]}`,
 			`node 0 ("a"): dependency 0 ("b") has no hash and the document has no node of that name`},
 		{`{"nodes": [{"name": "a", "build_hash": "b"}]}`, `node 0 ("a") has only a build_hash`},
@@ -1052,5 +1056,38 @@ func TestNestingDepth(t *testing.T) {
 		if got := NestingDepth([]byte(text)); got != want {
 			t.Errorf("NestingDepth(%s) = %d, want %d", text, got, want)
 		}
+	}
+}
+
+// Edges to nodes already reached add no pairs but cost the walk: a document of hubs that
+// list one dependency 10,000 times, under many roots, is refused by the edges it makes the
+// walk look at (3.4 million here), not parsed for seconds.
+func TestParseEdgesWalkedLimit(t *testing.T) {
+	const hubs, roots = 20, 16
+	var b strings.Builder
+	b.WriteString(`{"nodes": [{"name": "l", "hash": "l"}`)
+	for h := range hubs {
+		fmt.Fprintf(&b, `, {"name": "h%d", "hash": "h%d", "dependencies": [`, h, h)
+		for d := range MaxDeps {
+			if d > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"name": "l", "hash": "l"}`)
+		}
+		b.WriteString(`]}`)
+	}
+	for r := range roots {
+		fmt.Fprintf(&b, `, {"name": "r%d", "hash": "r%d", "dependencies": [`, r, r)
+		for h := range hubs {
+			if h > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name": "h%d", "hash": "h%d"}`, h, h)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`]}`)
+	if _, err := Parse([]byte(b.String())); err == nil || !strings.Contains(err.Error(), "too many dependency edges") {
+		t.Errorf("%d bytes of hubs: %v, want the limit on edges walked", b.Len(), err)
 	}
 }
