@@ -276,7 +276,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if firstSegment(path) == "api" {
-		g.pages.SessionReads(r)
+		g.pages.SessionReads(w, r)
 	}
 	g.handler.ServeHTTP(w, r)
 }

@@ -71,8 +71,9 @@ func TestBuildEventStreamWithSession(t *testing.T) {
 
 	// The pages' links to JSON read with the session too; without it they are refused.
 	for _, p := range []string{fmt.Sprintf("/api/v1/builds/%d/events?kind=error", id), fmt.Sprintf("/api/v1/builds/%d", id), "/api/v1/specs"} {
-		if resp, body := v.visit(http.MethodGet, srv.URL+p, nil, nil); resp.StatusCode != http.StatusOK {
-			t.Errorf("%s with the session: %d %s", p, resp.StatusCode, body)
+		if resp, body := v.visit(http.MethodGet, srv.URL+p, nil, nil); resp.StatusCode != http.StatusOK ||
+			resp.Header.Get("Cache-Control") != "private, no-store" {
+			t.Errorf("%s with the session: %d %q %s", p, resp.StatusCode, resp.Header.Get("Cache-Control"), body)
 		}
 		if resp, _ := newVisitor(t).visit(http.MethodGet, srv.URL+p, nil, nil); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without credentials: %d", p, resp.StatusCode)

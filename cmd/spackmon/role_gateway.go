@@ -83,8 +83,6 @@ type backendAddrs struct {
 	inProcess *server.InProcess
 }
 
-// serveGateway serves the gateway on lis until ctx ends, then drains: readiness fails, no new
-// connection is taken, and the requests in flight finish until cutoff ends, which cuts them.
 // gatewaySettings is the gateway's configuration from the process's.
 func gatewaySettings(cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler) gateway.Config {
 	return gateway.Config{
@@ -95,6 +93,8 @@ func gatewaySettings(cfg HTTPEdge, auth config.Auth, limits config.Limits, metri
 	}
 }
 
+// serveGateway serves the gateway on lis until ctx ends, then drains: readiness fails, no new
+// connection is taken, and the requests in flight finish until cutoff ends, which cuts them.
 func serveGateway(ctx, cutoff context.Context, log *slog.Logger, cfg HTTPEdge, auth config.Auth, limits config.Limits, metrics http.Handler, addrs backendAddrs, lis net.Listener) error {
 	// One connection per address: in one process every service shares a server.
 	conns := map[string]*grpc.ClientConn{}

@@ -96,12 +96,15 @@ func (u *UI) session(r *http.Request) (v *viewer, ended bool) {
 // EventSource cannot set a header), and with private reads those would be refused. The
 // session grants no scope, so it only ever reads; a stale cookie is left out, so that it
 // does not spoil a read that needs no login.
-func (u *UI) SessionReads(r *http.Request) {
+// An answer read with a session is that person's: no cache keeps it for another.
+func (u *UI) SessionReads(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return
 	}
 	if v, _ := u.session(r); v != nil {
 		r.Header.Set("Authorization", "Bearer "+v.Token)
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Add("Vary", "Cookie")
 	}
 }
 

@@ -93,7 +93,7 @@ func postgresServerError(pgErr *pgconn.PgError, err error) error {
 	case "22003": // numeric_value_out_of_range
 		return errs.WithCause(errs.BadRequest, err, "A number is out of range.")
 	case "54000": // program_limit_exceeded: a value too large for an index, say
-		if pgErr.Routine == "exec_stmt_raise" {
+		if strings.HasPrefix(pgErr.Where, "PL/pgSQL function ") && strings.HasSuffix(pgErr.Where, " at RAISE") {
 			// A limit of our own, raised by a function of the schema: its message is ours.
 			return errs.WithCause(errs.BadRequest, err, "%s", pgErr.Message)
 		}

@@ -14,13 +14,13 @@ import (
 	"github.com/spackmon/spackmon/pkg/spackspec"
 )
 
-// Build statuses (PROTOCOL.md §4).
 // MaxClosurePairs bounds the (ancestor, descendant) pairs one spec write may add: the
 // document's own are bounded by spackspec.MaxDescendants, but a few nodes above a stored
 // DAG, or a stub with many stored referrers filled with a DAG, reach pairs in the product
 // of two sizes.
 const MaxClosurePairs = 2 * spackspec.MaxDescendants
 
+// Build statuses (PROTOCOL.md §4).
 const (
 	StatusNotRun    = "NOTRUN"
 	StatusSuccess   = "SUCCESS"

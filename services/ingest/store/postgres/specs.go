@@ -305,7 +305,9 @@ func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge, pair
 // pass $9: the document's own ($8), those copied from the stored descendants of its
 // frontier specs (documentClosureSQL), and those given to the stored ancestors of the
 // stubs it fills (propagateClosureSQL). The specs are named as in documentClosureSQL
-// ($2 to $5) and the parents by ($6, $7).
+// ($2 to $5) and the parents by ($6, $7). The frontier's pairs are bounded from above by
+// adding up its specs' descendants, and counted one by one (frontier_pairs, which runs
+// only then) when that bound passes the limit: specs sharing descendants are the rule.
 var closureSizeSQL = `
 WITH RECURSIVE n AS MATERIALIZED (
     SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
@@ -315,6 +317,12 @@ WITH RECURSIVE n AS MATERIALIZED (
     SELECT coalesce(sum(cardinality(c.descendants)), 0) FROM unnest($4::bigint[], $5::bigint[]) AS f(a, r)
     JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
     JOIN spec_closure c ON c.ancestor = r.id
+), frontier_pairs(pairs) AS (
+    SELECT count(*) FROM (
+        SELECT DISTINCT a.id, x.id FROM unnest($4::bigint[], $5::bigint[]) AS f(a, r)
+        JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
+        JOIN spec_closure c ON c.ancestor = r.id CROSS JOIN LATERAL unnest(c.descendants) AS x(id)
+        LIMIT $9::bigint + 1) d
 ), filled(id) AS (
   SELECT f.id FROM unnest(` + parentsOf6 + `) AS f(id)
   WHERE EXISTS (SELECT 1 FROM spec_closure o WHERE o.descendants @> ARRAY[f.id] AND o.ancestor <> ALL(` + parentsOf6 + `))),
@@ -325,7 +333,11 @@ propagated(pairs) AS (
     CROSS JOIN LATERAL (SELECT count(*) AS ancestors FROM spec_closure o
                         WHERE o.descendants @> ARRAY[b.top] AND o.ancestor <> ALL(` + parentsOf6 + `)) up
 )
-SELECT refuse_closure(($8::bigint + frontier.pairs + propagated.pairs)::bigint, $9::bigint) FROM frontier, propagated`
+SELECT refuse_closure(CASE WHEN $8::bigint + frontier.pairs + propagated.pairs <= $9::bigint
+                           THEN ($8::bigint + frontier.pairs + propagated.pairs)::bigint
+                           ELSE ($8::bigint + (SELECT pairs FROM frontier_pairs) + propagated.pairs)::bigint END,
+                      $9::bigint)
+FROM frontier, propagated`
 
 // parentsOf6 is parentsSQL on the parameters $6 and $7.
 var parentsOf6 = strings.NewReplacer("$2", "$6", "$3", "$7").Replace(parentsSQL)

@@ -256,6 +256,12 @@ func checkClosureSize(ctx context.Context, tx *sql.Tx, spackVersion, keys, front
 	if err := tx.QueryRowContext(ctx, frontierCountSQL, spackVersion, keys, frontier).Scan(&n); err != nil {
 		return err
 	}
+	if n > room {
+		// The count above adds up descendants two frontier specs share: count the pairs.
+		if err := tx.QueryRowContext(ctx, frontierPairsSQL, spackVersion, keys, frontier, room+1).Scan(&n); err != nil {
+			return err
+		}
+	}
 	if room -= n; room >= 0 && parents != "" {
 		if err := tx.QueryRowContext(ctx, propagateCountSQL, spackVersion, parents, room+1).Scan(&n); err != nil {
 			return err
@@ -298,9 +304,9 @@ JOIN spec_closure c ON c.ancestor = r.id
 WHERE true
 ON CONFLICT DO NOTHING`
 
-// frontierCountSQL counts the pairs documentClosureSQL copies from the stored descendants of
-// the frontier specs (?2 and ?3 are its ?2 and ?4): each frontier spec's descendants once,
-// times the document's specs above it.
+// frontierCountSQL bounds from above the pairs documentClosureSQL copies from the stored
+// descendants of the frontier specs (?2 and ?3 are its ?2 and ?4): each frontier spec's
+// descendants once, times the document's specs above it.
 const frontierCountSQL = `
 WITH n AS MATERIALIZED (
     SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
@@ -309,6 +315,20 @@ WITH n AS MATERIALIZED (
 SELECT coalesce(sum(f.above * (SELECT count(*) FROM spec_closure c WHERE c.ancestor = r.id)), 0)
 FROM (SELECT value & 4294967295 AS ord, count(*) AS above FROM jsonb_each(?3) GROUP BY 1) f
 JOIN n r ON r.ord = f.ord`
+
+// frontierPairsSQL counts, up to ?4, the distinct pairs documentClosureSQL copies from the
+// stored descendants of the frontier specs: ?2 and ?3 are its ?2 and ?4. Dearer than
+// frontierCountSQL, it runs only when that one passes the limit.
+const frontierPairsSQL = `
+WITH n AS MATERIALIZED (
+    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
+    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
+)
+SELECT count(*) FROM (
+    SELECT DISTINCT a.id, c.descendant FROM jsonb_each(?3) f
+    JOIN n a ON a.ord = f.value >> 32 JOIN n r ON r.ord = f.value & 4294967295
+    JOIN spec_closure c ON c.ancestor = r.id
+    LIMIT ?4)`
 
 // closureParentsSQL is the ids of the specs whose keys ?2 lists.
 const closureParentsSQL = `
