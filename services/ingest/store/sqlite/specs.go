@@ -212,8 +212,10 @@ ON CONFLICT DO NOTHING`
 // extendClosure adds the spec_closure pairs of the edges just written: the parents' own,
 // worked out from the document (closuresql.Document), then, when a parent was stored before
 // this write (a filled stub, or a spec given its dependencies only now), its stored
-// ancestors'. A parent inserted now has no ancestor but the document's, which has its pairs
-// already: most writes, a new DAG above stored dependencies, skip that look.
+// ancestors'. A parent inserted now had no row when putSpec looked in this transaction, so
+// no stored edge or pair names it: its ancestors are the document's, whose pairs
+// documentClosureSQL writes. Most writes, a new DAG above stored dependencies, skip the
+// look.
 func extendClosure(ctx context.Context, tx *sql.Tx, spackVersion string, edges []specplan.Edge, inserts []specplan.Spec) error {
 	pairs := closuresql.Document(edges)
 	keys, frontier := jsonText(pairs.Keys), jsonText(packPairs(pairs.Frontier))
