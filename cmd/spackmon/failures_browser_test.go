@@ -36,12 +36,18 @@ func TestFailurePagesInBrowser(t *testing.T) {
 		b.Screenshot(dir, "build-delta")
 	}
 
+	rowsShown := func() []string {
+		return browsertest.Eval[[]string](b, `[...document.querySelectorAll("#failures tbody tr")].map(r => r.cells[2].textContent.trim() + " " + r.cells[5].textContent.trim())`)
+	}
 	b.Run("follow the shared failure", chromedp.Click(chromedp.CSS("#fingerprints tbody tr a[href^='/failures']")), chromedp.WaitVisible(chromedp.CSS("#failures")))
-	failures := browsertest.Eval[[]string](b, `[...document.querySelectorAll("#failures tbody tr")].map(r => r.cells[2].textContent.trim() + " " + r.cells[5].textContent.trim())`)
-	if len(failures) != 3 || failures[0] != "2 2" {
-		t.Errorf("failure rows (builds, hosts) %q, want 3 with 2 builds on 2 hosts first", failures)
+	if failures := rowsShown(); len(failures) != 1 || failures[0] != "2 2" {
+		t.Errorf("failure rows (builds, hosts) %q, want the one followed, with 2 builds on 2 hosts", failures)
 	}
 	hash := browsertest.Eval[string](b, `document.querySelector("#failures tbody tr").id`)
+	b.Run("see all of them", chromedp.Click(chromedp.CSS("main p.muted a[href^='/failures']")), chromedp.WaitVisible(chromedp.CSS("#failures")))
+	if failures := rowsShown(); len(failures) != 3 || failures[0] != "2 2" {
+		t.Errorf("failure rows (builds, hosts) %q, want 3 with 2 builds on 2 hosts first", failures)
+	}
 
 	cause := func(token string) {
 		b.Run("add a cause", chromedp.Navigate(srv.URL+"/failures/causes"), chromedp.WaitVisible(chromedp.CSS("#cause-form")),
