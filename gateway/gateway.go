@@ -269,13 +269,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
 		r.Method = http.MethodGet
 	}
-	if !jsonPrefixes[firstSegment(path)] {
+	segment := firstSegment(path)
+	if !jsonPrefixes[segment] {
 		// A page takes at most a small form.
 		r.Body = http.MaxBytesReader(w, r.Body, pageBodyLimit)
 		g.pages.ServeHTTP(w, r)
 		return
 	}
-	if firstSegment(path) == "api" {
+	if segment == "api" {
 		g.pages.SessionReads(w, r)
 	}
 	g.handler.ServeHTTP(w, r)

@@ -309,11 +309,7 @@ func queueClosure(b *pgx.Batch, spackVersion string, edges []specplan.Edge, pair
 // adding up its specs' descendants, and counted one by one (frontier_pairs, which runs
 // only then) when that bound passes the limit: specs sharing descendants are the rule.
 var closureSizeSQL = `
-WITH RECURSIVE n AS MATERIALIZED (
-    SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
-    CROSS JOIN LATERAL (SELECT id FROM specs
-                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
-), frontier(pairs) AS (
+WITH RECURSIVE ` + documentSpecsSQL + `, frontier(pairs) AS (
     SELECT coalesce(sum(cardinality(c.descendants)), 0) FROM unnest($4::bigint[], $5::bigint[]) AS f(a, r)
     JOIN n a ON a.ord = f.a JOIN n r ON r.ord = f.r
     JOIN spec_closure c ON c.ancestor = r.id
@@ -386,16 +382,20 @@ SELECT s.id FROM (SELECT id FROM below ORDER BY id) b
 CROSS JOIN LATERAL (SELECT id FROM specs WHERE id = b.id AND stub FOR SHARE) s`, spackVersion, names, hashes)
 }
 
+// documentSpecsSQL is the CTE n(ord, id): the specs named by ($2, $3), by their 1-based
+// place in those arrays, as the pairs name them.
+const documentSpecsSQL = `n AS MATERIALIZED (
+    SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
+    CROSS JOIN LATERAL (SELECT id FROM specs
+                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
+)`
+
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs named by ($2, $3), the
 // pairs within the document by position ($4, $5), and the frontier ones ($6, $7), as one
 // sorted array per ancestor. A parent whose row exists (its document sent again) keeps it,
 // merged with anything new.
 var documentClosureSQL = `
-WITH n AS MATERIALIZED (
-    SELECT e.ord, s.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, hash, ord)
-    CROSS JOIN LATERAL (SELECT id FROM specs
-                        WHERE name = e.name AND full_hash = e.hash AND spack_version = $1 LIMIT 1) s
-), pairs(ancestor, descendant) AS (
+WITH ` + documentSpecsSQL + `, pairs(ancestor, descendant) AS (
     SELECT a.id, d.id FROM unnest($4::bigint[], $5::bigint[]) AS p(a, d)
     JOIN n a ON a.ord = p.a JOIN n d ON d.ord = p.d
     UNION ALL

@@ -289,13 +289,17 @@ func packPairs(pairs [][2]int64) []int64 {
 	return out
 }
 
+// documentSpecsSQL is the CTE n(ord, id): the stored specs whose keys ?2 lists, by their
+// 1-based place in it, as the packed pairs name them (packPairs).
+const documentSpecsSQL = `n AS MATERIALIZED (
+    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
+    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
+)`
+
 // documentClosureSQL inserts closuresql.DocumentPairs: the specs ?2 lists, the pairs
 // within the document by position (?3), and the frontier ones (?4), packed by packPairs.
 const documentClosureSQL = `
-WITH n AS MATERIALIZED (
-    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
-    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
-)
+WITH ` + documentSpecsSQL + `
 INSERT INTO spec_closure (ancestor, descendant)
 SELECT a.id, d.id FROM jsonb_each(?3) p
 JOIN n a ON a.ord = p.value >> 32 JOIN n d ON d.ord = p.value & 4294967295
@@ -310,10 +314,7 @@ ON CONFLICT DO NOTHING`
 // descendants of the frontier specs (?2 and ?3 are its ?2 and ?4): each frontier spec's
 // descendants once, times the document's specs above it.
 const frontierCountSQL = `
-WITH n AS MATERIALIZED (
-    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
-    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
-)
+WITH ` + documentSpecsSQL + `
 SELECT coalesce(sum(f.above * (SELECT count(*) FROM spec_closure c WHERE c.ancestor = r.id)), 0)
 FROM (SELECT value & 4294967295 AS ord, count(*) AS above FROM jsonb_each(?3) GROUP BY 1) f
 JOIN n r ON r.ord = f.ord`
@@ -322,10 +323,7 @@ JOIN n r ON r.ord = f.ord`
 // stored descendants of the frontier specs: ?2 and ?3 are its ?2 and ?4. Dearer than
 // frontierCountSQL, it runs only when that one passes the limit.
 const frontierPairsSQL = `
-WITH n AS MATERIALIZED (
-    SELECT j.key + 1 AS ord, s.id FROM jsonb_each(?2) j
-    JOIN specs s ON s.name = j.value->>'n' AND s.full_hash = j.value->>'h' AND s.spack_version = ?1
-)
+WITH ` + documentSpecsSQL + `
 SELECT count(*) FROM (
     SELECT DISTINCT a.id, c.descendant FROM jsonb_each(?3) f
     JOIN n a ON a.ord = f.value >> 32 JOIN n r ON r.ord = f.value & 4294967295
